@@ -1,0 +1,4 @@
+#ifndef FLOWLOG_CLZ4_SHIM_H
+#define FLOWLOG_CLZ4_SHIM_H
+#include <lz4.h>
+#endif

@@ -1,0 +1,1 @@
+// The Capture module; see README.md, "Repository organization".

@@ -1,0 +1,28 @@
+/// Where a stage hands finished flows: in batches, so a ring or a writer can slot in.
+///
+/// `accept` takes the batch's elements and leaves `batch` empty (capacity kept), so the
+/// producer reuses one buffer and allocates nothing per flow. Use it through generics
+/// (`func run<S: FlowSink>(…, sink: inout S)`), never as an existential in a loop.
+public protocol FlowSink {
+    mutating func accept(_ batch: inout [FlowRecord])
+}
+
+/// The same for annotated flows (policy → store).
+public protocol AnnotatedFlowSink {
+    mutating func accept(_ batch: inout [AnnotatedFlow])
+}
+
+/// Collects everything; for tests and small replays.
+public struct CollectingFlowSink: FlowSink, AnnotatedFlowSink {
+    public var flows: [FlowRecord] = []
+    public var annotated: [AnnotatedFlow] = []
+    public init() {}
+    public mutating func accept(_ batch: inout [FlowRecord]) {
+        flows.append(contentsOf: batch)
+        batch.removeAll(keepingCapacity: true)
+    }
+    public mutating func accept(_ batch: inout [AnnotatedFlow]) {
+        annotated.append(contentsOf: batch)
+        batch.removeAll(keepingCapacity: true)
+    }
+}

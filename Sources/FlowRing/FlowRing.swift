@@ -1,0 +1,1 @@
+// The FlowRing module; see README.md, "Repository organization".

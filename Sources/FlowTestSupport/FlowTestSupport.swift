@@ -1,0 +1,1 @@
+// The FlowTestSupport module; see README.md, "Repository organization".

@@ -1,0 +1,1 @@
+// The Query module; see README.md, "Repository organization".

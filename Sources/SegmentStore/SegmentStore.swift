@@ -1,0 +1,1 @@
+// The SegmentStore module; see README.md, "Repository organization".

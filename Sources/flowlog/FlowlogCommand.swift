@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct FlowlogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flowlog",
+        abstract: "Packets to bidirectional flows, annotated with Calico policy verdicts, stored and queried.",
+        subcommands: []
+    )
+}
