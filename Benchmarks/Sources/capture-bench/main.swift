@@ -1,0 +1,2 @@
+// capture-bench: see Benchmarks/README.md.
+print("capture-bench: not written yet")

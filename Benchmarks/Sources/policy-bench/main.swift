@@ -1,0 +1,2 @@
+// policy-bench: see Benchmarks/README.md.
+print("policy-bench: not written yet")

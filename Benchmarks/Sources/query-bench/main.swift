@@ -1,0 +1,2 @@
+// query-bench: see Benchmarks/README.md.
+print("query-bench: not written yet")

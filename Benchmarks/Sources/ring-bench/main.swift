@@ -1,0 +1,2 @@
+// ring-bench: see Benchmarks/README.md.
+print("ring-bench: not written yet")

@@ -1,0 +1,2 @@
+// samplegen: see Benchmarks/README.md.
+print("samplegen: not written yet")

@@ -1,0 +1,2 @@
+// store-bench: see Benchmarks/README.md.
+print("store-bench: not written yet")

@@ -1,1 +1,0 @@
-// The FlowTestSupport module; see README.md, "Repository organization".
