@@ -1,0 +1,40 @@
+# Shared helpers for Benchmarks/scripts/<area>.sh (sourced, not run).
+# Requires BENCH_WORK (and SHARED for the C reference tools), as exported by Benchmarks/run.sh.
+
+# bench_tool NAME: compiles $SHARED/tools-style NAME.c (pcapgen, pcaplimit) once into $BENCH_WORK
+# and prints the binary's path; prints nothing (status 1) when the reference sources are absent.
+bench_tool() {
+    local name=$1 src="${SHARED:-}/$1.c" bin="$BENCH_WORK/$1"
+    [ -n "${SHARED:-}" ] && [ -f "$src" ] || return 1
+    if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+        cc -O2 -o "$bin" "$src" -lpcap -lm >&2 || return 1
+    fi
+    echo "$bin"
+}
+
+# bench_large_capture: the large synthetic capture (≈355 MB, 2 M packets, 200 k flows),
+# made once with pcapgen and reused; prints its path.
+bench_large_capture() {
+    local out="$BENCH_WORK/large.pcap" gen
+    if [ ! -s "$out" ]; then
+        gen=$(bench_tool pcapgen) || { echo "pcapgen.c not found (set SHARED)" >&2; return 1; }
+        "$gen" -n 2000000 -f 200000 -c 10000 -r 100000 -o "$out" >&2
+    fi
+    echo "$out"
+}
+
+# bench_time OUT CMD...: runs CMD, writes "<elapsed seconds> <peak RSS KiB>" to OUT; CMD's own
+# output goes to stderr so result rows stay clean.
+bench_time() {
+    local out=$1; shift
+    /usr/bin/time -f '%e %M' -o "$out" "$@" >&2
+}
+
+# bench_row NAME FIGURE UNIT REF REF_FIGURE: prints a result row with RATIO = FIGURE / REF_FIGURE.
+bench_row() {
+    local ratio="-"
+    if [ -n "${5:-}" ] && [ "${5:-}" != "-" ]; then
+        ratio=$(awk -v a="$2" -v b="$5" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2fx", a / b }')
+    fi
+    echo "ROW|$1|$2|$3|$4|${5:--}|$ratio"
+}
