@@ -1,1 +1,0 @@
-// The FlowRing module; see README.md, "Repository organization".
