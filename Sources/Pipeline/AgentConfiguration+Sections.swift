@@ -1,0 +1,138 @@
+import FlowCore
+import FlowRing
+import Logging
+import Yams
+
+// The file's sections, one reader each; the key lists are the file format's reference.
+extension ConfigurationReader {
+    func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log"]
+        for (key, value, field) in try entries(of: root, field: "", known: known) {
+            switch key {
+            case "capture": try readCapture(value, field: field, into: &configuration.capture)
+            case "cluster": try readCluster(value, field: field, into: &configuration.cluster)
+            case "data-directory": configuration.dataDirectory = try optionalText(value, field: field)
+            case "node-name": configuration.nodeName = try optionalText(value, field: field)
+            case "flow-cache": try readFlowCache(value, field: field, into: &configuration.flowCache)
+            case "store": try readStore(value, field: field, into: &configuration.store)
+            case "ring": try readRing(value, field: field, into: &configuration.ring)
+            case "metrics": try readMetrics(value, field: field, into: &configuration.metrics)
+            default: try readLog(value, field: field, into: &configuration.log)
+            }
+        }
+    }
+
+    func readCapture(_ node: Node, field: String, into capture: inout AgentConfiguration.Capture) throws {
+        let known = ["interfaces", "filter", "snaplen", "promiscuous", "buffer-size"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "interfaces": capture.interfaces = try strings(value, field: field)
+            case "filter": capture.filter = try optionalText(value, field: field)
+            case "snaplen": capture.snaplen = try byteSize(value, field: field, minimum: 64)
+            case "promiscuous": capture.promiscuous = try bool(value, field: field)
+            default: capture.bufferSize = try byteSize(value, field: field)
+            }
+        }
+    }
+
+    func readCluster(_ node: Node, field: String, into cluster: inout AgentConfiguration.Cluster) throws {
+        for (key, value, field) in try entries(of: node, field: field, known: ["manifests", "poll-interval"]) {
+            switch key {
+            case "manifests": cluster.manifests = try strings(value, field: field)
+            default: cluster.pollInterval = try duration(value, field: field)
+            }
+        }
+    }
+
+    func readFlowCache(_ node: Node, field: String, into cache: inout AgentConfiguration.FlowCache) throws {
+        let known = ["idle-timeout", "active-timeout", "capacity"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "idle-timeout": cache.idleTimeout = try duration(value, field: field)
+            case "active-timeout": cache.activeTimeout = try duration(value, field: field, allowZero: true)
+            default: cache.capacity = try integer(value, field: field, minimum: 1)
+            }
+        }
+    }
+
+    func readStore(_ node: Node, field: String, into store: inout AgentConfiguration.Store) throws {
+        let known = ["segment-size", "segment-age", "retention-size", "retention-age", "fsync"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "segment-size": store.segmentSize = try byteSize(value, field: field, minimum: 4096)
+            case "segment-age": store.segmentAge = try duration(value, field: field)
+            case "retention-size":
+                store.retentionSize = try isUnlimited(value) ? nil : byteSize(value, field: field, minimum: 1)
+            case "retention-age":
+                store.retentionAge = try isUnlimited(value) ? nil : duration(value, field: field)
+            default: store.fsync = try fsyncPolicy(value, field: field)
+            }
+        }
+    }
+
+    /// `none`, `unlimited` or null: keep everything.
+    func isUnlimited(_ node: Node) -> Bool {
+        if isNull(node) { return true }
+        guard case .scalar(let scalar) = node else { return false }
+        return ["none", "unlimited"].contains(scalar.string.lowercased())
+    }
+
+    /// `every-block`, `on-seal`, or an interval such as `5s`.
+    func fsyncPolicy(_ node: Node, field: String) throws -> AgentConfiguration.FsyncPolicy {
+        let value = try text(node, field: field)
+        switch value.lowercased() {
+        case "every-block": return .everyBlock
+        case "on-seal": return .onSeal
+        default:
+            guard let every = ConfigurationValue.duration(value), every > .zero else {
+                throw failure("'\(value)' is not every-block, on-seal or an interval like 5s", at: node, field: field)
+            }
+            return .interval(every)
+        }
+    }
+
+    func readRing(_ node: Node, field: String, into ring: inout AgentConfiguration.Ring) throws {
+        for (key, value, field) in try entries(of: node, field: field, known: ["capacity", "overflow"]) {
+            switch key {
+            case "capacity":
+                ring.capacity = try integer(value, field: field, minimum: 2)
+                guard ring.capacity <= SPSCRing<FlowRecord>.maximumCapacity else {
+                    throw failure("at most \(SPSCRing<FlowRecord>.maximumCapacity) slots", at: value, field: field)
+                }
+            default:
+                ring.overflow = try choice(value, field: field, RingOverflowPolicy.allCases.map { ($0.rawValue, $0) })
+            }
+        }
+    }
+
+    func readMetrics(_ node: Node, field: String, into metrics: inout AgentConfiguration.Metrics) throws {
+        for (key, value, field) in try entries(of: node, field: field, known: ["address", "allow-non-loopback"]) {
+            switch key {
+            case "address":
+                if isNull(value) || (try? text(value, field: field).lowercased()) == "off" {
+                    metrics.address = nil
+                } else {
+                    let address = try text(value, field: field)
+                    do {
+                        _ = try MetricsEndpoint.Address(parsing: address)
+                    } catch let error as FlowlogError {
+                        throw failure(error.message, at: value, field: field)
+                    }
+                    metrics.address = address
+                }
+            default: metrics.allowNonLoopback = try bool(value, field: field)
+            }
+        }
+    }
+
+    func readLog(_ node: Node, field: String, into log: inout AgentConfiguration.Log) throws {
+        for (key, value, field) in try entries(of: node, field: field, known: ["level", "format"]) {
+            switch key {
+            case "level":
+                log.level = try choice(value, field: field, Logger.Level.allCases.map { ($0.rawValue, $0) })
+            default:
+                log.format = try choice(value, field: field, LogFormat.allCases.map { ($0.rawValue, $0) })
+            }
+        }
+    }
+}

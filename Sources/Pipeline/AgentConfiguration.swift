@@ -1,0 +1,106 @@
+import FlowRing
+import Logging
+
+/// Everything `flowlog agent` can be told, from its configuration file, its flags, or both
+/// (flags win; see `AgentConfiguration.Overrides`). The defaults are the stages' own defaults, so
+/// an empty file and no flags describe the same agent.
+///
+/// The file format (YAML, keys in kebab-case) is documented in docs/agent-configuration.md.
+public struct AgentConfiguration: Hashable, Sendable {
+    public var capture = Capture()
+    public var cluster = Cluster()
+    /// Where segments are written. Required before the agent starts (file or `--data`).
+    public var dataDirectory: String?
+    /// This node's name, recorded with the flows; the host name when absent.
+    public var nodeName: String?
+    public var flowCache = FlowCache()
+    public var store = Store()
+    public var ring = Ring()
+    public var metrics = Metrics()
+    public var log = Log()
+
+    public init() {}
+
+    /// Live capture: which interfaces and how.
+    public struct Capture: Hashable, Sendable {
+        public var interfaces: [String] = []
+        /// A BPF filter expression (tcpdump syntax); nil captures everything.
+        public var filter: String?
+        /// Bytes kept of each packet.
+        public var snaplen: Int = 262_144
+        public var promiscuous: Bool = false
+        /// The kernel's capture buffer in bytes; 0 keeps libpcap's default.
+        public var bufferSize: Int = 0
+        public init() {}
+    }
+
+    /// The cluster model the policy stage evaluates against, and how often to look for changes.
+    public struct Cluster: Hashable, Sendable {
+        /// Manifest files, or directories whose `.yaml`/`.yml`/`.json` files are all read.
+        public var manifests: [String] = []
+        /// How often the manifest watcher looks at the files.
+        public var pollInterval: Duration = .seconds(2)
+        public init() {}
+    }
+
+    public struct FlowCache: Hashable, Sendable {
+        /// A flow with no packet for this long is emitted.
+        public var idleTimeout: Duration = .seconds(60)
+        /// A longer flow emits a record every interval; zero disables it.
+        public var activeTimeout: Duration = .seconds(300)
+        /// Most flows held at once.
+        public var capacity: Int = 1_000_000
+        public init() {}
+    }
+
+    public struct Store: Hashable, Sendable {
+        /// A segment is sealed once its file reaches this many bytes…
+        public var segmentSize: Int = 64 << 20
+        /// …or once it has been open this long.
+        public var segmentAge: Duration = .seconds(3600)
+        /// Oldest sealed segments are deleted while the total exceeds this; nil keeps all.
+        public var retentionSize: Int? = 10 << 30
+        /// Sealed segments older than this are deleted; nil keeps all.
+        public var retentionAge: Duration? = .seconds(7 * 86_400)
+        public var fsync: FsyncPolicy = .everyBlock
+        public init() {}
+    }
+
+    /// When the store forces written data to disk.
+    public enum FsyncPolicy: Hashable, Sendable, CustomStringConvertible {
+        case everyBlock
+        case interval(Duration)
+        case onSeal
+
+        public var description: String {
+            switch self {
+            case .everyBlock: return "every-block"
+            case .onSeal: return "on-seal"
+            case .interval(let every): return "interval \(ConfigurationValue.format(every))"
+            }
+        }
+    }
+
+    /// The ring between the capture thread and the policy/store thread.
+    public struct Ring: Hashable, Sendable {
+        /// Slots (rounded up to a power of two).
+        public var capacity: Int = 65_536
+        /// Live capture drops (and counts) rather than block; see `RingOverflowPolicy`.
+        public var overflow: RingOverflowPolicy = .dropNewest
+        public init() {}
+    }
+
+    public struct Metrics: Hashable, Sendable {
+        /// `host:port` of the Prometheus endpoint; nil turns it off.
+        public var address: String? = "127.0.0.1:9464"
+        /// The endpoint refuses addresses other than loopback unless this is set.
+        public var allowNonLoopback: Bool = false
+        public init() {}
+    }
+
+    public struct Log: Hashable, Sendable {
+        public var level: Logger.Level = .info
+        public var format: LogFormat = .text
+        public init() {}
+    }
+}
