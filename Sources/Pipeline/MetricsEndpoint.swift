@@ -50,6 +50,18 @@ public final class MetricsEndpoint: @unchecked Sendable {
         }
     }
 
+    /// The endpoint an agent configuration asks for, or nil when its metrics are off.
+    public convenience init?(configuration: AgentConfiguration.Metrics, registry: PrometheusCollectorRegistry) throws {
+        guard let text = configuration.address else { return nil }
+        let address: Address
+        do {
+            address = try Address(parsing: text)
+        } catch let error as FlowlogError {
+            throw FlowlogError(error.code, error.message, location: .init(field: "metrics.address"))
+        }
+        try self.init(address: address, registry: registry, allowNonLoopback: configuration.allowNonLoopback)
+    }
+
     /// Stops accepting, waits for the responder thread (at most one poll interval plus the
     /// request in progress) and closes the socket. Idempotent.
     public func stop() {

@@ -104,6 +104,17 @@ struct MetricsEndpointTests {
         allowed.stop()
     }
 
+    @Test("an endpoint from the agent configuration; none when metrics are off")
+    func fromConfiguration() throws {
+        var settings = AgentConfiguration.Metrics()
+        settings.address = "127.0.0.1:0"
+        let endpoint = try #require(try MetricsEndpoint(configuration: settings, registry: PrometheusCollectorRegistry()))
+        defer { endpoint.stop() }
+        #expect(LoopbackClient.exchange(port: endpoint.address.port, sending: ["GET /metrics HTTP/1.1\r\n\r\n"])?.status == 200)
+        settings.address = nil
+        #expect(try MetricsEndpoint(configuration: settings, registry: PrometheusCollectorRegistry()) == nil)
+    }
+
     @Test("a port in use is a clear error")
     func portInUse() throws {
         let (first, _) = try Self.makeEndpoint()

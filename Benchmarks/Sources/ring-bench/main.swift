@@ -2,7 +2,8 @@
 // thread. Compares FlowRing's SPSCRing against a mutex-protected circular array queue (the same
 // batch sizes, the same waiting) measured in the same run. The threads are left to the scheduler
 // (Glibc's Swift module does not expose the affinity calls); on a two-core machine they run on
-// both cores. Prints one line per figure, `<name>\t<items per second>`, the reference first.
+// both cores. Prints one line per comparison:
+// `<name>\t<items/s>\t<reference name>\t<reference items/s>`.
 //
 // Usage: ring-bench [--items N] [--repeat R]
 #if canImport(Glibc)
@@ -93,87 +94,57 @@ final class Checksum: @unchecked Sendable {
 
 let expectedSum = UInt64(items) * UInt64(items - 1) / 2
 
-// MARK: - The ring
+// MARK: - Items
 
-func ringBatched(batch: Int, capacity: Int) -> Double {
-    let ring = SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait)
-    let sum = Checksum()
-    return measure({
-        var buffer = [UInt64](repeating: 0, count: batch)
-        var next: UInt64 = 0
-        let total = UInt64(items)
-        while next < total {
-            let count = Int(min(UInt64(batch), total - next))
-            buffer.withUnsafeMutableBufferPointer { slots in
-                for index in 0..<count { slots[index] = next + UInt64(index) }
-                _ = ring.push(contentsOf: UnsafeBufferPointer(rebasing: slots[0..<count]))
-            }
-            next += UInt64(count)
-        }
-        ring.close()
-    }, {
-        var buffer: [UInt64] = []
-        buffer.reserveCapacity(batch)
-        var total: UInt64 = 0
-        while ring.pop(into: &buffer, maximum: batch) > 0 {
-            for value in buffer { total &+= value }
-            buffer.removeAll(keepingCapacity: true)
-        }
-        sum.value = total
-    }, check: { sum.value == expectedSum })
+/// What travels: a plain integer, or the pipeline's real payload (a `FlowRecord`, about 120
+/// bytes). The sequence number makes the consumer's checksum prove nothing was lost.
+protocol BenchItem {
+    init(sequence: UInt64)
+    var sequence: UInt64 { get }
 }
 
-func ringSingle(capacity: Int) -> Double {
-    let ring = SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait)
-    let sum = Checksum()
-    return measure({
-        for value in 0..<UInt64(items) { ring.push(value) }
-        ring.close()
-    }, {
-        var total: UInt64 = 0
-        while let value = ring.pop() { total &+= value }
-        sum.value = total
-    }, check: { sum.value == expectedSum })
+extension UInt64: BenchItem {
+    init(sequence: UInt64) { self = sequence }
+    var sequence: UInt64 { self }
 }
 
-/// Flow records, the pipeline's real payload (about 120 bytes each), batched.
-func ringFlowRecords(batch: Int, capacity: Int) -> Double {
-    let ring = SPSCRing<FlowRecord>(minimumCapacity: capacity, overflowPolicy: .wait)
-    let sum = Checksum()
-    let template = FlowRecord(
-        sourceAddress: IPAddress(ipv4: 0x0A00_0001), destinationAddress: IPAddress(ipv4: 0x0A00_0002),
-        sourcePort: 40_000, destinationPort: 443, ipProtocol: .tcp,
-        start: Timestamp(nanoseconds: 1), end: Timestamp(nanoseconds: 2))
-    return measure({
-        var buffer = [FlowRecord](repeating: template, count: batch)
-        var next: UInt64 = 0
-        let total = UInt64(items)
-        while next < total {
-            let count = Int(min(UInt64(batch), total - next))
-            buffer.withUnsafeMutableBufferPointer { slots in
-                for index in 0..<count { slots[index].packetsOut = next + UInt64(index) }
-                _ = ring.push(contentsOf: UnsafeBufferPointer(rebasing: slots[0..<count]))
-            }
-            next += UInt64(count)
-        }
-        ring.close()
-    }, {
-        var buffer: [FlowRecord] = []
-        buffer.reserveCapacity(batch)
-        var total: UInt64 = 0
-        while ring.pop(into: &buffer, maximum: batch) > 0 {
-            for record in buffer { total &+= record.packetsOut }
-            buffer.removeAll(keepingCapacity: true)
-        }
-        sum.value = total
-    }, check: { sum.value == expectedSum })
+let flowTemplate = FlowRecord(
+    sourceAddress: IPAddress(ipv4: 0x0A00_0001), destinationAddress: IPAddress(ipv4: 0x0A00_0002),
+    sourcePort: 40_000, destinationPort: 443, ipProtocol: .tcp,
+    start: Timestamp(nanoseconds: 1), end: Timestamp(nanoseconds: 2))
+
+extension FlowRecord: BenchItem {
+    init(sequence: UInt64) {
+        self = flowTemplate
+        packetsOut = sequence
+    }
+    var sequence: UInt64 { packetsOut }
+}
+
+// MARK: - The two queues, behind one face
+
+/// The operations a run needs, so the ring and the reference run the very same loops.
+protocol BenchQueue<Item>: AnyObject {
+    associatedtype Item: BenchItem
+    func push(batch: UnsafeBufferPointer<Item>)
+    func push(one item: Item)
+    func pop(into buffer: inout [Item], maximum: Int) -> Int
+    func popOne() -> Item?
+    func finish()
+}
+
+extension SPSCRing: BenchQueue where Element: BenchItem {
+    func push(batch: UnsafeBufferPointer<Element>) { _ = push(contentsOf: batch) }
+    func push(one item: Element) { push(item) }
+    func popOne() -> Element? { pop() }
+    func finish() { close() }
 }
 
 // MARK: - The reference: a circular array behind a mutex
 
 /// The conventional way to hand items between two threads: one lock around a circular array,
 /// taken once per batch. Full and empty are handled like the ring's `.wait` (yield and retry).
-final class LockedQueue<Element>: @unchecked Sendable {
+final class LockedQueue<Element: BenchItem>: BenchQueue, @unchecked Sendable {
     private var slots: [Element?]
     private var head = 0
     private var count = 0
@@ -190,7 +161,7 @@ final class LockedQueue<Element>: @unchecked Sendable {
         lock.deallocate()
     }
 
-    func push(contentsOf batch: UnsafeBufferPointer<Element>) {
+    func push(batch: UnsafeBufferPointer<Element>) {
         var done = 0
         while done < batch.count {
             pthread_mutex_lock(lock)
@@ -205,7 +176,7 @@ final class LockedQueue<Element>: @unchecked Sendable {
         }
     }
 
-    func close() {
+    func finish() {
         pthread_mutex_lock(lock)
         closed = true
         pthread_mutex_unlock(lock)
@@ -227,37 +198,60 @@ final class LockedQueue<Element>: @unchecked Sendable {
             sched_yield()
         }
     }
+
+    func push(one item: Element) {
+        withUnsafePointer(to: item) { push(batch: UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    func popOne() -> Element? {
+        var one: [Element] = []
+        one.reserveCapacity(1)
+        return pop(into: &one, maximum: 1) == 1 ? one[0] : nil
+    }
 }
 
-func lockedBatched(batch: Int, capacity: Int) -> Double {
-    let queue = LockedQueue<UInt64>(capacity: capacity)
+// MARK: - Runs
+
+/// Batched: the producer fills a reused buffer and pushes it; the consumer pops up to `batch`.
+func batched<Queue: BenchQueue>(_ queue: Queue, batch: Int) -> Double {
     let sum = Checksum()
     return measure({
-        var buffer = [UInt64](repeating: 0, count: batch)
+        var buffer = [Queue.Item](repeating: Queue.Item(sequence: 0), count: batch)
         var next: UInt64 = 0
         let total = UInt64(items)
         while next < total {
             let count = Int(min(UInt64(batch), total - next))
             buffer.withUnsafeMutableBufferPointer { slots in
-                for index in 0..<count { slots[index] = next + UInt64(index) }
-                queue.push(contentsOf: UnsafeBufferPointer(rebasing: slots[0..<count]))
+                for index in 0..<count { slots[index] = Queue.Item(sequence: next + UInt64(index)) }
+                queue.push(batch: UnsafeBufferPointer(rebasing: slots[0..<count]))
             }
             next += UInt64(count)
         }
-        queue.close()
+        queue.finish()
     }, {
-        var buffer: [UInt64] = []
+        var buffer: [Queue.Item] = []
         buffer.reserveCapacity(batch)
         var total: UInt64 = 0
         while queue.pop(into: &buffer, maximum: batch) > 0 {
-            for value in buffer { total &+= value }
+            for item in buffer { total &+= item.sequence }
             buffer.removeAll(keepingCapacity: true)
         }
         sum.value = total
     }, check: { sum.value == expectedSum })
 }
 
-// MARK: - Run
+/// One item per push and per pop.
+func single<Queue: BenchQueue>(_ queue: Queue) -> Double {
+    let sum = Checksum()
+    return measure({
+        for value in 0..<UInt64(items) { queue.push(one: Queue.Item(sequence: value)) }
+        queue.finish()
+    }, {
+        var total: UInt64 = 0
+        while let item = queue.popOne() { total &+= item.sequence }
+        sum.value = total
+    }, check: { sum.value == expectedSum })
+}
 
 func best(_ run: () -> Double) -> Double {
     var result = 0.0
@@ -265,15 +259,22 @@ func best(_ run: () -> Double) -> Double {
     return result
 }
 
+// MARK: - Main
+
+let capacity = 8_192
 FileHandleStderr.write("ring-bench: \(items) items per run, best of \(repeats), \(cores) cores\n")
-let reference = best { lockedBatched(batch: 256, capacity: 8192) }
-let rows: [(String, Double)] = [
-    ("ring UInt64 SPSC, batch 256", best { ringBatched(batch: 256, capacity: 8192) }),
-    ("ring UInt64 SPSC, batch 32", best { ringBatched(batch: 32, capacity: 8192) }),
-    ("ring UInt64 SPSC, single items", best { ringSingle(capacity: 8192) }),
-    ("ring FlowRecord SPSC, batch 256", best { ringFlowRecords(batch: 256, capacity: 8192) }),
+let comparisons: [(String, () -> Double, String, () -> Double)] = [
+    ("ring UInt64, batch 256", { batched(SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 256) },
+     "mutex queue UInt64, batch 256", { batched(LockedQueue<UInt64>(capacity: capacity), batch: 256) }),
+    ("ring UInt64, batch 32", { batched(SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 32) },
+     "mutex queue UInt64, batch 32", { batched(LockedQueue<UInt64>(capacity: capacity), batch: 32) }),
+    ("ring UInt64, single items", { single(SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait)) },
+     "mutex queue UInt64, single", { single(LockedQueue<UInt64>(capacity: capacity)) }),
+    ("ring FlowRecord, batch 256", { batched(SPSCRing<FlowRecord>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 256) },
+     "mutex queue FlowRecord, b. 256", { batched(LockedQueue<FlowRecord>(capacity: capacity), batch: 256) }),
 ]
-print("mutex circular array, batch 256\t\(reference)")
-for (name, figure) in rows {
-    print("\(name)\t\(figure)")
+for (name, run, referenceName, reference) in comparisons {
+    let figure = best(run)
+    let referenceFigure = best(reference)
+    print("\(name)\t\(figure)\t\(referenceName)\t\(referenceFigure)")
 }
