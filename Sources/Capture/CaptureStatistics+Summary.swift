@@ -9,7 +9,7 @@ extension CaptureStatistics {
         lines.append(("packets", "\(packets)"))
         lines.append(("wire bytes", "\(wireBytes)"))
         lines.append(("captured bytes", "\(capturedBytes)"))
-        lines.append(("ip packets", "\(ipPackets)" + (laterFragments > 0 ? " (\(laterFragments) later fragments)" : "")))
+        lines.append(("ip packets", "\(ipPackets)" + (laterFragments > 0 ? " (\(laterFragments) later fragments, \(laterFragmentsMatched) matched to their first)" : "")))
         lines.append(("non-ip", "\(nonIP)"))
         let reasons = malformed.map { "\($0.reason.name) \($0.count)" }
         lines.append(("malformed", "\(malformed.total)" + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: ", ") + ")")))
@@ -43,6 +43,7 @@ extension CaptureStatistics {
         add("captured_bytes", "\(capturedBytes)")
         add("ip_packets", "\(ipPackets)")
         add("later_fragments", "\(laterFragments)")
+        add("later_fragments_matched", "\(laterFragmentsMatched)")
         add("non_ip", "\(nonIP)")
         let byReason = MalformedReason.allCases.map { "\"\($0.name)\":\(malformed[$0])" }.joined(separator: ",")
         add("malformed", "{\"total\":\(malformed.total),\"truncated\":\(malformed.truncated),\"invalid\":\(malformed.invalid),\"by_reason\":{\(byReason)}}")

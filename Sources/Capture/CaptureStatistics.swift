@@ -14,8 +14,11 @@ public struct CaptureStatistics: Hashable, Sendable {
     public var nonIP: UInt64 = 0
     /// Frames cut short or malformed, by reason; they are not accounted to any flow.
     public var malformed = MalformedCounts()
-    /// IP fragments other than the first (accounted to the flow keyed without ports).
+    /// IP fragments other than the first.
     public var laterFragments: UInt64 = 0
+    /// Later fragments whose first fragment had been seen, so they counted towards its flow;
+    /// the others counted towards a flow with ports 0 between the same hosts.
+    public var laterFragmentsMatched: UInt64 = 0
     /// Timestamps of the earliest and latest frame (nil before the first).
     public var firstPacket: Timestamp?
     public var lastPacket: Timestamp?

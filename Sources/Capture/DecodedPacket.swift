@@ -21,6 +21,10 @@ struct DecodedPacket {
     var icmpCode: UInt8 = 0
     /// A fragment other than the first: it carries no transport header, so no ports.
     var isLaterFragment = false
+    /// The first fragment of a fragmented packet (offset 0, more fragments follow).
+    var isFirstFragment = false
+    /// The IPv4 identification or IPv6 fragment-header identification of a fragment.
+    var fragmentID: UInt32 = 0
 
     init() {}
 
@@ -33,6 +37,7 @@ struct DecodedPacket {
         icmpType = 0
         icmpCode = 0
         isLaterFragment = false
+        isFirstFragment = false
     }
 }
 

@@ -22,6 +22,7 @@ public struct FlowCapture {
     var counters = CaptureStatistics()
     /// Emitted records waiting to be handed on; allocated once, reused.
     var batch: [FlowRecord]
+    var fragments = FragmentTable()
     /// How often (in packets) the progress callback is called.
     public var progressInterval: UInt64 = 1 << 16
 
@@ -116,7 +117,12 @@ public struct FlowCapture {
                 switch outcome {
                 case .ip:
                     counters.ipPackets &+= 1
-                    if packet.isLaterFragment { counters.laterFragments &+= 1 }
+                    if packet.isFirstFragment {
+                        fragments.rememberFirstFragment(packet, time: time)
+                    } else if packet.isLaterFragment {
+                        counters.laterFragments &+= 1
+                        if fragments.completeLaterFragment(&packet, time: time) { counters.laterFragmentsMatched &+= 1 }
+                    }
                     cache.update(packet, time: time, wireLength: wire, into: &batch)
                 case .nonIP:
                     counters.nonIP &+= 1

@@ -125,9 +125,14 @@ struct PacketDecoder {
         packet.destinationLow = UInt64(bytes.u32(offset + 16))
         let proto = bytes[offset + 9]
         packet.ipProtocol = proto
-        if bytes.u16(offset + 6) & 0x1FFF != 0 {
-            packet.isLaterFragment = true
-            return .ip
+        let fragmentField = bytes.u16(offset + 6)
+        if fragmentField & 0x3FFF != 0 {
+            packet.fragmentID = UInt32(bytes.u16(offset + 4))
+            if fragmentField & 0x1FFF != 0 {
+                packet.isLaterFragment = true
+                return .ip
+            }
+            packet.isFirstFragment = true
         }
         return decodeTransport(proto, at: offset + headerLength, bytes, limit: limit, isIPv6: false, into: &packet)
     }
@@ -158,7 +163,13 @@ struct PacketDecoder {
             case 44:
                 guard cursor + 8 <= n else { return .malformed(.ipv6ExtensionTruncated) }
                 next = bytes[cursor]
-                if bytes.u16(cursor + 2) & 0xFFF8 != 0 { packet.isLaterFragment = true }
+                let fragmentField = bytes.u16(cursor + 2)
+                packet.fragmentID = bytes.u32(cursor + 4)
+                if fragmentField & 0xFFF8 != 0 {
+                    packet.isLaterFragment = true
+                } else if fragmentField & 0x0001 != 0 {
+                    packet.isFirstFragment = true
+                }
                 cursor += 8
             case 51:
                 // Authentication header: length in 4-byte units, minus 2.
