@@ -1,13 +1,15 @@
 import FlowCore
 
 extension FlowCache {
-    /// Accounts one decoded packet to its flow, creating the flow (and evicting the least
-    /// recently active one when full) as needed, then expires what the new time makes due.
+    /// Expires what the packet's time makes due, then accounts the packet to its flow,
+    /// creating the flow (and evicting the least recently active one when full) as needed.
     /// Emitted records are appended to `output`.
     
     mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
                          into output: inout [FlowRecord]) {
         if time > clock { clock = time }
+        // Expire first, so a packet after a long pause starts a new record.
+        expire(at: clock, into: &output)
         let (key, fromA) = FlowKey.canonical(packet)
         let hash = key.hashValue64
         let flags = packet.tcpFlags
@@ -35,7 +37,10 @@ extension FlowCache {
         } else {
             touch(index)
         }
-        expire(at: clock, into: &output)
+        if configuration.teardownLingerNanoseconds == 0 && entries[index].closing {
+            emit(index, reason: .expiredTeardown, into: &output)
+            remove(index)
+        }
     }
 
     
