@@ -33,6 +33,15 @@ public final class PacketSource {
     public let fileSize: UInt64?
     private var closed = false
 
+    /// Live handles are non-blocking and waited on with `poll`, beside a pipe that
+    /// `breakLoop()` writes to: libpcap's own wake-up on an idle Linux interface depends on
+    /// the ring version in use, and the flow cache must see time pass when no packets come.
+    let selectableDescriptor: Int32
+    let wakeRead: Int32
+    let wakeWrite: Int32
+    let pollTimeoutMilliseconds: Int32
+    var packetsSinceWakeCheck = 0
+
     /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng).
     ///
     /// Throws `FlowlogError` naming the file: `.fileNotFound`, `.permissionDenied`, or
@@ -66,6 +75,10 @@ public final class PacketSource {
         linkType = LinkType(rawValue: pcap_datalink(opened))
         fractionScale = pcap_get_tstamp_precision(opened) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
         fileSize = UInt64(info.st_size)
+        selectableDescriptor = -1
+        wakeRead = -1
+        wakeWrite = -1
+        pollTimeoutMilliseconds = 0
     }
 
     /// Opens a live interface. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode) on
@@ -119,6 +132,21 @@ public final class PacketSource {
                 throw error
             }
         }
+        var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        let selectable = pcap_get_selectable_fd(created)
+        var pipeEnds: [Int32] = [-1, -1]
+        guard selectable >= 0, pcap_setnonblock(created, 1, &errorText) == 0, pipe(&pipeEnds) == 0 else {
+            let reason = selectable < 0 ? "no selectable descriptor" : String(cString: errorText)
+            pcap_close(created)
+            throw FlowlogError(.libraryCall, reason.isEmpty ? String(cString: strerror(errno)) : reason,
+                               location: location, call: "pcap_setnonblock")
+        }
+        _ = fcntl(pipeEnds[0], F_SETFL, fcntl(pipeEnds[0], F_GETFL) | O_NONBLOCK)
+        _ = fcntl(pipeEnds[1], F_SETFL, fcntl(pipeEnds[1], F_GETFL) | O_NONBLOCK)
+        selectableDescriptor = selectable
+        wakeRead = pipeEnds[0]
+        wakeWrite = pipeEnds[1]
+        pollTimeoutMilliseconds = Int32(clamping: max(1, configuration.readTimeoutMilliseconds))
         handle = created
         origin = .interface(name)
         linkType = LinkType(rawValue: pcap_datalink(created))
@@ -128,6 +156,8 @@ public final class PacketSource {
 
     deinit {
         if !closed { pcap_close(handle) }
+        if wakeRead >= 0 { close(wakeRead) }
+        if wakeWrite >= 0 { close(wakeWrite) }
     }
 
     /// A name for messages: the file path or the interface name.
@@ -143,10 +173,15 @@ public final class PacketSource {
         return false
     }
 
-    /// Makes a blocked or looping read return as soon as possible (`pcap_breakloop`). Safe to
-    /// call from another thread or a signal handler's thread; the capture run then returns.
+    /// Makes a blocked or looping read return as soon as possible (`pcap_breakloop`, and a
+    /// byte to the live handle's wake-up pipe). Safe to call from another thread; the capture
+    /// run then returns. A live source stays stopped afterwards.
     public func breakLoop() {
         pcap_breakloop(handle)
+        if wakeWrite >= 0 {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
     }
 
     /// The kernel's counters for a live handle (`pcap_stats`); nil for files or when the
@@ -171,7 +206,7 @@ public final class PacketSource {
 
     enum ReadOutcome {
         case packet
-        /// Live read timeout expired with no packet.
+        /// A live read found nothing within the read timeout (or packets are ready to read).
         case timeout
         /// End of file, or `breakLoop()` was called.
         case end
@@ -184,10 +219,28 @@ public final class PacketSource {
     func next(_ header: inout UnsafeMutablePointer<pcap_pkthdr>?, _ data: inout UnsafePointer<UInt8>?) -> ReadOutcome {
         let status = pcap_next_ex(handle, &header, &data)
         switch status {
-        case 1: return .packet
-        case 0: return .timeout
+        case 1:
+            if wakeRead >= 0 {
+                // Under constant traffic the read never waits; look at the pipe now and then.
+                packetsSinceWakeCheck &+= 1
+                if packetsSinceWakeCheck & 0x3FF == 0 && wakeRequested(waitMilliseconds: 0) { return .end }
+            }
+            return .packet
+        case 0:
+            guard wakeRead >= 0 else { return .timeout }
+            return wakeRequested(waitMilliseconds: pollTimeoutMilliseconds) ? .end : .timeout
         case PCAP_ERROR_BREAK: return .end
         default: return .failed(String(cString: pcap_geterr(handle)))
         }
+    }
+
+    /// Waits up to `waitMilliseconds` for packets or a `breakLoop()`; true for the latter.
+    func wakeRequested(waitMilliseconds: Int32) -> Bool {
+        var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+        let ready = withUnsafeMutableBytes(of: &descriptors) {
+            poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
+        }
+        return ready > 0 && descriptors.1.revents != 0
     }
 }
