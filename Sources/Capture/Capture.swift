@@ -1,1 +1,0 @@
-// The Capture module; see README.md, "Repository organization".

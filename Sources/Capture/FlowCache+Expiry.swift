@@ -1,0 +1,104 @@
+import FlowCore
+
+extension FlowCache {
+    /// Emits every flow that is due at `now` (idle, teardown linger, active interval). A live
+    /// capture calls this with the wall clock when no packets arrive.
+    public mutating func expire(now: Timestamp, into output: inout [FlowRecord]) {
+        if now.nanoseconds > clock { clock = now.nanoseconds }
+        expire(at: clock, into: &output)
+    }
+
+    /// Emits every flow (`FlowStatus.flushed`), oldest first, and empties the cache.
+    public mutating func flush(into output: inout [FlowRecord]) {
+        var index = byAge.head
+        while index >= 0 {
+            emit(Int(index), reason: .flushed, into: &output)
+            index = entries[Int(index)].youngerByAge
+        }
+        entries.removeAll(keepingCapacity: true)
+        for i in slots.indices { slots[i] = 0 }
+        freeHead = -1
+        count = 0
+        openFlows = EntryList()
+        closingFlows = EntryList()
+        byAge = EntryList()
+    }
+
+    
+    mutating func expire(at now: UInt64, into output: inout [FlowRecord]) {
+        let idle = configuration.idleTimeoutNanoseconds
+        while openFlows.head >= 0 {
+            let index = Int(openFlows.head)
+            guard entries[index].end &+ idle <= now else { break }
+            emit(index, reason: .expiredIdle, into: &output)
+            remove(index)
+        }
+        let linger = configuration.teardownLingerNanoseconds
+        while closingFlows.head >= 0 {
+            let index = Int(closingFlows.head)
+            guard entries[index].end &+ linger <= now else { break }
+            emit(index, reason: .expiredTeardown, into: &output)
+            remove(index)
+        }
+        let active = configuration.activeTimeoutNanoseconds
+        guard active > 0 else { return }
+        while byAge.head >= 0 {
+            let index = Int(byAge.head)
+            guard entries[index].intervalStart &+ active <= now else { break }
+            if entries[index].packets > 0 {
+                emit(index, reason: .expiredActive, into: &output)
+                entries[index].packetsAB = 0
+                entries[index].bytesAB = 0
+                entries[index].packetsBA = 0
+                entries[index].bytesBA = 0
+                entries[index].flagsAB = 0
+                entries[index].flagsBA = 0
+                entries[index].continuation = true
+            }
+            entries[index].intervalStart = now
+            unlinkByAge(index)
+            appendByAge(index)
+        }
+    }
+
+    /// Appends the entry's current interval as a record.
+    
+    mutating func emit(_ index: Int, reason: FlowStatus, into output: inout [FlowRecord]) {
+        let e = entries[index]
+        let key = e.key
+        let isV4 = key.ipVersion == 4
+        let a = isV4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: key.aLow)) : IPAddress(ipv6High: key.aHigh, low: key.aLow)
+        let b = isV4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: key.bLow)) : IPAddress(ipv6High: key.bHigh, low: key.bLow)
+        var status = reason
+        let isTCP = key.ipProtocol == 6
+        if !e.continuation && (!isTCP || e.synSeen > 0) { status.insert(.startObserved) }
+        if e.continuation { status.insert(.continuation) }
+        if isTCP && e.tornDown { status.insert(.endObserved) }
+        let record: FlowRecord
+        if e.initiatorIsA {
+            record = FlowRecord(sourceAddress: a, destinationAddress: b, sourcePort: key.aPort, destinationPort: key.bPort,
+                                ipProtocol: IPProtocol(rawValue: key.ipProtocol), vlan: key.vlan, innerVLAN: key.innerVLAN,
+                                icmpType: e.icmpType, icmpCode: e.icmpCode,
+                                start: Timestamp(nanoseconds: e.start), end: Timestamp(nanoseconds: e.end),
+                                packetsOut: e.packetsAB, bytesOut: e.bytesAB, packetsIn: e.packetsBA, bytesIn: e.bytesBA,
+                                tcpFlagsOut: TCPFlags(rawValue: e.flagsAB), tcpFlagsIn: TCPFlags(rawValue: e.flagsBA),
+                                status: status)
+        } else {
+            record = FlowRecord(sourceAddress: b, destinationAddress: a, sourcePort: key.bPort, destinationPort: key.aPort,
+                                ipProtocol: IPProtocol(rawValue: key.ipProtocol), vlan: key.vlan, innerVLAN: key.innerVLAN,
+                                icmpType: e.icmpType, icmpCode: e.icmpCode,
+                                start: Timestamp(nanoseconds: e.start), end: Timestamp(nanoseconds: e.end),
+                                packetsOut: e.packetsBA, bytesOut: e.bytesBA, packetsIn: e.packetsAB, bytesIn: e.bytesAB,
+                                tcpFlagsOut: TCPFlags(rawValue: e.flagsBA), tcpFlagsIn: TCPFlags(rawValue: e.flagsAB),
+                                status: status)
+        }
+        output.append(record)
+        switch reason {
+        case .expiredIdle: statistics.expiredIdle &+= 1
+        case .expiredActive: statistics.expiredActive &+= 1
+        case .expiredTeardown: statistics.expiredTeardown &+= 1
+        case .evicted: statistics.evicted &+= 1
+        default: statistics.flushed &+= 1
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import FlowCore
+
+extension FlowCache {
+    /// Expires what the packet's time makes due, then accounts the packet to its flow,
+    /// creating the flow (and evicting the least recently active one when full) as needed.
+    /// Emitted records are appended to `output`.
+    
+    mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
+                         into output: inout [FlowRecord]) {
+        if time > clock { clock = time }
+        // Expire first, so a packet after a long pause starts a new record.
+        expire(at: clock, into: &output)
+        let (key, fromA) = FlowKey.canonical(packet)
+        let hash = key.hashValue64
+        let flags = packet.tcpFlags
+        let isTCP = packet.ipProtocol == 6
+        // A bare SYN opens a new connection even when the old one on the same ports is still
+        // closing (ports reused quickly): the old one is emitted first.
+        let opensConnection = isTCP && flags & 0x12 == 0x02
+        var found = find(key, hash: hash)
+        if let index = found, opensConnection, entries[index].closing {
+            emit(index, reason: .expiredTeardown, into: &output)
+            remove(index)
+            found = nil
+        }
+        let index: Int
+        if let existing = found {
+            index = existing
+        } else {
+            index = create(key, hash: hash, fromA: fromA, packet: packet, time: time, into: &output)
+        }
+        account(index, fromA: fromA, flags: isTCP ? flags : 0, time: time, wireLength: wireLength)
+        if isTCP, configuration.tcpTeardown == .close, !entries[index].closing, entries[index].tornDown {
+            unlink(index, closing: false)
+            entries[index].closing = true
+            append(index, closing: true)
+        } else {
+            touch(index)
+        }
+        if configuration.teardownLingerNanoseconds == 0 && entries[index].closing {
+            emit(index, reason: .expiredTeardown, into: &output)
+            remove(index)
+        }
+    }
+
+    
+    mutating func create(_ key: FlowKey, hash: UInt64, fromA: Bool, packet: DecodedPacket, time: UInt64,
+                         into output: inout [FlowRecord]) -> Int {
+        if count >= configuration.capacity {
+            let victim = openFlows.head >= 0 ? openFlows.head : closingFlows.head
+            if victim >= 0 {
+                emit(Int(victim), reason: .evicted, into: &output)
+                remove(Int(victim))
+            }
+        }
+        if (count + 1) * 2 > slots.count { growIndex() }
+        var entry = FlowEntry(key: key, hash: hash, time: time, initiatorIsA: fromA)
+        entry.icmpType = packet.icmpType
+        entry.icmpCode = packet.icmpCode
+        let index = allocate(entry)
+        insertIndex(index, hash: hash)
+        append(index, closing: false)
+        appendByAge(index)
+        count += 1
+        statistics.flowsCreated &+= 1
+        if count > statistics.peakFlows { statistics.peakFlows = count }
+        return index
+    }
+
+    
+    mutating func account(_ index: Int, fromA: Bool, flags: UInt8, time: UInt64, wireLength: UInt32) {
+        let bytes = UInt64(wireLength)
+        if entries[index].packets == 0 { entries[index].start = time }
+        if time > entries[index].end { entries[index].end = time }
+        if fromA {
+            entries[index].packetsAB &+= 1
+            entries[index].bytesAB &+= bytes
+            entries[index].flagsAB |= flags
+        } else {
+            entries[index].packetsBA &+= 1
+            entries[index].bytesBA &+= bytes
+            entries[index].flagsBA |= flags
+        }
+        if flags & 0x02 != 0, entries[index].synSeen < 2 {
+            // The SYN's sender is the initiator; a SYN-ACK names its receiver.
+            if flags & 0x10 == 0 {
+                entries[index].initiatorIsA = fromA
+                entries[index].synSeen = 2
+            } else if entries[index].synSeen == 0 {
+                entries[index].initiatorIsA = !fromA
+                entries[index].synSeen = 1
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import CPcap
+import FlowCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The capture stage's driver: reads packets from a `PacketSource`, decodes them, folds them
+/// into the flow cache and hands finished flows to a `FlowSink` in batches.
+///
+/// Several sources can be run one after another through the same cache (a replay of several
+/// files is one timeline); `finish(into:)` flushes what remains. A read error mid-file (a
+/// truncated capture) is thrown only after everything before it has been accounted and every
+/// record emitted so far has been handed on; the error is also kept in `statistics.readErrors`,
+/// and the cache still holds the open flows, so the caller can go on with the next file and
+/// `finish` as usual.
+public struct FlowCapture {
+    public private(set) var cache: FlowCache
+    public let batchSize: Int
+    var counters = CaptureStatistics()
+    /// Emitted records waiting to be handed on; allocated once, reused.
+    var batch: [FlowRecord]
+    var fragments = FragmentTable()
+    /// How often (in packets) the progress callback is called.
+    public var progressInterval: UInt64 = 1 << 16
+
+    public init(cache configuration: FlowCacheConfiguration = FlowCacheConfiguration(), batchSize: Int = 256) {
+        cache = FlowCache(configuration: configuration)
+        self.batchSize = max(1, batchSize)
+        batch = []
+        batch.reserveCapacity(self.batchSize * 2)
+    }
+
+    /// What has been counted so far, including the cache's emission counters.
+    public var statistics: CaptureStatistics {
+        var s = counters
+        s.cache = cache.statistics
+        return s
+    }
+
+    /// Progress of a running source, reported every `progressInterval` packets.
+    public struct Progress: Sendable {
+        public var source: String
+        /// Packets read from this source so far.
+        public var packets: UInt64
+        /// Position in the file and its size (nil for live sources).
+        public var fileOffset: UInt64?
+        public var fileSize: UInt64?
+        /// Flows currently in the cache.
+        public var activeFlows: Int
+    }
+
+    /// Reads `source` to its end (a file) or until `source.breakLoop()` (a live interface).
+    ///
+    /// Throws `.unsupportedFormat` before reading when the link type cannot carry IP as far as
+    /// the decoder knows, and `.truncated` or `.corrupt` (with file and offset) when libpcap
+    /// stops mid-file; see the type's documentation for what is kept.
+    public mutating func run<S: FlowSink>(_ source: PacketSource, into sink: inout S,
+                                          progress: ((Progress) -> Void)? = nil) throws {
+        let decoding = LinkDecoding(source.linkType)
+        guard decoding != .unsupported else {
+            throw FlowlogError(.unsupportedFormat,
+                               "link type \(source.linkType) is not supported (supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP)",
+                               location: .init(file: source.isLive ? nil : source.name, field: source.isLive ? "interface \(source.name)" : nil))
+        }
+        counters.sources += 1
+        let failure = readAll(source, decoder: PacketDecoder(link: decoding), into: &sink, progress: progress)
+        if source.isLive { counters.kernel = source.kernelStatistics() }
+        deliver(into: &sink)
+        if let failure {
+            counters.readErrors.append(failure)
+            throw failure
+        }
+    }
+
+    /// Emits every flow still in the cache (`FlowStatus.flushed`) and hands all to the sink.
+    public mutating func finish<S: FlowSink>(into sink: inout S) {
+        cache.flush(into: &batch)
+        deliver(into: &sink)
+    }
+
+    /// Emits flows due at `now` (for a caller that drives its own clock).
+    public mutating func expire<S: FlowSink>(now: Timestamp, into sink: inout S) {
+        cache.expire(now: now, into: &batch)
+        deliver(into: &sink)
+    }
+
+    mutating func deliver<S: FlowSink>(into sink: inout S) {
+        if !batch.isEmpty { sink.accept(&batch) }
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// The packet loop; returns the read error that ended it, if any.
+    mutating func readAll<S: FlowSink>(_ source: PacketSource, decoder: PacketDecoder, into sink: inout S,
+                                       progress: ((Progress) -> Void)?) -> FlowlogError? {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        var packet = DecodedPacket()
+        let scale = source.fractionScale
+        let isLive = source.isLive
+        var packetsHere: UInt64 = 0
+        var nextProgress = progress == nil ? UInt64.max : progressInterval
+        var lastDelivery = isLive ? wallClock() : 0
+        while true {
+            switch source.next(&header, &data) {
+            case .packet:
+                guard let h = header else { continue }
+                let caplen = Int(h.pointee.caplen)
+                let wire = h.pointee.len
+                let seconds = h.pointee.ts.tv_sec
+                let fraction = h.pointee.ts.tv_usec
+                let time = (seconds > 0 ? UInt64(seconds) * 1_000_000_000 : 0) &+ (fraction > 0 ? UInt64(fraction) &* scale : 0)
+                count(time: time, caplen: caplen, wire: wire)
+                let outcome = decoder.decode(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : caplen), into: &packet)
+                switch outcome {
+                case .ip:
+                    counters.ipPackets &+= 1
+                    if packet.isFirstFragment {
+                        fragments.rememberFirstFragment(packet, time: time)
+                    } else if packet.isLaterFragment {
+                        counters.laterFragments &+= 1
+                        if fragments.completeLaterFragment(&packet, time: time) { counters.laterFragmentsMatched &+= 1 }
+                    }
+                    cache.update(packet, time: time, wireLength: wire, into: &batch)
+                case .nonIP:
+                    counters.nonIP &+= 1
+                case .malformed(let reason):
+                    counters.malformed.increment(reason)
+                }
+                if batch.count >= batchSize { deliver(into: &sink) }
+                packetsHere &+= 1
+                if packetsHere >= nextProgress {
+                    nextProgress &+= progressInterval
+                    progress?(Progress(source: source.name, packets: packetsHere, fileOffset: source.fileOffset,
+                                       fileSize: source.fileSize, activeFlows: cache.count))
+                }
+                if isLive && packetsHere & 0xFF == 0 && !batch.isEmpty {
+                    let now = wallClock()
+                    if now &- lastDelivery >= 1_000_000_000 {
+                        deliver(into: &sink)
+                        lastDelivery = now
+                    }
+                }
+            case .timeout:
+                // Nothing arrived: live flows still age by the wall clock.
+                let now = wallClock()
+                cache.expire(now: Timestamp(nanoseconds: now), into: &batch)
+                deliver(into: &sink)
+                lastDelivery = now
+            case .end:
+                return nil
+            case .failed(let reason):
+                let offset = source.fileOffset
+                let code: FlowlogError.Code = reason.contains("truncated") ? .truncated : .corrupt
+                let after = "after \(packetsHere) packet\(packetsHere == 1 ? "" : "s")"
+                return FlowlogError(code, "\(reason) (\(after); everything before was kept)",
+                                    location: .init(file: isLive ? nil : source.name, offset: offset,
+                                                    field: isLive ? "interface \(source.name)" : nil),
+                                    call: "pcap_next_ex")
+            }
+        }
+    }
+
+    @inline(__always)
+    mutating func count(time: UInt64, caplen: Int, wire: UInt32) {
+        counters.packets &+= 1
+        counters.capturedBytes &+= UInt64(caplen)
+        counters.wireBytes &+= UInt64(wire)
+        let t = Timestamp(nanoseconds: time)
+        if let first = counters.firstPacket {
+            if t < first { counters.firstPacket = t }
+        } else {
+            counters.firstPacket = t
+        }
+        if let last = counters.lastPacket {
+            if t > last { counters.lastPacket = t }
+        } else {
+            counters.lastPacket = t
+        }
+    }
+}
+
+/// Nanoseconds since the epoch from the real-time clock (the clock live packets are stamped with).
+func wallClock() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}

@@ -1,0 +1,70 @@
+/// A flow's identity, the same for both directions: the two (address, port) endpoints in a
+/// fixed order (the smaller one is "A"), the IP version, the protocol and the VLAN ids.
+
+struct FlowKey: Equatable {
+    var aHigh: UInt64
+    var aLow: UInt64
+    var bHigh: UInt64
+    var bLow: UInt64
+    /// A's port in the high half, B's in the low half.
+    var ports: UInt32
+    /// outer VLAN << 48 | inner VLAN << 32 | protocol << 8 | IP version.
+    var meta: UInt64
+
+    
+    init(aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64, ports: UInt32, meta: UInt64) {
+        self.aHigh = aHigh
+        self.aLow = aLow
+        self.bHigh = bHigh
+        self.bLow = bLow
+        self.ports = ports
+        self.meta = meta
+    }
+
+    /// The key of `packet`, and whether the packet travels A → B.
+    
+    static func canonical(_ p: DecodedPacket) -> (key: FlowKey, fromA: Bool) {
+        let meta = UInt64(p.vlan) << 48 | UInt64(p.innerVLAN) << 32 | UInt64(p.ipProtocol) << 8 | UInt64(p.ipVersion)
+        let sourceFirst: Bool
+        if p.sourceHigh != p.destinationHigh {
+            sourceFirst = p.sourceHigh < p.destinationHigh
+        } else if p.sourceLow != p.destinationLow {
+            sourceFirst = p.sourceLow < p.destinationLow
+        } else {
+            sourceFirst = p.sourcePort <= p.destinationPort
+        }
+        if sourceFirst {
+            return (FlowKey(aHigh: p.sourceHigh, aLow: p.sourceLow, bHigh: p.destinationHigh, bLow: p.destinationLow,
+                            ports: UInt32(p.sourcePort) << 16 | UInt32(p.destinationPort), meta: meta), true)
+        }
+        return (FlowKey(aHigh: p.destinationHigh, aLow: p.destinationLow, bHigh: p.sourceHigh, bLow: p.sourceLow,
+                        ports: UInt32(p.destinationPort) << 16 | UInt32(p.sourcePort), meta: meta), false)
+    }
+
+    /// A fast 64-bit mix of the six words (multiply–xorshift per word); never 0.
+    
+    var hashValue64: UInt64 {
+        @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
+            var x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            x ^= x >> 29
+            return x
+        }
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        h = mix(h, aLow)
+        h = mix(h, bLow)
+        h = mix(h, aHigh)
+        h = mix(h, bHigh)
+        h = mix(h, UInt64(ports) | meta << 32)
+        h = mix(h, meta >> 32)
+        h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
+        h ^= h >> 32
+        return h | 1
+    }
+
+    var vlan: UInt16 { UInt16(truncatingIfNeeded: meta >> 48) }
+    var innerVLAN: UInt16 { UInt16(truncatingIfNeeded: meta >> 32) }
+    var ipProtocol: UInt8 { UInt8(truncatingIfNeeded: meta >> 8) }
+    var ipVersion: UInt8 { UInt8(truncatingIfNeeded: meta) }
+    var aPort: UInt16 { UInt16(truncatingIfNeeded: ports >> 16) }
+    var bPort: UInt16 { UInt16(truncatingIfNeeded: ports) }
+}

@@ -1,0 +1,246 @@
+import CPcap
+import FlowCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A libpcap handle: a capture file being replayed or a live interface.
+///
+/// The only place the capture stage touches libpcap. Offline files are opened with nanosecond
+/// timestamp precision, so microsecond files and nanosecond files (classic pcap in either byte
+/// order, pcapng) all come out as nanoseconds. Live handles ask the kernel for nanoseconds and
+/// fall back to microseconds where the platform cannot provide them.
+///
+/// Reading is single-threaded; only `breakLoop()` may be called from another thread.
+public final class PacketSource {
+    /// What the handle reads from.
+    public enum Origin: Hashable, Sendable {
+        case file(String)
+        case interface(String)
+    }
+
+    public let origin: Origin
+    /// The link type libpcap reports for the handle (a DLT value, e.g. 1 for Ethernet).
+    public let linkType: LinkType
+
+    let handle: OpaquePointer
+    /// Multiplier from libpcap's `tv_usec` field to nanoseconds (1000 for microsecond handles).
+    let fractionScale: UInt64
+    /// Size of the file for progress reports; nil for live handles.
+    public let fileSize: UInt64?
+    private var closed = false
+
+    /// Live handles are non-blocking and waited on with `poll`, beside a pipe that
+    /// `breakLoop()` writes to: libpcap's own wake-up on an idle Linux interface depends on
+    /// the ring version in use, and the flow cache must see time pass when no packets come.
+    let selectableDescriptor: Int32
+    let wakeRead: Int32
+    let wakeWrite: Int32
+    let pollTimeoutMilliseconds: Int32
+    var packetsSinceWakeCheck = 0
+
+    /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng).
+    ///
+    /// Throws `FlowlogError` naming the file: `.fileNotFound`, `.permissionDenied`, or
+    /// `.unsupportedFormat` with libpcap's own reason (`pcap_open_offline_with_tstamp_precision`).
+    public init(offlinePath path: String) throws {
+        // libpcap's messages for a missing file are bare strerror texts; check first so the
+        // error says which file and why in our own codes.
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let reason = String(cString: strerror(errno))
+            let code: FlowlogError.Code = errno == ENOENT ? .fileNotFound : (errno == EACCES ? .permissionDenied : .io)
+            throw FlowlogError(code, reason, location: .init(file: path), call: "stat")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw FlowlogError(.invalidArgument, "is a directory, not a capture file", location: .init(file: path))
+        }
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
+            let reason = String(cString: errorBuffer)
+            let code: FlowlogError.Code
+            if access(path, R_OK) != 0 {
+                code = .permissionDenied
+            } else {
+                code = .unsupportedFormat
+            }
+            throw FlowlogError(code, reason.isEmpty ? "libpcap cannot read this file" : reason,
+                               location: .init(file: path), call: "pcap_open_offline_with_tstamp_precision")
+        }
+        handle = opened
+        origin = .file(path)
+        linkType = LinkType(rawValue: pcap_datalink(opened))
+        fractionScale = pcap_get_tstamp_precision(opened) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
+        fileSize = UInt64(info.st_size)
+        selectableDescriptor = -1
+        wakeRead = -1
+        wakeWrite = -1
+        pollTimeoutMilliseconds = 0
+    }
+
+    /// Opens a live interface. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode) on
+    /// Linux, or root.
+    ///
+    /// Throws `FlowlogError` with libpcap's reason; `.permissionDenied` when the capability is
+    /// missing, `.invalidArgument` for an unknown interface or a BPF filter that does not compile.
+    public init(liveInterface name: String, configuration: LiveCaptureConfiguration = LiveCaptureConfiguration()) throws {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        let location = FlowlogError.Location(field: "interface \(name)")
+        guard let created = pcap_create(name, &errorBuffer) else {
+            throw FlowlogError(.libraryCall, String(cString: errorBuffer), location: location, call: "pcap_create")
+        }
+        func fail(_ call: String, _ status: Int32) -> FlowlogError {
+            let text = String(cString: pcap_geterr(created))
+            let statusText = String(cString: pcap_statustostr(status))
+            let code: FlowlogError.Code
+            switch status {
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED: code = .permissionDenied
+            case PCAP_ERROR_NO_SUCH_DEVICE, PCAP_ERROR_IFACE_NOT_UP: code = .invalidArgument
+            default: code = .libraryCall
+            }
+            return FlowlogError(code, text.isEmpty ? statusText : "\(statusText): \(text)", location: location, call: call)
+        }
+        // Settings before activation; each returns non-zero only on an already-active handle.
+        pcap_set_snaplen(created, Int32(clamping: configuration.snaplen))
+        pcap_set_promisc(created, configuration.promiscuous ? 1 : 0)
+        pcap_set_timeout(created, Int32(clamping: configuration.readTimeoutMilliseconds))
+        if configuration.bufferSize > 0 { pcap_set_buffer_size(created, Int32(clamping: configuration.bufferSize)) }
+        if configuration.immediate { pcap_set_immediate_mode(created, 1) }
+        let wantsNano = pcap_set_tstamp_precision(created, PCAP_TSTAMP_PRECISION_NANO) == 0
+        let status = pcap_activate(created)
+        if status < 0 {
+            let error = fail("pcap_activate", status)
+            pcap_close(created)
+            throw error
+        }
+        if let filter = configuration.filter, !filter.isEmpty {
+            var program = bpf_program()
+            if pcap_compile(created, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+                let error = FlowlogError(.invalidArgument, String(cString: pcap_geterr(created)),
+                                         location: .init(field: "filter \"\(filter)\""), call: "pcap_compile")
+                pcap_close(created)
+                throw error
+            }
+            let setStatus = pcap_setfilter(created, &program)
+            pcap_freecode(&program)
+            if setStatus != 0 {
+                let error = fail("pcap_setfilter", setStatus)
+                pcap_close(created)
+                throw error
+            }
+        }
+        var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        let selectable = pcap_get_selectable_fd(created)
+        var pipeEnds: [Int32] = [-1, -1]
+        guard selectable >= 0, pcap_setnonblock(created, 1, &errorText) == 0, pipe(&pipeEnds) == 0 else {
+            let reason = selectable < 0 ? "no selectable descriptor" : String(cString: errorText)
+            pcap_close(created)
+            throw FlowlogError(.libraryCall, reason.isEmpty ? String(cString: strerror(errno)) : reason,
+                               location: location, call: "pcap_setnonblock")
+        }
+        _ = fcntl(pipeEnds[0], F_SETFL, fcntl(pipeEnds[0], F_GETFL) | O_NONBLOCK)
+        _ = fcntl(pipeEnds[1], F_SETFL, fcntl(pipeEnds[1], F_GETFL) | O_NONBLOCK)
+        selectableDescriptor = selectable
+        wakeRead = pipeEnds[0]
+        wakeWrite = pipeEnds[1]
+        pollTimeoutMilliseconds = Int32(clamping: max(1, configuration.readTimeoutMilliseconds))
+        handle = created
+        origin = .interface(name)
+        linkType = LinkType(rawValue: pcap_datalink(created))
+        fractionScale = wantsNano && pcap_get_tstamp_precision(created) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
+        fileSize = nil
+    }
+
+    deinit {
+        if !closed { pcap_close(handle) }
+        if wakeRead >= 0 { close(wakeRead) }
+        if wakeWrite >= 0 { close(wakeWrite) }
+    }
+
+    /// A name for messages: the file path or the interface name.
+    public var name: String {
+        switch origin {
+        case .file(let path): return path
+        case .interface(let name): return name
+        }
+    }
+
+    public var isLive: Bool {
+        if case .interface = origin { return true }
+        return false
+    }
+
+    /// Makes a blocked or looping read return as soon as possible (`pcap_breakloop`, and a
+    /// byte to the live handle's wake-up pipe). Safe to call from another thread; the capture
+    /// run then returns. A live source stays stopped afterwards.
+    public func breakLoop() {
+        pcap_breakloop(handle)
+        if wakeWrite >= 0 {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+    }
+
+    /// The kernel's counters for a live handle (`pcap_stats`); nil for files or when the
+    /// platform does not provide them.
+    public func kernelStatistics() -> KernelStatistics? {
+        guard isLive else { return nil }
+        var stats = pcap_stat()
+        guard pcap_stats(handle, &stats) == 0 else { return nil }
+        return KernelStatistics(received: UInt64(stats.ps_recv), dropped: UInt64(stats.ps_drop),
+                                interfaceDropped: UInt64(stats.ps_ifdrop))
+    }
+
+    /// How far into the file reading has come, for progress lines; nil for live handles.
+    public var fileOffset: UInt64? {
+        guard !isLive, let file = pcap_file(handle) else { return nil }
+        let position = ftell(file)
+        return position >= 0 ? UInt64(position) : nil
+    }
+
+    // MARK: - Reading (internal: the capture driver is the only reader)
+
+
+    enum ReadOutcome {
+        case packet
+        /// A live read found nothing within the read timeout (or packets are ready to read).
+        case timeout
+        /// End of file, or `breakLoop()` was called.
+        case end
+        case failed(String)
+    }
+
+    /// Reads the next packet; on `.packet`, `header` and `data` point into libpcap's buffer,
+    /// valid until the next call.
+    @inline(__always)
+    func next(_ header: inout UnsafeMutablePointer<pcap_pkthdr>?, _ data: inout UnsafePointer<UInt8>?) -> ReadOutcome {
+        let status = pcap_next_ex(handle, &header, &data)
+        switch status {
+        case 1:
+            if wakeRead >= 0 {
+                // Under constant traffic the read never waits; look at the pipe now and then.
+                packetsSinceWakeCheck &+= 1
+                if packetsSinceWakeCheck & 0x3FF == 0 && wakeRequested(waitMilliseconds: 0) { return .end }
+            }
+            return .packet
+        case 0:
+            guard wakeRead >= 0 else { return .timeout }
+            return wakeRequested(waitMilliseconds: pollTimeoutMilliseconds) ? .end : .timeout
+        case PCAP_ERROR_BREAK: return .end
+        default: return .failed(String(cString: pcap_geterr(handle)))
+        }
+    }
+
+    /// Waits up to `waitMilliseconds` for packets or a `breakLoop()`; true for the latter.
+    func wakeRequested(waitMilliseconds: Int32) -> Bool {
+        var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+        let ready = withUnsafeMutableBytes(of: &descriptors) {
+            poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
+        }
+        return ready > 0 && descriptors.1.revents != 0
+    }
+}

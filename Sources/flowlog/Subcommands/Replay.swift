@@ -1,0 +1,187 @@
+import ArgumentParser
+import Capture
+import FlowCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `flowlog replay FILE...`: captures in, flows and a summary out.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay capture files (pcap or pcapng) through decoding and the flow cache.",
+        discussion: """
+            Files are read one after another as one timeline through one flow cache. The summary goes \
+            to stdout, or to stderr when --flows writes flows to stdout. A capture truncated mid-way \
+            keeps everything read before the damage; the error is reported and the exit status is 1.
+            """
+    )
+
+    @OptionGroup var options: ReplayOptions
+
+    func run() throws {
+        let outcome = try replay(options)
+        if !outcome.readErrors.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// The replay command's options, kept apart so the pipeline's replay can extend them.
+struct ReplayOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("Capture files (classic pcap or pcapng).", valueName: "FILE"))
+    var files: [String]
+
+    @Option(help: "Summary format: text or json.")
+    var summaryFormat: SummaryFormat = .text
+
+    @Option(help: "Write every flow to stdout in this format (ndjson).")
+    var flows: FlowOutputFormat?
+
+    @OptionGroup(title: "Flow cache")
+    var cache: FlowCacheOptions
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("Give at least one capture file.") }
+    }
+}
+
+enum SummaryFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+enum FlowOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case ndjson
+}
+
+/// Flow cache settings shared by every command that runs captures.
+struct FlowCacheOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Emit a flow after this many seconds without packets.", valueName: "seconds"))
+    var idleTimeout: Double = FlowCacheConfiguration.defaultIdleTimeoutSeconds
+
+    @Option(help: ArgumentHelp("Emit a record of a long flow every this many seconds; 0 disables.", valueName: "seconds"))
+    var activeTimeout: Double = FlowCacheConfiguration.defaultActiveTimeoutSeconds
+
+    @Option(help: "On TCP FIN both ways or RST: close (emit after the linger time) or ignore.")
+    var tcpTeardown: FlowCacheConfiguration.TCPTeardown = .close
+
+    @Option(help: ArgumentHelp("Seconds a torn-down TCP flow waits for its last packets.", valueName: "seconds"))
+    var teardownLinger: Double = FlowCacheConfiguration.defaultTeardownLingerSeconds
+
+    @Option(help: ArgumentHelp("Most flows held at once; beyond it the least recently active is evicted.", valueName: "count"))
+    var maxFlows: Int = FlowCacheConfiguration.defaultCapacity
+
+    func validate() throws {
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be greater than 0.") }
+        guard activeTimeout >= 0, teardownLinger >= 0 else {
+            throw ValidationError("--active-timeout and --teardown-linger must not be negative.")
+        }
+        guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1.") }
+    }
+
+    var configuration: FlowCacheConfiguration {
+        FlowCacheConfiguration(idleTimeoutSeconds: idleTimeout, activeTimeoutSeconds: activeTimeout,
+                               tcpTeardown: tcpTeardown, teardownLingerSeconds: teardownLinger, capacity: maxFlows)
+    }
+}
+
+extension FlowCacheConfiguration.TCPTeardown: ExpressibleByArgument {}
+
+/// Runs the replay: opens every file first (so a missing or unsupported one fails before any
+/// output), runs them through one flow cache, writes flows and the summary. Returns the
+/// statistics; read errors of truncated files are in `readErrors` (already reported).
+@discardableResult
+func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
+    let sources = try options.files.map { try PacketSource(offlinePath: $0) }
+    for source in sources where !source.linkType.isSupported {
+        throw FlowlogError(.unsupportedFormat, "link type \(source.linkType) is not supported", location: .init(file: source.name))
+    }
+    var capture = FlowCapture(cache: options.cache.configuration)
+    var sink = NDJSONFlowSink(enabled: options.flows == .ndjson)
+    let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: sources.count)
+    let started = monotonicSeconds()
+    for (number, source) in sources.enumerated() {
+        do {
+            try capture.run(source, into: &sink, progress: progress.enabled ? { progress.show(file: number, $0) } : nil)
+        } catch let error as FlowlogError where error.code == .truncated || error.code == .corrupt {
+            progress.clear()
+            standardError("flowlog: error: \(error)\n")
+        }
+    }
+    capture.finish(into: &sink)
+    sink.flush()
+    progress.clear()
+    let elapsed = monotonicSeconds() - started
+    let statistics = capture.statistics
+    let summary = options.summaryFormat == .json
+        ? statistics.jsonSummary(sources: options.files, elapsedSeconds: elapsed)
+        : statistics.textSummary(sources: options.files, elapsedSeconds: elapsed)
+    if options.flows != nil { standardError(summary) } else { standardOutput(summary) }
+    return statistics
+}
+
+/// Writes flows as NDJSON to stdout through one reused buffer.
+struct NDJSONFlowSink: FlowSink {
+    let enabled: Bool
+    var buffer: [UInt8] = []
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    mutating func accept(_ batch: inout [FlowRecord]) {
+        if enabled {
+            for flow in batch {
+                buffer.append(contentsOf: flow.ndjsonLine.utf8)
+                buffer.append(UInt8(ascii: "\n"))
+            }
+            if buffer.count >= 1 << 16 { flush() }
+        }
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    mutating func flush() {
+        writeAll(STDOUT_FILENO, buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A one-line progress report on stderr, redrawn in place; only used when stderr is a terminal.
+struct ProgressLine {
+    let enabled: Bool
+    let fileCount: Int
+
+    func show(file number: Int, _ p: FlowCapture.Progress) {
+        var text = "\r\u{1B}[Kreplay [\(number + 1)/\(fileCount)] \(p.source): \(p.packets) packets, \(p.activeFlows) active flows"
+        if let offset = p.fileOffset, let size = p.fileSize, size > 0 {
+            text += ", \(min(100, offset * 100 / size))%"
+        }
+        standardError(text)
+    }
+
+    func clear() {
+        if enabled { standardError("\r\u{1B}[K") }
+    }
+}
+
+func standardOutput(_ text: String) { writeAll(STDOUT_FILENO, Array(text.utf8)) }
+func standardError(_ text: String) { writeAll(STDERR_FILENO, Array(text.utf8)) }
+
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return  // a closed pipe (`| head`): nothing useful left to do with the output
+        }
+        offset += n
+    }
+}
+
+private func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}

@@ -1,0 +1,155 @@
+import Capture
+import FlowCore
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Captures on the loopback interface while the test itself sends UDP and TCP to 127.0.0.1.
+/// Needs CAP_NET_RAW; without it the test prints why and checks nothing else.
+struct LiveCaptureTests {
+    final class Run: @unchecked Sendable {
+        var capture: FlowCapture
+        var sink = CollectingFlowSink()
+        var error: Error?
+        /// Flows the sink had before `breakLoop()`, i.e. emitted by wall-clock expiry.
+        var flowsBeforeBreak = 0
+        init(_ configuration: FlowCacheConfiguration) { capture = FlowCapture(cache: configuration, batchSize: 1) }
+    }
+
+    /// Immediate mode (per-packet delivery) and the default buffered ring both deliver, and
+    /// both let idle flows expire by the wall clock.
+    @Test(arguments: [true, false])
+    func loopbackUDPAndTCP(immediate: Bool) throws {
+        let udpPort = UInt16(20_000 + getpid() % 20_000) + (immediate ? 0 : 2)
+        let tcpPort = udpPort + 1
+        let configuration = LiveCaptureConfiguration(snaplen: 256, promiscuous: false,
+                                                     filter: "udp port \(udpPort) or tcp port \(tcpPort)",
+                                                     immediate: immediate, readTimeoutMilliseconds: 50)
+        let source: PacketSource
+        do {
+            source = try PacketSource(liveInterface: "lo", configuration: configuration)
+        } catch let error as FlowlogError where error.code == .permissionDenied {
+            print("skipping live capture on lo: CAP_NET_RAW is missing (\(error))")
+            return
+        }
+        #expect(source.isLive && source.linkType == .ethernet)
+
+        let run = Run(FlowCacheConfiguration(idleTimeoutSeconds: 0.5, activeTimeoutSeconds: 0, teardownLingerSeconds: 0.2))
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do { try run.capture.run(source, into: &run.sink) } catch { run.error = error }
+            finished.signal()
+        }
+        thread.start()
+        usleep(200_000)  // the handle is active already; give the thread time to block in its read
+
+        try sendUDP(port: udpPort, count: 3)
+        try tcpExchange(port: tcpPort)
+        // Silence longer than the idle timeout: the capture must expire flows by the wall clock.
+        usleep(1_500_000)
+        run.flowsBeforeBreak = run.sink.flows.count
+        source.breakLoop()
+        #expect(finished.wait(timeout: .now() + 5) == .success, "run returned after breakLoop()")
+        run.capture.finish(into: &run.sink)
+        #expect(run.error == nil)
+
+        let udp = run.sink.flows.filter { $0.ipProtocol == .udp && $0.destinationPort == udpPort }
+        #expect(udp.count == 1)
+        #expect(udp.first?.packetsOut == 3)
+        #expect(udp.first?.sourceAddress == IPAddress("127.0.0.1"))
+        #expect(udp.first?.status.contains(.expiredIdle) == true)
+        let tcp = run.sink.flows.filter { $0.ipProtocol == .tcp && $0.destinationPort == tcpPort }
+        #expect(tcp.count >= 1)
+        let connection = try #require(tcp.first)
+        #expect(connection.status.contains(.startObserved))
+        #expect(connection.tcpFlagsOut.contains(.syn) && connection.tcpFlagsIn.contains([.syn, .ack]))
+        #expect(connection.packets >= 6)  // handshake, data, FINs
+        #expect(run.flowsBeforeBreak >= 2)
+        let kernel = try #require(run.capture.statistics.kernel)
+        #expect(kernel.received >= run.capture.statistics.packets)
+        #expect(run.capture.statistics.packets >= 9)
+    }
+
+    @Test func unknownInterfaceIsAClearError() {
+        let error = #expect(throws: FlowlogError.self) {
+            try PacketSource(liveInterface: "no-such-interface0", configuration: LiveCaptureConfiguration())
+        }
+        #expect(error?.location?.field?.contains("no-such-interface0") == true)
+    }
+
+    @Test func badFilterIsAClearError() throws {
+        do {
+            _ = try PacketSource(liveInterface: "lo", configuration: LiveCaptureConfiguration(filter: "udp port banana"))
+            Issue.record("a filter that cannot compile was accepted")
+        } catch let error as FlowlogError {
+            if error.code == .permissionDenied {
+                print("skipping filter check on lo: CAP_NET_RAW is missing")
+                return
+            }
+            #expect(error.code == .invalidArgument)
+            #expect(error.call == "pcap_compile")
+        }
+    }
+
+    // MARK: - Traffic
+
+    func sendUDP(port: UInt16, count: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = loopback(port)
+        for i in 0..<count {
+            var payload = [UInt8](repeating: UInt8(i), count: 32)
+            let sent = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, &payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            #expect(sent == payload.count)
+        }
+    }
+
+    /// Connects to a listener of our own, sends a few bytes each way, closes both ends.
+    func tcpExchange(port: UInt16) throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        defer { close(listener) }
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopback(port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0, "bind 127.0.0.1:\(port)")
+        try #require(listen(listener, 1) == 0)
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(client >= 0)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        let server = accept(listener, nil, nil)
+        try #require(server >= 0)
+        var hello = Array("hello".utf8)
+        _ = write(client, &hello, hello.count)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        _ = read(server, &buffer, buffer.count)
+        _ = write(server, &hello, hello.count)
+        _ = read(client, &buffer, buffer.count)
+        close(client)
+        _ = read(server, &buffer, buffer.count)  // sees the FIN
+        close(server)
+        usleep(50_000)
+    }
+
+    func loopback(_ port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+}
