@@ -91,3 +91,10 @@ enum ClusterLabels {
     static let namespacePrefix = "pcns."
     static let serviceAccountPrefix = "pcsa."
 }
+
+extension Selector {
+    /// Every `all()` replaced (Calico does this when a namespaceSelector joins a GNP selector).
+    func replacingAll(with replacement: Selector) -> Selector {
+        Selector(expression: expression.scoped(prefix: "", allBecomes: replacement.expression, globalBecomes: .global))
+    }
+}
