@@ -47,7 +47,9 @@ public enum ClusterLoader {
 
     static func load(text: String, file: String, into builder: inout ClusterBuilder) {
         do {
-            for document in try Yams.compose_all(yaml: text) {
+            // Parser.nextRoot rather than compose_all: the latter's sequence swallows syntax errors.
+            let parser = try Parser(yaml: text)
+            while let document = try parser.nextRoot() {
                 let root = ManifestField(node: document, path: "", file: file, resource: "document", diagnostics: builder.diagnostics)
                 builder.add(root)
             }

@@ -24,8 +24,10 @@ public struct ExplainRequest: Sendable {
 
     /// The flow record to decide; throws `.invalidArgument` naming the flag that is wrong.
     public func flow(in cluster: Cluster) throws -> FlowRecord {
-        let src = try cluster.address(of: source, field: "--src")
-        let dst = try cluster.address(of: destination, field: "--dst")
+        // A pod may have an IPv4 and an IPv6 address: take the one matching an IP given for the other side.
+        let srcIP = IPAddress(source), dstIP = IPAddress(destination)
+        let src = try srcIP ?? cluster.address(of: source, version: dstIP?.version, field: "--src")
+        let dst = try dstIP ?? cluster.address(of: destination, version: src.version, field: "--dst")
         guard let proto = IPProtocol(name: ipProtocol) else {
             throw FlowlogError(.invalidArgument, "unknown protocol '\(ipProtocol)'; expected a name (tcp, udp, icmp, icmpv6, sctp, udplite) or 0-255",
                                location: .init(field: "--proto"))
@@ -40,8 +42,8 @@ public struct ExplainRequest: Sendable {
 }
 
 extension Cluster {
-    /// An IP address, or the first address of the pod `<namespace>/<name>`.
-    public func address(of reference: String, field: String = "address") throws -> IPAddress {
+    /// An IP address, or the address of the pod `<namespace>/<name>` (of `version` when it has one).
+    public func address(of reference: String, version: IPVersion? = nil, field: String = "address") throws -> IPAddress {
         if let a = IPAddress(reference) { return a }
         let parts = reference.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
@@ -50,7 +52,7 @@ extension Cluster {
         guard let pod = pods.first(where: { $0.namespace == parts[0] && $0.name == parts[1] }) else {
             throw FlowlogError(.invalidArgument, "no pod \(reference) in the cluster manifests", location: .init(field: field))
         }
-        guard let address = pod.addresses.first else {
+        guard let address = pod.addresses.first(where: { $0.version == version }) ?? pod.addresses.first else {
             throw FlowlogError(.invalidArgument, "pod \(reference) has no IP address (status.podIP)", location: .init(field: field))
         }
         return address
