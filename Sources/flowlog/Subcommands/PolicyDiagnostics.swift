@@ -1,0 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes the policy and selector commands' diagnostics to standard error.
+enum PolicyDiagnostics {
+    static func write(_ text: String) {
+        fputs(text, stderr)
+    }
+}
