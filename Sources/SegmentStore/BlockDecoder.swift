@@ -75,6 +75,7 @@ struct BlockDecoder {
                                                 visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
         let sinceNS = since?.nanoseconds ?? 0
         let untilNS = until?.nanoseconds ?? .max
+        let bounded = until != nil
         var end = baseEnd
         var decoded = 0
         var stopped = false
@@ -91,7 +92,7 @@ struct BlockDecoder {
                 let shape = shapes[try col[8].index(below: shapes.count)]
                 decoded += 1
                 let startNS = start &* unit, endNS = end &* unit
-                if startNS >= untilNS || endNS < sinceNS { continue }
+                if (bounded && startNS >= untilNS) || endNS < sinceNS { continue }
                 let flow = FlowRecord(
                     sourceAddress: conversation.source, destinationAddress: conversation.destination,
                     sourcePort: sourcePort, destinationPort: conversation.destinationPort,
