@@ -114,6 +114,8 @@ public final class SegmentWriter {
         for record in pending { digest.insert(record) }
         digest.seal()
         try codec.encode(pending[...], digest: digest)
+        // A segment past its age takes no more blocks, however long ago the last one came.
+        if let open = segment, age(of: open) >= configuration.segmentMaxAge { try roll() }
         if segment == nil { try openSegment() }
         let length = codec.block.bytes.count
         try segment!.file.write(codec.block.bytes, at: segment!.size)
@@ -165,10 +167,13 @@ public final class SegmentWriter {
 
     private func rollIfDue() throws {
         guard let segment else { return }
-        let age = Double(Directory.now().nanoseconds &- segment.opened.nanoseconds) / 1e9
-        if segment.size >= UInt64(configuration.segmentMaxBytes) || age >= configuration.segmentMaxAge {
+        if segment.size >= UInt64(configuration.segmentMaxBytes) || age(of: segment) >= configuration.segmentMaxAge {
             try roll()
         }
+    }
+
+    private func age(of segment: OpenSegment) -> Double {
+        Double(Directory.now().nanoseconds &- segment.opened.nanoseconds) / 1e9
     }
 
     /// Appends the index and footer (quick, on this thread) and hands the file to the sealer,
