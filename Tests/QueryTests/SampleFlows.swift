@@ -48,7 +48,7 @@ enum SampleFlows {
     }
 
     /// `count` flows; with `clustered`, runs of 64 flows share a source namespace.
-    static func make(count: Int, seed: UInt64 = 1, clustered: Bool = false) -> [AnnotatedFlow] {
+    static func make(count: Int, seed: UInt64 = 1, clustered: Bool = false, spacingSeconds: UInt64 = 1) -> [AnnotatedFlow] {
         var g = Generator(state: seed)
         var flows: [AnnotatedFlow] = []
         flows.reserveCapacity(count)
@@ -57,7 +57,7 @@ enum SampleFlows {
             let (src, srcIP) = endpoint(&g, namespace: srcNamespace)
             let (dst, dstIP) = endpoint(&g, namespace: g.pick(namespaces))
             let proto: IPProtocol = g.next() % 8 == 0 ? .udp : (g.next() % 20 == 0 ? .icmp : .tcp)
-            let start = Timestamp(nanoseconds: base.nanoseconds + UInt64(i) * 1_000_000_000 + g.next() % 1000)
+            let start = Timestamp(nanoseconds: base.nanoseconds + UInt64(i) * spacingSeconds * 1_000_000_000 + g.next() % 1000)
             let flow = FlowRecord(
                 sourceAddress: srcIP, destinationAddress: dstIP,
                 sourcePort: proto == .icmp ? 0 : UInt16(32768 + g.next() % 20000),
