@@ -1,0 +1,245 @@
+import FlowCore
+
+/// Reads a raw block payload (see `BlockEncoder`) back into `AnnotatedFlow`s.
+///
+/// The dictionaries are decoded once per block into shared values: every record of a
+/// conversation gets the same `FlowAnnotation` and node string (copies share storage), so a
+/// record costs a few varint reads and reference-count bumps, no allocation.
+struct BlockDecoder {
+    /// Why a payload could not be decoded; the caller adds file and offset.
+    struct Malformed: Error, CustomStringConvertible {
+        var reason: String
+        var position: Int
+        var description: String { "\(reason) at payload byte \(position)" }
+    }
+
+    /// A conversation with its references resolved.
+    struct Conversation {
+        var source: IPAddress
+        var destination: IPAddress
+        var destinationPort: UInt16
+        var ipProtocol: IPProtocol
+        var vlan: UInt16
+        var innerVLAN: UInt16
+        var annotation: FlowAnnotation?
+        var node: String
+    }
+
+    private var strings: [String] = []
+    private var labelSets: [[String: String]] = []
+    private var identities: [EndpointIdentity] = []
+    private var traces: [PolicyTrace] = []
+    private var annotations: [FlowAnnotation] = []
+    private var addresses: [IPAddress] = []
+    private var conversations: [Conversation] = []
+    private var shapes: [UInt64] = []
+    /// Field-by-field staging for the annotation and conversation tables.
+    private var fields: [[Int]] = Array(repeating: [], count: 8)
+
+    init() {}
+
+    /// Decodes `raw` and hands every record overlapping `[since, until)` (start < until,
+    /// end ≥ since) to `visitor`. Returns how many records were decoded and whether the visitor
+    /// asked to stop.
+    mutating func decode<V: StoreVisitor>(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
+                                          visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+        var c = ByteCursor(raw)
+        do {
+            let exponent = try c.u8()
+            guard exponent <= 9, exponent % 3 == 0 else { throw Malformed(reason: "bad time unit \(exponent)", position: 0) }
+            var unit: UInt64 = 1
+            for _ in 0..<exponent { unit *= 10 }
+            let count = try c.index(below: 1 << 30)
+            let baseEnd = try c.varint()
+            try readDictionaries(&c)
+
+            var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
+            for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
+            var columns = [ByteCursor]()
+            columns.reserveCapacity(BlockEncoder.columnCount)
+            var position = c.position
+            for length in lengths {
+                guard position + length <= raw.count else { throw Malformed(reason: "column past the payload", position: position) }
+                columns.append(ByteCursor(raw, from: position, to: position + length))
+                position += length
+            }
+            return try decodeRecords(count: count, unit: unit, baseEnd: baseEnd, columns: &columns,
+                                     since: since, until: until, visitor: &visitor)
+        } catch let overrun as ByteCursor.Overrun {
+            throw Malformed(reason: "value out of range or past the end", position: overrun.position)
+        }
+    }
+
+    private func decodeRecords<V: StoreVisitor>(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
+                                                since: Timestamp?, until: Timestamp?,
+                                                visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+        let sinceNS = since?.nanoseconds ?? 0
+        let untilNS = until?.nanoseconds ?? .max
+        var end = baseEnd
+        var decoded = 0
+        var stopped = false
+        try columns.withUnsafeMutableBufferPointer { col in
+            for _ in 0..<count {
+                let conversation = conversations[try col[0].index(below: conversations.count)]
+                end = end &+ UInt64(bitPattern: try col[1].signed())
+                let start = end &- UInt64(bitPattern: try col[2].signed())
+                let sourcePort = try col[3].u16()
+                let packetsOut = try col[4].varint()
+                let bytesOut = try col[5].varint()
+                let packetsIn = try col[6].varint()
+                let bytesIn = try col[7].varint()
+                let shape = shapes[try col[8].index(below: shapes.count)]
+                decoded += 1
+                let startNS = start &* unit, endNS = end &* unit
+                if startNS >= untilNS || endNS < sinceNS { continue }
+                let flow = FlowRecord(
+                    sourceAddress: conversation.source, destinationAddress: conversation.destination,
+                    sourcePort: sourcePort, destinationPort: conversation.destinationPort,
+                    ipProtocol: conversation.ipProtocol, vlan: conversation.vlan, innerVLAN: conversation.innerVLAN,
+                    icmpType: UInt8(truncatingIfNeeded: shape >> 32), icmpCode: UInt8(truncatingIfNeeded: shape >> 40),
+                    start: Timestamp(nanoseconds: startNS), end: Timestamp(nanoseconds: endNS),
+                    packetsOut: packetsOut, bytesOut: bytesOut, packetsIn: packetsIn, bytesIn: bytesIn,
+                    tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
+                    tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
+                    status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16)))
+                if !visitor.visit(AnnotatedFlow(flow: flow, annotation: conversation.annotation, node: conversation.node)) {
+                    stopped = true
+                    return
+                }
+            }
+        }
+        return (decoded, stopped)
+    }
+
+    // MARK: - Dictionaries
+
+    private mutating func readDictionaries(_ c: inout ByteCursor) throws {
+        strings.removeAll(keepingCapacity: true)
+        labelSets.removeAll(keepingCapacity: true)
+        identities.removeAll(keepingCapacity: true)
+        traces.removeAll(keepingCapacity: true)
+        annotations.removeAll(keepingCapacity: true)
+        addresses.removeAll(keepingCapacity: true)
+        conversations.removeAll(keepingCapacity: true)
+        shapes.removeAll(keepingCapacity: true)
+
+        // Each entry takes at least one byte, which bounds every count by what is left.
+        for _ in 0..<(try c.index(below: c.remaining + 1)) { strings.append(try c.string()) }
+
+        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+            let pairs = try c.index(below: c.remaining + 1)
+            var labels = [String: String](minimumCapacity: pairs)
+            for _ in 0..<pairs {
+                labels[strings[try c.index(below: strings.count)]] = strings[try c.index(below: strings.count)]
+            }
+            labelSets.append(labels)
+        }
+
+        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+            let at = c.position
+            guard let kind = EndpointKind(rawValue: try c.u8()) else { throw Malformed(reason: "bad endpoint kind", position: at) }
+            let namespace = strings[try c.index(below: strings.count)]
+            let name = strings[try c.index(below: strings.count)]
+            let aggregated = strings[try c.index(below: strings.count)]
+            let labels = labelSets[try c.index(below: labelSets.count)]
+            let account = strings[try c.index(below: strings.count)]
+            identities.append(EndpointIdentity(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated,
+                                               labels: labels, serviceAccount: account))
+        }
+
+        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+            let at = c.position
+            guard let reporter = Reporter(rawValue: try c.u8()), let action = Verdict(rawValue: try c.u8()) else {
+                throw Malformed(reason: "bad trace reporter or action", position: at)
+            }
+            let hitCount = try c.index(below: c.remaining + 1)
+            var hits: [PolicyHit] = []
+            hits.reserveCapacity(hitCount)
+            for _ in 0..<hitCount {
+                let index = Int(try c.signed())
+                let tier = strings[try c.index(below: strings.count)]
+                let kindAt = c.position
+                guard let kind = PolicyKind(rawValue: try c.u8()) else { throw Malformed(reason: "bad policy kind", position: kindAt) }
+                let namespace = strings[try c.index(below: strings.count)]
+                let name = strings[try c.index(below: strings.count)]
+                let actionAt = c.position
+                guard let hitAction = PolicyAction(rawValue: try c.u8()) else { throw Malformed(reason: "bad policy action", position: actionAt) }
+                let rule = Int(try c.signed())
+                hits.append(PolicyHit(index: index, tier: tier, kind: kind, namespace: namespace, name: name,
+                                      action: hitAction, ruleIndex: rule))
+            }
+            traces.append(PolicyTrace(reporter: reporter, action: action, hits: hits))
+        }
+
+        let annotationCount = try c.index(below: c.remaining + 1)
+        try readFields(&c, count: annotationCount, limits: [identities.count, identities.count, strings.count])
+        var verdicts = [Verdict](repeating: .unknown, count: annotationCount)
+        for i in 0..<annotationCount {
+            let at = c.position
+            guard let verdict = Verdict(rawValue: try c.u8()) else { throw Malformed(reason: "bad verdict", position: at) }
+            verdicts[i] = verdict
+        }
+        let traceFields = try readFieldArrays(&c, count: annotationCount, limits: Array(repeating: traces.count + 1, count: 4))
+        for i in 0..<annotationCount {
+            func trace(_ k: Int) -> PolicyTrace? { traceFields[k][i] == 0 ? nil : traces[traceFields[k][i] - 1] }
+            annotations.append(FlowAnnotation(source: identities[fields[0][i]], destination: identities[fields[1][i]],
+                                              destinationService: strings[fields[2][i]], verdict: verdicts[i],
+                                              egress: trace(0), ingress: trace(1), pendingEgress: trace(2), pendingIngress: trace(3)))
+        }
+
+        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+            let at = c.position
+            switch try c.u8() {
+            case 4:
+                let b = (UInt32(try c.u8()), UInt32(try c.u8()), UInt32(try c.u8()), UInt32(try c.u8()))
+                addresses.append(IPAddress(ipv4: b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3))
+            case 6:
+                var high: UInt64 = 0, low: UInt64 = 0
+                for _ in 0..<8 { high = high << 8 | UInt64(try c.u8()) }
+                for _ in 0..<8 { low = low << 8 | UInt64(try c.u8()) }
+                addresses.append(IPAddress(ipv6High: high, low: low))
+            default:
+                throw Malformed(reason: "bad address version", position: at)
+            }
+        }
+
+        let conversationCount = try c.index(below: c.remaining + 1)
+        try readFields(&c, count: conversationCount, limits: [addresses.count, addresses.count])
+        var ports = [UInt16](repeating: 0, count: conversationCount)
+        for i in 0..<conversationCount { ports[i] = try c.u16() }
+        var protocols = [UInt8](repeating: 0, count: conversationCount)
+        for i in 0..<conversationCount { protocols[i] = try c.u8() }
+        let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotations.count + 1, strings.count])
+        for i in 0..<conversationCount {
+            let annotation = rest[2][i]
+            conversations.append(Conversation(source: addresses[fields[0][i]], destination: addresses[fields[1][i]],
+                                              destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
+                                              vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
+                                              innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1),
+                                              annotation: annotation == 0 ? nil : annotations[annotation - 1],
+                                              node: strings[rest[3][i]]))
+        }
+
+        for _ in 0..<(try c.index(below: c.remaining / 8 + 1)) { shapes.append(try c.u64()) }
+    }
+
+    /// Reads `limits.count` varint fields of `count` values each into `fields[0…]`, each
+    /// value checked against its limit.
+    private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int]) throws {
+        for (k, limit) in limits.enumerated() {
+            fields[k].removeAll(keepingCapacity: true)
+            for _ in 0..<count { fields[k].append(try c.index(below: limit)) }
+        }
+    }
+
+    private func readFieldArrays(_ c: inout ByteCursor, count: Int, limits: [Int]) throws -> [[Int]] {
+        var result: [[Int]] = []
+        for limit in limits {
+            var values = [Int]()
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(try c.index(below: limit)) }
+            result.append(values)
+        }
+        return result
+    }
+}

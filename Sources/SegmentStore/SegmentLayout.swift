@@ -1,0 +1,155 @@
+import FlowCore
+
+/// Where the blocks of one segment file are: from its index when sealed, else by walking the
+/// block headers from the start (an open segment, or a sealed one whose index is damaged).
+struct SegmentLayout {
+    struct Block {
+        var offset: UInt64
+        var length: UInt32
+        var digest: BlockDigest
+    }
+
+    var header: SegmentHeader
+    /// The footer when the file carries a valid index.
+    var footer: SegmentFooter?
+    var blocks: [Block]
+    /// End of the last good block (where a writer would append or an index would start).
+    var validEnd: UInt64
+    var fileSize: UInt64
+    /// Damage found on the way (file and offset in each).
+    var problems: [FlowlogError]
+
+    var flowCount: UInt64 { blocks.reduce(0) { $0 + UInt64($1.digest.count) } }
+
+    /// Reads the layout of `file`. `verifyPayloads` also checks every payload's CRC while
+    /// walking (recovery); a bad payload at the very end counts as a torn tail, elsewhere as damage.
+    static func read(_ file: PosixFile, useIndex: Bool = true, verifyPayloads: Bool = false) throws -> SegmentLayout {
+        let size = try file.size
+        var buffer: [UInt8] = []
+        let got = try file.read(into: &buffer, count: SegmentFormat.segmentHeaderSize, at: 0)
+        let header = try buffer.withUnsafeBytes {
+            try SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got]), file: file.path)
+        }
+        var layout = SegmentLayout(header: header, footer: nil, blocks: [], validEnd: UInt64(SegmentFormat.segmentHeaderSize),
+                                   fileSize: size, problems: [])
+        if useIndex, let footer = try readFooter(file, size: size) {
+            do {
+                try layout.readIndex(file, footer: footer)
+                return layout
+            } catch let error as FlowlogError {
+                layout.problems.append(error)
+                layout.blocks = []
+            }
+        }
+        try layout.walk(file, verifyPayloads: verifyPayloads)
+        return layout
+    }
+
+    static func readFooter(_ file: PosixFile, size: UInt64) throws -> SegmentFooter? {
+        guard size >= UInt64(SegmentFormat.segmentHeaderSize + SegmentFormat.footerSize) else { return nil }
+        var buffer: [UInt8] = []
+        let got = try file.read(into: &buffer, count: SegmentFormat.footerSize, at: size - UInt64(SegmentFormat.footerSize))
+        guard got == SegmentFormat.footerSize else { return nil }
+        return buffer.withUnsafeBytes { SegmentFooter.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+    }
+
+    private mutating func readIndex(_ file: PosixFile, footer: SegmentFooter) throws {
+        let location = FlowlogError.Location(file: file.path, offset: footer.indexOffset, field: "block index")
+        guard footer.version <= SegmentFormat.version else {
+            throw FlowlogError(.newerFormat, "segment index version \(footer.version) is newer than this flowlog understands (\(SegmentFormat.version))",
+                               location: location)
+        }
+        guard footer.indexOffset + UInt64(footer.indexLength) + UInt64(SegmentFormat.footerSize) == fileSize else {
+            throw FlowlogError(.corrupt, "index bounds do not match the file size", location: location)
+        }
+        var buffer: [UInt8] = []
+        let got = try file.read(into: &buffer, count: Int(footer.indexLength), at: footer.indexOffset)
+        guard got == Int(footer.indexLength),
+              CRC32C.checksum(buffer[0..<got]) == footer.indexCRC else {
+            throw FlowlogError(.corrupt, "index checksum mismatch", location: location)
+        }
+        var entries: [Block] = []
+        entries.reserveCapacity(Int(footer.blockCount))
+        try buffer.withUnsafeBytes { raw in
+            var c = ByteCursor(raw, to: got)
+            do {
+                for _ in 0..<footer.blockCount {
+                    let entry = try BlockIndexEntry.decode(&c)
+                    guard entry.offset >= UInt64(SegmentFormat.segmentHeaderSize),
+                          entry.offset + UInt64(entry.length) <= footer.indexOffset else {
+                        throw FlowlogError(.corrupt, "index entry points outside the blocks", location: location)
+                    }
+                    entries.append(Block(offset: entry.offset, length: entry.length, digest: entry.digest))
+                }
+            } catch is ByteCursor.Overrun {
+                throw FlowlogError(.corrupt, "index shorter than its block count", location: location)
+            }
+        }
+        blocks = entries
+        self.footer = footer
+        validEnd = footer.indexOffset
+    }
+
+    /// Follows block headers from the segment header on. A header that fails its checksum is
+    /// skipped by searching forward for the next valid header; when none follows, the rest is
+    /// a torn tail and `validEnd` stops before it.
+    private mutating func walk(_ file: PosixFile, verifyPayloads: Bool) throws {
+        var offset = UInt64(SegmentFormat.segmentHeaderSize)
+        var headerBytes: [UInt8] = []
+        var payload: [UInt8] = []
+        while offset + UInt64(SegmentFormat.blockHeaderSize) <= fileSize {
+            _ = try file.read(into: &headerBytes, count: SegmentFormat.blockHeaderSize, at: offset)
+            let decoded: BlockHeader?
+            switch BlockHeader.decode(headerBytes) {
+            case .success(let header):
+                decoded = header
+            case .failure(.newerVersion(let v)):
+                throw FlowlogError(.newerFormat, "block format version \(v) is newer than this flowlog understands (\(SegmentFormat.version))",
+                                   location: .init(file: file.path, offset: offset, field: "block header"))
+            case .failure:
+                decoded = nil
+            }
+            guard let header = decoded else {
+                guard let next = try nextValidHeader(file, after: offset) else { return }
+                problems.append(FlowlogError(.corrupt, "damaged block header; skipped \(next - offset) bytes to the next block",
+                                             location: .init(file: file.path, offset: offset, field: "block header")))
+                offset = next
+                continue
+            }
+            let end = offset + UInt64(header.totalSize)
+            guard end <= fileSize else { return }
+            if verifyPayloads {
+                let n = try file.read(into: &payload, count: Int(header.storedSize), at: offset + UInt64(SegmentFormat.blockHeaderSize))
+                let good = n == Int(header.storedSize)
+                    && payload.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } == header.payloadCRC
+                if !good {
+                    if end == fileSize { return }
+                    problems.append(FlowlogError(.corrupt, "block payload checksum mismatch; block skipped",
+                                                 location: .init(file: file.path, offset: offset, field: "block payload")))
+                    offset = end
+                    validEnd = end
+                    continue
+                }
+            }
+            blocks.append(Block(offset: offset, length: UInt32(header.totalSize), digest: header.conservativeDigest))
+            offset = end
+            validEnd = end
+        }
+    }
+
+    /// The offset of the next complete block with a valid header after `offset`, if any.
+    private func nextValidHeader(_ file: PosixFile, after offset: UInt64) throws -> UInt64? {
+        var rest: [UInt8] = []
+        let count = Int(fileSize - offset)
+        let got = try file.read(into: &rest, count: count, at: offset)
+        var i = 1
+        while i + SegmentFormat.blockHeaderSize <= got {
+            if rest[i] == 0x46, rest[i + 1] == 0x4C, rest[i + 2] == 0x42, rest[i + 3] == 0x4B,
+               case .success(let header) = BlockHeader.decode(rest, at: i), i + header.totalSize <= got {
+                return offset + UInt64(i)
+            }
+            i += 1
+        }
+        return nil
+    }
+}

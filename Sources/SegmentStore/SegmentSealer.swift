@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import FlowCore
+
+/// Finishes sealing on a background queue so the writer never waits for fsync, rename, manifest
+/// rewrites or deletions: sync the file (every fsync policy syncs at seal), rename
+/// `.seg.open` → `.seg`, sync the directory, record the segment in the manifest, then delete
+/// whole sealed segments beyond the retention limits.
+final class SegmentSealer: @unchecked Sendable {
+    private let directory: String
+    private let configuration: StoreConfiguration
+    private let queue = DispatchQueue(label: "flowlog.segment-sealer")
+    /// Touched only on `queue`.
+    private var manifest: Manifest
+    /// Guards `sealed`, `deleted` and `failure`, which the writer reads without waiting for the queue.
+    private let lock = ProtectedState()
+    private var sealed: UInt64 = 0
+    private var deleted: UInt64 = 0
+    private var failure: FlowlogError?
+
+    init(directory: String, configuration: StoreConfiguration, manifest: Manifest) {
+        self.directory = directory
+        self.configuration = configuration
+        self.manifest = manifest
+    }
+
+    func seal(file: PosixFile, from openPath: String, to sealedPath: String, entry: Manifest.Entry) {
+        queue.async { [self] in
+            do {
+                try file.sync()
+                file.close()
+                try Directory.move(openPath, to: sealedPath)
+                try Directory.sync(directory)
+                manifest.entries.append(entry)
+                try manifest.store(directory: directory, sync: true)
+                lock.run { sealed += 1 }
+                try applyRetention()
+            } catch let error as FlowlogError {
+                file.close()
+                lock.run { if failure == nil { failure = error } }
+            } catch {
+                file.close()
+            }
+        }
+    }
+
+    /// Runs retention synchronously (at open, before the writer accepts flows).
+    func applyRetentionNow() throws {
+        try queue.sync { try applyRetention() }
+    }
+
+    /// Waits until every queued seal has finished.
+    func drain() { queue.sync {} }
+
+    func counts() -> (sealed: UInt64, deleted: UInt64) { lock.run { (sealed, deleted) } }
+
+    /// The first background failure, once.
+    func takeError() -> FlowlogError? {
+        lock.run {
+            defer { failure = nil }
+            return failure
+        }
+    }
+
+    /// Deletes the oldest sealed segments while the total is over the size limit, and every
+    /// segment sealed longer ago than the age limit.
+    private func applyRetention() throws {
+        let now = Directory.now()
+        var victims: [Manifest.Entry] = []
+        var ordered = manifest.entries.sorted { $0.sequence < $1.sequence }
+        if let maxAge = configuration.retentionMaxAge {
+            let limit = UInt64(maxAge * 1e9)
+            ordered.removeAll { entry in
+                let old = now.nanoseconds > entry.sealedAt.nanoseconds && now.nanoseconds - entry.sealedAt.nanoseconds > limit
+                if old { victims.append(entry) }
+                return old
+            }
+        }
+        if let maxBytes = configuration.retentionMaxBytes {
+            var total = ordered.reduce(0) { $0 + $1.bytes }
+            while total > UInt64(maxBytes), !ordered.isEmpty {
+                let oldest = ordered.removeFirst()
+                total -= oldest.bytes
+                victims.append(oldest)
+            }
+        }
+        guard !victims.isEmpty else { return }
+        // The manifest forgets them first, so a crash in between leaves files a reader never
+        // selects through it, rather than manifest lines pointing at nothing.
+        manifest.entries = ordered
+        try manifest.store(directory: directory, sync: true)
+        for victim in victims { try Directory.remove(directory + "/" + victim.name) }
+        lock.run { deleted += UInt64(victims.count) }
+    }
+}
+
+/// A pthread mutex around short critical sections.
+final class ProtectedState: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func run<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

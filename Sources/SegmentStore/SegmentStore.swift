@@ -1,1 +1,0 @@
-// The SegmentStore module; see README.md, "Repository organization".

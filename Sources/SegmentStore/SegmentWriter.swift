@@ -1,0 +1,206 @@
+import FlowCore
+
+/// Appends annotated flows to a store directory: blocks into the open segment, segments rolled
+/// by size and age, sealed and aged out in the background.
+///
+/// One writer per directory (an flock on `DIR/LOCK` enforces it); any number of `StoreReader`s
+/// may read at the same time, the open segment included. Not thread-safe: call it from one thread.
+public final class SegmentWriter {
+    public let directory: String
+    public let configuration: StoreConfiguration
+
+    private var lockDescriptor: Int32
+    private var pending: [AnnotatedFlow] = []
+    private var codec: BlockCodec
+    private var segment: OpenSegment?
+    private var nextSequence: UInt64
+    private let sealer: SegmentSealer
+    private var counters = WriterStatistics()
+    private var lastSync = Directory.now()
+    private var closed = false
+
+    /// The segment being appended to.
+    struct OpenSegment {
+        var file: PosixFile
+        var sequence: UInt64
+        var path: String
+        var size: UInt64
+        var opened: Timestamp
+        var index: [BlockIndexEntry] = []
+        var flows: UInt64 = 0
+        var minStart = Timestamp(nanoseconds: .max)
+        var maxEnd = Timestamp.zero
+    }
+
+    /// Opens (creating if needed) `directory`, seals any open segment a previous writer left
+    /// (keeping every complete block, truncating a torn tail; see `statistics.recovery`), and
+    /// applies retention.
+    public init(directory: String, configuration: StoreConfiguration = .init()) throws {
+        self.directory = directory
+        self.configuration = configuration
+        codec = BlockCodec(level: configuration.compressionLevel)
+        try Directory.create(directory)
+        lockDescriptor = try Directory.lock(directory)
+        do {
+            let recovered = try StoreRecovery.run(directory: directory)
+            counters.recovery = recovered.report
+            nextSequence = recovered.nextSequence
+            sealer = SegmentSealer(directory: directory, configuration: configuration, manifest: recovered.manifest)
+            try sealer.applyRetentionNow()
+        } catch {
+            Directory.unlock(lockDescriptor)
+            throw error
+        }
+        pending.reserveCapacity(configuration.blockRecords)
+    }
+
+    deinit {
+        if !closed { try? close() }
+    }
+
+    /// Buffers `flows`; every full block is compressed and written before this returns.
+    public func append(_ flows: [AnnotatedFlow]) throws {
+        try checkUsable()
+        var rest = flows[...]
+        while !rest.isEmpty {
+            let room = configuration.blockRecords - pending.count
+            let take = rest.prefix(room)
+            pending.append(contentsOf: take)
+            rest = rest.dropFirst(take.count)
+            if pending.count >= configuration.blockRecords { try writeBlock() }
+        }
+        try rollIfDue()
+    }
+
+    /// Writes the partly filled block, if any. Durable on return under `.everyBlock`.
+    public func flush() throws {
+        try checkUsable()
+        try writeBlock()
+        try rollIfDue()
+    }
+
+    /// Flushes, seals the open segment and waits for background sealing and retention to end.
+    /// The writer cannot be used afterwards; a second call does nothing.
+    public func close() throws {
+        guard !closed else { return }
+        defer {
+            closed = true
+            Directory.unlock(lockDescriptor)
+        }
+        try writeBlock()
+        try roll()
+        sealer.drain()
+        if let error = sealer.takeError() { throw error }
+    }
+
+    public var statistics: WriterStatistics {
+        var s = counters
+        let sealed = sealer.counts()
+        s.segmentsSealed = sealed.sealed
+        s.segmentsDeleted = sealed.deleted
+        return s
+    }
+
+    // MARK: - Blocks
+
+    private func checkUsable() throws {
+        guard !closed else { throw FlowlogError(.invalidArgument, "segment writer is closed", location: .init(file: directory)) }
+        if let error = sealer.takeError() { throw error }
+    }
+
+    private func writeBlock() throws {
+        guard !pending.isEmpty else { return }
+        var digest = BlockDigest()
+        for record in pending { digest.insert(record) }
+        digest.seal()
+        try codec.encode(pending[...], digest: digest)
+        if segment == nil { try openSegment() }
+        let length = codec.block.bytes.count
+        try segment!.file.write(codec.block.bytes, at: segment!.size)
+        segment!.index.append(BlockIndexEntry(offset: segment!.size, length: UInt32(length), digest: digest))
+        segment!.size += UInt64(length)
+        segment!.flows += UInt64(pending.count)
+        if digest.minStart < segment!.minStart { segment!.minStart = digest.minStart }
+        if digest.maxEnd > segment!.maxEnd { segment!.maxEnd = digest.maxEnd }
+        counters.flows += UInt64(pending.count)
+        counters.blocks += 1
+        counters.bytesWritten += UInt64(length)
+        pending.removeAll(keepingCapacity: true)
+        try syncIfDue()
+    }
+
+    private func syncIfDue() throws {
+        guard let segment else { return }
+        switch configuration.fsync {
+        case .everyBlock:
+            try segment.file.sync()
+        case .interval(let seconds):
+            let now = Directory.now()
+            if Double(now.nanoseconds &- lastSync.nanoseconds) / 1e9 >= seconds {
+                try segment.file.sync()
+                lastSync = now
+            }
+        case .onSeal:
+            break
+        }
+    }
+
+    private func openSegment() throws {
+        let sequence = nextSequence
+        nextSequence += 1
+        let path = directory + "/" + SegmentFormat.fileName(sequence: sequence, open: true)
+        let file = try PosixFile.openForWriting(path, create: true)
+        let now = Directory.now()
+        do {
+            try file.write(SegmentHeader(sequence: sequence, created: now).encoded(), at: 0)
+        } catch {
+            file.close()
+            try? Directory.remove(path)
+            throw error
+        }
+        segment = OpenSegment(file: file, sequence: sequence, path: path, size: UInt64(SegmentFormat.segmentHeaderSize), opened: now)
+    }
+
+    // MARK: - Segments
+
+    private func rollIfDue() throws {
+        guard let segment else { return }
+        let age = Double(Directory.now().nanoseconds &- segment.opened.nanoseconds) / 1e9
+        if segment.size >= UInt64(configuration.segmentMaxBytes) || age >= configuration.segmentMaxAge {
+            try roll()
+        }
+    }
+
+    /// Appends the index and footer (quick, on this thread) and hands the file to the sealer,
+    /// which syncs, renames and updates the manifest in the background.
+    private func roll() throws {
+        guard let open = segment else { return }
+        segment = nil
+        let trailer = SegmentTrailer.encode(index: open.index, indexOffset: open.size, flows: open.flows,
+                                            minStart: open.minStart, maxEnd: open.maxEnd)
+        do {
+            try open.file.write(trailer.bytes, at: open.size)
+        } catch {
+            open.file.close()
+            throw error
+        }
+        let name = SegmentFormat.fileName(sequence: open.sequence, open: false)
+        sealer.seal(file: open.file, from: open.path, to: directory + "/" + name,
+                    entry: Manifest.entry(name: name, sequence: open.sequence, footer: trailer.footer,
+                                          bytes: open.size + UInt64(trailer.bytes.count), sealedAt: Directory.now()))
+    }
+}
+
+/// The index and footer that seal a segment.
+enum SegmentTrailer {
+    static func encode(index: [BlockIndexEntry], indexOffset: UInt64, flows: UInt64,
+                       minStart: Timestamp, maxEnd: Timestamp) -> (bytes: [UInt8], footer: SegmentFooter) {
+        var sink = ByteSink()
+        for entry in index { entry.encode(into: &sink) }
+        let footer = SegmentFooter(indexOffset: indexOffset, indexLength: UInt32(sink.bytes.count),
+                                   indexCRC: CRC32C.checksum(sink.bytes), blockCount: UInt32(index.count), flowCount: flows,
+                                   minStart: index.isEmpty ? .zero : minStart, maxEnd: maxEnd)
+        sink.append(footer.encoded())
+        return (sink.bytes, footer)
+    }
+}

@@ -1,0 +1,46 @@
+/// How a `SegmentWriter` cuts blocks and segments, when it syncs, and what it keeps.
+public struct StoreConfiguration: Sendable, Equatable {
+    /// When written data is forced to stable storage with fsync(2).
+    ///
+    /// A killed process never loses what `write(2)` accepted (the page cache survives it), so the
+    /// policy only matters for power loss or a kernel crash.
+    public enum FsyncPolicy: Sendable, Equatable {
+        /// After every block: `append`/`flush` return only when the block is on disk.
+        case everyBlock
+        /// At most once per interval (checked when a block is written), and at seal.
+        case interval(seconds: Double)
+        /// Only when a segment is sealed; blocks of the open segment may be lost on power loss.
+        case onSeal
+    }
+
+    /// Records per block (a block is written when it fills, or at `flush()`). Default 16384:
+    /// bigger blocks share dictionaries over more flows (fewer bytes per flow), smaller ones
+    /// let a query skip more precisely.
+    public var blockRecords: Int
+    /// A segment is sealed once its file reaches this size. Default 64 MiB.
+    public var segmentMaxBytes: Int
+    /// …or once it has been open this long (wall clock). Default 1 hour.
+    public var segmentMaxAge: Double
+    /// Oldest sealed segments are deleted while the sealed total exceeds this. Default 10 GiB.
+    public var retentionMaxBytes: Int?
+    /// Sealed segments are deleted this long after they were sealed (wall clock; replays of old
+    /// captures are kept as long as fresh data). Default 7 days.
+    public var retentionMaxAge: Double?
+    /// Default `.everyBlock`.
+    public var fsync: FsyncPolicy
+    /// 0 for LZ4's fast mode, 3…12 for LZ4-HC at that level: smaller blocks, slower writes,
+    /// the same decoding speed. Default 9 (LZ4-HC's default level).
+    public var compressionLevel: Int
+
+    public init(blockRecords: Int = 16_384, segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Double = 3600,
+                retentionMaxBytes: Int? = 10 << 30, retentionMaxAge: Double? = 7 * 86_400,
+                fsync: FsyncPolicy = .everyBlock, compressionLevel: Int = 9) {
+        self.blockRecords = max(1, blockRecords)
+        self.segmentMaxBytes = max(4096, segmentMaxBytes)
+        self.segmentMaxAge = segmentMaxAge
+        self.retentionMaxBytes = retentionMaxBytes
+        self.retentionMaxAge = retentionMaxAge
+        self.fsync = fsync
+        self.compressionLevel = compressionLevel <= 0 ? 0 : min(12, max(3, compressionLevel))
+    }
+}

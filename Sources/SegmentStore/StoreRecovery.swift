@@ -1,0 +1,134 @@
+import FlowCore
+
+/// What a writer does when it opens a directory: seal the open segments a killed writer left,
+/// and make the manifest agree with the sealed files present.
+enum StoreRecovery {
+    struct Outcome {
+        var report: RecoveryReport
+        var manifest: Manifest
+        var nextSequence: UInt64
+    }
+
+    static func run(directory: String) throws -> Outcome {
+        var report = RecoveryReport()
+        var highest: UInt64 = 0
+        try Directory.remove(directory + "/" + SegmentFormat.manifestName + ".tmp")
+        for name in try Directory.list(directory) {
+            guard let parsed = SegmentFormat.parseFileName(name) else { continue }
+            highest = max(highest, parsed.sequence)
+            if parsed.open {
+                try recoverOpenSegment(directory: directory, name: name, sequence: parsed.sequence, report: &report)
+            }
+        }
+
+        var manifest: Manifest
+        do {
+            manifest = try Manifest.load(directory: directory) ?? Manifest()
+        } catch let error as FlowlogError where error.code != .newerFormat {
+            report.problems.append(error)
+            manifest = Manifest()
+        }
+        manifest = try reconcile(manifest, directory: directory, report: &report)
+        try manifest.store(directory: directory, sync: true)
+        return Outcome(report: report, manifest: manifest, nextSequence: highest + 1)
+    }
+
+    /// Keeps every complete, intact block of an open segment, cuts the torn tail, rebuilds the
+    /// blocks' digests by decoding them, writes the index and renames the file sealed.
+    static func recoverOpenSegment(directory: String, name: String, sequence: UInt64, report: inout RecoveryReport) throws {
+        let path = directory + "/" + name
+        let sealedPath = directory + "/" + SegmentFormat.fileName(sequence: sequence, open: false)
+        let file = try PosixFile.openForWriting(path, create: false)
+        defer { file.close() }
+        report.segmentsRecovered += 1
+        let size = try file.size
+        let layout: SegmentLayout
+        do {
+            layout = try SegmentLayout.read(file, useIndex: true, verifyPayloads: true)
+        } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
+            // Not even a whole segment header: the writer died creating the file.
+            report.bytesTruncated += size
+            report.problems.append(error)
+            try Directory.remove(path)
+            return
+        }
+        if layout.footer != nil {
+            // Killed between writing the index and the rename: the seal is complete.
+            try file.sync()
+            try Directory.move(path, to: sealedPath)
+            report.blocksKept += layout.blocks.count
+            report.flowsKept += layout.flowCount
+            return
+        }
+        report.problems += layout.problems
+        report.bytesTruncated += size - layout.validEnd
+        try file.truncate(to: layout.validEnd)
+        guard !layout.blocks.isEmpty else {
+            try Directory.remove(path)
+            return
+        }
+        var index: [BlockIndexEntry] = []
+        var flows: UInt64 = 0
+        var minStart = Timestamp(nanoseconds: .max), maxEnd = Timestamp.zero
+        var reader = BlockReader()
+        for block in layout.blocks {
+            var builder = DigestBuilder()
+            do {
+                _ = try reader.read(file, block: block, since: nil, until: nil, visitor: &builder)
+            } catch let error as FlowlogError {
+                report.problems.append(error)
+                continue
+            }
+            builder.digest.seal()
+            index.append(BlockIndexEntry(offset: block.offset, length: block.length, digest: builder.digest))
+            flows += UInt64(builder.digest.count)
+            if builder.digest.minStart < minStart { minStart = builder.digest.minStart }
+            if builder.digest.maxEnd > maxEnd { maxEnd = builder.digest.maxEnd }
+        }
+        report.blocksKept += index.count
+        report.flowsKept += flows
+        let trailer = SegmentTrailer.encode(index: index, indexOffset: layout.validEnd, flows: flows, minStart: minStart, maxEnd: maxEnd)
+        try file.write(trailer.bytes, at: layout.validEnd)
+        try file.sync()
+        try Directory.move(path, to: sealedPath)
+        try Directory.sync(directory)
+    }
+
+    /// Drops manifest lines whose file is gone and adds sealed files the manifest lacks (a crash
+    /// between a rename and the manifest rewrite).
+    static func reconcile(_ manifest: Manifest, directory: String, report: inout RecoveryReport) throws -> Manifest {
+        var result = Manifest()
+        let names = Set(try Directory.list(directory))
+        var known = Set<String>()
+        for entry in manifest.entries where names.contains(entry.name) {
+            result.entries.append(entry)
+            known.insert(entry.name)
+        }
+        for name in names.sorted() where !known.contains(name) {
+            guard let parsed = SegmentFormat.parseFileName(name), !parsed.open else { continue }
+            let path = directory + "/" + name
+            let file = try PosixFile.openForReading(path)
+            defer { file.close() }
+            let layout = try SegmentLayout.read(file)
+            guard let footer = layout.footer else {
+                report.problems.append(FlowlogError(.corrupt, "sealed segment has no valid index; left out of the manifest (see `flowlog store verify`)",
+                                                    location: .init(file: path)))
+                continue
+            }
+            result.entries.append(Manifest.entry(name: name, sequence: parsed.sequence, footer: footer,
+                                                 bytes: layout.fileSize, sealedAt: layout.header.created))
+        }
+        result.entries.sort { $0.sequence < $1.sequence }
+        return result
+    }
+}
+
+/// Rebuilds a block's digest from its decoded flows.
+struct DigestBuilder: StoreVisitor {
+    var digest = BlockDigest()
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
+    mutating func visit(_ flow: AnnotatedFlow) -> Bool {
+        digest.insert(flow)
+        return true
+    }
+}
