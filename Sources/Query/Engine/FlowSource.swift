@@ -1,17 +1,11 @@
 import FlowCore
-
-/// The visitor side of a scan: asked per block (by digest), then handed flows.
-/// Mirrors the store reader's visitor so the engine runs over the store and over memory alike.
-protocol FlowVisiting {
-    mutating func shouldRead(block digest: BlockDigest) -> Bool
-    mutating func visit(_ flow: AnnotatedFlow) -> Bool
-}
+import SegmentStore
 
 /// Something the query engine can scan: the segment store, or flows held in memory.
 protocol FlowSource {
     /// Calls the visitor for every block overlapping the window it does not skip, and returns
     /// what it read (segments, blocks, flows, bytes).
-    func scan<V: FlowVisiting>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics
+    func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics
 }
 
 /// Flows in memory, cut into blocks with digests like the store's; for tests and for checking
@@ -37,7 +31,7 @@ public struct InMemoryFlowSource: FlowSource {
         }
     }
 
-    func scan<V: FlowVisiting>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
+    func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
         var stats = QueryStatistics()
         stats.segmentsTotal = 1
         stats.blocksTotal = blocks.count
@@ -52,6 +46,24 @@ public struct InMemoryFlowSource: FlowSource {
                 if !visitor.visit(flow) { return stats }
             }
         }
+        return stats
+    }
+}
+
+/// The segment store.
+struct StoreFlowSource: FlowSource {
+    let reader: StoreReader
+
+    func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
+        let scan = try reader.scan(since: window.since, until: window.until, visitor: &visitor)
+        var stats = QueryStatistics()
+        stats.segmentsTotal = scan.segmentsTotal
+        stats.segmentsSkipped = scan.segmentsSkipped
+        stats.blocksTotal = scan.blocksTotal
+        stats.blocksRead = scan.blocksRead
+        stats.blocksSkipped = scan.blocksSkipped
+        stats.bytesRead = scan.bytesRead
+        stats.problems = scan.corruptBlocks
         return stats
     }
 }

@@ -1,7 +1,20 @@
 import FlowCore
+import SegmentStore
 
 /// Runs a `QueryPlan` over a flow source and writes the results.
 public enum QueryEngine {
+    /// Runs `plan` over the store in `directory`. Fails with a `FlowlogError` for a missing or
+    /// empty directory or a segment from a newer format; corrupt blocks are skipped and listed
+    /// in the result's `problems`.
+    public static func run(_ plan: QueryPlan, directory: String, into out: inout OutputBuffer) throws -> QueryStatistics {
+        try run(plan, source: StoreFlowSource(reader: try StoreReader(directory: directory)), into: &out)
+    }
+
+    /// Runs `plan` over an open store reader.
+    public static func run(_ plan: QueryPlan, reader: StoreReader, into out: inout OutputBuffer) throws -> QueryStatistics {
+        try run(plan, source: StoreFlowSource(reader: reader), into: &out)
+    }
+
     /// Runs `plan` over flows held in memory (tests, tools); results go to `out`.
     public static func run(_ plan: QueryPlan, over source: InMemoryFlowSource,
                            into out: inout OutputBuffer) throws -> QueryStatistics {

@@ -1,9 +1,10 @@
 import FlowCore
+import SegmentStore
 
 /// The scan's visitor: skips blocks the pruner rules out, tests each flow against the window
 /// and the compiled filter, and hands matches to the sink. Holds no per-flow state beyond
 /// counters, so memory stays flat however large the store.
-struct QueryVisitor<Sink: MatchSink>: FlowVisiting {
+struct QueryVisitor<Sink: MatchSink>: StoreVisitor {
     let filter: FilterProgram
     let pruner: BlockPruner
     let window: TimeWindow
