@@ -1,0 +1,80 @@
+import FlowCore
+
+/// `--group-by`: totals per distinct combination of key fields, like nfdump's `-A`.
+///
+/// A key is the fields' plain text joined by 0x1F, built in one reused buffer; the dictionary
+/// is probed with that buffer and copies it only when a new group appears, so a record costs
+/// formatting its key fields and one hash lookup. Memory grows with the number of groups only.
+public struct FlowGrouping {
+    public let keys: [OutputField]
+    private var index: [[UInt8]: Int] = [:]
+    private var keyBytes: [[UInt8]] = []
+    private var totals: [FlowTotals] = []
+    private var scratch = OutputBuffer(target: .memory)
+    private var fieldWriter = FieldWriter()
+
+    public init(keys: [OutputField]) {
+        precondition(!keys.isEmpty)
+        self.keys = keys
+    }
+
+    public var groupCount: Int { totals.count }
+
+    public mutating func add(_ record: AnnotatedFlow) {
+        scratch.truncate(to: 0)
+        for i in 0..<keys.count {
+            if i > 0 { scratch.append(Self.separator) }
+            fieldWriter.write(keys[i], of: record, style: .plain, into: &scratch)
+        }
+        if let slot = index[scratch.bytes] {
+            totals[slot].add(record.flow)
+        } else {
+            let key = Array(scratch.bytes[...])
+            index[key] = totals.count
+            keyBytes.append(key)
+            var t = FlowTotals()
+            t.add(record.flow)
+            totals.append(t)
+        }
+    }
+
+    /// Groups by `order`, largest first (ties by key text), at most `limit` of them.
+    public func ranked(by order: GroupOrder, limit: Int? = nil) -> [(key: [String], totals: FlowTotals)] {
+        var slots = Array(0..<totals.count)
+        let lessThan: (Int, Int) -> Bool = { a, b in
+            let va = totals[a].value(order), vb = totals[b].value(order)
+            if va != vb { return va > vb }
+            return keyBytes[a].lexicographicallyPrecedes(keyBytes[b])
+        }
+        if let limit, limit < slots.count {
+            slots = Self.smallest(limit, of: slots, by: lessThan)
+        } else {
+            slots.sort(by: lessThan)
+        }
+        return slots.map { slot in
+            (keyBytes[slot].split(separator: Self.separator, omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }, totals[slot])
+        }
+    }
+
+    static let separator: UInt8 = 0x1F
+
+    /// The first `k` elements in `order` without sorting everything (a bounded insertion pass;
+    /// k is a user's top-N, small next to the number of groups).
+    static func smallest(_ k: Int, of items: [Int], by order: (Int, Int) -> Bool) -> [Int] {
+        guard k > 0 else { return [] }
+        var best: [Int] = []
+        best.reserveCapacity(k + 1)
+        for item in items {
+            if best.count == k, let last = best.last, !order(item, last) { continue }
+            var lo = 0, hi = best.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if order(item, best[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            best.insert(item, at: lo)
+            if best.count > k { best.removeLast() }
+        }
+        return best
+    }
+}

@@ -1,0 +1,69 @@
+import FlowCore
+import SegmentStore
+
+/// Something the query engine can scan: the segment store, or flows held in memory.
+protocol FlowSource {
+    /// Calls the visitor for every block overlapping the window it does not skip, and returns
+    /// what it read (segments, blocks, flows, bytes).
+    func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics
+}
+
+/// Flows in memory, cut into blocks with digests like the store's; for tests and for checking
+/// the pruner against brute force.
+public struct InMemoryFlowSource: FlowSource {
+    public let blocks: [[AnnotatedFlow]]
+    public let digests: [BlockDigest]
+
+    public init(flows: [AnnotatedFlow], blockSize: Int) {
+        precondition(blockSize > 0)
+        var blocks: [[AnnotatedFlow]] = []
+        var start = 0
+        while start < flows.count {
+            blocks.append(Array(flows[start..<min(start + blockSize, flows.count)]))
+            start += blockSize
+        }
+        self.blocks = blocks
+        digests = blocks.map { block in
+            var d = BlockDigest()
+            for f in block { d.insert(f) }
+            d.seal()
+            return d
+        }
+    }
+
+    func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
+        var stats = QueryStatistics()
+        stats.segmentsTotal = 1
+        stats.blocksTotal = blocks.count
+        for (i, block) in blocks.enumerated() {
+            guard digests[i].mayOverlap(since: window.since, until: window.until),
+                  visitor.shouldRead(block: digests[i]) else {
+                stats.blocksSkipped += 1
+                continue
+            }
+            stats.blocksRead += 1
+            for flow in block where window.contains(flow.flow) {
+                if !visitor.visit(flow) { return stats }
+            }
+        }
+        return stats
+    }
+}
+
+/// The segment store.
+struct StoreFlowSource: FlowSource {
+    let reader: StoreReader
+
+    func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
+        let scan = try reader.scan(since: window.since, until: window.until, visitor: &visitor)
+        var stats = QueryStatistics()
+        stats.segmentsTotal = scan.segmentsTotal
+        stats.segmentsSkipped = scan.segmentsSkipped
+        stats.blocksTotal = scan.blocksTotal
+        stats.blocksRead = scan.blocksRead
+        stats.blocksSkipped = scan.blocksSkipped
+        stats.bytesRead = scan.bytesRead
+        stats.problems = scan.corruptBlocks
+        return stats
+    }
+}

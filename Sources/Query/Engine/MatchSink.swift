@@ -1,0 +1,116 @@
+import FlowCore
+
+/// Where matching flows go: printed as rows, a table, groups or the top N. Used through
+/// generics so each run is specialised to its sink.
+protocol MatchSink {
+    mutating func begin(into out: inout OutputBuffer) throws
+    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws
+    mutating func finish(into out: inout OutputBuffer) throws
+    var groupCount: Int { get }
+}
+
+/// CSV, NDJSON and JSON rows, streamed.
+struct RowSink: MatchSink {
+    var writer: FlowRowWriter
+
+    mutating func begin(into out: inout OutputBuffer) throws { writer.begin(into: &out) }
+
+    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws {
+        writer.write(record, into: &out)
+        try out.flushIfFull()
+    }
+
+    mutating func finish(into out: inout OutputBuffer) throws { writer.end(into: &out) }
+    var groupCount: Int { 0 }
+}
+
+/// Aligned columns of flows.
+struct TableSink: MatchSink {
+    let fields: [OutputField]
+    var table: TableWriter
+    var cells = CellRenderer()
+
+    init(fields: [OutputField]) {
+        self.fields = fields
+        table = TableWriter(headers: fields.map(\.rawValue), rightAligned: fields.map(\.isNumeric))
+    }
+
+    mutating func begin(into out: inout OutputBuffer) throws {}
+
+    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws {
+        table.add(cells.render(fields, of: record), into: &out)
+        try out.flushIfFull()
+    }
+
+    mutating func finish(into out: inout OutputBuffer) throws { table.finish(into: &out) }
+    var groupCount: Int { 0 }
+}
+
+/// Renders a record's fields as plain strings (table cells).
+struct CellRenderer {
+    private var scratch = OutputBuffer(target: .memory)
+    private var fieldWriter = FieldWriter()
+
+    mutating func render(_ fields: [OutputField], of record: AnnotatedFlow) -> [String] {
+        var row: [String] = []
+        row.reserveCapacity(fields.count)
+        for field in fields {
+            scratch.truncate(to: 0)
+            fieldWriter.write(field, of: record, style: .plain, into: &scratch)
+            row.append(scratch.text)
+        }
+        return row
+    }
+}
+
+/// `--group-by`, printed at the end, ranked by the order, cut to `--top`.
+struct GroupSink: MatchSink {
+    var grouping: FlowGrouping
+    let format: OutputFormat
+    let order: GroupOrder
+    let top: Int?
+
+    mutating func begin(into out: inout OutputBuffer) throws {}
+
+    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws { grouping.add(record) }
+
+    mutating func finish(into out: inout OutputBuffer) throws {
+        let keys = grouping.keys
+        var writer = GroupRowWriter(format: format, keys: keys)
+        writer.begin(into: &out)
+        for group in grouping.ranked(by: order, limit: top) {
+            writer.write(group.key, group.totals, into: &out)
+            try out.flushIfFull()
+        }
+        writer.end(into: &out)
+    }
+
+    var groupCount: Int { grouping.groupCount }
+}
+
+/// `--top N` over single flows.
+struct TopFlowsSink: MatchSink {
+    var top: TopFlows
+    let format: OutputFormat
+    let fields: [OutputField]
+
+    mutating func begin(into out: inout OutputBuffer) throws {}
+
+    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws { top.add(record) }
+
+    mutating func finish(into out: inout OutputBuffer) throws {
+        let ranked = top.ranked()
+        if format == .table {
+            var sink = TableSink(fields: fields)
+            for r in ranked { try sink.accept(r, into: &out) }
+            try sink.finish(into: &out)
+        } else {
+            var sink = RowSink(writer: FlowRowWriter(format: format, fields: fields))
+            try sink.begin(into: &out)
+            for r in ranked { try sink.accept(r, into: &out) }
+            try sink.finish(into: &out)
+        }
+    }
+
+    var groupCount: Int { 0 }
+}

@@ -1,0 +1,71 @@
+import FlowCore
+import SegmentStore
+
+/// Runs a `QueryPlan` over a flow source and writes the results.
+public enum QueryEngine {
+    /// Runs `plan` over the store in `directory`. Fails with a `FlowlogError` for a missing or
+    /// empty directory or a segment from a newer format; corrupt blocks are skipped and listed
+    /// in the result's `problems`.
+    public static func run(_ plan: QueryPlan, directory: String, into out: inout OutputBuffer) throws -> QueryStatistics {
+        try run(plan, source: StoreFlowSource(reader: try StoreReader(directory: directory)), into: &out)
+    }
+
+    /// Runs `plan` over an open store reader.
+    public static func run(_ plan: QueryPlan, reader: StoreReader, into out: inout OutputBuffer) throws -> QueryStatistics {
+        try run(plan, source: StoreFlowSource(reader: reader), into: &out)
+    }
+
+    /// Runs `plan` over flows held in memory (tests, tools); results go to `out`.
+    public static func run(_ plan: QueryPlan, over source: InMemoryFlowSource,
+                           into out: inout OutputBuffer) throws -> QueryStatistics {
+        try run(plan, source: source, into: &out)
+    }
+
+    static func run<Source: FlowSource>(_ plan: QueryPlan, source: Source,
+                                        into out: inout OutputBuffer) throws -> QueryStatistics {
+        if !plan.groupBy.isEmpty {
+            return try run(plan, source: source,
+                           sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format,
+                                           order: plan.order, top: plan.top),
+                           into: &out)
+        }
+        if let top = plan.top {
+            return try run(plan, source: source,
+                           sink: TopFlowsSink(top: TopFlows(limit: top, order: plan.order), format: plan.format,
+                                              fields: plan.fields),
+                           into: &out)
+        }
+        if plan.format == .table {
+            return try run(plan, source: source, sink: TableSink(fields: plan.fields), into: &out)
+        }
+        return try run(plan, source: source,
+                       sink: RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields)), into: &out)
+    }
+
+    private static func run<Source: FlowSource, Sink: MatchSink>(
+        _ plan: QueryPlan, source: Source, sink: Sink, into out: inout OutputBuffer
+    ) throws -> QueryStatistics {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var visitor = QueryVisitor(filter: plan.filter,
+                                   pruner: BlockPruner(filter: plan.filter.expression, since: plan.window.since,
+                                                       until: plan.window.until),
+                                   window: plan.window, limit: plan.limit.map { UInt64($0) }, sink: sink, out: out)
+        // The output buffer moves into the visitor for the scan and back out afterwards, so
+        // every path (including errors) hands the caller what was written.
+        out = OutputBuffer(target: out.target)
+        defer { out = visitor.out }
+        try visitor.sink.begin(into: &visitor.out)
+        var stats = try source.scan(window: plan.window, visitor: &visitor)
+        if let failure = visitor.failure { throw failure }
+        try visitor.sink.finish(into: &visitor.out)
+        try visitor.out.flush()
+        stats.flowsScanned = visitor.scanned
+        stats.flowsMatched = visitor.matched
+        stats.blocksPrunedByFilter = visitor.prunedByFilter
+        stats.groups = visitor.sink.groupCount
+        let elapsed = clock.now - started
+        stats.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return stats
+    }
+}

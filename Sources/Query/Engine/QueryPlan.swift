@@ -1,0 +1,78 @@
+import FlowCore
+
+/// Everything a query run needs, checked and compiled before the scan starts.
+public struct QueryPlan: Sendable {
+    public var filter: FilterProgram
+    public var window: TimeWindow
+    public var format: OutputFormat
+    /// Output columns for flow rows (ignored by `--group-by`, whose columns are its keys and totals).
+    public var fields: [OutputField]
+    /// `--group-by` keys; empty for flow rows.
+    public var groupBy: [OutputField]
+    /// `--top N`: the N largest groups (or flows, without `groupBy`) by `order`.
+    public var top: Int?
+    public var order: GroupOrder
+    /// Stop after this many matching flows.
+    public var limit: Int?
+
+    public init(filter: FilterProgram, window: TimeWindow = TimeWindow(), format: OutputFormat = .csv,
+                fields: [OutputField]? = nil, groupBy: [OutputField] = [], top: Int? = nil,
+                order: GroupOrder = .flows, limit: Int? = nil) {
+        self.filter = filter
+        self.window = window
+        self.format = format
+        self.fields = fields ?? (format == .table ? OutputField.table : OutputField.standard)
+        self.groupBy = groupBy
+        self.top = top
+        self.order = order
+        self.limit = limit
+    }
+}
+
+/// What a query run did, for `--stats`.
+public struct QueryStatistics: Sendable, Equatable {
+    public var segmentsTotal = 0
+    public var segmentsSkipped = 0
+    public var blocksTotal = 0
+    public var blocksRead = 0
+    /// Blocks not read, by time or by the filter.
+    public var blocksSkipped = 0
+    /// Of those, skipped because the block digest proved the filter false for every flow.
+    public var blocksPrunedByFilter = 0
+    /// Flows decoded and tested.
+    public var flowsScanned: UInt64 = 0
+    public var flowsMatched: UInt64 = 0
+    public var bytesRead: UInt64 = 0
+    /// Groups held by `--group-by`.
+    public var groups = 0
+    public var elapsedSeconds: Double = 0
+    /// Corrupt blocks met and skipped (file and offset in each).
+    public var problems: [FlowlogError] = []
+
+    public init() {}
+
+    public var flowsPerSecond: Double { elapsedSeconds > 0 ? Double(flowsScanned) / elapsedSeconds : 0 }
+
+    /// The `--stats` text.
+    public var summary: String {
+        var lines = [
+            "segments: \(segmentsTotal - segmentsSkipped) read, \(segmentsSkipped) skipped of \(segmentsTotal)",
+            "blocks: \(blocksRead) read, \(blocksSkipped) skipped of \(blocksTotal) (\(blocksPrunedByFilter) by the filter)",
+            "flows: \(flowsScanned) scanned, \(flowsMatched) matched",
+            "bytes read: \(bytesRead)",
+        ]
+        if groups > 0 { lines.append("groups: \(groups)") }
+        lines.append("elapsed: \(String(format3: elapsedSeconds)) s (\(Int(flowsPerSecond)) flows/s)")
+        for p in problems { lines.append("skipped: \(p)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    /// Three decimals without Foundation.
+    init(format3 value: Double) {
+        let millis = Int((value * 1000).rounded())
+        let frac = String(millis % 1000)
+        self = "\(millis / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+}

@@ -1,0 +1,156 @@
+import FlowCore
+
+/// Parses the filter language into a `FilterExpression`.
+///
+/// ```
+/// expression := term ( ("or" | "||") term )*
+/// term       := factor ( ("and" | "&&") factor )*
+/// factor     := ("not" | "!") factor | "(" expression ")" | test
+/// test       := field [operator] value | field "in" "(" value ("," value)* ")"
+/// field      := [("src" | "dst" | "any") ("." | " ")] name
+/// ```
+/// `and` binds tighter than `or`. Errors carry the 1-based column of the offending token.
+public struct FilterParser {
+    private var tokens: [FilterToken]
+    private var position = 0
+
+    public static func parse(_ text: String) throws -> FilterExpression {
+        var parser = FilterParser(tokens: try FilterLexer.tokenize(text))
+        if parser.peek.kind == .end { return .all }
+        let expression = try parser.parseExpression()
+        guard parser.peek.kind == .end else {
+            throw parser.error("expected 'and', 'or' or the end of the filter", at: parser.peek)
+        }
+        return expression
+    }
+
+    private init(tokens: [FilterToken]) { self.tokens = tokens }
+
+    private var peek: FilterToken { tokens[position] }
+
+    private mutating func advance() -> FilterToken {
+        let token = tokens[position]
+        if position < tokens.count - 1 { position += 1 }
+        return token
+    }
+
+    func error(_ message: String, at token: FilterToken) -> FlowlogError {
+        FilterLexer.error(message, column: token.column)
+    }
+
+    private mutating func parseExpression() throws -> FilterExpression {
+        var result = try parseTerm()
+        while peek.kind == .or {
+            _ = advance()
+            result = .or(result, try parseTerm())
+        }
+        return result
+    }
+
+    private mutating func parseTerm() throws -> FilterExpression {
+        var result = try parseFactor()
+        while peek.kind == .and {
+            _ = advance()
+            result = .and(result, try parseFactor())
+        }
+        return result
+    }
+
+    private mutating func parseFactor() throws -> FilterExpression {
+        let token = peek
+        switch token.kind {
+        case .not:
+            _ = advance()
+            return .not(try parseFactor())
+        case .openParen:
+            _ = advance()
+            let inner = try parseExpression()
+            guard peek.kind == .closeParen else { throw error("expected ')' to close the '(' at column \(token.column)", at: peek) }
+            _ = advance()
+            return inner
+        case .word:
+            return try parseTest()
+        case .end:
+            throw error("the filter ends where a test was expected", at: token)
+        default:
+            throw error("expected a field name, 'not' or '('", at: token)
+        }
+    }
+
+    /// Reads `src.port`, `src port`, `port`.
+    private mutating func parseField() throws -> (FilterField, FlowSide, FilterToken) {
+        let first = advance()
+        guard case .word(let raw) = first.kind else { throw error("expected a field name", at: first) }
+        let text = raw.lowercased()
+        var side: FlowSide?
+        var fieldName = text
+        if let dot = text.firstIndex(of: "."), let prefixSide = FilterField.sidePrefixes[String(text[..<dot])] {
+            side = prefixSide
+            fieldName = String(text[text.index(after: dot)...])
+        } else if let prefixSide = FilterField.sidePrefixes[text], case .word(let next) = peek.kind,
+                  FilterField.byName[next.lowercased()] != nil {
+            side = prefixSide
+            fieldName = next.lowercased()
+            _ = advance()
+        }
+        guard let field = FilterField.byName[fieldName] else {
+            throw error("unknown field '\(raw)' (fields: \(FilterField.summary))", at: first)
+        }
+        if side != nil, !field.isPerSide {
+            throw error("'\(fieldName)' belongs to the flow, not to one side; drop the side prefix", at: first)
+        }
+        return (field, side ?? .either, first)
+    }
+
+    private mutating func parseTest() throws -> FilterExpression {
+        let (field, side, fieldToken) = try parseField()
+        // `field in (a, b, c)` is `field = a or field = b or field = c`.
+        if case .word(let word) = peek.kind, word.lowercased() == "in" {
+            _ = advance()
+            guard peek.kind == .openParen else { throw error("expected '(' after 'in'", at: peek) }
+            _ = advance()
+            var alternatives: FilterExpression?
+            repeat {
+                let valueToken = advance()
+                let test = FilterExpression.predicate(try predicate(field, side, .equal, valueToken))
+                alternatives = alternatives.map { .or($0, test) } ?? test
+                if peek.kind == .comma { _ = advance(); continue }
+                guard peek.kind == .closeParen else { throw error("expected ',' or ')' in the list", at: peek) }
+                _ = advance()
+                break
+            } while true
+            return alternatives!
+        }
+        var op = ComparisonOperator.equal
+        if case .comparison(let written) = peek.kind {
+            let opToken = advance()
+            if !field.isOrdered, written != .equal, written != .notEqual {
+                throw error("'\(written)' needs a number field; '\(fieldToken.text)' takes '=' or '!='", at: opToken)
+            }
+            op = written
+        }
+        let valueToken = advance()
+        if !field.isOrdered, op == .notEqual {
+            return .not(.predicate(try predicate(field, side, .equal, valueToken)))
+        }
+        return .predicate(try predicate(field, side, op, valueToken))
+    }
+}
+
+extension FilterToken {
+    /// The token as the user wrote it (approximately), for messages.
+    var text: String {
+        switch kind {
+        case .word(let w): return w
+        case .quoted(let q): return "\"\(q)\""
+        case .comparison(let op): return op.description
+        case .openParen: return "("
+        case .closeParen: return ")"
+        case .comma: return ","
+        case .and: return "and"
+        case .or: return "or"
+        case .not: return "not"
+        case .end: return "end of filter"
+        }
+    }
+}

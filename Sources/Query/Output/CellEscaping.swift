@@ -1,0 +1,52 @@
+/// In-place CSV quoting and JSON escaping of text just appended to an `OutputBuffer`.
+enum CellEscaping {
+    /// RFC 4180: a cell holding a comma, quote, CR or LF is quoted, quotes doubled.
+    static func quoteCSVIfNeeded(_ out: inout OutputBuffer, from start: Int) {
+        let needs = out.bytes.withUnsafeBufferPointer { bytes in
+            for i in start..<bytes.count {
+                let b = bytes[i]
+                if b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D { return true }
+            }
+            return false
+        }
+        guard needs else { return }
+        // Copied out first so truncating the buffer does not copy the whole buffer on write.
+        let cell = Array(out.bytes[start...])
+        out.truncate(to: start)
+        out.append(UInt8(ascii: "\""))
+        for b in cell {
+            if b == UInt8(ascii: "\"") { out.append(b) }
+            out.append(b)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Escapes `"`, `\` and control characters (RFC 8259) in the text from `start`.
+    static func escapeJSON(_ out: inout OutputBuffer, from start: Int) {
+        let needs = out.bytes.withUnsafeBufferPointer { bytes in
+            for i in start..<bytes.count where bytes[i] < 0x20 || bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") {
+                return true
+            }
+            return false
+        }
+        guard needs else { return }
+        let cell = Array(out.bytes[start...])
+        out.truncate(to: start)
+        for b in cell {
+            switch b {
+            case UInt8(ascii: "\""): out.append(ascii: "\\\"")
+            case UInt8(ascii: "\\"): out.append(ascii: "\\\\")
+            case 0x0A: out.append(ascii: "\\n")
+            case 0x0D: out.append(ascii: "\\r")
+            case 0x09: out.append(ascii: "\\t")
+            case 0..<0x20:
+                out.append(ascii: "\\u00")
+                out.append(hexDigit(b >> 4))
+                out.append(hexDigit(b & 0xF))
+            default: out.append(b)
+            }
+        }
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
+}

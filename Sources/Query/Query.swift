@@ -1,1 +1,0 @@
-// The Query module; see README.md, "Repository organization".
