@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(name: "flowlog", path: ".."),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
     ],
     targets: [
         // Writes a deterministic synthetic capture and the matching cluster manifests.
@@ -37,6 +38,13 @@ let package = Package(
             .product(name: "FlowCore", package: "flowlog"),
             .product(name: "SegmentStore", package: "flowlog"),
             .product(name: "Query", package: "flowlog"),
+        ]),
+        // samplegen's own checks: determinism, a well-formed capture, manifests that parse,
+        // traffic whose answered/unanswered connections match what the policies allow.
+        .testTarget(name: "samplegenTests", dependencies: [
+            "samplegen",
+            .product(name: "FlowCore", package: "flowlog"),
+            .product(name: "Yams", package: "Yams"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -16,6 +16,40 @@ BENCH_WORK=${BENCH_WORK:-$BENCH_ROOT/Benchmarks/work}
 mkdir -p "$BENCH_WORK"
 export BENCH_ROOT BENCH_WORK
 
+areas=("$@")
+if [ ${#areas[@]} -eq 0 ]; then
+    areas=()
+    for s in "$BENCH_ROOT"/Benchmarks/scripts/*.sh; do
+        [ "$(basename "$s")" = lib.sh ] || areas+=("$(basename "$s" .sh)")
+    done
+fi
+
+for area in "${areas[@]}"; do
+    if [ ! -f "$BENCH_ROOT/Benchmarks/scripts/$area.sh" ]; then
+        echo "run.sh: no area '$area' (have: $(cd "$BENCH_ROOT/Benchmarks/scripts" && ls ./*.sh | grep -v '^\./lib\.sh$' | sed 's|^\./||; s|\.sh$||' | tr '\n' ' '))" >&2
+        exit 2
+    fi
+done
+
+# What the benchmarks need besides Swift. Missing essentials stop the run; a missing peer only
+# loses the rows measured against it, so it is reported with the command that installs it.
+missing_essential=0
+need() {  # need KIND COMMAND PACKAGE WHAT
+    command -v "$2" >/dev/null 2>&1 && return 0
+    echo "run.sh: $2 not found ($4); install it with: apt-get install -y $3" >&2
+    [ "$1" = essential ] && missing_essential=1
+    return 0
+}
+command -v swift >/dev/null 2>&1 || { echo "run.sh: swift not found; install a Swift 6 toolchain (https://www.swift.org/install/)" >&2; missing_essential=1; }
+need essential /usr/bin/time time "peak RSS and elapsed time of every timed command"
+need essential cc gcc "builds the C reference tools"
+need essential pkg-config pkg-config "finds libpcap and liblz4"
+pkg-config --exists libpcap 2>/dev/null || { echo "run.sh: libpcap not found; install it with: apt-get install -y libpcap-dev" >&2; missing_essential=1; }
+pkg-config --exists liblz4 2>/dev/null || { echo "run.sh: liblz4 not found; install it with: apt-get install -y liblz4-dev" >&2; missing_essential=1; }
+need peer nfpcapd nfdump "end-to-end reference"
+need peer argus argus-server "end-to-end reference"
+[ "$missing_essential" -eq 0 ] || exit 1
+
 echo "building (release)…" >&2
 swift build -c release --package-path "$BENCH_ROOT" >&2
 swift build -c release --package-path "$BENCH_ROOT/Benchmarks" >&2
@@ -26,12 +60,6 @@ for candidate in "${SHARED:-}" "$BENCH_ROOT/../shared/tools"; do
     if [ -n "$candidate" ] && [ -f "$candidate/pcaplimit.c" ]; then SHARED=$(cd "$candidate" && pwd); break; fi
 done
 export SHARED=${SHARED:-}
-
-areas=("$@")
-if [ ${#areas[@]} -eq 0 ]; then
-    areas=()
-    for s in "$BENCH_ROOT"/Benchmarks/scripts/*.sh; do areas+=("$(basename "$s" .sh)"); done
-fi
 
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT

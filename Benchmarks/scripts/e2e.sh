@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End to end: `flowlog replay` (capture → ring → policy → store, annotated and stored) on a
+# large samplegen capture with its cluster, beside nfpcapd and argus reading the same file.
+# Prints packets/s, peak RSS and bytes stored; ratios are flowlog / reference.
+# Goal (issue 5): ≥ 5× nfpcapd's packets/s, peak RSS no higher than nfpcapd's.
+#
+# Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
+#   E2E_RUNS   timed runs per tool, the fastest counts (default 1)
+#   E2E_ARGS   samplegen arguments for the input (default: ≈2 M packets, 2000 pods, 300 policies)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+runs=${E2E_RUNS:-1}
+args=${E2E_ARGS:---pods 2000 --namespaces 20 --policies 300 --tiers 6 --flows 200000 --packets-per-flow 10 --external 2000 --seed 1}
+work="$BENCH_WORK/e2e"
+input="$work/input"
+mkdir -p "$work"
+
+# The input: made once per argument set and reused across runs (samplegen is deterministic).
+if [ ! -s "$input/capture.pcap" ] || [ "$(cat "$input/args" 2>/dev/null)" != "$args" ]; then
+    [ -x "$BENCH_BIN/samplegen" ] || { echo "e2e: $BENCH_BIN/samplegen not built" >&2; exit 1; }
+    rm -rf "$input"
+    echo "e2e: generating the input: samplegen $args" >&2
+    # shellcheck disable=SC2086  # word splitting of the argument list is intended
+    "$BENCH_BIN/samplegen" --out "$input" $args 2>"$work/samplegen.log" || { cat "$work/samplegen.log" >&2; exit 1; }
+    mv "$work/samplegen.log" "$input/samplegen.log"
+    cat "$input/samplegen.log" >&2
+    echo "$args" >"$input/args"
+fi
+capture="$input/capture.pcap"
+cluster="$input/cluster"
+packets=$(sed -n 's/.*capture: \([0-9]*\) packets.*/\1/p' "$input/samplegen.log")
+[ -n "$packets" ] || { echo "e2e: cannot read the packet count from $input/samplegen.log" >&2; exit 1; }
+echo "e2e: input $capture: $packets packets, $(du -h "$capture" | cut -f1)" >&2
+
+# measure NAME OUTDIR CMD...: runs CMD $runs times into a fresh OUTDIR; sets best_s, best_kib
+# (the fastest run's time and peak RSS) and stored (bytes in OUTDIR after the last run).
+measure() {
+    local name=$1 out=$2; shift 2
+    local i t rss
+    best_s="" best_kib=""
+    for ((i = 1; i <= runs; i++)); do
+        rm -rf "$out" && mkdir -p "$out"
+        if ! bench_time "$work/$name.time" "$@"; then
+            echo "e2e: $name failed: $*" >&2
+            return 1
+        fi
+        read -r t rss <"$work/$name.time"
+        echo "e2e: $name run $i: ${t}s, ${rss} KiB" >&2
+        if [ -z "$best_s" ] || awk -v a="$t" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$t best_kib=$rss; fi
+    done
+    stored=$(du -sb "$out" | cut -f1)
+}
+
+rate() { awk -v p="$packets" -v s="$1" 'BEGIN { if (s <= 0) s = 0.01; printf "%.0f", p / s }'; }
+
+declare -A pps kib bytes
+for peer in nfpcapd argus; do
+    if ! command -v "$peer" >/dev/null; then
+        case $peer in
+            nfpcapd) echo "e2e: nfpcapd not found; install it with: apt-get install -y nfdump" >&2 ;;
+            argus) echo "e2e: argus not found; install it with: apt-get install -y argus-server" >&2 ;;
+        esac
+        continue
+    fi
+    case $peer in
+        nfpcapd) measure nfpcapd "$work/nfpcapd" nfpcapd -r "$capture" -w "$work/nfpcapd" -y || continue ;;
+        argus) measure argus "$work/argus" argus -r "$capture" -w "$work/argus/argus.out" || continue ;;
+    esac
+    pps[$peer]=$(rate "$best_s") kib[$peer]=$best_kib bytes[$peer]=$stored
+    bench_row "e2e $peer packets/s" "${pps[$peer]}" packets/s - -
+    bench_row "e2e $peer peak RSS" "${kib[$peer]}" KiB - -
+done
+
+# flowlog: annotated (with the cluster) and stored, as `flowlog replay` does.
+if ! "$FLOWLOG" replay --help 2>/dev/null | grep -q -- '--cluster'; then
+    echo "e2e: '$FLOWLOG replay … --cluster … --data …' is not available in this build: no end-to-end row" >&2
+    exit 1
+fi
+measure flowlog "$work/flowlog" "$FLOWLOG" replay "$capture" --cluster "$cluster" --data "$work/flowlog"
+if [ "$stored" -eq 0 ]; then
+    echo "e2e: flowlog replay stored nothing in $work/flowlog" >&2
+    exit 1
+fi
+flow_pps=$(rate "$best_s")
+for peer in nfpcapd argus; do
+    [ -n "${pps[$peer]:-}" ] || continue
+    bench_row "e2e replay packets/s (vs $peer)" "$flow_pps" packets/s "$peer" "${pps[$peer]}"
+    bench_row "e2e replay peak RSS (vs $peer)" "$best_kib" KiB "$peer" "${kib[$peer]}"
+    bench_row "e2e replay bytes stored (vs $peer)" "$stored" bytes "$peer" "${bytes[$peer]}"
+done
+if [ -z "${pps[nfpcapd]:-}" ] && [ -z "${pps[argus]:-}" ]; then
+    bench_row "e2e replay packets/s" "$flow_pps" packets/s - -
+    bench_row "e2e replay peak RSS" "$best_kib" KiB - -
+fi
