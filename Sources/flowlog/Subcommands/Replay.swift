@@ -1,6 +1,9 @@
 import ArgumentParser
 import Capture
 import FlowCore
+import Pipeline
+import Policy
+import SegmentStore
 
 #if canImport(Glibc)
 import Glibc
@@ -11,11 +14,14 @@ import Darwin
 /// `flowlog replay FILE...`: captures in, flows and a summary out.
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay capture files (pcap or pcapng) through decoding and the flow cache.",
+        abstract: "Replay capture files (pcap or pcapng) through every stage: flows, policy, store.",
         discussion: """
-            Files are read one after another as one timeline through one flow cache. The summary goes \
-            to stdout, or to stderr when --flows writes flows to stdout. A capture truncated mid-way \
-            keeps everything read before the damage; the error is reported and the exit status is 1.
+            Files are read one after another as one timeline through one flow cache, on one thread; \
+            finished flows cross a lock-free ring to a second thread that annotates them with the \
+            cluster's policy verdicts (--cluster) and stores them (--data), where `flowlog query` reads \
+            them. Without --cluster flows are stored unannotated. The summary goes to stdout, or to \
+            stderr when --flows writes flows to stdout. A capture truncated mid-way keeps everything \
+            read before the damage; the error is reported and the exit status is 1.
             """
     )
 
@@ -38,11 +44,25 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: "Write every flow to stdout in this format (ndjson).")
     var flows: FlowOutputFormat?
 
+    @Option(name: .customLong("cluster"), parsing: .singleValue,
+            help: ArgumentHelp("Cluster manifests (file or directory; repeatable) to annotate flows with.", valueName: "path"))
+    var clusterPaths: [String] = []
+
+    @Option(name: .customLong("data"), help: ArgumentHelp("Store flows in this directory (created if needed).", valueName: "dir"))
+    var dataDirectory: String?
+
+    @Option(help: ArgumentHelp("Reporting node name stored with every flow.", valueName: "name"))
+    var node: String = ""
+
+    @Option(help: ArgumentHelp("Ring slots between the capture and policy threads (power of two).", valueName: "count"))
+    var ringCapacity: Int = 1 << 16
+
     @OptionGroup(title: "Flow cache")
     var cache: FlowCacheOptions
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one capture file.") }
+        guard ringCapacity >= 2 else { throw ValidationError("--ring-capacity must be at least 2.") }
     }
 }
 
@@ -87,41 +107,40 @@ struct FlowCacheOptions: ParsableArguments {
 
 extension FlowCacheConfiguration.TCPTeardown: ExpressibleByArgument {}
 
-/// Runs the replay: opens every file first (so a missing or unsupported one fails before any
-/// output), runs them through one flow cache, writes flows and the summary. Returns the
-/// statistics; read errors of truncated files are in `readErrors` (already reported).
+/// Runs the replay: loads the cluster and opens every file first (so a bad manifest or a
+/// missing or unsupported capture fails before any output), then runs the pipeline and writes
+/// flows and the summary. Returns the capture statistics; read errors of truncated files are in
+/// `readErrors` (already reported).
 @discardableResult
 func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
-    let sources = try options.files.map { try PacketSource(offlinePath: $0) }
-    for source in sources where !source.linkType.isSupported {
-        throw FlowlogError(.unsupportedFormat, "link type \(source.linkType) is not supported", location: .init(file: source.name))
-    }
-    var capture = FlowCapture(cache: options.cache.configuration)
+    let cluster = options.clusterPaths.isEmpty ? nil : try ClusterLoader.load(paths: options.clusterPaths)
+    var configuration = ReplayPipeline.Configuration(files: options.files)
+    configuration.cache = options.cache.configuration
+    configuration.cluster = cluster
+    configuration.dataDirectory = options.dataDirectory
+    configuration.node = options.node
+    configuration.ringCapacity = options.ringCapacity
     var sink = NDJSONFlowSink(enabled: options.flows == .ndjson)
-    let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: sources.count)
-    let started = monotonicSeconds()
-    for (number, source) in sources.enumerated() {
-        do {
-            try capture.run(source, into: &sink, progress: progress.enabled ? { progress.show(file: number, $0) } : nil)
-        } catch let error as FlowlogError where error.code == .truncated || error.code == .corrupt {
-            progress.clear()
-            standardError("flowlog: error: \(error)\n")
-        }
+    let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: options.files.count)
+    var report: (@Sendable (ReplayPipeline.Progress) -> Void)? = nil
+    if progress.enabled {
+        report = { (p: ReplayPipeline.Progress) in progress.show(file: p.file, p.capture) }
     }
-    capture.finish(into: &sink)
+    let result = try ReplayPipeline.run(configuration, output: &sink, progress: report)
     sink.flush()
     progress.clear()
-    let elapsed = monotonicSeconds() - started
-    let statistics = capture.statistics
+    for error in result.capture.readErrors {
+        standardError("flowlog: error: \(error)\n")
+    }
     let summary = options.summaryFormat == .json
-        ? statistics.jsonSummary(sources: options.files, elapsedSeconds: elapsed)
-        : statistics.textSummary(sources: options.files, elapsedSeconds: elapsed)
+        ? result.jsonSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: cluster != nil)
+        : result.textSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: cluster != nil)
     if options.flows != nil { standardError(summary) } else { standardOutput(summary) }
-    return statistics
+    return result.capture
 }
 
 /// Writes flows as NDJSON to stdout through one reused buffer.
-struct NDJSONFlowSink: FlowSink {
+struct NDJSONFlowSink: AnnotatedFlowSink {
     let enabled: Bool
     var buffer: [UInt8] = []
 
@@ -130,10 +149,10 @@ struct NDJSONFlowSink: FlowSink {
         buffer.reserveCapacity(1 << 16)
     }
 
-    mutating func accept(_ batch: inout [FlowRecord]) {
+    mutating func accept(_ batch: inout [AnnotatedFlow]) {
         if enabled {
-            for flow in batch {
-                buffer.append(contentsOf: flow.ndjsonLine.utf8)
+            for record in batch {
+                buffer.append(contentsOf: record.flow.ndjsonLine.utf8)
                 buffer.append(UInt8(ascii: "\n"))
             }
             if buffer.count >= 1 << 16 { flush() }
@@ -148,7 +167,7 @@ struct NDJSONFlowSink: FlowSink {
 }
 
 /// A one-line progress report on stderr, redrawn in place; only used when stderr is a terminal.
-struct ProgressLine {
+struct ProgressLine: Sendable {
     let enabled: Bool
     let fileCount: Int
 
@@ -180,8 +199,3 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
     }
 }
 
-private func monotonicSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-}

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FlowCore
+import Policy
+import SegmentStore
+
+/// The consumer side of the ring: annotates each batch of flows with the policy engine (when a
+/// cluster is loaded), stores it (when a data directory is given) and hands it to an output.
+///
+/// Runs on one thread. The engine can be replaced between batches (`install(_:)`, called from the
+/// same thread by whoever polls for reloads), so a reload never races an evaluation.
+final class FlowProcessor {
+    private(set) var engine: PolicyEngine?
+    let writer: SegmentWriter?
+    let node: String
+    let metrics: PipelineMetrics?
+    private(set) var statistics = ProcessingStatistics()
+    private var annotated: [AnnotatedFlow] = []
+
+    init(engine: PolicyEngine?, writer: SegmentWriter?, node: String, metrics: PipelineMetrics? = nil) {
+        self.engine = engine
+        self.writer = writer
+        self.node = node
+        self.metrics = metrics
+        annotated.reserveCapacity(4096)
+    }
+
+    /// Swaps in a new engine (a reloaded cluster); its decision cache starts empty.
+    func install(_ newEngine: PolicyEngine) {
+        engine = newEngine
+    }
+
+    /// Annotates, stores and outputs `flows`, leaving it empty. A store error is thrown after
+    /// the batch was counted; what the writer had accepted before stays on disk.
+    func process<Output: AnnotatedFlowSink>(_ flows: inout [FlowRecord], output: inout Output) throws {
+        guard !flows.isEmpty else { return }
+        let count = flows.count
+        statistics.flowsIn += UInt64(count)
+        if let engine {
+            let started = monotonicNanoseconds()
+            engine.annotate(&flows, into: &annotated, node: node)
+            let spent = monotonicNanoseconds() &- started
+            statistics.evaluationNanoseconds &+= spent
+            metrics?.recordPolicyEvaluation(nanoseconds: spent, flows: count)
+        } else {
+            for flow in flows { annotated.append(AnnotatedFlow(flow: flow, annotation: nil, node: node)) }
+        }
+        flows.removeAll(keepingCapacity: true)
+        var batchVerdicts = (0, 0, 0)
+        for record in annotated {
+            switch record.annotation?.verdict ?? .unknown {
+            case .unknown: batchVerdicts.0 += 1
+            case .allow: batchVerdicts.1 += 1
+            case .deny: batchVerdicts.2 += 1
+            }
+        }
+        statistics.flowsUnknown += UInt64(batchVerdicts.0)
+        statistics.flowsAllowed += UInt64(batchVerdicts.1)
+        statistics.flowsDenied += UInt64(batchVerdicts.2)
+        if let metrics {
+            metrics.recordFlows(batchVerdicts.0, verdict: .unknown)
+            metrics.recordFlows(batchVerdicts.1, verdict: .allow)
+            metrics.recordFlows(batchVerdicts.2, verdict: .deny)
+        }
+        defer { annotated.removeAll(keepingCapacity: true) }
+        if let writer {
+            let before = writer.statistics
+            try writer.append(annotated)
+            noteWriterProgress(since: before)
+        }
+        output.accept(&annotated)
+    }
+
+    /// Closes the open block so what was written so far is durable and visible to queries.
+    func flush() throws {
+        guard let writer else { return }
+        let before = writer.statistics
+        try writer.flush()
+        noteWriterProgress(since: before)
+    }
+
+    /// Flushes and seals the open segment.
+    func close() throws {
+        guard let writer else { return }
+        let before = writer.statistics
+        try writer.close()
+        noteWriterProgress(since: before)
+    }
+
+    var writerStatistics: WriterStatistics? { writer?.statistics }
+
+    private func noteWriterProgress(since before: WriterStatistics) {
+        guard let metrics, let after = writer?.statistics else { return }
+        if after.bytesWritten > before.bytesWritten {
+            metrics.recordBytesWritten(Int(after.bytesWritten - before.bytesWritten))
+        }
+        if after.segmentsSealed > before.segmentsSealed {
+            for _ in before.segmentsSealed..<after.segmentsSealed { metrics.recordSegmentSealed() }
+        }
+    }
+}
+
+/// What the consumer stage counted.
+public struct ProcessingStatistics: Hashable, Sendable {
+    public var flowsIn: UInt64 = 0
+    public var flowsAllowed: UInt64 = 0
+    public var flowsDenied: UInt64 = 0
+    /// Flows without a verdict: no cluster loaded, or neither side a known endpoint.
+    public var flowsUnknown: UInt64 = 0
+    /// Time spent in the policy engine.
+    public var evaluationNanoseconds: UInt64 = 0
+    public init() {}
+}
+
+/// An output that discards: the default when flows are only stored.
+public struct DiscardingFlowSink: AnnotatedFlowSink {
+    public init() {}
+    public mutating func accept(_ batch: inout [AnnotatedFlow]) { batch.removeAll(keepingCapacity: true) }
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}

@@ -1,0 +1,126 @@
+import Capture
+import FlowCore
+import FlowRing
+import Policy
+import SegmentStore
+
+/// Offline replay through every stage: capture and the flow cache on one thread, policy and
+/// store on the calling thread, joined by the ring.
+///
+/// The ring waits when full (a replay must not lose flows), so the figures describe the slower
+/// of the two threads. Truncated or damaged captures are reported in the result and the replay
+/// goes on with what was read; files that cannot be opened fail before anything runs.
+public enum ReplayPipeline {
+    public struct Configuration {
+        public var files: [String]
+        public var cache = FlowCacheConfiguration()
+        /// The cluster to annotate with; nil stores flows unannotated.
+        public var cluster: Cluster?
+        public var policyOptions = PolicyOptions()
+        /// Where to store flows; nil annotates (and outputs) without storing.
+        public var dataDirectory: String?
+        public var store = StoreConfiguration()
+        /// The reporting node's name written with every flow.
+        public var node = ""
+        /// Ring slots (rounded up to a power of two) and the batch size on both sides.
+        public var ringCapacity = 1 << 16
+        public var batchSize = 1024
+
+        public init(files: [String]) {
+            self.files = files
+        }
+    }
+
+    public struct Result: Sendable {
+        public var capture: CaptureStatistics
+        public var ring: RingStatistics
+        public var processing: ProcessingStatistics
+        /// nil when nothing was stored.
+        public var writer: WriterStatistics?
+        public var elapsedNanoseconds: UInt64
+        public var packetsPerSecond: Double {
+            elapsedNanoseconds == 0 ? 0 : Double(capture.packets) * 1e9 / Double(elapsedNanoseconds)
+        }
+    }
+
+    public struct Progress: Sendable {
+        public var file: Int
+        public var fileCount: Int
+        public var capture: FlowCapture.Progress
+    }
+
+    /// Runs the replay. `output` receives every annotated flow after it was stored (pass
+    /// `DiscardingFlowSink()` when only the store matters). `progress` is called on the capture
+    /// thread.
+    public static func run<Output: AnnotatedFlowSink>(
+        _ configuration: Configuration, output: inout Output,
+        progress: (@Sendable (Progress) -> Void)? = nil
+    ) throws -> Result {
+        let sources = try configuration.files.map { try PacketSource(offlinePath: $0) }
+        for source in sources where !source.linkType.isSupported {
+            throw FlowlogError(.unsupportedFormat, "link type \(source.linkType) is not supported", location: .init(file: source.name))
+        }
+        let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store) }
+        let engine = configuration.cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
+        let processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node)
+        let ring = SPSCRing<FlowRecord>(minimumCapacity: configuration.ringCapacity, overflowPolicy: .wait)
+
+        let started = monotonicNanoseconds()
+        let producer = CaptureThreadState()
+        let batchSize = configuration.batchSize
+        let cacheConfiguration = configuration.cache
+        let thread: BackgroundThread
+        do {
+            thread = try BackgroundThread {
+                var capture = FlowCapture(cache: cacheConfiguration, batchSize: batchSize)
+                var sink = RingFlowSink(ring: ring)
+                for (number, source) in sources.enumerated() {
+                    if producer.isStopped { break }
+                    let report = progress.map { report in { (p: FlowCapture.Progress) in report(Progress(file: number, fileCount: sources.count, capture: p)) } }
+                    // A read error is already in the statistics; the next file goes on.
+                    _ = try? capture.run(source, into: &sink, progress: report)
+                }
+                capture.finish(into: &sink)
+                producer.finish(with: capture.statistics)
+                ring.close()
+            }
+        } catch let failure as SystemCallError {
+            throw FlowlogError(.libraryCall, "cannot start the capture thread: \(failure.message)", call: failure.call)
+        }
+
+        var batch: [FlowRecord] = []
+        batch.reserveCapacity(batchSize)
+        var failure: Error?
+        while ring.pop(into: &batch, maximum: batchSize) > 0 {
+            do {
+                try processor.process(&batch, output: &output)
+            } catch {
+                // Stop reading: the store cannot take more. Let the producer finish quickly.
+                failure = error
+                producer.stop()
+                for source in sources { source.breakLoop() }
+                ring.close()
+                break
+            }
+        }
+        thread.join()
+        if failure == nil {
+            do { try processor.close() } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return Result(capture: producer.statistics, ring: ring.statistics, processing: processor.statistics,
+                      writer: processor.writerStatistics, elapsedNanoseconds: monotonicNanoseconds() &- started)
+    }
+}
+
+/// Hand-over of the capture thread's final statistics and a stop request from the consumer.
+final class CaptureThreadState: @unchecked Sendable {
+    private let lock = PthreadLock()
+    private var stopped = false
+    private var finalStatistics = CaptureStatistics()
+
+    var isStopped: Bool { lock.withLock { stopped } }
+    func stop() { lock.withLock { stopped = true } }
+    func finish(with statistics: CaptureStatistics) { lock.withLock { finalStatistics = statistics } }
+    var statistics: CaptureStatistics { lock.withLock { finalStatistics } }
+}

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FlowCore
+import FlowRing
+
+/// The capture thread's end of the ring: finished flows go in as whole batches.
+///
+/// Whether a full ring waits or drops is the ring's overflow policy (wait for replays, drop for
+/// live capture). `drainMode` makes a dropping sink wait anyway: at shutdown the consumer is
+/// known to be draining, and dropping the flow cache's final flush would lose data for nothing.
+struct RingFlowSink: FlowSink {
+    let ring: SPSCRing<FlowRecord>
+    var drainMode = false
+
+    init(ring: SPSCRing<FlowRecord>) {
+        self.ring = ring
+    }
+
+    mutating func accept(_ batch: inout [FlowRecord]) {
+        if drainMode && ring.overflowPolicy == .dropNewest {
+            for flow in batch {
+                while !ring.tryPush(flow) {
+                    if ring.isClosed { break }
+                    usleep(50)
+                }
+            }
+        } else {
+            _ = ring.push(contentsOf: batch)
+        }
+        batch.removeAll(keepingCapacity: true)
+    }
+}
