@@ -1,0 +1,287 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Atomics
+import Capture
+import FlowCore
+import FlowRing
+import Logging
+import Policy
+import Prometheus
+import SegmentStore
+import ServiceLifecycle
+
+/// The node-local agent: live capture on every configured interface, policy annotation, the
+/// store, metrics and manifest reloads, until graceful shutdown (SIGTERM/SIGINT through
+/// `ServiceGroup`).
+///
+/// Threads: one per interface runs libpcap, decoding and that interface's flow cache and pushes
+/// finished flows into its own ring (single producer, single consumer; full rings drop and count,
+/// capture never blocks); one processing thread drains every ring, annotates, stores, and swaps
+/// in a reloaded policy engine between batches; the manifest watcher and the metrics endpoint
+/// have a thread each. Shutdown breaks the capture loops, flushes every flow cache into its ring,
+/// drains the rings, seals the open segment and returns.
+public final class NodeAgent: Service, @unchecked Sendable {
+    public let configuration: AgentConfiguration
+    let logger: Logger
+    let registry: PrometheusCollectorRegistry
+    let metrics: PipelineMetrics
+    /// How often the processing thread closes the open block so recent flows become durable and
+    /// visible to queries even on a quiet node.
+    public var blockFlushInterval: Duration = .seconds(10)
+
+    private let pendingEngine = EngineHandOff()
+    private let stopping = ManagedAtomic<Bool>(false)
+    private let failedInterfaces = ManagedAtomic<Int>(0)
+
+    /// `configuration` must be validated (`AgentConfiguration.validated()`).
+    public init(configuration: AgentConfiguration, logger: Logger, registry: PrometheusCollectorRegistry, metrics: PipelineMetrics) {
+        self.configuration = configuration
+        self.logger = logger
+        self.registry = registry
+        self.metrics = metrics
+    }
+
+    public func run() async throws {
+        let started = try start()
+        defer { started.watcher?.stop(); started.endpoint?.stop() }
+        try await withGracefulShutdownHandler {
+            while !stopping.load(ordering: .acquiring) {
+                if failedInterfaces.load(ordering: .relaxed) == started.captures.count {
+                    stopping.store(true, ordering: .releasing)
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        } onGracefulShutdown: { [stopping] in
+            stopping.store(true, ordering: .releasing)
+        }
+        logger.info("shutting down: flushing flow caches and sealing the open segment")
+        for capture in started.captures { capture.source.breakLoop() }
+        for capture in started.captures { capture.thread.join() }
+        started.processing.join()
+        let summary = started.processingState.summary
+        logger.info("stopped", metadata: [
+            "flows": "\(summary.processing.flowsIn)", "allow": "\(summary.processing.flowsAllowed)",
+            "deny": "\(summary.processing.flowsDenied)", "unknown": "\(summary.processing.flowsUnknown)",
+            "ring_dropped": "\(started.captures.reduce(0) { $0 + $1.ring.statistics.dropped })",
+            "bytes_written": "\(summary.writer?.bytesWritten ?? 0)",
+        ])
+        if let failure = summary.failure { throw failure }
+        if failedInterfaces.load(ordering: .relaxed) == started.captures.count {
+            throw FlowlogError(.io, "every capture interface failed; see the log")
+        }
+    }
+
+    // MARK: - Start-up
+
+    struct InterfaceCapture {
+        let source: PacketSource
+        let ring: SPSCRing<FlowRecord>
+        let thread: BackgroundThread
+    }
+
+    struct Started {
+        var captures: [InterfaceCapture]
+        var processing: BackgroundThread
+        var processingState: ProcessingState
+        var watcher: ManifestWatcher?
+        var endpoint: MetricsEndpoint?
+    }
+
+    /// Loads the cluster, opens the store and every interface (any failure here is fatal: the
+    /// agent must not run half-configured), then starts the threads.
+    private func start() throws -> Started {
+        let c = configuration
+        let manifests = c.cluster.manifests
+        let engine: PolicyEngine? = try manifests.isEmpty ? nil : PolicyEngine(cluster: ClusterLoader.load(paths: manifests))
+        if let engine {
+            logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
+        }
+        let writer = try c.dataDirectory.map { try SegmentWriter(directory: $0, configuration: c.storeConfiguration) }
+        if let writer {
+            let recovery = writer.statistics.recovery
+            logger.info("store open", metadata: ["directory": "\(writer.directory)", "recovery": "\(recovery)"])
+        }
+        let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
+                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter)
+        let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
+        let rings = sources.map { _ in SPSCRing<FlowRecord>(minimumCapacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
+        let node = c.nodeName ?? ""
+        let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics)
+        let state = ProcessingState()
+        let processing = try thread("processing") { [self] in
+            process(rings: rings, processor: processor, state: state)
+        }
+        var captures: [InterfaceCapture] = []
+        for (source, ring) in zip(sources, rings) {
+            let t = try thread("capture \(source.name)") { [self] in capture(source, into: ring) }
+            captures.append(InterfaceCapture(source: source, ring: ring, thread: t))
+            logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
+                                                "filter": "\(c.capture.filter ?? "")"])
+        }
+        let endpoint = try MetricsEndpoint(configuration: c.metrics, registry: registry)
+        if let endpoint { logger.info("metrics", metadata: ["address": "http://\(endpoint.address)/metrics"]) }
+        let watcher = try manifests.isEmpty ? nil : ManifestWatcher(paths: manifests, interval: c.cluster.pollInterval) { [self] change in
+            reload(after: change)
+        }
+        return Started(captures: captures, processing: processing, processingState: state, watcher: watcher, endpoint: endpoint)
+    }
+
+    private func thread(_ name: String, _ body: @escaping () -> Void) throws -> BackgroundThread {
+        do {
+            return try BackgroundThread(body)
+        } catch let failure as SystemCallError {
+            throw FlowlogError(.libraryCall, "cannot start the \(name) thread: \(failure.message)", call: failure.call)
+        }
+    }
+
+    // MARK: - Threads
+
+    /// One interface: capture until `breakLoop`, then flush the flow cache into the ring (waiting
+    /// for room: the processing thread is draining) and close it.
+    private func capture(_ source: PacketSource, into ring: SPSCRing<FlowRecord>) {
+        var flowCapture = FlowCapture(cache: configuration.flowCacheConfiguration)
+        flowCapture.progressInterval = 512
+        var sink = RingFlowSink(ring: ring)
+        var reported: UInt64 = 0
+        let metrics = self.metrics
+        do {
+            try flowCapture.run(source, into: &sink) { progress in
+                metrics.recordCaptured(packets: Int(progress.packets &- reported), bytes: 0)
+                reported = progress.packets
+                metrics.recordActiveFlows(progress.activeFlows)
+                if let kernel = source.kernelStatistics() { metrics.observeDrops(.kernel, total: kernel.dropped) }
+            }
+        } catch {
+            failedInterfaces.wrappingIncrement(ordering: .relaxed)
+            logger.error("capture failed", metadata: ["interface": "\(source.name)", "error": "\(error)"])
+        }
+        sink.drainMode = true
+        flowCapture.finish(into: &sink)
+        let statistics = flowCapture.statistics
+        metrics.recordCaptured(packets: Int(statistics.packets &- reported), bytes: Int(statistics.wireBytes))
+        metrics.observeDrops(.cacheEviction, total: statistics.evictions)
+        if let kernel = statistics.kernel { metrics.observeDrops(.kernel, total: kernel.dropped) }
+        logger.info("capture stopped", metadata: [
+            "interface": "\(source.name)", "packets": "\(statistics.packets)", "flows": "\(statistics.flowsEmitted)",
+            "kernel_dropped": "\(statistics.kernel?.dropped ?? 0)", "evicted": "\(statistics.evictions)",
+        ])
+        ring.close()
+    }
+
+    /// Drains every ring round-robin until all are closed and empty.
+    private func process(rings: [SPSCRing<FlowRecord>], processor: FlowProcessor, state: ProcessingState) {
+        var batch: [FlowRecord] = []
+        batch.reserveCapacity(1024)
+        var output = DiscardingFlowSink()
+        var lastFlush = monotonicNanoseconds()
+        let flushEvery = UInt64(blockFlushInterval.components.seconds) * 1_000_000_000
+            + UInt64(blockFlushInterval.components.attoseconds / 1_000_000_000)
+        var idleRounds = 0
+        var failure: FlowlogError?
+        while true {
+            if let engine = pendingEngine.take() {
+                processor.install(engine)
+                logger.info("policy engine replaced", metadata: ["policies": "\(engine.cluster.policies.count)"])
+            }
+            var moved = 0
+            for ring in rings {
+                let n = ring.tryPop(into: &batch, maximum: 1024)
+                guard n > 0 else { continue }
+                moved += n
+                do {
+                    try processor.process(&batch, output: &output)
+                } catch {
+                    batch.removeAll(keepingCapacity: true)
+                    logger.error("store write failed; flows of this batch are lost", metadata: ["error": "\(error)", "flows": "\(n)"])
+                    failure = error as? FlowlogError ?? FlowlogError(.io, "\(error)")
+                }
+            }
+            let now = monotonicNanoseconds()
+            if now &- lastFlush >= flushEvery {
+                lastFlush = now
+                do { try processor.flush() } catch {
+                    logger.error("store flush failed", metadata: ["error": "\(error)"])
+                }
+                for ring in rings { metrics.observe(ring: ring.statistics) }
+            }
+            if moved == 0 {
+                if rings.allSatisfy(\.isFinished) { break }
+                idleRounds += 1
+                usleep(idleRounds < 100 ? 100 : 2_000)
+            } else {
+                idleRounds = 0
+            }
+        }
+        for ring in rings { metrics.observe(ring: ring.statistics) }
+        do { try processor.close() } catch {
+            logger.error("sealing the open segment failed", metadata: ["error": "\(error)"])
+            failure = error as? FlowlogError ?? FlowlogError(.io, "\(error)")
+        }
+        state.finish(ProcessingState.Summary(processing: processor.statistics, writer: processor.writerStatistics, failure: failure))
+    }
+
+    // MARK: - Reload
+
+    /// Called on the watcher's thread: builds the new engine there (the expensive part), then
+    /// hands it to the processing thread. A manifest set that does not load is rejected and the
+    /// engine in force stays.
+    private func reload(after change: ManifestChange) {
+        do {
+            let cluster = try ClusterLoader.load(paths: configuration.cluster.manifests)
+            pendingEngine.offer(PolicyEngine(cluster: cluster))
+            metrics.recordReload(.ok)
+            logger.info("cluster manifests reloaded", metadata: ["change": "\(change)", "policies": "\(cluster.policies.count)"])
+        } catch {
+            metrics.recordReload(.failed)
+            logger.error("cluster manifests rejected; the previous version stays in force",
+                         metadata: ["change": "\(change)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A policy engine waiting to be installed by the processing thread.
+final class EngineHandOff: @unchecked Sendable {
+    private let lock = PthreadLock()
+    private var engine: PolicyEngine?
+    func offer(_ new: PolicyEngine) { lock.withLock { engine = new } }
+    func take() -> PolicyEngine? { lock.withLock { defer { engine = nil }; return engine } }
+}
+
+/// The processing thread's final figures, read after it was joined.
+final class ProcessingState: @unchecked Sendable {
+    struct Summary {
+        var processing = ProcessingStatistics()
+        var writer: WriterStatistics?
+        var failure: FlowlogError?
+    }
+    private let lock = PthreadLock()
+    private var final = Summary()
+    func finish(_ summary: Summary) { lock.withLock { final = summary } }
+    var summary: Summary { lock.withLock { final } }
+}
+
+extension AgentConfiguration {
+    /// The store settings in the store's own terms.
+    public var storeConfiguration: StoreConfiguration {
+        let fsync: StoreConfiguration.FsyncPolicy
+        switch store.fsync {
+        case .everyBlock: fsync = .everyBlock
+        case .onSeal: fsync = .onSeal
+        case .interval(let every): fsync = .interval(seconds: every.secondsValue)
+        }
+        return StoreConfiguration(segmentMaxBytes: store.segmentSize, segmentMaxAge: store.segmentAge.secondsValue,
+                                  retentionMaxBytes: store.retentionSize, retentionMaxAge: store.retentionAge?.secondsValue,
+                                  fsync: fsync)
+    }
+
+    /// The flow cache settings in the capture stage's own terms.
+    public var flowCacheConfiguration: FlowCacheConfiguration {
+        FlowCacheConfiguration(idleTimeoutSeconds: flowCache.idleTimeout.secondsValue,
+                               activeTimeoutSeconds: flowCache.activeTimeout.secondsValue,
+                               capacity: flowCache.capacity)
+    }
+}

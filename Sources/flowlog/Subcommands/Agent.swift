@@ -1,0 +1,157 @@
+import ArgumentParser
+import FlowCore
+import FlowRing
+import Logging
+import Metrics
+import Pipeline
+import Prometheus
+import ServiceLifecycle
+
+/// `flowlog agent`: the node-local agent, until SIGTERM or SIGINT.
+struct Agent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Capture live interfaces, annotate flows with policy verdicts and store them, until stopped.",
+        discussion: """
+            Settings come from --config (YAML, see docs/agent-configuration.md); flags override the \
+            file. Live capture needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode), e.g. run \
+            as root or `setcap cap_net_raw,cap_net_admin=eip flowlog`. Cluster manifests are watched \
+            and reloaded when they change; a version that does not load is logged and the previous \
+            one stays in force. Prometheus metrics are served on 127.0.0.1:9464/metrics unless \
+            --metrics says otherwise ("off" turns them off). SIGTERM or SIGINT flushes the flow \
+            caches, seals the open segment and exits 0.
+            """
+    )
+
+    @Option(help: ArgumentHelp("YAML configuration file.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("interface"), help: ArgumentHelp("Interface to capture on (repeatable).", valueName: "name"))
+    var interfaces: [String] = []
+
+    @Option(help: ArgumentHelp("BPF capture filter.", valueName: "expression"))
+    var filter: String?
+
+    @Option(help: ArgumentHelp("Bytes captured per packet.", valueName: "bytes"))
+    var snaplen: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Put the interfaces in promiscuous mode.")
+    var promiscuous: Bool?
+
+    @Option(help: ArgumentHelp("Kernel capture buffer size (e.g. 64MiB).", valueName: "size"))
+    var bufferSize: String?
+
+    @Option(name: .customLong("cluster"), help: ArgumentHelp("Cluster manifests, file or directory (repeatable).", valueName: "path"))
+    var clusterPaths: [String] = []
+
+    @Option(name: .customLong("data"), help: ArgumentHelp("Store directory.", valueName: "dir"))
+    var dataDirectory: String?
+
+    @Option(help: ArgumentHelp("Reporting node name stored with every flow.", valueName: "name"))
+    var node: String?
+
+    @Option(help: ArgumentHelp("Flow idle timeout (e.g. 60s).", valueName: "duration"))
+    var idleTimeout: String?
+
+    @Option(help: ArgumentHelp("Flow active timeout (e.g. 5m).", valueName: "duration"))
+    var activeTimeout: String?
+
+    @Option(help: ArgumentHelp("Most flows per interface's cache.", valueName: "count"))
+    var maxFlows: Int?
+
+    @Option(help: ArgumentHelp("Seal a segment at this size (e.g. 64MiB).", valueName: "size"))
+    var segmentSize: String?
+
+    @Option(help: ArgumentHelp("Seal a segment after this long (e.g. 1h).", valueName: "duration"))
+    var segmentAge: String?
+
+    @Option(help: ArgumentHelp("Delete oldest segments beyond this total (e.g. 10GiB).", valueName: "size"))
+    var retentionSize: String?
+
+    @Option(help: ArgumentHelp("Delete segments older than this (e.g. 7d).", valueName: "duration"))
+    var retentionAge: String?
+
+    @Option(help: ArgumentHelp("Ring slots per interface.", valueName: "count"))
+    var ringCapacity: Int?
+
+    @Option(help: ArgumentHelp("Prometheus endpoint host:port, or off.", valueName: "address"))
+    var metrics: String?
+
+    @Flag(help: "Allow a metrics address that is not loopback.")
+    var metricsAllowRemote = false
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String?
+
+    @Option(help: ArgumentHelp("Log lines as text or json.", valueName: "format"))
+    var logFormat: String?
+
+    func run() async throws {
+        let settings = try resolvedConfiguration()
+        let format = settings.log.format, level = settings.log.level
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
+        let logger = Logger(label: "flowlog.agent")
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PipelineMetrics.bootstrap(registry: registry)
+        let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
+        let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint],
+                                 cancellationSignals: [], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("agent failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// The file (if any) with the flags applied on top, validated.
+    func resolvedConfiguration() throws -> AgentConfiguration {
+        var base = AgentConfiguration()
+        if let config { base = try AgentConfiguration.load(contentsOf: config) }
+        var o = AgentConfiguration.Overrides()
+        if !interfaces.isEmpty { o.interfaces = interfaces }
+        o.filter = filter
+        o.snaplen = snaplen
+        o.promiscuous = promiscuous
+        o.bufferSize = try bufferSize.map { try size($0, "--buffer-size") }
+        if !clusterPaths.isEmpty { o.clusterManifests = clusterPaths }
+        o.dataDirectory = dataDirectory
+        o.nodeName = node
+        o.idleTimeout = try idleTimeout.map { try duration($0, "--idle-timeout") }
+        o.activeTimeout = try activeTimeout.map { try duration($0, "--active-timeout") }
+        o.flowCacheCapacity = maxFlows
+        o.segmentSize = try segmentSize.map { try size($0, "--segment-size") }
+        o.segmentAge = try segmentAge.map { try duration($0, "--segment-age") }
+        o.retentionSize = try retentionSize.map { try size($0, "--retention-size") }
+        o.retentionAge = try retentionAge.map { try duration($0, "--retention-age") }
+        o.ringCapacity = ringCapacity
+        o.metricsAddress = metrics
+        if metricsAllowRemote { o.allowNonLoopbackMetrics = true }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+                throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            o.logLevel = level
+        }
+        if let logFormat {
+            guard let format = LogFormat(rawValue: logFormat.lowercased()) else {
+                throw ValidationError("--log-format: '\(logFormat)' is not text or json")
+            }
+            o.logFormat = format
+        }
+        return try base.merging(o).validated()
+    }
+
+    private func duration(_ text: String, _ flag: String) throws -> Duration {
+        guard let value = ConfigurationValue.duration(text) else {
+            throw ValidationError("\(flag): '\(text)' is not a duration such as 30s, 5m, 1h or 7d")
+        }
+        return value
+    }
+
+    private func size(_ text: String, _ flag: String) throws -> Int {
+        guard let value = ConfigurationValue.byteSize(text) else {
+            throw ValidationError("\(flag): '\(text)' is not a size such as 4096, 64MiB or 10GiB")
+        }
+        return value
+    }
+}
