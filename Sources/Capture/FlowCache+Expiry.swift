@@ -19,27 +19,13 @@ extension FlowCache {
         for i in slots.indices { slots[i] = 0 }
         freeHead = -1
         count = 0
-        openFlows = EntryList()
-        closingFlows = EntryList()
         byAge = EntryList()
+        for i in wheel.indices { wheel[i] = EntryList() }
     }
 
     
     mutating func expire(at now: UInt64, into output: inout [FlowRecord]) {
-        let idle = configuration.idleTimeoutNanoseconds
-        while openFlows.head >= 0 {
-            let index = Int(openFlows.head)
-            guard entries[index].end &+ idle <= now else { break }
-            emit(index, reason: .expiredIdle, into: &output)
-            remove(index)
-        }
-        let linger = configuration.teardownLingerNanoseconds
-        while closingFlows.head >= 0 {
-            let index = Int(closingFlows.head)
-            guard entries[index].end &+ linger <= now else { break }
-            emit(index, reason: .expiredTeardown, into: &output)
-            remove(index)
-        }
+        if now >= nextTickTime { advanceWheel(to: now, into: &output) }
         let active = configuration.activeTimeoutNanoseconds
         guard active > 0 else { return }
         while byAge.head >= 0 {

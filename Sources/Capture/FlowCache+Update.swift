@@ -31,11 +31,10 @@ extension FlowCache {
         }
         account(index, fromA: fromA, flags: isTCP ? flags : 0, time: time, wireLength: wireLength)
         if isTCP, configuration.tcpTeardown == .close, !entries[index].closing, entries[index].tornDown {
-            unlink(index, closing: false)
+            // The deadline shrinks from idle to linger: move it now rather than lazily.
+            unschedule(index)
             entries[index].closing = true
-            append(index, closing: true)
-        } else {
-            touch(index)
+            schedule(index)
         }
         if configuration.teardownLingerNanoseconds == 0 && entries[index].closing {
             emit(index, reason: .expiredTeardown, into: &output)
@@ -46,12 +45,9 @@ extension FlowCache {
     
     mutating func create(_ key: FlowKey, hash: UInt64, fromA: Bool, packet: DecodedPacket, time: UInt64,
                          into output: inout [FlowRecord]) -> Int {
-        if count >= configuration.capacity {
-            let victim = openFlows.head >= 0 ? openFlows.head : closingFlows.head
-            if victim >= 0 {
-                emit(Int(victim), reason: .evicted, into: &output)
-                remove(Int(victim))
-            }
+        if count >= configuration.capacity, let victim = leastRecentlyActive() {
+            emit(victim, reason: .evicted, into: &output)
+            remove(victim)
         }
         if (count + 1) * 2 > slots.count { growIndex() }
         var entry = FlowEntry(key: key, hash: hash, time: time, initiatorIsA: fromA)
@@ -59,7 +55,7 @@ extension FlowCache {
         entry.icmpCode = packet.icmpCode
         let index = allocate(entry)
         insertIndex(index, hash: hash)
-        append(index, closing: false)
+        schedule(index)
         appendByAge(index)
         count += 1
         statistics.flowsCreated &+= 1

@@ -5,10 +5,12 @@ import FlowCore
 /// Storage is one array of entries (reused through a free list) and an open-addressing index
 /// of 64-bit slots (linear probing, at most half full, backward-shift deletion). Each slot
 /// holds the upper half of the key's hash beside the entry index, so most probes never touch
-/// an entry. Three intrusive lists order the entries for expiry without scanning: open flows
-/// by last packet (idle timeout, eviction), closing TCP flows by last packet (teardown
-/// linger), and all flows by interval start (active timeout). Nothing allocates per packet;
-/// the arrays grow by doubling.
+/// an entry. Idle and teardown deadlines live in a timing wheel of 256 buckets, each 1/128 of
+/// the longest of the two timeouts wide; a packet only moves its flow's `end`, and the wheel
+/// reschedules a flow lazily when it reaches the flow's old bucket, so the per-packet cost has
+/// no list surgery (which would touch two unrelated flows' memory). Deadlines are honoured to
+/// within one bucket width. A list of all flows by interval start drives the active timeout.
+/// Nothing allocates per packet; the arrays grow by doubling.
 ///
 /// Time is the packets' own: the cache's clock is the latest packet time seen (or a later
 /// time given to `expire(now:into:)`), so a replay expires flows as a live capture would have.
@@ -22,9 +24,18 @@ public struct FlowCache {
     var freeHead: Int32 = -1
     /// Flows currently held.
     public internal(set) var count = 0
-    var openFlows = EntryList()
-    var closingFlows = EntryList()
     var byAge = EntryList()
+    /// Idle/teardown deadline buckets; bucket `t & 255` holds deadlines in tick `t`.
+    var wheel: [EntryList] = Array(repeating: EntryList(), count: FlowCache.wheelSize)
+    /// Scratch for catching up over a long gap, allocated once.
+    var wheelScratch: [EntryList] = Array(repeating: EntryList(), count: FlowCache.wheelSize)
+    /// Width of a bucket in nanoseconds.
+    let tickNanoseconds: UInt64
+    /// Every bucket up to and including this tick has been processed.
+    var wheelTick: UInt64 = 0
+    /// Start of the first unprocessed tick: nothing is due before it.
+    var nextTickTime: UInt64 = 0
+    static let wheelSize = 256
     /// Latest time seen (ns).
     var clock: UInt64 = 0
 
@@ -36,6 +47,8 @@ public struct FlowCache {
         let initial = 1 << 12
         slots = Array(repeating: 0, count: initial)
         slotMask = initial - 1
+        let longest = max(configuration.idleTimeoutNanoseconds, configuration.teardownLingerNanoseconds)
+        tickNanoseconds = max(1, longest / UInt64(FlowCache.wheelSize / 2))
     }
 
     /// Bytes the cache holds per concurrent flow: one entry plus two to four index slots.
@@ -125,7 +138,7 @@ public struct FlowCache {
     
     mutating func remove(_ index: Int) {
         removeIndex(index)
-        unlink(index, closing: entries[index].closing)
+        unschedule(index)
         unlinkByAge(index)
         let free = freeHead
         entries[index].next = free
@@ -134,36 +147,6 @@ public struct FlowCache {
     }
 
     // MARK: - Lists
-
-    
-    mutating func append(_ index: Int, closing: Bool) {
-        var list = closing ? closingFlows : openFlows
-        defer { if closing { closingFlows = list } else { openFlows = list } }
-        let i = Int32(index)
-        entries[index].previous = list.tail
-        entries[index].next = -1
-        if list.tail >= 0 { entries[Int(list.tail)].next = i } else { list.head = i }
-        list.tail = i
-    }
-
-    
-    mutating func unlink(_ index: Int, closing: Bool) {
-        var list = closing ? closingFlows : openFlows
-        defer { if closing { closingFlows = list } else { openFlows = list } }
-        let previous = entries[index].previous, next = entries[index].next
-        if previous >= 0 { entries[Int(previous)].next = next } else { list.head = next }
-        if next >= 0 { entries[Int(next)].previous = previous } else { list.tail = previous }
-    }
-
-    /// Moves an entry to the most recent end of its recency list.
-    
-    mutating func touch(_ index: Int) {
-        let i = Int32(index)
-        let closing = entries[index].closing
-        guard (closing ? closingFlows.tail : openFlows.tail) != i else { return }
-        unlink(index, closing: closing)
-        append(index, closing: closing)
-    }
 
     
     mutating func appendByAge(_ index: Int) {

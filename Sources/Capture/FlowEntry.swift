@@ -14,10 +14,13 @@ struct FlowEntry {
     var bytesAB: UInt64 = 0
     var packetsBA: UInt64 = 0
     var bytesBA: UInt64 = 0
-    /// Links in the recency list (open or closing, by `closing`); -1 ends a list. The free
+    /// Links in the timing-wheel bucket the entry is scheduled in; -1 ends a list. The free
     /// list reuses `next`.
     var previous: Int32 = -1
     var next: Int32 = -1
+    /// The `end` the entry was scheduled with: packets since then moved its real deadline
+    /// later, which the wheel notices when it reaches the bucket (lazy rescheduling).
+    var scheduledEnd: UInt64 = 0
     /// Links in the age list (by interval start) that drives the active timeout.
     var olderByAge: Int32 = -1
     var youngerByAge: Int32 = -1
@@ -30,8 +33,10 @@ struct FlowEntry {
     var synSeen: UInt8 = 0
     /// The flow's earlier interval was already emitted.
     var continuation = false
-    /// FIN went both ways or an RST was seen; the entry is on the closing list.
+    /// FIN went both ways or an RST was seen; the entry's deadline is its teardown linger.
     var closing = false
+    /// The wheel bucket holding the entry.
+    var wheelSlot: UInt8 = 0
 
     
     init(key: FlowKey, hash: UInt64, time: UInt64, initiatorIsA: Bool) {

@@ -41,7 +41,7 @@ struct FlowKey: Equatable {
                         ports: UInt32(p.destinationPort) << 16 | UInt32(p.sourcePort), meta: meta), false)
     }
 
-    /// A fast 64-bit mix of the six words (multiply–xorshift per word); never 0.
+    /// A fast 64-bit mix of the six words (multiply–xorshift per word).
     
     var hashValue64: UInt64 {
         @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
@@ -58,7 +58,7 @@ struct FlowKey: Equatable {
         h = mix(h, meta >> 32)
         h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
         h ^= h >> 32
-        return h | 1
+        return h
     }
 
     var vlan: UInt16 { UInt16(truncatingIfNeeded: meta >> 48) }
