@@ -4,19 +4,21 @@ extension FlowCache {
     /// Emits every flow that is due at `now` (idle, teardown linger, active interval). A live
     /// capture calls this with the wall clock when no packets arrive.
     public mutating func expire(now: Timestamp, into output: inout [FlowRecord]) {
+        makeUnique()
         if now.nanoseconds > clock { clock = now.nanoseconds }
         expire(at: clock, into: &output)
     }
 
     /// Emits every flow (`FlowStatus.flushed`), oldest first, and empties the cache.
     public mutating func flush(into output: inout [FlowRecord]) {
+        makeUnique()
         var index = byAge.head
         while index >= 0 {
             emit(Int(index), reason: .flushed, into: &output)
             index = entries[Int(index)].youngerByAge
         }
-        entries.removeAll(keepingCapacity: true)
-        for i in slots.indices { slots[i] = 0 }
+        storage.entryCount = 0
+        slots.update(repeating: 0, count: storage.slotCount)
         freeHead = -1
         count = 0
         byAge = EntryList()

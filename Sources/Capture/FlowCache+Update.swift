@@ -7,6 +7,7 @@ extension FlowCache {
     
     mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
                          into output: inout [FlowRecord]) {
+        makeUnique()
         if time > clock { clock = time }
         // Expire first, so a packet after a long pause starts a new record.
         expire(at: clock, into: &output)
@@ -30,6 +31,8 @@ extension FlowCache {
             index = create(key, hash: hash, fromA: fromA, packet: packet, time: time, into: &output)
         }
         account(index, fromA: fromA, flags: isTCP ? flags : 0, time: time, wireLength: wireLength)
+        // A new flow was scheduled with this very packet's time.
+        if found == nil { entries[index].touched = false }
         if isTCP, configuration.tcpTeardown == .close, !entries[index].closing, entries[index].tornDown {
             // The deadline shrinks from idle to linger: move it now rather than lazily.
             unschedule(index)
@@ -49,8 +52,8 @@ extension FlowCache {
             emit(victim, reason: .evicted, into: &output)
             remove(victim)
         }
-        if (count + 1) * 2 > slots.count { growIndex() }
-        var entry = FlowEntry(key: key, hash: hash, time: time, initiatorIsA: fromA)
+        if (count + 1) * 2 > storage.slotCount { growIndex() }
+        var entry = FlowEntry(key: key, time: time, initiatorIsA: fromA)
         entry.icmpType = packet.icmpType
         entry.icmpCode = packet.icmpCode
         let index = allocate(entry)
@@ -66,6 +69,8 @@ extension FlowCache {
     
     mutating func account(_ index: Int, fromA: Bool, flags: UInt8, time: UInt64, wireLength: UInt32) {
         let bytes = UInt64(wireLength)
+        let entries = self.entries
+        entries[index].touched = true
         if entries[index].packets == 0 { entries[index].start = time }
         if time > entries[index].end { entries[index].end = time }
         if fromA {

@@ -9,7 +9,7 @@ extension FlowCache {
 
     /// Puts the entry at the end of the bucket of its current deadline (never a processed one).
     mutating func schedule(_ index: Int) {
-        entries[index].scheduledEnd = entries[index].end
+        entries[index].touched = false
         var tick = deadline(index) / tickNanoseconds
         if tick <= wheelTick { tick = wheelTick &+ 1 }
         let slot = Int(truncatingIfNeeded: tick) & (FlowCache.wheelSize - 1)
@@ -78,10 +78,9 @@ extension FlowCache {
 
     /// `remove(_:)` for an entry that is no longer linked in a bucket.
     mutating func removeDetached(_ index: Int) {
-        removeIndex(index)
+        removeIndex(index, hash: entries[index].key.hashValue64)
         unlinkByAge(index)
-        let free = freeHead
-        entries[index].next = free
+        entries[index].next = freeHead
         freeHead = Int32(index)
         count -= 1
     }
@@ -99,7 +98,7 @@ extension FlowCache {
             while cursor >= 0 {
                 let index = Int(cursor)
                 cursor = entries[index].next
-                if entries[index].end == entries[index].scheduledEnd { return index }
+                if !entries[index].touched { return index }
                 unschedule(index)
                 schedule(index)
             }

@@ -18,9 +18,8 @@ public struct FlowCache {
     public let configuration: FlowCacheConfiguration
     public internal(set) var statistics = FlowCacheStatistics()
 
-    var slots: [UInt64]
+    var storage: FlowTableStorage
     var slotMask: Int
-    var entries: [FlowEntry] = []
     var freeHead: Int32 = -1
     /// Flows currently held.
     public internal(set) var count = 0
@@ -39,13 +38,14 @@ public struct FlowCache {
     /// Latest time seen (ns).
     var clock: UInt64 = 0
 
-    static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
+    /// A slot holds the low 32 bits of the key's hash (its home position and a filter) in
+    /// its upper half and the entry index + 1 in its lower half; 0 is empty.
     static let indexMask: UInt64 = 0x0000_0000_FFFF_FFFF
 
     public init(configuration: FlowCacheConfiguration = FlowCacheConfiguration()) {
         self.configuration = configuration
         let initial = 1 << 12
-        slots = Array(repeating: 0, count: initial)
+        storage = FlowTableStorage(entryCapacity: initial / 2, slotCount: initial)
         slotMask = initial - 1
         let longest = max(configuration.idleTimeoutNanoseconds, configuration.teardownLingerNanoseconds)
         tickNanoseconds = max(1, longest / UInt64(FlowCache.wheelSize / 2))
@@ -56,6 +56,14 @@ public struct FlowCache {
         (MemoryLayout<FlowEntry>.stride, 2 * MemoryLayout<UInt64>.stride, 4 * MemoryLayout<UInt64>.stride)
     }
 
+    var entries: UnsafeMutablePointer<FlowEntry> { storage.entries }
+    var slots: UnsafeMutablePointer<UInt64> { storage.slots }
+
+    /// Copy on write: a copied cache gets its own storage before either copy changes.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
     /// The latest time the cache has seen.
     public var now: Timestamp { Timestamp(nanoseconds: clock) }
 
@@ -64,12 +72,13 @@ public struct FlowCache {
     /// The entry holding `key`, or nil.
     
     func find(_ key: FlowKey, hash: UInt64) -> Int? {
+        let slots = self.slots, entries = self.entries
         var slot = Int(truncatingIfNeeded: hash) & slotMask
-        let tag = hash & FlowCache.tagMask
+        let tag = hash << 32
         while true {
             let value = slots[slot]
             if value == 0 { return nil }
-            if value & FlowCache.tagMask == tag {
+            if value & ~FlowCache.indexMask == tag {
                 let index = Int(truncatingIfNeeded: value & FlowCache.indexMask) - 1
                 if entries[index].key == key { return index }
             }
@@ -79,15 +88,16 @@ public struct FlowCache {
 
     
     mutating func insertIndex(_ index: Int, hash: UInt64) {
+        let slots = self.slots
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while slots[slot] != 0 { slot = (slot + 1) & slotMask }
-        slots[slot] = hash & FlowCache.tagMask | UInt64(index + 1)
+        slots[slot] = hash << 32 | UInt64(index + 1)
     }
 
     
-    mutating func removeIndex(_ index: Int) {
-        let hash = entries[index].hash
-        let wanted = hash & FlowCache.tagMask | UInt64(index + 1)
+    mutating func removeIndex(_ index: Int, hash: UInt64) {
+        let slots = self.slots
+        let wanted = hash << 32 | UInt64(index + 1)
         var hole = Int(truncatingIfNeeded: hash) & slotMask
         while slots[hole] != wanted { hole = (hole + 1) & slotMask }
         // Backward shift: pull later members of the probe run into the hole when their home
@@ -97,8 +107,7 @@ public struct FlowCache {
             probe = (probe + 1) & slotMask
             let value = slots[probe]
             if value == 0 { break }
-            let other = Int(truncatingIfNeeded: value & FlowCache.indexMask) - 1
-            let home = Int(truncatingIfNeeded: entries[other].hash) & slotMask
+            let home = Int(truncatingIfNeeded: value >> 32) & slotMask
             if (probe &- home) & slotMask >= (probe &- hole) & slotMask {
                 slots[hole] = value
                 hole = probe
@@ -109,14 +118,15 @@ public struct FlowCache {
 
 
     mutating func growIndex() {
-        let size = slots.count * 2
-        slots = Array(repeating: 0, count: size)
-        slotMask = size - 1
-        var index = byAge.head
-        while index >= 0 {
-            insertIndex(Int(index), hash: entries[Int(index)].hash)
-            index = entries[Int(index)].youngerByAge
+        let (old, oldCount) = storage.replaceSlots(count: storage.slotCount * 2)
+        slotMask = storage.slotCount - 1
+        let slots = self.slots
+        for i in 0..<oldCount where old[i] != 0 {
+            var slot = Int(truncatingIfNeeded: old[i] >> 32) & slotMask
+            while slots[slot] != 0 { slot = (slot + 1) & slotMask }
+            slots[slot] = old[i]
         }
+        old.deallocate()
     }
 
     // MARK: - Entries
@@ -125,23 +135,24 @@ public struct FlowCache {
     mutating func allocate(_ entry: FlowEntry) -> Int {
         if freeHead >= 0 {
             let index = Int(freeHead)
-            let next = entries[index].next
-            freeHead = next
+            freeHead = entries[index].next
             entries[index] = entry
             return index
         }
-        entries.append(entry)
-        return entries.count - 1
+        if storage.entryCount == storage.entryCapacity { storage.growEntries() }
+        let index = storage.entryCount
+        (entries + index).initialize(to: entry)
+        storage.entryCount += 1
+        return index
     }
 
     /// Takes an entry out of the index and its lists and returns it to the free list.
     
     mutating func remove(_ index: Int) {
-        removeIndex(index)
+        removeIndex(index, hash: entries[index].key.hashValue64)
         unschedule(index)
         unlinkByAge(index)
-        let free = freeHead
-        entries[index].next = free
+        entries[index].next = freeHead
         freeHead = Int32(index)
         count -= 1
     }
@@ -151,8 +162,7 @@ public struct FlowCache {
     
     mutating func appendByAge(_ index: Int) {
         let i = Int32(index)
-        let tail = byAge.tail
-        entries[index].olderByAge = tail
+        entries[index].olderByAge = byAge.tail
         entries[index].youngerByAge = -1
         if byAge.tail >= 0 { entries[Int(byAge.tail)].youngerByAge = i } else { byAge.head = i }
         byAge.tail = i
