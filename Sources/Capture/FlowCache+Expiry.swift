@@ -4,42 +4,30 @@ extension FlowCache {
     /// Emits every flow that is due at `now` (idle, teardown linger, active interval). A live
     /// capture calls this with the wall clock when no packets arrive.
     public mutating func expire(now: Timestamp, into output: inout [FlowRecord]) {
+        makeUnique()
         if now.nanoseconds > clock { clock = now.nanoseconds }
         expire(at: clock, into: &output)
     }
 
     /// Emits every flow (`FlowStatus.flushed`), oldest first, and empties the cache.
     public mutating func flush(into output: inout [FlowRecord]) {
+        makeUnique()
         var index = byAge.head
         while index >= 0 {
             emit(Int(index), reason: .flushed, into: &output)
             index = entries[Int(index)].youngerByAge
         }
-        entries.removeAll(keepingCapacity: true)
-        for i in slots.indices { slots[i] = 0 }
+        storage.entryCount = 0
+        slots.update(repeating: 0, count: storage.slotCount)
         freeHead = -1
         count = 0
-        openFlows = EntryList()
-        closingFlows = EntryList()
         byAge = EntryList()
+        for i in wheel.indices { wheel[i] = EntryList() }
     }
 
     
     mutating func expire(at now: UInt64, into output: inout [FlowRecord]) {
-        let idle = configuration.idleTimeoutNanoseconds
-        while openFlows.head >= 0 {
-            let index = Int(openFlows.head)
-            guard entries[index].end &+ idle <= now else { break }
-            emit(index, reason: .expiredIdle, into: &output)
-            remove(index)
-        }
-        let linger = configuration.teardownLingerNanoseconds
-        while closingFlows.head >= 0 {
-            let index = Int(closingFlows.head)
-            guard entries[index].end &+ linger <= now else { break }
-            emit(index, reason: .expiredTeardown, into: &output)
-            remove(index)
-        }
+        if now >= nextTickTime { advanceWheel(to: now, into: &output) }
         let active = configuration.activeTimeoutNanoseconds
         guard active > 0 else { return }
         while byAge.head >= 0 {

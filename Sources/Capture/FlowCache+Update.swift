@@ -7,6 +7,7 @@ extension FlowCache {
     
     mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
                          into output: inout [FlowRecord]) {
+        makeUnique()
         if time > clock { clock = time }
         // Expire first, so a packet after a long pause starts a new record.
         expire(at: clock, into: &output)
@@ -30,12 +31,13 @@ extension FlowCache {
             index = create(key, hash: hash, fromA: fromA, packet: packet, time: time, into: &output)
         }
         account(index, fromA: fromA, flags: isTCP ? flags : 0, time: time, wireLength: wireLength)
+        // A new flow was scheduled with this very packet's time.
+        if found == nil { entries[index].touched = false }
         if isTCP, configuration.tcpTeardown == .close, !entries[index].closing, entries[index].tornDown {
-            unlink(index, closing: false)
+            // The deadline shrinks from idle to linger: move it now rather than lazily.
+            unschedule(index)
             entries[index].closing = true
-            append(index, closing: true)
-        } else {
-            touch(index)
+            schedule(index)
         }
         if configuration.teardownLingerNanoseconds == 0 && entries[index].closing {
             emit(index, reason: .expiredTeardown, into: &output)
@@ -46,20 +48,17 @@ extension FlowCache {
     
     mutating func create(_ key: FlowKey, hash: UInt64, fromA: Bool, packet: DecodedPacket, time: UInt64,
                          into output: inout [FlowRecord]) -> Int {
-        if count >= configuration.capacity {
-            let victim = openFlows.head >= 0 ? openFlows.head : closingFlows.head
-            if victim >= 0 {
-                emit(Int(victim), reason: .evicted, into: &output)
-                remove(Int(victim))
-            }
+        if count >= configuration.capacity, let victim = leastRecentlyActive() {
+            emit(victim, reason: .evicted, into: &output)
+            remove(victim)
         }
-        if (count + 1) * 2 > slots.count { growIndex() }
-        var entry = FlowEntry(key: key, hash: hash, time: time, initiatorIsA: fromA)
+        if (count + 1) * 2 > storage.slotCount { growIndex() }
+        var entry = FlowEntry(key: key, time: time, initiatorIsA: fromA)
         entry.icmpType = packet.icmpType
         entry.icmpCode = packet.icmpCode
         let index = allocate(entry)
         insertIndex(index, hash: hash)
-        append(index, closing: false)
+        schedule(index)
         appendByAge(index)
         count += 1
         statistics.flowsCreated &+= 1
@@ -70,6 +69,8 @@ extension FlowCache {
     
     mutating func account(_ index: Int, fromA: Bool, flags: UInt8, time: UInt64, wireLength: UInt32) {
         let bytes = UInt64(wireLength)
+        let entries = self.entries
+        entries[index].touched = true
         if entries[index].packets == 0 { entries[index].start = time }
         if time > entries[index].end { entries[index].end = time }
         if fromA {

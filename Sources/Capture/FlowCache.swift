@@ -5,10 +5,12 @@ import FlowCore
 /// Storage is one array of entries (reused through a free list) and an open-addressing index
 /// of 64-bit slots (linear probing, at most half full, backward-shift deletion). Each slot
 /// holds the upper half of the key's hash beside the entry index, so most probes never touch
-/// an entry. Three intrusive lists order the entries for expiry without scanning: open flows
-/// by last packet (idle timeout, eviction), closing TCP flows by last packet (teardown
-/// linger), and all flows by interval start (active timeout). Nothing allocates per packet;
-/// the arrays grow by doubling.
+/// an entry. Idle and teardown deadlines live in a timing wheel of 256 buckets, each 1/128 of
+/// the longest of the two timeouts wide; a packet only moves its flow's `end`, and the wheel
+/// reschedules a flow lazily when it reaches the flow's old bucket, so the per-packet cost has
+/// no list surgery (which would touch two unrelated flows' memory). Deadlines are honoured to
+/// within one bucket width. A list of all flows by interval start drives the active timeout.
+/// Nothing allocates per packet; the arrays grow by doubling.
 ///
 /// Time is the packets' own: the cache's clock is the latest packet time seen (or a later
 /// time given to `expire(now:into:)`), so a replay expires flows as a live capture would have.
@@ -16,31 +18,50 @@ public struct FlowCache {
     public let configuration: FlowCacheConfiguration
     public internal(set) var statistics = FlowCacheStatistics()
 
-    var slots: [UInt64]
+    var storage: FlowTableStorage
     var slotMask: Int
-    var entries: [FlowEntry] = []
     var freeHead: Int32 = -1
     /// Flows currently held.
     public internal(set) var count = 0
-    var openFlows = EntryList()
-    var closingFlows = EntryList()
     var byAge = EntryList()
+    /// Idle/teardown deadline buckets; bucket `t & 255` holds deadlines in tick `t`.
+    var wheel: [EntryList] = Array(repeating: EntryList(), count: FlowCache.wheelSize)
+    /// Scratch for catching up over a long gap, allocated once.
+    var wheelScratch: [EntryList] = Array(repeating: EntryList(), count: FlowCache.wheelSize)
+    /// Width of a bucket in nanoseconds.
+    let tickNanoseconds: UInt64
+    /// Every bucket up to and including this tick has been processed.
+    var wheelTick: UInt64 = 0
+    /// Start of the first unprocessed tick: nothing is due before it.
+    var nextTickTime: UInt64 = 0
+    static let wheelSize = 256
     /// Latest time seen (ns).
     var clock: UInt64 = 0
 
-    static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
+    /// A slot holds the low 32 bits of the key's hash (its home position and a filter) in
+    /// its upper half and the entry index + 1 in its lower half; 0 is empty.
     static let indexMask: UInt64 = 0x0000_0000_FFFF_FFFF
 
     public init(configuration: FlowCacheConfiguration = FlowCacheConfiguration()) {
         self.configuration = configuration
         let initial = 1 << 12
-        slots = Array(repeating: 0, count: initial)
+        storage = FlowTableStorage(entryCapacity: initial / 2, slotCount: initial)
         slotMask = initial - 1
+        let longest = max(configuration.idleTimeoutNanoseconds, configuration.teardownLingerNanoseconds)
+        tickNanoseconds = max(1, longest / UInt64(FlowCache.wheelSize / 2))
     }
 
     /// Bytes the cache holds per concurrent flow: one entry plus two to four index slots.
     public static var bytesPerFlow: (entry: Int, indexMinimum: Int, indexMaximum: Int) {
         (MemoryLayout<FlowEntry>.stride, 2 * MemoryLayout<UInt64>.stride, 4 * MemoryLayout<UInt64>.stride)
+    }
+
+    var entries: UnsafeMutablePointer<FlowEntry> { storage.entries }
+    var slots: UnsafeMutablePointer<UInt64> { storage.slots }
+
+    /// Copy on write: a copied cache gets its own storage before either copy changes.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
     /// The latest time the cache has seen.
@@ -51,12 +72,13 @@ public struct FlowCache {
     /// The entry holding `key`, or nil.
     
     func find(_ key: FlowKey, hash: UInt64) -> Int? {
+        let slots = self.slots, entries = self.entries
         var slot = Int(truncatingIfNeeded: hash) & slotMask
-        let tag = hash & FlowCache.tagMask
+        let tag = hash << 32
         while true {
             let value = slots[slot]
             if value == 0 { return nil }
-            if value & FlowCache.tagMask == tag {
+            if value & ~FlowCache.indexMask == tag {
                 let index = Int(truncatingIfNeeded: value & FlowCache.indexMask) - 1
                 if entries[index].key == key { return index }
             }
@@ -66,15 +88,16 @@ public struct FlowCache {
 
     
     mutating func insertIndex(_ index: Int, hash: UInt64) {
+        let slots = self.slots
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while slots[slot] != 0 { slot = (slot + 1) & slotMask }
-        slots[slot] = hash & FlowCache.tagMask | UInt64(index + 1)
+        slots[slot] = hash << 32 | UInt64(index + 1)
     }
 
     
-    mutating func removeIndex(_ index: Int) {
-        let hash = entries[index].hash
-        let wanted = hash & FlowCache.tagMask | UInt64(index + 1)
+    mutating func removeIndex(_ index: Int, hash: UInt64) {
+        let slots = self.slots
+        let wanted = hash << 32 | UInt64(index + 1)
         var hole = Int(truncatingIfNeeded: hash) & slotMask
         while slots[hole] != wanted { hole = (hole + 1) & slotMask }
         // Backward shift: pull later members of the probe run into the hole when their home
@@ -84,8 +107,7 @@ public struct FlowCache {
             probe = (probe + 1) & slotMask
             let value = slots[probe]
             if value == 0 { break }
-            let other = Int(truncatingIfNeeded: value & FlowCache.indexMask) - 1
-            let home = Int(truncatingIfNeeded: entries[other].hash) & slotMask
+            let home = Int(truncatingIfNeeded: value >> 32) & slotMask
             if (probe &- home) & slotMask >= (probe &- hole) & slotMask {
                 slots[hole] = value
                 hole = probe
@@ -96,14 +118,15 @@ public struct FlowCache {
 
 
     mutating func growIndex() {
-        let size = slots.count * 2
-        slots = Array(repeating: 0, count: size)
-        slotMask = size - 1
-        var index = byAge.head
-        while index >= 0 {
-            insertIndex(Int(index), hash: entries[Int(index)].hash)
-            index = entries[Int(index)].youngerByAge
+        let (old, oldCount) = storage.replaceSlots(count: storage.slotCount * 2)
+        slotMask = storage.slotCount - 1
+        let slots = self.slots
+        for i in 0..<oldCount where old[i] != 0 {
+            var slot = Int(truncatingIfNeeded: old[i] >> 32) & slotMask
+            while slots[slot] != 0 { slot = (slot + 1) & slotMask }
+            slots[slot] = old[i]
         }
+        old.deallocate()
     }
 
     // MARK: - Entries
@@ -112,23 +135,24 @@ public struct FlowCache {
     mutating func allocate(_ entry: FlowEntry) -> Int {
         if freeHead >= 0 {
             let index = Int(freeHead)
-            let next = entries[index].next
-            freeHead = next
+            freeHead = entries[index].next
             entries[index] = entry
             return index
         }
-        entries.append(entry)
-        return entries.count - 1
+        if storage.entryCount == storage.entryCapacity { storage.growEntries() }
+        let index = storage.entryCount
+        (entries + index).initialize(to: entry)
+        storage.entryCount += 1
+        return index
     }
 
     /// Takes an entry out of the index and its lists and returns it to the free list.
     
     mutating func remove(_ index: Int) {
-        removeIndex(index)
-        unlink(index, closing: entries[index].closing)
+        removeIndex(index, hash: entries[index].key.hashValue64)
+        unschedule(index)
         unlinkByAge(index)
-        let free = freeHead
-        entries[index].next = free
+        entries[index].next = freeHead
         freeHead = Int32(index)
         count -= 1
     }
@@ -136,40 +160,9 @@ public struct FlowCache {
     // MARK: - Lists
 
     
-    mutating func append(_ index: Int, closing: Bool) {
-        var list = closing ? closingFlows : openFlows
-        defer { if closing { closingFlows = list } else { openFlows = list } }
-        let i = Int32(index)
-        entries[index].previous = list.tail
-        entries[index].next = -1
-        if list.tail >= 0 { entries[Int(list.tail)].next = i } else { list.head = i }
-        list.tail = i
-    }
-
-    
-    mutating func unlink(_ index: Int, closing: Bool) {
-        var list = closing ? closingFlows : openFlows
-        defer { if closing { closingFlows = list } else { openFlows = list } }
-        let previous = entries[index].previous, next = entries[index].next
-        if previous >= 0 { entries[Int(previous)].next = next } else { list.head = next }
-        if next >= 0 { entries[Int(next)].previous = previous } else { list.tail = previous }
-    }
-
-    /// Moves an entry to the most recent end of its recency list.
-    
-    mutating func touch(_ index: Int) {
-        let i = Int32(index)
-        let closing = entries[index].closing
-        guard (closing ? closingFlows.tail : openFlows.tail) != i else { return }
-        unlink(index, closing: closing)
-        append(index, closing: closing)
-    }
-
-    
     mutating func appendByAge(_ index: Int) {
         let i = Int32(index)
-        let tail = byAge.tail
-        entries[index].olderByAge = tail
+        entries[index].olderByAge = byAge.tail
         entries[index].youngerByAge = -1
         if byAge.tail >= 0 { entries[Int(byAge.tail)].youngerByAge = i } else { byAge.head = i }
         byAge.tail = i

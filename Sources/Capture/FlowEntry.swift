@@ -1,42 +1,48 @@
 /// One flow in the cache: its key, its counters for the current interval, and its links in
 /// the cache's intrusive lists. Directions are A → B and B → A in key order; the initiator
 /// flag maps them to "out" and "in" when the record is emitted.
-
+///
+/// Laid out in exactly 128 bytes (two cache lines, storage aligned to 128): the first line
+/// holds what every packet reads (key, flags, state, end, A → B packets), the second the rest
+/// of the counters and the list links. `FlowCacheTests` checks the size.
 struct FlowEntry {
-    var key: FlowKey
-    var hash: UInt64
+    var key: FlowKey                 // 42 bytes
+    var flagsAB: UInt8 = 0
+    var flagsBA: UInt8 = 0
+    var initiatorIsA: Bool
+    /// 0: no SYN seen; 1: only a SYN-ACK (the initiator is inferred); 2: the SYN itself.
+    var synSeen: UInt8 = 0
+    /// The flow's earlier interval was already emitted.
+    var continuation = false
+    /// FIN went both ways or an RST was seen; the entry's deadline is its teardown linger.
+    var closing = false
     /// First and last packet of the current interval (ns since the epoch).
-    var start: UInt64
     var end: UInt64
-    /// When the current active-timeout interval began.
-    var intervalStart: UInt64
     var packetsAB: UInt64 = 0
+    // Second cache line.
     var bytesAB: UInt64 = 0
     var packetsBA: UInt64 = 0
     var bytesBA: UInt64 = 0
-    /// Links in the recency list (open or closing, by `closing`); -1 ends a list. The free
+    var start: UInt64
+    /// When the current active-timeout interval began.
+    var intervalStart: UInt64
+    /// Links in the timing-wheel bucket the entry is scheduled in; -1 ends a list. The free
     /// list reuses `next`.
     var previous: Int32 = -1
     var next: Int32 = -1
     /// Links in the age list (by interval start) that drives the active timeout.
     var olderByAge: Int32 = -1
     var youngerByAge: Int32 = -1
-    var flagsAB: UInt8 = 0
-    var flagsBA: UInt8 = 0
     var icmpType: UInt8 = 0
     var icmpCode: UInt8 = 0
-    var initiatorIsA: Bool
-    /// 0: no SYN seen; 1: only a SYN-ACK (the initiator is inferred); 2: the SYN itself.
-    var synSeen: UInt8 = 0
-    /// The flow's earlier interval was already emitted.
-    var continuation = false
-    /// FIN went both ways or an RST was seen; the entry is on the closing list.
-    var closing = false
+    /// The wheel bucket holding the entry.
+    var wheelSlot: UInt8 = 0
+    /// Packets arrived since the entry was scheduled, so its real deadline is later than its
+    /// bucket's; the wheel reschedules it lazily.
+    var touched = false
 
-    
-    init(key: FlowKey, hash: UInt64, time: UInt64, initiatorIsA: Bool) {
+    init(key: FlowKey, time: UInt64, initiatorIsA: Bool) {
         self.key = key
-        self.hash = hash
         self.start = time
         self.end = time
         self.intervalStart = time
@@ -53,7 +59,6 @@ struct FlowEntry {
 }
 
 /// Head and tail of an intrusive doubly linked list of entry indices.
-
 struct EntryList {
     var head: Int32 = -1
     var tail: Int32 = -1

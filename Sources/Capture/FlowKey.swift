@@ -8,23 +8,27 @@ struct FlowKey: Equatable {
     var bLow: UInt64
     /// A's port in the high half, B's in the low half.
     var ports: UInt32
-    /// outer VLAN << 48 | inner VLAN << 32 | protocol << 8 | IP version.
-    var meta: UInt64
+    /// Outer VLAN in the high half, inner VLAN in the low half.
+    var vlans: UInt32
+    var ipProtocol: UInt8
+    var ipVersion: UInt8
+    // 42 bytes: a flow entry packs its small fields into the 6 bytes after it.
 
-    
-    init(aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64, ports: UInt32, meta: UInt64) {
+    init(aHigh: UInt64, aLow: UInt64, bHigh: UInt64, bLow: UInt64, ports: UInt32, vlans: UInt32, ipProtocol: UInt8, ipVersion: UInt8) {
         self.aHigh = aHigh
         self.aLow = aLow
         self.bHigh = bHigh
         self.bLow = bLow
         self.ports = ports
-        self.meta = meta
+        self.vlans = vlans
+        self.ipProtocol = ipProtocol
+        self.ipVersion = ipVersion
     }
 
     /// The key of `packet`, and whether the packet travels A → B.
     
     static func canonical(_ p: DecodedPacket) -> (key: FlowKey, fromA: Bool) {
-        let meta = UInt64(p.vlan) << 48 | UInt64(p.innerVLAN) << 32 | UInt64(p.ipProtocol) << 8 | UInt64(p.ipVersion)
+        let vlans = UInt32(p.vlan) << 16 | UInt32(p.innerVLAN)
         let sourceFirst: Bool
         if p.sourceHigh != p.destinationHigh {
             sourceFirst = p.sourceHigh < p.destinationHigh
@@ -35,13 +39,15 @@ struct FlowKey: Equatable {
         }
         if sourceFirst {
             return (FlowKey(aHigh: p.sourceHigh, aLow: p.sourceLow, bHigh: p.destinationHigh, bLow: p.destinationLow,
-                            ports: UInt32(p.sourcePort) << 16 | UInt32(p.destinationPort), meta: meta), true)
+                            ports: UInt32(p.sourcePort) << 16 | UInt32(p.destinationPort), vlans: vlans,
+                            ipProtocol: p.ipProtocol, ipVersion: p.ipVersion), true)
         }
         return (FlowKey(aHigh: p.destinationHigh, aLow: p.destinationLow, bHigh: p.sourceHigh, bLow: p.sourceLow,
-                        ports: UInt32(p.destinationPort) << 16 | UInt32(p.sourcePort), meta: meta), false)
+                        ports: UInt32(p.destinationPort) << 16 | UInt32(p.sourcePort), vlans: vlans,
+                        ipProtocol: p.ipProtocol, ipVersion: p.ipVersion), false)
     }
 
-    /// A fast 64-bit mix of the six words (multiply–xorshift per word); never 0.
+    /// A fast 64-bit mix of the six words (multiply–xorshift per word).
     
     var hashValue64: UInt64 {
         @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
@@ -54,17 +60,15 @@ struct FlowKey: Equatable {
         h = mix(h, bLow)
         h = mix(h, aHigh)
         h = mix(h, bHigh)
-        h = mix(h, UInt64(ports) | meta << 32)
-        h = mix(h, meta >> 32)
+        h = mix(h, UInt64(ports) << 32 | UInt64(vlans))
+        h = mix(h, UInt64(ipProtocol) << 8 | UInt64(ipVersion))
         h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
         h ^= h >> 32
-        return h | 1
+        return h
     }
 
-    var vlan: UInt16 { UInt16(truncatingIfNeeded: meta >> 48) }
-    var innerVLAN: UInt16 { UInt16(truncatingIfNeeded: meta >> 32) }
-    var ipProtocol: UInt8 { UInt8(truncatingIfNeeded: meta >> 8) }
-    var ipVersion: UInt8 { UInt8(truncatingIfNeeded: meta) }
+    var vlan: UInt16 { UInt16(truncatingIfNeeded: vlans >> 16) }
+    var innerVLAN: UInt16 { UInt16(truncatingIfNeeded: vlans) }
     var aPort: UInt16 { UInt16(truncatingIfNeeded: ports >> 16) }
     var bPort: UInt16 { UInt16(truncatingIfNeeded: ports) }
 }

@@ -150,3 +150,19 @@ struct FlowExpiryTests {
         #expect(r.flows.first?.sourceAddress == server && r.flows.first?.sourcePort == 53)
     }
 }
+
+struct FlowCacheLayoutTests {
+    @Test func anEntryIsTwoCacheLines() {
+        #expect(FlowCache.bytesPerFlow.entry == 128)
+    }
+
+    @Test func copiesOfACacheAreIndependent() {
+        var first = FlowCache(configuration: CaptureHarness.noExpiry)
+        var second = first
+        var out: [FlowRecord] = []
+        first.expire(now: Timestamp(nanoseconds: 5), into: &out)
+        second.flush(into: &out)
+        #expect(out.isEmpty)
+        #expect(first.now == Timestamp(nanoseconds: 5) && second.now == .zero)
+    }
+}
