@@ -159,4 +159,13 @@ struct DecisionKey: Hashable {
     let destinationPort: UInt16
     let ipProtocol: UInt8
     let icmp: UInt16
+
+    // One pre-mixed word instead of ten fields keeps SipHash's share of a cache hit small.
+    func hash(into hasher: inout Hasher) {
+        var h = source.low &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ destination.low) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ source.high ^ (destination.high << 1)) &* 0x94D0_49BB_1331_11EB
+        h ^= UInt64(sourcePort) | UInt64(destinationPort) << 16 | UInt64(ipProtocol) << 32 | UInt64(icmp) << 40
+        hasher.combine(h)
+    }
 }
