@@ -3,9 +3,10 @@ import FlowCore
 /// Decides flows exactly as Calico would (calico-semantics §1.3, §3) and says why.
 ///
 /// Built once per cluster; reloading means building a new engine from the new cluster (which
-/// also drops every cached decision). Used from one thread: it memoises selector results,
-/// per-endpoint policy plans and whole decisions as it goes.
-public final class PolicyEngine {
+/// also drops every cached decision). Used from one thread at a time: it memoises selector
+/// results, per-endpoint policy plans and whole decisions as it goes. It may be handed to the
+/// thread that uses it (hence Sendable), never shared between two running at once.
+public final class PolicyEngine: @unchecked Sendable {
     public let cluster: Cluster
     public let options: PolicyOptions
 

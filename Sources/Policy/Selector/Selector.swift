@@ -37,9 +37,6 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     /// True for the selector that matches everything (`all()`, empty text).
     public var isAll: Bool { expression == .all }
 
-    /// Label names the selector reads.
-    public var labelNames: Set<String> { expression.labels }
-
     public var description: String { canonical }
 
     public static func == (l: Selector, r: Selector) -> Bool { l.canonical == r.canonical }
