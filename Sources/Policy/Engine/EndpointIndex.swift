@@ -25,7 +25,6 @@ struct EndpointIndex {
     /// Network sets: for each prefix length in use (longest first), masked address → entities.
     private var setPrefixLengths: [IPVersion: [Int]] = [:]
     private var setsByPrefix: [PrefixKey: [Int]] = [:]
-    private(set) var podEntity: [String: Int] = [:]  // "ns/name" → entity
     private var serviceByClusterIP: [IPAddress: String] = [:]
     private var servicesByNamespace: [String: [(name: String, selector: [String: String])]] = [:]
 
@@ -53,7 +52,6 @@ struct EndpointIndex {
                 kind: .workload, resource: i, selectorLabels: labels, namespace: pod.namespace, namedPorts: pod.ports,
                 identity: identity,
                 profiles: [("kns.\(pod.namespace)", true), ("ksa.\(pod.namespace).\(pod.serviceAccount)", false)]))
-            podEntity["\(pod.namespace)/\(pod.name)"] = index
             for a in pod.addresses where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }
         for (i, hep) in cluster.hostEndpoints.enumerated() {

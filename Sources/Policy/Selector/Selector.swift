@@ -37,8 +37,8 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     /// True for the selector that matches everything (`all()`, empty text).
     public var isAll: Bool { expression == .all }
 
-    /// Label names the selector reads.
-    public var labelNames: Set<String> { expression.labels }
+    /// Whether `global()` occurs anywhere in the selector.
+    var usesGlobal: Bool { expression.containsGlobal }
 
     public var description: String { canonical }
 
