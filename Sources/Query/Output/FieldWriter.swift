@@ -11,8 +11,13 @@ struct FieldWriter {
     private var destinationLabels = LabelTextCache()
 
     mutating func write(_ field: OutputField, of record: AnnotatedFlow, style: Style, into out: inout OutputBuffer) {
-        let flow = record.flow
-        let a = record.annotation
+        write(field, flow: record.flow, annotation: record.annotation, node: record.node, style: style, into: &out)
+    }
+
+    /// The same with the record's parts passed separately, so a row binds the annotation once
+    /// (arguments are borrowed) instead of copying it, a score of references, per field.
+    mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation?, node: String,
+                        style: Style, into out: inout OutputBuffer) {
         switch field {
         case .startTime: let t = beginText(style, &out); time.write(flow.start, into: &out); endText(style, &out, t)
         case .endTime: let t = beginText(style, &out); time.write(flow.end, into: &out); endText(style, &out, t)
@@ -40,7 +45,7 @@ struct FieldWriter {
             let t = beginText(style, &out); out.append(bytesOf: part); endText(style, &out, t)
         case .proto: string(flow.ipProtocol.description, style, &out)
         case .action: string((a?.verdict ?? .unknown).description, style, &out)
-        case .reporter: string(record.reporter?.description ?? "-", style, &out)
+        case .reporter: string(Self.reporter(a)?.description ?? "-", style, &out)
         case .policies: policies(a?.egress, a?.ingress, style, &out)
         case .pendingPolicies: policies(a?.pendingEgress, a?.pendingIngress, style, &out)
         case .packetsIn: out.append(decimal: flow.packetsIn)
@@ -49,7 +54,7 @@ struct FieldWriter {
         case .bytesOut: out.append(decimal: flow.bytesOut)
         case .packets: out.append(decimal: flow.packets)
         case .bytes: out.append(decimal: flow.bytes)
-        case .host: string(record.node.isEmpty ? "-" : record.node, style, &out)
+        case .host: string(node.isEmpty ? "-" : node, style, &out)
         case .vlan:
             if flow.vlan == FlowRecord.noVLAN {
                 if style == .json { out.append(ascii: "null") } else { out.append(UInt8(ascii: "-")) }
@@ -58,6 +63,11 @@ struct FieldWriter {
             }
         case .tcpFlags: string(TCPFlags(rawValue: flow.tcpFlagsOut.rawValue | flow.tcpFlagsIn.rawValue).description, style, &out)
         }
+    }
+
+    private static func reporter(_ a: FlowAnnotation?) -> Reporter? {
+        if let r = a?.ingress?.reporter { return r }
+        return a?.egress?.reporter
     }
 
     // MARK: - Text values
@@ -70,7 +80,7 @@ struct FieldWriter {
     /// (JSON) what was written, which for typical values is a scan that changes nothing.
     private func beginText(_ style: Style, _ out: inout OutputBuffer) -> Int {
         if style == .json { out.append(UInt8(ascii: "\"")) }
-        return out.bytes.count
+        return out.count
     }
 
     private func endText(_ style: Style, _ out: inout OutputBuffer, _ start: Int) {
@@ -87,7 +97,7 @@ struct FieldWriter {
     /// `;`-separated in text, an array in JSON.
     private func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
         if style == .json { out.append(UInt8(ascii: "[")) }
-        let start = out.bytes.count
+        let start = out.count
         var written = 0
         Self.writeHits(first, style, &written, &out)
         Self.writeHits(second, style, &written, &out)
@@ -103,7 +113,7 @@ struct FieldWriter {
         for hit in trace.hits {
             if written > 0 { out.append(style == .json ? UInt8(ascii: ",") : UInt8(ascii: ";")) }
             if style == .json { out.append(UInt8(ascii: "\"")) }
-            let hitStart = out.bytes.count
+            let hitStart = out.count
             writeHit(hit, into: &out)
             if style == .json { CellEscaping.escapeJSON(&out, from: hitStart); out.append(UInt8(ascii: "\"")) }
             written += 1
