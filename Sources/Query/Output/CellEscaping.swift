@@ -3,7 +3,8 @@ enum CellEscaping {
     /// RFC 4180: a cell holding a comma, quote, CR or LF is quoted, quotes doubled.
     static func quoteCSVIfNeeded(_ out: inout OutputBuffer, from start: Int) {
         var needs = false
-        for b in out.written(from: start) where b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
+        // Every byte that needs quoting is below '-' (0x2D), which letters and digits are not.
+        for b in out.written(from: start) where b < 0x2D && (b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D) {
             needs = true
             break
         }

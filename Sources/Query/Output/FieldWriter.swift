@@ -19,14 +19,14 @@ struct FieldWriter {
     mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation?, node: String,
                         style: Style, into out: inout OutputBuffer) {
         switch field {
-        case .startTime: let t = beginText(style, &out); time.write(flow.start, into: &out); endText(style, &out, t)
-        case .endTime: let t = beginText(style, &out); time.write(flow.end, into: &out); endText(style, &out, t)
-        case .sourceIP: let t = beginText(style, &out); out.append(address: flow.sourceAddress); endText(style, &out, t)
-        case .destIP: let t = beginText(style, &out); out.append(address: flow.destinationAddress); endText(style, &out, t)
+        case .startTime: openSafe(style, &out); time.write(flow.start, into: &out); closeSafe(style, &out)
+        case .endTime: openSafe(style, &out); time.write(flow.end, into: &out); closeSafe(style, &out)
+        case .sourceIP: openSafe(style, &out); out.append(address: flow.sourceAddress); closeSafe(style, &out)
+        case .destIP: openSafe(style, &out); out.append(address: flow.destinationAddress); closeSafe(style, &out)
         case .sourcePort: out.append(decimal: UInt64(flow.sourcePort))
         case .destPort: out.append(decimal: UInt64(flow.destinationPort))
-        case .sourceType: string(a?.source.kind.description ?? "-", style, &out)
-        case .destType: string(a?.destination.kind.description ?? "-", style, &out)
+        case .sourceType: safe(a?.source.kind.description ?? "-", style, &out)
+        case .destType: safe(a?.destination.kind.description ?? "-", style, &out)
         case .sourceNamespace: string(a?.source.namespace ?? "-", style, &out)
         case .destNamespace: string(a?.destination.namespace ?? "-", style, &out)
         case .sourceName: string(a?.source.name ?? "-", style, &out)
@@ -43,9 +43,9 @@ struct FieldWriter {
             }
             let part = field == .destServiceNamespace ? service.utf8[..<slash] : service.utf8[service.utf8.index(after: slash)...]
             let t = beginText(style, &out); out.append(bytesOf: part); endText(style, &out, t)
-        case .proto: string(flow.ipProtocol.description, style, &out)
-        case .action: string((a?.verdict ?? .unknown).description, style, &out)
-        case .reporter: string(Self.reporter(a)?.description ?? "-", style, &out)
+        case .proto: safe(flow.ipProtocol.description, style, &out)
+        case .action: safe((a?.verdict ?? .unknown).description, style, &out)
+        case .reporter: safe(Self.reporter(a)?.description ?? "-", style, &out)
         case .policies: policies(a?.egress, a?.ingress, style, &out)
         case .pendingPolicies: policies(a?.pendingEgress, a?.pendingIngress, style, &out)
         case .packetsIn: out.append(decimal: flow.packetsIn)
@@ -61,7 +61,7 @@ struct FieldWriter {
             } else {
                 out.append(decimal: UInt64(flow.vlan))
             }
-        case .tcpFlags: string(TCPFlags(rawValue: flow.tcpFlagsOut.rawValue | flow.tcpFlagsIn.rawValue).description, style, &out)
+        case .tcpFlags: openSafe(style, &out); Self.writeFlags(flow.tcpFlagsOut.rawValue | flow.tcpFlagsIn.rawValue, into: &out); closeSafe(style, &out)
         }
     }
 
@@ -71,6 +71,30 @@ struct FieldWriter {
     }
 
     // MARK: - Text values
+
+    /// Values from a fixed vocabulary (times, addresses, enum names) never need quoting or
+    /// escaping: JSON gets the quotes, CSV nothing.
+    private func openSafe(_ style: Style, _ out: inout OutputBuffer) {
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+    }
+
+    private func closeSafe(_ style: Style, _ out: inout OutputBuffer) {
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+    }
+
+    private func safe(_ s: String, _ style: Style, _ out: inout OutputBuffer) {
+        openSafe(style, &out)
+        out.append(s)
+        closeSafe(style, &out)
+    }
+
+    /// nfdump-style `CEUAPRSF` letters, `.` for a clear flag, as `TCPFlags.description` spells them.
+    private static func writeFlags(_ bits: UInt8, into out: inout OutputBuffer) {
+        let letters: StaticString = "FSRPAUEC"
+        letters.withUTF8Buffer { l in
+            for bit in (0..<8).reversed() { out.append(bits & (1 << bit) != 0 ? l[bit] : UInt8(ascii: ".")) }
+        }
+    }
 
     private func string(_ s: String, _ style: Style, _ out: inout OutputBuffer) {
         let t = beginText(style, &out); out.append(s); endText(style, &out, t)
