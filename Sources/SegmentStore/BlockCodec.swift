@@ -16,12 +16,19 @@ struct BlockCodec {
         hcState = level > 0 ? [UInt8](repeating: 0, count: Int(LZ4_sizeofStateHC())) : []
     }
 
-    /// Encodes `flows` and their digest's exact parts into `block.bytes` (header + payload).
-    mutating func encode(_ flows: ArraySlice<AnnotatedFlow>, digest: BlockDigest) throws {
+    /// Records in the block being built.
+    var count: Int { encoder.count }
+
+    mutating func add(_ record: AnnotatedFlow) { encoder.add(record) }
+
+    /// Closes the block being built: `block.bytes` gets header + compressed payload; returns
+    /// the block's digest.
+    mutating func finishBlock() throws -> BlockDigest {
         raw.bytes.removeAll(keepingCapacity: true)
-        encoder.encode(flows, into: &raw)
+        let flows = encoder.count
+        let digest = encoder.finish(into: &raw)
         guard raw.bytes.count < Int(Int32.max) else {
-            throw FlowlogError(.invalidArgument, "block of \(flows.count) flows is too large to compress", call: "LZ4_compress_default")
+            throw FlowlogError(.invalidArgument, "block of \(flows) flows is too large to compress", call: "LZ4_compress_default")
         }
         let bound = Int(LZ4_compressBound(Int32(raw.bytes.count)))
         block.bytes.removeAll(keepingCapacity: true)
@@ -45,12 +52,13 @@ struct BlockCodec {
         let payloadCRC = block.bytes.withUnsafeBytes {
             CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.blockHeaderSize...]))
         }
-        let header = BlockHeader(count: UInt32(flows.count), rawSize: UInt32(raw.bytes.count), storedSize: UInt32(stored),
+        let header = BlockHeader(count: UInt32(flows), rawSize: UInt32(raw.bytes.count), storedSize: UInt32(stored),
                                  verdictMask: digest.verdictMask, minStart: digest.minStart, maxEnd: digest.maxEnd,
                                  protocolMask: digest.protocolMask, payloadCRC: payloadCRC)
         var headerSink = ByteSink(capacity: SegmentFormat.blockHeaderSize)
         header.encode(into: &headerSink)
         block.bytes.replaceSubrange(0..<SegmentFormat.blockHeaderSize, with: headerSink.bytes)
+        return digest
     }
 
     /// Checks the stored payload's CRC and decompresses it into `raw` (resized as needed).

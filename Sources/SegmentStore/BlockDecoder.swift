@@ -13,16 +13,18 @@ struct BlockDecoder {
         var description: String { "\(reason) at payload byte \(position)" }
     }
 
-    /// A conversation with its references resolved.
-    struct Conversation {
+    /// The per-record fields a conversation fixes.
+    struct Route {
         var source: IPAddress
         var destination: IPAddress
         var destinationPort: UInt16
         var ipProtocol: IPProtocol
         var vlan: UInt16
         var innerVLAN: UInt16
-        var annotation: FlowAnnotation?
-        var node: String
+    }
+
+    struct Conversation {
+        var route: Route
     }
 
     private var strings: [String] = []
@@ -32,6 +34,8 @@ struct BlockDecoder {
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
     private var conversations: [Conversation] = []
+    /// Per conversation, a record with its annotation and node filled in.
+    private var templates: [AnnotatedFlow] = []
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
     private var fields: [[Int]] = Array(repeating: [], count: 8)
@@ -70,17 +74,24 @@ struct BlockDecoder {
         }
     }
 
-    private func decodeRecords<V: StoreVisitor>(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
+    private mutating func decodeRecords<V: StoreVisitor>(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
                                                 since: Timestamp?, until: Timestamp?,
                                                 visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
         let sinceNS = since?.nanoseconds ?? 0
         let untilNS = until?.nanoseconds ?? .max
+        let bounded = until != nil
         var end = baseEnd
         var decoded = 0
         var stopped = false
+        let conversationCount = conversations.count
+        // One prepared record per conversation: only its `flow` changes from record to record,
+        // and the visitor borrows it in place, so the annotation's strings, label maps and
+        // traces are not retained and released per record.
+        try templates.withUnsafeMutableBufferPointer { template in
         try columns.withUnsafeMutableBufferPointer { col in
             for _ in 0..<count {
-                let conversation = conversations[try col[0].index(below: conversations.count)]
+                let c = try col[0].index(below: conversationCount)
+                let conversation = conversations[c].route
                 end = end &+ UInt64(bitPattern: try col[1].signed())
                 let start = end &- UInt64(bitPattern: try col[2].signed())
                 let sourcePort = try col[3].u16()
@@ -91,8 +102,8 @@ struct BlockDecoder {
                 let shape = shapes[try col[8].index(below: shapes.count)]
                 decoded += 1
                 let startNS = start &* unit, endNS = end &* unit
-                if startNS >= untilNS || endNS < sinceNS { continue }
-                let flow = FlowRecord(
+                if (bounded && startNS >= untilNS) || endNS < sinceNS { continue }
+                template[c].flow = FlowRecord(
                     sourceAddress: conversation.source, destinationAddress: conversation.destination,
                     sourcePort: sourcePort, destinationPort: conversation.destinationPort,
                     ipProtocol: conversation.ipProtocol, vlan: conversation.vlan, innerVLAN: conversation.innerVLAN,
@@ -102,11 +113,12 @@ struct BlockDecoder {
                     tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
                     tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
                     status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16)))
-                if !visitor.visit(AnnotatedFlow(flow: flow, annotation: conversation.annotation, node: conversation.node)) {
+                if !visitor.visit(template[c]) {
                     stopped = true
                     return
                 }
             }
+        }
         }
         return (decoded, stopped)
     }
@@ -121,6 +133,7 @@ struct BlockDecoder {
         annotations.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
+        templates.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
@@ -212,12 +225,15 @@ struct BlockDecoder {
         let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotations.count + 1, strings.count])
         for i in 0..<conversationCount {
             let annotation = rest[2][i]
-            conversations.append(Conversation(source: addresses[fields[0][i]], destination: addresses[fields[1][i]],
-                                              destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
-                                              vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
-                                              innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1),
-                                              annotation: annotation == 0 ? nil : annotations[annotation - 1],
-                                              node: strings[rest[3][i]]))
+            let route = Route(source: addresses[fields[0][i]], destination: addresses[fields[1][i]],
+                              destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
+                              vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
+                              innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1))
+            conversations.append(Conversation(route: route))
+            let placeholder = FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
+                                         ipProtocol: route.ipProtocol, start: .zero, end: .zero)
+            templates.append(AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1],
+                                           node: strings[rest[3][i]]))
         }
 
         for _ in 0..<(try c.index(below: c.remaining / 8 + 1)) { shapes.append(try c.u64()) }

@@ -59,50 +59,94 @@ struct BlockEncoder {
     private var shapeList: [UInt64] = []
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
 
-    struct Conversation: Hashable {
+    /// Everything of a conversation but its annotation.
+    struct Route: Hashable {
         var source: Int
         var destination: Int
         var destinationPort: UInt16
         var ipProtocol: UInt8
         var vlan: UInt16
         var innerVLAN: UInt16
-        var annotation: Int   // + 1; 0 = none
         var node: Int
     }
 
-    init() {}
+    struct Conversation: Hashable {
+        var route: Route
+        var annotation: Int   // + 1; 0 = none
+    }
+
+    // The block's records, column by column, until `finish`.
+    private var conversationColumn: [UInt32] = []
+    private var ends: [UInt64] = []
+    private var starts: [UInt64] = []
+    private var sourcePorts: [UInt16] = []
+    private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
+    private var shapeColumn: [UInt32] = []
+    private var lastAnnotation: [Route: Int] = [:]
+    private var digestSummary = DigestSummary()
+    /// The string number of "" (interned first in every block).
+    private var emptyNode = 0
+
+    init() { reset() }
 
     /// Encodes `flows` (non-empty) as one raw payload, appended to `out`.
-    mutating func encode(_ flows: ArraySlice<AnnotatedFlow>, into out: inout ByteSink) {
-        reset()
-        let exponent = Self.timeUnitExponent(flows)
+    /// Records added since the last `finish`.
+    var count: Int { ends.count }
+
+    /// Adds one record: interns what repeats, keeps the per-record numbers as plain integers
+    /// (their time unit is only known at `finish`). Allocates only for values new to the block.
+    mutating func add(_ record: AnnotatedFlow) {
+        let f = record.flow
+        let node = record.node.isEmpty ? emptyNode : intern(record.node)
+        let route = Route(source: intern(f.sourceAddress), destination: intern(f.destinationAddress),
+                          destinationPort: f.destinationPort, ipProtocol: f.ipProtocol.rawValue,
+                          vlan: f.vlan, innerVLAN: f.innerVLAN, node: node)
+        let annotation = annotationID(route, record.annotation)
+        let conversation = intern(Conversation(route: route, annotation: annotation))
+        conversationColumn.append(UInt32(conversation))
+        ends.append(f.end.nanoseconds)
+        starts.append(f.start.nanoseconds)
+        sourcePorts.append(f.sourcePort)
+        counters.append((f.packetsOut, f.bytesOut, f.packetsIn, f.bytesIn))
+        shapeColumn.append(UInt32(intern(shape: Self.shape(f))))
+        digestSummary.add(record, conversation: conversation)
+    }
+
+    /// The annotation's number; a route usually carries the same annotation as last time, which
+    /// `==` confirms cheaply (shared storage) instead of hashing the whole annotation again.
+    private mutating func annotationID(_ route: Route, _ annotation: FlowAnnotation?) -> Int {
+        guard let annotation else { return 0 }
+        if let last = lastAnnotation[route], annotationList[last - 1] == annotation { return last }
+        let id = intern(annotation) + 1
+        lastAnnotation[route] = id
+        return id
+    }
+
+    /// Writes the block's raw payload to `out`, returns its digest, and starts a new block.
+    mutating func finish(into out: inout ByteSink) -> BlockDigest {
+        precondition(count > 0, "finish() on an empty block")
+        let exponent = Self.timeUnitExponent(starts: starts, ends: ends)
         var unit: UInt64 = 1
         for _ in 0..<exponent { unit *= 10 }
-        let baseEnd = flows.first!.flow.end.nanoseconds / unit
+        let baseEnd = ends[0] / unit
         var previousEnd = baseEnd
-        for record in flows {
-            let f = record.flow
-            let conversation = Conversation(
-                source: intern(f.sourceAddress), destination: intern(f.destinationAddress),
-                destinationPort: f.destinationPort, ipProtocol: f.ipProtocol.rawValue,
-                vlan: f.vlan, innerVLAN: f.innerVLAN,
-                annotation: record.annotation.map { intern($0) + 1 } ?? 0, node: intern(record.node))
-            let start = f.start.nanoseconds / unit
-            let end = f.end.nanoseconds / unit
-            columns[0].varint(intern(conversation))
+        for i in 0..<count {
+            let start = starts[i] / unit, end = ends[i] / unit
+            columns[0].varint(UInt64(conversationColumn[i]))
             columns[1].signed(Int64(bitPattern: end &- previousEnd))
             columns[2].signed(Int64(bitPattern: end &- start))
-            columns[3].u16(f.sourcePort)
-            columns[4].varint(f.packetsOut)
-            columns[5].varint(f.bytesOut)
-            columns[6].varint(f.packetsIn)
-            columns[7].varint(f.bytesIn)
-            columns[8].varint(intern(shape: Self.shape(f)))
+            columns[3].u16(sourcePorts[i])
+            columns[4].varint(counters[i].0)
+            columns[5].varint(counters[i].1)
+            columns[6].varint(counters[i].2)
+            columns[7].varint(counters[i].3)
+            columns[8].varint(UInt64(shapeColumn[i]))
             previousEnd = end
         }
+        let flows = count
 
         out.u8(UInt8(exponent))
-        out.varint(flows.count)
+        out.varint(flows)
         out.varint(baseEnd)
         out.varint(stringList.count)
         for s in stringList { out.string(s) }
@@ -162,22 +206,32 @@ struct BlockEncoder {
             }
         }
         out.varint(conversationList.count)
-        for c in conversationList { out.varint(c.source) }
-        for c in conversationList { out.varint(c.destination) }
-        for c in conversationList { out.u16(c.destinationPort) }
-        for c in conversationList { out.u8(c.ipProtocol) }
+        for c in conversationList { out.varint(c.route.source) }
+        for c in conversationList { out.varint(c.route.destination) }
+        for c in conversationList { out.u16(c.route.destinationPort) }
+        for c in conversationList { out.u8(c.route.ipProtocol) }
         // + 1 so the common "no VLAN" (0xFFFF) costs one byte, not three.
-        for c in conversationList { out.varint(UInt64(c.vlan &+ 1)) }
-        for c in conversationList { out.varint(UInt64(c.innerVLAN &+ 1)) }
+        for c in conversationList { out.varint(UInt64(c.route.vlan &+ 1)) }
+        for c in conversationList { out.varint(UInt64(c.route.innerVLAN &+ 1)) }
         for c in conversationList { out.varint(c.annotation) }
-        for c in conversationList { out.varint(c.node) }
+        for c in conversationList { out.varint(c.route.node) }
         out.varint(shapeList.count)
         for shape in shapeList { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }
         for column in columns { out.append(column.bytes) }
+        let digest = digestSummary.finish()
+        reset()
+        return digest
     }
 
     private mutating func reset() {
+        conversationColumn.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        sourcePorts.removeAll(keepingCapacity: true)
+        counters.removeAll(keepingCapacity: true)
+        shapeColumn.removeAll(keepingCapacity: true)
+        lastAnnotation.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
         stringList.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
@@ -195,15 +249,16 @@ struct BlockEncoder {
         shapes.removeAll(keepingCapacity: true)
         shapeList.removeAll(keepingCapacity: true)
         for i in columns.indices { columns[i].bytes.removeAll(keepingCapacity: true) }
+        emptyNode = intern("")
     }
 
     /// The coarsest unit (1 s, 1 ms, 1 µs, 1 ns) every start and end is a whole multiple of, so
     /// microsecond pcap timestamps cost no bytes for their three trailing zero digits.
-    static func timeUnitExponent(_ flows: ArraySlice<AnnotatedFlow>) -> Int {
+    static func timeUnitExponent(starts: [UInt64], ends: [UInt64]) -> Int {
         var exponent = 9
         var unit: UInt64 = 1_000_000_000
-        for record in flows {
-            while exponent > 0 && (record.flow.start.nanoseconds % unit != 0 || record.flow.end.nanoseconds % unit != 0) {
+        for i in starts.indices {
+            while exponent > 0 && (starts[i] % unit != 0 || ends[i] % unit != 0) {
                 exponent -= 3
                 unit /= 1000
             }

@@ -10,8 +10,9 @@ public final class SegmentWriter {
     public let configuration: StoreConfiguration
 
     private var lockDescriptor: Int32
-    private var pending: [AnnotatedFlow] = []
     private var codec: BlockCodec
+    /// A compressed block not yet written (its digest and flow count); see `writeBlock`.
+    private var unwritten: (digest: BlockDigest, flows: UInt64)?
     private var segment: OpenSegment?
     private var nextSequence: UInt64
     private let sealer: SegmentSealer
@@ -51,23 +52,20 @@ public final class SegmentWriter {
             Directory.unlock(lockDescriptor)
             throw error
         }
-        pending.reserveCapacity(configuration.blockRecords)
     }
 
     deinit {
         if !closed { try? close() }
     }
 
-    /// Buffers `flows`; every full block is compressed and written before this returns.
+    /// Encodes `flows` into the open block; every block that fills is compressed and written
+    /// before this returns. The flows are not retained: only values new to the block are copied.
     public func append(_ flows: [AnnotatedFlow]) throws {
         try checkUsable()
-        var rest = flows[...]
-        while !rest.isEmpty {
-            let room = configuration.blockRecords - pending.count
-            let take = rest.prefix(room)
-            pending.append(contentsOf: take)
-            rest = rest.dropFirst(take.count)
-            if pending.count >= configuration.blockRecords { try writeBlock() }
+        try writeUnwritten()
+        for i in flows.indices {
+            codec.add(flows[i])
+            if codec.count >= configuration.blockRecords { try writeBlock() }
         }
         try rollIfDue()
     }
@@ -108,24 +106,33 @@ public final class SegmentWriter {
         if let error = sealer.takeError() { throw error }
     }
 
+    /// Compresses the open block and writes it. A block whose write failed stays in
+    /// `unwritten` (its bytes in `codec.block`) and is written first next time, so a transient
+    /// I/O error loses no accepted flow.
     private func writeBlock() throws {
-        guard !pending.isEmpty else { return }
-        var digest = BlockDigest()
-        for record in pending { digest.insert(record) }
-        digest.seal()
-        try codec.encode(pending[...], digest: digest)
+        try writeUnwritten()
+        guard codec.count > 0 else { return }
+        let flows = UInt64(codec.count)
+        unwritten = (try codec.finishBlock(), flows)
+        try writeUnwritten()
+    }
+
+    private func writeUnwritten() throws {
+        guard let (digest, flows) = unwritten else { return }
+        // A segment past its age takes no more blocks, however long ago the last one came.
+        if let open = segment, age(of: open) >= configuration.segmentMaxAge { try roll() }
         if segment == nil { try openSegment() }
         let length = codec.block.bytes.count
         try segment!.file.write(codec.block.bytes, at: segment!.size)
         segment!.index.append(BlockIndexEntry(offset: segment!.size, length: UInt32(length), digest: digest))
         segment!.size += UInt64(length)
-        segment!.flows += UInt64(pending.count)
+        segment!.flows += flows
         if digest.minStart < segment!.minStart { segment!.minStart = digest.minStart }
         if digest.maxEnd > segment!.maxEnd { segment!.maxEnd = digest.maxEnd }
-        counters.flows += UInt64(pending.count)
+        counters.flows += flows
         counters.blocks += 1
         counters.bytesWritten += UInt64(length)
-        pending.removeAll(keepingCapacity: true)
+        unwritten = nil
         try syncIfDue()
     }
 
@@ -165,10 +172,13 @@ public final class SegmentWriter {
 
     private func rollIfDue() throws {
         guard let segment else { return }
-        let age = Double(Directory.now().nanoseconds &- segment.opened.nanoseconds) / 1e9
-        if segment.size >= UInt64(configuration.segmentMaxBytes) || age >= configuration.segmentMaxAge {
+        if segment.size >= UInt64(configuration.segmentMaxBytes) || age(of: segment) >= configuration.segmentMaxAge {
             try roll()
         }
+    }
+
+    private func age(of segment: OpenSegment) -> Double {
+        Double(Directory.now().nanoseconds &- segment.opened.nanoseconds) / 1e9
     }
 
     /// Appends the index and footer (quick, on this thread) and hands the file to the sealer,

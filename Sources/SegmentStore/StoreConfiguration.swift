@@ -13,7 +13,7 @@ public struct StoreConfiguration: Sendable, Equatable {
         case onSeal
     }
 
-    /// Records per block (a block is written when it fills, or at `flush()`). Default 16384:
+    /// Records per block (a block is written when it fills, or at `flush()`). Default 32768:
     /// bigger blocks share dictionaries over more flows (fewer bytes per flow), smaller ones
     /// let a query skip more precisely.
     public var blockRecords: Int
@@ -32,7 +32,7 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// the same decoding speed. Default 9 (LZ4-HC's default level).
     public var compressionLevel: Int
 
-    public init(blockRecords: Int = 16_384, segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Double = 3600,
+    public init(blockRecords: Int = 32_768, segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Double = 3600,
                 retentionMaxBytes: Int? = 10 << 30, retentionMaxAge: Double? = 7 * 86_400,
                 fsync: FsyncPolicy = .everyBlock, compressionLevel: Int = 9) {
         self.blockRecords = max(1, blockRecords)

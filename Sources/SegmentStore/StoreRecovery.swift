@@ -18,6 +18,8 @@ enum StoreRecovery {
             highest = max(highest, parsed.sequence)
             if parsed.open {
                 try recoverOpenSegment(directory: directory, name: name, sequence: parsed.sequence, report: &report)
+            } else {
+                try rejectNewerFormat(directory + "/" + name)
             }
         }
 
@@ -31,6 +33,21 @@ enum StoreRecovery {
         manifest = try reconcile(manifest, directory: directory, report: &report)
         try manifest.store(directory: directory, sync: true)
         return Outcome(report: report, manifest: manifest, nextSequence: highest + 1)
+    }
+
+    /// A writer must not add segments next to ones a newer flowlog wrote.
+    static func rejectNewerFormat(_ path: String) throws {
+        let file = try PosixFile.openForReading(path)
+        defer { file.close() }
+        var buffer: [UInt8] = []
+        let got = try file.read(into: &buffer, count: SegmentFormat.segmentHeaderSize, at: 0)
+        do {
+            _ = try buffer.withUnsafeBytes { try SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got]), file: path) }
+        } catch let error as FlowlogError where error.code == .newerFormat {
+            throw error
+        } catch {
+            // Damage is verify's business; the writer leaves the file alone.
+        }
     }
 
     /// Keeps every complete, intact block of an open segment, cuts the torn tail, rebuilds the

@@ -1,0 +1,122 @@
+import FlowCore
+import Foundation
+import Testing
+@testable import SegmentStore
+
+@Suite struct SegmentLifecycleTests {
+    @Test func segmentsRollBySizeAndAreSealedWithManifestEntries() throws {
+        var generator = SyntheticFlowGenerator(seed: 21)
+        let flows = generator.generate(6000)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let stats = try write(flows, to: dir.path, configuration: StoreConfiguration(blockRecords: 500, segmentMaxBytes: 30_000))
+        let sealed = dir.files(suffix: ".seg")
+        #expect(sealed.count == Int(stats.segmentsSealed))
+        #expect(sealed.count >= 3)
+        #expect(dir.files(suffix: ".open").isEmpty)
+        let manifest = try #require(try Manifest.load(directory: dir.path))
+        #expect(manifest.entries.map(\.name) == sealed)
+        #expect(manifest.entries.reduce(0) { $0 + $1.flows } == 6000)
+        // Segments follow one another in time.
+        for (a, b) in zip(manifest.entries, manifest.entries.dropFirst()) { #expect(a.maxEnd <= b.maxEnd) }
+        let report = try StoreReader(directory: dir.path).verify()
+        #expect(report.isClean, "\(report)")
+    }
+
+    @Test func segmentsRollByAge() throws {
+        var generator = SyntheticFlowGenerator(seed: 22)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try SegmentWriter(directory: dir.path, configuration: StoreConfiguration(blockRecords: 100, segmentMaxAge: 0.05))
+        try writer.append(generator.generate(100))
+        usleep(80_000)
+        try writer.append(generator.generate(100))
+        try writer.close()
+        #expect(writer.statistics.segmentsSealed == 2)
+        #expect(dir.files(suffix: ".seg").count == 2)
+    }
+
+    @Test func openSegmentIsReadableWhileTheWriterRuns() throws {
+        var generator = SyntheticFlowGenerator(seed: 23)
+        let first = generator.generate(1500), second = generator.generate(700)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try SegmentWriter(directory: dir.path, configuration: StoreConfiguration(blockRecords: 1000))
+        try writer.append(first)
+        try writer.flush()
+        #expect(dir.files(suffix: ".seg.open").count == 1)
+        let reader = try StoreReader(directory: dir.path)
+        var visitor = CollectingVisitor()
+        let stats = try reader.scan(since: nil, until: nil, visitor: &visitor)
+        #expect(visitor.flows == first)
+        #expect(stats.blocksRead == 2)
+        // Open-segment digests are conservative: exact times and verdicts, no Bloom filter.
+        #expect(visitor.digests.allSatisfy { $0.bloomWords.isEmpty && $0.mayContain(.sourceNamespace, "no-such-namespace") })
+        #expect(visitor.digests[0].minStart == first[0..<1000].map(\.flow.start).min())
+
+        try writer.append(second)
+        try writer.flush()
+        var again = CollectingVisitor()
+        _ = try reader.scan(since: nil, until: nil, visitor: &again)
+        #expect(again.flows == first + second)
+        try writer.close()
+        var sealed = CollectingVisitor()
+        _ = try reader.scan(since: nil, until: nil, visitor: &sealed)
+        #expect(sealed.flows == first + second)
+        #expect(sealed.digests.allSatisfy { !$0.bloomWords.isEmpty })
+    }
+
+    @Test func retentionBySizeDeletesWholeOldestSegments() throws {
+        var generator = SyntheticFlowGenerator(seed: 24)
+        let flows = generator.generate(8000)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = StoreConfiguration(blockRecords: 400, segmentMaxBytes: 20_000, retentionMaxBytes: 60_000)
+        let stats = try write(flows, to: dir.path, configuration: config, batch: 400)
+        #expect(stats.segmentsDeleted > 0)
+        let manifest = try #require(try Manifest.load(directory: dir.path))
+        #expect(manifest.totalBytes <= 60_000)
+        #expect(manifest.entries.map(\.name) == dir.files(suffix: ".seg"))
+        // What is left is the newest data, whole and in order.
+        let (back, _) = try readAll(dir.path)
+        #expect(!back.isEmpty)
+        #expect(back == Array(flows.suffix(back.count)))
+        #expect(back.count % 400 == 0)
+    }
+
+    @Test func retentionByAgeDeletesSegmentsSealedTooLongAgo() throws {
+        var generator = SyntheticFlowGenerator(seed: 25)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        _ = try write(generator.generate(2000), to: dir.path, configuration: StoreConfiguration(blockRecords: 500, segmentMaxBytes: 10_000))
+        let before = dir.files(suffix: ".seg").count
+        #expect(before >= 2)
+        usleep(50_000)
+        let writer = try SegmentWriter(directory: dir.path, configuration: StoreConfiguration(retentionMaxAge: 0.01))
+        #expect(writer.statistics.segmentsDeleted == UInt64(before))
+        try writer.append(generator.generate(10))
+        try writer.close()
+        #expect(dir.files(suffix: ".seg").count <= 1)
+    }
+
+    @Test func secondWriterOnTheSameDirectoryIsRefused() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = try SegmentWriter(directory: dir.path)
+        #expect(throws: FlowlogError.self) { _ = try SegmentWriter(directory: dir.path) }
+        try writer.close()
+        let again = try SegmentWriter(directory: dir.path)
+        try again.close()
+    }
+
+    @Test func writerStatisticsCountWhatWasWritten() throws {
+        var generator = SyntheticFlowGenerator(seed: 26)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let stats = try write(generator.generate(2500), to: dir.path, configuration: StoreConfiguration(blockRecords: 1000))
+        #expect(stats.flows == 2500 && stats.blocks == 3 && stats.segmentsSealed == 1)
+        let size = try #require(Directory.fileSize(dir.path + "/" + dir.files(suffix: ".seg")[0]))
+        #expect(stats.bytesWritten < size)
+        #expect(stats.bytesPerFlow > 5 && stats.bytesPerFlow < 100)
+    }
+}
