@@ -5,6 +5,6 @@ struct FlowlogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowlog",
         abstract: "Packets to bidirectional flows, annotated with Calico policy verdicts, stored and queried.",
-        subcommands: [SelectorCommand.self, StoreCommand.self, QueryCommand.self]
+        subcommands: [PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self]
     )
 }

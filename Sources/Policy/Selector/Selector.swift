@@ -37,9 +37,6 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     /// True for the selector that matches everything (`all()`, empty text).
     public var isAll: Bool { expression == .all }
 
-    /// Label names the selector reads.
-    public var labelNames: Set<String> { expression.labels }
-
     public var description: String { canonical }
 
     public static func == (l: Selector, r: Selector) -> Bool { l.canonical == r.canonical }
@@ -90,4 +87,11 @@ enum ClusterLabels {
     static let name = "projectcalico.org/name"
     static let namespacePrefix = "pcns."
     static let serviceAccountPrefix = "pcsa."
+}
+
+extension Selector {
+    /// Every `all()` replaced (Calico does this when a namespaceSelector joins a GNP selector).
+    func replacingAll(with replacement: Selector) -> Selector {
+        Selector(expression: expression.scoped(prefix: "", allBecomes: replacement.expression, globalBecomes: .global))
+    }
 }

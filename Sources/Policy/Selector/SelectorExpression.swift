@@ -40,18 +40,6 @@ indirect enum SelectorExpression: Hashable, Sendable {
     /// Double quotes unless the literal itself holds one (it then cannot hold a single quote).
     static func quote(_ v: String) -> String { v.contains("\"") ? "'\(v)'" : "\"\(v)\"" }
 
-    /// Every label name the expression reads.
-    var labels: Set<String> {
-        switch self {
-        case .all, .global: return []
-        case .has(let l), .equal(let l, _), .notEqual(let l, _), .contains(let l, _), .startsWith(let l, _),
-             .endsWith(let l, _), .member(let l, _), .notMember(let l, _):
-            return [l]
-        case .not(let e): return e.labels
-        case .and(let parts), .or(let parts): return parts.reduce(into: Set<String>()) { $0.formUnion($1.labels) }
-        }
-    }
-
     /// The rewrite Calico applies to namespace and service-account selectors (§2.6): every label
     /// gets `prefix`, `all()` and `global()` become `allBecomes` / `globalBecomes`.
     func scoped(prefix: String, allBecomes: SelectorExpression, globalBecomes: SelectorExpression) -> SelectorExpression {

@@ -1,2 +1,0 @@
-// policy-bench: see Benchmarks/README.md.
-print("policy-bench: not written yet")

@@ -1,0 +1,81 @@
+import FlowCore
+
+/// A service a rule names, resolved against the cluster once.
+struct ResolvedService {
+    let namespace: String
+    let selector: [String: String]
+    let clusterIPs: [IPAddress]
+}
+
+/// An EntityRule with its selectors replaced by indexes into the engine's selector table.
+struct CompiledEntity {
+    var nets: [IPPrefix]
+    var notNets: [IPPrefix]
+    var selector: Int  // -1: none
+    var notSelector: Int
+    var ports: [PortMatch]
+    var notPorts: [PortMatch]
+    /// nil when the rule names no service; a reference to a missing service matches nothing.
+    var service: ResolvedService??
+}
+
+struct CompiledRule {
+    let action: RuleAction
+    let ipVersion: IPVersion?
+    let ipProtocol: IPProtocol?
+    let notProtocol: IPProtocol?
+    let icmp: ICMPMatch?
+    let notICMP: ICMPMatch?
+    let source: CompiledEntity
+    let destination: CompiledEntity
+}
+
+struct CompiledPolicy {
+    let policy: ClusterPolicy
+    let selector: Int
+    let ingress: [CompiledRule]
+    let egress: [CompiledRule]
+
+    func rules(_ d: PolicyDirection) -> [CompiledRule] { d == .ingress ? ingress : egress }
+}
+
+/// Tiers in order with their policies in order: the enforced list and, where staged policies
+/// exist, the list evaluated for the pending trace.
+struct TierPlan {
+    let tier: PolicyTier
+    let enforced: [Int]
+    let pending: [Int]
+}
+
+/// Interns selectors so equal ones (by canonical form) share one memo row.
+struct SelectorTable {
+    private(set) var selectors: [Selector] = []
+    private var ids: [Selector: Int] = [:]
+
+    mutating func id(_ s: Selector?) -> Int {
+        guard let s else { return -1 }
+        if let id = ids[s] { return id }
+        selectors.append(s)
+        ids[s] = selectors.count - 1
+        return selectors.count - 1
+    }
+}
+
+extension CompiledPolicy {
+    static func compile(_ p: ClusterPolicy, table: inout SelectorTable, cluster: Cluster) -> CompiledPolicy {
+        func entity(_ e: EntityMatch) -> CompiledEntity {
+            var service: ResolvedService?? = nil
+            if let ref = e.service {
+                let found = cluster.services.first { $0.namespace == ref.namespace && $0.name == ref.name }
+                service = .some(found.map { ResolvedService(namespace: $0.namespace, selector: $0.selector ?? [:], clusterIPs: $0.clusterIPs) })
+            }
+            return CompiledEntity(nets: e.nets, notNets: e.notNets, selector: table.id(e.selector),
+                                  notSelector: table.id(e.notSelector), ports: e.ports, notPorts: e.notPorts, service: service)
+        }
+        func rule(_ r: PolicyRule) -> CompiledRule {
+            CompiledRule(action: r.action, ipVersion: r.ipVersion, ipProtocol: r.ipProtocol, notProtocol: r.notProtocol,
+                         icmp: r.icmp, notICMP: r.notICMP, source: entity(r.source), destination: entity(r.destination))
+        }
+        return CompiledPolicy(policy: p, selector: table.id(p.selector), ingress: p.ingress.map(rule), egress: p.egress.map(rule))
+    }
+}

@@ -1,0 +1,145 @@
+import FlowCore
+
+/// Something selectors can match: a workload endpoint, a host endpoint or a network set.
+struct SelectableEntity {
+    enum Kind { case workload, host, networkSet }
+    let kind: Kind
+    /// Index into the cluster's pods, host endpoints or network sets.
+    let resource: Int
+    /// Own labels plus what Calico adds (§2.6): `projectcalico.org/*`, `pcns.*`, `pcsa.*`.
+    let selectorLabels: [String: String]
+    /// "" when not namespaced.
+    let namespace: String
+    let namedPorts: [NamedPort]
+    /// Flow-log identity (for endpoints; network sets get theirs per flow, see `FlowSides`).
+    let identity: EndpointIdentity
+    /// (profile name, allows every packet): `kns.<ns>` allows, `ksa.*` has no rules.
+    let profiles: [(name: String, allows: Bool)]
+}
+
+/// Addresses → entities, built once per engine.
+struct EndpointIndex {
+    private(set) var entities: [SelectableEntity] = []
+    /// Workload and host endpoints by address (a pod wins over a host endpoint on a clash).
+    private var endpointByAddress: [IPAddress: Int] = [:]
+    /// Network sets: for each prefix length in use (longest first), masked address → entities.
+    private var setPrefixLengths: [IPVersion: [Int]] = [:]
+    private var setsByPrefix: [PrefixKey: [Int]] = [:]
+    private var serviceByClusterIP: [IPAddress: String] = [:]
+    private var servicesByNamespace: [String: [(name: String, selector: [String: String])]] = [:]
+
+    struct PrefixKey: Hashable {
+        let address: IPAddress
+        let length: Int
+    }
+
+    init(cluster: Cluster) {
+        for (i, pod) in cluster.pods.enumerated() {
+            var labels: [String: String] = [:]
+            for (k, v) in cluster.namespaceLabels(pod.namespace) { labels[ClusterLabels.namespacePrefix + k] = v }
+            for (k, v) in cluster.serviceAccountLabels(namespace: pod.namespace, name: pod.serviceAccount) {
+                labels[ClusterLabels.serviceAccountPrefix + k] = v
+            }
+            for (k, v) in pod.labels { labels[k] = v }
+            labels[ClusterLabels.namespace] = pod.namespace
+            labels[ClusterLabels.orchestrator] = "k8s"
+            if pod.serviceAccount.utf8.count < 63 { labels[ClusterLabels.serviceAccount] = pod.serviceAccount }
+            let aggregated = pod.generateName.isEmpty ? pod.name : pod.generateName + "*"
+            let identity = EndpointIdentity(kind: .workload, namespace: pod.namespace, name: pod.name,
+                                            aggregatedName: aggregated, labels: pod.labels, serviceAccount: pod.serviceAccount)
+            let index = entities.count
+            entities.append(SelectableEntity(
+                kind: .workload, resource: i, selectorLabels: labels, namespace: pod.namespace, namedPorts: pod.ports,
+                identity: identity,
+                profiles: [("kns.\(pod.namespace)", true), ("ksa.\(pod.namespace).\(pod.serviceAccount)", false)]))
+            for a in pod.addresses where endpointByAddress[a] == nil { endpointByAddress[a] = index }
+        }
+        for (i, hep) in cluster.hostEndpoints.enumerated() {
+            let identity = EndpointIdentity(kind: .host, namespace: "-", name: hep.name,
+                                            aggregatedName: hep.node.isEmpty ? hep.name : hep.node, labels: hep.labels)
+            let profiles = hep.profiles.map { name -> (String, Bool) in
+                if name == "projectcalico-default-allow" { return (name, true) }
+                if name.hasPrefix("kns."), cluster.namespaces[String(name.dropFirst(4))] != nil { return (name, true) }
+                return (name, false)
+            }
+            let index = entities.count
+            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: hep.labels, namespace: "",
+                                             namedPorts: hep.ports, identity: identity, profiles: profiles))
+            for a in hep.expectedIPs where endpointByAddress[a] == nil { endpointByAddress[a] = index }
+        }
+        for (i, set) in cluster.networkSets.enumerated() {
+            var labels: [String: String] = [:]
+            if !set.isGlobal {
+                for (k, v) in cluster.namespaceLabels(set.namespace) { labels[ClusterLabels.namespacePrefix + k] = v }
+            }
+            for (k, v) in set.labels { labels[k] = v }
+            if !set.isGlobal { labels[ClusterLabels.namespace] = set.namespace }
+            let identity = EndpointIdentity(kind: .networkSet, namespace: set.isGlobal ? "-" : set.namespace,
+                                            name: set.name, aggregatedName: set.name, labels: set.labels)
+            let index = entities.count
+            entities.append(SelectableEntity(kind: .networkSet, resource: i, selectorLabels: labels, namespace: set.namespace,
+                                             namedPorts: [], identity: identity, profiles: []))
+            for net in set.nets {
+                setsByPrefix[PrefixKey(address: net.address, length: net.length), default: []].append(index)
+                if !(setPrefixLengths[net.address.version]?.contains(net.length) ?? false) {
+                    setPrefixLengths[net.address.version, default: []].append(net.length)
+                }
+            }
+        }
+        for version in setPrefixLengths.keys { setPrefixLengths[version]?.sort(by: >) }
+        for service in cluster.services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            let name = "\(service.namespace)/\(service.name)"
+            for ip in service.clusterIPs where serviceByClusterIP[ip] == nil { serviceByClusterIP[ip] = name }
+            if let selector = service.selector, !selector.isEmpty {
+                servicesByNamespace[service.namespace, default: []].append((name, selector))
+            }
+        }
+    }
+
+    func endpoint(at address: IPAddress) -> Int? { endpointByAddress[address] }
+
+    /// Every network set containing `address`, longest prefix first.
+    func networkSets(containing address: IPAddress) -> [Int] {
+        guard let lengths = setPrefixLengths[address.version] else { return [] }
+        var found: [Int] = []
+        for length in lengths {
+            if let sets = setsByPrefix[PrefixKey(address: address.masked(to: length), length: length)] {
+                for s in sets where !found.contains(s) { found.append(s) }
+            }
+        }
+        return found
+    }
+
+    /// `<ns>/<name>` of the service at `address` (cluster IP) or selecting the pod there.
+    func service(for address: IPAddress, endpoint: Int?) -> String {
+        if let name = serviceByClusterIP[address] { return name }
+        guard let endpoint, entities[endpoint].kind == .workload else { return "" }
+        let e = entities[endpoint]
+        for candidate in servicesByNamespace[e.namespace] ?? [] {
+            if candidate.selector.allSatisfy({ e.identity.labels[$0.key] == $0.value }) { return candidate.name }
+        }
+        return ""
+    }
+
+    /// The flow-log network set for an address (§1.4, `GetLongestPrefixCidrWithNamespaceIsolation`):
+    /// longest prefix among sets in the other endpoint's namespace, else among global sets, else
+    /// among other namespaces' sets; equal prefixes go to the lowest-sorting key.
+    func identifyingNetworkSet(for address: IPAddress, among sets: [Int], otherNamespace: String, cluster: Cluster) -> Int? {
+        var best: (category: Int, length: Int, key: [UInt8], entity: Int)?
+        for entity in sets {
+            let set = cluster.networkSets[entities[entity].resource]
+            let length = set.nets.filter { $0.contains(address) }.map(\.length).max() ?? -1
+            let category = (!otherNamespace.isEmpty && set.namespace == otherNamespace) ? 0 : (set.isGlobal ? 1 : 2)
+            let key = Array((set.isGlobal ? set.name : "\(set.namespace)/\(set.name)").utf8)
+            if let b = best {
+                if category > b.category { continue }
+                if category == b.category {
+                    if length < b.length { continue }
+                    if length == b.length && !key.lexicographicallyPrecedes(b.key) { continue }
+                }
+            }
+            best = (category, length, key, entity)
+        }
+        return best?.entity
+    }
+}

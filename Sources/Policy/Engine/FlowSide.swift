@@ -1,0 +1,37 @@
+import FlowCore
+
+/// One end of a flow as the evaluator sees it.
+struct FlowSide {
+    let address: IPAddress
+    let port: UInt16
+    /// Workload or host endpoint entity at the address, -1 when none.
+    let endpoint: Int
+    /// Network-set entities whose nets contain the address.
+    let sets: [Int]
+
+    var isEndpoint: Bool { endpoint >= 0 }
+}
+
+/// The packet facts rules test.
+struct FlowFacts {
+    let ipProtocol: IPProtocol
+    let ipVersion: IPVersion
+    let icmpType: UInt8
+    let icmpCode: UInt8
+    let source: FlowSide
+    let destination: FlowSide
+}
+
+extension EndpointIdentity {
+    /// §1.4: `pvt` only for IPv4 RFC 1918; everything else, IPv6 included, is `pub`.
+    static func calicoNetwork(_ address: IPAddress) -> EndpointIdentity {
+        EndpointIdentity(kind: .network, aggregatedName: address.isRFC1918 ? "pvt" : "pub")
+    }
+}
+
+extension IPAddress {
+    var isRFC1918: Bool {
+        guard let v = ipv4Value else { return false }
+        return v >> 24 == 10 || v >> 20 == 0xAC1 || v >> 16 == 0xC0A8
+    }
+}

@@ -1,0 +1,81 @@
+import FlowCore
+
+/// Which policies apply to one endpoint: per direction, the tiers (by index into `tierPlans`)
+/// where at least one policy selects it, with those policies in order.
+struct EndpointPlan {
+    var ingress: [(tier: Int, policies: [Int])] = []
+    var egress: [(tier: Int, policies: [Int])] = []
+    var pendingIngress: [(tier: Int, policies: [Int])] = []
+    var pendingEgress: [(tier: Int, policies: [Int])] = []
+
+    func tiers(_ direction: PolicyDirection, pending: Bool) -> [(tier: Int, policies: [Int])] {
+        switch (direction, pending) {
+        case (.ingress, false): return ingress
+        case (.egress, false): return egress
+        case (.ingress, true): return pendingIngress
+        case (.egress, true): return pendingEgress
+        }
+    }
+}
+
+extension PolicyEngine {
+    /// Orders tiers and their policies once. The pending list applies staged policies to the
+    /// enforced set: `Set`/`Learn` add or replace the policy of the same name, `Delete` removes
+    /// it, `Ignore` does nothing.
+    static func planTiers(cluster: Cluster, policies: [CompiledPolicy]) -> [TierPlan] {
+        cluster.tiers.map { tier in
+            let members = policies.indices.filter { policies[$0].policy.tier == tier.name }
+                .sorted { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy) }
+            let enforced = members.filter { !policies[$0].policy.kind.isStaged }
+            var pending = enforced
+            for s in members where policies[s].policy.kind.isStaged {
+                let staged = policies[s].policy
+                let replaced: (Int) -> Bool = {
+                    let p = policies[$0].policy
+                    return p.kind == staged.enforcedCounterpart && p.namespace == staged.namespace && p.name == staged.name
+                }
+                switch staged.stagedAction {
+                case .set, .learn:
+                    pending.removeAll(where: replaced)
+                    pending.append(s)
+                case .delete:
+                    pending.removeAll(where: replaced)
+                case .ignore:
+                    break
+                }
+            }
+            pending.sort { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy) }
+            return TierPlan(tier: tier, enforced: enforced, pending: pending)
+        }
+    }
+
+    func plan(for entity: Int) -> EndpointPlan {
+        if let known = plans[entity] { return known }
+        var plan = EndpointPlan()
+        let namespace = index.entities[entity].namespace
+        func selecting(_ list: [Int]) -> (ingress: [Int], egress: [Int]) {
+            var ingress: [Int] = [], egress: [Int] = []
+            for p in list {
+                let policy = policies[p].policy
+                // A namespaced policy's selector carries its namespace; skip the label lookups.
+                if policy.kind.isNamespaced && policy.namespace != namespace { continue }
+                guard memo.matches(policies[p].selector, entity: entity) else { continue }
+                if policy.appliesToIngress { ingress.append(p) }
+                if policy.appliesToEgress { egress.append(p) }
+            }
+            return (ingress, egress)
+        }
+        for (t, tierPlan) in tierPlans.enumerated() {
+            let enforced = selecting(tierPlan.enforced)
+            if !enforced.ingress.isEmpty { plan.ingress.append((t, enforced.ingress)) }
+            if !enforced.egress.isEmpty { plan.egress.append((t, enforced.egress)) }
+            if hasStagedPolicies {
+                let pending = selecting(tierPlan.pending)
+                if !pending.ingress.isEmpty { plan.pendingIngress.append((t, pending.ingress)) }
+                if !pending.egress.isEmpty { plan.pendingEgress.append((t, pending.egress)) }
+            }
+        }
+        plans[entity] = plan
+        return plan
+    }
+}

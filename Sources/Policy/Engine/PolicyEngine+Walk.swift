@@ -1,0 +1,72 @@
+import FlowCore
+
+extension PolicyEngine {
+    /// §1.3 for one endpoint and direction: tiers in order, policies in order, rules in order;
+    /// Pass leaves the tier, Log carries on, the tier's default action applies when no policy
+    /// decided (attributed to the last selecting policy, or the first on the pending path);
+    /// profiles decide when every tier passed.
+    func walk(endpoint: Int, direction: PolicyDirection, facts: FlowFacts, pending: Bool, log: PolicyWalkLog?) -> PolicyTrace {
+        let reporter: Reporter = direction == .egress ? .source : .destination
+        var hits: [PolicyHit] = []
+        let tiers = plan(for: endpoint).tiers(direction, pending: pending)
+        log?.depth += 1
+        defer { log?.depth -= 1 }
+        if tiers.isEmpty { log?.add("no policy in any tier selects this endpoint for \(direction)") }
+        for (t, selected) in tiers {
+            let tier = tierPlans[t].tier
+            log?.add("tier \(tier.name) (order \(tier.order.map { formatOrder($0) } ?? "none"), default \(tier.defaultAction)): \(selected.count) selecting \(selected.count == 1 ? "policy" : "policies")")
+            log?.depth += 1
+            var passed = false
+            policyLoop: for p in selected {
+                let compiled = policies[p]
+                log?.add("\(compiled.policy.kind):\(compiled.policy.namespace.isEmpty ? "" : compiled.policy.namespace + "/")\(compiled.policy.name) (order \(compiled.policy.order.map { formatOrder($0) } ?? "none"))")
+                let rules = compiled.rules(direction)
+                for (r, rule) in rules.enumerated() {
+                    guard matches(rule, facts) else { continue }
+                    let index = hits.count
+                    switch rule.action {
+                    case .log:
+                        log?.add("  rule \(r) Log: matched, logged, evaluation continues")
+                    case .allow, .deny:
+                        let action: PolicyAction = rule.action == .allow ? .allow : .deny
+                        log?.add("  rule \(r) \(rule.action.rawValue): matched → \(action)")
+                        hits.append(compiled.policy.hit(index: index, action: action, ruleIndex: r))
+                        log?.depth -= 1
+                        return PolicyTrace(reporter: reporter, action: action == .allow ? .allow : .deny, hits: hits)
+                    case .pass:
+                        log?.add("  rule \(r) Pass: matched → next tier")
+                        hits.append(compiled.policy.hit(index: index, action: .pass, ruleIndex: r))
+                        passed = true
+                        break policyLoop
+                    }
+                }
+                if log != nil { log?.add(rules.isEmpty ? "  no \(direction) rules" : "  no rule matched") }
+            }
+            log?.depth -= 1
+            if passed { continue }
+            let attributed = policies[pending ? selected[0] : selected[selected.count - 1]].policy
+            let hit = attributed.hit(index: hits.count, action: tier.defaultAction, ruleIndex: -1)
+            hits.append(hit)
+            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(attributed.name))")
+            if tier.defaultAction == .deny {
+                return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
+            }
+        }
+        let entity = index.entities[endpoint]
+        for profile in entity.profiles where profile.allows {
+            log?.add("profile \(profile.name): allow")
+            hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
+                                  action: .allow, ruleIndex: 0))
+            return PolicyTrace(reporter: reporter, action: .allow, hits: hits)
+        }
+        // The dataplane's "no profile matched" drop; the userspace (pending) evaluator names it differently.
+        log?.add(entity.profiles.isEmpty ? "no profiles: default deny" : "no profile allows: deny")
+        hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile,
+                              name: pending ? PolicyHit.profileTier : "__NO_MATCH__", action: .deny, ruleIndex: pending ? -1 : 0))
+        return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
+    }
+
+    private func formatOrder(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+}

@@ -1,0 +1,121 @@
+import FlowCore
+
+/// Calico rules (§3) and their EntityRules with the selector scoping of §2.6.
+extension ClusterBuilder {
+    func rule(_ f: ManifestField, policyNamespace: String) -> PolicyRule? {
+        guard f.isMapping else {
+            f.error("a rule must be a map")
+            return nil
+        }
+        guard let actionText = f.requiredString("action") else { return nil }
+        guard let action = RuleAction(rawValue: actionText) else {
+            f.child("action")?.error("action must be Allow, Deny, Pass or Log, not '\(actionText)'")
+            return nil
+        }
+        var rule = PolicyRule(action: action)
+        if let v = f.integer("ipVersion", in: 4...6) {
+            guard v == 4 || v == 6 else {
+                f.child("ipVersion")?.error("ipVersion must be 4 or 6")
+                return nil
+            }
+            rule.ipVersion = v == 4 ? .v4 : .v6
+        }
+        rule.ipProtocol = f.child("protocol").flatMap(protocolValue)
+        rule.notProtocol = f.child("notProtocol").flatMap(protocolValue)
+        rule.icmp = f.child("icmp").flatMap(icmp)
+        rule.notICMP = f.child("notICMP").flatMap(icmp)
+        if rule.icmp != nil || rule.notICMP != nil {
+            guard let p = rule.ipProtocol, p.isICMP else {
+                f.error("icmp/notICMP require protocol ICMP or ICMPv6")
+                return nil
+            }
+        }
+        if rule.ipProtocol == .icmp, rule.ipVersion == .v6 { f.error("protocol ICMP requires ipVersion 4") }
+        if rule.ipProtocol == .icmpv6, rule.ipVersion == .v4 { f.error("protocol ICMPv6 requires ipVersion 6") }
+        if let s = f.child("source") { rule.source = entity(s, policyNamespace: policyNamespace) }
+        if let d = f.child("destination") { rule.destination = entity(d, policyNamespace: policyNamespace) }
+        let usesPorts = !(rule.source.ports.isEmpty && rule.source.notPorts.isEmpty
+            && rule.destination.ports.isEmpty && rule.destination.notPorts.isEmpty)
+        if usesPorts {
+            guard let p = rule.ipProtocol, p == .tcp || p == .udp || p == .sctp else {
+                f.error("ports/notPorts require protocol TCP, UDP or SCTP")
+                return nil
+            }
+        }
+        if f.child("http") != nil {
+            f.child("http")?.warning("http match criteria need application-layer policy and are ignored here")
+        }
+        return rule
+    }
+
+    private func icmp(_ f: ManifestField) -> ICMPMatch? {
+        let type = f.integer("type", in: 0...254)
+        let code = f.integer("code", in: 0...255)
+        guard let type else {
+            if code != nil { f.error("icmp code requires a type") }
+            return nil
+        }
+        return ICMPMatch(type: UInt8(type), code: code.map(UInt8.init))
+    }
+
+    private func entity(_ f: ManifestField, policyNamespace: String) -> EntityMatch {
+        var e = EntityMatch()
+        e.nets = f.list("nets").compactMap(prefix)
+        e.notNets = f.list("notNets").compactMap(prefix)
+        if Set((e.nets + e.notNets).map(\.address.version)).count > 1 {
+            f.error("nets/notNets mix IPv4 and IPv6")
+        }
+        e.ports = f.list("ports").compactMap(port)
+        e.notPorts = f.list("notPorts").compactMap(port)
+        let selector = f.selector("selector")
+        let notSelector = f.selector("notSelector")
+        let namespaceSelector = f.selector("namespaceSelector")
+        var serviceAccountParts: [Selector] = []
+        if let sa = f.child("serviceAccounts") {
+            let names = sa.stringList("names")
+            if !names.isEmpty { serviceAccountParts.append(.serviceAccountIn(names)) }
+            if let s = sa.selector("selector") { serviceAccountParts.append(s.serviceAccountScoped()) }
+        }
+        e.notSelector = notSelector
+        var positive: Selector? = selector
+        if let namespaceSelector {
+            positive = (selector ?? .all).and(namespaceSelector.namespaceScoped())
+        } else if !policyNamespace.isEmpty, selector != nil || notSelector != nil || !serviceAccountParts.isEmpty {
+            positive = (selector ?? .all).and(.namespaceEquals(policyNamespace))
+        }
+        for part in serviceAccountParts { positive = (positive ?? .all).and(part) }
+        e.selector = positive
+        if let services = f.child("services") {
+            guard let name = services.requiredString("name") else { return e }
+            let namespace = services.string("namespace") ?? policyNamespace
+            if namespace.isEmpty { services.error("services.namespace is required in a global policy") }
+            e.service = ServiceReference(namespace: namespace, name: name)
+        }
+        return e
+    }
+
+    /// An int, `"min:max"`, or a named port.
+    private func port(_ f: ManifestField) -> PortMatch? {
+        guard let text = f.scalarText else { return nil }
+        if let n = Int(text) {
+            guard (0...65535).contains(n) else { f.error("port \(n) is outside 0...65535"); return nil }
+            return .range(UInt16(n), UInt16(n))
+        }
+        let bounds = text.split(separator: ":", omittingEmptySubsequences: false)
+        if bounds.count == 2 {
+            guard let lo = Int(bounds[0]), let hi = Int(bounds[1]), 0 <= lo, lo <= hi, hi <= 65535 else {
+                f.error("'\(text)' is not a port range min:max within 0...65535")
+                return nil
+            }
+            return .range(UInt16(lo), UInt16(hi))
+        }
+        let valid = !text.isEmpty && text.utf8.count <= 128 && text.utf8.allSatisfy {
+            SelectorLexer.isLabelByte($0) && $0 != UInt8(ascii: "/")
+        }
+        guard valid else {
+            f.error("'\(text)' is not a port number, range or port name")
+            return nil
+        }
+        return .named(text)
+    }
+}

@@ -1,0 +1,120 @@
+import FlowCore
+import Yams
+
+/// Turns manifest documents into the `Cluster` model, one resource at a time, recording every
+/// problem instead of stopping at the first.
+struct ClusterBuilder {
+    var cluster = Cluster()
+    let diagnostics: LoadDiagnostics
+
+    init(diagnostics: LoadDiagnostics) {
+        self.diagnostics = diagnostics
+    }
+
+    mutating func add(_ document: ManifestField) {
+        if ManifestField.isNull(document.node) { return }  // empty document
+        guard document.isMapping else {
+            document.error("a manifest document must be a map with apiVersion and kind")
+            return
+        }
+        guard let kind = document.string("kind"), !kind.isEmpty else {
+            document.error("missing required field kind")
+            return
+        }
+        let apiVersion = document.string("apiVersion") ?? ""
+        if kind == "List" || (kind.hasSuffix("List") && document.child("items") != nil) {
+            for item in document.list("items") {
+                var scoped = item
+                scoped.resource = "\(kind) item \(item.path)"
+                add(scoped)
+            }
+            return
+        }
+        let metadata = document.child("metadata")
+        let name = metadata?.string("name") ?? ""
+        let namespace = metadata?.string("namespace") ?? ""
+        var resource = document
+        resource.resource = namespace.isEmpty ? "\(kind) \(name)" : "\(kind) \(namespace)/\(name)"
+        guard let metadata, !name.isEmpty else {
+            resource.error("missing required field metadata.name")
+            return
+        }
+        let group = apiVersion.split(separator: "/").first.map(String.init) ?? ""
+        switch (group, kind) {
+        case ("v1", "Namespace"): addNamespace(resource, metadata: metadata, name: name)
+        case ("v1", "Pod"): addPod(resource, metadata: metadata, name: name)
+        case ("v1", "ServiceAccount"): addServiceAccount(resource, metadata: metadata, name: name)
+        case ("v1", "Service"): addService(resource, metadata: metadata, name: name)
+        case ("networking.k8s.io", "NetworkPolicy"):
+            addKubernetesPolicy(resource, metadata: metadata, name: name, staged: false)
+        case ("projectcalico.org", "StagedKubernetesNetworkPolicy"):
+            addKubernetesPolicy(resource, metadata: metadata, name: name, staged: true)
+        case ("projectcalico.org", "Tier"): addTier(resource, name: name)
+        case ("projectcalico.org", "GlobalNetworkPolicy"): addCalicoPolicy(resource, metadata: metadata, name: name, kind: .globalNetworkPolicy)
+        case ("projectcalico.org", "NetworkPolicy"): addCalicoPolicy(resource, metadata: metadata, name: name, kind: .networkPolicy)
+        case ("projectcalico.org", "StagedGlobalNetworkPolicy"): addCalicoPolicy(resource, metadata: metadata, name: name, kind: .stagedGlobalNetworkPolicy)
+        case ("projectcalico.org", "StagedNetworkPolicy"): addCalicoPolicy(resource, metadata: metadata, name: name, kind: .stagedNetworkPolicy)
+        case ("projectcalico.org", "GlobalNetworkSet"): addNetworkSet(resource, metadata: metadata, name: name, global: true)
+        case ("projectcalico.org", "NetworkSet"): addNetworkSet(resource, metadata: metadata, name: name, global: false)
+        case ("projectcalico.org", "HostEndpoint"): addHostEndpoint(resource, metadata: metadata, name: name)
+        default:
+            let key = apiVersion.isEmpty ? kind : "\(apiVersion)/\(kind)"
+            cluster.skippedKinds[key, default: 0] += 1
+        }
+    }
+
+    /// Adds the tiers policies name but no file defines, and checks that names are unique.
+    mutating func finish() {
+        for policy in cluster.policies where cluster.tierDefinitions[policy.tier] == nil {
+            cluster.tierDefinitions[policy.tier] = PolicyTier(name: policy.tier, order: nil, defaultAction: .deny, exists: false)
+            diagnostics.warnings.append(FlowlogError(
+                .validation, "\(policy.kind.resourceKind) \(policy.namespace.isEmpty ? "" : policy.namespace + "/")\(policy.name): tier '\(policy.tier)' has no Tier resource; it sorts after every existing tier",
+                location: .init(file: policy.origin, field: "spec.tier")))
+        }
+        var seen: Set<String> = []
+        for policy in cluster.policies {
+            let key = "\(policy.kind)/\(policy.namespace)/\(policy.name)"
+            if !seen.insert(key).inserted {
+                diagnostics.errors.append(FlowlogError(
+                    .validation, "\(policy.kind.resourceKind) \(policy.namespace.isEmpty ? "" : policy.namespace + "/")\(policy.name) is defined more than once",
+                    location: .init(file: policy.origin, field: "metadata.name")))
+            }
+        }
+    }
+
+    // MARK: - Shared reads
+
+    func address(_ field: ManifestField) -> IPAddress? {
+        guard let text = field.scalarText else { return nil }
+        guard let a = IPAddress(text) else {
+            field.error("'\(text)' is not an IP address")
+            return nil
+        }
+        return a
+    }
+
+    func prefix(_ field: ManifestField) -> IPPrefix? {
+        guard let text = field.scalarText else { return nil }
+        guard let p = IPPrefix(text) else {
+            field.error("'\(text)' is not a CIDR or IP address")
+            return nil
+        }
+        return p
+    }
+
+    func protocolValue(_ field: ManifestField) -> IPProtocol? {
+        guard let text = field.scalarText else { return nil }
+        if let n = Int(text) {
+            guard (1...255).contains(n) else {
+                field.error("protocol number \(n) is outside 1...255")
+                return nil
+            }
+            return IPProtocol(rawValue: UInt8(n))
+        }
+        guard let p = IPProtocol(name: text) else {
+            field.error("unknown protocol '\(text)'; expected TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or 1-255")
+            return nil
+        }
+        return p
+    }
+}

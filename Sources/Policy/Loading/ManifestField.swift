@@ -1,0 +1,130 @@
+import FlowCore
+import Foundation
+import Yams
+
+/// A YAML/JSON node with where it came from: the file, the resource it belongs to and the field
+/// path, so every error can say file:line, resource and field.
+struct ManifestField {
+    let node: Node
+    let path: String
+    let file: String
+    /// `Kind namespace/name` (or `Kind name`).
+    var resource: String
+    let diagnostics: LoadDiagnostics
+
+    func child(_ key: String) -> ManifestField? {
+        guard let value = node.mapping?[key] else { return nil }
+        if ManifestField.isNull(value) { return nil }
+        return ManifestField(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, resource: resource, diagnostics: diagnostics)
+    }
+
+    var location: FlowlogError.Location {
+        FlowlogError.Location(file: file, line: node.mark?.line, column: node.mark?.column, field: path.isEmpty ? nil : path)
+    }
+
+    func error(_ message: String) {
+        diagnostics.errors.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
+    }
+
+    func warning(_ message: String) {
+        diagnostics.warnings.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
+    }
+
+    var isMapping: Bool { node.mapping != nil }
+
+    // MARK: - Typed reads (a wrong type is reported and read as absent)
+
+    var scalarText: String? {
+        guard case .scalar(let s) = node else {
+            error("expected a scalar value")
+            return nil
+        }
+        return s.string
+    }
+
+    func string(_ key: String) -> String? { child(key)?.scalarText }
+
+    func requiredString(_ key: String) -> String? {
+        guard let c = child(key) else {
+            error("missing required field \(path.isEmpty ? key : "\(path).\(key)")")
+            return nil
+        }
+        guard let text = c.scalarText, !text.isEmpty else {
+            c.error("must not be empty")
+            return nil
+        }
+        return text
+    }
+
+    func double(_ key: String) -> Double? {
+        guard let c = child(key), let text = c.scalarText else { return nil }
+        guard let v = Double(text), v.isFinite else {
+            c.error("'\(text)' is not a number")
+            return nil
+        }
+        return v
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
+        guard let c = child(key), let text = c.scalarText else { return nil }
+        guard let v = Int(text), range.contains(v) else {
+            c.error("'\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return v
+    }
+
+    func list(_ key: String) -> [ManifestField] {
+        guard let c = child(key) else { return [] }
+        guard case .sequence(let seq) = c.node else {
+            c.error("expected a list")
+            return []
+        }
+        return seq.enumerated().map { i, n in
+            ManifestField(node: n, path: "\(c.path)[\(i)]", file: file, resource: resource, diagnostics: diagnostics)
+        }
+    }
+
+    func stringList(_ key: String) -> [String] { list(key).compactMap(\.scalarText) }
+
+    /// A `string: string` map such as `labels`.
+    func stringMap(_ key: String) -> [String: String] {
+        guard let c = child(key) else { return [:] }
+        guard case .mapping(let m) = c.node else {
+            c.error("expected a map of strings")
+            return [:]
+        }
+        var out: [String: String] = [:]
+        for (k, v) in m {
+            guard case .scalar(let ks) = k, case .scalar(let vs) = v else {
+                c.error("expected string keys and values")
+                continue
+            }
+            out[ks.string] = ManifestField.isNull(v) ? "" : vs.string
+        }
+        return out
+    }
+
+    /// A selector field, parsed; a parse error names the field and the column in the selector.
+    func selector(_ key: String) -> Selector? {
+        guard let c = child(key), let text = c.scalarText else { return nil }
+        do {
+            return try Selector(parsing: text)
+        } catch let e as FlowlogError {
+            let column = e.location?.column.map { " (column \($0) of the selector)" } ?? ""
+            c.error("invalid selector '\(text)'\(column): \(e.message)")
+            return nil
+        } catch {
+            c.error("invalid selector '\(text)'")
+            return nil
+        }
+    }
+}
+
+extension ManifestField {
+    /// `~`, `null` or an empty value.
+    static func isNull(_ node: Node) -> Bool {
+        guard case .scalar = node else { return false }
+        return node.null != nil
+    }
+}

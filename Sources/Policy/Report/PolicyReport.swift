@@ -1,0 +1,87 @@
+import FlowCore
+
+/// Renders a decision for people (`text`) and programs (`json`, the shape of the conformance
+/// cases' expected.json: verdict, egress, ingress, pending, flowLogEndpoints).
+public enum PolicyReport {
+    public static func json(_ a: FlowAnnotation) -> String {
+        let w = JSONText()
+        w.object {
+            w.field("verdict") { w.string(a.verdict.description) }
+            w.field("egress") { trace(a.egress, into: w) }
+            w.field("ingress") { trace(a.ingress, into: w) }
+            if a.pendingEgress != nil || a.pendingIngress != nil {
+                w.field("pending") {
+                    w.object {
+                        w.field("egress") { pendingTrace(a.pendingEgress, into: w) }
+                        w.field("ingress") { pendingTrace(a.pendingIngress, into: w) }
+                    }
+                }
+            }
+            w.field("flowLogEndpoints") {
+                w.object {
+                    w.field("source") { endpoint(a.source, into: w) }
+                    w.field("dest") { endpoint(a.destination, into: w) }
+                }
+            }
+        }
+        return w.text
+    }
+
+    private static func trace(_ t: PolicyTrace?, into w: JSONText) {
+        guard let t else { return w.null() }
+        w.object {
+            w.field("reporter") { w.string(t.reporter.description) }
+            w.field("action") { w.string(t.action.description) }
+            w.field("policies") { w.strings(t.hits.map(\.flowLogString)) }
+            w.field("policies_legacy") { w.strings(t.hits.map(\.legacyFlowLogString)) }
+        }
+    }
+
+    private static func pendingTrace(_ t: PolicyTrace?, into w: JSONText) {
+        guard let t else { return w.null() }
+        w.object {
+            w.field("action") { w.string(t.action.description) }
+            w.field("policies") { w.strings(t.hits.map(\.flowLogString)) }
+            w.field("policies_legacy") { w.strings(t.hits.map(\.legacyFlowLogString)) }
+        }
+    }
+
+    private static func endpoint(_ e: EndpointIdentity, into w: JSONText) {
+        w.object {
+            w.field("type") { w.string(e.kind.description) }
+            w.field("namespace") { w.string(e.namespace) }
+            w.field("name_aggr") { w.string(e.aggregatedName) }
+        }
+    }
+
+    /// A readable walk: the flow's two sides, each direction's tiers, policies and rules, the
+    /// resulting traces and the verdict.
+    public static func text(_ e: PolicyExplanation, flow: FlowRecord, legacyNames: Bool = false) -> String {
+        let a = e.annotation
+        func side(_ id: EndpointIdentity, _ address: IPAddress, _ port: UInt16) -> String {
+            let portText = flow.ipProtocol.hasPorts ? ":\(port)" : ""
+            let labels = id.labels.keys.sorted().map { "\($0)=\(id.labels[$0]!)" }.joined(separator: ",")
+            return "\(address)\(portText)  \(id.kind) \(id.namespace)/\(id.name) (aggregated \(id.aggregatedName))"
+                + (labels.isEmpty ? "" : " labels \(labels)")
+        }
+        var lines: [String] = []
+        lines.append("flow \(flow.ipProtocol)")
+        lines.append("  source       " + side(a.source, flow.sourceAddress, flow.sourcePort))
+        lines.append("  destination  " + side(a.destination, flow.destinationAddress, flow.destinationPort)
+            + (a.destinationService.isEmpty ? "" : "  service \(a.destinationService)"))
+        lines.append("")
+        lines.append(contentsOf: e.walk)
+        lines.append("")
+        func traceLines(_ title: String, _ t: PolicyTrace?) {
+            guard let t else { return }
+            lines.append("\(title) (reporter \(t.reporter)): \(t.action)")
+            for hit in t.hits { lines.append("  " + (legacyNames ? hit.legacyFlowLogString : hit.flowLogString)) }
+        }
+        traceLines("egress", a.egress)
+        traceLines("ingress", a.ingress)
+        traceLines("pending egress", a.pendingEgress)
+        traceLines("pending ingress", a.pendingIngress)
+        lines.append("verdict: \(a.verdict)")
+        return lines.joined(separator: "\n")
+    }
+}
