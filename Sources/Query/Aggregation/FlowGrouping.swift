@@ -2,13 +2,12 @@ import FlowCore
 
 /// `--group-by`: totals per distinct combination of key fields, like nfdump's `-A`.
 ///
-/// A key is the fields' plain text joined by 0x1F, built in one reused buffer; the dictionary
-/// is probed with that buffer and copies it only when a new group appears, so a record costs
+/// A key is the fields' plain text joined by 0x1F, built in one reused buffer; the table is
+/// probed with that buffer and copies it only when a new group appears, so a record costs
 /// formatting its key fields and one hash lookup. Memory grows with the number of groups only.
 public struct FlowGrouping {
     public let keys: [OutputField]
-    private var index: [[UInt8]: Int] = [:]
-    private var keyBytes: [[UInt8]] = []
+    private var table = ByteKeyTable()
     private var totals: [FlowTotals] = []
     private var scratch = OutputBuffer(target: .memory)
     private var fieldWriter = FieldWriter()
@@ -26,16 +25,9 @@ public struct FlowGrouping {
             if i > 0 { scratch.append(Self.separator) }
             fieldWriter.write(keys[i], of: record, style: .plain, into: &scratch)
         }
-        if let slot = index[scratch.bytes] {
-            totals[slot].add(record.flow)
-        } else {
-            let key = Array(scratch.bytes[...])
-            index[key] = totals.count
-            keyBytes.append(key)
-            var t = FlowTotals()
-            t.add(record.flow)
-            totals.append(t)
-        }
+        let (slot, inserted) = table.slot(for: scratch.written(from: 0))
+        if inserted { totals.append(FlowTotals()) }
+        totals[slot].add(record.flow)
     }
 
     /// Groups by `order`, largest first (ties by key text), at most `limit` of them.
@@ -44,7 +36,7 @@ public struct FlowGrouping {
         let lessThan: (Int, Int) -> Bool = { a, b in
             let va = totals[a].value(order), vb = totals[b].value(order)
             if va != vb { return va > vb }
-            return keyBytes[a].lexicographicallyPrecedes(keyBytes[b])
+            return table.key(a).lexicographicallyPrecedes(table.key(b))
         }
         if let limit, limit < slots.count {
             slots = Self.smallest(limit, of: slots, by: lessThan)
@@ -52,7 +44,7 @@ public struct FlowGrouping {
             slots.sort(by: lessThan)
         }
         return slots.map { slot in
-            (keyBytes[slot].split(separator: Self.separator, omittingEmptySubsequences: false)
+            (table.key(slot).split(separator: Self.separator, omittingEmptySubsequences: false)
                 .map { String(decoding: $0, as: UTF8.self) }, totals[slot])
         }
     }

@@ -3,71 +3,73 @@ import FlowCore
 extension FilterPredicate {
     /// Tests one flow. Identity tests are false for flows stored without an annotation.
     func evaluate(_ record: AnnotatedFlow) -> Bool {
-        let flow = record.flow
+        // Fields are read through `record.annotation?.…` chains rather than by binding the
+        // annotation: binding copies the whole annotation (a score of references to retain and
+        // release per flow); a chain reads just the one value.
         switch self {
         case .namespace(let side, let match):
-            guard let a = record.annotation else { return false }
-            return Self.either(side, match, a.source.namespace, a.destination.namespace)
+            guard record.annotation != nil else { return false }
+            return Self.either(side, match, record.annotation?.source.namespace, record.annotation?.destination.namespace)
         case .name(let side, let match):
-            guard let a = record.annotation else { return false }
-            return Self.either(side, match, a.source.name, a.destination.name)
+            guard record.annotation != nil else { return false }
+            return Self.either(side, match, record.annotation?.source.name, record.annotation?.destination.name)
         case .aggregatedName(let side, let match):
-            guard let a = record.annotation else { return false }
-            return Self.either(side, match, a.source.aggregatedName, a.destination.aggregatedName)
+            guard record.annotation != nil else { return false }
+            return Self.either(side, match, record.annotation?.source.aggregatedName,
+                               record.annotation?.destination.aggregatedName)
         case .endpointKind(let side, let kind):
-            guard let a = record.annotation else { return false }
-            return Self.either(side, a.source.kind == kind, a.destination.kind == kind)
+            guard record.annotation != nil else { return false }
+            return Self.either(side, record.annotation?.source.kind == kind, record.annotation?.destination.kind == kind)
         case .labels(let side, let selector):
-            guard let a = record.annotation else { return false }
+            guard record.annotation != nil else { return false }
             switch side {
-            case .source: return selector.matches(a.source.labels)
-            case .destination: return selector.matches(a.destination.labels)
-            case .either: return selector.matches(a.source.labels) || selector.matches(a.destination.labels)
+            case .source: return selector.matches(record.annotation?.source.labels ?? [:])
+            case .destination: return selector.matches(record.annotation?.destination.labels ?? [:])
+            case .either:
+                return selector.matches(record.annotation?.source.labels ?? [:])
+                    || selector.matches(record.annotation?.destination.labels ?? [:])
             }
         case .address(let side, let prefix):
             switch side {
-            case .source: return prefix.contains(flow.sourceAddress)
-            case .destination: return prefix.contains(flow.destinationAddress)
-            case .either: return prefix.contains(flow.sourceAddress) || prefix.contains(flow.destinationAddress)
+            case .source: return prefix.contains(record.flow.sourceAddress)
+            case .destination: return prefix.contains(record.flow.destinationAddress)
+            case .either: return prefix.contains(record.flow.sourceAddress) || prefix.contains(record.flow.destinationAddress)
             }
         case .port(let side, let op, let port):
             let p = UInt64(port)
-            return Self.either(side, op.holds(UInt64(flow.sourcePort), p), op.holds(UInt64(flow.destinationPort), p))
+            return Self.either(side, op.holds(UInt64(record.flow.sourcePort), p), op.holds(UInt64(record.flow.destinationPort), p))
         case .ipProtocol(let p):
-            return flow.ipProtocol == p
+            return record.flow.ipProtocol == p
         case .verdict(let v):
             return (record.annotation?.verdict ?? .unknown) == v
         case .action(let action):
-            guard let a = record.annotation else { return false }
-            return Self.anyHit(a.egress, action: action) || Self.anyHit(a.ingress, action: action)
+            return Self.anyHit(record.annotation?.egress, action: action) || Self.anyHit(record.annotation?.ingress, action: action)
         case .pendingAction(let action):
-            guard let a = record.annotation else { return false }
-            return Self.anyHit(a.pendingEgress, action: action) || Self.anyHit(a.pendingIngress, action: action)
+            return Self.anyHit(record.annotation?.pendingEgress, action: action)
+                || Self.anyHit(record.annotation?.pendingIngress, action: action)
         case .reporter(let reporter):
             return record.reporter == reporter
         case .tier(let tier):
-            guard let a = record.annotation else { return false }
-            return Self.anyHit(a, where: .tier(tier))
+            return Self.anyHit(record, where: .tier(tier))
         case .policy(let pattern):
-            guard let a = record.annotation else { return false }
-            return Self.anyHit(a, where: .policy(pattern))
+            return Self.anyHit(record, where: .policy(pattern))
         case .counter(let counter, let op, let value):
-            return op.holds(counter.value(of: flow), value)
+            return op.holds(counter.value(of: record.flow), value)
         case .vlan(let op, let id):
-            return flow.vlan != FlowRecord.noVLAN && op.holds(UInt64(flow.vlan), UInt64(id))
+            return record.flow.vlan != FlowRecord.noVLAN && op.holds(UInt64(record.flow.vlan), UInt64(id))
         case .node(let match):
             return match.matches(record.node)
         case .service(let match):
-            guard let a = record.annotation else { return false }
-            return match.matches(a.destinationService)
+            guard let service = record.annotation?.destinationService else { return false }
+            return match.matches(service)
         }
     }
 
-    static func either(_ side: FlowSide, _ match: TextMatch, _ source: String, _ destination: String) -> Bool {
+    static func either(_ side: FlowSide, _ match: TextMatch, _ source: String?, _ destination: String?) -> Bool {
         switch side {
-        case .source: return match.matches(source)
-        case .destination: return match.matches(destination)
-        case .either: return match.matches(source) || match.matches(destination)
+        case .source: return match.matches(source ?? "")
+        case .destination: return match.matches(destination ?? "")
+        case .either: return match.matches(source ?? "") || match.matches(destination ?? "")
         }
     }
 
@@ -97,8 +99,9 @@ extension FilterPredicate {
         }
     }
 
-    static func anyHit(_ a: FlowAnnotation, where test: HitTest) -> Bool {
-        anyHit(a.egress, test) || anyHit(a.ingress, test) || anyHit(a.pendingEgress, test) || anyHit(a.pendingIngress, test)
+    static func anyHit(_ record: AnnotatedFlow, where test: HitTest) -> Bool {
+        anyHit(record.annotation?.egress, test) || anyHit(record.annotation?.ingress, test)
+            || anyHit(record.annotation?.pendingEgress, test) || anyHit(record.annotation?.pendingIngress, test)
     }
 
     static func anyHit(_ trace: PolicyTrace?, _ test: HitTest) -> Bool {
@@ -112,8 +115,7 @@ extension AnnotatedFlow {
     /// Calico's reporter: the last hit's side, so the destination when an ingress trace exists,
     /// the source when only an egress trace does, nil without either.
     var reporter: Reporter? {
-        if let ingress = annotation?.ingress { return ingress.reporter }
-        if let egress = annotation?.egress { return egress.reporter }
-        return nil
+        if let r = annotation?.ingress?.reporter { return r }
+        return annotation?.egress?.reporter
     }
 }

@@ -2,16 +2,14 @@
 enum CellEscaping {
     /// RFC 4180: a cell holding a comma, quote, CR or LF is quoted, quotes doubled.
     static func quoteCSVIfNeeded(_ out: inout OutputBuffer, from start: Int) {
-        let needs = out.bytes.withUnsafeBufferPointer { bytes in
-            for i in start..<bytes.count {
-                let b = bytes[i]
-                if b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D { return true }
-            }
-            return false
+        var needs = false
+        // Every byte that needs quoting is below '-' (0x2D), which letters and digits are not.
+        for b in out.written(from: start) where b < 0x2D && (b == UInt8(ascii: ",") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D) {
+            needs = true
+            break
         }
         guard needs else { return }
-        // Copied out first so truncating the buffer does not copy the whole buffer on write.
-        let cell = Array(out.bytes[start...])
+        let cell = Array(out.written(from: start))
         out.truncate(to: start)
         out.append(UInt8(ascii: "\""))
         for b in cell {
@@ -23,14 +21,13 @@ enum CellEscaping {
 
     /// Escapes `"`, `\` and control characters (RFC 8259) in the text from `start`.
     static func escapeJSON(_ out: inout OutputBuffer, from start: Int) {
-        let needs = out.bytes.withUnsafeBufferPointer { bytes in
-            for i in start..<bytes.count where bytes[i] < 0x20 || bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") {
-                return true
-            }
-            return false
+        var needs = false
+        for b in out.written(from: start) where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+            needs = true
+            break
         }
         guard needs else { return }
-        let cell = Array(out.bytes[start...])
+        let cell = Array(out.written(from: start))
         out.truncate(to: start)
         for b in cell {
             switch b {

@@ -11,17 +11,22 @@ struct FieldWriter {
     private var destinationLabels = LabelTextCache()
 
     mutating func write(_ field: OutputField, of record: AnnotatedFlow, style: Style, into out: inout OutputBuffer) {
-        let flow = record.flow
-        let a = record.annotation
+        write(field, flow: record.flow, annotation: record.annotation, node: record.node, style: style, into: &out)
+    }
+
+    /// The same with the record's parts passed separately, so a row binds the annotation once
+    /// (arguments are borrowed) instead of copying it, a score of references, per field.
+    mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation?, node: String,
+                        style: Style, into out: inout OutputBuffer) {
         switch field {
-        case .startTime: let t = beginText(style, &out); time.write(flow.start, into: &out); endText(style, &out, t)
-        case .endTime: let t = beginText(style, &out); time.write(flow.end, into: &out); endText(style, &out, t)
-        case .sourceIP: let t = beginText(style, &out); out.append(address: flow.sourceAddress); endText(style, &out, t)
-        case .destIP: let t = beginText(style, &out); out.append(address: flow.destinationAddress); endText(style, &out, t)
+        case .startTime: openSafe(style, &out); time.write(flow.start, into: &out); closeSafe(style, &out)
+        case .endTime: openSafe(style, &out); time.write(flow.end, into: &out); closeSafe(style, &out)
+        case .sourceIP: openSafe(style, &out); out.append(address: flow.sourceAddress); closeSafe(style, &out)
+        case .destIP: openSafe(style, &out); out.append(address: flow.destinationAddress); closeSafe(style, &out)
         case .sourcePort: out.append(decimal: UInt64(flow.sourcePort))
         case .destPort: out.append(decimal: UInt64(flow.destinationPort))
-        case .sourceType: string(a?.source.kind.description ?? "-", style, &out)
-        case .destType: string(a?.destination.kind.description ?? "-", style, &out)
+        case .sourceType: safe(a?.source.kind.description ?? "-", style, &out)
+        case .destType: safe(a?.destination.kind.description ?? "-", style, &out)
         case .sourceNamespace: string(a?.source.namespace ?? "-", style, &out)
         case .destNamespace: string(a?.destination.namespace ?? "-", style, &out)
         case .sourceName: string(a?.source.name ?? "-", style, &out)
@@ -38,9 +43,9 @@ struct FieldWriter {
             }
             let part = field == .destServiceNamespace ? service.utf8[..<slash] : service.utf8[service.utf8.index(after: slash)...]
             let t = beginText(style, &out); out.append(bytesOf: part); endText(style, &out, t)
-        case .proto: string(flow.ipProtocol.description, style, &out)
-        case .action: string((a?.verdict ?? .unknown).description, style, &out)
-        case .reporter: string(record.reporter?.description ?? "-", style, &out)
+        case .proto: safe(flow.ipProtocol.description, style, &out)
+        case .action: safe((a?.verdict ?? .unknown).description, style, &out)
+        case .reporter: safe(Self.reporter(a)?.description ?? "-", style, &out)
         case .policies: policies(a?.egress, a?.ingress, style, &out)
         case .pendingPolicies: policies(a?.pendingEgress, a?.pendingIngress, style, &out)
         case .packetsIn: out.append(decimal: flow.packetsIn)
@@ -49,18 +54,47 @@ struct FieldWriter {
         case .bytesOut: out.append(decimal: flow.bytesOut)
         case .packets: out.append(decimal: flow.packets)
         case .bytes: out.append(decimal: flow.bytes)
-        case .host: string(record.node.isEmpty ? "-" : record.node, style, &out)
+        case .host: string(node.isEmpty ? "-" : node, style, &out)
         case .vlan:
             if flow.vlan == FlowRecord.noVLAN {
                 if style == .json { out.append(ascii: "null") } else { out.append(UInt8(ascii: "-")) }
             } else {
                 out.append(decimal: UInt64(flow.vlan))
             }
-        case .tcpFlags: string(TCPFlags(rawValue: flow.tcpFlagsOut.rawValue | flow.tcpFlagsIn.rawValue).description, style, &out)
+        case .tcpFlags: openSafe(style, &out); Self.writeFlags(flow.tcpFlagsOut.rawValue | flow.tcpFlagsIn.rawValue, into: &out); closeSafe(style, &out)
         }
     }
 
+    private static func reporter(_ a: FlowAnnotation?) -> Reporter? {
+        if let r = a?.ingress?.reporter { return r }
+        return a?.egress?.reporter
+    }
+
     // MARK: - Text values
+
+    /// Values from a fixed vocabulary (times, addresses, enum names) never need quoting or
+    /// escaping: JSON gets the quotes, CSV nothing.
+    private func openSafe(_ style: Style, _ out: inout OutputBuffer) {
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+    }
+
+    private func closeSafe(_ style: Style, _ out: inout OutputBuffer) {
+        if style == .json { out.append(UInt8(ascii: "\"")) }
+    }
+
+    private func safe(_ s: String, _ style: Style, _ out: inout OutputBuffer) {
+        openSafe(style, &out)
+        out.append(s)
+        closeSafe(style, &out)
+    }
+
+    /// nfdump-style `CEUAPRSF` letters, `.` for a clear flag, as `TCPFlags.description` spells them.
+    private static func writeFlags(_ bits: UInt8, into out: inout OutputBuffer) {
+        let letters: StaticString = "FSRPAUEC"
+        letters.withUTF8Buffer { l in
+            for bit in (0..<8).reversed() { out.append(bits & (1 << bit) != 0 ? l[bit] : UInt8(ascii: ".")) }
+        }
+    }
 
     private func string(_ s: String, _ style: Style, _ out: inout OutputBuffer) {
         let t = beginText(style, &out); out.append(s); endText(style, &out, t)
@@ -70,7 +104,7 @@ struct FieldWriter {
     /// (JSON) what was written, which for typical values is a scan that changes nothing.
     private func beginText(_ style: Style, _ out: inout OutputBuffer) -> Int {
         if style == .json { out.append(UInt8(ascii: "\"")) }
-        return out.bytes.count
+        return out.count
     }
 
     private func endText(_ style: Style, _ out: inout OutputBuffer, _ start: Int) {
@@ -87,7 +121,7 @@ struct FieldWriter {
     /// `;`-separated in text, an array in JSON.
     private func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
         if style == .json { out.append(UInt8(ascii: "[")) }
-        let start = out.bytes.count
+        let start = out.count
         var written = 0
         Self.writeHits(first, style, &written, &out)
         Self.writeHits(second, style, &written, &out)
@@ -103,7 +137,7 @@ struct FieldWriter {
         for hit in trace.hits {
             if written > 0 { out.append(style == .json ? UInt8(ascii: ",") : UInt8(ascii: ";")) }
             if style == .json { out.append(UInt8(ascii: "\"")) }
-            let hitStart = out.bytes.count
+            let hitStart = out.count
             writeHit(hit, into: &out)
             if style == .json { CellEscaping.escapeJSON(&out, from: hitStart); out.append(UInt8(ascii: "\"")) }
             written += 1

@@ -30,7 +30,7 @@ struct GroupRowWriter {
             table.add(key + [String(totals.flows), String(totals.packets), String(totals.bytes)], into: &out)
         case .csv:
             for cell in key {
-                let start = out.bytes.count
+                let start = out.count
                 out.append(cell)
                 CellEscaping.quoteCSVIfNeeded(&out, from: start)
                 out.append(UInt8(ascii: ","))
@@ -48,7 +48,7 @@ struct GroupRowWriter {
                     out.append(cell)
                 } else {
                     out.append(UInt8(ascii: "\""))
-                    let start = out.bytes.count
+                    let start = out.count
                     out.append(cell)
                     CellEscaping.escapeJSON(&out, from: start)
                     out.append(UInt8(ascii: "\""))

@@ -1,48 +1,89 @@
 /// Renders an endpoint's labels (`app=web,tier=frontend`, keys sorted; a JSON object in JSON)
-/// and remembers the last set: consecutive flows mostly come from the same few pods, and the
-/// store hands back shared dictionaries, so the sort runs once per distinct set in a row.
+/// once per distinct label set rather than once per flow.
+///
+/// The store decodes each block's label sets once and hands the same dictionary to every flow
+/// that carries it, so the dictionary's storage object identifies the set cheaply. The cache
+/// keeps the dictionary itself, so that storage stays alive and cannot be reused for another
+/// set, and a hit is confirmed with `==` (which returns at once for the same storage).
 struct LabelTextCache {
-    private var last: [String: String]?
-    private var plain: [UInt8] = []
-    private var csv: [UInt8] = []
-    private var json: [UInt8] = []
+    fileprivate struct Entry {
+        let labels: [String: String]
+        var csv: [UInt8]?
+        var json: [UInt8]?
+        var plain: [UInt8]?
+    }
+
+    private var entries: [ObjectIdentifier: Entry] = [:]
+    private static let maximumEntries = 8192
+    /// A dictionary is one reference to its storage on the platforms we build for; if that
+    /// ever changes the cache is bypassed (correct, only slower).
+    private static let identityAvailable = MemoryLayout<[String: String]>.size == MemoryLayout<AnyObject>.size
 
     mutating func write(_ labels: [String: String]?, style: FieldWriter.Style, into out: inout OutputBuffer) {
         guard let labels, !labels.isEmpty else {
             if style == .json { out.append(ascii: "{}") } else { out.append(UInt8(ascii: "-")) }
             return
         }
-        if labels != last { render(labels) }
+        guard Self.identityAvailable else {
+            out.append(bytesOf: Self.render(labels, style: style))
+            return
+        }
+        let key = ObjectIdentifier(unsafeBitCast(labels, to: AnyObject.self))
+        if let entry = entries[key], entry.labels == labels, let bytes = entry.bytes(style) {
+            out.append(bytesOf: bytes)
+            return
+        }
+        let bytes = Self.render(labels, style: style)
+        if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
+        var entry = entries[key].flatMap { $0.labels == labels ? $0 : nil } ?? Entry(labels: labels)
+        entry.set(bytes, for: style)
+        entries[key] = entry
+        out.append(bytesOf: bytes)
+    }
+
+    static func render(_ labels: [String: String], style: FieldWriter.Style) -> [UInt8] {
+        var out = OutputBuffer(target: .memory)
+        let keys = labels.keys.sorted()
+        if style == .json {
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in keys.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\""))
+                var start = out.count
+                out.append(key)
+                CellEscaping.escapeJSON(&out, from: start)
+                out.append(ascii: "\":\"")
+                start = out.count
+                out.append(labels[key] ?? "")
+                CellEscaping.escapeJSON(&out, from: start)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "}"))
+        } else {
+            for (i, key) in keys.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(key); out.append(UInt8(ascii: "=")); out.append(labels[key] ?? "")
+            }
+            if style == .csv { CellEscaping.quoteCSVIfNeeded(&out, from: 0) }
+        }
+        return out.bytes
+    }
+}
+
+extension LabelTextCache.Entry {
+    fileprivate func bytes(_ style: FieldWriter.Style) -> [UInt8]? {
         switch style {
-        case .plain: out.append(bytesOf: plain)
-        case .csv: out.append(bytesOf: csv)
-        case .json: out.append(bytesOf: json)
+        case .csv: return csv
+        case .json: return json
+        case .plain: return plain
         }
     }
 
-    private mutating func render(_ labels: [String: String]) {
-        last = labels
-        var text = OutputBuffer(target: .memory)
-        var object = OutputBuffer(target: .memory)
-        object.append(UInt8(ascii: "{"))
-        for (i, key) in labels.keys.sorted().enumerated() {
-            let value = labels[key] ?? ""
-            if i > 0 { text.append(UInt8(ascii: ",")); object.append(UInt8(ascii: ",")) }
-            text.append(key); text.append(UInt8(ascii: "=")); text.append(value)
-            object.append(UInt8(ascii: "\""))
-            var start = object.bytes.count
-            object.append(key)
-            CellEscaping.escapeJSON(&object, from: start)
-            object.append(ascii: "\":\"")
-            start = object.bytes.count
-            object.append(value)
-            CellEscaping.escapeJSON(&object, from: start)
-            object.append(UInt8(ascii: "\""))
+    fileprivate mutating func set(_ bytes: [UInt8], for style: FieldWriter.Style) {
+        switch style {
+        case .csv: csv = bytes
+        case .json: json = bytes
+        case .plain: plain = bytes
         }
-        object.append(UInt8(ascii: "}"))
-        plain = text.bytes
-        CellEscaping.quoteCSVIfNeeded(&text, from: 0)
-        csv = text.bytes
-        json = object.bytes
     }
 }
