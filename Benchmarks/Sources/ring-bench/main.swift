@@ -287,7 +287,7 @@ func best(_ run: () -> Double) -> Double {
 // MARK: - Main
 
 let capacity = 8_192
-FileHandleStderr.write("ring-bench: \(items) items per run, best of \(repeats), \(cores) cores\n")
+FileHandleStderr.write("ring-bench: \(items) items per run, best of \(repeats), \(cores) cores, FlowRecord stride \(MemoryLayout<FlowRecord>.stride) bytes\n")
 let comparisons: [(String, () -> Double, String, () -> Double)] = [
     ("ring UInt64, batch 256", { batched(SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 256) },
      "mutex queue UInt64, batch 256", { batched(LockedQueue<UInt64>(capacity: capacity), batch: 256) }),
