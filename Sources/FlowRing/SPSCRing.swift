@@ -24,7 +24,7 @@ import Atomics
 /// Exactly one thread may call the producer methods (`push`, `tryPush`) and exactly one thread
 /// the consumer methods (`pop`, `tryPop`) at a time; `close`, `statistics` and `isClosed` are safe
 /// from any thread.
-public final class SPSCRing<Element>: @unchecked Sendable {
+public final class SPSCRing<Element> {
     /// The number of slots, a power of two.
     public let capacity: Int
     public let overflowPolicy: RingOverflowPolicy
@@ -190,3 +190,7 @@ public final class SPSCRing<Element>: @unchecked Sendable {
         #endif
     }
 }
+
+// The ring hands elements from one thread to another; its own state is guarded by the
+// acquire/release protocol above, so it is as sendable as what it carries.
+extension SPSCRing: @unchecked Sendable where Element: Sendable {}

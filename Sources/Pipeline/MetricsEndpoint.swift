@@ -7,6 +7,12 @@ import Atomics
 import FlowCore
 import Prometheus
 
+#if canImport(Glibc)
+private let systemListen = Glibc.listen
+#elseif canImport(Darwin)
+private let systemListen = Darwin.listen
+#endif
+
 /// Serves a Prometheus registry as text on `GET /metrics`: a deliberately small HTTP/1.1
 /// responder on its own thread, so the agent needs no web framework.
 ///
@@ -112,7 +118,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
             close(descriptor)
             throw error
         }
-        guard Glibc.listen(descriptor, 16) == 0 else {
+        guard systemListen(descriptor, 16) == 0 else {
             let error = socketError("listen", address)
             close(descriptor)
             throw error

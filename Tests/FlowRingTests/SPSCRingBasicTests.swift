@@ -46,6 +46,40 @@ struct SPSCRingBasicTests {
         ring._checkInvariants()
     }
 
+    @Test("reading in place shows the items where they lie, in two pieces when they wrap, then frees the slots")
+    func consumeInPlace() {
+        let ring = SPSCRing<Int>(minimumCapacity: 8, overflowPolicy: .dropNewest)
+        #expect(ring.push(contentsOf: Array(0..<6)) == 6)
+        var out: [Int] = []
+        #expect(ring.tryPop(into: &out, maximum: 6) == 6)
+        #expect(ring.push(contentsOf: Array(6..<13)) == 7)  // slots 6, 7, 0, …, 4
+        var pieces: [[Int]] = []
+        #expect(ring.tryConsume(maximum: 5) { pieces.append(Array($0)) } == 5)
+        #expect(pieces == [[6, 7], [8, 9, 10]])
+        #expect(ring.count == 2)
+        ring.close()
+        pieces = []
+        #expect(ring.consume(maximum: 100) { pieces.append(Array($0)) } == 2)
+        #expect(ring.consume(maximum: 100) { pieces.append(Array($0)) } == 0)
+        #expect(pieces == [[11, 12]])
+        #expect(ring.isFinished)
+        ring._checkInvariants()
+    }
+
+    @Test("items read in place are released once, even when the reader throws")
+    func consumeReleases() {
+        struct Stop: Error {}
+        let tracker = LifeTracker()
+        do {
+            let ring = SPSCRing<Tracked>(minimumCapacity: 16, overflowPolicy: .wait)
+            for _ in 0..<10 { ring.push(Tracked(tracker)) }
+            #expect(throws: Stop.self) { try ring.tryConsume(maximum: 4) { _ in throw Stop() } }
+            #expect(tracker.alive == 6)
+            #expect(ring.count == 6)
+        }
+        #expect(tracker.alive == 0)
+    }
+
     @Test("drop-newest refuses what does not fit and counts it")
     func dropNewestCounts() {
         let ring = SPSCRing<Int>(minimumCapacity: 8, overflowPolicy: .dropNewest)

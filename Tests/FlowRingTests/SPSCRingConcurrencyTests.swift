@@ -5,10 +5,13 @@ import FlowRing
 enum Transfer: Sendable, CustomStringConvertible {
     case single
     case batch(Int)
+    /// Consumer only: read in place with `consume(maximum:_:)`.
+    case inPlace(Int)
     var description: String {
         switch self {
         case .single: return "single"
         case .batch(let size): return "batch \(size)"
+        case .inPlace(let size): return "in place \(size)"
         }
     }
 }
@@ -56,6 +59,8 @@ struct SPSCRingConcurrencyTests {
         StressCase(capacity: 64, items: 2_000_000, producer: .batch(64), consumer: .single),
         StressCase(capacity: 2, items: 300_000, producer: .single, consumer: .single),
         StressCase(capacity: 1, items: 100_000, producer: .batch(5), consumer: .batch(5)),
+        StressCase(capacity: 512, items: 2_000_000, producer: .batch(200), consumer: .inPlace(300)),
+        StressCase(capacity: 8, items: 500_000, producer: .single, consumer: .inPlace(3)),
     ]
 
     @Test("every item arrives exactly once and in order (.wait)", arguments: cases)
@@ -162,7 +167,7 @@ func produce(_ count: Int, into ring: SPSCRing<UInt64>, using transfer: Transfer
             let accepted = ring.push(value)
             precondition(accepted || ring.overflowPolicy == .dropNewest, "push refused on an open waiting ring")
         }
-    case .batch(let size):
+    case .batch(let size), .inPlace(let size):
         var batch: [UInt64] = []
         batch.reserveCapacity(size)
         var next: UInt64 = 0
@@ -190,6 +195,10 @@ func consume(from ring: SPSCRing<UInt64>, using transfer: Transfer, into log: Co
             for value in buffer { log.record(value, gapsAllowed: gapsAllowed) }
             buffer.removeAll(keepingCapacity: true)
         }
+    case .inPlace(let size):
+        while ring.consume(maximum: size, { items in
+            for value in items { log.record(value, gapsAllowed: gapsAllowed) }
+        }) > 0 {}
     }
 }
 

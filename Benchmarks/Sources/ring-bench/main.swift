@@ -253,6 +253,31 @@ func single<Queue: BenchQueue>(_ queue: Queue) -> Double {
     }, check: { sum.value == expectedSum })
 }
 
+/// Batched pushes as above; the consumer reads the items where they lie in the ring.
+func inPlace<Item: BenchItem>(_ ring: SPSCRing<Item>, batch: Int) -> Double {
+    let sum = Checksum()
+    return measure({
+        var buffer = [Item](repeating: Item(sequence: 0), count: batch)
+        var next: UInt64 = 0
+        let total = UInt64(items)
+        while next < total {
+            let count = Int(min(UInt64(batch), total - next))
+            buffer.withUnsafeMutableBufferPointer { slots in
+                for index in 0..<count { slots[index] = Item(sequence: next + UInt64(index)) }
+                _ = ring.push(contentsOf: UnsafeBufferPointer(rebasing: slots[0..<count]))
+            }
+            next += UInt64(count)
+        }
+        ring.close()
+    }, {
+        var total: UInt64 = 0
+        while ring.consume(maximum: batch, { items in
+            for item in items { total &+= item.sequence }
+        }) > 0 {}
+        sum.value = total
+    }, check: { sum.value == expectedSum })
+}
+
 func best(_ run: () -> Double) -> Double {
     var result = 0.0
     for _ in 0..<max(repeats, 1) { result = max(result, run()) }
@@ -262,7 +287,7 @@ func best(_ run: () -> Double) -> Double {
 // MARK: - Main
 
 let capacity = 8_192
-FileHandleStderr.write("ring-bench: \(items) items per run, best of \(repeats), \(cores) cores\n")
+FileHandleStderr.write("ring-bench: \(items) items per run, best of \(repeats), \(cores) cores, FlowRecord stride \(MemoryLayout<FlowRecord>.stride) bytes\n")
 let comparisons: [(String, () -> Double, String, () -> Double)] = [
     ("ring UInt64, batch 256", { batched(SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 256) },
      "mutex queue UInt64, batch 256", { batched(LockedQueue<UInt64>(capacity: capacity), batch: 256) }),
@@ -271,6 +296,8 @@ let comparisons: [(String, () -> Double, String, () -> Double)] = [
     ("ring UInt64, single items", { single(SPSCRing<UInt64>(minimumCapacity: capacity, overflowPolicy: .wait)) },
      "mutex queue UInt64, single", { single(LockedQueue<UInt64>(capacity: capacity)) }),
     ("ring FlowRecord, batch 256", { batched(SPSCRing<FlowRecord>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 256) },
+     "mutex queue FlowRecord, b. 256", { batched(LockedQueue<FlowRecord>(capacity: capacity), batch: 256) }),
+    ("ring FlowRecord, batch 256, in place", { inPlace(SPSCRing<FlowRecord>(minimumCapacity: capacity, overflowPolicy: .wait), batch: 256) },
      "mutex queue FlowRecord, b. 256", { batched(LockedQueue<FlowRecord>(capacity: capacity), batch: 256) }),
 ]
 for (name, run, referenceName, reference) in comparisons {
