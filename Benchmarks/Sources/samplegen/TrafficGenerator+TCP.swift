@@ -80,8 +80,8 @@ extension TrafficGenerator {
     /// A SYN and its retransmissions (Linux backs off 1 s, then 2 s), none answered.
     mutating func stepUnansweredSYN(_ f: inout ActiveFlow) -> Int {
         f.packetsLeft -= 1
-        let attempt = 3 - f.packetsLeft
-        f.due += attempt <= 1 ? 1.0 : 2.0
+        f.exchanges += 1
+        f.due += f.exchanges == 1 ? 1.0 : 2.0
         if f.packetsLeft <= 0 { f.phase = .done }
         let length = tcpSegment(&f, fromClient: true, flags: Self.syn, payload: 0, role: .none)
         f.clientSequence &-= 1  // a retransmitted SYN keeps its sequence number
