@@ -3,6 +3,7 @@ import Capture
 import FlowCore
 import Pipeline
 import Policy
+import Query
 import SegmentStore
 
 #if canImport(Glibc)
@@ -120,7 +121,7 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     configuration.dataDirectory = options.dataDirectory
     configuration.node = options.node
     configuration.ringCapacity = options.ringCapacity
-    var sink = NDJSONFlowSink(enabled: options.flows == .ndjson)
+    var sink = NDJSONFlowSink(enabled: options.flows == .ndjson, annotated: cluster != nil)
     let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: options.files.count)
     var report: (@Sendable (ReplayPipeline.Progress) -> Void)? = nil
     if progress.enabled {
@@ -142,10 +143,14 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
 /// Writes flows as NDJSON to stdout through one reused buffer.
 struct NDJSONFlowSink: AnnotatedFlowSink {
     let enabled: Bool
+    /// Whether to add the policy stage's fields (identities, action, policies) to each line.
+    let annotated: Bool
     var buffer: [UInt8] = []
+    var annotation = AnnotationJSONWriter()
 
-    init(enabled: Bool) {
+    init(enabled: Bool, annotated: Bool) {
         self.enabled = enabled
+        self.annotated = annotated
         buffer.reserveCapacity(1 << 16)
     }
 
@@ -153,6 +158,12 @@ struct NDJSONFlowSink: AnnotatedFlowSink {
         if enabled {
             for record in batch {
                 buffer.append(contentsOf: record.flow.ndjsonLine.utf8)
+                if annotated {
+                    buffer.removeLast()  // the flow object's closing brace: the annotation goes on
+                    buffer.append(UInt8(ascii: ","))
+                    annotation.appendMembers(of: record, to: &buffer)
+                    buffer.append(UInt8(ascii: "}"))
+                }
                 buffer.append(UInt8(ascii: "\n"))
             }
             if buffer.count >= 1 << 16 { flush() }
