@@ -21,6 +21,9 @@ public final class PolicyEngine: @unchecked Sendable {
     private let keysOnSourcePort: Bool
     private let keysOnICMP: Bool
     private var cache: [DecisionKey: FlowAnnotation] = [:]
+    /// Distinct traces of the cached decisions: most flows share a handful of traces, so cached
+    /// annotations share their storage instead of each holding its own copy.
+    private var internedTraces: Set<PolicyTrace> = []
 
     public init(cluster: Cluster, options: PolicyOptions = .init()) {
         self.cluster = cluster
@@ -53,10 +56,22 @@ public final class PolicyEngine: @unchecked Sendable {
             ipProtocol: flow.ipProtocol.rawValue,
             icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0)
         if let known = cache[key] { return known }
-        let decided = decide(flow, log: nil)
-        if cache.count >= options.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+        var decided = decide(flow, log: nil)
+        if cache.count >= options.cacheCapacity {
+            cache.removeAll(keepingCapacity: true)
+            internedTraces.removeAll(keepingCapacity: true)
+        }
+        decided.egress = intern(decided.egress)
+        decided.ingress = intern(decided.ingress)
+        decided.pendingEgress = intern(decided.pendingEgress)
+        decided.pendingIngress = intern(decided.pendingIngress)
         cache[key] = decided
         return decided
+    }
+
+    private func intern(_ trace: PolicyTrace?) -> PolicyTrace? {
+        guard let trace else { return nil }
+        return internedTraces.insert(trace).memberAfterInsert
     }
 
     /// Annotates a batch: appends one `AnnotatedFlow` per record to `out` and empties `flows`
