@@ -36,7 +36,7 @@ public final class PolicyEngine: @unchecked Sendable {
         self.memo = SelectorMemo(selectors: table.selectors, entityLabels: index.entities.map(\.selectorLabels))
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
-        self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled)
+        self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
         let rules = compiled.flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }

@@ -7,8 +7,12 @@ public struct PolicyOptions: Sendable {
     public var cacheCapacity: Int
     /// Compute pending traces where staged policies exist.
     public var computesPendingTraces: Bool
+    /// Tie-break for policies of equal order: v3.32 (default) or v3.30/v3.31.
+    public var ordering: PolicyOrdering
 
-    public init(cachesDecisions: Bool = true, cacheCapacity: Int = 1 << 18, computesPendingTraces: Bool = true) {
+    public init(cachesDecisions: Bool = true, cacheCapacity: Int = 1 << 18, computesPendingTraces: Bool = true,
+                ordering: PolicyOrdering = .v3_32) {
+        self.ordering = ordering
         self.cachesDecisions = cachesDecisions
         self.cacheCapacity = cacheCapacity
         self.computesPendingTraces = computesPendingTraces
