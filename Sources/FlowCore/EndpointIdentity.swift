@@ -23,9 +23,11 @@ public struct EndpointIdentity: Hashable, Sendable {
         self.serviceAccount = serviceAccount
     }
 
-    /// An address outside every known endpoint and network set.
+    /// An address outside every known endpoint and network set: `pvt` for IPv4 RFC 1918 and
+    /// `pub` for everything else, IPv6 ULA, CGNAT and loopback included, as Felix's flow logs
+    /// classify it (a deliberately faithful quirk).
     public static func network(_ address: IPAddress) -> EndpointIdentity {
-        EndpointIdentity(kind: .network, aggregatedName: address.isPrivate ? "pvt" : "pub")
+        EndpointIdentity(kind: .network, aggregatedName: address.isRFC1918 ? "pvt" : "pub")
     }
 }
 

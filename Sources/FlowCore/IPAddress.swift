@@ -56,8 +56,15 @@ public struct IPAddress: Hashable, Comparable, Sendable {
         return copy
     }
 
-    /// RFC 1918 / RFC 4193 and the other non-public ranges Calico flow logs call `pvt`
-    /// (loopback, link-local, CGNAT, unique-local, multicast and unspecified count as private).
+    /// IPv4 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16: what flow logs call `pvt`.
+    public var isRFC1918: Bool {
+        guard let v4 = ipv4Value else { return false }
+        let a = v4 >> 24, b = (v4 >> 16) & 0xFF
+        return a == 10 || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
+    }
+
+    /// RFC 1918 / RFC 4193 and the other non-public ranges routing considers
+    /// non-public (loopback, link-local, CGNAT, unique-local, multicast and unspecified included).
     public var isPrivate: Bool {
         if let v4 = ipv4Value {
             let a = v4 >> 24, b = (v4 >> 16) & 0xFF

@@ -92,3 +92,16 @@ import Testing
         #expect(misses < 50, "false-positive rate should be near 1 %, got \(misses)/1000")
     }
 }
+
+@Suite struct NetworkIdentityTests {
+    @Test(arguments: [
+        ("10.1.2.3", "pvt"), ("172.16.0.1", "pvt"), ("172.31.255.255", "pvt"), ("192.168.1.1", "pvt"),
+        ("172.32.0.1", "pub"), ("100.64.0.1", "pub"), ("127.0.0.1", "pub"), ("169.254.1.1", "pub"),
+        ("8.8.8.8", "pub"), ("fd00::1", "pub"), ("::1", "pub"),
+    ])
+    func aggregatedNameFollowsFelix(_ text: String, _ expected: String) {
+        let identity = EndpointIdentity.network(IPAddress(text)!)
+        #expect(identity.kind == .network && identity.namespace == "-")
+        #expect(identity.aggregatedName == expected)
+    }
+}
