@@ -62,25 +62,6 @@ public struct IPAddress: Hashable, Comparable, Sendable {
         let a = v4 >> 24, b = (v4 >> 16) & 0xFF
         return a == 10 || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
     }
-
-    /// RFC 1918 / RFC 4193 and the other non-public ranges routing considers
-    /// non-public (loopback, link-local, CGNAT, unique-local, multicast and unspecified included).
-    public var isPrivate: Bool {
-        if let v4 = ipv4Value {
-            let a = v4 >> 24, b = (v4 >> 16) & 0xFF
-            return a == 10 || a == 127 || a == 0
-                || (a == 172 && (16...31).contains(b))
-                || (a == 192 && b == 168)
-                || (a == 169 && b == 254)
-                || (a == 100 && (64...127).contains(b))
-                || a >= 224
-        }
-        let top16 = high >> 48
-        return (high == 0 && (low == 0 || low == 1))
-            || (top16 & 0xFE00) == 0xFC00   // fc00::/7 unique local
-            || (top16 & 0xFFC0) == 0xFE80   // fe80::/10 link local
-            || (top16 & 0xFF00) == 0xFF00   // ff00::/8 multicast
-    }
 }
 
 public enum IPVersion: UInt8, Sendable, Hashable {

@@ -28,15 +28,6 @@ import Testing
         #expect(IPPrefix("10.1.2.3/16")?.description == "10.1.0.0/16")
         #expect(IPPrefix("10.0.0.0/33") == nil)
     }
-
-    @Test func privateRanges() {
-        #expect(IPAddress("10.1.1.1")!.isPrivate)
-        #expect(IPAddress("172.20.0.1")!.isPrivate)
-        #expect(!IPAddress("172.32.0.1")!.isPrivate)
-        #expect(!IPAddress("8.8.8.8")!.isPrivate)
-        #expect(IPAddress("fd00::1")!.isPrivate)
-        #expect(!IPAddress("2001:4860::8888")!.isPrivate)
-    }
 }
 
 @Suite struct TimestampTests {
