@@ -40,11 +40,16 @@ public struct FlowCapture {
         return s
     }
 
-    /// Progress of a running source, reported every `progressInterval` packets.
+    /// Progress of a running source, reported every `progressInterval` packets and, for live
+    /// sources, whenever a read times out with nothing to read (so an idle link still reports).
     public struct Progress: Sendable {
         public var source: String
         /// Packets read from this source so far.
         public var packets: UInt64
+        /// Wire bytes of every source run through this capture so far.
+        public var wireBytes: UInt64
+        /// Flows evicted early because the cache was full, so far.
+        public var evictions: UInt64
         /// Position in the file and its size (nil for live sources).
         public var fileOffset: UInt64?
         public var fileSize: UInt64?
@@ -133,7 +138,8 @@ public struct FlowCapture {
                 packetsHere &+= 1
                 if packetsHere >= nextProgress {
                     nextProgress &+= progressInterval
-                    progress?(Progress(source: source.name, packets: packetsHere, fileOffset: source.fileOffset,
+                    progress?(Progress(source: source.name, packets: packetsHere, wireBytes: counters.wireBytes,
+                                       evictions: cache.statistics.evicted, fileOffset: source.fileOffset,
                                        fileSize: source.fileSize, activeFlows: cache.count))
                 }
                 if isLive && packetsHere & 0xFF == 0 && !batch.isEmpty {
@@ -149,6 +155,9 @@ public struct FlowCapture {
                 cache.expire(now: Timestamp(nanoseconds: now), into: &batch)
                 deliver(into: &sink)
                 lastDelivery = now
+                progress?(Progress(source: source.name, packets: packetsHere, wireBytes: counters.wireBytes,
+                                   evictions: cache.statistics.evicted, fileOffset: nil, fileSize: nil,
+                                   activeFlows: cache.count))
             case .end:
                 return nil
             case .failed(let reason):

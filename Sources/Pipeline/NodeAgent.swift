@@ -109,7 +109,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
                                             bufferSize: c.capture.bufferSize, filter: c.capture.filter)
         let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
         let rings = sources.map { _ in SPSCRing<FlowRecord>(minimumCapacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
-        let node = c.nodeName ?? ""
+        let node = c.nodeName ?? hostName()
         let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics)
         let state = ProcessingState()
         let processing = try thread("processing") { [self] in
@@ -146,13 +146,16 @@ public final class NodeAgent: Service, @unchecked Sendable {
         var flowCapture = FlowCapture(cache: configuration.flowCacheConfiguration)
         flowCapture.progressInterval = 512
         var sink = RingFlowSink(ring: ring)
-        var reported: UInt64 = 0
+        var reportedPackets: UInt64 = 0, reportedBytes: UInt64 = 0
         let metrics = self.metrics
         do {
             try flowCapture.run(source, into: &sink) { progress in
-                metrics.recordCaptured(packets: Int(progress.packets &- reported), bytes: 0)
-                reported = progress.packets
+                metrics.recordCaptured(packets: Int(progress.packets &- reportedPackets),
+                                       bytes: Int(progress.wireBytes &- reportedBytes))
+                reportedPackets = progress.packets
+                reportedBytes = progress.wireBytes
                 metrics.recordActiveFlows(progress.activeFlows)
+                metrics.observeDrops(.cacheEviction, total: progress.evictions)
                 if let kernel = source.kernelStatistics() { metrics.observeDrops(.kernel, total: kernel.dropped) }
             }
         } catch {
@@ -162,7 +165,8 @@ public final class NodeAgent: Service, @unchecked Sendable {
         sink.drainMode = true
         flowCapture.finish(into: &sink)
         let statistics = flowCapture.statistics
-        metrics.recordCaptured(packets: Int(statistics.packets &- reported), bytes: Int(statistics.wireBytes))
+        metrics.recordCaptured(packets: Int(statistics.packets &- reportedPackets),
+                               bytes: Int(statistics.wireBytes &- reportedBytes))
         metrics.observeDrops(.cacheEviction, total: statistics.evictions)
         if let kernel = statistics.kernel { metrics.observeDrops(.kernel, total: kernel.dropped) }
         logger.info("capture stopped", metadata: [
@@ -241,6 +245,13 @@ public final class NodeAgent: Service, @unchecked Sendable {
                          metadata: ["change": "\(change)", "error": "\(error)"])
         }
     }
+}
+
+/// This machine's host name: the default node name.
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+    return String(cString: buffer)
 }
 
 /// A policy engine waiting to be installed by the processing thread.
