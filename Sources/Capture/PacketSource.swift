@@ -31,7 +31,6 @@ public final class PacketSource {
     let fractionScale: UInt64
     /// Size of the file for progress reports; nil for live handles.
     public let fileSize: UInt64?
-    private var closed = false
 
     /// Live handles are non-blocking and waited on with `poll`, beside a pipe that
     /// `breakLoop()` writes to: libpcap's own wake-up on an idle Linux interface depends on
@@ -155,7 +154,7 @@ public final class PacketSource {
     }
 
     deinit {
-        if !closed { pcap_close(handle) }
+        pcap_close(handle)
         if wakeRead >= 0 { close(wakeRead) }
         if wakeWrite >= 0 { close(wakeWrite) }
     }
