@@ -25,7 +25,6 @@ extension FlowCache {
         for i in wheel.indices { wheel[i] = EntryList() }
     }
 
-    
     mutating func expire(at now: UInt64, into output: inout [FlowRecord]) {
         if now >= nextTickTime { advanceWheel(to: now, into: &output) }
         let active = configuration.activeTimeoutNanoseconds
@@ -50,9 +49,11 @@ extension FlowCache {
     }
 
     /// Appends the entry's current interval as a record.
-    
     mutating func emit(_ index: Int, reason: FlowStatus, into output: inout [FlowRecord]) {
         let e = entries[index]
+        // A flow whose last interval was emitted by the active timeout and that saw nothing
+        // since has nothing left to report.
+        guard e.packets > 0 else { return }
         let key = e.key
         let isV4 = key.ipVersion == 4
         let a = isV4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: key.aLow)) : IPAddress(ipv6High: key.aHigh, low: key.aLow)

@@ -4,7 +4,6 @@ extension FlowCache {
     /// Expires what the packet's time makes due, then accounts the packet to its flow,
     /// creating the flow (and evicting the least recently active one when full) as needed.
     /// Emitted records are appended to `output`.
-    
     mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
                          into output: inout [FlowRecord]) {
         makeUnique()
@@ -45,7 +44,6 @@ extension FlowCache {
         }
     }
 
-    
     mutating func create(_ key: FlowKey, hash: UInt64, fromA: Bool, packet: DecodedPacket, time: UInt64,
                          into output: inout [FlowRecord]) -> Int {
         if count >= configuration.capacity, let victim = leastRecentlyActive() {
@@ -66,7 +64,6 @@ extension FlowCache {
         return index
     }
 
-    
     mutating func account(_ index: Int, fromA: Bool, flags: UInt8, time: UInt64, wireLength: UInt32) {
         let bytes = UInt64(wireLength)
         let entries = self.entries

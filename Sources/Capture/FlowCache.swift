@@ -70,7 +70,6 @@ public struct FlowCache {
     // MARK: - Index
 
     /// The entry holding `key`, or nil.
-    
     func find(_ key: FlowKey, hash: UInt64) -> Int? {
         let slots = self.slots, entries = self.entries
         var slot = Int(truncatingIfNeeded: hash) & slotMask
@@ -86,7 +85,6 @@ public struct FlowCache {
         }
     }
 
-    
     mutating func insertIndex(_ index: Int, hash: UInt64) {
         let slots = self.slots
         var slot = Int(truncatingIfNeeded: hash) & slotMask
@@ -94,7 +92,6 @@ public struct FlowCache {
         slots[slot] = hash << 32 | UInt64(index + 1)
     }
 
-    
     mutating func removeIndex(_ index: Int, hash: UInt64) {
         let slots = self.slots
         let wanted = hash << 32 | UInt64(index + 1)
@@ -131,7 +128,6 @@ public struct FlowCache {
 
     // MARK: - Entries
 
-    
     mutating func allocate(_ entry: FlowEntry) -> Int {
         if freeHead >= 0 {
             let index = Int(freeHead)
@@ -147,7 +143,6 @@ public struct FlowCache {
     }
 
     /// Takes an entry out of the index and its lists and returns it to the free list.
-    
     mutating func remove(_ index: Int) {
         removeIndex(index, hash: entries[index].key.hashValue64)
         unschedule(index)
@@ -159,7 +154,6 @@ public struct FlowCache {
 
     // MARK: - Lists
 
-    
     mutating func appendByAge(_ index: Int) {
         let i = Int32(index)
         entries[index].olderByAge = byAge.tail
@@ -168,7 +162,6 @@ public struct FlowCache {
         byAge.tail = i
     }
 
-    
     mutating func unlinkByAge(_ index: Int) {
         let older = entries[index].olderByAge, younger = entries[index].youngerByAge
         if older >= 0 { entries[Int(older)].youngerByAge = younger } else { byAge.head = younger }

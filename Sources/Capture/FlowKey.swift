@@ -26,7 +26,6 @@ struct FlowKey: Equatable {
     }
 
     /// The key of `packet`, and whether the packet travels A → B.
-    
     static func canonical(_ p: DecodedPacket) -> (key: FlowKey, fromA: Bool) {
         let vlans = UInt32(p.vlan) << 16 | UInt32(p.innerVLAN)
         let sourceFirst: Bool
@@ -48,7 +47,6 @@ struct FlowKey: Equatable {
     }
 
     /// A fast 64-bit mix of the six words (multiply–xorshift per word).
-    
     var hashValue64: UInt64 {
         @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {
             var x = (h ^ w) &* 0x9E37_79B9_7F4A_7C15

@@ -13,7 +13,6 @@ struct PacketDecoder {
     /// traffic stays far below, and the limit keeps hostile frames cheap.
     static let stackLimit = 16
 
-    
     func decode(_ frame: UnsafeRawBufferPointer, into packet: inout DecodedPacket) -> DecodeOutcome {
         packet.reset()
         let n = frame.count
@@ -56,7 +55,6 @@ struct PacketDecoder {
     }
 
     /// Walks VLAN tags and MPLS labels until the IP header.
-    
     func decodeEtherType(_ first: UInt16, at start: Int, _ bytes: Bytes, count n: Int,
                          into packet: inout DecodedPacket) -> DecodeOutcome {
         var etherType = first
@@ -82,7 +80,6 @@ struct PacketDecoder {
     /// MPLS carries no payload type: after the bottom-of-stack label, IP is recognised by its
     /// version nibble (as routers and nfdump do); anything else (an Ethernet pseudowire with a
     /// control word, …) counts as non-IP.
-    
     func decodeMPLS(at start: Int, _ bytes: Bytes, count n: Int, into packet: inout DecodedPacket) -> DecodeOutcome {
         var offset = start
         var labels = 0
@@ -102,7 +99,6 @@ struct PacketDecoder {
         }
     }
 
-    
     func decodeIPv4(at offset: Int, _ bytes: Bytes, count n: Int, into packet: inout DecodedPacket) -> DecodeOutcome {
         guard offset + 20 <= n else { return .malformed(.ipv4HeaderTruncated) }
         let versionAndLength = bytes[offset]
@@ -137,7 +133,6 @@ struct PacketDecoder {
         return decodeTransport(proto, at: offset + headerLength, bytes, limit: limit, isIPv6: false, into: &packet)
     }
 
-    
     func decodeIPv6(at offset: Int, _ bytes: Bytes, count n: Int, into packet: inout DecodedPacket) -> DecodeOutcome {
         guard offset + 40 <= n else { return .malformed(.ipv6HeaderTruncated) }
         guard bytes[offset] >> 4 == 6 else { return .malformed(.ipv6HeaderInvalid) }
@@ -187,7 +182,6 @@ struct PacketDecoder {
         }
     }
 
-    
     func decodeTransport(_ proto: UInt8, at offset: Int, _ bytes: Bytes, limit: Int, isIPv6: Bool,
                          into packet: inout DecodedPacket) -> DecodeOutcome {
         switch proto {

@@ -31,7 +31,6 @@ public final class PacketSource {
     let fractionScale: UInt64
     /// Size of the file for progress reports; nil for live handles.
     public let fileSize: UInt64?
-    private var closed = false
 
     /// Live handles are non-blocking and waited on with `poll`, beside a pipe that
     /// `breakLoop()` writes to: libpcap's own wake-up on an idle Linux interface depends on
@@ -42,7 +41,8 @@ public final class PacketSource {
     let pollTimeoutMilliseconds: Int32
     var packetsSinceWakeCheck = 0
 
-    /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng).
+    /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng); `-`
+    /// reads one from standard input.
     ///
     /// Throws `FlowlogError` naming the file: `.fileNotFound`, `.permissionDenied`, or
     /// `.unsupportedFormat` with libpcap's own reason (`pcap_open_offline_with_tstamp_precision`).
@@ -50,12 +50,15 @@ public final class PacketSource {
         // libpcap's messages for a missing file are bare strerror texts; check first so the
         // error says which file and why in our own codes.
         var info = stat()
-        if stat(path, &info) != 0 {
+        let isStandardInput = path == "-"
+        if isStandardInput {
+            info.st_size = 0
+        } else if stat(path, &info) != 0 {
             let reason = String(cString: strerror(errno))
             let code: FlowlogError.Code = errno == ENOENT ? .fileNotFound : (errno == EACCES ? .permissionDenied : .io)
             throw FlowlogError(code, reason, location: .init(file: path), call: "stat")
         }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        if !isStandardInput && (info.st_mode & S_IFMT) == S_IFDIR {
             throw FlowlogError(.invalidArgument, "is a directory, not a capture file", location: .init(file: path))
         }
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -74,7 +77,7 @@ public final class PacketSource {
         origin = .file(path)
         linkType = LinkType(rawValue: pcap_datalink(opened))
         fractionScale = pcap_get_tstamp_precision(opened) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
-        fileSize = UInt64(info.st_size)
+        fileSize = isStandardInput ? nil : UInt64(info.st_size)
         selectableDescriptor = -1
         wakeRead = -1
         wakeWrite = -1
@@ -155,7 +158,7 @@ public final class PacketSource {
     }
 
     deinit {
-        if !closed { pcap_close(handle) }
+        pcap_close(handle)
         if wakeRead >= 0 { close(wakeRead) }
         if wakeWrite >= 0 { close(wakeWrite) }
     }

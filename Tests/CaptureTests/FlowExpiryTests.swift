@@ -57,6 +57,24 @@ struct FlowExpiryTests {
         #expect(r.statistics.cache.flowsCreated == 1)
     }
 
+    @Test func aFlowSilentAfterItsActiveRecordEmitsNothingMore() throws {
+        // Port 1 talks for 10 s, port 2 keeps the clock going; after port 1's active record
+        // nothing is left to report when it idles out.
+        var frames: [[UInt8]] = []
+        var times: [Timestamp] = []
+        for second in 0..<100 {
+            if second < 10 { frames.append(udp(port: 1)); times.append(at(Double(second))) }
+            frames.append(udp(port: 2))
+            times.append(at(Double(second) + 0.5))
+        }
+        let r = try CaptureHarness.run(frames, cache: config(idle: 30, active: 10), times: times)
+        let first = r.flows.filter { $0.sourcePort == 1 }
+        #expect(first.count == 1)
+        #expect(first.first?.packets == 10 && first.first?.status.contains(.expiredActive) == true)
+        #expect(r.flows.allSatisfy { $0.packets > 0 })
+        #expect(r.flows.reduce(0) { $0 + $1.packets } == UInt64(frames.count))
+    }
+
     @Test func finBothWaysClosesAfterTheLinger() throws {
         let frames = [tcp(true, .syn), tcp(false, [.syn, .ack]), tcp(true, .ack), tcp(true, [.fin, .ack]),
                       tcp(false, .ack), tcp(false, [.fin, .ack]), tcp(true, .ack), udp()]

@@ -23,8 +23,12 @@ struct LiveCaptureTests {
     /// both let idle flows expire by the wall clock.
     @Test(arguments: [true, false])
     func loopbackUDPAndTCP(immediate: Bool) throws {
-        let udpPort = UInt16(20_000 + getpid() % 20_000) + (immediate ? 0 : 2)
-        let tcpPort = udpPort + 1
+        // Kernel-chosen ports, bound before the capture opens, so parallel runs never collide.
+        let receiver = try boundSocket(Int32(SOCK_DGRAM.rawValue))
+        defer { close(receiver.fd) }
+        let listener = try boundSocket(Int32(SOCK_STREAM.rawValue))
+        defer { close(listener.fd) }
+        let udpPort = receiver.port, tcpPort = listener.port
         let configuration = LiveCaptureConfiguration(snaplen: 256, promiscuous: false,
                                                      filter: "udp port \(udpPort) or tcp port \(tcpPort)",
                                                      immediate: immediate, readTimeoutMilliseconds: 50)
@@ -47,7 +51,7 @@ struct LiveCaptureTests {
         usleep(200_000)  // the handle is active already; give the thread time to block in its read
 
         try sendUDP(port: udpPort, count: 3)
-        try tcpExchange(port: tcpPort)
+        try tcpExchange(listener: listener.fd, port: tcpPort)
         // Silence longer than the idle timeout: the capture must expire flows by the wall clock.
         usleep(1_500_000)
         run.flowsBeforeBreak = run.sink.flows.count
@@ -112,18 +116,26 @@ struct LiveCaptureTests {
         }
     }
 
-    /// Connects to a listener of our own, sends a few bytes each way, closes both ends.
-    func tcpExchange(port: UInt16) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(listener >= 0)
-        defer { close(listener) }
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = loopback(port)
+    /// A socket bound to 127.0.0.1 on a port the kernel picks.
+    func boundSocket(_ type: Int32) throws -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, type, 0)
+        try #require(fd >= 0)
+        var address = loopback(0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        try #require(bound == 0, "bind 127.0.0.1:\(port)")
+        try #require(bound == 0, "bind 127.0.0.1:0")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        try #require(named == 0)
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Connects to our own listener, sends a few bytes each way, closes both ends.
+    func tcpExchange(listener: Int32, port: UInt16) throws {
+        var address = loopback(port)
         try #require(listen(listener, 1) == 0)
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(client >= 0)

@@ -28,8 +28,9 @@ enum FlowlogRunner {
         NSTemporaryDirectory() + "flowlog-cli-\(getpid())-\(UUID().uuidString)-\(name)"
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    static func run(_ arguments: [String], standardInput: String? = nil) throws -> Output {
         let process = Process()
+        if let standardInput { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: standardInput)) }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe(), err = Pipe()

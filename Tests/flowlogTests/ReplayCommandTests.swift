@@ -146,6 +146,14 @@ struct ReplayCommandTests {
         #expect(r.stderr.contains("flows"))  // the text summary, on stderr beside the flows
     }
 
+    @Test func captureFromStandardInput() throws {
+        let r = try FlowlogRunner.run(["replay", "--summary-format", "json", "-"],
+                                      standardInput: FlowlogRunner.fixture("ndpi-sites.pcapng"))
+        #expect(r.status == 0)
+        let s = try FlowlogRunner.json(r.stdout)
+        #expect(s["packets"] as? Int == 699 && s["files"] as? [String] == ["-"])
+    }
+
     @Test func invalidOptionsAreRejected() throws {
         let file = FlowlogRunner.fixture("zeek-q-in-q.pcap")
         #expect(try FlowlogRunner.run(["replay", "--idle-timeout", "0", file]).status != 0)
