@@ -157,8 +157,9 @@ public final class MetricsEndpoint: @unchecked Sendable {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
             respond(to: client)
-            close(client)
+            // Counted before the close, so a client that has read its whole response sees it.
             served.wrappingIncrement(ordering: .relaxed)
+            close(client)
         }
     }
 
