@@ -116,7 +116,7 @@ struct SPSCRingConcurrencyTests {
         runConcurrently(
             producer: { produce(1_000, into: ring, using: .batch(10)) },
             consumer: {
-                usleep(20_000)  // let the producer fill the ring and wait
+                while ring.count < 4 { sched_yield() }  // the producer has filled the ring: it must wait
                 consume(from: ring, using: .batch(3), into: log, gapsAllowed: false)
             })
         #expect(log.received == 1_000)
@@ -151,7 +151,7 @@ struct SPSCRingConcurrencyTests {
         let log = ConsumerLog()
         runConcurrently(
             producer: {
-                usleep(20_000)
+                while ring.statistics.consumerWaits == 0 { sched_yield() }  // the consumer found it empty
                 produce(10, into: ring, using: .single)
             },
             consumer: { consume(from: ring, using: .single, into: log, gapsAllowed: false) })
