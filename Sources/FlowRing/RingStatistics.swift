@@ -9,11 +9,11 @@ public struct RingStatistics: Sendable, Hashable, CustomStringConvertible {
     public var pushed: UInt64
     /// Items handed to the consumer by `pop`.
     public var popped: UInt64
-    /// Items refused because the ring was full (`.dropNewest` only; always 0 with `.wait`).
+    /// Items refused because the ring was full (pushes under `.dropNewest` only).
     public var dropped: UInt64
     /// The most items the consumer found waiting when it looked at the producer's index.
     public var maxOccupancy: Int
-    /// Times the producer found the ring full and had to wait (`.wait` only).
+    /// Times the producer found the ring full and had to wait (pushes under `.wait` only).
     public var producerWaits: UInt64
     /// Times the consumer found the ring empty and had to wait (blocking `pop` only).
     public var consumerWaits: UInt64

@@ -46,6 +46,14 @@ extension SPSCRing {
     /// A closed ring accepts nothing (returns 0, counts nothing).
     @inlinable
     public func push(contentsOf elements: UnsafeBufferPointer<Element>) -> Int {
+        push(contentsOf: elements, overflowPolicy: overflowPolicy)
+    }
+
+    /// Pushes under a policy other than the ring's own for this call: a live-capture ring
+    /// (`.dropNewest`) can take the flow cache's final flush at shutdown with `.wait`, when the
+    /// consumer is known to be draining and dropping would lose data for nothing.
+    @inlinable
+    public func push(contentsOf elements: UnsafeBufferPointer<Element>, overflowPolicy: RingOverflowPolicy) -> Int {
         guard let base = elements.baseAddress, !elements.isEmpty else { return 0 }
         if closedFlag.load(ordering: .relaxed) { return 0 }
         var done = 0
@@ -74,7 +82,13 @@ extension SPSCRing {
     /// Pushes the items of an array; see `push(contentsOf:)` for the buffer form.
     @inlinable
     public func push(contentsOf elements: [Element]) -> Int {
-        elements.withUnsafeBufferPointer { push(contentsOf: $0) }
+        elements.withUnsafeBufferPointer { push(contentsOf: $0, overflowPolicy: overflowPolicy) }
+    }
+
+    /// Pushes the items of an array under `overflowPolicy` for this call.
+    @inlinable
+    public func push(contentsOf elements: [Element], overflowPolicy: RingOverflowPolicy) -> Int {
+        elements.withUnsafeBufferPointer { push(contentsOf: $0, overflowPolicy: overflowPolicy) }
     }
 
     /// Pushes one item under the overflow policy; false when it was dropped or the ring is closed.

@@ -184,9 +184,6 @@ public final class SPSCRing<Element> {
         precondition(cachedTail.pointee <= tail, "consumer's copy of the producer index is ahead of it")
         precondition(cachedTail.pointee >= head, "consumer's copy of the producer index is behind its own index")
         precondition(maxOccupancyValue.load(ordering: .relaxed) <= UInt64(capacity), "max occupancy exceeds capacity")
-        if overflowPolicy == .wait {
-            precondition(droppedCounter.load(ordering: .relaxed) == 0, "a waiting ring dropped items")
-        }
         #endif
     }
 }

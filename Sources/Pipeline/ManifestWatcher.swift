@@ -51,6 +51,7 @@ public final class ManifestWatcher: @unchecked Sendable {
     }
 
     /// Stops polling and waits for the thread (and a handler call in progress). Idempotent.
+    /// Not from inside the handler, which runs on the thread being waited for.
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         thread?.join()

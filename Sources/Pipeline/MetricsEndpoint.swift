@@ -157,8 +157,9 @@ public final class MetricsEndpoint: @unchecked Sendable {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
             respond(to: client)
-            close(client)
+            // Counted before the close, so a client that has read its whole response sees it.
             served.wrappingIncrement(ordering: .relaxed)
+            close(client)
         }
     }
 
@@ -176,7 +177,28 @@ public final class MetricsEndpoint: @unchecked Sendable {
         case .head(let head):
             reply = route(head)
         }
-        writeAll(reply.bytes(), to: client)
+        Self.sendAll(Array(reply.bytes().utf8), to: client)
+    }
+
+    /// Sends every byte, retrying partial sends; gives up when the client has gone. A client
+    /// that closes early must not raise SIGPIPE, which would kill the agent.
+    private static func sendAll(_ bytes: [UInt8], to client: Int32) {
+        #if canImport(Darwin)
+        var yes: Int32 = 1
+        setsockopt(client, SOL_SOCKET, SO_NOSIGPIPE, &yes, socklen_t(MemoryLayout<Int32>.size))
+        let flags: Int32 = 0
+        #else
+        let flags = Int32(MSG_NOSIGNAL)
+        #endif
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, flags) }
+            if sent < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += sent
+        }
     }
 
     func route(_ head: [UInt8]) -> HTTPReply {

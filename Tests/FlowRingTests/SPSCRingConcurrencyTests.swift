@@ -116,7 +116,7 @@ struct SPSCRingConcurrencyTests {
         runConcurrently(
             producer: { produce(1_000, into: ring, using: .batch(10)) },
             consumer: {
-                usleep(20_000)  // let the producer fill the ring and wait
+                while ring.count < 4 { sched_yield() }  // the producer has filled the ring: it must wait
                 consume(from: ring, using: .batch(3), into: log, gapsAllowed: false)
             })
         #expect(log.received == 1_000)
@@ -125,13 +125,33 @@ struct SPSCRingConcurrencyTests {
         #expect(ring.statistics.maxOccupancy == 4)
     }
 
+    @Test("a dropping ring can take one push that waits instead (the final flush at shutdown)")
+    func waitingPushOnDroppingRing() {
+        let ring = SPSCRing<UInt64>(minimumCapacity: 8, overflowPolicy: .dropNewest)
+        let log = ConsumerLog()
+        runConcurrently(
+            producer: {
+                let flush = (0..<1_000).map(UInt64.init)
+                precondition(ring.push(contentsOf: flush, overflowPolicy: .wait) == 1_000)
+                ring.close()
+            },
+            consumer: {
+                usleep(10_000)
+                consume(from: ring, using: .batch(5), into: log, gapsAllowed: false)
+            })
+        #expect(log.received == 1_000)
+        #expect(log.outOfOrder == 0)
+        #expect(ring.statistics.dropped == 0)
+        #expect(ring.statistics.producerWaits >= 1)
+    }
+
     @Test("a consumer waiting on an empty ring is counted and wakes for the first item")
     func consumerWaitsThenWakes() {
         let ring = SPSCRing<UInt64>(minimumCapacity: 8, overflowPolicy: .wait)
         let log = ConsumerLog()
         runConcurrently(
             producer: {
-                usleep(20_000)
+                while ring.statistics.consumerWaits == 0 { sched_yield() }  // the consumer found it empty
                 produce(10, into: ring, using: .single)
             },
             consumer: { consume(from: ring, using: .single, into: log, gapsAllowed: false) })

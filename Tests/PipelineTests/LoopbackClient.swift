@@ -28,6 +28,32 @@ enum LoopbackClient {
         }
     }
 
+    /// Sends `request` with a tiny receive buffer, lets the server start sending, then closes
+    /// without reading: the kernel answers the unread data with a reset while the server is
+    /// still in the middle of its response.
+    static func hangUp(port: UInt16, sending request: String, afterMicroseconds pause: UInt32) {
+        #if canImport(Glibc)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard descriptor >= 0 else { return }
+        var small: Int32 = 4_096
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if connected == 0 {
+            _ = Array(request.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            usleep(pause)
+        }
+        close(descriptor)
+    }
+
     static func exchange(port: UInt16, host: String = "127.0.0.1", sending pieces: [String], pauseMicroseconds: UInt32 = 0) -> Response? {
         let ipv6 = host.contains(":")
         #if canImport(Glibc)

@@ -58,14 +58,14 @@ struct ManifestWatcherTests {
         let file = directory.path + "/policy.yaml"
         try write("a: 1\n", to: file)
         let log = ChangeLog()
-        let watcher = try ManifestWatcher(paths: [directory.path], interval: Self.interval, debounce: .milliseconds(250)) { log.append($0) }
+        let watcher = try ManifestWatcher(paths: [directory.path], interval: Self.interval, debounce: .milliseconds(500)) { log.append($0) }
         defer { watcher.stop() }
         for step in 0..<8 {
             try write("a: \(step)\n" + String(repeating: "#", count: step), to: file)
-            usleep(30_000)
+            usleep(20_000)
         }
         _ = log.wait(for: 1)
-        usleep(400_000)
+        usleep(700_000)
         #expect(log.all == [ManifestChange(changed: [file])])
     }
 

@@ -76,6 +76,24 @@ struct MetricsEndpointTests {
         #expect(LoopbackClient.exchange(port: port, sending: ["GET /metrics HTTP/1.1\r\n\r\n"])?.status == 200)
     }
 
+    @Test("a client that hangs up mid-response neither kills the process (SIGPIPE) nor stops the endpoint")
+    func clientsHangingUp() throws {
+        // A response far larger than the socket buffers, so the server is mid-send at the reset.
+        let registry = PrometheusCollectorRegistry()
+        let label = String(repeating: "x", count: 100)
+        for index in 0..<60_000 {
+            registry.makeGauge(name: "padding_\(index)", labels: [("label", label)]).set(Double(index))
+        }
+        let endpoint = try MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), registry: registry)
+        defer { endpoint.stop() }
+        for _ in 0..<3 {
+            LoopbackClient.hangUp(port: endpoint.address.port, sending: "GET /metrics HTTP/1.1\r\n\r\n", afterMicroseconds: 300_000)
+        }
+        let response = try #require(LoopbackClient.exchange(port: endpoint.address.port, sending: ["GET /metrics HTTP/1.1\r\n\r\n"]))
+        #expect(response.status == 200)
+        #expect(response.body.utf8.count > 6_000_000)
+    }
+
     @Test("IPv6 loopback works too")
     func ipv6Loopback() throws {
         let endpoint: MetricsEndpoint
