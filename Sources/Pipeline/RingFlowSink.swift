@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FlowCore
 import FlowRing
 
@@ -20,16 +15,7 @@ struct RingFlowSink: FlowSink {
     }
 
     mutating func accept(_ batch: inout [FlowRecord]) {
-        if drainMode && ring.overflowPolicy == .dropNewest {
-            for flow in batch {
-                while !ring.tryPush(flow) {
-                    if ring.isClosed { break }
-                    usleep(50)
-                }
-            }
-        } else {
-            _ = ring.push(contentsOf: batch)
-        }
+        _ = ring.push(contentsOf: batch, overflowPolicy: drainMode ? .wait : ring.overflowPolicy)
         batch.removeAll(keepingCapacity: true)
     }
 }
