@@ -13,13 +13,13 @@ extension ReplayPipeline.Result {
         if clusterLoaded {
             let perFlow = p.flowsIn == 0 ? 0 : Double(p.evaluationNanoseconds) / Double(p.flowsIn)
             lines.append(("verdicts", "allow \(p.flowsAllowed), deny \(p.flowsDenied), unknown \(p.flowsUnknown)"))
-            lines.append(("policy time", "\(decimal(Double(p.evaluationNanoseconds) / 1e9, 3)) s (\(decimal(perFlow, 0)) ns/flow)"))
+            lines.append(("policy time", "\(JSONText.decimal(Double(p.evaluationNanoseconds) / 1e9, digits: 3)) s (\(JSONText.decimal(perFlow, digits: 0)) ns/flow)"))
         } else {
             lines.append(("verdicts", "not evaluated (no --cluster): \(p.flowsIn) flows unannotated"))
         }
         if let w = writer, let dataDirectory {
             lines.append(("stored", "\(w.flows) flows in \(w.blocks) blocks, \(w.segmentsSealed) segments sealed, to \(dataDirectory)"))
-            lines.append(("bytes written", "\(w.bytesWritten) (\(decimal(w.bytesPerFlow, 1)) bytes/flow)"))
+            lines.append(("bytes written", "\(w.bytesWritten) (\(JSONText.decimal(w.bytesPerFlow, digits: 1)) bytes/flow)"))
             if w.recovery.bytesTruncated > 0 || !w.recovery.problems.isEmpty {
                 lines.append(("recovery", w.recovery.description))
             }
@@ -40,44 +40,12 @@ extension ReplayPipeline.Result {
         let r = ring
         json += ",\"ring\":{\"capacity\":\(r.capacity),\"overflow_policy\":\"\(r.overflowPolicy)\",\"pushed\":\(r.pushed),\"popped\":\(r.popped),\"dropped\":\(r.dropped),\"max_occupancy\":\(r.maxOccupancy),\"producer_waits\":\(r.producerWaits),\"consumer_waits\":\(r.consumerWaits)}"
         let p = processing
-        json += ",\"policy\":{\"cluster_loaded\":\(clusterLoaded),\"flows\":\(p.flowsIn),\"allow\":\(p.flowsAllowed),\"deny\":\(p.flowsDenied),\"unknown\":\(p.flowsUnknown),\"evaluation_seconds\":\(decimal(Double(p.evaluationNanoseconds) / 1e9, 6))}"
+        json += ",\"policy\":{\"cluster_loaded\":\(clusterLoaded),\"flows\":\(p.flowsIn),\"allow\":\(p.flowsAllowed),\"deny\":\(p.flowsDenied),\"unknown\":\(p.flowsUnknown),\"evaluation_seconds\":\(JSONText.decimal(Double(p.evaluationNanoseconds) / 1e9, digits: 6))}"
         if let w = writer, let dataDirectory {
-            json += ",\"store\":{\"directory\":\(jsonString(dataDirectory)),\"flows\":\(w.flows),\"blocks\":\(w.blocks),\"segments_sealed\":\(w.segmentsSealed),\"segments_deleted\":\(w.segmentsDeleted),\"bytes_written\":\(w.bytesWritten),\"bytes_per_flow\":\(decimal(w.bytesPerFlow, 2))}"
+            json += ",\"store\":{\"directory\":\(JSONText.string(dataDirectory)),\"flows\":\(w.flows),\"blocks\":\(w.blocks),\"segments_sealed\":\(w.segmentsSealed),\"segments_deleted\":\(w.segmentsDeleted),\"bytes_written\":\(w.bytesWritten),\"bytes_per_flow\":\(JSONText.decimal(w.bytesPerFlow, digits: 2))}"
         } else {
             json += ",\"store\":null"
         }
         return json + "}\n"
     }
-}
-
-func decimal(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "0" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let rounded = (value * scale).rounded() / scale
-    if digits == 0 { return String(Int64(rounded)) }
-    var text = String(rounded)
-    if text.contains("e") { text = String(Int64(rounded)) }
-    return text
-}
-
-func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }

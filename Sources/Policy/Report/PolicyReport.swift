@@ -4,7 +4,7 @@ import FlowCore
 /// cases' expected.json: verdict, egress, ingress, pending, flowLogEndpoints).
 public enum PolicyReport {
     public static func json(_ a: FlowAnnotation) -> String {
-        let w = JSONText()
+        let w = IndentedJSONWriter()
         w.object {
             w.field("verdict") { w.string(a.verdict.description) }
             w.field("egress") { trace(a.egress, into: w) }
@@ -27,7 +27,7 @@ public enum PolicyReport {
         return w.text
     }
 
-    private static func trace(_ t: PolicyTrace?, into w: JSONText) {
+    private static func trace(_ t: PolicyTrace?, into w: IndentedJSONWriter) {
         guard let t else { return w.null() }
         w.object {
             w.field("reporter") { w.string(t.reporter.description) }
@@ -37,7 +37,7 @@ public enum PolicyReport {
         }
     }
 
-    private static func pendingTrace(_ t: PolicyTrace?, into w: JSONText) {
+    private static func pendingTrace(_ t: PolicyTrace?, into w: IndentedJSONWriter) {
         guard let t else { return w.null() }
         w.object {
             w.field("action") { w.string(t.action.description) }
@@ -46,7 +46,7 @@ public enum PolicyReport {
         }
     }
 
-    private static func endpoint(_ e: EndpointIdentity, into w: JSONText) {
+    private static func endpoint(_ e: EndpointIdentity, into w: IndentedJSONWriter) {
         w.object {
             w.field("type") { w.string(e.kind.description) }
             w.field("namespace") { w.string(e.namespace) }

@@ -1,7 +1,7 @@
-/// Minimal JSON text building for summaries and flow lines (no Foundation in this module).
-enum JSONText {
+/// Minimal JSON text building for summaries, flow lines and logs, without Foundation.
+public enum JSONText {
     /// `text` as a JSON string literal, quotes included.
-    static func string(_ text: String) -> String {
+    public static func string(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -23,7 +23,7 @@ enum JSONText {
     }
 
     /// A number with up to `digits` fraction digits, never in exponent form.
-    static func decimal(_ value: Double, digits: Int = 3) -> String {
+    public static func decimal(_ value: Double, digits: Int = 3) -> String {
         guard value.isFinite else { return "0" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }

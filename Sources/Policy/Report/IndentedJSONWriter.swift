@@ -1,6 +1,8 @@
+import FlowCore
+
 /// A small JSON writer that keeps keys in the order written (Foundation's serializer does not),
 /// indented by two spaces like the conformance files.
-final class JSONText {
+final class IndentedJSONWriter {
     private(set) var text = ""
     private var depth = 0
     private var needsComma = [false]
@@ -43,21 +45,5 @@ final class JSONText {
 
     private func newline() { text += "\n" + String(repeating: "  ", count: depth) }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONText.string(s) }
 }
