@@ -16,8 +16,9 @@ work="$BENCH_WORK/e2e"
 input="$work/input"
 mkdir -p "$work"
 
-# The input: made once per argument set and reused across runs (samplegen is deterministic).
-if [ ! -s "$input/capture.pcap" ] || [ "$(cat "$input/args" 2>/dev/null)" != "$args" ]; then
+# The input: made once per argument set (and samplegen build) and reused across runs.
+if [ ! -s "$input/capture.pcap" ] || [ "$(cat "$input/args" 2>/dev/null)" != "$args" ] \
+    || [ "$BENCH_BIN/samplegen" -nt "$input/args" ]; then
     [ -x "$BENCH_BIN/samplegen" ] || { echo "e2e: $BENCH_BIN/samplegen not built" >&2; exit 1; }
     rm -rf "$input"
     echo "e2e: generating the input: samplegen $args" >&2
