@@ -26,6 +26,7 @@ extension TrafficGenerator {
             f.exchanges += 1
             f.segmentsLeft = responseSegments(f)
             f.segmentsSinceAck = 0
+            f.responseBegun = false
             f.dataLeft -= 1
             f.phase = .response
             f.due = t + f.roundTrip + serverTime(f.application)
@@ -36,7 +37,8 @@ extension TrafficGenerator {
             f.dataLeft -= 1
             let last = f.segmentsLeft <= 0 || f.dataLeft <= 1
             let size = last ? lastSegmentSize(f) : f.maximumSegment
-            let first = f.segmentsSinceAck == 1 && f.segmentsLeft >= 0
+            let first = !f.responseBegun
+            f.responseBegun = true
             if last || f.segmentsSinceAck >= 2 {
                 f.phase = .clientAck
                 f.due = t + f.roundTrip * 0.5 + random.exponential(mean: 0.00004)
