@@ -196,7 +196,7 @@ struct TrafficGenerator {
             f.packetsLeft = 2
             f.dnsName = Int32(random.int(0...(dnsNames.count - 1)))
         case .udpUnanswered:
-            f.clientPort = 123
+            // An NTP client on an ephemeral source port, as chrony uses by default.
             f.packetsLeft = random.chance(0.5) ? 2 : 1
         case .icmpEcho:
             f.clientPort = 0
