@@ -18,7 +18,7 @@ struct TrafficGenerator {
     let cluster: ClusterPlan
     let options: GeneratorOptions
     var random: SeededRandom
-    var encoder: FrameEncoder
+    let encoder: FrameEncoder
     let dnsNames: DNSNames
     private let allowedPaths: [TrafficPath]
     private let deniedPaths: [TrafficPath]
