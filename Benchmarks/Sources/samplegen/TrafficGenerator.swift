@@ -174,7 +174,7 @@ struct TrafficGenerator {
         f.remoteTTL = bothInCluster ? 63 : UInt8(random.int(44...58))
         f.roundTrip = bothInCluster ? 0.00005 + random.exponential(mean: 0.0002) : 0.004 + random.exponential(mean: 0.03)
         if case .external(.webClients) = path.client {
-            f.clientPort = UInt16(random.int(1024...65535))
+            f.clientPort = UInt16(random.int(32768...65535))  // Linux, Windows and macOS ephemeral ranges
         } else {
             f.clientPort = nextEphemeralPort()
         }
