@@ -16,7 +16,6 @@ let package = Package(
         // Writes a deterministic synthetic capture and the matching cluster manifests.
         .executableTarget(name: "samplegen", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),
-            .product(name: "FlowTestSupport", package: "flowlog"),
         ]),
         .executableTarget(name: "capture-bench", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),

@@ -7,7 +7,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 swift run -c release --package-path "$root/Benchmarks" samplegen --out "$out" \
     --pods 14 --namespaces 4 --policies 12 --tiers 4 --flows 240 --packets-per-flow 8 \
-    --external 12 --denied 15 --ipv6 10 --duration 120 --start 2026-11-02T09:00:00Z --seed 7
+    --external 12 --denied 15 --ipv6 10 --duration 120 --start 2026-11-02T09:00:00Z --seed 14
 rm -rf "$root/samples/cluster"
 mkdir -p "$root/samples/cluster"
 cp "$out"/cluster/*.yaml "$root/samples/cluster/"

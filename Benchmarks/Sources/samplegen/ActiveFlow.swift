@@ -33,6 +33,12 @@ struct ActiveFlow {
     /// Segments of the current response still to send, and sent since the client last ACKed.
     var segmentsLeft: Int32 = 0
     var segmentsSinceAck: Int32 = 0
+    /// Payload of the current response's last segment (decided with the request, so that an
+    /// HTTP header can state the body's length).
+    var responseLast: Int32 = 0
+    /// Whether the current response has sent its first segment (the one with the protocol header).
+    var responseBegun = false
+    /// Request/response exchanges so far (SYN attempts, for unanswered connections).
     var exchanges: Int32 = 0
     /// Packets left for the non-session shapes (SYN retries, echo pairs, DNS).
     var packetsLeft: Int32 = 0

@@ -6,8 +6,9 @@ import Darwin
 #endif
 
 /// An output file with a large write buffer, so millions of small records cost few syscalls
-/// and nothing but the buffer is held in memory.
-struct BufferedFile {
+/// and nothing but the buffer is held in memory. A class so that an abandoned file (an error
+/// midway) still releases its descriptor and buffer.
+final class BufferedFile {
     let path: String
     private var fd: Int32
     private let buffer: UnsafeMutableRawPointer
@@ -29,16 +30,16 @@ struct BufferedFile {
     /// Room for `count` more bytes, flushing first if needed; write them at the returned
     /// pointer and then call `commit(count)`.
     @inline(__always)
-    mutating func reserve(_ count: Int) throws -> UnsafeMutableRawPointer {
+    func reserve(_ count: Int) throws -> UnsafeMutableRawPointer {
         precondition(count <= capacity, "record larger than the write buffer")
         if used + count > capacity { try flush() }
         return buffer + used
     }
 
     @inline(__always)
-    mutating func commit(_ count: Int) { used += count }
+    func commit(_ count: Int) { used += count }
 
-    mutating func append(bytes: UnsafeRawBufferPointer) throws {
+    func append(bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes
         while !rest.isEmpty {
             if used == capacity { try flush() }
@@ -49,12 +50,12 @@ struct BufferedFile {
         }
     }
 
-    mutating func append(text: String) throws {
+    func append(text: String) throws {
         var text = text
         try text.withUTF8 { try append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    mutating func flush() throws {
+    func flush() throws {
         var offset = 0
         while offset < used {
             let n = write(fd, buffer + offset, used - offset)
@@ -68,9 +69,9 @@ struct BufferedFile {
         used = 0
     }
 
-    /// Flushes, closes and releases the buffer; the value must not be used afterwards.
-    mutating func close() throws {
-        defer { buffer.deallocate() }
+    /// Flushes and closes; the file must not be written afterwards.
+    func close() throws {
+        guard fd >= 0 else { return }
         let flushError: Error?
         do { try flush(); flushError = nil } catch { flushError = error }
         let status = closeDescriptor(fd)
@@ -79,6 +80,11 @@ struct BufferedFile {
         if status != 0 {
             throw FlowlogError(.io, String(cString: strerror(errno)), location: .init(file: path), call: "close")
         }
+    }
+
+    deinit {
+        if fd >= 0 { _ = closeDescriptor(fd) }
+        buffer.deallocate()
     }
 }
 

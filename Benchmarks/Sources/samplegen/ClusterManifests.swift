@@ -32,7 +32,7 @@ struct ClusterManifests {
         ]
         var documents = 0
         for (name, nodes) in files where !nodes.isEmpty {
-            var file = try BufferedFile(path: directory + "/" + name)
+            let file = try BufferedFile(path: directory + "/" + name)
             for (i, node) in nodes.enumerated() {
                 if i > 0 { try file.append(text: "---\n") }
                 try file.append(text: node.rendered())

@@ -2,7 +2,7 @@ import FlowCore
 
 /// Builds one Ethernet frame at a time in a reusable buffer, with correct IPv4 header and
 /// TCP/UDP/ICMP/ICMPv6 checksums, and no allocation per packet.
-struct FrameEncoder {
+final class FrameEncoder {
     /// Both ends of the packet as it travels (source first).
     struct Hop {
         var sourceMAC: UInt64
@@ -28,6 +28,12 @@ struct FrameEncoder {
         for i in 0..<(Self.patternLength * 2) { payloadBytes.storeBytes(of: UInt8(truncatingIfNeeded: random.next()), toByteOffset: i, as: UInt8.self) }
         let text = Array("{\"id\":1842,\"sku\":\"A-7741\",\"name\":\"Rain jacket\",\"price\":89.90,\"stock\":12,\"tags\":[\"outdoor\",\"sale\"]},".utf8)
         for i in 0..<(Self.patternLength * 2) { textBytes.storeBytes(of: text[i % text.count], toByteOffset: i, as: UInt8.self) }
+    }
+
+    deinit {
+        frame.deallocate()
+        payloadBytes.deallocate()
+        textBytes.deallocate()
     }
 
     // MARK: Layers

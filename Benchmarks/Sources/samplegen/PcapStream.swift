@@ -3,7 +3,7 @@ import FlowCore
 /// A classic pcap file (microsecond timestamps, Ethernet, host byte order as libpcap writes
 /// it) streamed record by record, so a capture of any size needs only the write buffer.
 struct PcapStream {
-    private var file: BufferedFile
+    private let file: BufferedFile
     private(set) var packets: UInt64 = 0
     private(set) var wireBytes: UInt64 = 0
 
@@ -34,7 +34,7 @@ struct PcapStream {
         wireBytes += UInt64(length)
     }
 
-    mutating func close() throws { try file.close() }
+    func close() throws { try file.close() }
 
     var fileBytes: UInt64 { 24 + 16 * packets + wireBytes }
 }

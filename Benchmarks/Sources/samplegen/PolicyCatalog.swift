@@ -135,8 +135,11 @@ struct PolicyCatalog {
         globalPolicies.append(Manifests.calico("GlobalNetworkPolicy", name: "allow-egress-in-cluster", spec: [
             ("tier", .string(appTier)), ("order", .int(500)), ("selector", .string("all()")),
             ("types", .strings(["Egress"])),
-            ("egress", .list([Manifests.rule("Allow", destination: [("nets", .strings([
-                ClusterPlan.podNetworkV4.description, ClusterPlan.podNetworkV6.description]))])])),
+            // One rule per address family: Calico rejects a rule whose nets mix IPv4 and IPv6.
+            ("egress", .list([
+                Manifests.rule("Allow", destination: [("nets", .strings([ClusterPlan.podNetworkV4.description]))]),
+                Manifests.rule("Allow", destination: [("nets", .strings([ClusterPlan.podNetworkV6.description]))]),
+            ])),
         ]))
         if let dns = cluster.workload(.dns, in: 0) {
             let clients = cluster.workloads.indices.filter { $0 != dns }
@@ -145,15 +148,16 @@ struct PolicyCatalog {
                                                 application: .dns, shape: .dnsExchange, weight: 0.18 / Double(clients.count)))
             }
         }
-        let everywhere: [(String, YAMLNode)] = [("nets", .strings(["0.0.0.0/0", "::/0"]))]
+        let everywhere: [[(String, YAMLNode)]] = [[("nets", .strings(["0.0.0.0/0"]))], [("nets", .strings(["::/0"]))]]
         let frontends = cluster.workloads.indices.filter { cluster.workloads[$0].role == .frontend }
         for (i, w) in frontends.enumerated() {
             let ns = cluster.namespaceName(of: w)
             networkPolicies.append(Manifests.calico("NetworkPolicy", name: "allow-public-web", namespace: ns, spec: [
                 ("tier", .string(appTier)), ("order", .int(100)), ("selector", .string("app == 'frontend'")),
                 ("types", .strings(["Ingress"])),
-                ("ingress", .list([Manifests.rule("Allow", protocol: "TCP", source: everywhere,
-                                                  destination: [("ports", .list([.int(8080), .int(8443)]))])])),
+                ("ingress", .list(everywhere.map { source in
+                    Manifests.rule("Allow", protocol: "TCP", source: source, destination: [("ports", .list([.int(8080), .int(8443)]))])
+                })),
             ]))
             allowedPaths.append(TrafficPath(client: .external(.webClients), server: .workload(w), port: 8080, transport: .tcp,
                                             application: .http, shape: .tcpSession, weight: 0.10 / Double(frontends.count)))
@@ -165,10 +169,11 @@ struct PolicyCatalog {
                 stagedPolicies.append(Manifests.calico("StagedNetworkPolicy", name: "frontend-tls-only", namespace: ns, spec: [
                     ("tier", .string(appTier)), ("order", .int(50)), ("selector", .string("app == 'frontend'")),
                     ("types", .strings(["Ingress"])),
-                    ("ingress", .list([
-                        Manifests.rule("Allow", protocol: "TCP", source: everywhere, destination: [("ports", .list([.int(8443)]))]),
-                        Manifests.rule("Deny", protocol: "TCP", source: everywhere, destination: [("ports", .list([.int(8080)]))]),
-                    ])),
+                    ("ingress", .list(everywhere.map { source in
+                        Manifests.rule("Allow", protocol: "TCP", source: source, destination: [("ports", .list([.int(8443)]))])
+                    } + everywhere.map { source in
+                        Manifests.rule("Deny", protocol: "TCP", source: source, destination: [("ports", .list([.int(8080)]))])
+                    })),
                 ]))
             }
         }

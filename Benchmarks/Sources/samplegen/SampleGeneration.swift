@@ -41,7 +41,7 @@ struct SampleGeneration {
             "samplegen: cluster: \(cluster.namespaces.count) namespaces, \(cluster.workloads.count) workloads, \(cluster.pods.count) pods, "
                 + "\(cluster.services.count) services, \(policy.tiers.count) tiers, \(policy.policyCount) policies "
                 + "(\(policy.stagedPolicies.count) staged), \(policy.networkSets.count) network sets, \(documents) documents",
-            "samplegen: capture: \(traffic.packets) packets, \(traffic.flows) flows (\(percent(traffic.deniedFlows, traffic.flows)) denied), "
+            "samplegen: capture: \(traffic.packets) packets, \(traffic.flows) flows (\(traffic.deniedFlows) denied, \(percent(traffic.deniedFlows, traffic.flows))), "
                 + "\(traffic.fileBytes) bytes, \(percent(Int(traffic.ipv6Packets), Int(traffic.packets))) IPv6 packets, "
                 + "\(Int(traffic.lastPacketSeconds)) s, at most \(traffic.peakOpenFlows) flows open",
         ]

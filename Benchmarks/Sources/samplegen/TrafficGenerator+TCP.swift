@@ -25,7 +25,9 @@ extension TrafficGenerator {
             let size = requestSize(f)
             f.exchanges += 1
             f.segmentsLeft = responseSegments(f)
+            f.responseLast = Int32(lastSegmentSize(f))
             f.segmentsSinceAck = 0
+            f.responseBegun = false
             f.dataLeft -= 1
             f.phase = .response
             f.due = t + f.roundTrip + serverTime(f.application)
@@ -35,8 +37,9 @@ extension TrafficGenerator {
             f.segmentsSinceAck += 1
             f.dataLeft -= 1
             let last = f.segmentsLeft <= 0 || f.dataLeft <= 1
-            let size = last ? lastSegmentSize(f) : f.maximumSegment
-            let first = f.segmentsSinceAck == 1 && f.segmentsLeft >= 0
+            let size = last ? Int(f.responseLast) : f.maximumSegment
+            let first = !f.responseBegun
+            f.responseBegun = true
             if last || f.segmentsSinceAck >= 2 {
                 f.phase = .clientAck
                 f.due = t + f.roundTrip * 0.5 + random.exponential(mean: 0.00004)
@@ -127,13 +130,16 @@ extension TrafficGenerator {
         let salt = fromClient ? f.clientSequence : f.serverSequence
         let plain = f.application != .tls
         encoder.fillPayload(at: offset, count: count, text: plain, salt: salt)
+        if f.application == .tls {
+            writeTLSRecords(f, at: offset, count: count, role: role)
+            return
+        }
+        if f.application == .http {
+            writeHTTP(f, at: offset, count: count, role: role)
+            return
+        }
         let prefix: [UInt8]
         switch (f.application, role) {
-        case (.http, .request):
-            prefix = f.serverPort == 9090 || f.serverPort == 9153 ? PayloadPrefix.scrapeRequest : PayloadPrefix.httpRequest
-        case (.http, .response): prefix = PayloadPrefix.httpResponse
-        case (.tls, .request): prefix = f.exchanges == 1 ? PayloadPrefix.tlsClientHello : PayloadPrefix.tlsRecord
-        case (.tls, .response): prefix = f.exchanges == 1 ? PayloadPrefix.tlsServerHello : PayloadPrefix.tlsRecord
         case (.postgres, .request): prefix = PayloadPrefix.postgresQuery
         case (.redis, .request): prefix = PayloadPrefix.redisCommand
         case (.redis, .response): prefix = PayloadPrefix.redisReply
@@ -146,13 +152,6 @@ extension TrafficGenerator {
 
 /// The first bytes of requests and responses, so that a dissector recognises the protocol.
 enum PayloadPrefix {
-    static let scrapeRequest = Array("GET /metrics HTTP/1.1\r\nHost: scrape\r\nAccept: text/plain;version=0.0.4\r\n\r\n".utf8)
-    static let httpRequest = Array("GET /api/v1/items?page=2 HTTP/1.1\r\nHost: api\r\nUser-Agent: shop-client/4.2\r\nAccept: application/json\r\n\r\n".utf8)
-    static let httpResponse = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
-    /// Handshake record, ClientHello, TLS 1.2 legacy version (TLS 1.3 looks the same here).
-    static let tlsClientHello: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03]
-    static let tlsServerHello: [UInt8] = [0x16, 0x03, 0x03, 0x00, 0x7A, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03]
-    static let tlsRecord: [UInt8] = [0x17, 0x03, 0x03]
     static let postgresQuery = Array("Q\u{0}\u{0}\u{0}\u{3A}SELECT id, sku, price FROM items WHERE id = 1842;\u{0}".utf8)
     static let redisCommand = Array("*2\r\n$3\r\nGET\r\n$12\r\nsession:1842\r\n".utf8)
     static let redisReply = Array("$64\r\n".utf8)

@@ -18,7 +18,7 @@ struct TrafficGenerator {
     let cluster: ClusterPlan
     let options: GeneratorOptions
     var random: SeededRandom
-    var encoder: FrameEncoder
+    let encoder: FrameEncoder
     let dnsNames: DNSNames
     private let allowedPaths: [TrafficPath]
     private let deniedPaths: [TrafficPath]
@@ -30,6 +30,7 @@ struct TrafficGenerator {
     private var flows: [ActiveFlow] = []
     private var freeSlots: [Int32] = []
     private var heap: [Int32] = []
+    private var ephemeralCounter: UInt64 = 0
 
     /// Calico's host-side veth MAC: every pod's next hop on a Calico node.
     static let calicoMAC: UInt64 = 0xEEEE_EEEE_EEEE
@@ -173,9 +174,9 @@ struct TrafficGenerator {
         f.remoteTTL = bothInCluster ? 63 : UInt8(random.int(44...58))
         f.roundTrip = bothInCluster ? 0.00005 + random.exponential(mean: 0.0002) : 0.004 + random.exponential(mean: 0.03)
         if case .external(.webClients) = path.client {
-            f.clientPort = UInt16(random.int(1024...65535))
+            f.clientPort = UInt16(random.int(32768...65535))  // Linux, Windows and macOS ephemeral ranges
         } else {
-            f.clientPort = UInt16(random.int(32768...60999))
+            f.clientPort = nextEphemeralPort()
         }
         f.serverPort = path.port
         f.clientSequence = UInt32(truncatingIfNeeded: random.next())
@@ -192,11 +193,10 @@ struct TrafficGenerator {
         case .tcpUnanswered:
             f.packetsLeft = random.chance(0.5) ? 3 : 2
         case .dnsExchange:
-            f.clientPort = UInt16(random.int(32768...60999))
             f.packetsLeft = 2
             f.dnsName = Int32(random.int(0...(dnsNames.count - 1)))
         case .udpUnanswered:
-            f.clientPort = 123
+            // An NTP client on an ephemeral source port, as chrony uses by default.
             f.packetsLeft = random.chance(0.5) ? 2 : 1
         case .icmpEcho:
             f.clientPort = 0
@@ -218,6 +218,14 @@ struct TrafficGenerator {
         heap.append(Int32(slot))
         siftUp(heap.count - 1)
         return denied
+    }
+
+    /// Linux's default ephemeral range (32768–60999), walked with a stride so that no two
+    /// connections open at the same time share a source port: like the kernel, which never
+    /// hands out a port in use, and unlike random picks, which would merge a few flows.
+    private mutating func nextEphemeralPort() -> UInt16 {
+        ephemeralCounter &+= 1
+        return UInt16(32768 + Int((ephemeralCounter &* 7919) % 28232))
     }
 
     /// A pod of the workload (address, its MAC) or an external host (address, no MAC).

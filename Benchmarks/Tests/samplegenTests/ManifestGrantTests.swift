@@ -68,7 +68,7 @@ struct ManifestGrantTests {
                     for rule in rules where rule["action"] as? String == "Allow" {
                         let source = rule["source"] as? [String: Any] ?? [:]
                         let ports = (rule["destination"] as? [String: Any])?["ports"] as? [Any] ?? []
-                        if let nets = source["nets"] as? [String], nets.contains("0.0.0.0/0") {
+                        if let nets = source["nets"] as? [String], nets.contains("0.0.0.0/0") || nets.contains("::/0") {
                             for p in ports { publicPorts.insert("\(namespace)/\(serverApp):\(port(p, serverApp: serverApp) ?? 0)") }
                             continue
                         }

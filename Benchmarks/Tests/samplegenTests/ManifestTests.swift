@@ -36,6 +36,14 @@ struct ManifestTests {
                     if let spec = document["spec"] as? [String: Any], let selector = spec["selector"] {
                         #expect(selector is String, "\(name): selector must stay a string")
                     }
+                    // Calico rejects a rule whose nets mix IPv4 and IPv6.
+                    let spec = document["spec"] as? [String: Any] ?? [:]
+                    for case let rule as [String: Any] in (spec["ingress"] as? [Any] ?? []) + (spec["egress"] as? [Any] ?? []) {
+                        for side in ["source", "destination"] {
+                            let nets = (rule[side] as? [String: Any])?["nets"] as? [String] ?? []
+                            #expect(Set(nets.map { $0.contains(":") }).count <= 1, "\(name): \(nets)")
+                        }
+                    }
                 }
                 if kind == "Tier" {
                     let spec = try #require(document["spec"] as? [String: Any])
