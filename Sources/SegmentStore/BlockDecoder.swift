@@ -2,9 +2,11 @@ import FlowCore
 
 /// Reads a raw block payload (see `BlockEncoder`) back into `AnnotatedFlow`s.
 ///
-/// The dictionaries are decoded once per block into shared values: every record of a
-/// conversation gets the same `FlowAnnotation` and node string (copies share storage), so a
-/// record costs a few varint reads and reference-count bumps, no allocation.
+/// The dictionaries are decoded once per block into shared values: one prepared
+/// `AnnotatedFlow` per conversation carries the annotation and node string that all its records
+/// share, so a record costs a few varint reads into a trivially copyable `FlowRecord`; the scan
+/// loop (`StoreReader.scan`, inlined into the caller) sets the prepared record's `flow` and lends
+/// it to the visitor, with no allocation or reference counting per record.
 struct BlockDecoder {
     /// Why a payload could not be decoded; the caller adds file and offset.
     struct Malformed: Error, CustomStringConvertible {
@@ -23,9 +25,7 @@ struct BlockDecoder {
         var innerVLAN: UInt16
     }
 
-    struct Conversation {
-        var route: Route
-    }
+
 
     private var strings: [String] = []
     private var labelSets: [[String: String]] = []
@@ -33,20 +33,18 @@ struct BlockDecoder {
     private var traces: [PolicyTrace] = []
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
-    private var conversations: [Conversation] = []
-    /// Per conversation, a record with its annotation and node filled in.
-    private var templates: [AnnotatedFlow] = []
+    private var conversations: [Route] = []
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
     private var fields: [[Int]] = Array(repeating: [], count: 8)
 
     init() {}
 
-    /// Decodes `raw` and hands every record overlapping `[since, until)` (start < until,
-    /// end ≥ since) to `visitor`. Returns how many records were decoded and whether the visitor
-    /// asked to stop.
-    mutating func decode<V: StoreVisitor>(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
-                                          visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+    /// Decodes `raw` into `block`: every record overlapping `[since, until)` (start < until,
+    /// end ≥ since; nil = unbounded) as a `FlowRecord` plus its conversation's number, and one
+    /// prepared `AnnotatedFlow` per conversation. Returns how many records the block holds.
+    mutating func decode(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
+                         into block: inout _DecodedBlock) throws -> Int {
         var c = ByteCursor(raw)
         do {
             let exponent = try c.u8()
@@ -55,7 +53,11 @@ struct BlockDecoder {
             for _ in 0..<exponent { unit *= 10 }
             let count = try c.index(below: 1 << 30)
             let baseEnd = try c.varint()
-            try readDictionaries(&c)
+            block.count = 0
+            block.records.removeAll(keepingCapacity: true)
+            block.conversations.removeAll(keepingCapacity: true)
+            block.templates.removeAll(keepingCapacity: true)
+            try readDictionaries(&c, templates: &block.templates)
 
             var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
             for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
@@ -67,31 +69,25 @@ struct BlockDecoder {
                 columns.append(ByteCursor(raw, from: position, to: position + length))
                 position += length
             }
-            return try decodeRecords(count: count, unit: unit, baseEnd: baseEnd, columns: &columns,
-                                     since: since, until: until, visitor: &visitor)
+            try decodeRecords(count: count, unit: unit, baseEnd: baseEnd, columns: &columns, since: since, until: until, into: &block)
+            return count
         } catch let overrun as ByteCursor.Overrun {
             throw Malformed(reason: "value out of range or past the end", position: overrun.position)
         }
     }
 
-    private mutating func decodeRecords<V: StoreVisitor>(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
-                                                since: Timestamp?, until: Timestamp?,
-                                                visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+    private func decodeRecords(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
+                               since: Timestamp?, until: Timestamp?, into block: inout _DecodedBlock) throws {
         let sinceNS = since?.nanoseconds ?? 0
         let untilNS = until?.nanoseconds ?? .max
         let bounded = until != nil
         var end = baseEnd
-        var decoded = 0
-        var stopped = false
         let conversationCount = conversations.count
-        // One prepared record per conversation: only its `flow` changes from record to record,
-        // and the visitor borrows it in place, so the annotation's strings, label maps and
-        // traces are not retained and released per record.
-        try templates.withUnsafeMutableBufferPointer { template in
+        block.records.reserveCapacity(count)
+        block.conversations.reserveCapacity(count)
         try columns.withUnsafeMutableBufferPointer { col in
             for _ in 0..<count {
                 let c = try col[0].index(below: conversationCount)
-                let conversation = conversations[c].route
                 end = end &+ UInt64(bitPattern: try col[1].signed())
                 let start = end &- UInt64(bitPattern: try col[2].signed())
                 let sourcePort = try col[3].u16()
@@ -100,32 +96,28 @@ struct BlockDecoder {
                 let packetsIn = try col[6].varint()
                 let bytesIn = try col[7].varint()
                 let shape = shapes[try col[8].index(below: shapes.count)]
-                decoded += 1
                 let startNS = start &* unit, endNS = end &* unit
                 if (bounded && startNS >= untilNS) || endNS < sinceNS { continue }
-                template[c].flow = FlowRecord(
-                    sourceAddress: conversation.source, destinationAddress: conversation.destination,
-                    sourcePort: sourcePort, destinationPort: conversation.destinationPort,
-                    ipProtocol: conversation.ipProtocol, vlan: conversation.vlan, innerVLAN: conversation.innerVLAN,
+                let route = conversations[c]
+                block.records.append(FlowRecord(
+                    sourceAddress: route.source, destinationAddress: route.destination,
+                    sourcePort: sourcePort, destinationPort: route.destinationPort,
+                    ipProtocol: route.ipProtocol, vlan: route.vlan, innerVLAN: route.innerVLAN,
                     icmpType: UInt8(truncatingIfNeeded: shape >> 32), icmpCode: UInt8(truncatingIfNeeded: shape >> 40),
                     start: Timestamp(nanoseconds: startNS), end: Timestamp(nanoseconds: endNS),
                     packetsOut: packetsOut, bytesOut: bytesOut, packetsIn: packetsIn, bytesIn: bytesIn,
                     tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
                     tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
-                    status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16)))
-                if !visitor.visit(template[c]) {
-                    stopped = true
-                    return
-                }
+                    status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16))))
+                block.conversations.append(Int32(c))
             }
         }
-        }
-        return (decoded, stopped)
+        block.count = block.records.count
     }
 
     // MARK: - Dictionaries
 
-    private mutating func readDictionaries(_ c: inout ByteCursor) throws {
+    private mutating func readDictionaries(_ c: inout ByteCursor, templates: inout [AnnotatedFlow]) throws {
         strings.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
         identities.removeAll(keepingCapacity: true)
@@ -133,7 +125,6 @@ struct BlockDecoder {
         annotations.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
-        templates.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
@@ -229,7 +220,7 @@ struct BlockDecoder {
                               destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
                               vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
                               innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1))
-            conversations.append(Conversation(route: route))
+            conversations.append(route)
             let placeholder = FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
                                          ipProtocol: route.ipProtocol, start: .zero, end: .zero)
             templates.append(AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1],
@@ -258,4 +249,18 @@ struct BlockDecoder {
         }
         return result
     }
+}
+
+/// One decoded block, as the inlined scan loop consumes it. Not API (underscored): public
+/// only so `StoreReader.scan` can be specialised for the caller's visitor.
+public struct _DecodedBlock {
+    /// Records kept (inside the scan's time range).
+    @usableFromInline var count = 0
+    @usableFromInline var records: [FlowRecord] = []
+    /// Per record, the index of its prepared record in `templates`.
+    @usableFromInline var conversations: [Int32] = []
+    /// Per conversation, a record with its annotation and node filled in.
+    @usableFromInline var templates: [AnnotatedFlow] = []
+
+    @usableFromInline init() {}
 }
