@@ -11,8 +11,9 @@ struct BlockDecoder {
     /// Why a payload could not be decoded; the caller adds file and offset.
     struct Malformed: Error, CustomStringConvertible {
         var reason: String
-        var position: Int
-        var description: String { "\(reason) at payload byte \(position)" }
+        /// Byte offset in the raw (decompressed) payload, when it is about one value.
+        var position: Int?
+        var description: String { position.map { "\(reason) at raw payload byte \($0)" } ?? reason }
     }
 
     /// The per-record fields a conversation fixes.

@@ -3,32 +3,8 @@ import FlowCore
 /// Turns a block's flows into the raw (uncompressed) payload: per-block dictionaries, then one
 /// column per record field.
 ///
-/// ```text
-/// raw payload
-///   u8 time unit exponent e (times are stored in units of 10^e ns: 0, 3, 6 or 9)
-///   varint record count, varint base end (the first record's end, in units)
-///   strings        varint n; n × (varint length, UTF-8 bytes)
-///   label sets     varint n; n × (varint pairs; pairs × (varint key string, varint value string))
-///   identities     varint n; n × (u8 kind, varint namespace, name, aggregated name [strings],
-///                                 varint label set, varint service account [string])
-///   traces         varint n; n × (u8 reporter, u8 action, varint hits; hits × (varint index,
-///                                 varint tier [string], u8 kind, varint namespace, varint name
-///                                 [strings], u8 action, zigzag rule index))
-///   annotations    varint n; then field by field, n values each: varint source identity,
-///                  varint destination identity, varint service [string], u8 verdict, and
-///                  varint trace + 1 (0 = none) for egress, ingress, pending egress, pending ingress
-///   addresses      varint n; n × (u8 4 + 4 bytes | u8 6 + 16 bytes), network order
-///   conversations  varint n; then field by field, n values each: varint source address,
-///                  varint destination address, u16 destination port, u8 protocol,
-///                  varint vlan + 1, varint inner vlan + 1 (mod 2^16: "none" is 0),
-///                  varint annotation + 1 (0 = none), varint node [string]
-///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
-///                  | ICMP code << 40
-///   columns        9 × varint byte length, then the columns, one value per record:
-///     conversation varint · end zigzag delta from the previous record's end (units) ·
-///     duration zigzag end − start (units) · source port u16 · packets out, bytes out,
-///     packets in, bytes in varint · shape varint
-/// ```
+/// The byte layout is drawn in `SegmentFormat` ("raw payload").
+///
 ///
 /// Ends, not starts, are delta-coded: a flow cache emits flows about in end order, so the
 /// deltas stay small while durations vary.
@@ -36,8 +12,9 @@ import FlowCore
 /// A "conversation" is everything that repeats between the flows of one client to one service:
 /// both addresses, destination port, protocol, VLANs, the whole annotation and the node. In
 /// Kubernetes traffic a block of thousands of flows holds far fewer conversations, so a record
-/// shrinks to its conversation number, times, source port and counters. Columns keep alike bytes
-/// together (flag and status columns are nearly constant), which is what LZ4 then removes.
+/// shrinks to its conversation number, times, source port and counters. The few per-flow fields
+/// with few distinct values (TCP flags, status, ICMP type and code) share one small "shape"
+/// dictionary. Columns keep alike bytes together, which is what LZ4 then removes.
 struct BlockEncoder {
     static let columnCount = 9
 

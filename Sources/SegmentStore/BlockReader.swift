@@ -45,7 +45,7 @@ struct BlockReader {
                 try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<rawSize]), since: since, until: until, into: &decoded)
             }
             guard count == Int(header.count) else {
-                throw BlockDecoder.Malformed(reason: "payload holds \(count) records, header says \(header.count)", position: 0)
+                throw BlockDecoder.Malformed(reason: "payload holds \(count) records, header says \(header.count)", position: nil)
             }
             return count
         } catch let malformed as BlockDecoder.Malformed {

@@ -11,39 +11,74 @@ import FlowCore
 ///   000000000002.seg.open     the open segment (one per writer); renamed to .seg when sealed
 ///   LOCK                      flock(2)ed by the one writer
 ///
+/// MANIFEST (text, replaced whole by write-temp-then-rename)
+///   flowlog-manifest 1
+///   <name> <sequence> <blocks> <flows> <bytes> <min start ns> <max end ns> <sealed at ns>   (per sealed segment)
+///   crc32c <8 hex digits: CRC-32C of every preceding byte>
+///
 /// segment file
 /// +------------------------------------------------------------------+ offset 0
 /// | segment header (32 bytes)                                        |
-/// |   0 magic "FLSG"   4 format version u16   6 flags u16 (0)         |
-/// |   8 sequence u64   16 created (ns since epoch) u64                 |
-/// |  24 reserved u32   28 CRC-32C of bytes 0..<28                      |
+/// |   0 magic "FLSG"   4 format version u16   6 flags u16 (0)        |
+/// |   8 sequence u64   16 created (ns since epoch) u64               |
+/// |  24 reserved u32   28 CRC-32C of bytes 0..<28                    |
 /// +------------------------------------------------------------------+ 32
 /// | block 0                                                          |
 /// |   block header (80 bytes)                                        |
-/// |     0 magic "FLBK"  4 format version u16  6 codec u8 (1 = LZ4)    |
-/// |     7 flags u8 (0)  8 record count u32   12 raw payload size u32  |
-/// |    16 stored payload size u32   20 verdict mask u8, 3 reserved    |
-/// |    24 min start ns u64   32 max end ns u64                        |
-/// |    40 protocol mask 4 × u64 (256-bit set of IP protocols)         |
-/// |    72 CRC-32C of the stored payload                               |
-/// |    76 CRC-32C of header bytes 0..<76                              |
-/// |   stored payload (LZ4 block of the raw payload, see BlockEncoder) |
+/// |     0 magic "FLBK"  4 format version u16  6 codec u8 (1 = LZ4)   |
+/// |     7 flags u8 (0)  8 record count u32   12 raw payload size u32 |
+/// |    16 stored payload size u32   20 verdict mask u8, 3 reserved   |
+/// |    24 min start ns u64   32 max end ns u64                       |
+/// |    40 protocol mask 4 × u64 (256-bit set of IP protocols)        |
+/// |    72 CRC-32C of the stored payload                              |
+/// |    76 CRC-32C of header bytes 0..<76                             |
+/// |   stored payload: the raw payload below as one LZ4 block         |
 /// +------------------------------------------------------------------+
 /// | block 1 … block n-1                                              |
 /// +------------------------------------------------------------------+ sealed segments only:
 /// | block index: per block                                           |
 /// |   offset u64, total length u32 (header + payload),               |
-/// |   digest: count u32, min start u64, max end u64, verdict mask u8, |
-/// |   protocol mask 4 × u64, bloom hash count u8, bloom words u32,    |
+/// |   digest: count u32, min start u64, max end u64, verdict mask u8,|
+/// |   protocol mask 4 × u64, bloom hash count u8, bloom words u32,   |
 /// |   bloom words × u64                                              |
 /// +------------------------------------------------------------------+
 /// | footer (56 bytes, at end of file)                                |
-/// |   0 magic "FLIX"  4 format version u16  6 reserved u16            |
-/// |   8 index offset u64  16 index length u32  20 CRC-32C of index    |
-/// |  24 block count u32  28 flow count u64  36 min start u64          |
-/// |  44 max end u64  52 CRC-32C of footer bytes 0..<52                |
+/// |   0 magic "FLIX"  4 format version u16  6 reserved u16           |
+/// |   8 index offset u64  16 index length u32  20 CRC-32C of index   |
+/// |  24 block count u32  28 flow count u64  36 min start u64         |
+/// |  44 max end u64  52 CRC-32C of footer bytes 0..<52               |
 /// +------------------------------------------------------------------+
+///
+/// raw payload
+///   u8 time unit exponent e (times are stored in units of 10^e ns: 0, 3, 6 or 9)
+///   varint record count, varint base end (the first record's end, in units)
+///   strings        varint n; n × (varint length, UTF-8 bytes)
+///   label sets     varint n; n × (varint pairs; pairs × (varint key string, varint value string))
+///   identities     varint n; n × (u8 kind, varint namespace, name, aggregated name [strings],
+///                                 varint label set, varint service account [string])
+///   traces         varint n; n × (u8 reporter, u8 action, varint hits; hits × (varint index,
+///                                 varint tier [string], u8 kind, varint namespace, varint name
+///                                 [strings], u8 action, zigzag rule index))
+///   annotations    varint n; then field by field, n values each: varint source identity,
+///                  varint destination identity, varint service [string], u8 verdict, and
+///                  varint trace + 1 (0 = none) for egress, ingress, pending egress, pending ingress
+///   addresses      varint n; n × (u8 4 + 4 bytes | u8 6 + 16 bytes), network order
+///   conversations  varint n; then field by field, n values each: varint source address,
+///                  varint destination address, u16 destination port, u8 protocol,
+///                  varint vlan + 1, varint inner vlan + 1 (mod 2^16: "none" is 0),
+///                  varint annotation + 1 (0 = none), varint node [string]
+///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
+///                  | ICMP code << 40
+///   columns        9 × varint byte length, then the columns, one value per record:
+///     conversation varint · end zigzag delta from the previous record's end (units) ·
+///     duration zigzag end − start (units) · source port u16 · packets out, bytes out,
+///     packets in, bytes in varint · shape varint
 /// ```
+///
+/// A record's "conversation" holds everything it shares with other flows of the same client and
+/// service (addresses, destination port, protocol, VLANs, annotation, node); `BlockEncoder`
+/// explains the choices. Strings, label maps, identities, traces and annotations are numbered
+/// per block, so every block decodes on its own.
 ///
 /// An open segment is the same file without index and footer. Each block is self-contained
 /// (its own dictionaries, independently compressed, its own checksums), so recovery keeps every
