@@ -22,12 +22,14 @@ struct BlockEncoder {
     private var stringList: [String] = []
     private var labelSets: [[String: String]: Int] = [:]
     private var labelSetList: [[String: String]] = []
-    private var identities: [EndpointIdentity: Int] = [:]
+    private var identities: [CheapKey<EndpointIdentity>: Int] = [:]
     private var identityList: [EndpointIdentity] = []
-    private var traces: [PolicyTrace: Int] = [:]
+    private var traces: [CheapKey<PolicyTrace>: Int] = [:]
     private var traceList: [PolicyTrace] = []
-    private var annotations: [FlowAnnotation: Int] = [:]
+    private var annotations: [CheapKey<FlowAnnotation>: Int] = [:]
     private var annotationList: [FlowAnnotation] = []
+    /// Per annotation: source and destination identity, service string, trace numbers + 1.
+    private var annotationParts: [(Int, Int, Int, Int, Int, Int, Int)] = []
     private var addresses: [IPAddress: Int] = [:]
     private var addressList: [IPAddress] = []
     private var conversations: [Conversation: Int] = [:]
@@ -60,6 +62,8 @@ struct BlockEncoder {
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
     private var lastAnnotation: [Route: Int] = [:]
+    private var lastByDestination: [Int: Int] = [:]
+    private var lastBySource: [Int: Int] = [:]
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
     private var emptyNode = 0
@@ -89,13 +93,24 @@ struct BlockEncoder {
         digestSummary.add(record, conversation: conversation)
     }
 
-    /// The annotation's number; a route usually carries the same annotation as last time, which
-    /// `==` confirms cheaply (shared storage) instead of hashing the whole annotation again.
+    /// The annotation's number. A route, or failing that the same destination or source
+    /// address, usually carries the annotation it carried last time, which `==` confirms
+    /// cheaply (equal strings and maps share storage) instead of hashing the whole annotation.
     private mutating func annotationID(_ route: Route, _ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
-        if let last = lastAnnotation[route], annotationList[last - 1] == annotation { return last }
+        if let id = lastAnnotation[route], annotationList[id - 1] == annotation { return id }
+        if let id = lastByDestination[route.destination], annotationList[id - 1] == annotation {
+            lastAnnotation[route] = id
+            return id
+        }
+        if let id = lastBySource[route.source], annotationList[id - 1] == annotation {
+            lastAnnotation[route] = id
+            return id
+        }
         let id = intern(annotation) + 1
         lastAnnotation[route] = id
+        lastByDestination[route.destination] = id
+        lastBySource[route.source] = id
         return id
     }
 
@@ -162,14 +177,14 @@ struct BlockEncoder {
         }
         // Annotations and conversations field by field: alike values side by side compress better.
         out.varint(annotationList.count)
-        for a in annotationList { out.varint(identities[a.source]!) }
-        for a in annotationList { out.varint(identities[a.destination]!) }
-        for a in annotationList { out.varint(strings[a.destinationService]!) }
+        for p in annotationParts { out.varint(p.0) }
+        for p in annotationParts { out.varint(p.1) }
+        for p in annotationParts { out.varint(p.2) }
         for a in annotationList { out.u8(a.verdict.rawValue) }
-        for a in annotationList { out.varint(a.egress.map { traces[$0]! + 1 } ?? 0) }
-        for a in annotationList { out.varint(a.ingress.map { traces[$0]! + 1 } ?? 0) }
-        for a in annotationList { out.varint(a.pendingEgress.map { traces[$0]! + 1 } ?? 0) }
-        for a in annotationList { out.varint(a.pendingIngress.map { traces[$0]! + 1 } ?? 0) }
+        for p in annotationParts { out.varint(p.3) }
+        for p in annotationParts { out.varint(p.4) }
+        for p in annotationParts { out.varint(p.5) }
+        for p in annotationParts { out.varint(p.6) }
         out.varint(addressList.count)
         for address in addressList {
             out.u8(address.version.rawValue)
@@ -209,6 +224,8 @@ struct BlockEncoder {
         counters.removeAll(keepingCapacity: true)
         shapeColumn.removeAll(keepingCapacity: true)
         lastAnnotation.removeAll(keepingCapacity: true)
+        lastByDestination.removeAll(keepingCapacity: true)
+        lastBySource.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
         stringList.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
@@ -219,6 +236,7 @@ struct BlockEncoder {
         traceList.removeAll(keepingCapacity: true)
         annotations.removeAll(keepingCapacity: true)
         annotationList.removeAll(keepingCapacity: true)
+        annotationParts.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         addressList.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
@@ -267,42 +285,40 @@ struct BlockEncoder {
     }
 
     private mutating func intern(_ identity: EndpointIdentity) -> Int {
-        if let id = identities[identity] { return id }
+        if let id = identities[CheapKey(identity)] { return id }
         _ = intern(identity.namespace)
         _ = intern(identity.name)
         _ = intern(identity.aggregatedName)
         _ = intern(identity.labels)
         _ = intern(identity.serviceAccount)
         let id = identityList.count
-        identities[identity] = id
+        identities[CheapKey(identity)] = id
         identityList.append(identity)
         return id
     }
 
     private mutating func intern(_ trace: PolicyTrace) -> Int {
-        if let id = traces[trace] { return id }
+        if let id = traces[CheapKey(trace)] { return id }
         for hit in trace.hits {
             _ = intern(hit.tier)
             _ = intern(hit.namespace)
             _ = intern(hit.name)
         }
         let id = traceList.count
-        traces[trace] = id
+        traces[CheapKey(trace)] = id
         traceList.append(trace)
         return id
     }
 
     private mutating func intern(_ annotation: FlowAnnotation) -> Int {
-        if let id = annotations[annotation] { return id }
-        _ = intern(annotation.source)
-        _ = intern(annotation.destination)
-        _ = intern(annotation.destinationService)
-        for trace in [annotation.egress, annotation.ingress, annotation.pendingEgress, annotation.pendingIngress] {
-            if let trace { _ = intern(trace) }
-        }
+        if let id = annotations[CheapKey(annotation)] { return id }
+        func trace(_ t: PolicyTrace?) -> Int { t.map { intern($0) + 1 } ?? 0 }
+        let parts = (intern(annotation.source), intern(annotation.destination), intern(annotation.destinationService),
+                     trace(annotation.egress), trace(annotation.ingress), trace(annotation.pendingEgress), trace(annotation.pendingIngress))
         let id = annotationList.count
-        annotations[annotation] = id
+        annotations[CheapKey(annotation)] = id
         annotationList.append(annotation)
+        annotationParts.append(parts)
         return id
     }
 
@@ -335,5 +351,52 @@ struct BlockEncoder {
         conversations[conversation] = id
         conversationList.append(conversation)
         return id
+    }
+}
+
+/// A dictionary key that hashes only a value's cheap, telling fields (names, counts) and
+/// compares with full `==`: hashing a whole annotation walks label maps and traces, which
+/// dominated writing. Equal values still hash equally; collisions only cost an `==`.
+struct CheapKey<Value: CheaplyHashable>: Hashable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+    static func == (l: CheapKey, r: CheapKey) -> Bool { l.value == r.value }
+    func hash(into hasher: inout Hasher) { value.cheapHash(into: &hasher) }
+}
+
+protocol CheaplyHashable: Equatable {
+    func cheapHash(into hasher: inout Hasher)
+}
+
+extension EndpointIdentity: CheaplyHashable {
+    func cheapHash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(name)
+        hasher.combine(aggregatedName)
+        hasher.combine(labels.count)
+    }
+}
+
+extension PolicyTrace: CheaplyHashable {
+    func cheapHash(into hasher: inout Hasher) {
+        hasher.combine(reporter)
+        hasher.combine(action)
+        hasher.combine(hits.count)
+        if let last = hits.last {
+            hasher.combine(last.name)
+            hasher.combine(last.ruleIndex)
+        }
+    }
+}
+
+extension FlowAnnotation: CheaplyHashable {
+    func cheapHash(into hasher: inout Hasher) {
+        source.cheapHash(into: &hasher)
+        destination.cheapHash(into: &hasher)
+        hasher.combine(verdict)
+        hasher.combine(egress?.hits.count ?? -1)
+        hasher.combine(ingress?.hits.count ?? -1)
+        hasher.combine(pendingEgress?.hits.count ?? -1)
+        hasher.combine(pendingIngress?.hits.count ?? -1)
     }
 }
