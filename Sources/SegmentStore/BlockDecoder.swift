@@ -35,6 +35,9 @@ struct BlockDecoder {
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
     private var conversations: [Route] = []
+    /// Per conversation, its prepared record in the decoded block's `templates`.
+    private var conversationTemplate: [Int32] = []
+    private var templateOfPair: [Int: Int32] = [:]
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
     private var fields: [[Int]] = Array(repeating: [], count: 8)
@@ -56,7 +59,7 @@ struct BlockDecoder {
             let baseEnd = try c.varint()
             block.count = 0
             block.records.removeAll(keepingCapacity: true)
-            block.conversations.removeAll(keepingCapacity: true)
+            block.templateOfRecord.removeAll(keepingCapacity: true)
             block.templates.removeAll(keepingCapacity: true)
             try readDictionaries(&c, templates: &block.templates)
 
@@ -85,7 +88,7 @@ struct BlockDecoder {
         var end = baseEnd
         let conversationCount = conversations.count
         block.records.reserveCapacity(count)
-        block.conversations.reserveCapacity(count)
+        block.templateOfRecord.reserveCapacity(count)
         try columns.withUnsafeMutableBufferPointer { col in
             for _ in 0..<count {
                 let c = try col[0].index(below: conversationCount)
@@ -110,7 +113,7 @@ struct BlockDecoder {
                     tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
                     tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
                     status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16))))
-                block.conversations.append(Int32(c))
+                block.templateOfRecord.append(conversationTemplate[c])
             }
         }
         block.count = block.records.count
@@ -126,6 +129,8 @@ struct BlockDecoder {
         annotations.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
+        conversationTemplate.removeAll(keepingCapacity: true)
+        templateOfPair.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
@@ -222,8 +227,17 @@ struct BlockDecoder {
                               vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
                               innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1))
             conversations.append(route)
+            // Records only borrow annotation and node from their prepared record (the scan sets
+            // the whole `flow`), so conversations with the same pair share one.
+            let pair = annotation &* (strings.count + 1) &+ rest[3][i]
+            if let shared = templateOfPair[pair] {
+                conversationTemplate.append(shared)
+                continue
+            }
             let placeholder = FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
                                          ipProtocol: route.ipProtocol, start: .zero, end: .zero)
+            templateOfPair[pair] = Int32(templates.count)
+            conversationTemplate.append(Int32(templates.count))
             templates.append(AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1],
                                            node: strings[rest[3][i]]))
         }
@@ -259,8 +273,8 @@ public struct _DecodedBlock {
     @usableFromInline var count = 0
     @usableFromInline var records: [FlowRecord] = []
     /// Per record, the index of its prepared record in `templates`.
-    @usableFromInline var conversations: [Int32] = []
-    /// Per conversation, a record with its annotation and node filled in.
+    @usableFromInline var templateOfRecord: [Int32] = []
+    /// Per distinct (annotation, node) of the block, a record with both filled in.
     @usableFromInline var templates: [AnnotatedFlow] = []
 
     @usableFromInline init() {}

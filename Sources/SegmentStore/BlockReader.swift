@@ -61,7 +61,7 @@ extension _DecodedBlock {
         var record = templates.first ?? AnnotatedFlow(flow: FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0),
                                                                        ipProtocol: .tcp, start: .zero, end: .zero))
         for i in 0..<count {
-            let template = templates[Int(conversations[i])]
+            let template = templates[Int(templateOfRecord[i])]
             record.annotation = template.annotation
             record.node = template.node
             record.flow = records[i]
@@ -73,7 +73,7 @@ extension _DecodedBlock {
 
     /// Record `i` in full.
     func flow(_ i: Int) -> AnnotatedFlow {
-        var record = templates[Int(conversations[i])]
+        var record = templates[Int(templateOfRecord[i])]
         record.flow = records[i]
         return record
     }

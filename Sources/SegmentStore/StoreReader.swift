@@ -66,7 +66,7 @@ public final class StoreReader {
             var visited = 0
             var stopped = false
             for i in 0..<block.count {
-                let c = Int(block.conversations[i])
+                let c = Int(block.templateOfRecord[i])
                 block.templates[c].flow = block.records[i]
                 visited += 1
                 if !visitor.visit(block.templates[c]) {
