@@ -127,14 +127,14 @@ import Testing
             ($0 as? FlowlogError)?.code == .fileNotFound && "\($0)".contains("no such store directory")
         }
         #expect { _ = try StoreReader(directory: dir.path) } throws: { "\($0)".contains("store is empty") }
-        FileManager.default.createFile(atPath: dir.path + "/file", contents: Data())
+        #expect(FileManager.default.createFile(atPath: dir.path + "/file", contents: Data()))
         #expect { _ = try StoreReader(directory: dir.path + "/file") } throws: { "\($0)".contains("not a directory") }
     }
 
     @Test func foreignFileWithASegmentNameIsReportedNotFatal() throws {
         let (dir, flows, _) = try store(200, seed: 47)
         defer { dir.remove() }
-        FileManager.default.createFile(atPath: dir.path + "/000000000099.seg", contents: Data("not a segment at all, really".utf8 + [UInt8](repeating: 0, count: 40)))
+        #expect(FileManager.default.createFile(atPath: dir.path + "/000000000099.seg", contents: Data("not a segment at all, really".utf8 + [UInt8](repeating: 0, count: 40))))
         let (back, stats) = try readAll(dir.path)
         #expect(back == flows)
         #expect(stats.corruptBlocks.count == 1)
