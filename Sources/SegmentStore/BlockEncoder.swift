@@ -18,24 +18,24 @@ import FlowCore
 struct BlockEncoder {
     static let columnCount = 9
 
-    private var strings: [String: Int] = [:]
-    private var stringList: [String] = []
-    private var labelSets: [[String: String]: Int] = [:]
-    private var labelSetList: [[String: String]] = []
-    private var identities: [CheapKey<EndpointIdentity>: Int] = [:]
-    private var identityList: [EndpointIdentity] = []
-    private var traces: [CheapKey<PolicyTrace>: Int] = [:]
-    private var traceList: [PolicyTrace] = []
-    private var annotations: [CheapKey<FlowAnnotation>: Int] = [:]
-    private var annotationList: [FlowAnnotation] = []
+    var strings: [String: Int] = [:]
+    var stringList: [String] = []
+    var labelSets: [[String: String]: Int] = [:]
+    var labelSetList: [[String: String]] = []
+    var identities: [CheapKey<EndpointIdentity>: Int] = [:]
+    var identityList: [EndpointIdentity] = []
+    var traces: [CheapKey<PolicyTrace>: Int] = [:]
+    var traceList: [PolicyTrace] = []
+    var annotations: [CheapKey<FlowAnnotation>: Int] = [:]
+    var annotationList: [FlowAnnotation] = []
     /// Per annotation: source and destination identity, service string, trace numbers + 1.
-    private var annotationParts: [(Int, Int, Int, Int, Int, Int, Int)] = []
-    private var addresses: [IPAddress: Int] = [:]
-    private var addressList: [IPAddress] = []
-    private var conversations: [Conversation: Int] = [:]
-    private var conversationList: [Conversation] = []
-    private var shapes: [UInt64: Int] = [:]
-    private var shapeList: [UInt64] = []
+    var annotationParts: [(Int, Int, Int, Int, Int, Int, Int)] = []
+    var addresses: [IPAddress: Int] = [:]
+    var addressList: [IPAddress] = []
+    var conversations: [Conversation: Int] = [:]
+    var conversationList: [Conversation] = []
+    var shapes: [UInt64: Int] = [:]
+    var shapeList: [UInt64] = []
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
 
     /// Everything of a conversation but its annotation.
@@ -260,143 +260,5 @@ struct BlockEncoder {
             if exponent == 0 { break }
         }
         return exponent
-    }
-
-    // MARK: - Interning
-
-    private mutating func intern(_ s: String) -> Int {
-        if let id = strings[s] { return id }
-        let id = stringList.count
-        strings[s] = id
-        stringList.append(s)
-        return id
-    }
-
-    private mutating func intern(_ labels: [String: String]) -> Int {
-        if let id = labelSets[labels] { return id }
-        for (key, value) in labels {
-            _ = intern(key)
-            _ = intern(value)
-        }
-        let id = labelSetList.count
-        labelSets[labels] = id
-        labelSetList.append(labels)
-        return id
-    }
-
-    private mutating func intern(_ identity: EndpointIdentity) -> Int {
-        if let id = identities[CheapKey(identity)] { return id }
-        _ = intern(identity.namespace)
-        _ = intern(identity.name)
-        _ = intern(identity.aggregatedName)
-        _ = intern(identity.labels)
-        _ = intern(identity.serviceAccount)
-        let id = identityList.count
-        identities[CheapKey(identity)] = id
-        identityList.append(identity)
-        return id
-    }
-
-    private mutating func intern(_ trace: PolicyTrace) -> Int {
-        if let id = traces[CheapKey(trace)] { return id }
-        for hit in trace.hits {
-            _ = intern(hit.tier)
-            _ = intern(hit.namespace)
-            _ = intern(hit.name)
-        }
-        let id = traceList.count
-        traces[CheapKey(trace)] = id
-        traceList.append(trace)
-        return id
-    }
-
-    private mutating func intern(_ annotation: FlowAnnotation) -> Int {
-        if let id = annotations[CheapKey(annotation)] { return id }
-        func trace(_ t: PolicyTrace?) -> Int { t.map { intern($0) + 1 } ?? 0 }
-        let parts = (intern(annotation.source), intern(annotation.destination), intern(annotation.destinationService),
-                     trace(annotation.egress), trace(annotation.ingress), trace(annotation.pendingEgress), trace(annotation.pendingIngress))
-        let id = annotationList.count
-        annotations[CheapKey(annotation)] = id
-        annotationList.append(annotation)
-        annotationParts.append(parts)
-        return id
-    }
-
-    private mutating func intern(_ address: IPAddress) -> Int {
-        if let id = addresses[address] { return id }
-        let id = addressList.count
-        addresses[address] = id
-        addressList.append(address)
-        return id
-    }
-
-    /// The few per-flow fields with few distinct values, packed: TCP flags out (bits 0–7) and
-    /// in (8–15), status (16–31), ICMP type (32–39) and code (40–47).
-    static func shape(_ f: FlowRecord) -> UInt64 {
-        UInt64(f.tcpFlagsOut.rawValue) | UInt64(f.tcpFlagsIn.rawValue) << 8 | UInt64(f.status.rawValue) << 16
-            | UInt64(f.icmpType) << 32 | UInt64(f.icmpCode) << 40
-    }
-
-    private mutating func intern(shape: UInt64) -> Int {
-        if let id = shapes[shape] { return id }
-        let id = shapeList.count
-        shapes[shape] = id
-        shapeList.append(shape)
-        return id
-    }
-
-    private mutating func intern(_ conversation: Conversation) -> Int {
-        if let id = conversations[conversation] { return id }
-        let id = conversationList.count
-        conversations[conversation] = id
-        conversationList.append(conversation)
-        return id
-    }
-}
-
-/// A dictionary key that hashes only a value's cheap, telling fields (names, counts) and
-/// compares with full `==`: hashing a whole annotation walks label maps and traces, which
-/// dominated writing. Equal values still hash equally; collisions only cost an `==`.
-struct CheapKey<Value: CheaplyHashable>: Hashable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-    static func == (l: CheapKey, r: CheapKey) -> Bool { l.value == r.value }
-    func hash(into hasher: inout Hasher) { value.cheapHash(into: &hasher) }
-}
-
-protocol CheaplyHashable: Equatable {
-    func cheapHash(into hasher: inout Hasher)
-}
-
-extension EndpointIdentity: CheaplyHashable {
-    func cheapHash(into hasher: inout Hasher) {
-        hasher.combine(kind)
-        hasher.combine(name)
-        hasher.combine(aggregatedName)
-        hasher.combine(labels.count)
-    }
-}
-
-extension PolicyTrace: CheaplyHashable {
-    func cheapHash(into hasher: inout Hasher) {
-        hasher.combine(reporter)
-        hasher.combine(action)
-        hasher.combine(hits.count)
-        if let last = hits.last {
-            hasher.combine(last.name)
-            hasher.combine(last.ruleIndex)
-        }
-    }
-}
-
-extension FlowAnnotation: CheaplyHashable {
-    func cheapHash(into hasher: inout Hasher) {
-        source.cheapHash(into: &hasher)
-        destination.cheapHash(into: &hasher)
-        hasher.combine(verdict)
-        hasher.combine(egress?.hits.count ?? -1)
-        hasher.combine(ingress?.hits.count ?? -1)
-        hasher.combine(pendingEgress?.hits.count ?? -1)
-        hasher.combine(pendingIngress?.hits.count ?? -1)
     }
 }
