@@ -35,6 +35,8 @@ struct BlockDecoder {
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
     private var conversations: [Route] = []
+    /// Unpacked column values, reused from block to block.
+    private var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Per conversation, its prepared record in the decoded block's `templates`.
     private var conversationTemplate: [Int32] = []
     private var templateOfPair: [Int: Int32] = [:]
@@ -80,7 +82,12 @@ struct BlockDecoder {
         }
     }
 
-    private func decodeRecords(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
+    /// Undoes `BlockEncoder.zigzag`.
+    @inline(__always) static func unzigzag(_ v: UInt64) -> UInt64 {
+        UInt64(bitPattern: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1))
+    }
+
+    private mutating func decodeRecords(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
                                since: Timestamp?, until: Timestamp?, into block: inout _DecodedBlock) throws {
         let sinceNS = since?.nanoseconds ?? 0
         let untilNS = until?.nanoseconds ?? .max
@@ -89,27 +96,29 @@ struct BlockDecoder {
         let conversationCount = conversations.count
         block.records.reserveCapacity(count)
         block.templateOfRecord.reserveCapacity(count)
-        try columns.withUnsafeMutableBufferPointer { col in
-            for _ in 0..<count {
-                let c = try col[0].index(below: conversationCount)
-                end = end &+ UInt64(bitPattern: try col[1].signed())
-                let start = end &- UInt64(bitPattern: try col[2].signed())
-                let sourcePort = try col[3].u16()
-                let packetsOut = try col[4].varint()
-                let bytesOut = try col[5].varint()
-                let packetsIn = try col[6].varint()
-                let bytesIn = try col[7].varint()
-                let shape = shapes[try col[8].index(below: shapes.count)]
+        for k in 0..<BlockEncoder.columnCount { try PackedColumn.decode(&columns[k], count: count, into: &values[k]) }
+        // Locals, so the loop indexes plain arrays (no reference counting per access).
+        let conversationOf = values[0], endDelta = values[1], duration = values[2], sourcePort = values[3]
+        let packetsOut = values[4], bytesOut = values[5], packetsIn = values[6], bytesIn = values[7], shapeOf = values[8]
+        do {
+            for i in 0..<count {
+                let c = Int(truncatingIfNeeded: conversationOf[i])
+                guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
+                end = end &+ Self.unzigzag(endDelta[i])
+                let start = end &- Self.unzigzag(duration[i])
+                let shapeIndex = Int(truncatingIfNeeded: shapeOf[i])
+                guard shapeIndex >= 0, shapeIndex < shapes.count else { throw Malformed(reason: "shape number out of range", position: nil) }
+                let shape = shapes[shapeIndex]
                 let startNS = start &* unit, endNS = end &* unit
                 if (bounded && startNS >= untilNS) || endNS < sinceNS { continue }
                 let route = conversations[c]
                 block.records.append(FlowRecord(
                     sourceAddress: route.source, destinationAddress: route.destination,
-                    sourcePort: sourcePort, destinationPort: route.destinationPort,
+                    sourcePort: UInt16(truncatingIfNeeded: sourcePort[i]), destinationPort: route.destinationPort,
                     ipProtocol: route.ipProtocol, vlan: route.vlan, innerVLAN: route.innerVLAN,
                     icmpType: UInt8(truncatingIfNeeded: shape >> 32), icmpCode: UInt8(truncatingIfNeeded: shape >> 40),
                     start: Timestamp(nanoseconds: startNS), end: Timestamp(nanoseconds: endNS),
-                    packetsOut: packetsOut, bytesOut: bytesOut, packetsIn: packetsIn, bytesIn: bytesIn,
+                    packetsOut: packetsOut[i], bytesOut: bytesOut[i], packetsIn: packetsIn[i], bytesIn: bytesIn[i],
                     tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
                     tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
                     status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16))))

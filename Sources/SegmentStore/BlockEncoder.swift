@@ -37,6 +37,8 @@ struct BlockEncoder {
     var shapes: [UInt64: Int] = [:]
     var shapeList: [UInt64] = []
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
+    /// The columns' values before packing.
+    private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
 
     /// Everything of a conversation but its annotation.
     struct Route: Hashable {
@@ -114,6 +116,12 @@ struct BlockEncoder {
         return id
     }
 
+    /// Zigzag of a wrapping difference: small deltas either way stay small.
+    static func zigzag(_ difference: UInt64) -> UInt64 {
+        let v = Int64(bitPattern: difference)
+        return UInt64(bitPattern: (v << 1) ^ (v >> 63))
+    }
+
     /// Writes the block's raw payload to `out`, returns its digest, and starts a new block.
     mutating func finish(into out: inout ByteSink) -> BlockDigest {
         precondition(count > 0, "finish() on an empty block")
@@ -122,19 +130,21 @@ struct BlockEncoder {
         for _ in 0..<exponent { unit *= 10 }
         let baseEnd = ends[0] / unit
         var previousEnd = baseEnd
+        for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }
         for i in 0..<count {
             let start = starts[i] / unit, end = ends[i] / unit
-            columns[0].varint(UInt64(conversationColumn[i]))
-            columns[1].signed(Int64(bitPattern: end &- previousEnd))
-            columns[2].signed(Int64(bitPattern: end &- start))
-            columns[3].u16(sourcePorts[i])
-            columns[4].varint(counters[i].0)
-            columns[5].varint(counters[i].1)
-            columns[6].varint(counters[i].2)
-            columns[7].varint(counters[i].3)
-            columns[8].varint(UInt64(shapeColumn[i]))
+            scratch[0].append(UInt64(conversationColumn[i]))
+            scratch[1].append(Self.zigzag(end &- previousEnd))
+            scratch[2].append(Self.zigzag(end &- start))
+            scratch[3].append(UInt64(sourcePorts[i]))
+            scratch[4].append(counters[i].0)
+            scratch[5].append(counters[i].1)
+            scratch[6].append(counters[i].2)
+            scratch[7].append(counters[i].3)
+            scratch[8].append(UInt64(shapeColumn[i]))
             previousEnd = end
         }
+        for k in scratch.indices { PackedColumn.encode(scratch[k], into: &columns[k]) }
         let flows = count
 
         out.u8(UInt8(exponent))

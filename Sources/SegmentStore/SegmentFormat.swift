@@ -69,10 +69,13 @@ import FlowCore
 ///                  varint annotation + 1 (0 = none), varint node [string]
 ///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
 ///                  | ICMP code << 40
-///   columns        9 × varint byte length, then the columns, one value per record:
-///     conversation varint · end zigzag delta from the previous record's end (units) ·
-///     duration zigzag end − start (units) · source port u16 · packets out, bytes out,
-///     packets in, bytes in varint · shape varint
+///   columns        9 × varint byte length, then the columns, one value per record, each a
+///                  packed column: u8 width b, ⌈n·b/8⌉ bytes of the values' low b bits (LSB
+///                  first), varint exception count, per exception varint index delta and
+///                  varint value >> b (see PackedColumn):
+///     conversation · end, zigzag delta from the previous record's end (units) ·
+///     duration, zigzag end − start (units) · source port · packets out · bytes out ·
+///     packets in · bytes in · shape
 /// ```
 ///
 /// A record's "conversation" holds everything it shares with other flows of the same client and
