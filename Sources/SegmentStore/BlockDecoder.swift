@@ -35,6 +35,8 @@ struct BlockDecoder {
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
     private var conversations: [Route] = []
+    /// Scratch for one packed dictionary field.
+    private var packed: [UInt64] = []
     /// Unpacked column values, reused from block to block.
     private var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Per conversation, its prepared record in the decoded block's `templates`.
@@ -193,9 +195,9 @@ struct BlockDecoder {
         let annotationCount = try c.index(below: c.remaining + 1)
         try readFields(&c, count: annotationCount, limits: [identities.count, identities.count, strings.count])
         var verdicts = [Verdict](repeating: .unknown, count: annotationCount)
-        for i in 0..<annotationCount {
-            let at = c.position
-            guard let verdict = Verdict(rawValue: try c.u8()) else { throw Malformed(reason: "bad verdict", position: at) }
+        let verdictAt = c.position
+        for (i, raw) in try readFieldArrays(&c, count: annotationCount, limits: [256])[0].enumerated() {
+            guard let verdict = Verdict(rawValue: UInt8(raw)) else { throw Malformed(reason: "bad verdict", position: verdictAt) }
             verdicts[i] = verdict
         }
         let traceFields = try readFieldArrays(&c, count: annotationCount, limits: Array(repeating: traces.count + 1, count: 4))
@@ -224,10 +226,8 @@ struct BlockDecoder {
 
         let conversationCount = try c.index(below: c.remaining + 1)
         try readFields(&c, count: conversationCount, limits: [addresses.count, addresses.count])
-        var ports = [UInt16](repeating: 0, count: conversationCount)
-        for i in 0..<conversationCount { ports[i] = try c.u16() }
-        var protocols = [UInt8](repeating: 0, count: conversationCount)
-        for i in 0..<conversationCount { protocols[i] = try c.u8() }
+        let portsAndProtocols = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 256])
+        let ports = portsAndProtocols[0].map { UInt16($0) }, protocols = portsAndProtocols[1].map { UInt8($0) }
         let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotations.count + 1, strings.count])
         for i in 0..<conversationCount {
             let annotation = rest[2][i]
@@ -254,21 +254,29 @@ struct BlockDecoder {
         for _ in 0..<(try c.index(below: c.remaining / 8 + 1)) { shapes.append(try c.u64()) }
     }
 
-    /// Reads `limits.count` varint fields of `count` values each into `fields[0…]`, each
+    /// Reads `limits.count` packed fields of `count` values each into `fields[0…]`, each
     /// value checked against its limit.
     private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int]) throws {
         for (k, limit) in limits.enumerated() {
+            try PackedColumn.decode(&c, count: count, into: &packed)
             fields[k].removeAll(keepingCapacity: true)
-            for _ in 0..<count { fields[k].append(try c.index(below: limit)) }
+            for v in packed {
+                guard v < UInt64(limit) else { throw Malformed(reason: "dictionary reference out of range", position: c.position) }
+                fields[k].append(Int(v))
+            }
         }
     }
 
-    private func readFieldArrays(_ c: inout ByteCursor, count: Int, limits: [Int]) throws -> [[Int]] {
+    private mutating func readFieldArrays(_ c: inout ByteCursor, count: Int, limits: [Int]) throws -> [[Int]] {
         var result: [[Int]] = []
         for limit in limits {
+            try PackedColumn.decode(&c, count: count, into: &packed)
             var values = [Int]()
             values.reserveCapacity(count)
-            for _ in 0..<count { values.append(try c.index(below: limit)) }
+            for v in packed {
+                guard v < UInt64(limit) else { throw Malformed(reason: "dictionary reference out of range", position: c.position) }
+                values.append(Int(v))
+            }
             result.append(values)
         }
         return result

@@ -116,6 +116,11 @@ struct BlockEncoder {
         return id
     }
 
+    /// One dictionary field, packed (dictionary fields are written field by field).
+    private func pack(_ values: [UInt64], into out: inout ByteSink) {
+        PackedColumn.encode(values, into: &out)
+    }
+
     /// Zigzag of a wrapping difference: small deltas either way stay small.
     static func zigzag(_ difference: UInt64) -> UInt64 {
         let v = Int64(bitPattern: difference)
@@ -187,14 +192,14 @@ struct BlockEncoder {
         }
         // Annotations and conversations field by field: alike values side by side compress better.
         out.varint(annotationList.count)
-        for p in annotationParts { out.varint(p.0) }
-        for p in annotationParts { out.varint(p.1) }
-        for p in annotationParts { out.varint(p.2) }
-        for a in annotationList { out.u8(a.verdict.rawValue) }
-        for p in annotationParts { out.varint(p.3) }
-        for p in annotationParts { out.varint(p.4) }
-        for p in annotationParts { out.varint(p.5) }
-        for p in annotationParts { out.varint(p.6) }
+        pack(annotationParts.map { UInt64($0.0) }, into: &out)
+        pack(annotationParts.map { UInt64($0.1) }, into: &out)
+        pack(annotationParts.map { UInt64($0.2) }, into: &out)
+        pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
+        pack(annotationParts.map { UInt64($0.3) }, into: &out)
+        pack(annotationParts.map { UInt64($0.4) }, into: &out)
+        pack(annotationParts.map { UInt64($0.5) }, into: &out)
+        pack(annotationParts.map { UInt64($0.6) }, into: &out)
         out.varint(addressList.count)
         for address in addressList {
             out.u8(address.version.rawValue)
@@ -208,15 +213,15 @@ struct BlockEncoder {
             }
         }
         out.varint(conversationList.count)
-        for c in conversationList { out.varint(c.route.source) }
-        for c in conversationList { out.varint(c.route.destination) }
-        for c in conversationList { out.u16(c.route.destinationPort) }
-        for c in conversationList { out.u8(c.route.ipProtocol) }
-        // + 1 so the common "no VLAN" (0xFFFF) costs one byte, not three.
-        for c in conversationList { out.varint(UInt64(c.route.vlan &+ 1)) }
-        for c in conversationList { out.varint(UInt64(c.route.innerVLAN &+ 1)) }
-        for c in conversationList { out.varint(c.annotation) }
-        for c in conversationList { out.varint(c.route.node) }
+        pack(conversationList.map { UInt64($0.route.source) }, into: &out)
+        pack(conversationList.map { UInt64($0.route.destination) }, into: &out)
+        pack(conversationList.map { UInt64($0.route.destinationPort) }, into: &out)
+        pack(conversationList.map { UInt64($0.route.ipProtocol) }, into: &out)
+        // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
+        pack(conversationList.map { UInt64($0.route.vlan &+ 1) }, into: &out)
+        pack(conversationList.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
+        pack(conversationList.map { UInt64($0.annotation) }, into: &out)
+        pack(conversationList.map { UInt64($0.route.node) }, into: &out)
         out.varint(shapeList.count)
         for shape in shapeList { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }

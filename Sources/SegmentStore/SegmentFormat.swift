@@ -59,23 +59,25 @@ import FlowCore
 ///   traces         varint n; n × (u8 reporter, u8 action, varint hits; hits × (varint index,
 ///                                 varint tier [string], u8 kind, varint namespace, varint name
 ///                                 [strings], u8 action, zigzag rule index))
-///   annotations    varint n; then field by field, n values each: varint source identity,
-///                  varint destination identity, varint service [string], u8 verdict, and
-///                  varint trace + 1 (0 = none) for egress, ingress, pending egress, pending ingress
+///   annotations    varint n; then field by field, each a packed column of n values: source
+///                  identity, destination identity, service [string], verdict, and trace + 1
+///                  (0 = none) for egress, ingress, pending egress, pending ingress
 ///   addresses      varint n; n × (u8 4 + 4 bytes | u8 6 + 16 bytes), network order
-///   conversations  varint n; then field by field, n values each: varint source address,
-///                  varint destination address, u16 destination port, u8 protocol,
-///                  varint vlan + 1, varint inner vlan + 1 (mod 2^16: "none" is 0),
-///                  varint annotation + 1 (0 = none), varint node [string]
+///   conversations  varint n; then field by field, each a packed column of n values: source
+///                  address, destination address, destination port, protocol, vlan + 1,
+///                  inner vlan + 1 (mod 2^16: "none" is 0), annotation + 1 (0 = none),
+///                  node [string]
 ///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
 ///                  | ICMP code << 40
 ///   columns        9 × varint byte length, then the columns, one value per record, each a
-///                  packed column: u8 width b, ⌈n·b/8⌉ bytes of the values' low b bits (LSB
-///                  first), varint exception count, per exception varint index delta and
-///                  varint value >> b (see PackedColumn):
+///                  packed column:
 ///     conversation · end, zigzag delta from the previous record's end (units) ·
 ///     duration, zigzag end − start (units) · source port · packets out · bytes out ·
 ///     packets in · bytes in · shape
+///
+///   packed column of n values (PackedColumn): u8 width b (0…64); ⌈n·b/8⌉ bytes holding each
+///     value's low b bits, LSB first, value i at bit i·b; varint exception count; per
+///     exception varint index delta (from the previous exception) and varint value >> b
 /// ```
 ///
 /// A record's "conversation" holds everything it shares with other flows of the same client and
