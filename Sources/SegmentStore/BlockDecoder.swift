@@ -208,24 +208,31 @@ struct BlockDecoder {
                                               egress: trace(0), ingress: trace(1), pendingEgress: trace(2), pendingIngress: trace(3)))
         }
 
-        for _ in 0..<(try c.index(below: c.remaining + 1)) {
-            let at = c.position
-            switch try c.u8() {
-            case 4:
-                let b = (UInt32(try c.u8()), UInt32(try c.u8()), UInt32(try c.u8()), UInt32(try c.u8()))
-                addresses.append(IPAddress(ipv4: b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3))
-            case 6:
-                var high: UInt64 = 0, low: UInt64 = 0
-                for _ in 0..<8 { high = high << 8 | UInt64(try c.u8()) }
-                for _ in 0..<8 { low = low << 8 | UInt64(try c.u8()) }
-                addresses.append(IPAddress(ipv6High: high, low: low))
-            default:
-                throw Malformed(reason: "bad address version", position: at)
-            }
+        // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
+        let v4Count = try c.index(below: c.remaining * 8 + 1)
+        try PackedColumn.decode(&c, count: v4Count, into: &packed)
+        var v4: UInt64 = 0
+        for delta in packed {
+            v4 = v4 &+ delta
+            guard v4 <= UInt64(UInt32.max) else { throw Malformed(reason: "IPv4 address out of range", position: c.position) }
+            addresses.append(IPAddress(ipv4: UInt32(v4)))
+        }
+        for _ in 0..<(try c.index(below: c.remaining / 16 + 1)) {
+            addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
         }
 
-        let conversationCount = try c.index(below: c.remaining + 1)
-        try readFields(&c, count: conversationCount, limits: [addresses.count, addresses.count])
+        // Conversations by source then destination: sources as deltas.
+        let conversationCount = try c.index(below: c.remaining * 8 + 1)
+        try PackedColumn.decode(&c, count: conversationCount, into: &packed)
+        fields[0].removeAll(keepingCapacity: true)
+        var source = 0
+        for delta in packed {
+            guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
+            source += Int(delta)
+            guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
+            fields[0].append(source)
+        }
+        fields[1] = try readFieldArrays(&c, count: conversationCount, limits: [addresses.count])[0]
         let portsAndProtocols = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 256])
         let ports = portsAndProtocols[0].map { UInt16($0) }, protocols = portsAndProtocols[1].map { UInt8($0) }
         let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotations.count + 1, strings.count])

@@ -135,10 +135,23 @@ struct BlockEncoder {
         for _ in 0..<exponent { unit *= 10 }
         let baseEnd = ends[0] / unit
         var previousEnd = baseEnd
+        // Addresses and conversations are written sorted (addresses by value, conversations by
+        // source then destination), so both tables delta-code to a few bits per entry; the
+        // numbers records and conversations use are remapped to the sorted order.
+        let addressOrder = addressList.indices.sorted { addressList[$0] < addressList[$1] }
+        var addressNumber = [Int](repeating: 0, count: addressList.count)
+        for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
+        let conversationOrder = conversationList.indices.sorted {
+            let a = conversationList[$0].route, b = conversationList[$1].route
+            let ka = (addressNumber[a.source], addressNumber[a.destination]), kb = (addressNumber[b.source], addressNumber[b.destination])
+            return ka != kb ? ka < kb : $0 < $1
+        }
+        var conversationNumber = [Int](repeating: 0, count: conversationList.count)
+        for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
         for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }
         for i in 0..<count {
             let start = starts[i] / unit, end = ends[i] / unit
-            scratch[0].append(UInt64(conversationColumn[i]))
+            scratch[0].append(UInt64(conversationNumber[Int(conversationColumn[i])]))
             scratch[1].append(Self.zigzag(end &- previousEnd))
             scratch[2].append(Self.zigzag(end &- start))
             scratch[3].append(UInt64(sourcePorts[i]))
@@ -200,28 +213,35 @@ struct BlockEncoder {
         pack(annotationParts.map { UInt64($0.4) }, into: &out)
         pack(annotationParts.map { UInt64($0.5) }, into: &out)
         pack(annotationParts.map { UInt64($0.6) }, into: &out)
-        out.varint(addressList.count)
-        for address in addressList {
-            out.u8(address.version.rawValue)
-            if address.version == .v4 {
-                let v = UInt32(truncatingIfNeeded: address.low)
-                out.u8(UInt8(v >> 24)); out.u8(UInt8((v >> 16) & 0xFF)); out.u8(UInt8((v >> 8) & 0xFF)); out.u8(UInt8(v & 0xFF))
-            } else {
-                for word in [address.high, address.low] {
-                    for shift in stride(from: 56, through: 0, by: -8) { out.u8(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-                }
-            }
+        let sortedAddresses = addressOrder.map { addressList[$0] }
+        let v4 = sortedAddresses.prefix { $0.version == .v4 }
+        out.varint(v4.count)
+        var previousV4: UInt64 = 0
+        pack(v4.map { a in
+            defer { previousV4 = a.low }
+            return a.low &- previousV4
+        }, into: &out)
+        out.varint(sortedAddresses.count - v4.count)
+        for address in sortedAddresses.dropFirst(v4.count) {
+            out.u64(address.high.bigEndian)
+            out.u64(address.low.bigEndian)
         }
-        out.varint(conversationList.count)
-        pack(conversationList.map { UInt64($0.route.source) }, into: &out)
-        pack(conversationList.map { UInt64($0.route.destination) }, into: &out)
-        pack(conversationList.map { UInt64($0.route.destinationPort) }, into: &out)
-        pack(conversationList.map { UInt64($0.route.ipProtocol) }, into: &out)
+        let sorted = conversationOrder.map { conversationList[$0] }
+        out.varint(sorted.count)
+        var previousSource = 0
+        pack(sorted.map { c in
+            let source = addressNumber[c.route.source]
+            defer { previousSource = source }
+            return UInt64(source - previousSource)
+        }, into: &out)
+        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+        pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
+        pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
         // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
-        pack(conversationList.map { UInt64($0.route.vlan &+ 1) }, into: &out)
-        pack(conversationList.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
-        pack(conversationList.map { UInt64($0.annotation) }, into: &out)
-        pack(conversationList.map { UInt64($0.route.node) }, into: &out)
+        pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
+        pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
+        pack(sorted.map { UInt64($0.annotation) }, into: &out)
+        pack(sorted.map { UInt64($0.route.node) }, into: &out)
         out.varint(shapeList.count)
         for shape in shapeList { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }

@@ -62,11 +62,14 @@ import FlowCore
 ///   annotations    varint n; then field by field, each a packed column of n values: source
 ///                  identity, destination identity, service [string], verdict, and trace + 1
 ///                  (0 = none) for egress, ingress, pending egress, pending ingress
-///   addresses      varint n; n × (u8 4 + 4 bytes | u8 6 + 16 bytes), network order
-///   conversations  varint n; then field by field, each a packed column of n values: source
-///                  address, destination address, destination port, protocol, vlan + 1,
-///                  inner vlan + 1 (mod 2^16: "none" is 0), annotation + 1 (0 = none),
-///                  node [string]
+///   addresses      ascending (IPv4 before IPv6): varint n4, packed column of the n4 IPv4
+///                  addresses as deltas from the previous one (the first from 0); varint n6,
+///                  n6 × 16 bytes of IPv6 address in network order
+///   conversations  sorted by source then destination address: varint n; then field by
+///                  field, each a packed column of n values: source address as a delta from
+///                  the previous conversation's, destination address, destination port,
+///                  protocol, vlan + 1, inner vlan + 1 (mod 2^16: "none" is 0),
+///                  annotation + 1 (0 = none), node [string]
 ///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
 ///                  | ICMP code << 40
 ///   columns        9 × varint byte length, then the columns, one value per record, each a
