@@ -68,6 +68,7 @@ struct BlockCodec {
             throw BlockDecoder.Malformed(reason: "payload checksum mismatch", position: nil)
         }
         let rawSize = Int(header.rawSize)
+        guard stored.count > 0, rawSize > 0 else { throw BlockDecoder.Malformed(reason: "empty block payload", position: nil) }
         guard rawSize < Int(Int32.max) else { throw BlockDecoder.Malformed(reason: "raw size too large", position: nil) }
         if raw.count < rawSize { raw = [UInt8](repeating: 0, count: rawSize) }
         let produced = raw.withUnsafeMutableBytes { dst in

@@ -92,7 +92,7 @@ public final class _ScanCursor {
                 statistics.segmentsSkipped += 1
                 continue
             }
-            guard let (opened, _) = try reader.openSegment(segment) else { continue }
+            guard let (opened, ref) = try reader.openSegment(segment) else { continue }
             let layout: SegmentLayout
             do {
                 layout = try SegmentLayout.read(opened)
@@ -102,6 +102,10 @@ public final class _ScanCursor {
                 continue
             }
             statistics.corruptBlocks += layout.problems
+            if !ref.open && layout.footer == nil && layout.problems.isEmpty {
+                statistics.corruptBlocks.append(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
+                                                             location: .init(file: ref.path, offset: layout.validEnd)))
+            }
             if let footer = layout.footer, !StoreReader.overlaps(footer.minStart, footer.maxEnd, since, until) {
                 statistics.segmentsSkipped += 1
                 opened.close()
