@@ -9,6 +9,8 @@ struct FieldWriter {
     private var time = TimestampWriter()
     private var sourceLabels = LabelTextCache()
     private var destinationLabels = LabelTextCache()
+    private var enforcedPolicies = PolicyTextCache()
+    private var pendingPolicies = PolicyTextCache()
 
     mutating func write(_ field: OutputField, of record: AnnotatedFlow, style: Style, into out: inout OutputBuffer) {
         write(field, flow: record.flow, annotation: record.annotation, node: record.node, style: style, into: &out)
@@ -46,8 +48,8 @@ struct FieldWriter {
         case .proto: safe(flow.ipProtocol.description, style, &out)
         case .action: safe((a?.verdict ?? .unknown).description, style, &out)
         case .reporter: safe(Self.reporter(a)?.description ?? "-", style, &out)
-        case .policies: policies(a?.egress, a?.ingress, style, &out)
-        case .pendingPolicies: policies(a?.pendingEgress, a?.pendingIngress, style, &out)
+        case .policies: enforcedPolicies.write(a?.egress, a?.ingress, style: style, into: &out)
+        case .pendingPolicies: pendingPolicies.write(a?.pendingEgress, a?.pendingIngress, style: style, into: &out)
         case .packetsIn: out.append(decimal: flow.packetsIn)
         case .packetsOut: out.append(decimal: flow.packetsOut)
         case .bytesIn: out.append(decimal: flow.bytesIn)
@@ -119,7 +121,7 @@ struct FieldWriter {
 
     /// Enforced (or pending) hits, egress then ingress, in the v3.32 policy-string form;
     /// `;`-separated in text, an array in JSON.
-    private func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
+    static func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
         if style == .json { out.append(UInt8(ascii: "[")) }
         let start = out.count
         var written = 0
