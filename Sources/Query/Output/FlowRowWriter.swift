@@ -32,20 +32,24 @@ struct FlowRowWriter {
     mutating func write(_ record: AnnotatedFlow, into out: inout OutputBuffer) {
         switch format {
         case .csv:
-            let annotation = record.annotation
+            let annotation = record.annotation ?? FieldWriter.unannotated
+            let annotated = record.annotation != nil
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, node: record.node, style: .csv, into: &out)
+                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
+                                  node: record.node, style: .csv, into: &out)
             }
             out.append(0x0A)
         case .ndjson, .json:
             if format == .json { out.append(ascii: rows == 0 ? "\n" : ",\n") }
             out.append(UInt8(ascii: "{"))
-            let annotation = record.annotation
+            let annotation = record.annotation ?? FieldWriter.unannotated
+            let annotated = record.annotation != nil
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(bytesOf: jsonKeys[i])
-                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, node: record.node, style: .json, into: &out)
+                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
+                                  node: record.node, style: .json, into: &out)
             }
             out.append(UInt8(ascii: "}"))
             if format == .ndjson { out.append(0x0A) }
