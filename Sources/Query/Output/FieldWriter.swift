@@ -13,15 +13,15 @@ struct FieldWriter {
     private var pendingPolicies = PolicyTextCache()
 
     mutating func write(_ field: OutputField, of record: AnnotatedFlow, style: Style, into out: inout OutputBuffer) {
-        write(field, flow: record.flow, annotation: record.annotation ?? Self.unannotated,
-              annotated: record.annotation != nil, node: record.node, style: style, into: &out)
+        // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
+        switch record.annotation {
+        case .some(let annotation):
+            write(field, flow: record.flow, annotation: annotation, annotated: true, node: record.node, style: style, into: &out)
+        case .none:
+            write(field, flow: record.flow, annotation: .absent, annotated: false, node: record.node,
+                  style: style, into: &out)
+        }
     }
-
-    /// Stands in for a missing annotation (`annotated: false`), so fields read a plain
-    /// borrowed value instead of going through an optional, which costs retains per field.
-    static let unannotated = FlowAnnotation(source: EndpointIdentity(kind: .network, aggregatedName: "-"),
-                                            destination: EndpointIdentity(kind: .network, aggregatedName: "-"),
-                                            verdict: .unknown)
 
     /// The same with the record's parts passed separately, so a row takes the annotation once
     /// (arguments are borrowed) rather than once per field.

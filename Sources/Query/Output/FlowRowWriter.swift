@@ -30,10 +30,18 @@ struct FlowRowWriter {
     }
 
     mutating func write(_ record: AnnotatedFlow, into out: inout OutputBuffer) {
+        // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
+        switch record.annotation {
+        case .some(let annotation): write(record, annotation, annotated: true, into: &out)
+        case .none: write(record, .absent, annotated: false, into: &out)
+        }
+        rows += 1
+    }
+
+    private mutating func write(_ record: AnnotatedFlow, _ annotation: FlowAnnotation, annotated: Bool,
+                                into out: inout OutputBuffer) {
         switch format {
         case .csv:
-            let annotation = record.annotation ?? FieldWriter.unannotated
-            let annotated = record.annotation != nil
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
@@ -43,8 +51,6 @@ struct FlowRowWriter {
         case .ndjson, .json:
             if format == .json { out.append(ascii: rows == 0 ? "\n" : ",\n") }
             out.append(UInt8(ascii: "{"))
-            let annotation = record.annotation ?? FieldWriter.unannotated
-            let annotated = record.annotation != nil
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(bytesOf: jsonKeys[i])
@@ -56,7 +62,6 @@ struct FlowRowWriter {
         case .table:
             break
         }
-        rows += 1
     }
 
     func end(into out: inout OutputBuffer) {
