@@ -40,6 +40,9 @@ struct FlowRowWriter {
 
     private mutating func write(_ record: AnnotatedFlow, _ annotation: FlowAnnotation, annotated: Bool,
                                 into out: inout OutputBuffer) {
+        // Local copies: read through `self` while `fieldWriter` (part of self) is mutated, the
+        // arrays would be retained and released around every field.
+        let fields = self.fields, jsonKeys = self.jsonKeys
         switch format {
         case .csv:
             for i in 0..<fields.count {
