@@ -17,7 +17,8 @@ struct PolicyTextCache {
         var rendered: [[UInt8]?] = [nil, nil, nil]
     }
 
-    private var entries: [Key: Entry] = [:]
+    private var slots: [Key: Int] = [:]
+    private var entries: [Entry] = []
     private static let maximumEntries = 8192
 
     mutating func write(_ first: PolicyTrace?, _ second: PolicyTrace?, style: FieldWriter.Style,
@@ -25,18 +26,30 @@ struct PolicyTextCache {
         let firstHits = first?.hits, secondHits = second?.hits
         let key = Key(first: Self.identity(firstHits), second: Self.identity(secondHits))
         let index = Self.index(style)
-        if let entry = entries[key], entry.first == firstHits, entry.second == secondHits, let bytes = entry.rendered[index] {
-            out.append(bytesOf: bytes)
+        if let slot = slots[key], entries[slot].first == firstHits, entries[slot].second == secondHits {
+            if let bytes = entries[slot].rendered[index] {
+                out.append(bytesOf: bytes)
+            } else {
+                let start = out.count
+                FieldWriter.policies(first, second, style, &out)
+                entries[slot].rendered[index] = Array(out.written(from: start))
+            }
             return
         }
         let start = out.count
         FieldWriter.policies(first, second, style, &out)
-        let bytes = Array(out.written(from: start))
-        if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
-        var entry = entries[key].flatMap { $0.first == firstHits && $0.second == secondHits ? $0 : nil }
-            ?? Entry(first: firstHits, second: secondHits)
-        entry.rendered[index] = bytes
-        entries[key] = entry
+        var entry = Entry(first: firstHits, second: secondHits)
+        entry.rendered[index] = Array(out.written(from: start))
+        if entries.count >= Self.maximumEntries {
+            slots.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
+        }
+        if let slot = slots[key] {
+            entries[slot] = entry
+        } else {
+            slots[key] = entries.count
+            entries.append(entry)
+        }
     }
 
     /// The address of the array's elements: the same for every copy sharing the storage.
