@@ -65,10 +65,11 @@ struct BlockCodec {
     /// Throws a description of the problem (the caller adds file and offset).
     static func decompress(_ stored: UnsafeRawBufferPointer, header: BlockHeader, into raw: inout [UInt8]) throws -> Int {
         guard CRC32C.checksum(stored) == header.payloadCRC else {
-            throw BlockDecoder.Malformed(reason: "payload checksum mismatch", position: 0)
+            throw BlockDecoder.Malformed(reason: "payload checksum mismatch", position: nil)
         }
         let rawSize = Int(header.rawSize)
-        guard rawSize < Int(Int32.max) else { throw BlockDecoder.Malformed(reason: "raw size too large", position: 0) }
+        guard stored.count > 0, rawSize > 0 else { throw BlockDecoder.Malformed(reason: "empty block payload", position: nil) }
+        guard rawSize < Int(Int32.max) else { throw BlockDecoder.Malformed(reason: "raw size too large", position: nil) }
         if raw.count < rawSize { raw = [UInt8](repeating: 0, count: rawSize) }
         let produced = raw.withUnsafeMutableBytes { dst in
             LZ4_decompress_safe(stored.baseAddress!.assumingMemoryBound(to: CChar.self),
@@ -76,7 +77,7 @@ struct BlockCodec {
                                 Int32(stored.count), Int32(rawSize))
         }
         guard produced == Int32(rawSize) else {
-            throw BlockDecoder.Malformed(reason: "LZ4_decompress_safe produced \(produced) bytes, header says \(rawSize)", position: 0)
+            throw BlockDecoder.Malformed(reason: "LZ4_decompress_safe produced \(produced) bytes, header says \(rawSize)", position: nil)
         }
         return rawSize
     }

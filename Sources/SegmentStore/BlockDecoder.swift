@@ -2,15 +2,18 @@ import FlowCore
 
 /// Reads a raw block payload (see `BlockEncoder`) back into `AnnotatedFlow`s.
 ///
-/// The dictionaries are decoded once per block into shared values: every record of a
-/// conversation gets the same `FlowAnnotation` and node string (copies share storage), so a
-/// record costs a few varint reads and reference-count bumps, no allocation.
+/// The dictionaries are decoded once per block into shared values: one prepared
+/// `AnnotatedFlow` per conversation carries the annotation and node string that all its records
+/// share, so a record costs a few varint reads into a trivially copyable `FlowRecord`; the scan
+/// loop (`StoreReader.scan`, inlined into the caller) sets the prepared record's `flow` and lends
+/// it to the visitor, with no allocation or reference counting per record.
 struct BlockDecoder {
     /// Why a payload could not be decoded; the caller adds file and offset.
     struct Malformed: Error, CustomStringConvertible {
         var reason: String
-        var position: Int
-        var description: String { "\(reason) at payload byte \(position)" }
+        /// Byte offset in the raw (decompressed) payload, when it is about one value.
+        var position: Int?
+        var description: String { position.map { "\(reason) at raw payload byte \($0)" } ?? reason }
     }
 
     /// The per-record fields a conversation fixes.
@@ -23,9 +26,7 @@ struct BlockDecoder {
         var innerVLAN: UInt16
     }
 
-    struct Conversation {
-        var route: Route
-    }
+
 
     private var strings: [String] = []
     private var labelSets: [[String: String]] = []
@@ -33,20 +34,25 @@ struct BlockDecoder {
     private var traces: [PolicyTrace] = []
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
-    private var conversations: [Conversation] = []
-    /// Per conversation, a record with its annotation and node filled in.
-    private var templates: [AnnotatedFlow] = []
+    private var conversations: [Route] = []
+    /// Scratch for one packed dictionary field.
+    private var packed: [UInt64] = []
+    /// Unpacked column values, reused from block to block.
+    private var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
+    /// Per conversation, its prepared record in the decoded block's `templates`.
+    private var conversationTemplate: [Int32] = []
+    private var templateOfPair: [Int: Int32] = [:]
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
     private var fields: [[Int]] = Array(repeating: [], count: 8)
 
     init() {}
 
-    /// Decodes `raw` and hands every record overlapping `[since, until)` (start < until,
-    /// end ≥ since) to `visitor`. Returns how many records were decoded and whether the visitor
-    /// asked to stop.
-    mutating func decode<V: StoreVisitor>(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
-                                          visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+    /// Decodes `raw` into `block`: every record overlapping `[since, until)` (start < until,
+    /// end ≥ since; nil = unbounded) as a `FlowRecord` plus its conversation's number, and one
+    /// prepared `AnnotatedFlow` per conversation. Returns how many records the block holds.
+    mutating func decode(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
+                         into block: inout _DecodedBlock) throws -> Int {
         var c = ByteCursor(raw)
         do {
             let exponent = try c.u8()
@@ -55,7 +61,11 @@ struct BlockDecoder {
             for _ in 0..<exponent { unit *= 10 }
             let count = try c.index(below: 1 << 30)
             let baseEnd = try c.varint()
-            try readDictionaries(&c)
+            block.count = 0
+            block.records.removeAll(keepingCapacity: true)
+            block.templateOfRecord.removeAll(keepingCapacity: true)
+            block.templates.removeAll(keepingCapacity: true)
+            try readDictionaries(&c, templates: &block.templates)
 
             var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
             for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
@@ -67,65 +77,62 @@ struct BlockDecoder {
                 columns.append(ByteCursor(raw, from: position, to: position + length))
                 position += length
             }
-            return try decodeRecords(count: count, unit: unit, baseEnd: baseEnd, columns: &columns,
-                                     since: since, until: until, visitor: &visitor)
+            try decodeRecords(count: count, unit: unit, baseEnd: baseEnd, columns: &columns, since: since, until: until, into: &block)
+            return count
         } catch let overrun as ByteCursor.Overrun {
             throw Malformed(reason: "value out of range or past the end", position: overrun.position)
         }
     }
 
-    private mutating func decodeRecords<V: StoreVisitor>(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
-                                                since: Timestamp?, until: Timestamp?,
-                                                visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+    /// Undoes `BlockEncoder.zigzag`.
+    @inline(__always) static func unzigzag(_ v: UInt64) -> UInt64 {
+        UInt64(bitPattern: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1))
+    }
+
+    private mutating func decodeRecords(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
+                               since: Timestamp?, until: Timestamp?, into block: inout _DecodedBlock) throws {
         let sinceNS = since?.nanoseconds ?? 0
         let untilNS = until?.nanoseconds ?? .max
         let bounded = until != nil
         var end = baseEnd
-        var decoded = 0
-        var stopped = false
         let conversationCount = conversations.count
-        // One prepared record per conversation: only its `flow` changes from record to record,
-        // and the visitor borrows it in place, so the annotation's strings, label maps and
-        // traces are not retained and released per record.
-        try templates.withUnsafeMutableBufferPointer { template in
-        try columns.withUnsafeMutableBufferPointer { col in
-            for _ in 0..<count {
-                let c = try col[0].index(below: conversationCount)
-                let conversation = conversations[c].route
-                end = end &+ UInt64(bitPattern: try col[1].signed())
-                let start = end &- UInt64(bitPattern: try col[2].signed())
-                let sourcePort = try col[3].u16()
-                let packetsOut = try col[4].varint()
-                let bytesOut = try col[5].varint()
-                let packetsIn = try col[6].varint()
-                let bytesIn = try col[7].varint()
-                let shape = shapes[try col[8].index(below: shapes.count)]
-                decoded += 1
+        block.records.reserveCapacity(count)
+        block.templateOfRecord.reserveCapacity(count)
+        for k in 0..<BlockEncoder.columnCount { try PackedColumn.decode(&columns[k], count: count, into: &values[k]) }
+        // Locals, so the loop indexes plain arrays (no reference counting per access).
+        let conversationOf = values[0], endDelta = values[1], duration = values[2], sourcePort = values[3]
+        let packetsOut = values[4], bytesOut = values[5], packetsIn = values[6], bytesIn = values[7], shapeOf = values[8]
+        do {
+            for i in 0..<count {
+                let c = Int(truncatingIfNeeded: conversationOf[i])
+                guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
+                end = end &+ Self.unzigzag(endDelta[i])
+                let start = end &- Self.unzigzag(duration[i])
+                let shapeIndex = Int(truncatingIfNeeded: shapeOf[i])
+                guard shapeIndex >= 0, shapeIndex < shapes.count else { throw Malformed(reason: "shape number out of range", position: nil) }
+                let shape = shapes[shapeIndex]
                 let startNS = start &* unit, endNS = end &* unit
                 if (bounded && startNS >= untilNS) || endNS < sinceNS { continue }
-                template[c].flow = FlowRecord(
-                    sourceAddress: conversation.source, destinationAddress: conversation.destination,
-                    sourcePort: sourcePort, destinationPort: conversation.destinationPort,
-                    ipProtocol: conversation.ipProtocol, vlan: conversation.vlan, innerVLAN: conversation.innerVLAN,
+                let route = conversations[c]
+                block.records.append(FlowRecord(
+                    sourceAddress: route.source, destinationAddress: route.destination,
+                    sourcePort: UInt16(truncatingIfNeeded: sourcePort[i]), destinationPort: route.destinationPort,
+                    ipProtocol: route.ipProtocol, vlan: route.vlan, innerVLAN: route.innerVLAN,
                     icmpType: UInt8(truncatingIfNeeded: shape >> 32), icmpCode: UInt8(truncatingIfNeeded: shape >> 40),
                     start: Timestamp(nanoseconds: startNS), end: Timestamp(nanoseconds: endNS),
-                    packetsOut: packetsOut, bytesOut: bytesOut, packetsIn: packetsIn, bytesIn: bytesIn,
+                    packetsOut: packetsOut[i], bytesOut: bytesOut[i], packetsIn: packetsIn[i], bytesIn: bytesIn[i],
                     tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
                     tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
-                    status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16)))
-                if !visitor.visit(template[c]) {
-                    stopped = true
-                    return
-                }
+                    status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16))))
+                block.templateOfRecord.append(conversationTemplate[c])
             }
         }
-        }
-        return (decoded, stopped)
+        block.count = block.records.count
     }
 
     // MARK: - Dictionaries
 
-    private mutating func readDictionaries(_ c: inout ByteCursor) throws {
+    private mutating func readDictionaries(_ c: inout ByteCursor, templates: inout [AnnotatedFlow]) throws {
         strings.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
         identities.removeAll(keepingCapacity: true)
@@ -133,7 +140,8 @@ struct BlockDecoder {
         annotations.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
-        templates.removeAll(keepingCapacity: true)
+        conversationTemplate.removeAll(keepingCapacity: true)
+        templateOfPair.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
@@ -187,9 +195,9 @@ struct BlockDecoder {
         let annotationCount = try c.index(below: c.remaining + 1)
         try readFields(&c, count: annotationCount, limits: [identities.count, identities.count, strings.count])
         var verdicts = [Verdict](repeating: .unknown, count: annotationCount)
-        for i in 0..<annotationCount {
-            let at = c.position
-            guard let verdict = Verdict(rawValue: try c.u8()) else { throw Malformed(reason: "bad verdict", position: at) }
+        let verdictAt = c.position
+        for (i, raw) in try readFieldArrays(&c, count: annotationCount, limits: [256])[0].enumerated() {
+            guard let verdict = Verdict(rawValue: UInt8(raw)) else { throw Malformed(reason: "bad verdict", position: verdictAt) }
             verdicts[i] = verdict
         }
         let traceFields = try readFieldArrays(&c, count: annotationCount, limits: Array(repeating: traces.count + 1, count: 4))
@@ -200,28 +208,33 @@ struct BlockDecoder {
                                               egress: trace(0), ingress: trace(1), pendingEgress: trace(2), pendingIngress: trace(3)))
         }
 
-        for _ in 0..<(try c.index(below: c.remaining + 1)) {
-            let at = c.position
-            switch try c.u8() {
-            case 4:
-                let b = (UInt32(try c.u8()), UInt32(try c.u8()), UInt32(try c.u8()), UInt32(try c.u8()))
-                addresses.append(IPAddress(ipv4: b.0 << 24 | b.1 << 16 | b.2 << 8 | b.3))
-            case 6:
-                var high: UInt64 = 0, low: UInt64 = 0
-                for _ in 0..<8 { high = high << 8 | UInt64(try c.u8()) }
-                for _ in 0..<8 { low = low << 8 | UInt64(try c.u8()) }
-                addresses.append(IPAddress(ipv6High: high, low: low))
-            default:
-                throw Malformed(reason: "bad address version", position: at)
-            }
+        // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
+        let v4Count = try c.index(below: c.remaining * 8 + 1)
+        try PackedColumn.decode(&c, count: v4Count, into: &packed)
+        var v4: UInt64 = 0
+        for delta in packed {
+            v4 = v4 &+ delta
+            guard v4 <= UInt64(UInt32.max) else { throw Malformed(reason: "IPv4 address out of range", position: c.position) }
+            addresses.append(IPAddress(ipv4: UInt32(v4)))
+        }
+        for _ in 0..<(try c.index(below: c.remaining / 16 + 1)) {
+            addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
         }
 
-        let conversationCount = try c.index(below: c.remaining + 1)
-        try readFields(&c, count: conversationCount, limits: [addresses.count, addresses.count])
-        var ports = [UInt16](repeating: 0, count: conversationCount)
-        for i in 0..<conversationCount { ports[i] = try c.u16() }
-        var protocols = [UInt8](repeating: 0, count: conversationCount)
-        for i in 0..<conversationCount { protocols[i] = try c.u8() }
+        // Conversations by source then destination: sources as deltas.
+        let conversationCount = try c.index(below: c.remaining * 8 + 1)
+        try PackedColumn.decode(&c, count: conversationCount, into: &packed)
+        fields[0].removeAll(keepingCapacity: true)
+        var source = 0
+        for delta in packed {
+            guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
+            source += Int(delta)
+            guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
+            fields[0].append(source)
+        }
+        fields[1] = try readFieldArrays(&c, count: conversationCount, limits: [addresses.count])[0]
+        let portsAndProtocols = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 256])
+        let ports = portsAndProtocols[0].map { UInt16($0) }, protocols = portsAndProtocols[1].map { UInt8($0) }
         let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotations.count + 1, strings.count])
         for i in 0..<conversationCount {
             let annotation = rest[2][i]
@@ -229,9 +242,18 @@ struct BlockDecoder {
                               destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
                               vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
                               innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1))
-            conversations.append(Conversation(route: route))
+            conversations.append(route)
+            // Records only borrow annotation and node from their prepared record (the scan sets
+            // the whole `flow`), so conversations with the same pair share one.
+            let pair = annotation &* (strings.count + 1) &+ rest[3][i]
+            if let shared = templateOfPair[pair] {
+                conversationTemplate.append(shared)
+                continue
+            }
             let placeholder = FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
                                          ipProtocol: route.ipProtocol, start: .zero, end: .zero)
+            templateOfPair[pair] = Int32(templates.count)
+            conversationTemplate.append(Int32(templates.count))
             templates.append(AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1],
                                            node: strings[rest[3][i]]))
         }
@@ -239,23 +261,45 @@ struct BlockDecoder {
         for _ in 0..<(try c.index(below: c.remaining / 8 + 1)) { shapes.append(try c.u64()) }
     }
 
-    /// Reads `limits.count` varint fields of `count` values each into `fields[0…]`, each
+    /// Reads `limits.count` packed fields of `count` values each into `fields[0…]`, each
     /// value checked against its limit.
     private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int]) throws {
         for (k, limit) in limits.enumerated() {
+            try PackedColumn.decode(&c, count: count, into: &packed)
             fields[k].removeAll(keepingCapacity: true)
-            for _ in 0..<count { fields[k].append(try c.index(below: limit)) }
+            for v in packed {
+                guard v < UInt64(limit) else { throw Malformed(reason: "dictionary reference out of range", position: c.position) }
+                fields[k].append(Int(v))
+            }
         }
     }
 
-    private func readFieldArrays(_ c: inout ByteCursor, count: Int, limits: [Int]) throws -> [[Int]] {
+    private mutating func readFieldArrays(_ c: inout ByteCursor, count: Int, limits: [Int]) throws -> [[Int]] {
         var result: [[Int]] = []
         for limit in limits {
+            try PackedColumn.decode(&c, count: count, into: &packed)
             var values = [Int]()
             values.reserveCapacity(count)
-            for _ in 0..<count { values.append(try c.index(below: limit)) }
+            for v in packed {
+                guard v < UInt64(limit) else { throw Malformed(reason: "dictionary reference out of range", position: c.position) }
+                values.append(Int(v))
+            }
             result.append(values)
         }
         return result
     }
+}
+
+/// One decoded block, as the inlined scan loop consumes it. Not API (underscored): public
+/// only so `StoreReader.scan` can be specialised for the caller's visitor.
+public struct _DecodedBlock {
+    /// Records kept (inside the scan's time range).
+    @usableFromInline var count = 0
+    @usableFromInline var records: [FlowRecord] = []
+    /// Per record, the index of its prepared record in `templates`.
+    @usableFromInline var templateOfRecord: [Int32] = []
+    /// Per distinct (annotation, node) of the block, a record with both filled in.
+    @usableFromInline var templates: [AnnotatedFlow] = []
+
+    @usableFromInline init() {}
 }

@@ -3,32 +3,8 @@ import FlowCore
 /// Turns a block's flows into the raw (uncompressed) payload: per-block dictionaries, then one
 /// column per record field.
 ///
-/// ```text
-/// raw payload
-///   u8 time unit exponent e (times are stored in units of 10^e ns: 0, 3, 6 or 9)
-///   varint record count, varint base end (the first record's end, in units)
-///   strings        varint n; n × (varint length, UTF-8 bytes)
-///   label sets     varint n; n × (varint pairs; pairs × (varint key string, varint value string))
-///   identities     varint n; n × (u8 kind, varint namespace, name, aggregated name [strings],
-///                                 varint label set, varint service account [string])
-///   traces         varint n; n × (u8 reporter, u8 action, varint hits; hits × (varint index,
-///                                 varint tier [string], u8 kind, varint namespace, varint name
-///                                 [strings], u8 action, zigzag rule index))
-///   annotations    varint n; then field by field, n values each: varint source identity,
-///                  varint destination identity, varint service [string], u8 verdict, and
-///                  varint trace + 1 (0 = none) for egress, ingress, pending egress, pending ingress
-///   addresses      varint n; n × (u8 4 + 4 bytes | u8 6 + 16 bytes), network order
-///   conversations  varint n; then field by field, n values each: varint source address,
-///                  varint destination address, u16 destination port, u8 protocol,
-///                  varint vlan + 1, varint inner vlan + 1 (mod 2^16: "none" is 0),
-///                  varint annotation + 1 (0 = none), varint node [string]
-///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
-///                  | ICMP code << 40
-///   columns        9 × varint byte length, then the columns, one value per record:
-///     conversation varint · end zigzag delta from the previous record's end (units) ·
-///     duration zigzag end − start (units) · source port u16 · packets out, bytes out,
-///     packets in, bytes in varint · shape varint
-/// ```
+/// The byte layout is drawn in `SegmentFormat` ("raw payload").
+///
 ///
 /// Ends, not starts, are delta-coded: a flow cache emits flows about in end order, so the
 /// deltas stay small while durations vary.
@@ -36,28 +12,33 @@ import FlowCore
 /// A "conversation" is everything that repeats between the flows of one client to one service:
 /// both addresses, destination port, protocol, VLANs, the whole annotation and the node. In
 /// Kubernetes traffic a block of thousands of flows holds far fewer conversations, so a record
-/// shrinks to its conversation number, times, source port and counters. Columns keep alike bytes
-/// together (flag and status columns are nearly constant), which is what LZ4 then removes.
+/// shrinks to its conversation number, times, source port and counters. The few per-flow fields
+/// with few distinct values (TCP flags, status, ICMP type and code) share one small "shape"
+/// dictionary. Columns keep alike bytes together, which is what LZ4 then removes.
 struct BlockEncoder {
     static let columnCount = 9
 
-    private var strings: [String: Int] = [:]
-    private var stringList: [String] = []
-    private var labelSets: [[String: String]: Int] = [:]
-    private var labelSetList: [[String: String]] = []
-    private var identities: [EndpointIdentity: Int] = [:]
-    private var identityList: [EndpointIdentity] = []
-    private var traces: [PolicyTrace: Int] = [:]
-    private var traceList: [PolicyTrace] = []
-    private var annotations: [FlowAnnotation: Int] = [:]
-    private var annotationList: [FlowAnnotation] = []
-    private var addresses: [IPAddress: Int] = [:]
-    private var addressList: [IPAddress] = []
-    private var conversations: [Conversation: Int] = [:]
-    private var conversationList: [Conversation] = []
-    private var shapes: [UInt64: Int] = [:]
-    private var shapeList: [UInt64] = []
+    var strings: [String: Int] = [:]
+    var stringList: [String] = []
+    var labelSets: [[String: String]: Int] = [:]
+    var labelSetList: [[String: String]] = []
+    var identities: [CheapKey<EndpointIdentity>: Int] = [:]
+    var identityList: [EndpointIdentity] = []
+    var traces: [CheapKey<PolicyTrace>: Int] = [:]
+    var traceList: [PolicyTrace] = []
+    var annotations: [CheapKey<FlowAnnotation>: Int] = [:]
+    var annotationList: [FlowAnnotation] = []
+    /// Per annotation: source and destination identity, service string, trace numbers + 1.
+    var annotationParts: [(Int, Int, Int, Int, Int, Int, Int)] = []
+    var addresses: [IPAddress: Int] = [:]
+    var addressList: [IPAddress] = []
+    var conversations: [Conversation: Int] = [:]
+    var conversationList: [Conversation] = []
+    var shapes: [UInt64: Int] = [:]
+    var shapeList: [UInt64] = []
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
+    /// The columns' values before packing.
+    private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
 
     /// Everything of a conversation but its annotation.
     struct Route: Hashable {
@@ -83,6 +64,8 @@ struct BlockEncoder {
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
     private var lastAnnotation: [Route: Int] = [:]
+    private var lastByDestination: [Int: Int] = [:]
+    private var lastBySource: [Int: Int] = [:]
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
     private var emptyNode = 0
@@ -112,14 +95,36 @@ struct BlockEncoder {
         digestSummary.add(record, conversation: conversation)
     }
 
-    /// The annotation's number; a route usually carries the same annotation as last time, which
-    /// `==` confirms cheaply (shared storage) instead of hashing the whole annotation again.
+    /// The annotation's number. A route, or failing that the same destination or source
+    /// address, usually carries the annotation it carried last time, which `==` confirms
+    /// cheaply (equal strings and maps share storage) instead of hashing the whole annotation.
     private mutating func annotationID(_ route: Route, _ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
-        if let last = lastAnnotation[route], annotationList[last - 1] == annotation { return last }
+        if let id = lastAnnotation[route], annotationList[id - 1] == annotation { return id }
+        if let id = lastByDestination[route.destination], annotationList[id - 1] == annotation {
+            lastAnnotation[route] = id
+            return id
+        }
+        if let id = lastBySource[route.source], annotationList[id - 1] == annotation {
+            lastAnnotation[route] = id
+            return id
+        }
         let id = intern(annotation) + 1
         lastAnnotation[route] = id
+        lastByDestination[route.destination] = id
+        lastBySource[route.source] = id
         return id
+    }
+
+    /// One dictionary field, packed (dictionary fields are written field by field).
+    private func pack(_ values: [UInt64], into out: inout ByteSink) {
+        PackedColumn.encode(values, into: &out)
+    }
+
+    /// Zigzag of a wrapping difference: small deltas either way stay small.
+    static func zigzag(_ difference: UInt64) -> UInt64 {
+        let v = Int64(bitPattern: difference)
+        return UInt64(bitPattern: (v << 1) ^ (v >> 63))
     }
 
     /// Writes the block's raw payload to `out`, returns its digest, and starts a new block.
@@ -130,19 +135,34 @@ struct BlockEncoder {
         for _ in 0..<exponent { unit *= 10 }
         let baseEnd = ends[0] / unit
         var previousEnd = baseEnd
+        // Addresses and conversations are written sorted (addresses by value, conversations by
+        // source then destination), so both tables delta-code to a few bits per entry; the
+        // numbers records and conversations use are remapped to the sorted order.
+        let addressOrder = addressList.indices.sorted { addressList[$0] < addressList[$1] }
+        var addressNumber = [Int](repeating: 0, count: addressList.count)
+        for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
+        let conversationOrder = conversationList.indices.sorted {
+            let a = conversationList[$0].route, b = conversationList[$1].route
+            let ka = (addressNumber[a.source], addressNumber[a.destination]), kb = (addressNumber[b.source], addressNumber[b.destination])
+            return ka != kb ? ka < kb : $0 < $1
+        }
+        var conversationNumber = [Int](repeating: 0, count: conversationList.count)
+        for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
+        for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }
         for i in 0..<count {
             let start = starts[i] / unit, end = ends[i] / unit
-            columns[0].varint(UInt64(conversationColumn[i]))
-            columns[1].signed(Int64(bitPattern: end &- previousEnd))
-            columns[2].signed(Int64(bitPattern: end &- start))
-            columns[3].u16(sourcePorts[i])
-            columns[4].varint(counters[i].0)
-            columns[5].varint(counters[i].1)
-            columns[6].varint(counters[i].2)
-            columns[7].varint(counters[i].3)
-            columns[8].varint(UInt64(shapeColumn[i]))
+            scratch[0].append(UInt64(conversationNumber[Int(conversationColumn[i])]))
+            scratch[1].append(Self.zigzag(end &- previousEnd))
+            scratch[2].append(Self.zigzag(end &- start))
+            scratch[3].append(UInt64(sourcePorts[i]))
+            scratch[4].append(counters[i].0)
+            scratch[5].append(counters[i].1)
+            scratch[6].append(counters[i].2)
+            scratch[7].append(counters[i].3)
+            scratch[8].append(UInt64(shapeColumn[i]))
             previousEnd = end
         }
+        for k in scratch.indices { PackedColumn.encode(scratch[k], into: &columns[k]) }
         let flows = count
 
         out.u8(UInt8(exponent))
@@ -185,36 +205,43 @@ struct BlockEncoder {
         }
         // Annotations and conversations field by field: alike values side by side compress better.
         out.varint(annotationList.count)
-        for a in annotationList { out.varint(identities[a.source]!) }
-        for a in annotationList { out.varint(identities[a.destination]!) }
-        for a in annotationList { out.varint(strings[a.destinationService]!) }
-        for a in annotationList { out.u8(a.verdict.rawValue) }
-        for a in annotationList { out.varint(a.egress.map { traces[$0]! + 1 } ?? 0) }
-        for a in annotationList { out.varint(a.ingress.map { traces[$0]! + 1 } ?? 0) }
-        for a in annotationList { out.varint(a.pendingEgress.map { traces[$0]! + 1 } ?? 0) }
-        for a in annotationList { out.varint(a.pendingIngress.map { traces[$0]! + 1 } ?? 0) }
-        out.varint(addressList.count)
-        for address in addressList {
-            out.u8(address.version.rawValue)
-            if address.version == .v4 {
-                let v = UInt32(truncatingIfNeeded: address.low)
-                out.u8(UInt8(v >> 24)); out.u8(UInt8((v >> 16) & 0xFF)); out.u8(UInt8((v >> 8) & 0xFF)); out.u8(UInt8(v & 0xFF))
-            } else {
-                for word in [address.high, address.low] {
-                    for shift in stride(from: 56, through: 0, by: -8) { out.u8(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-                }
-            }
+        pack(annotationParts.map { UInt64($0.0) }, into: &out)
+        pack(annotationParts.map { UInt64($0.1) }, into: &out)
+        pack(annotationParts.map { UInt64($0.2) }, into: &out)
+        pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
+        pack(annotationParts.map { UInt64($0.3) }, into: &out)
+        pack(annotationParts.map { UInt64($0.4) }, into: &out)
+        pack(annotationParts.map { UInt64($0.5) }, into: &out)
+        pack(annotationParts.map { UInt64($0.6) }, into: &out)
+        let sortedAddresses = addressOrder.map { addressList[$0] }
+        let v4 = sortedAddresses.prefix { $0.version == .v4 }
+        out.varint(v4.count)
+        var previousV4: UInt64 = 0
+        pack(v4.map { a in
+            defer { previousV4 = a.low }
+            return a.low &- previousV4
+        }, into: &out)
+        out.varint(sortedAddresses.count - v4.count)
+        for address in sortedAddresses.dropFirst(v4.count) {
+            out.u64(address.high.bigEndian)
+            out.u64(address.low.bigEndian)
         }
-        out.varint(conversationList.count)
-        for c in conversationList { out.varint(c.route.source) }
-        for c in conversationList { out.varint(c.route.destination) }
-        for c in conversationList { out.u16(c.route.destinationPort) }
-        for c in conversationList { out.u8(c.route.ipProtocol) }
-        // + 1 so the common "no VLAN" (0xFFFF) costs one byte, not three.
-        for c in conversationList { out.varint(UInt64(c.route.vlan &+ 1)) }
-        for c in conversationList { out.varint(UInt64(c.route.innerVLAN &+ 1)) }
-        for c in conversationList { out.varint(c.annotation) }
-        for c in conversationList { out.varint(c.route.node) }
+        let sorted = conversationOrder.map { conversationList[$0] }
+        out.varint(sorted.count)
+        var previousSource = 0
+        pack(sorted.map { c in
+            let source = addressNumber[c.route.source]
+            defer { previousSource = source }
+            return UInt64(source - previousSource)
+        }, into: &out)
+        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+        pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
+        pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
+        // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
+        pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
+        pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
+        pack(sorted.map { UInt64($0.annotation) }, into: &out)
+        pack(sorted.map { UInt64($0.route.node) }, into: &out)
         out.varint(shapeList.count)
         for shape in shapeList { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }
@@ -232,6 +259,8 @@ struct BlockEncoder {
         counters.removeAll(keepingCapacity: true)
         shapeColumn.removeAll(keepingCapacity: true)
         lastAnnotation.removeAll(keepingCapacity: true)
+        lastByDestination.removeAll(keepingCapacity: true)
+        lastBySource.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
         stringList.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
@@ -242,6 +271,7 @@ struct BlockEncoder {
         traceList.removeAll(keepingCapacity: true)
         annotations.removeAll(keepingCapacity: true)
         annotationList.removeAll(keepingCapacity: true)
+        annotationParts.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         addressList.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
@@ -265,98 +295,5 @@ struct BlockEncoder {
             if exponent == 0 { break }
         }
         return exponent
-    }
-
-    // MARK: - Interning
-
-    private mutating func intern(_ s: String) -> Int {
-        if let id = strings[s] { return id }
-        let id = stringList.count
-        strings[s] = id
-        stringList.append(s)
-        return id
-    }
-
-    private mutating func intern(_ labels: [String: String]) -> Int {
-        if let id = labelSets[labels] { return id }
-        for (key, value) in labels {
-            _ = intern(key)
-            _ = intern(value)
-        }
-        let id = labelSetList.count
-        labelSets[labels] = id
-        labelSetList.append(labels)
-        return id
-    }
-
-    private mutating func intern(_ identity: EndpointIdentity) -> Int {
-        if let id = identities[identity] { return id }
-        _ = intern(identity.namespace)
-        _ = intern(identity.name)
-        _ = intern(identity.aggregatedName)
-        _ = intern(identity.labels)
-        _ = intern(identity.serviceAccount)
-        let id = identityList.count
-        identities[identity] = id
-        identityList.append(identity)
-        return id
-    }
-
-    private mutating func intern(_ trace: PolicyTrace) -> Int {
-        if let id = traces[trace] { return id }
-        for hit in trace.hits {
-            _ = intern(hit.tier)
-            _ = intern(hit.namespace)
-            _ = intern(hit.name)
-        }
-        let id = traceList.count
-        traces[trace] = id
-        traceList.append(trace)
-        return id
-    }
-
-    private mutating func intern(_ annotation: FlowAnnotation) -> Int {
-        if let id = annotations[annotation] { return id }
-        _ = intern(annotation.source)
-        _ = intern(annotation.destination)
-        _ = intern(annotation.destinationService)
-        for trace in [annotation.egress, annotation.ingress, annotation.pendingEgress, annotation.pendingIngress] {
-            if let trace { _ = intern(trace) }
-        }
-        let id = annotationList.count
-        annotations[annotation] = id
-        annotationList.append(annotation)
-        return id
-    }
-
-    private mutating func intern(_ address: IPAddress) -> Int {
-        if let id = addresses[address] { return id }
-        let id = addressList.count
-        addresses[address] = id
-        addressList.append(address)
-        return id
-    }
-
-    /// The few per-flow fields with few distinct values, packed: TCP flags out (bits 0–7) and
-    /// in (8–15), status (16–31), ICMP type (32–39) and code (40–47).
-    static func shape(_ f: FlowRecord) -> UInt64 {
-        UInt64(f.tcpFlagsOut.rawValue) | UInt64(f.tcpFlagsIn.rawValue) << 8 | UInt64(f.status.rawValue) << 16
-            | UInt64(f.icmpType) << 32 | UInt64(f.icmpCode) << 40
-    }
-
-    private mutating func intern(shape: UInt64) -> Int {
-        if let id = shapes[shape] { return id }
-        let id = shapeList.count
-        shapes[shape] = id
-        shapeList.append(shape)
-        return id
-    }
-
-    private mutating func intern(_ conversation: Conversation) -> Int {
-        if let id = conversations[conversation] { return id }
-        let id = conversationList.count
-        conversations[conversation] = id
-        conversationList.append(conversation)
-        return id
     }
 }

@@ -9,10 +9,11 @@ struct BlockReader {
 
     init() {}
 
-    /// Returns the records decoded and whether the visitor stopped. Damage throws a
-    /// `FlowlogError` (`.corrupt`) naming the file and the block's offset.
-    mutating func read<V: StoreVisitor>(_ file: PosixFile, block: SegmentLayout.Block, since: Timestamp?, until: Timestamp?,
-                                        visitor: inout V) throws -> (decoded: Int, stopped: Bool) {
+    /// Decodes the block's records overlapping `[since, until)` into `decoded`; returns how
+    /// many records the block holds. Damage throws a `FlowlogError` (`.corrupt`) naming the
+    /// file and the block's offset.
+    mutating func read(_ file: PosixFile, block: SegmentLayout.Block, since: Timestamp?, until: Timestamp?,
+                       into decoded: inout _DecodedBlock) throws -> Int {
         let length = Int(block.length)
         let location = FlowlogError.Location(file: file.path, offset: block.offset, field: "block")
         guard length >= SegmentFormat.blockHeaderSize else {
@@ -40,15 +41,40 @@ struct BlockReader {
                 try BlockCodec.decompress(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.blockHeaderSize..<length]),
                                           header: header, into: &raw)
             }
-            let result = try raw.withUnsafeBytes {
-                try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<rawSize]), since: since, until: until, visitor: &visitor)
+            let count = try raw.withUnsafeBytes {
+                try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<rawSize]), since: since, until: until, into: &decoded)
             }
-            guard result.stopped || result.decoded == Int(header.count) else {
-                throw BlockDecoder.Malformed(reason: "payload holds \(result.decoded) records, header says \(header.count)", position: 0)
+            guard count == Int(header.count) else {
+                throw BlockDecoder.Malformed(reason: "payload holds \(count) records, header says \(header.count)", position: nil)
             }
-            return result
+            return count
         } catch let malformed as BlockDecoder.Malformed {
             throw FlowlogError(.corrupt, malformed.description, location: location)
         }
+    }
+}
+
+extension _DecodedBlock {
+    /// The digest of the decoded records (all of them: decode without a time range).
+    func rebuildDigest() -> BlockDigest {
+        var digest = BlockDigest()
+        var record = templates.first ?? AnnotatedFlow(flow: FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0),
+                                                                       ipProtocol: .tcp, start: .zero, end: .zero))
+        for i in 0..<count {
+            let template = templates[Int(templateOfRecord[i])]
+            record.annotation = template.annotation
+            record.node = template.node
+            record.flow = records[i]
+            digest.insert(record)
+        }
+        digest.seal()
+        return digest
+    }
+
+    /// Record `i` in full.
+    func flow(_ i: Int) -> AnnotatedFlow {
+        var record = templates[Int(templateOfRecord[i])]
+        record.flow = records[i]
+        return record
     }
 }

@@ -166,6 +166,9 @@ public final class SegmentWriter {
             throw error
         }
         segment = OpenSegment(file: file, sequence: sequence, path: path, size: UInt64(SegmentFormat.segmentHeaderSize), opened: now)
+        // Under `.everyBlock` a synced block must also be findable after power loss: make the
+        // new file's directory entry durable once.
+        if configuration.fsync == .everyBlock { try Directory.sync(directory) }
     }
 
     // MARK: - Segments

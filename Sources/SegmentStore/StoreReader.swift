@@ -50,55 +50,34 @@ public final class StoreReader {
     /// nil = unbounded) to `visitor`, oldest segment first, in write order within a segment.
     /// Segments and blocks outside the range, and blocks the visitor declines, are not read.
     /// Damaged blocks are listed in the result's `corruptBlocks` and skipped.
+    ///
+    /// Inlinable so the record loop is specialised for the caller's visitor: the visitor then
+    /// borrows each record in place instead of receiving a copy through a witness table.
+    @inlinable
     public func scan<V: StoreVisitor>(since: Timestamp?, until: Timestamp?, visitor: inout V) throws -> ScanStatistics {
-        var stats = ScanStatistics()
-        let manifest = try loadManifest()
-        var byName: [String: Manifest.Entry] = [:]
-        for entry in manifest?.entries ?? [] { byName[entry.name] = entry }
-        var reader = BlockReader()
-        for segment in try listSegments() {
-            stats.segmentsTotal += 1
-            if let entry = byName[segment.name], !Self.overlaps(entry.minStart, entry.maxEnd, since, until) {
-                stats.segmentsSkipped += 1
+        let cursor = try _ScanCursor(reader: self, since: since, until: until)
+        var block = _DecodedBlock()
+        while let digest = try cursor.nextBlock() {
+            guard visitor.shouldRead(block: digest) else {
+                cursor.skipBlock()
                 continue
             }
-            guard let (file, ref) = try openSegment(segment) else { continue }
-            defer { file.close() }
-            let layout: SegmentLayout
-            do {
-                layout = try SegmentLayout.read(file)
-            } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
-                stats.corruptBlocks.append(error)
-                continue
-            }
-            stats.corruptBlocks += layout.problems
-            if let footer = layout.footer, !Self.overlaps(footer.minStart, footer.maxEnd, since, until) {
-                stats.segmentsSkipped += 1
-                continue
-            }
-            _ = ref
-            for block in layout.blocks {
-                stats.blocksTotal += 1
-                guard block.digest.mayOverlap(since: since, until: until), visitor.shouldRead(block: block.digest) else {
-                    stats.blocksSkipped += 1
-                    continue
-                }
-                stats.blocksRead += 1
-                stats.bytesRead += UInt64(block.length)
-                do {
-                    let before = stats.flowsVisited
-                    var counting = CountingVisitor(inner: visitor)
-                    let result = try reader.read(file, block: block, since: since, until: until, visitor: &counting)
-                    visitor = counting.inner
-                    stats.flowsDecoded += UInt64(result.decoded)
-                    stats.flowsVisited = before + counting.visited
-                    if result.stopped { return stats }
-                } catch let error as FlowlogError where error.code == .corrupt || error.code == .truncated {
-                    stats.corruptBlocks.append(error)
+            guard try cursor.readBlock(into: &block) else { continue }
+            var visited = 0
+            var stopped = false
+            for i in 0..<block.count {
+                let c = Int(block.templateOfRecord[i])
+                block.templates[c].flow = block.records[i]
+                visited += 1
+                if !visitor.visit(block.templates[c]) {
+                    stopped = true
+                    break
                 }
             }
+            cursor.visited(visited)
+            if stopped { break }
         }
-        return stats
+        return cursor.finish()
     }
 
     // MARK: - Directory
@@ -148,16 +127,5 @@ public final class StoreReader {
                 return nil
             }
         }
-    }
-}
-
-/// Counts what reaches the wrapped visitor.
-struct CountingVisitor<Inner: StoreVisitor>: StoreVisitor {
-    var inner: Inner
-    var visited: UInt64 = 0
-    mutating func shouldRead(block digest: BlockDigest) -> Bool { inner.shouldRead(block: digest) }
-    @inline(__always) mutating func visit(_ flow: AnnotatedFlow) -> Bool {
-        visited += 1
-        return inner.visit(flow)
     }
 }

@@ -88,19 +88,19 @@ enum StoreRecovery {
         var flows: UInt64 = 0
         var minStart = Timestamp(nanoseconds: .max), maxEnd = Timestamp.zero
         var reader = BlockReader()
+        var decoded = _DecodedBlock()
         for block in layout.blocks {
-            var builder = DigestBuilder()
             do {
-                _ = try reader.read(file, block: block, since: nil, until: nil, visitor: &builder)
+                _ = try reader.read(file, block: block, since: nil, until: nil, into: &decoded)
             } catch let error as FlowlogError {
                 report.problems.append(error)
                 continue
             }
-            builder.digest.seal()
-            index.append(BlockIndexEntry(offset: block.offset, length: block.length, digest: builder.digest))
-            flows += UInt64(builder.digest.count)
-            if builder.digest.minStart < minStart { minStart = builder.digest.minStart }
-            if builder.digest.maxEnd > maxEnd { maxEnd = builder.digest.maxEnd }
+            let digest = decoded.rebuildDigest()
+            index.append(BlockIndexEntry(offset: block.offset, length: block.length, digest: digest))
+            flows += UInt64(digest.count)
+            if digest.minStart < minStart { minStart = digest.minStart }
+            if digest.maxEnd > maxEnd { maxEnd = digest.maxEnd }
         }
         report.blocksKept += index.count
         report.flowsKept += flows
@@ -137,15 +137,5 @@ enum StoreRecovery {
         }
         result.entries.sort { $0.sequence < $1.sequence }
         return result
-    }
-}
-
-/// Rebuilds a block's digest from its decoded flows.
-struct DigestBuilder: StoreVisitor {
-    var digest = BlockDigest()
-    mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
-    mutating func visit(_ flow: AnnotatedFlow) -> Bool {
-        digest.insert(flow)
-        return true
     }
 }

@@ -85,7 +85,7 @@ import Testing
     @Test func segmentDiedAtCreationIsRemoved() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        FileManager.default.createFile(atPath: dir.path + "/000000000001.seg.open", contents: Data([0x46, 0x4C]))
+        #expect(FileManager.default.createFile(atPath: dir.path + "/000000000001.seg.open", contents: Data([0x46, 0x4C])))
         let writer = try SegmentWriter(directory: dir.path)
         #expect(writer.statistics.recovery.bytesTruncated == 2)
         var generator = SyntheticFlowGenerator(seed: 34)

@@ -1,7 +1,8 @@
 // store-bench: write and read throughput and bytes per flow of the segment store, on
 // deterministic synthetic Kubernetes traffic (SegmentStore's SyntheticFlowGenerator).
 //
-//   store-bench DIR [FLOWS] [SEED]
+//   store-bench DIR [FLOWS] [SEED]      write FLOWS synthetic flows to DIR, then read them
+//   store-bench --scan DIR [REPEAT]      only scan an existing store REPEAT times
 //
 // Prints `name value` lines: flows, write_flows_per_s, disk_bytes, bytes_per_flow,
 // scan_flows_per_s (every field decoded), pruned_scan_flows_per_s (namespace digest check),
@@ -55,6 +56,21 @@ struct SummingVisitor: StoreVisitor {
 }
 
 let arguments = CommandLine.arguments
+if arguments.count >= 3, arguments[1] == "--scan" {
+    do {
+        let reader = try StoreReader(directory: arguments[2])
+        for _ in 0..<(arguments.count > 3 ? Int(arguments[3]) ?? 1 : 1) {
+            var visitor = SummingVisitor()
+            let start = now()
+            _ = try reader.scan(since: nil, until: nil, visitor: &visitor)
+            print("scan_flows_per_s \(Int(Double(visitor.flows) / (now() - start))) checksum \(visitor.checksum)")
+        }
+        exit(0)
+    } catch {
+        fputs("store-bench: \(error)\n", stderr)
+        exit(1)
+    }
+}
 guard arguments.count >= 2 else {
     fputs("usage: store-bench DIR [FLOWS] [SEED]\n", stderr)
     exit(2)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Store benchmark: write throughput, bytes per flow on disk and full-scan throughput of the
+# segment store, beside nfdump's own LZ4 file of the issue's large capture in the same run.
+#
+# nfdump: `nfpcapd -r large.pcap -w DIR -y` (LZ4), bytes/flow = file size / flows (`nfdump -I`),
+# read speed = `nfdump -r FILE -q -o null` (reads and decodes every block, prints nothing).
+# Ours: store-bench writes as many synthetic Kubernetes flows (every identity, label, service,
+# verdict and policy-trace field; SegmentStore's SyntheticFlowGenerator, seed 1) as nfdump's
+# file holds into a fresh store with the default configuration (32768-record blocks, LZ4-HC 9,
+# fsync every block), then scans them decoding every field. bytes/flow counts every file of
+# the store directory (segments with their block indexes, manifest). Best of three.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+work="$BENCH_WORK/store"
+rm -rf "$work"
+mkdir -p "$work"
+
+flows=${STORE_BENCH_FLOWS:-1000000}
+nf_bpf="-"; nf_scan="-"
+if command -v nfpcapd >/dev/null && capture=$(bench_large_capture); then
+    mkdir -p "$work/nfcapd"
+    nfpcapd -r "$capture" -w "$work/nfcapd" -y >&2
+    nffile=$(ls "$work"/nfcapd/nfcapd.* | head -1)
+    flows=$(nfdump -r "$nffile" -I | awk '/^Flows:/ { print $2 }')
+    nf_bpf=$(awk -v s="$(stat -c %s "$nffile")" -v f="$flows" 'BEGIN { printf "%.2f", s / f }')
+    best=""
+    for _ in 1 2 3; do
+        s=$(date +%s%N); nfdump -r "$nffile" -q -o null >/dev/null; e=$(date +%s%N)
+        t=$(( e - s )); if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+    done
+    nf_scan=$(awk -v n="$flows" -v t="$best" 'BEGIN { printf "%.0f", n / (t / 1e9) }')
+else
+    echo "store: nfpcapd or the large capture is missing; no nfdump reference" >&2
+fi
+
+# figure NAME: the value of one `name value` line of store-bench's output, best of the runs.
+declare -a runs
+for round in 1 2 3; do
+    rm -rf "$work/flows"
+    runs+=("$("$BENCH_BIN/store-bench" "$work/flows" "$flows" 1)")
+done
+figure() {
+    local name=$1 order=$2
+    printf '%s\n' "${runs[@]}" | awk -v k="$name" '$1 == k { print $2 }' | sort -g $order | head -1
+}
+write=$(figure write_flows_per_s -r)
+bpf=$(figure bytes_per_flow "")
+scan=$(figure scan_flows_per_s -r)
+echo "store-bench (last run): $(printf '%s' "${runs[2]}" | tr '\n' ' ')" >&2
+
+bench_row "store: write $flows synthetic k8s flows (all fields)" "$write" "flows/s" "-" "-"
+bench_row "store: bytes/flow on disk (identity+policy)" "$(printf '%.2f' "$bpf")" "B/flow" "nfdump LZ4 file (no identity)" "$nf_bpf"
+bench_row "store: full scan, every field decoded" "$scan" "flows/s" "nfdump -r -o null" "$nf_scan"

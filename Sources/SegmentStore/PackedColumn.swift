@@ -1,0 +1,115 @@
+/// A column of unsigned integers bit-packed at one width chosen per column, with the few values
+/// that do not fit stored apart ("patched frame of reference", as in column stores):
+///
+/// ```text
+///   u8 width b (0…64)
+///   ⌈n·b / 8⌉ bytes: the low b bits of every value, LSB first, value i at bit i·b
+///   varint exception count; per exception: varint index − previous index, varint value >> b
+/// ```
+///
+/// LEB128 spends a flag bit per byte and whole bytes per value; a packed column spends exactly
+/// the bits most values need (13 bits for a block's conversation numbers, 2 for the packets of a
+/// DNS exchange, 0 for a constant), and LZ4 finds little left to remove in either.
+enum PackedColumn {
+    /// Appends `values` packed.
+    static func encode(_ values: [UInt64], into out: inout ByteSink) {
+        let width = bestWidth(values)
+        out.u8(UInt8(width))
+        let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+        if width > 0 {
+            var acc: UInt64 = 0
+            var filled = 0
+            for v in values {
+                let x = v & mask
+                acc |= x << UInt64(filled)
+                let total = filled + width
+                if total >= 64 {
+                    out.u64(acc)
+                    let used = 64 - filled
+                    acc = used < 64 ? x >> UInt64(used) : 0
+                    filled = total - 64
+                } else {
+                    filled = total
+                }
+            }
+            var rest = filled
+            while rest > 0 {
+                out.u8(UInt8(truncatingIfNeeded: acc))
+                acc >>= 8
+                rest -= 8
+            }
+        }
+        var exceptions = 0
+        if width < 64 { for v in values where v > mask { exceptions += 1 } }
+        out.varint(exceptions)
+        guard exceptions > 0 else { return }
+        var previous = 0
+        for (i, v) in values.enumerated() where v > mask {
+            out.varint(i - previous)
+            out.varint(v >> UInt64(width))
+            previous = i
+        }
+    }
+
+    /// Reads `count` values written by `encode` into `values` (resized; capacity kept).
+    static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws {
+        let width = Int(try c.u8())
+        guard width <= 64 else { throw ByteCursor.Overrun(position: c.position - 1) }
+        values.removeAll(keepingCapacity: true)
+        let packedBytes = (count * width + 7) / 8
+        guard c.remaining >= packedBytes else { throw ByteCursor.Overrun(position: c.position) }
+        if width == 0 {
+            values.append(contentsOf: repeatElement(0, count: count))
+        } else {
+            let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+            let base = c.base.baseAddress! + c.position
+            values.reserveCapacity(count)
+            var bit = 0
+            for _ in 0..<count {
+                let byte = bit >> 3, shift = bit & 7
+                // Up to 9 bytes hold a value; read only bytes inside the packed area.
+                var word: UInt64 = 0
+                let available = min(8, packedBytes - byte)
+                if available == 8 {
+                    word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+                } else {
+                    for k in 0..<available { word |= UInt64(base.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k) }
+                }
+                var v = word >> UInt64(shift)
+                if shift + width > 64 {
+                    v |= UInt64(base.load(fromByteOffset: byte + 8, as: UInt8.self)) << UInt64(64 - shift)
+                }
+                values.append(v & mask)
+                bit += width
+            }
+        }
+        try c.skip(packedBytes)
+        let exceptions = try c.index(below: count + 1)
+        var index = 0
+        for e in 0..<exceptions {
+            let delta = try c.index(below: count)
+            index = e == 0 ? delta : index + delta
+            guard index < count, width < 64 else { throw ByteCursor.Overrun(position: c.position) }
+            values[index] |= try c.varint() << UInt64(width)
+        }
+    }
+
+    /// The width that minimises packed bits plus the (estimated) cost of the exceptions.
+    static func bestWidth(_ values: [UInt64]) -> Int {
+        var histogram = [Int](repeating: 0, count: 65)
+        for v in values { histogram[v == 0 ? 0 : 64 - v.leadingZeroBitCount] += 1 }
+        var best = 64, bestCost = Int.max
+        for width in 0...64 {
+            var cost = values.count * width
+            for length in (width + 1)..<65 where histogram[length] > 0 {
+                // Index delta (~1.5 bytes) plus the high bits as a varint.
+                cost += histogram[length] * (12 + 8 * ((length - width + 6) / 7))
+            }
+            if cost < bestCost {
+                bestCost = cost
+                best = width
+            }
+        }
+        return best
+    }
+}

@@ -1,0 +1,120 @@
+import FlowCore
+
+/// Everything of a scan that does not depend on the visitor: choosing segments by manifest and
+/// footer time range, walking their blocks, time pruning, reading and decoding a block,
+/// counting. `StoreReader.scan` (inlinable) drives it. Not API (underscored).
+public final class _ScanCursor {
+    private let reader: StoreReader
+    private let since: Timestamp?
+    private let until: Timestamp?
+    private var statistics = ScanStatistics()
+    private var segments: [StoreReader.SegmentRef]
+    private var nextSegment = 0
+    private var manifest: [String: Manifest.Entry] = [:]
+    private var file: PosixFile?
+    private var blocks: [SegmentLayout.Block] = []
+    private var nextBlockIndex = 0
+    private var current: SegmentLayout.Block?
+    private var blockReader = BlockReader()
+
+    @usableFromInline
+    init(reader: StoreReader, since: Timestamp?, until: Timestamp?) throws {
+        self.reader = reader
+        self.since = since
+        self.until = until
+        for entry in try reader.loadManifest()?.entries ?? [] { manifest[entry.name] = entry }
+        segments = try reader.listSegments()
+    }
+
+    deinit { file?.close() }
+
+    /// The digest of the next block that overlaps the time range, nil when none is left.
+    @usableFromInline
+    func nextBlock() throws -> BlockDigest? {
+        while true {
+            while nextBlockIndex < blocks.count {
+                let block = blocks[nextBlockIndex]
+                nextBlockIndex += 1
+                statistics.blocksTotal += 1
+                if block.digest.mayOverlap(since: since, until: until) {
+                    current = block
+                    return block.digest
+                }
+                statistics.blocksSkipped += 1
+            }
+            guard try openNextSegment() else { return nil }
+        }
+    }
+
+    /// The visitor declined the current block.
+    @usableFromInline
+    func skipBlock() { statistics.blocksSkipped += 1 }
+
+    /// Reads and decodes the current block into `block`; false (and the damage recorded) when
+    /// it is corrupt.
+    @usableFromInline
+    func readBlock(into block: inout _DecodedBlock) throws -> Bool {
+        guard let file, let current else { return false }
+        statistics.blocksRead += 1
+        statistics.bytesRead += UInt64(current.length)
+        do {
+            let count = try blockReader.read(file, block: current, since: since, until: until, into: &block)
+            statistics.flowsDecoded += UInt64(count)
+            return true
+        } catch let error as FlowlogError where error.code == .corrupt || error.code == .truncated {
+            statistics.corruptBlocks.append(error)
+            block.count = 0
+            return false
+        }
+    }
+
+    @usableFromInline
+    func visited(_ count: Int) { statistics.flowsVisited += UInt64(count) }
+
+    @usableFromInline
+    func finish() -> ScanStatistics {
+        file?.close()
+        file = nil
+        return statistics
+    }
+
+    /// Opens the next segment that may overlap the range and lists its blocks; false at the end.
+    private func openNextSegment() throws -> Bool {
+        file?.close()
+        file = nil
+        blocks = []
+        nextBlockIndex = 0
+        while nextSegment < segments.count {
+            let segment = segments[nextSegment]
+            nextSegment += 1
+            statistics.segmentsTotal += 1
+            if let entry = manifest[segment.name], !StoreReader.overlaps(entry.minStart, entry.maxEnd, since, until) {
+                statistics.segmentsSkipped += 1
+                continue
+            }
+            guard let (opened, ref) = try reader.openSegment(segment) else { continue }
+            let layout: SegmentLayout
+            do {
+                layout = try SegmentLayout.read(opened)
+            } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
+                statistics.corruptBlocks.append(error)
+                opened.close()
+                continue
+            }
+            statistics.corruptBlocks += layout.problems
+            if !ref.open && layout.footer == nil && layout.problems.isEmpty {
+                statistics.corruptBlocks.append(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
+                                                             location: .init(file: ref.path, offset: layout.validEnd)))
+            }
+            if let footer = layout.footer, !StoreReader.overlaps(footer.minStart, footer.maxEnd, since, until) {
+                statistics.segmentsSkipped += 1
+                opened.close()
+                continue
+            }
+            file = opened
+            blocks = layout.blocks
+            return true
+        }
+        return false
+    }
+}
