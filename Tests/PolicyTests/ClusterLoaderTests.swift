@@ -108,4 +108,30 @@ import Testing
         #expect(c.warnings.isEmpty)
         #expect(ClusterSummary(c).text.contains("tiers (evaluation order):"))
     }
+
+    @Test func calicoValidationLimits() {
+        let text = """
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata: {name: g}
+        spec:
+          selector: global()
+          ingress:
+          - {action: Allow, source: {nets: [10.0.0.0/8]}, destination: {nets: ["fd00::/8"]}}
+          - {action: Allow, ipVersion: 6, source: {nets: [10.0.0.0/8]}}
+          - {action: Allow, source: {namespaceSelector: global()}}
+          - {action: Allow, protocol: ICMP, icmp: {code: 3}}
+        """
+        do {
+            _ = try ClusterLoader.load(text: text)
+            Issue.record("expected errors")
+        } catch let e as ClusterLoadError {
+            let fields = e.errors.compactMap(\.location?.field)
+            #expect(fields.contains("spec.selector"))
+            #expect(fields.contains("spec.ingress[0]"))
+            #expect(fields.contains("spec.ingress[1]"))
+            #expect(fields.contains("spec.ingress[3].icmp"))
+            #expect(!fields.contains { $0.hasPrefix("spec.ingress[2]") })
+        } catch { Issue.record("wrong error \(error)") }
+    }
 }

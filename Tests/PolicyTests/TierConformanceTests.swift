@@ -44,4 +44,21 @@ private struct FlowFile: Decodable {
         #expect(engine.annotate(flow) == engine.explain(flow).annotation)
         #expect(engine.annotate(flow) == engine.explain(flow).annotation)
     }
+
+    /// Cases carrying `expected_legacy` (S17): the v3.30/v3.31 tie-break gives that verdict and trace.
+    @Test(arguments: caseNames)
+    func legacyOrdering(_ name: String) throws {
+        let dir = FixtureFiles.conformance.appendingPathComponent("tiers").appendingPathComponent(name)
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("expected.json"))) as? [String: Any])
+        guard let legacy = expected["expected_legacy"] as? [String: Any] else { return }
+        let cluster = try ClusterLoader.load(paths: [dir.appendingPathComponent("cluster.yaml").path])
+        let flowFile = try JSONDecoder().decode(FlowFile.self, from: Data(contentsOf: dir.appendingPathComponent("flow.json")))
+        let flow = try ExplainRequest(source: flowFile.src, destination: flowFile.dst, ipProtocol: flowFile.proto,
+                                      sourcePort: flowFile.srcPort ?? 0, destinationPort: flowFile.dstPort ?? 0).flow(in: cluster)
+        let a = PolicyEngine(cluster: cluster, options: PolicyOptions(ordering: .v3_30)).annotate(flow)
+        #expect(a.verdict.description == legacy["verdict"] as? String)
+        if let ingress = legacy["ingress_policies_legacy"] as? [String] {
+            #expect(a.ingress?.hits.map(\.legacyFlowLogString) == ingress)
+        }
+    }
 }

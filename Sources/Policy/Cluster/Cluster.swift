@@ -33,7 +33,7 @@ public struct Cluster: Sendable {
 
     /// Policies of one tier in evaluation order, staged ones included.
     public func policies(inTier name: String) -> [ClusterPolicy] {
-        policies.filter { $0.tier == name }.sorted(by: ClusterPolicy.sortsBefore)
+        policies.filter { $0.tier == name }.sorted { ClusterPolicy.sortsBefore($0, $1) }
     }
 
     public var hasStagedPolicies: Bool { policies.contains { $0.kind.isStaged } }

@@ -29,16 +29,26 @@ public struct ClusterPolicy: Hashable, Sendable {
     func rules(_ direction: PolicyDirection) -> [PolicyRule] { direction == .ingress ? ingress : egress }
     func applies(to direction: PolicyDirection) -> Bool { direction == .ingress ? appliesToIngress : appliesToEgress }
 
-    /// The v3.32 tie-break string for equal orders: `<name>/<namespace>/<kind>`.
-    var tieBreakKey: [UInt8] { Array("\(name)/\(namespace)/\(kind.resourceKind)".utf8) }
+    /// The tie-break string for equal orders: v3.32 compares `<name>/<namespace>/<kind>`;
+    /// v3.30/v3.31 compared the policy key name (`<tier>.<name>`, `<ns>/<tier>.<name>`,
+    /// `<ns>/knp.default.<name>`, with `staged:` for staged kinds), the legacy flow-log name.
+    func tieBreakKey(_ ordering: PolicyOrdering) -> [UInt8] {
+        switch ordering {
+        case .v3_32:
+            return Array("\(name)/\(namespace)/\(kind.resourceKind)".utf8)
+        case .v3_30:
+            let legacy = hit(index: 0, action: .allow, ruleIndex: 0).legacyFlowLogString
+            return Array(legacy.split(separator: "|", omittingEmptySubsequences: false)[2].utf8)
+        }
+    }
 
-    /// Calico's `PolKVLess` (v3.32): lower order first (nil last), then the tie-break key.
-    static func sortsBefore(_ a: ClusterPolicy, _ b: ClusterPolicy) -> Bool {
+    /// Calico's `PolKVLess`: lower order first (nil last), then the tie-break key.
+    static func sortsBefore(_ a: ClusterPolicy, _ b: ClusterPolicy, ordering: PolicyOrdering = .v3_32) -> Bool {
         switch (a.order, b.order) {
         case let (x?, y?) where x != y: return x < y
         case (.some, nil): return true
         case (nil, .some): return false
-        default: return a.tieBreakKey.lexicographicallyPrecedes(b.tieBreakKey)
+        default: return a.tieBreakKey(ordering).lexicographicallyPrecedes(b.tieBreakKey(ordering))
         }
     }
 
@@ -56,6 +66,14 @@ public struct ClusterPolicy: Hashable, Sendable {
         default: return kind
         }
     }
+}
+
+/// Which Calico release's tie-break orders policies of equal `order` (§1.2).
+public enum PolicyOrdering: Sendable {
+    /// v3.32 and later: `<name>/<namespace>/<kind>` (the default).
+    case v3_32
+    /// v3.30 and v3.31: the legacy policy key name.
+    case v3_30
 }
 
 public enum PolicyDirection: Hashable, Sendable, CustomStringConvertible {

@@ -22,10 +22,10 @@ extension PolicyEngine {
     /// Orders tiers and their policies once. The pending list applies staged policies to the
     /// enforced set: `Set`/`Learn` add or replace the policy of the same name, `Delete` removes
     /// it, `Ignore` does nothing.
-    static func planTiers(cluster: Cluster, policies: [CompiledPolicy]) -> [TierPlan] {
+    static func planTiers(cluster: Cluster, policies: [CompiledPolicy], ordering: PolicyOrdering) -> [TierPlan] {
         cluster.tiers.map { tier in
             let members = policies.indices.filter { policies[$0].policy.tier == tier.name }
-                .sorted { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy) }
+                .sorted { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy, ordering: ordering) }
             let enforced = members.filter { !policies[$0].policy.kind.isStaged }
             var pending = enforced
             for s in members where policies[s].policy.kind.isStaged {
@@ -44,7 +44,7 @@ extension PolicyEngine {
                     break
                 }
             }
-            pending.sort { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy) }
+            pending.sort { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy, ordering: ordering) }
             return TierPlan(tier: tier, enforced: enforced, pending: pending)
         }
     }

@@ -21,6 +21,9 @@ public final class PolicyEngine: @unchecked Sendable {
     private let keysOnSourcePort: Bool
     private let keysOnICMP: Bool
     private var cache: [DecisionKey: FlowAnnotation] = [:]
+    /// Distinct traces of the cached decisions: most flows share a handful of traces, so cached
+    /// annotations share their storage instead of each holding its own copy.
+    private var internedTraces: Set<PolicyTrace> = []
 
     public init(cluster: Cluster, options: PolicyOptions = .init()) {
         self.cluster = cluster
@@ -33,7 +36,7 @@ public final class PolicyEngine: @unchecked Sendable {
         self.memo = SelectorMemo(selectors: table.selectors, entityLabels: index.entities.map(\.selectorLabels))
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
-        self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled)
+        self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
         let rules = compiled.flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }
@@ -53,10 +56,22 @@ public final class PolicyEngine: @unchecked Sendable {
             ipProtocol: flow.ipProtocol.rawValue,
             icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0)
         if let known = cache[key] { return known }
-        let decided = decide(flow, log: nil)
-        if cache.count >= options.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+        var decided = decide(flow, log: nil)
+        if cache.count >= options.cacheCapacity {
+            cache.removeAll(keepingCapacity: true)
+            internedTraces.removeAll(keepingCapacity: true)
+        }
+        decided.egress = intern(decided.egress)
+        decided.ingress = intern(decided.ingress)
+        decided.pendingEgress = intern(decided.pendingEgress)
+        decided.pendingIngress = intern(decided.pendingIngress)
         cache[key] = decided
         return decided
+    }
+
+    private func intern(_ trace: PolicyTrace?) -> PolicyTrace? {
+        guard let trace else { return nil }
+        return internedTraces.insert(trace).memberAfterInsert
     }
 
     /// Annotates a batch: appends one `AnnotatedFlow` per record to `out` and empties `flows`

@@ -2,12 +2,17 @@
 public struct PolicyOptions: Sendable {
     /// Remember decisions per (source, destination, protocol, ports); false decides every flow afresh.
     public var cachesDecisions: Bool
-    /// Entries kept before the cache is emptied and refilled.
+    /// Entries kept before the cache is emptied and refilled (an entry costs a few hundred bytes;
+    /// traces are shared between entries).
     public var cacheCapacity: Int
     /// Compute pending traces where staged policies exist.
     public var computesPendingTraces: Bool
+    /// Tie-break for policies of equal order: v3.32 (default) or v3.30/v3.31.
+    public var ordering: PolicyOrdering
 
-    public init(cachesDecisions: Bool = true, cacheCapacity: Int = 1 << 20, computesPendingTraces: Bool = true) {
+    public init(cachesDecisions: Bool = true, cacheCapacity: Int = 1 << 18, computesPendingTraces: Bool = true,
+                ordering: PolicyOrdering = .v3_32) {
+        self.ordering = ordering
         self.cachesDecisions = cachesDecisions
         self.cacheCapacity = cacheCapacity
         self.computesPendingTraces = computesPendingTraces

@@ -53,6 +53,9 @@ extension ClusterBuilder {
         }
         let ingress = spec.list("ingress").compactMap { rule($0, policyNamespace: namespace) }
         let egress = spec.list("egress").compactMap { rule($0, policyNamespace: namespace) }
+        for (key, count) in [("ingress", ingress.count), ("egress", egress.count)] where count > 1024 {
+            spec.child(key)?.error("\(count) rules; at most 1024 per direction are allowed")
+        }
         var appliesToIngress = !spec.list("ingress").isEmpty || spec.list("egress").isEmpty
         var appliesToEgress = !spec.list("egress").isEmpty
         if spec.child("types") != nil {

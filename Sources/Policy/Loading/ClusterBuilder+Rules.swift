@@ -34,6 +34,12 @@ extension ClusterBuilder {
         if rule.ipProtocol == .icmpv6, rule.ipVersion == .v4 { f.error("protocol ICMPv6 requires ipVersion 6") }
         if let s = f.child("source") { rule.source = entity(s, policyNamespace: policyNamespace) }
         if let d = f.child("destination") { rule.destination = entity(d, policyNamespace: policyNamespace) }
+        let versions = Set((rule.source.nets + rule.source.notNets + rule.destination.nets + rule.destination.notNets).map(\.address.version))
+        if versions.count > 1 {
+            f.error("nets/notNets mix IPv4 and IPv6 in one rule")
+        } else if let v = versions.first, let wanted = rule.ipVersion, v != wanted {
+            f.error("nets/notNets are IPv\(v.rawValue) but ipVersion is \(wanted.rawValue)")
+        }
         let usesPorts = !(rule.source.ports.isEmpty && rule.source.notPorts.isEmpty
             && rule.destination.ports.isEmpty && rule.destination.notPorts.isEmpty)
         if usesPorts {
@@ -62,14 +68,17 @@ extension ClusterBuilder {
         var e = EntityMatch()
         e.nets = f.list("nets").compactMap(prefix)
         e.notNets = f.list("notNets").compactMap(prefix)
-        if Set((e.nets + e.notNets).map(\.address.version)).count > 1 {
-            f.error("nets/notNets mix IPv4 and IPv6")
+        for (key, count, limit) in [("nets", e.nets.count, 256), ("notNets", e.notNets.count, 256)] where count > limit {
+            f.child(key)?.error("\(count) entries; at most \(limit) are allowed")
         }
         e.ports = f.list("ports").compactMap(port)
         e.notPorts = f.list("notPorts").compactMap(port)
+        for (key, count) in [("ports", e.ports.count), ("notPorts", e.notPorts.count)] where count > 50 {
+            f.child(key)?.error("\(count) entries; at most 50 are allowed")
+        }
         let selector = f.selector("selector")
         let notSelector = f.selector("notSelector")
-        let namespaceSelector = f.selector("namespaceSelector")
+        let namespaceSelector = f.selector("namespaceSelector", allowsGlobal: true)
         var serviceAccountParts: [Selector] = []
         if let sa = f.child("serviceAccounts") {
             let names = sa.stringList("names")

@@ -106,10 +106,21 @@ struct ManifestField {
     }
 
     /// A selector field, parsed; a parse error names the field and the column in the selector.
-    func selector(_ key: String) -> Selector? {
+    /// Calico's limit on selector length; `global()` only means something in a rule's
+    /// namespaceSelector and is rejected elsewhere, as Calico's validation does.
+    func selector(_ key: String, allowsGlobal: Bool = false) -> Selector? {
         guard let c = child(key), let text = c.scalarText else { return nil }
+        if text.utf8.count > 1024 {
+            c.error("selector is \(text.utf8.count) bytes long; at most 1024 are allowed")
+            return nil
+        }
         do {
-            return try Selector(parsing: text)
+            let parsed = try Selector(parsing: text)
+            if !allowsGlobal, parsed.usesGlobal {
+                c.error("global() is only valid in a rule's namespaceSelector")
+                return nil
+            }
+            return parsed
         } catch let e as FlowlogError {
             let column = e.location?.column.map { " (column \($0) of the selector)" } ?? ""
             c.error("invalid selector '\(text)'\(column): \(e.message)")

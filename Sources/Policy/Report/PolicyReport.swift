@@ -61,8 +61,13 @@ public enum PolicyReport {
         func side(_ id: EndpointIdentity, _ address: IPAddress, _ port: UInt16) -> String {
             let portText = flow.ipProtocol.hasPorts ? ":\(port)" : ""
             let labels = id.labels.keys.sorted().map { "\($0)=\(id.labels[$0]!)" }.joined(separator: ",")
-            return "\(address)\(portText)  \(id.kind) \(id.namespace)/\(id.name) (aggregated \(id.aggregatedName))"
-                + (labels.isEmpty ? "" : " labels \(labels)")
+            let who: String
+            switch id.kind {
+            case .network: who = "net \(id.aggregatedName)"
+            case .host: who = "hep \(id.name) (node \(id.aggregatedName))"
+            default: who = "\(id.kind) \(id.namespace == "-" ? "" : id.namespace + "/")\(id.name) (aggregated \(id.aggregatedName))"
+            }
+            return "\(address)\(portText)  \(who)" + (labels.isEmpty ? "" : " labels \(labels)")
         }
         var lines: [String] = []
         lines.append("flow \(flow.ipProtocol)")

@@ -37,6 +37,9 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     /// True for the selector that matches everything (`all()`, empty text).
     public var isAll: Bool { expression == .all }
 
+    /// Whether `global()` occurs anywhere in the selector.
+    var usesGlobal: Bool { expression.containsGlobal }
+
     public var description: String { canonical }
 
     public static func == (l: Selector, r: Selector) -> Bool { l.canonical == r.canonical }

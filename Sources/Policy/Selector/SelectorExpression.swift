@@ -40,6 +40,15 @@ indirect enum SelectorExpression: Hashable, Sendable {
     /// Double quotes unless the literal itself holds one (it then cannot hold a single quote).
     static func quote(_ v: String) -> String { v.contains("\"") ? "'\(v)'" : "\"\(v)\"" }
 
+    var containsGlobal: Bool {
+        switch self {
+        case .global: return true
+        case .not(let e): return e.containsGlobal
+        case .and(let parts), .or(let parts): return parts.contains { $0.containsGlobal }
+        default: return false
+        }
+    }
+
     /// The rewrite Calico applies to namespace and service-account selectors (§2.6): every label
     /// gets `prefix`, `all()` and `global()` become `allBecomes` / `globalBecomes`.
     func scoped(prefix: String, allBecomes: SelectorExpression, globalBecomes: SelectorExpression) -> SelectorExpression {

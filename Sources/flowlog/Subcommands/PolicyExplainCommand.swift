@@ -38,6 +38,9 @@ struct PolicyExplainCommand: ParsableCommand {
     @Flag(name: .customLong("legacy-names"), help: "Show policy strings in the v3.30/v3.31 (Calico Enterprise) form in text output.")
     var legacyNames = false
 
+    @Flag(name: .customLong("legacy-order"), help: "Order policies of equal order as Calico v3.30/v3.31 did (policy key name) instead of v3.32.")
+    var legacyOrder = false
+
     func validate() throws {
         if cluster.isEmpty { throw ValidationError("--cluster needs at least one file or directory") }
     }
@@ -53,7 +56,7 @@ struct PolicyExplainCommand: ParsableCommand {
             PolicyDiagnostics.write("error: \(error)\n")
             throw ExitCode(1)
         }
-        let explanation = PolicyEngine(cluster: loaded).explain(flow)
+        let explanation = PolicyEngine(cluster: loaded, options: PolicyOptions(ordering: legacyOrder ? .v3_30 : .v3_32)).explain(flow)
         switch format {
         case .json: print(PolicyReport.json(explanation.annotation))
         case .text: print(PolicyReport.text(explanation, flow: flow, legacyNames: legacyNames))
