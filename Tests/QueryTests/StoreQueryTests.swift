@@ -70,6 +70,22 @@ import Testing
         }
     }
 
+    /// Every output format prints the same text from the store as from the same flows in
+    /// memory (the store shares label sets and traces between flows; memory does not).
+    @Test(arguments: [OutputFormat.csv, .ndjson, .json, .table])
+    func storeAndMemoryPrintTheSame(_ format: OutputFormat) throws {
+        let dir = try Self.makeStore(Self.flows)
+        defer { Self.removeTree(dir) }
+        let plan = QueryPlan(filter: try FilterProgram(parsing: "not src.namespace kube-system"), format: format,
+                             fields: format == .table ? nil : OutputField.allCases)
+        var fromStore = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(plan, directory: dir, into: &fromStore)
+        var fromMemory = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(plan, over: InMemoryFlowSource(flows: Self.flows, blockSize: 64), into: &fromMemory)
+        #expect(fromStore.count > 100_000)
+        #expect(fromStore.text == fromMemory.text)
+    }
+
     @Test func groupByOverTheStore() throws {
         let dir = try Self.makeStore(Self.flows)
         defer { Self.removeTree(dir) }

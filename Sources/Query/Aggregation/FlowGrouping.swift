@@ -21,13 +21,22 @@ public struct FlowGrouping {
 
     public mutating func add(_ record: AnnotatedFlow) {
         scratch.truncate(to: 0)
-        for i in 0..<keys.count {
-            if i > 0 { scratch.append(Self.separator) }
-            fieldWriter.write(keys[i], of: record, style: .plain, into: &scratch)
+        // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
+        switch record.annotation {
+        case .some(let annotation): writeKey(record, annotation, annotated: true)
+        case .none: writeKey(record, .absent, annotated: false)
         }
         let (slot, inserted) = table.slot(for: scratch.written(from: 0))
         if inserted { totals.append(FlowTotals()) }
         totals[slot].add(record.flow)
+    }
+
+    private mutating func writeKey(_ record: AnnotatedFlow, _ annotation: FlowAnnotation, annotated: Bool) {
+        for i in 0..<keys.count {
+            if i > 0 { scratch.append(Self.separator) }
+            fieldWriter.write(keys[i], flow: record.flow, annotation: annotation, annotated: annotated,
+                              node: record.node, style: .plain, into: &scratch)
+        }
     }
 
     /// Groups by `order`, largest first (ties by key text), at most `limit` of them.

@@ -46,23 +46,6 @@ struct TableSink: MatchSink {
     var groupCount: Int { 0 }
 }
 
-/// Renders a record's fields as plain strings (table cells).
-struct CellRenderer {
-    private var scratch = OutputBuffer(target: .memory)
-    private var fieldWriter = FieldWriter()
-
-    mutating func render(_ fields: [OutputField], of record: AnnotatedFlow) -> [String] {
-        var row: [String] = []
-        row.reserveCapacity(fields.count)
-        for field in fields {
-            scratch.truncate(to: 0)
-            fieldWriter.write(field, of: record, style: .plain, into: &scratch)
-            row.append(scratch.text)
-        }
-        return row
-    }
-}
-
 /// `--group-by`, printed at the end, ranked by the order, cut to `--top`.
 struct GroupSink: MatchSink {
     var grouping: FlowGrouping

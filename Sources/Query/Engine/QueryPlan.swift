@@ -33,6 +33,7 @@ public struct QueryPlan: Sendable {
 public struct QueryStatistics: Sendable, Equatable {
     public var segmentsTotal = 0
     public var segmentsSkipped = 0
+    /// Blocks in the segments opened (segments skipped whole are not opened).
     public var blocksTotal = 0
     public var blocksRead = 0
     /// Blocks not read, by time or by the filter.
@@ -57,7 +58,7 @@ public struct QueryStatistics: Sendable, Equatable {
     public var summary: String {
         var lines = [
             "segments: \(segmentsTotal - segmentsSkipped) read, \(segmentsSkipped) skipped of \(segmentsTotal)",
-            "blocks: \(blocksRead) read, \(blocksSkipped) skipped of \(blocksTotal) (\(blocksPrunedByFilter) by the filter)",
+            "blocks: \(blocksRead) read, \(blocksSkipped) skipped (\(blocksPrunedByFilter) by the filter) of \(blocksTotal) in the segments read",
             "flows: \(flowsScanned) scanned, \(flowsMatched) matched",
             "bytes read: \(bytesRead)",
         ]

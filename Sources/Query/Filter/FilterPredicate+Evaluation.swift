@@ -2,32 +2,31 @@ import FlowCore
 
 extension FilterPredicate {
     /// Tests one flow. Identity tests are false for flows stored without an annotation.
-    func evaluate(_ record: AnnotatedFlow) -> Bool {
-        // Fields are read through `record.annotation?.…` chains rather than by binding the
-        // annotation: binding copies the whole annotation (a score of references to retain and
-        // release per flow); a chain reads just the one value.
+    /// `annotation` is the record's annotation, borrowed (the caller matched on the optional
+    /// once per flow), or a stand-in with `annotated` false.
+    func evaluate(_ record: AnnotatedFlow, _ a: FlowAnnotation, annotated: Bool) -> Bool {
         switch self {
         case .namespace(let side, let match):
-            guard record.annotation != nil else { return false }
-            return Self.either(side, match, record.annotation?.source.namespace, record.annotation?.destination.namespace)
+            guard annotated else { return false }
+            return Self.either(side, match, a.source.namespace, a.destination.namespace)
         case .name(let side, let match):
-            guard record.annotation != nil else { return false }
-            return Self.either(side, match, record.annotation?.source.name, record.annotation?.destination.name)
+            guard annotated else { return false }
+            return Self.either(side, match, a.source.name, a.destination.name)
         case .aggregatedName(let side, let match):
-            guard record.annotation != nil else { return false }
-            return Self.either(side, match, record.annotation?.source.aggregatedName,
-                               record.annotation?.destination.aggregatedName)
+            guard annotated else { return false }
+            return Self.either(side, match, a.source.aggregatedName,
+                               a.destination.aggregatedName)
         case .endpointKind(let side, let kind):
-            guard record.annotation != nil else { return false }
-            return Self.either(side, record.annotation?.source.kind == kind, record.annotation?.destination.kind == kind)
+            guard annotated else { return false }
+            return Self.either(side, a.source.kind == kind, a.destination.kind == kind)
         case .labels(let side, let selector):
-            guard record.annotation != nil else { return false }
+            guard annotated else { return false }
             switch side {
-            case .source: return selector.matches(record.annotation?.source.labels ?? [:])
-            case .destination: return selector.matches(record.annotation?.destination.labels ?? [:])
+            case .source: return selector.matches(a.source.labels)
+            case .destination: return selector.matches(a.destination.labels)
             case .either:
-                return selector.matches(record.annotation?.source.labels ?? [:])
-                    || selector.matches(record.annotation?.destination.labels ?? [:])
+                return selector.matches(a.source.labels)
+                    || selector.matches(a.destination.labels)
             }
         case .address(let side, let prefix):
             switch side {
@@ -41,18 +40,20 @@ extension FilterPredicate {
         case .ipProtocol(let p):
             return record.flow.ipProtocol == p
         case .verdict(let v):
-            return (record.annotation?.verdict ?? .unknown) == v
+            return (annotated ? a.verdict : .unknown) == v
         case .action(let action):
-            return Self.anyHit(record.annotation?.egress, action: action) || Self.anyHit(record.annotation?.ingress, action: action)
+            return annotated && (Self.anyHit(a.egress, action: action) || Self.anyHit(a.ingress, action: action))
         case .pendingAction(let action):
-            return Self.anyHit(record.annotation?.pendingEgress, action: action)
-                || Self.anyHit(record.annotation?.pendingIngress, action: action)
+            return Self.anyHit(a.pendingEgress, action: action)
+                || Self.anyHit(a.pendingIngress, action: action)
         case .reporter(let reporter):
-            return record.reporter == reporter
+            guard annotated else { return false }
+            if let r = a.ingress?.reporter { return r == reporter }
+            return a.egress?.reporter == reporter
         case .tier(let tier):
-            return Self.anyHit(record, where: .tier(tier))
+            return annotated && Self.anyHit(a, where: .tier(tier))
         case .policy(let pattern):
-            return Self.anyHit(record, where: .policy(pattern))
+            return annotated && Self.anyHit(a, where: .policy(pattern))
         case .counter(let counter, let op, let value):
             return op.holds(counter.value(of: record.flow), value)
         case .vlan(let op, let id):
@@ -60,16 +61,15 @@ extension FilterPredicate {
         case .node(let match):
             return match.matches(record.node)
         case .service(let match):
-            guard let service = record.annotation?.destinationService else { return false }
-            return match.matches(service)
+            return annotated && match.matches(a.destinationService)
         }
     }
 
-    static func either(_ side: FlowSide, _ match: TextMatch, _ source: String?, _ destination: String?) -> Bool {
+    static func either(_ side: FlowSide, _ match: TextMatch, _ source: String, _ destination: String) -> Bool {
         switch side {
-        case .source: return match.matches(source ?? "")
-        case .destination: return match.matches(destination ?? "")
-        case .either: return match.matches(source ?? "") || match.matches(destination ?? "")
+        case .source: return match.matches(source)
+        case .destination: return match.matches(destination)
+        case .either: return match.matches(source) || match.matches(destination)
         }
     }
 
@@ -99,23 +99,13 @@ extension FilterPredicate {
         }
     }
 
-    static func anyHit(_ record: AnnotatedFlow, where test: HitTest) -> Bool {
-        anyHit(record.annotation?.egress, test) || anyHit(record.annotation?.ingress, test)
-            || anyHit(record.annotation?.pendingEgress, test) || anyHit(record.annotation?.pendingIngress, test)
+    static func anyHit(_ a: FlowAnnotation, where test: HitTest) -> Bool {
+        anyHit(a.egress, test) || anyHit(a.ingress, test) || anyHit(a.pendingEgress, test) || anyHit(a.pendingIngress, test)
     }
 
     static func anyHit(_ trace: PolicyTrace?, _ test: HitTest) -> Bool {
         guard let trace else { return false }
         for hit in trace.hits where test.matches(hit) { return true }
         return false
-    }
-}
-
-extension AnnotatedFlow {
-    /// Calico's reporter: the last hit's side, so the destination when an ingress trace exists,
-    /// the source when only an egress trace does, nil without either.
-    var reporter: Reporter? {
-        if let r = annotation?.ingress?.reporter { return r }
-        return annotation?.egress?.reporter
     }
 }

@@ -50,13 +50,22 @@ public struct FilterProgram: Sendable {
 
     /// Whether `record` passes.
     public func matches(_ record: AnnotatedFlow) -> Bool {
+        // Matching on the optional borrows its payload; `annotation ?? default` would copy it,
+        // a score of references retained and released per flow.
+        switch record.annotation {
+        case .some(let annotation): return run(record, annotation, annotated: true)
+        case .none: return run(record, .absent, annotated: false)
+        }
+    }
+
+    private func run(_ record: AnnotatedFlow, _ annotation: FlowAnnotation, annotated: Bool) -> Bool {
         var result = true
         var pc = 0
         let count = instructions.count
         while pc < count {
             switch instructions[pc] {
             case .test(let predicate):
-                result = predicate.evaluate(record)
+                result = predicate.evaluate(record, annotation, annotated: annotated)
                 pc += 1
             case .jumpIfFalse(let target):
                 pc = result ? pc + 1 : target

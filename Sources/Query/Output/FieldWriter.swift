@@ -9,15 +9,24 @@ struct FieldWriter {
     private var time = TimestampWriter()
     private var sourceLabels = LabelTextCache()
     private var destinationLabels = LabelTextCache()
+    private var enforcedPolicies = PolicyTextCache()
+    private var pendingPolicies = PolicyTextCache()
 
     mutating func write(_ field: OutputField, of record: AnnotatedFlow, style: Style, into out: inout OutputBuffer) {
-        write(field, flow: record.flow, annotation: record.annotation, node: record.node, style: style, into: &out)
+        // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
+        switch record.annotation {
+        case .some(let annotation):
+            write(field, flow: record.flow, annotation: annotation, annotated: true, node: record.node, style: style, into: &out)
+        case .none:
+            write(field, flow: record.flow, annotation: .absent, annotated: false, node: record.node,
+                  style: style, into: &out)
+        }
     }
 
-    /// The same with the record's parts passed separately, so a row binds the annotation once
-    /// (arguments are borrowed) instead of copying it, a score of references, per field.
-    mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation?, node: String,
-                        style: Style, into out: inout OutputBuffer) {
+    /// The same with the record's parts passed separately, so a row takes the annotation once
+    /// (arguments are borrowed) rather than once per field.
+    mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation, annotated: Bool,
+                        node: String, style: Style, into out: inout OutputBuffer) {
         switch field {
         case .startTime: openSafe(style, &out); time.write(flow.start, into: &out); closeSafe(style, &out)
         case .endTime: openSafe(style, &out); time.write(flow.end, into: &out); closeSafe(style, &out)
@@ -25,18 +34,18 @@ struct FieldWriter {
         case .destIP: openSafe(style, &out); out.append(address: flow.destinationAddress); closeSafe(style, &out)
         case .sourcePort: out.append(decimal: UInt64(flow.sourcePort))
         case .destPort: out.append(decimal: UInt64(flow.destinationPort))
-        case .sourceType: safe(a?.source.kind.description ?? "-", style, &out)
-        case .destType: safe(a?.destination.kind.description ?? "-", style, &out)
-        case .sourceNamespace: string(a?.source.namespace ?? "-", style, &out)
-        case .destNamespace: string(a?.destination.namespace ?? "-", style, &out)
-        case .sourceName: string(a?.source.name ?? "-", style, &out)
-        case .destName: string(a?.destination.name ?? "-", style, &out)
-        case .sourceNameAggr: string(a?.source.aggregatedName ?? "-", style, &out)
-        case .destNameAggr: string(a?.destination.aggregatedName ?? "-", style, &out)
-        case .sourceLabels: sourceLabels.write(a?.source.labels, style: style, into: &out)
-        case .destLabels: destinationLabels.write(a?.destination.labels, style: style, into: &out)
+        case .sourceType: safe(annotated ? a.source.kind.description : "-", style, &out)
+        case .destType: safe(annotated ? a.destination.kind.description : "-", style, &out)
+        case .sourceNamespace: string(annotated ? a.source.namespace : "-", style, &out)
+        case .destNamespace: string(annotated ? a.destination.namespace : "-", style, &out)
+        case .sourceName: string(annotated ? a.source.name : "-", style, &out)
+        case .destName: string(annotated ? a.destination.name : "-", style, &out)
+        case .sourceNameAggr: string(annotated ? a.source.aggregatedName : "-", style, &out)
+        case .destNameAggr: string(annotated ? a.destination.aggregatedName : "-", style, &out)
+        case .sourceLabels: sourceLabels.write(a.source.labels, style: style, into: &out)
+        case .destLabels: destinationLabels.write(a.destination.labels, style: style, into: &out)
         case .destServiceNamespace, .destServiceName:
-            let service = a?.destinationService ?? ""
+            let service = a.destinationService
             guard let slash = service.utf8.firstIndex(of: UInt8(ascii: "/")) else {
                 string(service.isEmpty ? "-" : service, style, &out)
                 return
@@ -44,10 +53,10 @@ struct FieldWriter {
             let part = field == .destServiceNamespace ? service.utf8[..<slash] : service.utf8[service.utf8.index(after: slash)...]
             let t = beginText(style, &out); out.append(bytesOf: part); endText(style, &out, t)
         case .proto: safe(flow.ipProtocol.description, style, &out)
-        case .action: safe((a?.verdict ?? .unknown).description, style, &out)
+        case .action: safe(a.verdict.description, style, &out)
         case .reporter: safe(Self.reporter(a)?.description ?? "-", style, &out)
-        case .policies: policies(a?.egress, a?.ingress, style, &out)
-        case .pendingPolicies: policies(a?.pendingEgress, a?.pendingIngress, style, &out)
+        case .policies: enforcedPolicies.write(a.egress, a.ingress, style: style, into: &out)
+        case .pendingPolicies: pendingPolicies.write(a.pendingEgress, a.pendingIngress, style: style, into: &out)
         case .packetsIn: out.append(decimal: flow.packetsIn)
         case .packetsOut: out.append(decimal: flow.packetsOut)
         case .bytesIn: out.append(decimal: flow.bytesIn)
@@ -65,9 +74,9 @@ struct FieldWriter {
         }
     }
 
-    private static func reporter(_ a: FlowAnnotation?) -> Reporter? {
-        if let r = a?.ingress?.reporter { return r }
-        return a?.egress?.reporter
+    private static func reporter(_ a: FlowAnnotation) -> Reporter? {
+        if let r = a.ingress?.reporter { return r }
+        return a.egress?.reporter
     }
 
     // MARK: - Text values
@@ -119,7 +128,7 @@ struct FieldWriter {
 
     /// Enforced (or pending) hits, egress then ingress, in the v3.32 policy-string form;
     /// `;`-separated in text, an array in JSON.
-    private func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
+    static func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
         if style == .json { out.append(UInt8(ascii: "[")) }
         let start = out.count
         var written = 0

@@ -30,29 +30,41 @@ struct FlowRowWriter {
     }
 
     mutating func write(_ record: AnnotatedFlow, into out: inout OutputBuffer) {
+        // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
+        switch record.annotation {
+        case .some(let annotation): write(record, annotation, annotated: true, into: &out)
+        case .none: write(record, .absent, annotated: false, into: &out)
+        }
+        rows += 1
+    }
+
+    private mutating func write(_ record: AnnotatedFlow, _ annotation: FlowAnnotation, annotated: Bool,
+                                into out: inout OutputBuffer) {
+        // Local copies: read through `self` while `fieldWriter` (part of self) is mutated, the
+        // arrays would be retained and released around every field.
+        let fields = self.fields, jsonKeys = self.jsonKeys
         switch format {
         case .csv:
-            let annotation = record.annotation
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, node: record.node, style: .csv, into: &out)
+                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
+                                  node: record.node, style: .csv, into: &out)
             }
             out.append(0x0A)
         case .ndjson, .json:
             if format == .json { out.append(ascii: rows == 0 ? "\n" : ",\n") }
             out.append(UInt8(ascii: "{"))
-            let annotation = record.annotation
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(bytesOf: jsonKeys[i])
-                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, node: record.node, style: .json, into: &out)
+                fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
+                                  node: record.node, style: .json, into: &out)
             }
             out.append(UInt8(ascii: "}"))
             if format == .ndjson { out.append(0x0A) }
         case .table:
             break
         }
-        rows += 1
     }
 
     func end(into out: inout OutputBuffer) {

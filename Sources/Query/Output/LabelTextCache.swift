@@ -13,7 +13,8 @@ struct LabelTextCache {
         var plain: [UInt8]?
     }
 
-    private var entries: [ObjectIdentifier: Entry] = [:]
+    private var slots: [ObjectIdentifier: Int] = [:]
+    private var entries: [Entry] = []
     private static let maximumEntries = 8192
     /// A dictionary is one reference to its storage on the platforms we build for; if that
     /// ever changes the cache is bypassed (correct, only slower).
@@ -29,15 +30,29 @@ struct LabelTextCache {
             return
         }
         let key = ObjectIdentifier(unsafeBitCast(labels, to: AnyObject.self))
-        if let entry = entries[key], entry.labels == labels, let bytes = entry.bytes(style) {
-            out.append(bytesOf: bytes)
+        if let slot = slots[key], entries[slot].labels == labels {
+            if let bytes = entries[slot].bytes(style) {
+                out.append(bytesOf: bytes)
+            } else {
+                let bytes = Self.render(labels, style: style)
+                entries[slot].set(bytes, for: style)
+                out.append(bytesOf: bytes)
+            }
             return
         }
         let bytes = Self.render(labels, style: style)
-        if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
-        var entry = entries[key].flatMap { $0.labels == labels ? $0 : nil } ?? Entry(labels: labels)
+        if entries.count >= Self.maximumEntries {
+            slots.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
+        }
+        var entry = Entry(labels: labels)
         entry.set(bytes, for: style)
-        entries[key] = entry
+        if let slot = slots[key] {
+            entries[slot] = entry
+        } else {
+            slots[key] = entries.count
+            entries.append(entry)
+        }
         out.append(bytesOf: bytes)
     }
 

@@ -87,8 +87,9 @@ public struct OutputBuffer {
     }
 
     mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { append($0) }
+        if text.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil {
+            for b in text.utf8 { append(b) }
+        }
     }
 
     mutating func append(bytesOf other: [UInt8]) {

@@ -17,18 +17,22 @@ struct QueryCommand: ParsableCommand {
           src.namespace shop and dst.port in (5432, 6379) and not verdict allow
           dst.labels "app == 'db'" or policy knp:shop/allow-web
           bytes > 10M and proto tcp and src.ip 10.0.0.0/8
-        Operators: and (&&), or (||), not (!), parentheses; and binds tighter than or.
-        Per-side fields take src., dst. or any. (bare means either side):
+        Operators: and (&&), or (||), not (!), parentheses; and binds tighter.
+        Per-side fields take src., dst. or any. (bare: either side):
           namespace (ns), pod (name), name_aggr, type (wep|hep|ns|net),
           labels (a quoted Calico selector), ip (address or CIDR), port.
-        Flow fields: proto, verdict (allow|deny|unknown), action / pending_action
-          (some enforced / staged hit did allow|deny|pass), reporter (src|dst), tier,
-          policy (name, ns/name or kind:ns/name), packets, bytes, packets_in, packets_out,
-          bytes_in, bytes_out (=, !=, <, <=, >, >=; 10k, 2M, 1G), vlan, node, service (ns/name).
-        Text values ending in * match by prefix (pod web-*). field in (a, b) lists values.
+        Flow fields:
+          proto, verdict (allow|deny|unknown), reporter (src|dst), tier,
+          action, pending_action (an enforced/staged hit did allow|deny|pass),
+          policy (name, ns/name or kind:ns/name), vlan, node,
+          service (ns/name), packets, bytes, packets_in, packets_out,
+          bytes_in, bytes_out (=, !=, <, <=, >, >=; 10k, 2M, 1G).
+        Text values ending in * match by prefix (pod web-*);
+        field in (a, b) lists values.
 
-        Time: a flow is in the window when it overlaps it, i.e. it starts before --until and
-        ends at or after --since; a long flow that began before --since is included.
+        Time: a flow is in the window when it overlaps it: it starts before
+        --until and ends at or after --since. A long flow that began before
+        --since is included.
 
         Exit status: 0 success, 1 unreadable data, 2 a bad filter or option.
         """
