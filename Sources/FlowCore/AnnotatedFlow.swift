@@ -1,31 +1,114 @@
 /// What the policy stage adds to a flow.
+///
+/// The fields live in one shared, copy-on-write box: the policy engine hands the same decision
+/// to every flow between the same endpoints, and the pipeline and the store copy annotations
+/// around, so a copy must cost one reference count, not one per string and dictionary inside.
+/// Equal boxes compare equal without looking inside, which the store's interning relies on.
 public struct FlowAnnotation: Hashable, Sendable {
-    public var source: EndpointIdentity
-    public var destination: EndpointIdentity
-    /// `<namespace>/<name>` of the Kubernetes Service whose endpoints include the destination
-    /// (or whose cluster IP is the destination address); "" when none.
-    public var destinationService: String
-    /// Overall fate: egress at the source must allow, then ingress at the destination.
-    public var verdict: Verdict
-    /// Egress trace at the source; nil when the source is not an endpoint.
-    public var egress: PolicyTrace?
-    /// Ingress trace at the destination; nil when not an endpoint or egress already denied.
-    public var ingress: PolicyTrace?
-    /// What would happen if staged policies were enforced; nil where no staged policy exists.
-    public var pendingEgress: PolicyTrace?
-    public var pendingIngress: PolicyTrace?
+    final class Storage: @unchecked Sendable {
+        var source: EndpointIdentity
+        var destination: EndpointIdentity
+        var destinationService: String
+        var verdict: Verdict
+        var egress: PolicyTrace?
+        var ingress: PolicyTrace?
+        var pendingEgress: PolicyTrace?
+        var pendingIngress: PolicyTrace?
+
+        init(source: EndpointIdentity, destination: EndpointIdentity, destinationService: String, verdict: Verdict,
+             egress: PolicyTrace?, ingress: PolicyTrace?, pendingEgress: PolicyTrace?, pendingIngress: PolicyTrace?) {
+            self.source = source
+            self.destination = destination
+            self.destinationService = destinationService
+            self.verdict = verdict
+            self.egress = egress
+            self.ingress = ingress
+            self.pendingEgress = pendingEgress
+            self.pendingIngress = pendingIngress
+        }
+
+        func copy() -> Storage {
+            Storage(source: source, destination: destination, destinationService: destinationService, verdict: verdict,
+                    egress: egress, ingress: ingress, pendingEgress: pendingEgress, pendingIngress: pendingIngress)
+        }
+    }
+
+    private var storage: Storage
 
     public init(source: EndpointIdentity, destination: EndpointIdentity, destinationService: String = "",
                 verdict: Verdict, egress: PolicyTrace? = nil, ingress: PolicyTrace? = nil,
                 pendingEgress: PolicyTrace? = nil, pendingIngress: PolicyTrace? = nil) {
-        self.source = source
-        self.destination = destination
-        self.destinationService = destinationService
-        self.verdict = verdict
-        self.egress = egress
-        self.ingress = ingress
-        self.pendingEgress = pendingEgress
-        self.pendingIngress = pendingIngress
+        storage = Storage(source: source, destination: destination, destinationService: destinationService,
+                          verdict: verdict, egress: egress, ingress: ingress,
+                          pendingEgress: pendingEgress, pendingIngress: pendingIngress)
+    }
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public var source: EndpointIdentity {
+        get { storage.source }
+        set { unique().source = newValue }
+    }
+    public var destination: EndpointIdentity {
+        get { storage.destination }
+        set { unique().destination = newValue }
+    }
+    /// `<namespace>/<name>` of the Kubernetes Service whose endpoints include the destination
+    /// (or whose cluster IP is the destination address); "" when none.
+    public var destinationService: String {
+        get { storage.destinationService }
+        set { unique().destinationService = newValue }
+    }
+    /// Overall fate: egress at the source must allow, then ingress at the destination.
+    public var verdict: Verdict {
+        get { storage.verdict }
+        set { unique().verdict = newValue }
+    }
+    /// Egress trace at the source; nil when the source is not an endpoint.
+    public var egress: PolicyTrace? {
+        get { storage.egress }
+        set { unique().egress = newValue }
+    }
+    /// Ingress trace at the destination; nil when not an endpoint or egress already denied.
+    public var ingress: PolicyTrace? {
+        get { storage.ingress }
+        set { unique().ingress = newValue }
+    }
+    /// What would happen if staged policies were enforced; nil where no staged policy exists.
+    public var pendingEgress: PolicyTrace? {
+        get { storage.pendingEgress }
+        set { unique().pendingEgress = newValue }
+    }
+    public var pendingIngress: PolicyTrace? {
+        get { storage.pendingIngress }
+        set { unique().pendingIngress = newValue }
+    }
+
+    /// Names the shared box: values with the same identity are equal (the converse need not
+    /// hold). Stable while any value holding the box is alive.
+    public var storageIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
+
+    public static func == (l: FlowAnnotation, r: FlowAnnotation) -> Bool {
+        if l.storage === r.storage { return true }
+        let a = l.storage, b = r.storage
+        return a.verdict == b.verdict && a.source == b.source && a.destination == b.destination
+            && a.destinationService == b.destinationService && a.egress == b.egress && a.ingress == b.ingress
+            && a.pendingEgress == b.pendingEgress && a.pendingIngress == b.pendingIngress
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let s = storage
+        hasher.combine(s.verdict)
+        hasher.combine(s.source)
+        hasher.combine(s.destination)
+        hasher.combine(s.destinationService)
+        hasher.combine(s.egress)
+        hasher.combine(s.ingress)
+        hasher.combine(s.pendingEgress)
+        hasher.combine(s.pendingIngress)
     }
 }
 

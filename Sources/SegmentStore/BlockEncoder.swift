@@ -64,6 +64,7 @@ struct BlockEncoder {
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
     private var lastAnnotation: [Route: Int] = [:]
+    private var annotationByStorage: [ObjectIdentifier: (box: FlowAnnotation, id: Int)] = [:]
     private var lastByDestination: [Int: Int] = [:]
     private var lastBySource: [Int: Int] = [:]
     private var digestSummary = DigestSummary()
@@ -100,6 +101,10 @@ struct BlockEncoder {
     /// cheaply (equal strings and maps share storage) instead of hashing the whole annotation.
     private mutating func annotationID(_ route: Route, _ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
+        // The policy engine hands one shared annotation to every flow it decided alike: the
+        // box's identity finds it without hashing a single string. The map holds each box it
+        // names, so an identity cannot be reused for another box within the block.
+        if let known = annotationByStorage[annotation.storageIdentity] { return known.id }
         if let id = lastAnnotation[route], annotationList[id - 1] == annotation { return id }
         if let id = lastByDestination[route.destination], annotationList[id - 1] == annotation {
             lastAnnotation[route] = id
@@ -110,6 +115,7 @@ struct BlockEncoder {
             return id
         }
         let id = intern(annotation) + 1
+        annotationByStorage[annotation.storageIdentity] = (annotation, id)
         lastAnnotation[route] = id
         lastByDestination[route.destination] = id
         lastBySource[route.source] = id
@@ -259,6 +265,7 @@ struct BlockEncoder {
         counters.removeAll(keepingCapacity: true)
         shapeColumn.removeAll(keepingCapacity: true)
         lastAnnotation.removeAll(keepingCapacity: true)
+        annotationByStorage.removeAll(keepingCapacity: true)
         lastByDestination.removeAll(keepingCapacity: true)
         lastBySource.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
