@@ -4,8 +4,9 @@ import FlowCore
 /// by size and age, sealed and aged out in the background.
 ///
 /// One writer per directory (an flock on `DIR/LOCK` enforces it); any number of `StoreReader`s
-/// may read at the same time, the open segment included. Not thread-safe: call it from one thread.
-public final class SegmentWriter {
+/// may read at the same time, the open segment included. Not thread-safe: call it from one
+/// thread at a time (it may be handed to another thread, hence `@unchecked Sendable`).
+public final class SegmentWriter: @unchecked Sendable {
     public let directory: String
     public let configuration: StoreConfiguration
 

@@ -22,6 +22,9 @@ public struct VerificationReport: Sendable, Equatable {
         public var blocks: Int
         public var flows: UInt64
         public var problems: [FlowlogError]
+        /// Open segments: bytes after the last complete block (a block being written, or a
+        /// torn write the next writer cuts). Not a problem.
+        public var unfinishedTail: UInt64 = 0
     }
 
     public var segments: [Segment] = []
@@ -85,6 +88,7 @@ extension StoreReader {
                 continue
             }
             check.problems += layout.problems
+            if layout.footer == nil { check.unfinishedTail = layout.fileSize - layout.validEnd }
             if !ref.open && layout.footer == nil {
                 check.problems.append(FlowlogError(.corrupt, "sealed segment has no valid index and footer", location: .init(file: ref.path)))
             }

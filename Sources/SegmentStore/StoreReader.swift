@@ -4,7 +4,7 @@ import FlowCore
 ///
 /// Each `scan` lists the directory afresh, so segments sealed, added or deleted by retention
 /// since the reader was opened are seen (or skipped) correctly.
-public final class StoreReader {
+public final class StoreReader: Sendable {
     public let directory: String
 
     /// One segment file as a scan sees it.

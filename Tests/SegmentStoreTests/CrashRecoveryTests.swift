@@ -36,6 +36,9 @@ import Testing
         let lastBlock = try SegmentLayout.read(PosixFile.openForReading(path)).blocks.last!
         let torn = Array(bytes[Int(lastBlock.offset)..<(Int(lastBlock.offset) + Int(lastBlock.length) / 2)])
         try append(torn, to: path)
+        let before = try StoreReader(directory: dir.path).verify()
+        #expect(before.isClean)
+        #expect(before.segments.first?.unfinishedTail == UInt64(torn.count))
 
         let writer = try SegmentWriter(directory: dir.path)
         let report = writer.statistics.recovery

@@ -24,6 +24,9 @@ struct StoreVerify: ParsableCommand {
             let state = segment.sealed ? "sealed" : "open"
             print("\(segment.name) \(state): \(segment.blocks) block(s), \(segment.flows) flow(s) " + (segment.problems.isEmpty ? "ok" : "— \(segment.problems.count) problem(s)"))
             for problem in segment.problems { print("  \(problem)") }
+            if segment.unfinishedTail > 0 {
+                print("  \(segment.unfinishedTail) byte(s) after the last complete block: a block being written, or a torn write the next writer cuts")
+            }
         }
         for problem in report.problems { print("\(problem)") }
         if report.isClean {
