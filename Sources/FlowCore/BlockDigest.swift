@@ -22,6 +22,14 @@ public struct BlockDigest: Hashable, Sendable {
 
     /// Token hashes collected before sealing.
     private var pending: Set<UInt64> = []
+    /// Annotation boxes whose tokens are already in `pending`: flows decided alike share one box,
+    /// so their strings are hashed once per block, not once per flow. Holding the boxes keeps
+    /// their identities from being reused until `seal()`.
+    private var annotationsSeen: [ObjectIdentifier: FlowAnnotation] = [:]
+    private var sourcesSeen: [ObjectIdentifier: EndpointIdentity] = [:]
+    private var destinationsSeen: [ObjectIdentifier: EndpointIdentity] = [:]
+    private var tracesSeen: [ObjectIdentifier: PolicyTrace] = [:]
+    private var lastNode = ""
 
     public init() {}
 
@@ -87,25 +95,42 @@ public struct BlockDigest: Hashable, Sendable {
             pending.insert(Self.token(.sourcePrefix, prefix: flow.sourceAddress, length: length))
             pending.insert(Self.token(.destinationPrefix, prefix: flow.destinationAddress, length: length))
         }
-        if !record.node.isEmpty { pending.insert(Self.token(.node, record.node)) }
+        if !record.node.isEmpty && record.node != lastNode {
+            lastNode = record.node
+            pending.insert(Self.token(.node, record.node))
+        }
         guard let a = record.annotation else {
             verdictMask |= 1 << Verdict.unknown.rawValue
             return
         }
         verdictMask |= 1 << a.verdict.rawValue
-        pending.insert(Self.token(.sourceNamespace, a.source.namespace))
-        pending.insert(Self.token(.destinationNamespace, a.destination.namespace))
-        pending.insert(Self.token(.sourceName, a.source.name))
-        pending.insert(Self.token(.destinationName, a.destination.name))
-        pending.insert(Self.token(.sourceAggregatedName, a.source.aggregatedName))
-        pending.insert(Self.token(.destinationAggregatedName, a.destination.aggregatedName))
+        guard annotationsSeen.updateValue(a, forKey: a.storageIdentity) == nil else { return }
+        insert(a.source, as: .source)
+        insert(a.destination, as: .destination)
         if !a.destinationService.isEmpty { pending.insert(Self.token(.service, a.destinationService)) }
         for trace in [a.egress, a.ingress, a.pendingEgress, a.pendingIngress] {
-            guard let trace else { continue }
+            guard let trace, tracesSeen.updateValue(trace, forKey: trace.storageIdentity) == nil else { continue }
             for hit in trace.hits {
                 pending.insert(Self.token(.policyName, hit.name))
                 pending.insert(Self.token(.tierName, hit.tier))
             }
+        }
+    }
+
+    private enum Side { case source, destination }
+
+    private mutating func insert(_ identity: EndpointIdentity, as side: Side) {
+        // The same endpoint as source and as destination gives different tokens: one map a side.
+        if side == .source {
+            guard sourcesSeen.updateValue(identity, forKey: identity.storageIdentity) == nil else { return }
+            pending.insert(Self.token(.sourceNamespace, identity.namespace))
+            pending.insert(Self.token(.sourceName, identity.name))
+            pending.insert(Self.token(.sourceAggregatedName, identity.aggregatedName))
+        } else {
+            guard destinationsSeen.updateValue(identity, forKey: identity.storageIdentity) == nil else { return }
+            pending.insert(Self.token(.destinationNamespace, identity.namespace))
+            pending.insert(Self.token(.destinationName, identity.name))
+            pending.insert(Self.token(.destinationAggregatedName, identity.aggregatedName))
         }
     }
 
@@ -127,6 +152,11 @@ public struct BlockDigest: Hashable, Sendable {
         bloomHashCount = 7
         for token in pending { setBits(token) }
         pending = []
+        annotationsSeen = [:]
+        sourcesSeen = [:]
+        destinationsSeen = [:]
+        tracesSeen = [:]
+        lastNode = ""
     }
 
     private mutating func setBits(_ token: UInt64) {

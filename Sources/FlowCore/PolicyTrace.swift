@@ -144,17 +144,63 @@ public struct PolicyHit: Hashable, Sendable {
 }
 
 /// The policy walk for one direction at one endpoint.
+///
+/// Copy-on-write storage in one shared box (see `FlowAnnotation`): the policy stage reuses a
+/// walk's trace for every flow it decides alike, and the store numbers traces by box first.
 public struct PolicyTrace: Hashable, Sendable {
-    /// Who reported it: the source endpoint (egress) or the destination endpoint (ingress).
-    public var reporter: Reporter
-    /// The direction's final action.
-    public var action: Verdict
-    public var hits: [PolicyHit]
+    final class Storage: @unchecked Sendable {
+        var reporter: Reporter
+        var action: Verdict
+        var hits: [PolicyHit]
+
+        init(reporter: Reporter, action: Verdict, hits: [PolicyHit]) {
+            self.reporter = reporter
+            self.action = action
+            self.hits = hits
+        }
+    }
+
+    private var storage: Storage
 
     public init(reporter: Reporter, action: Verdict, hits: [PolicyHit]) {
-        self.reporter = reporter
-        self.action = action
-        self.hits = hits
+        storage = Storage(reporter: reporter, action: action, hits: hits)
+    }
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = Storage(reporter: storage.reporter, action: storage.action, hits: storage.hits)
+        }
+        return storage
+    }
+
+    /// Who reported it: the source endpoint (egress) or the destination endpoint (ingress).
+    public var reporter: Reporter {
+        get { storage.reporter }
+        set { unique().reporter = newValue }
+    }
+    /// The direction's final action.
+    public var action: Verdict {
+        get { storage.action }
+        set { unique().action = newValue }
+    }
+    public var hits: [PolicyHit] {
+        get { storage.hits }
+        set { unique().hits = newValue }
+    }
+
+    /// Names the shared box: values with the same identity are equal. Stable while any value
+    /// holding the box is alive.
+    public var storageIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
+
+    public static func == (l: PolicyTrace, r: PolicyTrace) -> Bool {
+        l.storage === r.storage
+            || (l.storage.reporter == r.storage.reporter && l.storage.action == r.storage.action && l.storage.hits == r.storage.hits)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.reporter)
+        hasher.combine(storage.action)
+        hasher.combine(storage.hits)
     }
 }
 

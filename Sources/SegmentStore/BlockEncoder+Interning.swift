@@ -24,6 +24,13 @@ extension BlockEncoder {
     }
 
     mutating func intern(_ identity: EndpointIdentity) -> Int {
+        if let known = identityByStorage[identity.storageIdentity] { return known.id }
+        let id = internByValue(identity)
+        identityByStorage[identity.storageIdentity] = (identity, id)
+        return id
+    }
+
+    private mutating func internByValue(_ identity: EndpointIdentity) -> Int {
         if let id = identities[CheapKey(identity)] { return id }
         _ = intern(identity.namespace)
         _ = intern(identity.name)
@@ -37,6 +44,13 @@ extension BlockEncoder {
     }
 
     mutating func intern(_ trace: PolicyTrace) -> Int {
+        if let known = traceByStorage[trace.storageIdentity] { return known.id }
+        let id = internByValue(trace)
+        traceByStorage[trace.storageIdentity] = (trace, id)
+        return id
+    }
+
+    private mutating func internByValue(_ trace: PolicyTrace) -> Int {
         if let id = traces[CheapKey(trace)] { return id }
         for hit in trace.hits {
             _ = intern(hit.tier)

@@ -64,7 +64,11 @@ struct BlockEncoder {
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
     private var lastAnnotation: [Route: Int] = [:]
+    // Numbers by shared box (see `FlowAnnotation`); each map holds the boxes it names, so an
+    // identity cannot be reused for another box within the block.
     private var annotationByStorage: [ObjectIdentifier: (box: FlowAnnotation, id: Int)] = [:]
+    var identityByStorage: [ObjectIdentifier: (box: EndpointIdentity, id: Int)] = [:]
+    var traceByStorage: [ObjectIdentifier: (box: PolicyTrace, id: Int)] = [:]
     private var lastByDestination: [Int: Int] = [:]
     private var lastBySource: [Int: Int] = [:]
     private var digestSummary = DigestSummary()
@@ -102,8 +106,7 @@ struct BlockEncoder {
     private mutating func annotationID(_ route: Route, _ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
         // The policy engine hands one shared annotation to every flow it decided alike: the
-        // box's identity finds it without hashing a single string. The map holds each box it
-        // names, so an identity cannot be reused for another box within the block.
+        // box's identity finds it without hashing a single string.
         if let known = annotationByStorage[annotation.storageIdentity] { return known.id }
         if let id = lastAnnotation[route], annotationList[id - 1] == annotation { return id }
         if let id = lastByDestination[route.destination], annotationList[id - 1] == annotation {
@@ -266,6 +269,8 @@ struct BlockEncoder {
         shapeColumn.removeAll(keepingCapacity: true)
         lastAnnotation.removeAll(keepingCapacity: true)
         annotationByStorage.removeAll(keepingCapacity: true)
+        identityByStorage.removeAll(keepingCapacity: true)
+        traceByStorage.removeAll(keepingCapacity: true)
         lastByDestination.removeAll(keepingCapacity: true)
         lastBySource.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
