@@ -2,10 +2,9 @@
 # Query benchmark: `flowlog query` beside nfdump on the same capture, same run.
 #
 # nfdump's file comes from `nfpcapd -r large.pcap -w DIR -y` (LZ4); our store from
-# `flowlog replay large.pcap --data DIR` when the replay command exists, otherwise from the
-# store's synthetic Kubernetes generator with as many flows as nfdump's file (said on stderr
-# and in the row's name). Figures are flows/s over the flows in each side's input, best of
-# three wall-clock runs (process start included on both sides).
+# `flowlog replay large.pcap --data DIR`, and a second one from the store's synthetic
+# Kubernetes generator with as many flows as nfdump's file (each row names its store). Figures
+# are flows/s over the flows in each side's input, best of three runs, process start included.
 #
 # Rows: a full scan with a filter the index cannot prune, a top-10 destination-port-by-bytes
 # group-by (nfdump -s dstport/bytes), CSV output of every flow (nfdump -o csv), and the
@@ -26,19 +25,18 @@ fi
 nffile=$(ls "$work"/nf/nfcapd.* | head -1)
 nf_flows=$(nfdump -r "$nffile" -I | awk '/^Flows:/ {print $2}')
 
-# Our input: the same capture through the pipeline when it can, else synthetic flows.
-store="$work/store"
-kind="replay"
+# Our inputs: the same capture through `flowlog replay` (no cluster, so the flows carry no
+# identities, like nfdump's), and as many synthetic Kubernetes flows with identities, labels
+# and policy traces (the store's generator), which show the cost of the annotation.
+stores=()
 if "$FLOWLOG" --help 2>/dev/null | grep -Eq "^  replay( |$)"; then
-    if [ ! -d "$store" ]; then "$FLOWLOG" replay "$pcap" --data "$store" >&2; fi
+    if [ ! -d "$work/store-replay" ]; then "$FLOWLOG" replay "$pcap" --data "$work/store-replay" >&2; fi
+    stores+=("replay:$work/store-replay")
 else
-    kind="synthetic"
-    store="$work/store-synthetic"
-    if [ ! -d "$store" ]; then "$BENCH_BIN/query-bench" fill "$store" "$nf_flows" >&2; fi
-    echo "query: 'flowlog replay' is not available; measuring a store of $nf_flows synthetic flows" >&2
+    echo "query: 'flowlog replay' is not available; only the synthetic store is measured" >&2
 fi
-our_flows=$("$FLOWLOG" query --data "$store" --group-by proto -o csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }')
-echo "query: nfdump file $nf_flows flows; our store ($kind) $our_flows flows" >&2
+if [ ! -d "$work/store-synthetic" ]; then "$BENCH_BIN/query-bench" fill "$work/store-synthetic" "$nf_flows" >&2; fi
+stores+=("synthetic:$work/store-synthetic")
 
 # measure CMD...: runs CMD three times, output discarded; prints "<wall s> <cpu s>", the
 # smallest of each (cpu = user + system, all threads). On a loaded machine the CPU figure is
@@ -72,16 +70,22 @@ compare() {
     bench_row "$name, CPU ($kind)" "$(rate "$our_flows" "$oc")" flows/cpu-s "$ref" "$(rate "$nf_flows" "$tc")"
 }
 
-# A filter no block digest can answer, so both sides scan and test every flow.
-compare "query: scan with filter" "nfdump -o csv FILTER" \
-    "$FLOWLOG" query --data "$store" -o csv 'proto tcp and bytes > 100000' -- \
-    nfdump -r "$nffile" -q -o csv 'proto tcp and bytes > 100000'
-compare "query: top-10 dst port by bytes" "nfdump -s dstport/bytes" \
-    "$FLOWLOG" query --data "$store" -o csv --group-by dst.port --top 10 --order bytes -- \
-    nfdump -r "$nffile" -s dstport/bytes -n 10
-compare "query: CSV, all fields" "nfdump -o csv" \
-    "$FLOWLOG" query --data "$store" -o csv -- \
-    nfdump -r "$nffile" -o csv
+for entry in "${stores[@]}"; do
+    kind=${entry%%:*}
+    store=${entry#*:}
+    our_flows=$("$FLOWLOG" query --data "$store" --group-by proto -o csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }')
+    echo "query: nfdump file $nf_flows flows; our $kind store $our_flows flows" >&2
+    # A filter no block digest can answer, so both sides scan and test every flow.
+    compare "query: scan with filter" "nfdump -o csv FILTER" \
+        "$FLOWLOG" query --data "$store" -o csv 'proto tcp and bytes > 100000' -- \
+        nfdump -r "$nffile" -q -o csv 'proto tcp and bytes > 100000'
+    compare "query: top-10 dst port by bytes" "nfdump -s dstport/bytes" \
+        "$FLOWLOG" query --data "$store" -o csv --group-by dst.port --top 10 --order bytes -- \
+        nfdump -r "$nffile" -s dstport/bytes -n 10
+    compare "query: CSV, all fields" "nfdump -o csv" \
+        "$FLOWLOG" query --data "$store" -o csv -- \
+        nfdump -r "$nffile" -o csv
+done
 
 # One hour out of a day: 200 flows/s for 24 h (17.3 M flows, about 300 MB), default store
 # configuration; the share is of all the store's blocks (`flowlog store info`), since segments

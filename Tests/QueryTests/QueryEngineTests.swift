@@ -46,6 +46,20 @@ import Testing
         #expect(expected.count > 20)
     }
 
+    /// Thousands of groups: the key table grows and rehashes several times and keeps every total.
+    @Test func manyGroupsSurviveTableGrowth() throws {
+        let (text, stats) = try run(try plan("", groupBy: "src.ip,src.port,dst.ip"))
+        var expected: [String: UInt64] = [:]
+        for f in Self.flows {
+            expected["\(f.flow.sourceAddress)|\(f.flow.sourcePort)|\(f.flow.destinationAddress)", default: 0] += f.flow.bytes
+        }
+        var got: [String: UInt64] = [:]
+        for row in CSVReader.rows(text).dropFirst() { got["\(row[0])|\(row[1])|\(row[2])"] = UInt64(row[5]) }
+        #expect(expected.count > 2000)
+        #expect(stats.groups == expected.count)
+        #expect(got == expected)
+    }
+
     @Test(arguments: GroupOrder.allCases)
     func topNMatchesBruteForce(_ order: GroupOrder) throws {
         let (text, _) = try run(try plan("", groupBy: "src.namespace,dst.port", top: 5, order: order))
