@@ -115,7 +115,11 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
         ),
-        .testTarget(name: "flowlogTests", dependencies: ["FlowCore", "FlowTestSupport"]),
+        .testTarget(
+            name: "flowlogTests",
+            dependencies: ["FlowCore", "FlowTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )
