@@ -58,7 +58,7 @@ struct MatchClasses {
     /// Number of distinct side classes seen so far.
     var sideClassCount: Int { sideClassIDs.count }
 
-    private mutating func entityClass(_ entity: Int, in index: EndpointIndex) -> Int {
+    mutating func entityClass(_ entity: Int, in index: EndpointIndex) -> Int {
         if entityClasses[entity] >= 0 { return entityClasses[entity] }
         let e = index.entities[entity]
         let key = EntityKey(kind: e.kind, namespace: e.namespace, selectorLabels: e.selectorLabels,

@@ -6,6 +6,8 @@ struct AddressClass {
     let endpoint: Int
     let sets: [Int]
     let matchClass: Int
+    /// `<ns>/<name>` of the service there, "" when none (see `EndpointIndex.service`).
+    let service: String
 }
 
 /// The verdict and traces of a flow, without the identities of its ends.
@@ -53,11 +55,15 @@ extension PolicyEngine {
             destinationPort: flow.ipProtocol.hasPorts ? flow.destinationPort : 0,
             ipProtocol: flow.ipProtocol.rawValue, ipVersion: flow.ipVersion.rawValue,
             icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0)
-        if let known = classDecisions[key] { return annotation(facts, decision: known) }
-        let decided = intern(evaluate(facts, log: nil))
-        if classDecisions.count >= options.cacheCapacity { classDecisions.removeAll(keepingCapacity: true) }
-        classDecisions[key] = decided
-        return annotation(facts, decision: decided)
+        let decided: ClassDecision
+        if let known = classDecisions[key] {
+            decided = known
+        } else {
+            decided = intern(evaluate(facts, log: nil))
+            if classDecisions.count >= options.cacheCapacity { classDecisions.removeAll(keepingCapacity: true) }
+            classDecisions[key] = decided
+        }
+        return annotation(facts, service: destination.service, decision: decided)
     }
 
     private func addressClass(_ address: IPAddress) -> AddressClass {
@@ -65,7 +71,8 @@ extension PolicyEngine {
         let endpoint = index.endpoint(at: address) ?? -1
         let sets = index.networkSets(containing: address)
         let found = AddressClass(endpoint: endpoint, sets: sets,
-                                 matchClass: classes.sideClass(address: address, endpoint: endpoint, sets: sets, in: index))
+                                 matchClass: classes.sideClass(address: address, endpoint: endpoint, sets: sets, in: index),
+                                 service: index.service(for: address, endpoint: endpoint >= 0 ? endpoint : nil))
         // Class ids stay valid when this memo is emptied; only the per-address lookups are redone.
         if addressClasses.count >= options.cacheCapacity { addressClasses.removeAll(keepingCapacity: true) }
         addressClasses[address] = found

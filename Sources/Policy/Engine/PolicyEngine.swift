@@ -16,6 +16,8 @@ public final class PolicyEngine: @unchecked Sendable {
     var memo: SelectorMemo
     /// Per entity, computed on first use: which policies apply per tier and direction.
     var plans: [EndpointPlan?]
+    /// Plans by entity match class, shared by every endpoint of the class.
+    var classPlans: [Int: EndpointPlan] = [:]
     let hasStagedPolicies: Bool
     /// Whether any rule looks at source ports or ICMP type/code (else they stay out of the cache key).
     let keysOnSourcePort: Bool
@@ -109,16 +111,17 @@ public final class PolicyEngine: @unchecked Sendable {
             ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
             source: side(flow.sourceAddress, port: flow.sourcePort),
             destination: side(flow.destinationAddress, port: flow.destinationPort))
-        return annotation(facts, decision: evaluate(facts, log: log))
+        let service = index.service(for: facts.destination.address,
+                                    endpoint: facts.destination.isEndpoint ? facts.destination.endpoint : nil)
+        return annotation(facts, service: service, decision: evaluate(facts, log: log))
     }
 
     /// The identities and service around a decision: these depend on the exact ends, not their class.
-    func annotation(_ facts: FlowFacts, decision: ClassDecision) -> FlowAnnotation {
+    func annotation(_ facts: FlowFacts, service: String, decision: ClassDecision) -> FlowAnnotation {
         FlowAnnotation(
             source: identity(of: facts.source, other: facts.destination),
             destination: identity(of: facts.destination, other: facts.source),
-            destinationService: index.service(for: facts.destination.address,
-                                              endpoint: facts.destination.isEndpoint ? facts.destination.endpoint : nil),
+            destinationService: service,
             verdict: decision.verdict, egress: decision.egress, ingress: decision.ingress,
             pendingEgress: decision.pendingEgress, pendingIngress: decision.pendingIngress)
     }
