@@ -23,8 +23,8 @@ public final class PolicyEngine: @unchecked Sendable {
     let keysOnSourcePort: Bool
     let keysOnICMP: Bool
     private var cache: [DecisionKey: FlowAnnotation] = [:]
-    /// Cold decisions go through classes (see `MatchClasses`): most new address pairs are two
-    /// ends rules cannot tell apart from ones already decided, so their traces are reused.
+    /// A new address pair is decided by class (see `MatchClasses`): when its ends are ones rules
+    /// cannot tell apart from a pair decided before, that pair's verdict and traces are reused.
     var classes: MatchClasses
     var addressClasses: [IPAddress: AddressClass] = [:]
     var classDecisions: [ClassDecisionKey: ClassDecision] = [:]
