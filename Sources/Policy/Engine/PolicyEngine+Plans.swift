@@ -51,17 +51,23 @@ extension PolicyEngine {
 
     func plan(for entity: Int) -> EndpointPlan {
         if let known = plans[entity] { return known }
+        // Endpoints of one match class have equal namespaces and selector labels, so equal plans.
+        let matchClass = classes.entityClass(entity, in: index)
+        if let known = classPlans[matchClass] {
+            plans[entity] = known
+            return known
+        }
         var plan = EndpointPlan()
         let namespace = index.entities[entity].namespace
         func selecting(_ list: [Int]) -> (ingress: [Int], egress: [Int]) {
             var ingress: [Int] = [], egress: [Int] = []
             for p in list {
-                let policy = policies[p].policy
+                // Field by field: copying the whole policy would retain every one of its members.
                 // A namespaced policy's selector carries its namespace; skip the label lookups.
-                if policy.kind.isNamespaced && policy.namespace != namespace { continue }
+                if policies[p].policy.kind.isNamespaced && policies[p].policy.namespace != namespace { continue }
                 guard memo.matches(policies[p].selector, entity: entity) else { continue }
-                if policy.appliesToIngress { ingress.append(p) }
-                if policy.appliesToEgress { egress.append(p) }
+                if policies[p].policy.appliesToIngress { ingress.append(p) }
+                if policies[p].policy.appliesToEgress { egress.append(p) }
             }
             return (ingress, egress)
         }
@@ -76,6 +82,7 @@ extension PolicyEngine {
             }
         }
         plans[entity] = plan
+        classPlans[matchClass] = plan
         return plan
     }
 }

@@ -18,24 +18,25 @@ extension PolicyEngine {
             log?.depth += 1
             var passed = false
             policyLoop: for p in selected {
-                let compiled = policies[p]
-                log?.add("\(compiled.policy.kind):\(compiled.policy.namespace.isEmpty ? "" : compiled.policy.namespace + "/")\(compiled.policy.name) (order \(compiled.policy.order.map { formatOrder($0) } ?? "none"))")
-                let rules = compiled.rules(direction)
-                for (r, rule) in rules.enumerated() {
-                    guard matches(rule, facts) else { continue }
+                // Policies and rules are read in place: copying one retains every member.
+                log?.add("\(policies[p].policy.kind):\(policies[p].policy.namespace.isEmpty ? "" : policies[p].policy.namespace + "/")\(policies[p].policy.name) (order \(policies[p].policy.order.map { formatOrder($0) } ?? "none"))")
+                let rules = policies[p].rules(direction)
+                for r in rules.indices {
+                    guard matches(rules[r], facts) else { continue }
                     let index = hits.count
-                    switch rule.action {
+                    let ruleAction = rules[r].action
+                    switch ruleAction {
                     case .log:
                         log?.add("  rule \(r) Log: matched, logged, evaluation continues")
                     case .allow, .deny:
-                        let action: PolicyAction = rule.action == .allow ? .allow : .deny
-                        log?.add("  rule \(r) \(rule.action.rawValue): matched → \(action)")
-                        hits.append(compiled.policy.hit(index: index, action: action, ruleIndex: r))
+                        let action: PolicyAction = ruleAction == .allow ? .allow : .deny
+                        log?.add("  rule \(r) \(ruleAction.rawValue): matched → \(action)")
+                        hits.append(policies[p].policy.hit(index: index, action: action, ruleIndex: r))
                         log?.depth -= 1
                         return PolicyTrace(reporter: reporter, action: action == .allow ? .allow : .deny, hits: hits)
                     case .pass:
                         log?.add("  rule \(r) Pass: matched → next tier")
-                        hits.append(compiled.policy.hit(index: index, action: .pass, ruleIndex: r))
+                        hits.append(policies[p].policy.hit(index: index, action: .pass, ruleIndex: r))
                         passed = true
                         break policyLoop
                     }
@@ -44,23 +45,22 @@ extension PolicyEngine {
             }
             log?.depth -= 1
             if passed { continue }
-            let attributed = policies[pending ? selected[0] : selected[selected.count - 1]].policy
-            let hit = attributed.hit(index: hits.count, action: tier.defaultAction, ruleIndex: -1)
-            hits.append(hit)
-            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(attributed.name))")
+            let attributed = pending ? selected[0] : selected[selected.count - 1]
+            hits.append(policies[attributed].policy.hit(index: hits.count, action: tier.defaultAction, ruleIndex: -1))
+            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name))")
             if tier.defaultAction == .deny {
                 return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
             }
         }
-        let entity = index.entities[endpoint]
-        for profile in entity.profiles where profile.allows {
+        let profiles = index.entities[endpoint].profiles
+        for profile in profiles where profile.allows {
             log?.add("profile \(profile.name): allow")
             hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
                                   action: .allow, ruleIndex: 0))
             return PolicyTrace(reporter: reporter, action: .allow, hits: hits)
         }
         // The dataplane's "no profile matched" drop; the userspace (pending) evaluator names it differently.
-        log?.add(entity.profiles.isEmpty ? "no profiles: default deny" : "no profile allows: deny")
+        log?.add(profiles.isEmpty ? "no profiles: default deny" : "no profile allows: deny")
         hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile,
                               name: pending ? PolicyHit.profileTier : "__NO_MATCH__", action: .deny, ruleIndex: pending ? -1 : 0))
         return PolicyTrace(reporter: reporter, action: .deny, hits: hits)

@@ -16,12 +16,19 @@ public final class PolicyEngine: @unchecked Sendable {
     var memo: SelectorMemo
     /// Per entity, computed on first use: which policies apply per tier and direction.
     var plans: [EndpointPlan?]
+    /// Plans by entity match class, shared by every endpoint of the class.
+    var classPlans: [Int: EndpointPlan] = [:]
     let hasStagedPolicies: Bool
     /// Whether any rule looks at source ports or ICMP type/code (else they stay out of the cache key).
-    private let keysOnSourcePort: Bool
-    private let keysOnICMP: Bool
+    let keysOnSourcePort: Bool
+    let keysOnICMP: Bool
     private var cache: [DecisionKey: FlowAnnotation] = [:]
-    /// Distinct traces of the cached decisions: most flows share a handful of traces, so cached
+    /// A new address pair is decided by class (see `MatchClasses`): when its ends are ones rules
+    /// cannot tell apart from a pair decided before, that pair's verdict and traces are reused.
+    var classes: MatchClasses
+    var addressClasses: [IPAddress: AddressClass] = [:]
+    var classDecisions: [ClassDecisionKey: ClassDecision] = [:]
+    /// Distinct traces of the class decisions: most flows share a handful of traces, so cached
     /// annotations share their storage instead of each holding its own copy.
     private var internedTraces: Set<PolicyTrace> = []
 
@@ -40,6 +47,7 @@ public final class PolicyEngine: @unchecked Sendable {
         let rules = compiled.flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }
+        self.classes = MatchClasses(policies: compiled, entityCount: index.entities.count)
     }
 
     /// Number of decisions currently cached.
@@ -56,17 +64,17 @@ public final class PolicyEngine: @unchecked Sendable {
             ipProtocol: flow.ipProtocol.rawValue,
             icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0)
         if let known = cache[key] { return known }
-        var decided = decide(flow, log: nil)
-        if cache.count >= options.cacheCapacity {
-            cache.removeAll(keepingCapacity: true)
-            internedTraces.removeAll(keepingCapacity: true)
-        }
-        decided.egress = intern(decided.egress)
-        decided.ingress = intern(decided.ingress)
-        decided.pendingEgress = intern(decided.pendingEgress)
-        decided.pendingIngress = intern(decided.pendingIngress)
+        let decided = decideByClass(flow)
+        if cache.count >= options.cacheCapacity { cache.removeAll(keepingCapacity: true) }
         cache[key] = decided
         return decided
+    }
+
+    /// Class decisions share equal traces, so the annotations built from them share storage too.
+    func intern(_ decision: ClassDecision) -> ClassDecision {
+        if internedTraces.count >= options.cacheCapacity { internedTraces.removeAll(keepingCapacity: true) }
+        return ClassDecision(verdict: decision.verdict, egress: intern(decision.egress), ingress: intern(decision.ingress),
+                             pendingEgress: intern(decision.pendingEgress), pendingIngress: intern(decision.pendingIngress))
     }
 
     private func intern(_ trace: PolicyTrace?) -> PolicyTrace? {
@@ -103,9 +111,24 @@ public final class PolicyEngine: @unchecked Sendable {
             ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
             source: side(flow.sourceAddress, port: flow.sourcePort),
             destination: side(flow.destinationAddress, port: flow.destinationPort))
-        let sourceIdentity = identity(of: facts.source, other: facts.destination)
-        let destinationIdentity = identity(of: facts.destination, other: facts.source)
+        let service = index.service(for: facts.destination.address,
+                                    endpoint: facts.destination.isEndpoint ? facts.destination.endpoint : nil)
+        return annotation(facts, service: service, decision: evaluate(facts, log: log))
+    }
 
+    /// The identities and service around a decision: these depend on the exact ends, not their class.
+    func annotation(_ facts: FlowFacts, service: String, decision: ClassDecision) -> FlowAnnotation {
+        FlowAnnotation(
+            source: identity(of: facts.source, other: facts.destination),
+            destination: identity(of: facts.destination, other: facts.source),
+            destinationService: service,
+            verdict: decision.verdict, egress: decision.egress, ingress: decision.ingress,
+            pendingEgress: decision.pendingEgress, pendingIngress: decision.pendingIngress)
+    }
+
+    /// Egress at the source, ingress at the destination (unless egress denied), pending traces
+    /// for workloads where staged policies exist, and the verdict they give.
+    func evaluate(_ facts: FlowFacts, log: PolicyWalkLog?) -> ClassDecision {
         var egress: PolicyTrace?
         var ingress: PolicyTrace?
         var pendingEgress: PolicyTrace?
@@ -119,7 +142,7 @@ public final class PolicyEngine: @unchecked Sendable {
                 pendingEgress = walk(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: true, log: log)
             }
         } else {
-            log?.add("egress: the source \(flow.sourceAddress) is not a Calico endpoint; nothing evaluated")
+            log?.add("egress: the source \(facts.source.address) is not a Calico endpoint; nothing evaluated")
         }
         if egress?.action == .deny {
             log?.add("ingress: not evaluated, egress denied the packet")
@@ -131,7 +154,7 @@ public final class PolicyEngine: @unchecked Sendable {
                 pendingIngress = walk(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true, log: log)
             }
         } else {
-            log?.add("ingress: the destination \(flow.destinationAddress) is not a Calico endpoint; nothing evaluated")
+            log?.add("ingress: the destination \(facts.destination.address) is not a Calico endpoint; nothing evaluated")
         }
         let verdict: Verdict
         if let e = egress, e.action == .deny { verdict = .deny }
@@ -139,10 +162,8 @@ public final class PolicyEngine: @unchecked Sendable {
         else if let e = egress { verdict = e.action }
         else { verdict = .unknown }
         log?.add("verdict: \(verdict)")
-        return FlowAnnotation(
-            source: sourceIdentity, destination: destinationIdentity,
-            destinationService: index.service(for: flow.destinationAddress, endpoint: facts.destination.isEndpoint ? facts.destination.endpoint : nil),
-            verdict: verdict, egress: egress, ingress: ingress, pendingEgress: pendingEgress, pendingIngress: pendingIngress)
+        return ClassDecision(verdict: verdict, egress: egress, ingress: ingress,
+                             pendingEgress: pendingEgress, pendingIngress: pendingIngress)
     }
 
     /// §1.4: the endpoint, else the network set chosen with the other side's namespace, else net.

@@ -1,9 +1,10 @@
 /// How a `PolicyEngine` works.
 public struct PolicyOptions: Sendable {
-    /// Remember decisions per (source, destination, protocol, ports); false decides every flow afresh.
+    /// Remember decisions per (source, destination, protocol, ports) and verdicts with traces per
+    /// pair of match classes; false decides every flow afresh.
     public var cachesDecisions: Bool
-    /// Entries kept before the cache is emptied and refilled (an entry costs a few hundred bytes;
-    /// traces are shared between entries).
+    /// Entries kept in each cache (decisions, class decisions, address classes) before it is
+    /// emptied and refilled (an entry costs a few hundred bytes; traces are shared between entries).
     public var cacheCapacity: Int
     /// Compute pending traces where staged policies exist.
     public var computesPendingTraces: Bool
