@@ -63,13 +63,17 @@ extension BlockEncoder {
         return id
     }
 
+    /// Identities and traces are numbered first (by box, usually a dictionary hit on an object
+    /// identity), so an annotation is found by its part numbers and verdict: eight integers to
+    /// hash instead of every string inside it.
     mutating func intern(_ annotation: FlowAnnotation) -> Int {
-        if let id = annotations[CheapKey(annotation)] { return id }
         func trace(_ t: PolicyTrace?) -> Int { t.map { intern($0) + 1 } ?? 0 }
         let parts = (intern(annotation.source), intern(annotation.destination), intern(annotation.destinationService),
                      trace(annotation.egress), trace(annotation.ingress), trace(annotation.pendingEgress), trace(annotation.pendingIngress))
+        let key = AnnotationKey(parts: parts, verdict: annotation.verdict)
+        if let id = annotations[key] { return id }
         let id = annotationList.count
-        annotations[CheapKey(annotation)] = id
+        annotations[key] = id
         annotationList.append(annotation)
         annotationParts.append(parts)
         return id
@@ -104,5 +108,17 @@ extension BlockEncoder {
         conversations[conversation] = id
         conversationList.append(conversation)
         return id
+    }
+}
+
+/// An annotation as the block numbers it: its parts' dictionary numbers and its verdict.
+struct AnnotationKey: Hashable {
+    let source: Int, destination: Int, service: Int
+    let egress: Int, ingress: Int, pendingEgress: Int, pendingIngress: Int
+    let verdict: UInt8
+
+    init(parts: (Int, Int, Int, Int, Int, Int, Int), verdict: Verdict) {
+        (source, destination, service, egress, ingress, pendingEgress, pendingIngress) = parts
+        self.verdict = verdict.rawValue
     }
 }

@@ -26,7 +26,7 @@ struct BlockEncoder {
     var identityList: [EndpointIdentity] = []
     var traces: [CheapKey<PolicyTrace>: Int] = [:]
     var traceList: [PolicyTrace] = []
-    var annotations: [CheapKey<FlowAnnotation>: Int] = [:]
+    var annotations: [AnnotationKey: Int] = [:]
     var annotationList: [FlowAnnotation] = []
     /// Per annotation: source and destination identity, service string, trace numbers + 1.
     var annotationParts: [(Int, Int, Int, Int, Int, Int, Int)] = []

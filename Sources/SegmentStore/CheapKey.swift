@@ -34,15 +34,3 @@ extension PolicyTrace: CheaplyHashable {
         }
     }
 }
-
-extension FlowAnnotation: CheaplyHashable {
-    func cheapHash(into hasher: inout Hasher) {
-        source.cheapHash(into: &hasher)
-        destination.cheapHash(into: &hasher)
-        hasher.combine(verdict)
-        hasher.combine(egress?.hits.count ?? -1)
-        hasher.combine(ingress?.hits.count ?? -1)
-        hasher.combine(pendingEgress?.hits.count ?? -1)
-        hasher.combine(pendingIngress?.hits.count ?? -1)
-    }
-}
