@@ -120,9 +120,3 @@ public struct DiscardingFlowSink: AnnotatedFlowSink {
     public init() {}
     public mutating func accept(_ batch: inout [AnnotatedFlow]) { batch.removeAll(keepingCapacity: true) }
 }
-
-func monotonicNanoseconds() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}

@@ -66,16 +66,16 @@ public final class ManifestWatcher: @unchecked Sendable {
     private func poll(from baseline: ManifestSnapshot) {
         var reported = baseline
         var latest = baseline
-        var settledSince = Self.monotonicNanoseconds()
+        var settledSince = monotonicNanoseconds()
         while sleep(for: interval) {
             let now = ManifestSnapshot(paths: paths)
-            let clock = Self.monotonicNanoseconds()
+            let clock = monotonicNanoseconds()
             if now != latest {
                 latest = now
                 settledSince = clock
                 continue
             }
-            guard latest != reported, clock - settledSince >= Self.nanoseconds(debounce) else { continue }
+            guard latest != reported, clock - settledSince >= debounce.wholeNanoseconds else { continue }
             let change = ManifestChange(from: reported, to: latest)
             reported = latest
             if !change.isEmpty { handler(change) }
@@ -84,7 +84,7 @@ public final class ManifestWatcher: @unchecked Sendable {
 
     /// Sleeps in short slices so `stop()` is honoured quickly; false once stopping.
     private func sleep(for duration: Duration) -> Bool {
-        var remaining = Self.nanoseconds(duration)
+        var remaining = duration.wholeNanoseconds
         let slice: UInt64 = 20_000_000
         repeat {
             if stopping.load(ordering: .acquiring) { return false }
@@ -95,18 +95,6 @@ public final class ManifestWatcher: @unchecked Sendable {
             remaining -= step
         } while remaining > 0
         return !stopping.load(ordering: .acquiring)
-    }
-
-    static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-    }
-
-    static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }
 

@@ -230,9 +230,9 @@ public final class MetricsEndpoint: @unchecked Sendable {
     private func readRequestHead(from client: Int32) -> RequestRead {
         var head: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 2_048)
-        let deadline = Self.milliseconds() + Self.requestTimeoutMilliseconds
+        let deadline = Int(monotonicNanoseconds() / 1_000_000) + Self.requestTimeoutMilliseconds
         while true {
-            let remaining = deadline - Self.milliseconds()
+            let remaining = deadline - Int(monotonicNanoseconds() / 1_000_000)
             guard remaining > 0 else { return head.isEmpty ? .closedEarly : .incomplete }
             var descriptor = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, Int32(remaining))
@@ -247,11 +247,5 @@ public final class MetricsEndpoint: @unchecked Sendable {
             }
             if head.count > Self.maximumRequestBytes { return .tooLarge }
         }
-    }
-
-    private static func milliseconds() -> Int {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return spec.tv_sec * 1_000 + spec.tv_nsec / 1_000_000
     }
 }

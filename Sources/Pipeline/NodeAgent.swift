@@ -182,8 +182,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
         batch.reserveCapacity(1024)
         var output = DiscardingFlowSink()
         var lastFlush = monotonicNanoseconds()
-        let flushEvery = UInt64(blockFlushInterval.components.seconds) * 1_000_000_000
-            + UInt64(blockFlushInterval.components.attoseconds / 1_000_000_000)
+        let flushEvery = blockFlushInterval.wholeNanoseconds
         var idleRounds = 0
         var failure: FlowlogError?
         while true {
