@@ -5,18 +5,6 @@ import Testing
 /// The class cache reuses a walk for every flow whose ends rules cannot tell apart; these tests
 /// check that it never changes an annotation, against engines that decide every flow afresh.
 @Suite struct MatchClassCacheTests {
-    /// Deterministic so a failure can be replayed.
-    private struct SplitMix {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-        mutating func pick<T>(_ items: [T]) -> T { items[next(items.count)] }
-    }
 
     private static let namespaces = ["a", "b", "c"]
 
@@ -158,7 +146,7 @@ import Testing
     }()
 
     private static func randomFlows(_ cluster: Cluster, count: Int, seed: UInt64) throws -> [FlowRecord] {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)  // deterministic, so a failure can be replayed
         var flows: [FlowRecord] = []
         // Every ordered pair once on TCP and UDP, so each pair of classes meets on equal packet
         // fields; then random fields.

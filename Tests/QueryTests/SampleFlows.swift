@@ -7,23 +7,11 @@ import FlowCore
 enum SampleFlows {
     static let base = Timestamp(seconds: 1_790_000_000, nanoseconds: 0)
 
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
-    }
-
     static let namespaces = ["shop", "db", "kube-system", "monitoring", "payments"]
     static let apps = ["web", "api", "cache", "worker"]
     static let tiers = ["security", "platform", "default"]
 
-    static func endpoint(_ g: inout Generator, namespace: String) -> (EndpointIdentity, IPAddress) {
+    static func endpoint(_ g: inout SplitMix64, namespace: String) -> (EndpointIdentity, IPAddress) {
         let app = g.pick(apps)
         let n = g.next() % 4
         let kind = g.next() % 10 == 0 ? EndpointKind.host : .workload
@@ -34,7 +22,7 @@ enum SampleFlows {
         return (identity, address)
     }
 
-    static func trace(_ g: inout Generator, reporter: Reporter, namespace: String, action: PolicyAction) -> PolicyTrace {
+    static func trace(_ g: inout SplitMix64, reporter: Reporter, namespace: String, action: PolicyAction) -> PolicyTrace {
         let tier = g.pick(tiers)
         var hits: [PolicyHit] = []
         if g.next() % 3 == 0 {
@@ -49,7 +37,7 @@ enum SampleFlows {
 
     /// `count` flows; with `clustered`, runs of 64 flows share a source namespace.
     static func make(count: Int, seed: UInt64 = 1, clustered: Bool = false, spacingSeconds: UInt64 = 1) -> [AnnotatedFlow] {
-        var g = Generator(state: seed)
+        var g = SplitMix64(seed: seed)
         var flows: [AnnotatedFlow] = []
         flows.reserveCapacity(count)
         for i in 0..<count {

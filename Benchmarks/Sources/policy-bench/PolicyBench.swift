@@ -81,7 +81,7 @@ struct PolicyBench {
 
     /// 80 % pod-to-pod, 10 % pod-to-external (some inside network sets), 10 % external-to-pod.
     static func makeFlows(count: Int, pods: [IPAddress]) -> [FlowRecord] {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var flows: [FlowRecord] = []
         flows.reserveCapacity(count)
         for _ in 0..<count {

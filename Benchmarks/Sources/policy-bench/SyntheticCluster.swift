@@ -16,7 +16,7 @@ struct SyntheticCluster {
         self.namespaces = namespaces
         self.podsPerNamespace = podsPerNamespace
         self.policyCount = policyCount
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var out: [String] = []
         out.reserveCapacity(namespaces * podsPerNamespace + policyCount + 64)
         for n in 0..<namespaces {
@@ -99,18 +99,5 @@ struct SyntheticCluster {
             }
         }
         yaml = out.joined(separator: "\n---\n")
-    }
-}
-
-/// A fixed-seed generator so every run decides the same flows.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

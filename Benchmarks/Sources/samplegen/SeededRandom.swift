@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FlowCore
 
 /// xoshiro256** seeded through splitmix64: small, fast, and the same sequence on every platform,
 /// which is what makes a generated capture reproducible byte for byte from its seed.
@@ -10,18 +11,11 @@ struct SeededRandom {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     init(seed: UInt64) {
-        var x = seed
-        func splitmix(_ x: inout UInt64) -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitmix(&x)
-        s1 = splitmix(&x)
-        s2 = splitmix(&x)
-        s3 = splitmix(&x)
+        var seeder = SplitMix64(seed: seed)
+        s0 = seeder.next()
+        s1 = seeder.next()
+        s2 = seeder.next()
+        s3 = seeder.next()
     }
 
     @inline(__always)
