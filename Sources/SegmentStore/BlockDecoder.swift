@@ -34,54 +34,75 @@ struct BlockDecoder {
     private var traces: [PolicyTrace] = []
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
-    private var conversations: [Route] = []
+    private(set) var conversations: [Route] = []
     /// Scratch for one packed dictionary field.
     private var packed: [UInt64] = []
     /// Unpacked column values, reused from block to block.
-    private var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
+    var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Per conversation, its prepared record in the decoded block's `templates`.
-    private var conversationTemplate: [Int32] = []
+    private(set) var conversationTemplate: [Int32] = []
     private var templateOfPair: [Int: Int32] = [:]
+    private var lastPair: (pair: Int, template: Int32) = (-1, 0)
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
     private var fields: [[Int]] = Array(repeating: [], count: 8)
 
     init() {}
 
+    /// The per-record part of a payload, after its dictionaries: one cursor per column.
+    struct RecordColumns {
+        var count: Int
+        /// Nanoseconds per stored time unit.
+        var unit: UInt64
+        var baseEnd: UInt64
+        var columns: [ByteCursor]
+    }
+
     /// Decodes `raw` into `block`: every record overlapping `[since, until)` (start < until,
     /// end ≥ since; nil = unbounded) as a `FlowRecord` plus its conversation's number, and one
     /// prepared `AnnotatedFlow` per conversation. Returns how many records the block holds.
     mutating func decode(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
                          into block: inout _DecodedBlock) throws -> Int {
-        var c = ByteCursor(raw)
         do {
-            let exponent = try c.u8()
-            guard exponent <= 9, exponent % 3 == 0 else { throw Malformed(reason: "bad time unit \(exponent)", position: 0) }
-            var unit: UInt64 = 1
-            for _ in 0..<exponent { unit *= 10 }
-            let count = try c.index(below: 1 << 30)
-            let baseEnd = try c.varint()
             block.count = 0
             block.records.removeAll(keepingCapacity: true)
             block.templateOfRecord.removeAll(keepingCapacity: true)
-            block.templates.removeAll(keepingCapacity: true)
-            try readDictionaries(&c, templates: &block.templates)
-
-            var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
-            for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
-            var columns = [ByteCursor]()
-            columns.reserveCapacity(BlockEncoder.columnCount)
-            var position = c.position
-            for length in lengths {
-                guard position + length <= raw.count else { throw Malformed(reason: "column past the payload", position: position) }
-                columns.append(ByteCursor(raw, from: position, to: position + length))
-                position += length
-            }
-            try decodeRecords(count: count, unit: unit, baseEnd: baseEnd, columns: &columns, since: since, until: until, into: &block)
-            return count
+            var layout = try readLayout(raw, templates: &block.templates)
+            try decodeRecords(count: layout.count, unit: layout.unit, baseEnd: layout.baseEnd, columns: &layout.columns,
+                              since: since, until: until, into: &block)
+            return layout.count
         } catch let overrun as ByteCursor.Overrun {
             throw Malformed(reason: "value out of range or past the end", position: overrun.position)
         }
+    }
+
+    /// Reads the payload's preamble and dictionaries and locates its columns.
+    ///
+    /// Without `annotations`, the dictionaries are checked but no string, label set, identity,
+    /// trace or annotation is built: templates then carry no annotation and an empty node.
+    mutating func readLayout(_ raw: UnsafeRawBufferPointer, templates: inout [AnnotatedFlow],
+                             annotations materialize: Bool = true) throws -> RecordColumns {
+        var c = ByteCursor(raw)
+        let exponent = try c.u8()
+        guard exponent <= 9, exponent % 3 == 0 else { throw Malformed(reason: "bad time unit \(exponent)", position: 0) }
+        var unit: UInt64 = 1
+        for _ in 0..<exponent { unit *= 10 }
+        let count = try c.index(below: 1 << 30)
+        let baseEnd = try c.varint()
+        templates.removeAll(keepingCapacity: true)
+        try readDictionaries(&c, templates: &templates, materialize: materialize)
+
+        var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
+        for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
+        var columns = [ByteCursor]()
+        columns.reserveCapacity(BlockEncoder.columnCount)
+        var position = c.position
+        for length in lengths {
+            guard position + length <= raw.count else { throw Malformed(reason: "column past the payload", position: position) }
+            columns.append(ByteCursor(raw, from: position, to: position + length))
+            position += length
+        }
+        return RecordColumns(count: count, unit: unit, baseEnd: baseEnd, columns: columns)
     }
 
     /// Undoes `BlockEncoder.zigzag`.
@@ -132,7 +153,7 @@ struct BlockDecoder {
 
     // MARK: - Dictionaries
 
-    private mutating func readDictionaries(_ c: inout ByteCursor, templates: inout [AnnotatedFlow]) throws {
+    private mutating func readDictionaries(_ c: inout ByteCursor, templates: inout [AnnotatedFlow], materialize: Bool) throws {
         strings.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
         identities.removeAll(keepingCapacity: true)
@@ -142,66 +163,84 @@ struct BlockDecoder {
         conversations.removeAll(keepingCapacity: true)
         conversationTemplate.removeAll(keepingCapacity: true)
         templateOfPair.removeAll(keepingCapacity: true)
+        lastPair = (-1, 0)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
-        for _ in 0..<(try c.index(below: c.remaining + 1)) { strings.append(try c.string()) }
+        let stringCount = try c.index(below: c.remaining + 1)
+        if materialize {
+            for _ in 0..<stringCount { strings.append(try c.string()) }
+        } else {
+            for _ in 0..<stringCount { try c.skip(try c.index(below: c.remaining + 1)) }
+        }
 
-        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+        let labelSetCount = try c.index(below: c.remaining + 1)
+        for _ in 0..<labelSetCount {
             let pairs = try c.index(below: c.remaining + 1)
+            guard materialize else {
+                for _ in 0..<(2 * pairs) { _ = try c.index(below: stringCount) }
+                continue
+            }
             var labels = [String: String](minimumCapacity: pairs)
             for _ in 0..<pairs {
-                labels[strings[try c.index(below: strings.count)]] = strings[try c.index(below: strings.count)]
+                labels[strings[try c.index(below: stringCount)]] = strings[try c.index(below: stringCount)]
             }
             labelSets.append(labels)
         }
 
-        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+        let identityCount = try c.index(below: c.remaining + 1)
+        for _ in 0..<identityCount {
             let at = c.position
             guard let kind = EndpointKind(rawValue: try c.u8()) else { throw Malformed(reason: "bad endpoint kind", position: at) }
-            let namespace = strings[try c.index(below: strings.count)]
-            let name = strings[try c.index(below: strings.count)]
-            let aggregated = strings[try c.index(below: strings.count)]
-            let labels = labelSets[try c.index(below: labelSets.count)]
-            let account = strings[try c.index(below: strings.count)]
+            guard materialize else {
+                for limit in [stringCount, stringCount, stringCount, labelSetCount, stringCount] { _ = try c.index(below: limit) }
+                continue
+            }
+            let namespace = strings[try c.index(below: stringCount)]
+            let name = strings[try c.index(below: stringCount)]
+            let aggregated = strings[try c.index(below: stringCount)]
+            let labels = labelSets[try c.index(below: labelSetCount)]
+            let account = strings[try c.index(below: stringCount)]
             identities.append(EndpointIdentity(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated,
                                                labels: labels, serviceAccount: account))
         }
 
-        for _ in 0..<(try c.index(below: c.remaining + 1)) {
+        let traceCount = try c.index(below: c.remaining + 1)
+        for _ in 0..<traceCount {
             let at = c.position
             guard let reporter = Reporter(rawValue: try c.u8()), let action = Verdict(rawValue: try c.u8()) else {
                 throw Malformed(reason: "bad trace reporter or action", position: at)
             }
             let hitCount = try c.index(below: c.remaining + 1)
             var hits: [PolicyHit] = []
-            hits.reserveCapacity(hitCount)
+            if materialize { hits.reserveCapacity(hitCount) }
             for _ in 0..<hitCount {
                 let index = Int(try c.signed())
-                let tier = strings[try c.index(below: strings.count)]
+                let tier = try c.index(below: stringCount)
                 let kindAt = c.position
                 guard let kind = PolicyKind(rawValue: try c.u8()) else { throw Malformed(reason: "bad policy kind", position: kindAt) }
-                let namespace = strings[try c.index(below: strings.count)]
-                let name = strings[try c.index(below: strings.count)]
+                let namespace = try c.index(below: stringCount)
+                let name = try c.index(below: stringCount)
                 let actionAt = c.position
                 guard let hitAction = PolicyAction(rawValue: try c.u8()) else { throw Malformed(reason: "bad policy action", position: actionAt) }
                 let rule = Int(try c.signed())
-                hits.append(PolicyHit(index: index, tier: tier, kind: kind, namespace: namespace, name: name,
+                guard materialize else { continue }
+                hits.append(PolicyHit(index: index, tier: strings[tier], kind: kind, namespace: strings[namespace], name: strings[name],
                                       action: hitAction, ruleIndex: rule))
             }
-            traces.append(PolicyTrace(reporter: reporter, action: action, hits: hits))
+            if materialize { traces.append(PolicyTrace(reporter: reporter, action: action, hits: hits)) }
         }
 
         let annotationCount = try c.index(below: c.remaining + 1)
-        try readFields(&c, count: annotationCount, limits: [identities.count, identities.count, strings.count])
+        try readFields(&c, count: annotationCount, limits: [identityCount, identityCount, stringCount])
         var verdicts = [Verdict](repeating: .unknown, count: annotationCount)
         let verdictAt = c.position
         for (i, raw) in try readFieldArrays(&c, count: annotationCount, limits: [256])[0].enumerated() {
             guard let verdict = Verdict(rawValue: UInt8(raw)) else { throw Malformed(reason: "bad verdict", position: verdictAt) }
             verdicts[i] = verdict
         }
-        let traceFields = try readFieldArrays(&c, count: annotationCount, limits: Array(repeating: traces.count + 1, count: 4))
-        for i in 0..<annotationCount {
+        let traceFields = try readFieldArrays(&c, count: annotationCount, limits: Array(repeating: traceCount + 1, count: 4))
+        for i in 0..<annotationCount where materialize {
             func trace(_ k: Int) -> PolicyTrace? { traceFields[k][i] == 0 ? nil : traces[traceFields[k][i] - 1] }
             annotations.append(FlowAnnotation(source: identities[fields[0][i]], destination: identities[fields[1][i]],
                                               destinationService: strings[fields[2][i]], verdict: verdicts[i],
@@ -235,7 +274,7 @@ struct BlockDecoder {
         fields[1] = try readFieldArrays(&c, count: conversationCount, limits: [addresses.count])[0]
         let portsAndProtocols = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 256])
         let ports = portsAndProtocols[0].map { UInt16($0) }, protocols = portsAndProtocols[1].map { UInt8($0) }
-        let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotations.count + 1, strings.count])
+        let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotationCount + 1, stringCount])
         for i in 0..<conversationCount {
             let annotation = rest[2][i]
             let route = Route(source: addresses[fields[0][i]], destination: addresses[fields[1][i]],
@@ -245,17 +284,25 @@ struct BlockDecoder {
             conversations.append(route)
             // Records only borrow annotation and node from their prepared record (the scan sets
             // the whole `flow`), so conversations with the same pair share one.
-            let pair = annotation &* (strings.count + 1) &+ rest[3][i]
+            let pair = materialize ? annotation &* (stringCount + 1) &+ rest[3][i] : 0
+            // Neighbours (sorted by source) mostly share their pair: skip the hash lookup then.
+            if pair == lastPair.pair {
+                conversationTemplate.append(lastPair.template)
+                continue
+            }
             if let shared = templateOfPair[pair] {
+                lastPair = (pair, shared)
                 conversationTemplate.append(shared)
                 continue
             }
             let placeholder = FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
                                          ipProtocol: route.ipProtocol, start: .zero, end: .zero)
             templateOfPair[pair] = Int32(templates.count)
+            lastPair = (pair, Int32(templates.count))
             conversationTemplate.append(Int32(templates.count))
-            templates.append(AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1],
-                                           node: strings[rest[3][i]]))
+            templates.append(materialize
+                ? AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1], node: strings[rest[3][i]])
+                : AnnotatedFlow(flow: placeholder))
         }
 
         for _ in 0..<(try c.index(below: c.remaining / 8 + 1)) { shapes.append(try c.u64()) }

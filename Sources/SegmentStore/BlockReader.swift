@@ -12,8 +12,8 @@ struct BlockReader {
     /// Decodes the block's records overlapping `[since, until)` into `decoded`; returns how
     /// many records the block holds. Damage throws a `FlowlogError` (`.corrupt`) naming the
     /// file and the block's offset.
-    mutating func read(_ file: PosixFile, block: SegmentLayout.Block, since: Timestamp?, until: Timestamp?,
-                       into decoded: inout _DecodedBlock) throws -> Int {
+    mutating func read<Target: BlockDecodingTarget>(_ file: PosixFile, block: SegmentLayout.Block, since: Timestamp?,
+                                                    until: Timestamp?, into decoded: inout Target) throws -> Int {
         let length = Int(block.length)
         let location = FlowlogError.Location(file: file.path, offset: block.offset, field: "block")
         guard length >= SegmentFormat.blockHeaderSize else {
@@ -42,7 +42,7 @@ struct BlockReader {
                                           header: header, into: &raw)
             }
             let count = try raw.withUnsafeBytes {
-                try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<rawSize]), since: since, until: until, into: &decoded)
+                try decoded.decode(UnsafeRawBufferPointer(rebasing: $0[0..<rawSize]), with: &decoder, since: since, until: until)
             }
             guard count == Int(header.count) else {
                 throw BlockDecoder.Malformed(reason: "payload holds \(count) records, header says \(header.count)", position: nil)
@@ -51,6 +51,31 @@ struct BlockReader {
         } catch let malformed as BlockDecoder.Malformed {
             throw FlowlogError(.corrupt, malformed.description, location: location)
         }
+    }
+}
+
+/// What a block can be decoded into: rows, or sums per conversation.
+protocol BlockDecodingTarget {
+    /// Decodes `raw` with `decoder`; returns how many records the block holds.
+    mutating func decode(_ raw: UnsafeRawBufferPointer, with decoder: inout BlockDecoder, since: Timestamp?,
+                         until: Timestamp?) throws -> Int
+    /// Empties it after a damaged block.
+    mutating func removeAll()
+}
+
+extension _DecodedBlock: BlockDecodingTarget {
+    mutating func decode(_ raw: UnsafeRawBufferPointer, with decoder: inout BlockDecoder, since: Timestamp?,
+                         until: Timestamp?) throws -> Int {
+        try decoder.decode(raw, since: since, until: until, into: &self)
+    }
+
+    mutating func removeAll() { count = 0 }
+}
+
+extension ConversationSums: BlockDecodingTarget {
+    mutating func decode(_ raw: UnsafeRawBufferPointer, with decoder: inout BlockDecoder, since: Timestamp?,
+                         until: Timestamp?) throws -> Int {
+        try decoder.rollUp(raw, since: since, until: until, into: &self)
     }
 }
 

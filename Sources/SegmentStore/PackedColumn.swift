@@ -63,24 +63,38 @@ enum PackedColumn {
         } else {
             let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
             let base = c.base.baseAddress! + c.position
-            values.reserveCapacity(count)
-            var bit = 0
-            for _ in 0..<count {
-                let byte = bit >> 3, shift = bit & 7
-                // Up to 9 bytes hold a value; read only bytes inside the packed area.
-                var word: UInt64 = 0
-                let available = min(8, packedBytes - byte)
-                if available == 8 {
-                    word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
-                } else {
-                    for k in 0..<available { word |= UInt64(base.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k) }
+            values.append(contentsOf: repeatElement(0, count: count))
+            values.withUnsafeMutableBufferPointer { out in
+                // Values whose 8-byte window lies inside the packed area load one word; the few
+                // at the end (and those straddling 9 bytes) take the careful path.
+                var i = 0
+                var bit = 0
+                if width <= 56 && packedBytes >= 8 {
+                    let lastFast = (packedBytes - 8) * 8  // the last bit offset whose word fits
+                    while i < count && bit <= lastFast {
+                        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
+                        out[i] = (word >> UInt64(bit & 7)) & mask
+                        bit += width
+                        i += 1
+                    }
                 }
-                var v = word >> UInt64(shift)
-                if shift + width > 64 {
-                    v |= UInt64(base.load(fromByteOffset: byte + 8, as: UInt8.self)) << UInt64(64 - shift)
+                while i < count {
+                    let byte = bit >> 3, shift = bit & 7
+                    var word: UInt64 = 0
+                    let available = min(8, packedBytes - byte)
+                    if available == 8 {
+                        word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+                    } else {
+                        for k in 0..<available { word |= UInt64(base.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k) }
+                    }
+                    var v = word >> UInt64(shift)
+                    if shift + width > 64 {
+                        v |= UInt64(base.load(fromByteOffset: byte + 8, as: UInt8.self)) << UInt64(64 - shift)
+                    }
+                    out[i] = v & mask
+                    bit += width
+                    i += 1
                 }
-                values.append(v & mask)
-                bit += width
             }
         }
         try c.skip(packedBytes)

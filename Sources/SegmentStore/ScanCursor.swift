@@ -16,12 +16,20 @@ public final class _ScanCursor {
     private var nextBlockIndex = 0
     private var current: SegmentLayout.Block?
     private var blockReader = BlockReader()
+    /// This cursor's part of a parallel scan: the blocks whose position among all blocks of the
+    /// segments opened is `share` modulo `shares`. Share 0 also counts the segments.
+    private let share: Int
+    private let shares: Int
+    private var blockOrdinal = 0
 
     @usableFromInline
-    init(reader: StoreReader, since: Timestamp?, until: Timestamp?) throws {
+    init(reader: StoreReader, since: Timestamp?, until: Timestamp?, share: Int = 0, of shares: Int = 1) throws {
+        precondition(shares > 0 && share >= 0 && share < shares)
         self.reader = reader
         self.since = since
         self.until = until
+        self.share = share
+        self.shares = shares
         for entry in try reader.loadManifest()?.entries ?? [] { manifest[entry.name] = entry }
         segments = try reader.listSegments()
     }
@@ -35,6 +43,8 @@ public final class _ScanCursor {
             while nextBlockIndex < blocks.count {
                 let block = blocks[nextBlockIndex]
                 nextBlockIndex += 1
+                blockOrdinal += 1
+                if shares > 1, (blockOrdinal - 1) % shares != share { continue }
                 statistics.blocksTotal += 1
                 if block.digest.mayOverlap(since: since, until: until) {
                     current = block
@@ -54,16 +64,30 @@ public final class _ScanCursor {
     /// it is corrupt.
     @usableFromInline
     func readBlock(into block: inout _DecodedBlock) throws -> Bool {
+        try read(into: &block)
+    }
+
+    /// Reads the current block and sums its records per conversation into `block`; false (and
+    /// the damage recorded) when it is corrupt.
+    @usableFromInline
+    func readConversations(into block: inout ConversationSums) throws -> Bool {
+        try read(into: &block)
+    }
+
+    private func read<Target: BlockDecodingTarget>(into block: inout Target) throws -> Bool {
         guard let file, let current else { return false }
         statistics.blocksRead += 1
         statistics.bytesRead += UInt64(current.length)
+        // A block wholly inside the range needs no test per record (and a column-wise read then
+        // leaves the time columns packed).
+        let inside = (since.map { current.digest.minStart >= $0 } ?? true) && (until.map { current.digest.maxEnd < $0 } ?? true)
         do {
-            let count = try blockReader.read(file, block: current, since: since, until: until, into: &block)
+            let count = try blockReader.read(file, block: current, since: inside ? nil : since, until: inside ? nil : until, into: &block)
             statistics.flowsDecoded += UInt64(count)
             return true
         } catch let error as FlowlogError where error.code == .corrupt || error.code == .truncated {
             statistics.corruptBlocks.append(error)
-            block.count = 0
+            block.removeAll()
             return false
         }
     }
@@ -87,9 +111,9 @@ public final class _ScanCursor {
         while nextSegment < segments.count {
             let segment = segments[nextSegment]
             nextSegment += 1
-            statistics.segmentsTotal += 1
+            if share == 0 { statistics.segmentsTotal += 1 }
             if let entry = manifest[segment.name], !StoreReader.overlaps(entry.minStart, entry.maxEnd, since, until) {
-                statistics.segmentsSkipped += 1
+                if share == 0 { statistics.segmentsSkipped += 1 }
                 continue
             }
             guard let (opened, ref) = try reader.openSegment(segment) else { continue }
@@ -97,17 +121,17 @@ public final class _ScanCursor {
             do {
                 layout = try SegmentLayout.read(opened)
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
-                statistics.corruptBlocks.append(error)
+                if share == 0 { statistics.corruptBlocks.append(error) }
                 opened.close()
                 continue
             }
-            statistics.corruptBlocks += layout.problems
-            if !ref.open && layout.footer == nil && layout.problems.isEmpty {
+            if share == 0 { statistics.corruptBlocks += layout.problems }
+            if share == 0 && !ref.open && layout.footer == nil && layout.problems.isEmpty {
                 statistics.corruptBlocks.append(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
                                                              location: .init(file: ref.path, offset: layout.validEnd)))
             }
             if let footer = layout.footer, !StoreReader.overlaps(footer.minStart, footer.maxEnd, since, until) {
-                statistics.segmentsSkipped += 1
+                if share == 0 { statistics.segmentsSkipped += 1 }
                 opened.close()
                 continue
             }

@@ -10,3 +10,14 @@ public protocol StoreVisitor {
     /// One flow; false stops the scan.
     mutating func visit(_ flow: AnnotatedFlow) -> Bool
 }
+
+/// What a `StoreReader.scanConversations` calls back: per block with its digest, then with the
+/// block's records summed per conversation. Use it through generics, never as an existential.
+public protocol ConversationVisitor {
+    /// Whether to read a block; false skips it unread.
+    mutating func shouldRead(block digest: BlockDigest) -> Bool
+    mutating func visit(_ block: ConversationSums)
+    /// False when no annotation or node field matters to the visitor: the store then skips
+    /// building them (the block's dictionaries are still checked), and sums carry neither.
+    var needsAnnotations: Bool { get }
+}

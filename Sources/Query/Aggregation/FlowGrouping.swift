@@ -20,6 +20,29 @@ public struct FlowGrouping {
     public var groupCount: Int { totals.count }
 
     public mutating func add(_ record: AnnotatedFlow) {
+        totals[slot(of: record)].add(record.flow)
+    }
+
+    /// The group `record` belongs to (created empty when new), for `add(summed:flows:toGroup:)`.
+    mutating func group(of record: AnnotatedFlow) -> Int { slot(of: record) }
+
+    /// Adds `flows` records, `summed` carrying their total counters, to a group from
+    /// `group(of:)` (`StoreReader.scanConversations`).
+    mutating func add(summed: FlowRecord, flows: UInt64, toGroup group: Int) {
+        totals[group].add(summed, flows: flows)
+    }
+
+    /// Adds another grouping's totals (same keys), group by group.
+    public mutating func merge(_ other: FlowGrouping) {
+        precondition(keys == other.keys)
+        for slot in 0..<other.totals.count {
+            let (mine, inserted) = other.table.key(slot).withUnsafeBufferPointer { table.slot(for: $0) }
+            if inserted { totals.append(FlowTotals()) }
+            totals[mine].add(other.totals[slot])
+        }
+    }
+
+    private mutating func slot(of record: AnnotatedFlow) -> Int {
         scratch.truncate(to: 0)
         // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
         switch record.annotation {
@@ -28,7 +51,7 @@ public struct FlowGrouping {
         }
         let (slot, inserted) = table.slot(for: scratch.written(from: 0))
         if inserted { totals.append(FlowTotals()) }
-        totals[slot].add(record.flow)
+        return slot
     }
 
     private mutating func writeKey(_ record: AnnotatedFlow, _ annotation: FlowAnnotation, annotated: Bool) {

@@ -23,6 +23,19 @@ public struct FlowTotals: Hashable, Sendable {
         bytes &+= flow.bytes
     }
 
+    mutating func add(_ other: FlowTotals) {
+        flows &+= other.flows
+        packets &+= other.packets
+        bytes &+= other.bytes
+    }
+
+    /// Adds `flows` records whose counters `summed` carries in total.
+    mutating func add(_ summed: FlowRecord, flows count: UInt64) {
+        flows &+= count
+        packets &+= summed.packets
+        bytes &+= summed.bytes
+    }
+
     public func value(_ order: GroupOrder) -> UInt64 {
         switch order {
         case .flows: return flows

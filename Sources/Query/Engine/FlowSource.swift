@@ -6,6 +6,9 @@ protocol FlowSource {
     /// Calls the visitor for every block overlapping the window it does not skip, and returns
     /// what it read (segments, blocks, flows, bytes).
     func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics
+    /// The same, column-wise: the visitors get each block's records in the window summed per
+    /// conversation, each visitor a share of the blocks (in parallel where the source can).
+    func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics
 }
 
 /// Flows in memory, cut into blocks with digests like the store's; for tests and for checking
@@ -48,6 +51,26 @@ public struct InMemoryFlowSource: FlowSource {
         }
         return stats
     }
+
+    /// Each flow is a conversation of one (the store sums; the answer is the same), all for
+    /// the first visitor.
+    func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics {
+        var adapter = SingleFlowConversations(visitor: visitors[0])
+        defer { visitors[0] = adapter.visitor }
+        return try scan(window: window, visitor: &adapter)
+    }
+}
+
+/// Hands each flow to a `ConversationVisitor` as a block of one conversation of one flow.
+private struct SingleFlowConversations<V: ConversationVisitor>: StoreVisitor {
+    var visitor: V
+
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { visitor.shouldRead(block: digest) }
+
+    mutating func visit(_ flow: AnnotatedFlow) -> Bool {
+        visitor.visit(ConversationSums(single: flow))
+        return true
+    }
 }
 
 /// The segment store.
@@ -55,7 +78,14 @@ struct StoreFlowSource: FlowSource {
     let reader: StoreReader
 
     func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
-        let scan = try reader.scan(since: window.since, until: window.until, visitor: &visitor)
+        statistics(try reader.scan(since: window.since, until: window.until, visitor: &visitor))
+    }
+
+    func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics {
+        statistics(try reader.scanConversations(since: window.since, until: window.until, visitors: &visitors))
+    }
+
+    private func statistics(_ scan: ScanStatistics) -> QueryStatistics {
         var stats = QueryStatistics()
         stats.segmentsTotal = scan.segmentsTotal
         stats.segmentsSkipped = scan.segmentsSkipped

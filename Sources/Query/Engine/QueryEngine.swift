@@ -23,6 +23,9 @@ public enum QueryEngine {
 
     static func run<Source: FlowSource>(_ plan: QueryPlan, source: Source,
                                         into out: inout OutputBuffer) throws -> QueryStatistics {
+        if plan.readsConversationSums {
+            return try runConversationSums(plan, source: source, into: &out)
+        }
         if !plan.groupBy.isEmpty {
             return try run(plan, source: source,
                            sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format,
@@ -64,6 +67,36 @@ public enum QueryEngine {
         stats.flowsMatched = visitor.matched
         stats.blocksPrunedByFilter = visitor.prunedByFilter
         stats.groups = visitor.sink.groupCount
+        let elapsed = clock.now - started
+        stats.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return stats
+    }
+
+    /// A group-by over conversation fields, read column-wise (`QueryPlan.readsConversationSums`).
+    private static func runConversationSums<Source: FlowSource>(_ plan: QueryPlan, source: Source,
+                                                                into out: inout OutputBuffer) throws -> QueryStatistics {
+        let clock = ContinuousClock()
+        let started = clock.now
+        // One visitor per worker, each built afresh: a grouping's scratch buffers are not
+        // shared between threads.
+        var visitors = (0..<max(1, plan.threads)).map { _ in
+            ConversationQueryVisitor(
+                filter: plan.filter,
+                pruner: BlockPruner(filter: plan.filter.expression, since: plan.window.since, until: plan.window.until),
+                window: plan.window,
+                sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: plan.order, top: plan.top))
+        }
+        var stats = try source.scanConversations(window: plan.window, visitors: &visitors)
+        var merged = visitors.removeFirst()
+        for other in visitors { merged.merge(other) }
+        try merged.sink.begin(into: &out)
+        try merged.sink.finish(into: &out)
+        try out.flush()
+        stats.flowsScanned = merged.scanned
+        stats.flowsMatched = merged.matched
+        stats.blocksPrunedByFilter = merged.prunedByFilter
+        stats.groups = merged.sink.groupCount
+        stats.conversationSums = merged.conversations
         let elapsed = clock.now - started
         stats.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return stats

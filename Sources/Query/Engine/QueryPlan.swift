@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FlowCore
 
 /// Everything a query run needs, checked and compiled before the scan starts.
@@ -14,6 +17,12 @@ public struct QueryPlan: Sendable {
     public var order: GroupOrder
     /// Stop after this many matching flows.
     public var limit: Int?
+    /// Lets a group-by that only needs conversation fields read per-conversation sums instead
+    /// of rows (`readsConversationSums`); the answer is the same. False forces rows, for
+    /// checking one path against the other.
+    public var allowsConversationSums = true
+    /// Threads for a column-wise read (each takes every n-th block); rows are read on one.
+    public var threads = QueryPlan.defaultThreads
 
     public init(filter: FilterProgram, window: TimeWindow = TimeWindow(), format: OutputFormat = .csv,
                 fields: [OutputField]? = nil, groupBy: [OutputField] = [], top: Int? = nil,
@@ -26,6 +35,17 @@ public struct QueryPlan: Sendable {
         self.top = top
         self.order = order
         self.limit = limit
+    }
+}
+
+extension QueryPlan {
+    /// The processors online, at most 8.
+    public static var defaultThreads: Int {
+        #if canImport(Glibc)
+        return max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        #else
+        return 1
+        #endif
     }
 }
 
@@ -46,6 +66,8 @@ public struct QueryStatistics: Sendable, Equatable {
     public var bytesRead: UInt64 = 0
     /// Groups held by `--group-by`.
     public var groups = 0
+    /// Conversation sums handed to the query when blocks were read column-wise (0 for rows).
+    public var conversationSums = 0
     public var elapsedSeconds: Double = 0
     /// Corrupt blocks met and skipped (file and offset in each).
     public var problems: [FlowlogError] = []
@@ -63,6 +85,7 @@ public struct QueryStatistics: Sendable, Equatable {
             "bytes read: \(bytesRead)",
         ]
         if groups > 0 { lines.append("groups: \(groups)") }
+        if conversationSums > 0 { lines.append("read: column-wise, flows summed into \(conversationSums) conversations") }
         lines.append("elapsed: \(String(format3: elapsedSeconds)) s (\(Int(flowsPerSecond)) flows/s)")
         for p in problems { lines.append("skipped: \(p)") }
         return lines.joined(separator: "\n")

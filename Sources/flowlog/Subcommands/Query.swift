@@ -69,6 +69,12 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after N matching flows.", valueName: "n"))
     var limit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Threads for a group-by read column-wise (default: the processors online, at most 8).", valueName: "n"))
+    var threads: Int?
+
+    @Flag(name: .customLong("rows"), help: "Read whole rows even where a group-by could sum per conversation column-wise (same answer; for checking).")
+    var forceRows = false
+
     @Flag(name: .long, help: "Print segments and blocks read and skipped, flows scanned and matched, and the time taken to standard error.")
     var stats = false
 
@@ -120,10 +126,16 @@ struct QueryCommand: ParsableCommand {
         if let limit, limit <= 0 {
             throw FlowlogError(.invalidArgument, "--limit needs a positive count", location: FlowlogError.Location(field: "--limit"))
         }
-        return QueryPlan(filter: program, window: window, format: format,
-                         fields: try fields.map { try OutputField.list($0, option: "--fields") },
-                         groupBy: try groupBy.map { try OutputField.list($0, option: "--group-by") } ?? [],
-                         top: top, order: rank, limit: limit)
+        if let threads, threads <= 0 || threads > 256 {
+            throw FlowlogError(.invalidArgument, "--threads needs a count from 1 to 256", location: FlowlogError.Location(field: "--threads"))
+        }
+        var plan = QueryPlan(filter: program, window: window, format: format,
+                             fields: try fields.map { try OutputField.list($0, option: "--fields") },
+                             groupBy: try groupBy.map { try OutputField.list($0, option: "--group-by") } ?? [],
+                             top: top, order: rank, limit: limit)
+        if let threads { plan.threads = threads }
+        plan.allowsConversationSums = !forceRows
+        return plan
     }
 
     private static func now() -> Timestamp {

@@ -1,0 +1,138 @@
+import FlowCore
+
+/// Remembers, per conversation sum, the group it adds to (or that the filter drops it), keyed
+/// by the few fields the group keys and the filter read, so conversations alike in those fields
+/// format and hash their key and run the filter once.
+///
+/// The memo key packs the destination port, protocol and VLAN the plan reads, plus the block's
+/// annotation-and-node number when it reads any annotation or node field (those numbers are per
+/// block, so such a memo is cleared at each block). Plans that read addresses are not memoised:
+/// an address does not fit beside the rest, and address groups rarely repeat within a block.
+struct ConversationMemo {
+    struct Needs: OptionSet {
+        let rawValue: UInt8
+        static let destinationPort = Needs(rawValue: 1)
+        static let ipProtocol = Needs(rawValue: 2)
+        static let vlan = Needs(rawValue: 4)
+        /// Annotation or node.
+        static let template = Needs(rawValue: 8)
+        static let addresses = Needs(rawValue: 16)
+    }
+
+    let needs: Needs
+    /// Occupied buckets hold code | `occupied`; 0 is empty.
+    private var codes: [UInt64]
+    private var slots: [Int32]
+    private var filled: [Int] = []
+    private static let occupied: UInt64 = 1 << 63
+    private static let templateLimit = 1 << 23
+
+    /// The group slot the memo answers with for a dropped conversation.
+    static let dropped: Int32 = -1
+
+    init(filter: FilterExpression, keys: [OutputField]) {
+        var needs = Self.needs(of: filter)
+        for key in keys { needs.formUnion(Self.needs(of: key)) }
+        self.needs = needs
+        codes = needs.contains(.addresses) ? [] : [UInt64](repeating: 0, count: 1024)
+        slots = [Int32](repeating: 0, count: codes.count)
+    }
+
+    var isUsable: Bool { !needs.contains(.addresses) }
+
+    /// A new block: its template numbers mean other pairs.
+    mutating func beginBlock() {
+        guard needs.contains(.template) else { return }
+        for i in filled { codes[i] = 0 }
+        filled.removeAll(keepingCapacity: true)
+    }
+
+    /// The memo key of a conversation, nil when it cannot be memoised.
+    @inline(__always)
+    func code(_ flow: FlowRecord, template: Int) -> UInt64? {
+        guard isUsable else { return nil }
+        var code: UInt64 = 0
+        if needs.contains(.destinationPort) { code |= UInt64(flow.destinationPort) }
+        if needs.contains(.ipProtocol) { code |= UInt64(flow.ipProtocol.rawValue) << 16 }
+        if needs.contains(.vlan) { code |= UInt64(flow.vlan) << 24 }
+        if needs.contains(.template) {
+            guard template < Self.templateLimit else { return nil }
+            code |= UInt64(template) << 40
+        }
+        return code
+    }
+
+    @inline(__always)
+    func slot(for code: UInt64) -> Int32? {
+        let stored = code | Self.occupied
+        let mask = codes.count - 1
+        var i = Self.bucket(code, mask)
+        while true {
+            let c = codes[i]
+            if c == stored { return slots[i] }
+            if c == 0 { return nil }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func remember(_ code: UInt64, slot: Int32) {
+        if (filled.count + 1) * 2 > codes.count { grow() }
+        let mask = codes.count - 1
+        var i = Self.bucket(code, mask)
+        while codes[i] != 0 { i = (i + 1) & mask }
+        codes[i] = code | Self.occupied
+        slots[i] = slot
+        filled.append(i)
+    }
+
+    @inline(__always)
+    private static func bucket(_ code: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (code &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
+
+    private mutating func grow() {
+        let entries = filled.map { (codes[$0] & ~Self.occupied, slots[$0]) }
+        codes = [UInt64](repeating: 0, count: codes.count * 2)
+        slots = [Int32](repeating: 0, count: codes.count)
+        filled.removeAll(keepingCapacity: true)
+        for (code, slot) in entries { remember(code, slot: slot) }
+    }
+
+    private static func needs(of expression: FilterExpression) -> Needs {
+        switch expression {
+        case .all: return []
+        case .predicate(let p): return needs(of: p)
+        case .not(let inner): return needs(of: inner)
+        case .and(let l, let r), .or(let l, let r): return needs(of: l).union(needs(of: r))
+        }
+    }
+
+    private static func needs(of predicate: FilterPredicate) -> Needs {
+        switch predicate {
+        case .address: return .addresses
+        case .port: return .destinationPort
+        case .ipProtocol: return .ipProtocol
+        case .vlan: return .vlan
+        // Not conversation fields: such plans never read sums; memoising nothing is safe.
+        case .counter: return .addresses
+        case .namespace, .name, .aggregatedName, .endpointKind, .labels, .verdict, .action, .pendingAction,
+             .reporter, .tier, .policy, .node, .service:
+            return .template
+        }
+    }
+
+    private static func needs(of key: OutputField) -> Needs {
+        switch key {
+        case .sourceIP, .destIP: return .addresses
+        case .destPort: return .destinationPort
+        case .proto: return .ipProtocol
+        case .vlan: return .vlan
+        case .startTime, .endTime, .sourcePort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes, .tcpFlags:
+            return .addresses  // not conversation fields (see above)
+        case .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
+             .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
+             .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host:
+            return .template
+        }
+    }
+}
