@@ -9,6 +9,14 @@
 # Rows: a full scan with a filter the index cannot prune, a top-10 destination-port-by-bytes
 # group-by (nfdump -s dstport/bytes), CSV output of every flow (nfdump -o csv), and the
 # fraction of blocks a one-hour query over a day of data reads (goal ≤ 1/20, from --stats).
+#
+# The top-N goal (≥ 1.5× nfdump) is measured again on ten times the data (QUERY_SCALE), where
+# both sides run for a few hundred milliseconds, so process start and the 10 ms resolution of
+# `time` no longer decide the ratio: nfdump reads ten copies of its file (`-R DIR`), we read
+# the capture replayed ten times, and a synthetic store with ten times nfdump's flow count. The
+# replay row counts packets of capture answered per second, because nfpcapd writes a flow per
+# direction where we write one per conversation (about 2.9 of its flows per one of ours on this
+# capture), so flows/s would compare different units; the synthetic row has equal flow counts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -86,6 +94,35 @@ for entry in "${stores[@]}"; do
         "$FLOWLOG" query --data "$store" -o csv -- \
         nfdump -r "$nffile" -o csv
 done
+
+# Top-N at scale (see the header).
+scale=${QUERY_SCALE:-10}
+if [ "$(ls "$work/nf-x$scale" 2>/dev/null | wc -l)" != "$scale" ]; then
+    rm -rf "$work/nf-x$scale"; mkdir -p "$work/nf-x$scale"
+    for ((i = 0; i < scale; i++)); do cp "$nffile" "$work/nf-x$scale/nfcapd.2024010100$(printf %02d "$i")"; done
+fi
+capture_packets=$(capinfos -Mc "$pcap" 2>/dev/null | awk '/Number of packets/ { print $NF }' || true)
+[ -n "$capture_packets" ] || { echo "query: capinfos (Debian package tshark) is needed to count the capture's packets" >&2; exit 1; }
+scaled_packets=$((capture_packets * scale))
+scaled_nf_flows=$((nf_flows * scale))
+top_ours=("$FLOWLOG" query -o csv --group-by dst.port --top 10 --order bytes --data)
+top_theirs=(nfdump -R "$work/nf-x$scale" -s dstport/bytes -n 10)
+read -r tw tc < <(measure "${top_theirs[@]}")
+if "$FLOWLOG" --help 2>/dev/null | grep -Eq "^  replay( |$)"; then
+    if [ ! -d "$work/store-replay-x$scale" ]; then
+        files=(); for ((i = 0; i < scale; i++)); do files+=("$pcap"); done
+        "$FLOWLOG" replay "${files[@]}" --data "$work/store-replay-x$scale" >&2
+    fi
+    read -r ow oc < <(measure "${top_ours[@]}" "$work/store-replay-x$scale")
+    echo "query: x$scale: nfdump $tw s wall $tc s CPU ($scaled_nf_flows flows); replay store $ow s wall $oc s CPU" >&2
+    bench_row "query: top-10 dst port by bytes, x$scale, wall (replay)" "$(rate "$scaled_packets" "$ow")" pkts/s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_packets" "$tw")"
+    bench_row "query: top-10 dst port by bytes, x$scale, CPU (replay)" "$(rate "$scaled_packets" "$oc")" pkts/cpu-s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_packets" "$tc")"
+fi
+if [ ! -d "$work/store-synthetic-x$scale" ]; then "$BENCH_BIN/query-bench" fill "$work/store-synthetic-x$scale" "$scaled_nf_flows" >&2; fi
+read -r ow oc < <(measure "${top_ours[@]}" "$work/store-synthetic-x$scale")
+echo "query: x$scale: synthetic store ($scaled_nf_flows flows) $ow s wall $oc s CPU" >&2
+bench_row "query: top-10 dst port by bytes, x$scale, wall (synthetic)" "$(rate "$scaled_nf_flows" "$ow")" flows/s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_nf_flows" "$tw")"
+bench_row "query: top-10 dst port by bytes, x$scale, CPU (synthetic)" "$(rate "$scaled_nf_flows" "$oc")" flows/cpu-s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_nf_flows" "$tc")"
 
 # One hour out of a day: 200 flows/s for 24 h (17.3 M flows, about 300 MB), default store
 # configuration; the share is of all the store's blocks (`flowlog store info`), since segments
