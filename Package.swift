@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "FlowRingTests", dependencies: ["FlowRing", "FlowCore"]),
         .testTarget(
             name: "PolicyTests",
-            dependencies: ["Policy", "FlowCore"],
+            dependencies: ["Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore"]),

@@ -29,6 +29,10 @@ public struct BlockDigest: Hashable, Sendable {
     private var sourcesSeen: [ObjectIdentifier: EndpointIdentity] = [:]
     private var destinationsSeen: [ObjectIdentifier: EndpointIdentity] = [:]
     private var tracesSeen: [ObjectIdentifier: PolicyTrace] = [:]
+    /// Addresses whose prefix tokens are already in `pending`, per side: a block has far fewer
+    /// addresses than flows, and hashing one address is cheaper than its eight tokens.
+    private var sourceAddressesSeen: Set<IPAddress> = []
+    private var destinationAddressesSeen: Set<IPAddress> = []
     private var lastNode = ""
 
     public init() {}
@@ -90,10 +94,15 @@ public struct BlockDigest: Hashable, Sendable {
         if flow.sourcePort < Self.indexedSourcePortLimit {
             pending.insert(Self.token(.sourcePort, port: flow.sourcePort))
         }
+        // Both sides are indexed at the source's version's lengths (a flow mixing versions is
+        // not deduplicated, so it gets exactly those tokens too).
         let lengths = flow.sourceAddress.version == .v4 ? Self.indexedIPv4PrefixLengths : Self.indexedIPv6PrefixLengths
-        for length in lengths {
-            pending.insert(Self.token(.sourcePrefix, prefix: flow.sourceAddress, length: length))
-            pending.insert(Self.token(.destinationPrefix, prefix: flow.destinationAddress, length: length))
+        if sourceAddressesSeen.insert(flow.sourceAddress).inserted {
+            insertPrefixes(of: flow.sourceAddress, lengths: lengths, as: .sourcePrefix)
+        }
+        if flow.destinationAddress.version != flow.sourceAddress.version
+            || destinationAddressesSeen.insert(flow.destinationAddress).inserted {
+            insertPrefixes(of: flow.destinationAddress, lengths: lengths, as: .destinationPrefix)
         }
         if !record.node.isEmpty && record.node != lastNode {
             lastNode = record.node
@@ -108,12 +117,21 @@ public struct BlockDigest: Hashable, Sendable {
         insert(a.source, as: .source)
         insert(a.destination, as: .destination)
         if !a.destinationService.isEmpty { pending.insert(Self.token(.service, a.destinationService)) }
-        for trace in [a.egress, a.ingress, a.pendingEgress, a.pendingIngress] {
-            guard let trace, tracesSeen.updateValue(trace, forKey: trace.storageIdentity) == nil else { continue }
-            for hit in trace.hits {
-                pending.insert(Self.token(.policyName, hit.name))
-                pending.insert(Self.token(.tierName, hit.tier))
-            }
+        insert(a.egress)
+        insert(a.ingress)
+        insert(a.pendingEgress)
+        insert(a.pendingIngress)
+    }
+
+    private mutating func insertPrefixes(of address: IPAddress, lengths: [Int], as field: Field) {
+        for length in lengths { pending.insert(Self.token(field, prefix: address, length: length)) }
+    }
+
+    private mutating func insert(_ trace: PolicyTrace?) {
+        guard let trace, tracesSeen.updateValue(trace, forKey: trace.storageIdentity) == nil else { return }
+        for hit in trace.hits {
+            pending.insert(Self.token(.policyName, hit.name))
+            pending.insert(Self.token(.tierName, hit.tier))
         }
     }
 
@@ -156,6 +174,8 @@ public struct BlockDigest: Hashable, Sendable {
         sourcesSeen = [:]
         destinationsSeen = [:]
         tracesSeen = [:]
+        sourceAddressesSeen = []
+        destinationAddressesSeen = []
         lastNode = ""
     }
 

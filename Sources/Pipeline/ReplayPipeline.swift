@@ -5,7 +5,7 @@ import Policy
 import SegmentStore
 
 /// Offline replay through every stage: capture and the flow cache on one thread, policy and
-/// store on the calling thread, joined by the ring.
+/// store on the calling thread, joined by the ring (the store encodes blocks on a third).
 ///
 /// The ring waits when full (a replay must not lose flows), so the figures describe the slower
 /// of the two threads. Truncated or damaged captures are reported in the result and the replay
@@ -16,6 +16,10 @@ public enum ReplayPipeline {
         public var cache = FlowCacheConfiguration()
         /// The cluster to annotate with; nil stores flows unannotated.
         public var cluster: Cluster?
+        /// Manifests to load instead of `cluster`: loaded on the calling thread while the
+        /// capture thread already reads (the ring holds its flows meanwhile), so loading and
+        /// capture overlap. A manifest error stops the replay before anything is stored.
+        public var clusterManifests: [String] = []
         public var policyOptions = PolicyOptions()
         /// Where to store flows; nil annotates (and outputs) without storing.
         public var dataDirectory: String?
@@ -56,13 +60,22 @@ public enum ReplayPipeline {
         _ configuration: Configuration, output: inout Output,
         progress: (@Sendable (Progress) -> Void)? = nil
     ) throws -> Result {
-        let sources = try configuration.files.map { try PacketSource(offlinePath: $0) }
-        for source in sources where !source.linkType.isSupported {
-            throw FlowlogError(.unsupportedFormat, "link type \(source.linkType) is not supported", location: .init(file: source.name))
+        let opened = Swift.Result<[PacketSource], Error> {
+            let sources = try configuration.files.map { try PacketSource(offlinePath: $0) }
+            for source in sources where !source.linkType.isSupported {
+                throw FlowlogError(.unsupportedFormat, "link type \(source.linkType) is not supported", location: .init(file: source.name))
+            }
+            return sources
         }
-        let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store) }
-        let engine = configuration.cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
-        let processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node)
+        let sources: [PacketSource]
+        switch opened {
+        case .success(let files):
+            sources = files
+        case .failure(let error):
+            // A bad manifest is reported before a bad capture, as when manifests load first.
+            if !configuration.clusterManifests.isEmpty { _ = try ClusterLoader.load(paths: configuration.clusterManifests) }
+            throw error
+        }
         let ring = SPSCRing<FlowRecord>(minimumCapacity: configuration.ringCapacity, overflowPolicy: .wait)
 
         let started = monotonicNanoseconds()
@@ -86,6 +99,21 @@ public enum ReplayPipeline {
             }
         } catch let failure as SystemCallError {
             throw FlowlogError(.libraryCall, "cannot start the capture thread: \(failure.message)", call: failure.call)
+        }
+
+        let processor: FlowProcessor
+        do {
+            let cluster = configuration.clusterManifests.isEmpty
+                ? configuration.cluster : try ClusterLoader.load(paths: configuration.clusterManifests)
+            let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store) }
+            let engine = cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
+            processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node)
+        } catch {
+            producer.stop()
+            for source in sources { source.breakLoop() }
+            ring.close()
+            thread.join()
+            throw error
         }
 
         var batch: [FlowRecord] = []

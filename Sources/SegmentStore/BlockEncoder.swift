@@ -63,14 +63,11 @@ struct BlockEncoder {
     private var sourcePorts: [UInt16] = []
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
-    private var lastAnnotation: [Route: Int] = [:]
     // Numbers by shared box (see `FlowAnnotation`); each map holds the boxes it names, so an
     // identity cannot be reused for another box within the block.
     private var annotationByStorage: [ObjectIdentifier: (box: FlowAnnotation, id: Int)] = [:]
     var identityByStorage: [ObjectIdentifier: (box: EndpointIdentity, id: Int)] = [:]
     var traceByStorage: [ObjectIdentifier: (box: PolicyTrace, id: Int)] = [:]
-    private var lastByDestination: [Int: Int] = [:]
-    private var lastBySource: [Int: Int] = [:]
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
     private var emptyNode = 0
@@ -89,7 +86,7 @@ struct BlockEncoder {
         let route = Route(source: intern(f.sourceAddress), destination: intern(f.destinationAddress),
                           destinationPort: f.destinationPort, ipProtocol: f.ipProtocol.rawValue,
                           vlan: f.vlan, innerVLAN: f.innerVLAN, node: node)
-        let annotation = annotationID(route, record.annotation)
+        let annotation = annotationID(record.annotation)
         let conversation = intern(Conversation(route: route, annotation: annotation))
         conversationColumn.append(UInt32(conversation))
         ends.append(f.end.nanoseconds)
@@ -100,28 +97,16 @@ struct BlockEncoder {
         digestSummary.add(record, conversation: conversation)
     }
 
-    /// The annotation's number. A route, or failing that the same destination or source
-    /// address, usually carries the annotation it carried last time, which `==` confirms
-    /// cheaply (equal strings and maps share storage) instead of hashing the whole annotation.
-    private mutating func annotationID(_ route: Route, _ annotation: FlowAnnotation?) -> Int {
+    /// The annotation's number + 1 (0: none). Flows the policy engine answered from its cache
+    /// share one box, found by its identity without hashing anything inside; a new box is
+    /// numbered by its parts (`intern(_: FlowAnnotation)`), which are boxes found the same way.
+    /// (Guessing the number from the route's or an address's last annotation and confirming
+    /// with `==` cost more than it saved: in busy clusters most boxes are new.)
+    private mutating func annotationID(_ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
-        // The policy engine hands one shared annotation to every flow it decided alike: the
-        // box's identity finds it without hashing a single string.
         if let known = annotationByStorage[annotation.storageIdentity] { return known.id }
-        if let id = lastAnnotation[route], annotationList[id - 1] == annotation { return id }
-        if let id = lastByDestination[route.destination], annotationList[id - 1] == annotation {
-            lastAnnotation[route] = id
-            return id
-        }
-        if let id = lastBySource[route.source], annotationList[id - 1] == annotation {
-            lastAnnotation[route] = id
-            return id
-        }
         let id = intern(annotation) + 1
         annotationByStorage[annotation.storageIdentity] = (annotation, id)
-        lastAnnotation[route] = id
-        lastByDestination[route.destination] = id
-        lastBySource[route.source] = id
         return id
     }
 
@@ -267,12 +252,9 @@ struct BlockEncoder {
         sourcePorts.removeAll(keepingCapacity: true)
         counters.removeAll(keepingCapacity: true)
         shapeColumn.removeAll(keepingCapacity: true)
-        lastAnnotation.removeAll(keepingCapacity: true)
         annotationByStorage.removeAll(keepingCapacity: true)
         identityByStorage.removeAll(keepingCapacity: true)
         traceByStorage.removeAll(keepingCapacity: true)
-        lastByDestination.removeAll(keepingCapacity: true)
-        lastBySource.removeAll(keepingCapacity: true)
         strings.removeAll(keepingCapacity: true)
         stringList.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)

@@ -11,9 +11,11 @@ public final class SegmentWriter: @unchecked Sendable {
     public let configuration: StoreConfiguration
 
     private var lockDescriptor: Int32
-    private var codec: BlockCodec
-    /// A compressed block not yet written (its digest and flow count); see `writeBlock`.
-    private var unwritten: (digest: BlockDigest, flows: UInt64)?
+    /// The open block's rows, until it fills and goes to `encoding`.
+    private var rows: [AnnotatedFlow] = []
+    private let encoding: BlockEncodingQueue
+    /// An encoded block not yet written; see `writeFinished`.
+    private var unwritten: EncodedBlock?
     private var segment: OpenSegment?
     private var nextSequence: UInt64
     private let sealer: SegmentSealer
@@ -40,7 +42,7 @@ public final class SegmentWriter: @unchecked Sendable {
     public init(directory: String, configuration: StoreConfiguration = .init()) throws {
         self.directory = directory
         self.configuration = configuration
-        codec = BlockCodec(level: configuration.compressionLevel)
+        encoding = BlockEncodingQueue(level: configuration.compressionLevel, background: configuration.encodesInBackground)
         try Directory.create(directory)
         lockDescriptor = try Directory.lock(directory)
         do {
@@ -59,22 +61,26 @@ public final class SegmentWriter: @unchecked Sendable {
         if !closed { try? close() }
     }
 
-    /// Encodes `flows` into the open block; every block that fills is compressed and written
-    /// before this returns. The flows are not retained: only values new to the block are copied.
+    /// Adds `flows` to the open block. A block that fills is encoded and compressed, in the
+    /// background under `encodesInBackground` (then written by a later `append`, `flush` or
+    /// `close`, at most one block behind), otherwise before this returns.
     public func append(_ flows: [AnnotatedFlow]) throws {
         try checkUsable()
-        try writeUnwritten()
+        try writeFinished(waiting: false)
+        rows.reserveCapacity(configuration.blockRecords)
         for i in flows.indices {
-            codec.add(flows[i])
-            if codec.count >= configuration.blockRecords { try writeBlock() }
+            rows.append(flows[i])
+            if rows.count >= configuration.blockRecords { try cutBlock() }
         }
+        try writeFinished(waiting: false)
         try rollIfDue()
     }
 
-    /// Writes the partly filled block, if any. Durable on return under `.everyBlock`.
+    /// Writes every accepted flow: the block being encoded and the partly filled one. Durable
+    /// on return under `.everyBlock`.
     public func flush() throws {
         try checkUsable()
-        try writeBlock()
+        try writeAll()
         try rollIfDue()
     }
 
@@ -86,7 +92,7 @@ public final class SegmentWriter: @unchecked Sendable {
             closed = true
             Directory.unlock(lockDescriptor)
         }
-        try writeBlock()
+        try writeAll()
         try roll()
         sealer.drain()
         if let error = sealer.takeError() { throw error }
@@ -107,24 +113,40 @@ public final class SegmentWriter: @unchecked Sendable {
         if let error = sealer.takeError() { throw error }
     }
 
-    /// Compresses the open block and writes it. A block whose write failed stays in
-    /// `unwritten` (its bytes in `codec.block`) and is written first next time, so a transient
-    /// I/O error loses no accepted flow.
-    private func writeBlock() throws {
+    /// Hands the filled block to the encoder, after writing the one before it (so blocks reach
+    /// the file in the order they were cut and at most one is in flight).
+    private func cutBlock() throws {
+        try writeFinished(waiting: true)
+        encoding.submit(&rows, cutAt: Directory.now())
+    }
+
+    /// Cuts the partly filled block and writes everything.
+    private func writeAll() throws {
+        try writeFinished(waiting: true)
+        guard !rows.isEmpty else { return }
+        encoding.submit(&rows, cutAt: Directory.now())
+        try writeFinished(waiting: true)
+    }
+
+    /// Writes the block whose write failed before, then the encoded block if it is ready (or,
+    /// when `waiting`, once it is). A block whose write failed stays in `unwritten` and is
+    /// written first next time, so a transient I/O error loses no accepted flow.
+    private func writeFinished(waiting: Bool) throws {
         try writeUnwritten()
-        guard codec.count > 0 else { return }
-        let flows = UInt64(codec.count)
-        unwritten = (try codec.finishBlock(), flows)
-        try writeUnwritten()
+        if let block = try encoding.take(waiting: waiting) {
+            unwritten = block
+            try writeUnwritten()
+        }
     }
 
     private func writeUnwritten() throws {
-        guard let (digest, flows) = unwritten else { return }
+        guard let block = unwritten else { return }
+        let digest = block.digest, flows = block.flows
         // A segment past its age takes no more blocks, however long ago the last one came.
-        if let open = segment, age(of: open) >= configuration.segmentMaxAge { try roll() }
-        if segment == nil { try openSegment() }
-        let length = codec.block.bytes.count
-        try segment!.file.write(codec.block.bytes, at: segment!.size)
+        if let open = segment, age(of: open, at: block.cutAt) >= configuration.segmentMaxAge { try roll() }
+        if segment == nil { try openSegment(at: block.cutAt) }
+        let length = block.bytes.count
+        try segment!.file.write(block.bytes, at: segment!.size)
         segment!.index.append(BlockIndexEntry(offset: segment!.size, length: UInt32(length), digest: digest))
         segment!.size += UInt64(length)
         segment!.flows += flows
@@ -153,12 +175,12 @@ public final class SegmentWriter: @unchecked Sendable {
         }
     }
 
-    private func openSegment() throws {
+    /// Opens the next segment for a block cut at `now`.
+    private func openSegment(at now: Timestamp) throws {
         let sequence = nextSequence
         nextSequence += 1
         let path = directory + "/" + SegmentFormat.fileName(sequence: sequence, open: true)
         let file = try PosixFile.openForWriting(path, create: true)
-        let now = Directory.now()
         do {
             try file.write(SegmentHeader(sequence: sequence, created: now).encoded(), at: 0)
         } catch {
@@ -181,8 +203,8 @@ public final class SegmentWriter: @unchecked Sendable {
         }
     }
 
-    private func age(of segment: OpenSegment) -> Double {
-        Double(Directory.now().nanoseconds &- segment.opened.nanoseconds) / 1e9
+    private func age(of segment: OpenSegment, at now: Timestamp = Directory.now()) -> Double {
+        Double(now.nanoseconds &- segment.opened.nanoseconds) / 1e9
     }
 
     /// Appends the index and footer (quick, on this thread) and hands the file to the sealer,

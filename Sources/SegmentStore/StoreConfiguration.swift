@@ -5,7 +5,9 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// A killed process never loses what `write(2)` accepted (the page cache survives it), so the
     /// policy only matters for power loss or a kernel crash.
     public enum FsyncPolicy: Sendable, Equatable {
-        /// After every block: `append`/`flush` return only when the block is on disk.
+        /// After every block written: `flush`/`close` return only when every accepted flow is on
+        /// disk; `append` only when its filled blocks are, but for one still being encoded in
+        /// the background (`encodesInBackground`), which the next call writes.
         case everyBlock
         /// At most once per interval (checked when a block is written), and at seal.
         case interval(seconds: Double)
@@ -31,10 +33,14 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// 0 for LZ4's fast mode, 3…12 for LZ4-HC at that level: smaller blocks, slower writes,
     /// the same decoding speed. Default 9 (LZ4-HC's default level).
     public var compressionLevel: Int
+    /// Encode and compress filled blocks on a background thread (default), overlapping with
+    /// the caller; `append` then returns before its last filled block is written, and
+    /// `flush`/`close` wait for it. false does that work inside `append`.
+    public var encodesInBackground: Bool
 
     public init(blockRecords: Int = 32_768, segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Double = 3600,
                 retentionMaxBytes: Int? = 10 << 30, retentionMaxAge: Double? = 7 * 86_400,
-                fsync: FsyncPolicy = .everyBlock, compressionLevel: Int = 9) {
+                fsync: FsyncPolicy = .everyBlock, compressionLevel: Int = 9, encodesInBackground: Bool = true) {
         self.blockRecords = max(1, blockRecords)
         self.segmentMaxBytes = max(4096, segmentMaxBytes)
         self.segmentMaxAge = segmentMaxAge
@@ -42,5 +48,6 @@ public struct StoreConfiguration: Sendable, Equatable {
         self.retentionMaxAge = retentionMaxAge
         self.fsync = fsync
         self.compressionLevel = compressionLevel <= 0 ? 0 : min(12, max(3, compressionLevel))
+        self.encodesInBackground = encodesInBackground
     }
 }

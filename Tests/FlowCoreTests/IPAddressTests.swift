@@ -82,6 +82,32 @@ import Testing
         let misses = (0..<1000).filter { digest.mayContain(.sourceNamespace, "absent-\($0)") }.count
         #expect(misses < 50, "false-positive rate should be near 1 %, got \(misses)/1000")
     }
+
+    /// Prefix tokens are made once per address and side: an address seen first as a source and
+    /// later as a destination still gets its destination tokens, and a flow mixing IP versions
+    /// gets both sides' tokens at the source version's lengths, as every flow always did.
+    @Test func everyPrefixTokenOfEverySideIsPresent() {
+        let flows = [
+            flow("10.1.0.1", "10.2.0.1", dport: 80, ns: "a"),
+            flow("10.1.0.1", "10.2.0.2", dport: 80, ns: "a"),
+            flow("10.2.0.1", "10.1.0.1", dport: 53, ns: "b"),
+            flow("fd00::1", "fd00::2", dport: 443, ns: "c"),
+            flow("10.1.0.1", "fd00::1", dport: 443, ns: "a"),
+            flow("fd00::2", "10.1.0.1", dport: 443, ns: "c"),
+        ]
+        var digest = BlockDigest()
+        for f in flows + flows { digest.insert(f) }
+        digest.seal()
+        for f in flows {
+            let source = f.flow.sourceAddress, destination = f.flow.destinationAddress
+            let lengths = source.version == .v4 ? BlockDigest.indexedIPv4PrefixLengths : BlockDigest.indexedIPv6PrefixLengths
+            for length in lengths {
+                #expect(digest.mayContain(token: BlockDigest.token(.sourcePrefix, prefix: source, length: length)), "\(source)/\(length)")
+                #expect(digest.mayContain(token: BlockDigest.token(.destinationPrefix, prefix: destination, length: length)),
+                        "\(destination)/\(length)")
+            }
+        }
+    }
 }
 
 @Suite struct NetworkIdentityTests {

@@ -160,4 +160,22 @@ struct ReplayCommandTests {
         #expect(try FlowlogRunner.run(["replay", "--summary-format", "xml", file]).status != 0)
         #expect(try FlowlogRunner.run(["replay"]).status != 0)
     }
+
+    /// Manifests load while the capture already runs: a bad one still stops the replay before
+    /// anything is stored, and is reported ahead of a missing capture, as when it loaded first.
+    @Test func badManifestFailsBeforeStoringAndBeforeAMissingCapture() throws {
+        let manifest = FlowlogRunner.temporaryPath("bad-manifest") + ".yaml"
+        let data = FlowlogRunner.temporaryPath("bad-manifest-data")
+        defer { try? FileManager.default.removeItem(atPath: manifest); try? FileManager.default.removeItem(atPath: data) }
+        try "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec: {order: ten}\n"
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let capture = FlowlogRunner.packageRoot.path + "/samples/demo.pcap"
+        let failed = try FlowlogRunner.run(["replay", capture, "--cluster", manifest, "--data", data])
+        #expect(failed.status != 0)
+        #expect(failed.stderr.contains(":4:15, spec.order: NetworkPolicy shop/p: 'ten' is not a number"), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data))
+        let both = try FlowlogRunner.run(["replay", data + "/missing.pcap", "--cluster", manifest])
+        #expect(both.status != 0)
+        #expect(both.stderr.contains("'ten' is not a number") && !both.stderr.contains("missing.pcap"), "\(both.stderr)")
+    }
 }

@@ -48,7 +48,9 @@ public enum ClusterLoader {
     static func load(text: String, file: String, into builder: inout ClusterBuilder) {
         do {
             // Parser.nextRoot rather than compose_all: the latter's sequence swallows syntax errors.
-            let parser = try Parser(yaml: text)
+            // No tag resolution: fields are read as text and converted here (`ManifestField`),
+            // and the default resolver's regular expressions would only slow loading down.
+            let parser = try Parser(yaml: text, resolver: .basic)
             while let document = try parser.nextRoot() {
                 let root = ManifestField(node: document, path: "", file: file, resource: "document", diagnostics: builder.diagnostics)
                 builder.add(root)

@@ -13,7 +13,7 @@ struct ManifestField {
     let diagnostics: LoadDiagnostics
 
     func child(_ key: String) -> ManifestField? {
-        guard let value = node.mapping?[key] else { return nil }
+        guard case .mapping(let mapping) = node, let value = ManifestField.value(of: key, in: mapping) else { return nil }
         if ManifestField.isNull(value) { return nil }
         return ManifestField(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, resource: resource, diagnostics: diagnostics)
     }
@@ -133,6 +133,25 @@ struct ManifestField {
 }
 
 extension ManifestField {
+    /// The value of the last key spelled `key`, as Yams' `mapping[key]` finds it, without
+    /// building a probe node and resolving tags for every comparison (that resolution ran
+    /// regular expressions and was most of the loading time). A plain or quoted key matches;
+    /// an explicitly tagged one only as `!!str` or `!`, which is what Yams' comparison of
+    /// resolved tags gives for field names (none of them reads as a number, bool or null).
+    static func value(of key: String, in mapping: Node.Mapping) -> Node? {
+        var index = mapping.endIndex
+        while index > mapping.startIndex {
+            index -= 1
+            let (candidate, value) = mapping[index]
+            guard case .scalar(let scalar) = candidate, scalar.string == key else { continue }
+            switch scalar.tag.description {
+            case Tag.Name.implicit.rawValue, Tag.Name.nonSpecific.rawValue, Tag.Name.str.rawValue: return value
+            default: continue
+            }
+        }
+        return nil
+    }
+
     /// `~`, `null` or an empty value.
     static func isNull(_ node: Node) -> Bool {
         guard case .scalar = node else { return false }

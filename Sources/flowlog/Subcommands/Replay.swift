@@ -108,20 +108,20 @@ struct FlowCacheOptions: ParsableArguments {
 
 extension FlowCacheConfiguration.TCPTeardown: ExpressibleByArgument {}
 
-/// Runs the replay: loads the cluster and opens every file first (so a bad manifest or a
-/// missing or unsupported capture fails before any output), then runs the pipeline and writes
-/// flows and the summary. Returns the capture statistics; read errors of truncated files are in
+/// Runs the replay: opens every file and loads the cluster (while the capture already starts)
+/// before any output, so a bad manifest or a missing or unsupported capture fails first; then
+/// runs the pipeline and writes flows and the summary. Returns the capture statistics; read errors of truncated files are in
 /// `readErrors` (already reported).
 @discardableResult
 func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
-    let cluster = options.clusterPaths.isEmpty ? nil : try ClusterLoader.load(paths: options.clusterPaths)
+    let annotated = !options.clusterPaths.isEmpty
     var configuration = ReplayPipeline.Configuration(files: options.files)
     configuration.cache = options.cache.configuration
-    configuration.cluster = cluster
+    configuration.clusterManifests = options.clusterPaths
     configuration.dataDirectory = options.dataDirectory
     configuration.node = options.node
     configuration.ringCapacity = options.ringCapacity
-    var sink = NDJSONFlowSink(enabled: options.flows == .ndjson, annotated: cluster != nil)
+    var sink = NDJSONFlowSink(enabled: options.flows == .ndjson, annotated: annotated)
     let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: options.files.count)
     var report: (@Sendable (ReplayPipeline.Progress) -> Void)? = nil
     if progress.enabled {
@@ -134,8 +134,8 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
         standardError("flowlog: error: \(error)\n")
     }
     let summary = options.summaryFormat == .json
-        ? result.jsonSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: cluster != nil)
-        : result.textSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: cluster != nil)
+        ? result.jsonSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: annotated)
+        : result.textSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: annotated)
     if options.flows != nil { standardError(summary) } else { standardOutput(summary) }
     return result.capture
 }
