@@ -2,7 +2,8 @@
 # End to end: `flowlog replay` (capture → ring → policy → store, annotated and stored) on a
 # large samplegen capture with its cluster, beside nfpcapd and argus reading the same file.
 # Prints packets/s, peak RSS and bytes stored; ratios are flowlog / reference.
-# Goal (issue 5): ≥ 5× nfpcapd's packets/s, peak RSS no higher than nfpcapd's.
+# Goal (issue 5): ≥ 5× nfpcapd's packets/s, peak RSS no higher than nfpcapd's. A last row
+# measures the ceiling: pcaplimit (the bare C libpcap loop) on the same file.
 #
 # Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
 #   E2E_RUNS   timed runs per tool, the fastest counts (default 1)
@@ -85,7 +86,7 @@ if [ "$stored" -eq 0 ]; then
     echo "e2e: flowlog replay stored nothing in $work/flowlog" >&2
     exit 1
 fi
-flow_pps=$(rate "$best_s")
+flow_pps=$(rate "$best_s") flow_kib=$best_kib
 # The capture's denied connections are known: a replay that counts otherwise is not measuring
 # the same work (a flow merged or split by the cache shifts the count by one or two).
 expected_denied=$(sed -n 's/.*flows (\([0-9]*\) denied.*/\1/p' "$input/samplegen.log")
@@ -96,10 +97,21 @@ fi
 for peer in nfpcapd argus; do
     [ -n "${pps[$peer]:-}" ] || continue
     bench_row "e2e replay packets/s (vs $peer)" "$flow_pps" packets/s "$peer" "${pps[$peer]}"
-    bench_row "e2e replay peak RSS (vs $peer)" "$best_kib" KiB "$peer" "${kib[$peer]}"
+    bench_row "e2e replay peak RSS (vs $peer)" "$flow_kib" KiB "$peer" "${kib[$peer]}"
     bench_row "e2e replay bytes stored (vs $peer)" "$stored" bytes "$peer" "${bytes[$peer]}"
 done
+# The ceiling: the bare C libpcap loop and flow table (no policy, no store) on the same file.
+# Its ratio to nfpcapd bounds what any replay reading through libpcap can reach on this input.
+if limit=$(bench_tool pcaplimit); then
+    if measure pcaplimit "$work/pcaplimit" "$limit" -f -b "$capture"; then
+        limit_pps=$(rate "$best_s")
+        bench_row "e2e ceiling: pcaplimit -f -b packets/s" "$limit_pps" packets/s "nfpcapd" "${pps[nfpcapd]:-}"
+        bench_row "e2e replay packets/s (vs the ceiling)" "$flow_pps" packets/s "pcaplimit -f -b" "$limit_pps"
+    fi
+else
+    echo "e2e: pcaplimit.c not found (set SHARED): no ceiling row" >&2
+fi
 if [ -z "${pps[nfpcapd]:-}" ] && [ -z "${pps[argus]:-}" ]; then
     bench_row "e2e replay packets/s" "$flow_pps" packets/s - -
-    bench_row "e2e replay peak RSS" "$best_kib" KiB - -
+    bench_row "e2e replay peak RSS" "$flow_kib" KiB - -
 fi
