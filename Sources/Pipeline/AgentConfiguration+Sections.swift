@@ -56,7 +56,7 @@ extension ConfigurationReader {
     }
 
     func readStore(_ node: Node, field: String, into store: inout AgentConfiguration.Store) throws {
-        let known = ["segment-size", "segment-age", "retention-size", "retention-age", "fsync"]
+        let known = ["segment-size", "segment-age", "retention-size", "retention-age", "fsync", "compression-level"]
         for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
             case "segment-size": store.segmentSize = try byteSize(value, field: field, minimum: 4096)
@@ -65,6 +65,12 @@ extension ConfigurationReader {
                 store.retentionSize = try isUnlimited(value) ? nil : byteSize(value, field: field, minimum: 1)
             case "retention-age":
                 store.retentionAge = try isUnlimited(value) ? nil : duration(value, field: field)
+            case "compression-level":
+                let level = try integer(value, field: field, minimum: 0)
+                guard level == 0 || (3...12).contains(level) else {
+                    throw failure("\(level) is not a compression level (0 for LZ4 fast, 3…12 for LZ4-HC)", at: value, field: field)
+                }
+                store.compressionLevel = level
             default: store.fsync = try fsyncPolicy(value, field: field)
             }
         }

@@ -1,5 +1,6 @@
 import FlowRing
 import Logging
+import SegmentStore
 
 /// Everything `flowlog agent` can be told, from its configuration file, its flags, or both
 /// (flags win; see `AgentConfiguration.Overrides`). The defaults are the stages' own defaults, so
@@ -63,6 +64,8 @@ public struct AgentConfiguration: Hashable, Sendable {
         /// Sealed segments older than this are deleted; nil keeps all.
         public var retentionAge: Duration? = .seconds(7 * 86_400)
         public var fsync: FsyncPolicy = .everyBlock
+        /// 0 for LZ4's fast mode (least CPU), 3…12 for LZ4-HC at that level (smaller files).
+        public var compressionLevel = StoreConfiguration().compressionLevel
         public init() {}
     }
 

@@ -285,7 +285,7 @@ extension AgentConfiguration {
         }
         return StoreConfiguration(segmentMaxBytes: store.segmentSize, segmentMaxAge: store.segmentAge.secondsValue,
                                   retentionMaxBytes: store.retentionSize, retentionMaxAge: store.retentionAge?.secondsValue,
-                                  fsync: fsync)
+                                  fsync: fsync, compressionLevel: store.compressionLevel)
     }
 
     /// The flow cache settings in the capture stage's own terms.

@@ -55,6 +55,9 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Reporting node name stored with every flow.", valueName: "name"))
     var node: String = ""
 
+    @Option(help: ArgumentHelp("Store compression: 0 = LZ4 fast (least CPU), 3…12 = LZ4-HC (smaller files).", valueName: "level"))
+    var compressionLevel: Int = StoreConfiguration().compressionLevel
+
     @Option(help: ArgumentHelp("Ring slots between the capture and policy threads (power of two).", valueName: "count"))
     var ringCapacity: Int = 1 << 16
 
@@ -64,6 +67,9 @@ struct ReplayOptions: ParsableArguments {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one capture file.") }
         guard ringCapacity >= 2 else { throw ValidationError("--ring-capacity must be at least 2.") }
+        guard compressionLevel == 0 || (3...12).contains(compressionLevel) else {
+            throw ValidationError("--compression-level must be 0 (LZ4 fast) or 3…12 (LZ4-HC).")
+        }
     }
 }
 
@@ -121,6 +127,7 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     configuration.dataDirectory = options.dataDirectory
     configuration.node = options.node
     configuration.ringCapacity = options.ringCapacity
+    configuration.store.compressionLevel = options.compressionLevel
     var sink = NDJSONFlowSink(enabled: options.flows == .ndjson, annotated: annotated)
     let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: options.files.count)
     var report: (@Sendable (ReplayPipeline.Progress) -> Void)? = nil
