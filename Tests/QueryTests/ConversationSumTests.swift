@@ -138,9 +138,9 @@ import Testing
         }
     }
 
-    @Test func memoKeepsBlocksApart() {
+    @Test func memoKeepsBlocksApart() throws {
         // Template numbers restart per block: a memo over annotation fields is cleared per block.
-        var memo = ConversationMemo(filter: .all, keys: [.sourceNamespace])
+        var memo = ConversationMemo(needs: try #require(OutputField.sourceNamespace.conversationFields))
         let flow = FlowRecord(sourceAddress: IPAddress(ipv4: 1), destinationAddress: IPAddress(ipv4: 2), ipProtocol: .tcp,
                               start: .zero, end: .zero)
         let code = memo.code(flow, template: 3)!
@@ -149,10 +149,10 @@ import Testing
         memo.beginBlock()
         #expect(memo.slot(for: code) == nil)
         // Route-only keys carry over, and addresses are never memoised.
-        var ports = ConversationMemo(filter: .all, keys: [.destPort])
+        var ports = ConversationMemo(needs: try #require(OutputField.destPort.conversationFields))
         ports.remember(ports.code(flow, template: 0)!, slot: 2)
         ports.beginBlock()
         #expect(ports.slot(for: ports.code(flow, template: 5)!) == 2)
-        #expect(ConversationMemo(filter: .all, keys: [.sourceIP]).code(flow, template: 0) == nil)
+        #expect(ConversationMemo(needs: try #require(OutputField.sourceIP.conversationFields)).code(flow, template: 0) == nil)
     }
 }

@@ -1,54 +1,86 @@
 import FlowCore
 
-// Which filters and group-by keys a conversation answers alike for all its records (see
-// `StoreReader.scanConversations`): everything but a record's source port, times, counters and
-// TCP flags. Only those queries may read the store column-wise.
+// What a filter or group-by key reads of a conversation (see `StoreReader.scanConversations`):
+// a set of `ConversationFields`, or nil when it reads something records of one conversation do
+// not share (source port, times, counters, TCP flags). Only queries whose every key and test
+// has such a set may read the store column-wise; the set says what a conversation's memoised
+// group depends on (`ConversationMemo`).
+
+/// The parts of a conversation a query reads.
+struct ConversationFields: OptionSet {
+    let rawValue: UInt8
+    static let destinationPort = ConversationFields(rawValue: 1)
+    static let ipProtocol = ConversationFields(rawValue: 2)
+    static let vlan = ConversationFields(rawValue: 4)
+    /// Annotation or node.
+    static let annotation = ConversationFields(rawValue: 8)
+    static let addresses = ConversationFields(rawValue: 16)
+}
 
 extension FilterPredicate {
-    /// True when the predicate gives the same answer for every record of a conversation.
-    var testsConversationFieldsOnly: Bool {
+    /// What the test reads of a conversation; nil when its answer can differ between records of
+    /// one conversation.
+    var conversationFields: ConversationFields? {
         switch self {
-        case .port(let side, _, _): return side == .destination
-        case .counter: return false
-        case .namespace, .name, .aggregatedName, .endpointKind, .labels, .address, .ipProtocol, .verdict, .action,
-             .pendingAction, .reporter, .tier, .policy, .vlan, .node, .service:
-            return true
+        case .port(let side, _, _): return side == .destination ? .destinationPort : nil
+        case .counter: return nil
+        case .address: return .addresses
+        case .ipProtocol: return .ipProtocol
+        case .vlan: return .vlan
+        case .namespace, .name, .aggregatedName, .endpointKind, .labels, .verdict, .action, .pendingAction,
+             .reporter, .tier, .policy, .node, .service:
+            return .annotation
         }
     }
 }
 
 extension FilterExpression {
-    var testsConversationFieldsOnly: Bool {
+    /// What the filter reads of a conversation; nil when some test reads a single record's fields.
+    var conversationFields: ConversationFields? {
         switch self {
-        case .all: return true
-        case .predicate(let p): return p.testsConversationFieldsOnly
-        case .not(let inner): return inner.testsConversationFieldsOnly
-        case .and(let l, let r), .or(let l, let r): return l.testsConversationFieldsOnly && r.testsConversationFieldsOnly
+        case .all: return []
+        case .predicate(let p): return p.conversationFields
+        case .not(let inner): return inner.conversationFields
+        case .and(let l, let r), .or(let l, let r):
+            guard let left = l.conversationFields, let right = r.conversationFields else { return nil }
+            return left.union(right)
         }
     }
 }
 
 extension OutputField {
-    /// True when every record of a conversation has the same value in this column.
-    var isConversationField: Bool {
+    /// What the column shows of a conversation; nil when records of one conversation differ in it.
+    var conversationFields: ConversationFields? {
         switch self {
         case .startTime, .endTime, .sourcePort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes, .tcpFlags:
-            return false
-        case .sourceIP, .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
-             .destIP, .destPort, .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
-             .destServiceNamespace, .destServiceName, .proto, .action, .reporter, .policies, .pendingPolicies,
-             .host, .vlan:
-            return true
+            return nil
+        case .sourceIP, .destIP: return .addresses
+        case .destPort: return .destinationPort
+        case .proto: return .ipProtocol
+        case .vlan: return .vlan
+        case .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
+             .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
+             .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host:
+            return .annotation
         }
     }
 }
 
 extension QueryPlan {
+    /// For a run that reads the store column-wise, what its keys and filter read of a
+    /// conversation; nil for a run that reads rows (see `readsConversationSums`).
+    var conversationSumFields: ConversationFields? {
+        guard allowsConversationSums, !groupBy.isEmpty, limit == nil,
+              var fields = filter.expression.conversationFields else { return nil }
+        for key in groupBy {
+            guard let more = key.conversationFields else { return nil }
+            fields.formUnion(more)
+        }
+        return fields
+    }
+
     /// Whether the run reads the store column-wise, summing records per conversation: a
     /// group-by whose keys and filter look at conversation fields only, without `--limit`
     /// (which counts single flows).
-    public var readsConversationSums: Bool {
-        allowsConversationSums && !groupBy.isEmpty && limit == nil
-            && groupBy.allSatisfy(\.isConversationField) && filter.expression.testsConversationFieldsOnly
-    }
+    public var readsConversationSums: Bool { conversationSumFields != nil }
 }

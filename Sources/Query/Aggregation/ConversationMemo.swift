@@ -9,17 +9,8 @@ import FlowCore
 /// block, so such a memo is cleared at each block). Plans that read addresses are not memoised:
 /// an address does not fit beside the rest, and address groups rarely repeat within a block.
 struct ConversationMemo {
-    struct Needs: OptionSet {
-        let rawValue: UInt8
-        static let destinationPort = Needs(rawValue: 1)
-        static let ipProtocol = Needs(rawValue: 2)
-        static let vlan = Needs(rawValue: 4)
-        /// Annotation or node.
-        static let template = Needs(rawValue: 8)
-        static let addresses = Needs(rawValue: 16)
-    }
-
-    let needs: Needs
+    /// What the plan's keys and filter read (`QueryPlan.conversationFields`).
+    let needs: ConversationFields
     /// Occupied buckets hold code | `occupied`; 0 is empty.
     private var codes: [UInt64]
     private var slots: [Int32]
@@ -30,9 +21,7 @@ struct ConversationMemo {
     /// The group slot the memo answers with for a dropped conversation.
     static let dropped: Int32 = -1
 
-    init(filter: FilterExpression, keys: [OutputField]) {
-        var needs = Self.needs(of: filter)
-        for key in keys { needs.formUnion(Self.needs(of: key)) }
+    init(needs: ConversationFields) {
         self.needs = needs
         codes = needs.contains(.addresses) ? [] : [UInt64](repeating: 0, count: 1024)
         slots = [Int32](repeating: 0, count: codes.count)
@@ -42,7 +31,7 @@ struct ConversationMemo {
 
     /// A new block: its template numbers mean other pairs.
     mutating func beginBlock() {
-        guard needs.contains(.template) else { return }
+        guard needs.contains(.annotation) else { return }
         for i in filled { codes[i] = 0 }
         filled.removeAll(keepingCapacity: true)
     }
@@ -55,7 +44,7 @@ struct ConversationMemo {
         if needs.contains(.destinationPort) { code |= UInt64(flow.destinationPort) }
         if needs.contains(.ipProtocol) { code |= UInt64(flow.ipProtocol.rawValue) << 16 }
         if needs.contains(.vlan) { code |= UInt64(flow.vlan) << 24 }
-        if needs.contains(.template) {
+        if needs.contains(.annotation) {
             guard template < Self.templateLimit else { return nil }
             code |= UInt64(template) << 40
         }
@@ -96,43 +85,5 @@ struct ConversationMemo {
         slots = [Int32](repeating: 0, count: codes.count)
         filled.removeAll(keepingCapacity: true)
         for (code, slot) in entries { remember(code, slot: slot) }
-    }
-
-    private static func needs(of expression: FilterExpression) -> Needs {
-        switch expression {
-        case .all: return []
-        case .predicate(let p): return needs(of: p)
-        case .not(let inner): return needs(of: inner)
-        case .and(let l, let r), .or(let l, let r): return needs(of: l).union(needs(of: r))
-        }
-    }
-
-    private static func needs(of predicate: FilterPredicate) -> Needs {
-        switch predicate {
-        case .address: return .addresses
-        case .port: return .destinationPort
-        case .ipProtocol: return .ipProtocol
-        case .vlan: return .vlan
-        // Not conversation fields: such plans never read sums; memoising nothing is safe.
-        case .counter: return .addresses
-        case .namespace, .name, .aggregatedName, .endpointKind, .labels, .verdict, .action, .pendingAction,
-             .reporter, .tier, .policy, .node, .service:
-            return .template
-        }
-    }
-
-    private static func needs(of key: OutputField) -> Needs {
-        switch key {
-        case .sourceIP, .destIP: return .addresses
-        case .destPort: return .destinationPort
-        case .proto: return .ipProtocol
-        case .vlan: return .vlan
-        case .startTime, .endTime, .sourcePort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes, .tcpFlags:
-            return .addresses  // not conversation fields (see above)
-        case .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
-             .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
-             .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host:
-            return .template
-        }
     }
 }

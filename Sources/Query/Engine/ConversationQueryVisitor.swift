@@ -8,7 +8,6 @@ import SegmentStore
 struct ConversationQueryVisitor: ConversationVisitor {
     let filter: FilterProgram
     let pruner: BlockPruner
-    let window: TimeWindow
     var sink: GroupSink
     var scanned: UInt64 = 0
     var matched: UInt64 = 0
@@ -16,21 +15,16 @@ struct ConversationQueryVisitor: ConversationVisitor {
     var conversations = 0
     var memo: ConversationMemo
 
-    init(filter: FilterProgram, pruner: BlockPruner, window: TimeWindow, sink: GroupSink) {
+    init(filter: FilterProgram, pruner: BlockPruner, sink: GroupSink, reads fields: ConversationFields) {
         self.filter = filter
         self.pruner = pruner
-        self.window = window
         self.sink = sink
-        memo = ConversationMemo(filter: filter.expression, keys: sink.grouping.keys)
+        memo = ConversationMemo(needs: fields)
     }
 
-    mutating func shouldRead(block digest: BlockDigest) -> Bool {
-        if pruner.mayMatch(digest) { return true }
-        if digest.mayOverlap(since: window.since, until: window.until) { prunedByFilter += 1 }
-        return false
-    }
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { pruner.shouldRead(digest, prunedByFilter: &prunedByFilter) }
 
-    var needsAnnotations: Bool { memo.needs.contains(.template) }
+    var needsAnnotations: Bool { memo.needs.contains(.annotation) }
 
     mutating func visit(_ block: ConversationSums) {
         memo.beginBlock()

@@ -23,8 +23,8 @@ public enum QueryEngine {
 
     static func run<Source: FlowSource>(_ plan: QueryPlan, source: Source,
                                         into out: inout OutputBuffer) throws -> QueryStatistics {
-        if plan.readsConversationSums {
-            return try runConversationSums(plan, source: source, into: &out)
+        if let fields = plan.conversationSumFields {
+            return try runConversationSums(plan, reading: fields, source: source, into: &out)
         }
         if !plan.groupBy.isEmpty {
             return try run(plan, source: source,
@@ -67,14 +67,13 @@ public enum QueryEngine {
         stats.flowsMatched = visitor.matched
         stats.blocksPrunedByFilter = visitor.prunedByFilter
         stats.groups = visitor.sink.groupCount
-        let elapsed = clock.now - started
-        stats.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        stats.elapsedSeconds = seconds(since: started, clock)
         return stats
     }
 
     /// A group-by over conversation fields, read column-wise (`QueryPlan.readsConversationSums`).
-    private static func runConversationSums<Source: FlowSource>(_ plan: QueryPlan, source: Source,
-                                                                into out: inout OutputBuffer) throws -> QueryStatistics {
+    private static func runConversationSums<Source: FlowSource>(_ plan: QueryPlan, reading fields: ConversationFields,
+                                                                source: Source, into out: inout OutputBuffer) throws -> QueryStatistics {
         let clock = ContinuousClock()
         let started = clock.now
         // One visitor per worker, each built afresh: a grouping's scratch buffers are not
@@ -83,8 +82,8 @@ public enum QueryEngine {
             ConversationQueryVisitor(
                 filter: plan.filter,
                 pruner: BlockPruner(filter: plan.filter.expression, since: plan.window.since, until: plan.window.until),
-                window: plan.window,
-                sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: plan.order, top: plan.top))
+                sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: plan.order, top: plan.top),
+                reads: fields)
         }
         var stats = try source.scanConversations(window: plan.window, visitors: &visitors)
         var merged = visitors.removeFirst()
@@ -97,8 +96,12 @@ public enum QueryEngine {
         stats.blocksPrunedByFilter = merged.prunedByFilter
         stats.groups = merged.sink.groupCount
         stats.conversationSums = merged.conversations
-        let elapsed = clock.now - started
-        stats.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        stats.elapsedSeconds = seconds(since: started, clock)
         return stats
+    }
+
+    private static func seconds(since started: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
+        let elapsed = clock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

@@ -17,12 +17,7 @@ struct QueryVisitor<Sink: MatchSink>: StoreVisitor {
     /// The first output error (a closed pipe, a full disk); the scan stops at it.
     var failure: Error?
 
-    mutating func shouldRead(block digest: BlockDigest) -> Bool {
-        if pruner.mayMatch(digest) { return true }
-        // Count only blocks the time window alone would have read.
-        if digest.mayOverlap(since: window.since, until: window.until) { prunedByFilter += 1 }
-        return false
-    }
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { pruner.shouldRead(digest, prunedByFilter: &prunedByFilter) }
 
     mutating func visit(_ record: AnnotatedFlow) -> Bool {
         scanned += 1

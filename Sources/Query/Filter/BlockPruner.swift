@@ -32,6 +32,14 @@ public struct BlockPruner: Sendable {
         self.until = until
     }
 
+    /// `mayMatch`, for a scan's visitor: a block skipped that the time window alone would have
+    /// read is counted in `prunedByFilter`.
+    func shouldRead(_ digest: BlockDigest, prunedByFilter: inout Int) -> Bool {
+        if mayMatch(digest) { return true }
+        if digest.mayOverlap(since: since, until: until) { prunedByFilter += 1 }
+        return false
+    }
+
     /// Whether the block may hold a flow in the window that passes the filter.
     public func mayMatch(_ digest: BlockDigest) -> Bool {
         guard digest.count > 0, digest.mayOverlap(since: since, until: until) else { return false }
