@@ -34,33 +34,24 @@ extension BlockDecoder {
         var packetsOut = flows, bytesOut = flows, packetsIn = flows, bytesIn = flows
         let conversationOf = values[0]
         let columnPacketsOut = values[4], columnBytesOut = values[5], columnPacketsIn = values[6], columnBytesIn = values[7]
-        if timed {
-            let endDelta = values[1], duration = values[2]
-            let sinceNS = since?.nanoseconds ?? 0, untilNS = until?.nanoseconds ?? .max
-            let unit = layout.unit
-            var end = layout.baseEnd
-            for i in 0..<count {
+        // Without a range the time columns are not unpacked: `values[1]` and `values[2]` then
+        // hold nothing of this block and are not read.
+        let endDelta = values[1], duration = values[2]
+        let sinceNS = since?.nanoseconds ?? 0, untilNS = until?.nanoseconds ?? .max
+        var end = layout.baseEnd
+        for i in 0..<count {
+            let c = Int(truncatingIfNeeded: conversationOf[i])
+            guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
+            if timed {
                 end = end &+ Self.unzigzag(endDelta[i])
-                let startNS = (end &- Self.unzigzag(duration[i])) &* unit, endNS = end &* unit
-                let c = Int(truncatingIfNeeded: conversationOf[i])
-                guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
+                let startNS = (end &- Self.unzigzag(duration[i])) &* layout.unit, endNS = end &* layout.unit
                 if startNS >= untilNS || endNS < sinceNS { continue }
-                flows[c] &+= 1
-                packetsOut[c] &+= columnPacketsOut[i]
-                bytesOut[c] &+= columnBytesOut[i]
-                packetsIn[c] &+= columnPacketsIn[i]
-                bytesIn[c] &+= columnBytesIn[i]
             }
-        } else {
-            for i in 0..<count {
-                let c = Int(truncatingIfNeeded: conversationOf[i])
-                guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
-                flows[c] &+= 1
-                packetsOut[c] &+= columnPacketsOut[i]
-                bytesOut[c] &+= columnBytesOut[i]
-                packetsIn[c] &+= columnPacketsIn[i]
-                bytesIn[c] &+= columnBytesIn[i]
-            }
+            flows[c] &+= 1
+            packetsOut[c] &+= columnPacketsOut[i]
+            bytesOut[c] &+= columnBytesOut[i]
+            packetsIn[c] &+= columnPacketsIn[i]
+            bytesIn[c] &+= columnBytesIn[i]
         }
 
         for c in 0..<conversationCount where flows[c] > 0 {

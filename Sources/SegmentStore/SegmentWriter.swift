@@ -122,9 +122,7 @@ public final class SegmentWriter: @unchecked Sendable {
 
     /// Cuts the partly filled block and writes everything.
     private func writeAll() throws {
-        try writeFinished(waiting: true)
-        guard !rows.isEmpty else { return }
-        encoding.submit(&rows, cutAt: Directory.now())
+        if !rows.isEmpty { try cutBlock() }
         try writeFinished(waiting: true)
     }
 
