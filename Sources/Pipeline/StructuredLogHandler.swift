@@ -5,11 +5,6 @@ import Darwin
 #endif
 import FlowCore
 
-#if canImport(Glibc)
-let systemWrite = Glibc.write
-#elseif canImport(Darwin)
-let systemWrite = Darwin.write
-#endif
 import Logging
 
 /// A swift-log handler writing one line per message, as text or JSON, to standard error (or to
@@ -95,22 +90,6 @@ public struct LogLineWriter: Sendable {
     func write(_ line: String) { write(line) }
 
     public static let standardError = LogLineWriter { line in writeAll(line, to: 2) }
-}
-
-/// Writes all of `text` to a file descriptor, retrying partial writes and interruptions.
-func writeAll(_ text: String, to descriptor: Int32) {
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            let written = systemWrite(descriptor, raw.baseAddress! + offset, raw.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
-    }
 }
 
 /// Process-wide logging setup for the agent and replay.

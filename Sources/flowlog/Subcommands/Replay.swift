@@ -179,7 +179,7 @@ struct NDJSONFlowSink: AnnotatedFlowSink {
     }
 
     mutating func flush() {
-        writeAll(STDOUT_FILENO, buffer)
+        writeAll(buffer, to: STDOUT_FILENO)
         buffer.removeAll(keepingCapacity: true)
     }
 }
@@ -202,18 +202,6 @@ struct ProgressLine: Sendable {
     }
 }
 
-func standardOutput(_ text: String) { writeAll(STDOUT_FILENO, Array(text.utf8)) }
-func standardError(_ text: String) { writeAll(STDERR_FILENO, Array(text.utf8)) }
-
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return  // a closed pipe (`| head`): nothing useful left to do with the output
-        }
-        offset += n
-    }
-}
+func standardOutput(_ text: String) { writeAll(text, to: STDOUT_FILENO) }
+func standardError(_ text: String) { writeAll(text, to: STDERR_FILENO) }
 
