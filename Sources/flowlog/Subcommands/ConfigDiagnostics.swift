@@ -1,0 +1,12 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes the config and pack commands' diagnostics to standard error.
+enum ConfigDiagnostics {
+    static func write(_ text: String) {
+        fputs(text, stderr)
+    }
+}
