@@ -58,6 +58,9 @@ struct ClusterBuilder {
         case ("projectcalico.org", "NetworkSet"): addNetworkSet(resource, metadata: metadata, name: name, global: false)
         case ("projectcalico.org", "HostEndpoint"): addHostEndpoint(resource, metadata: metadata, name: name)
         case ("projectcalico.org", "Profile"): addProfile(resource, metadata: metadata, name: name)
+        case ("policy.networking.k8s.io", "ClusterNetworkPolicy"): addClusterNetworkPolicy(resource, name: name, api: .clusterNetworkPolicy)
+        case ("policy.networking.k8s.io", "AdminNetworkPolicy"): addClusterNetworkPolicy(resource, name: name, api: .admin)
+        case ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): addClusterNetworkPolicy(resource, name: name, api: .baseline)
         default:
             let key = apiVersion.isEmpty ? kind : "\(apiVersion)/\(kind)"
             cluster.skippedKinds[key, default: 0] += 1
