@@ -106,7 +106,7 @@ struct Agent: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.critical("agent failed", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+            throw ((error as? FlowlogError).map(ExitStatus.init) ?? .failure).exitCode
         }
     }
 
