@@ -188,7 +188,7 @@ struct CommandLineTests {
 
     @Test func emptyCaptureSaysSo() throws {
         let path = FlowlogRunner.temporaryPath("empty.pcap")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try FlowlogRunner.run(["replay", path])
         #expect(r.status == 2)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Pipeline
 import ArgumentParser
 import FlowCore
 import Query
