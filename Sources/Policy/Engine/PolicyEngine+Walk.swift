@@ -22,7 +22,12 @@ extension PolicyEngine {
                 log?.add("\(policies[p].policy.kind):\(policies[p].policy.namespace.isEmpty ? "" : policies[p].policy.namespace + "/")\(policies[p].policy.name) (order \(policies[p].policy.order.map { formatOrder($0) } ?? "none"))")
                 let rules = policies[p].rules(direction)
                 for r in rules.indices {
-                    guard matches(rules[r], facts) else { continue }
+                    guard matches(rules[r], facts, filtersFamily: !pending) else {
+                        if let log, !pending, let family = rules[r].cidrFamily, family != facts.ipVersion {
+                            log.add("  rule \(r): only IPv\(family.rawValue) CIDRs; Felix renders no IPv\(facts.ipVersion.rawValue) rule for it")
+                        }
+                        continue
+                    }
                     let index = hits.count
                     let ruleAction = rules[r].action
                     switch ruleAction {
