@@ -9,7 +9,7 @@ struct ConfigCISCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cis",
         abstract: "CIS Kubernetes Benchmark: section 5 from API objects, sections 1-4 from kube-bench --json output, scored as Calico does.",
-        discussion: "Exit 0: no test failed; 1: some test failed; 2: unreadable input."
+        discussion: "Exit 0: no test failed; 1: some test failed; 2: unreadable input; 64: usage error."
     )
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
@@ -50,14 +50,14 @@ struct ConfigCISCommand: ParsableCommand {
             }
             if report.results.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
         } catch let error as ManifestError {
-            for e in error.errors { ConfigDiagnostics.write("error: \(e)\n") }
-            throw ExitCode(2)
+            for e in error.errors { Diagnostics.error("\(e)") }
+            throw ExitStatus.badInput.exitCode
         } catch let error as ClusterLoadError {
-            ConfigDiagnostics.write("error: \(error)\n")
-            throw ExitCode(2)
+            for e in error.errors { Diagnostics.error("\(e)") }
+            throw ExitStatus.badInput.exitCode
         } catch let error as FlowlogError {
-            ConfigDiagnostics.write("error: \(error)\n")
-            throw ExitCode(2)
+            Diagnostics.error("\(error)")
+            throw ExitStatus(error).exitCode
         }
     }
 
