@@ -52,7 +52,10 @@ extension PolicyEngine {
             if passed { continue }
             let attributed = pending ? selected[0] : selected[selected.count - 1]
             hits.append(policies[attributed].policy.hit(index: hits.count, action: tier.defaultAction, ruleIndex: -1))
-            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name))")
+            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name), "
+                     + (selected.count == 1 ? "the one selecting policy)"
+                        : pending ? "the first selecting policy, as Calico's pending trace names it)"
+                        : "the last selecting policy, as Calico's enforced trace names it)"))
             if tier.defaultAction == .deny {
                 return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
             }
