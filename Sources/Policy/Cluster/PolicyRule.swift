@@ -38,10 +38,13 @@ public struct EntityMatch: Hashable, Sendable {
     public var notPorts: [PortMatch] = []
     /// `services`: the destination (or source) must be the service's cluster IP or one of its pods.
     public var service: ServiceReference?
+    /// `domains` (destination of egress Allow rules, as Calico Enterprise has them): the flow's
+    /// destination must have been resolved from a matching name (exact, or with one `*` label).
+    public var domains: [String] = []
 
     public var isEmpty: Bool {
         nets.isEmpty && notNets.isEmpty && selector == nil && notSelector == nil && ports.isEmpty
-            && notPorts.isEmpty && service == nil
+            && notPorts.isEmpty && service == nil && domains.isEmpty
     }
 }
 
