@@ -32,6 +32,12 @@ public struct DNSResponseParser: Sendable {
         public var names: [String]
         /// Seconds the answer may be cached (the smallest TTL along the chain).
         public var ttl: UInt32
+
+        public init(address: IPAddress, names: [String], ttl: UInt32) {
+            self.address = address
+            self.names = names
+            self.ttl = ttl
+        }
     }
 
     public enum Outcome: Equatable, Sendable {
