@@ -28,6 +28,14 @@ let package = Package(
                 .product(name: "ConfigAudit", package: "flowlog"),
             ]
         ),
+        // DNS responses as the capture stage reads them: never crashes, answers keep their limits.
+        .executableTarget(
+            name: "dns-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Capture", package: "flowlog"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )
