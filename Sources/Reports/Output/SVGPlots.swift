@@ -14,7 +14,7 @@ enum SVGPlots {
         let width = labelWidth + cell * groups.count + 10
         let height = top + cell * groups.count + 10
         let maximum = groups.flatMap { s in groups.map { d in value(cells[s]?[d] ?? MatrixCell()) } }.max() ?? 0
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(kind) flows between namespaces\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
+        var svg = "<svg role=\"img\" aria-label=\"\(kind) flows between namespaces\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
         svg += "<text x=\"4\" y=\"14\" class=\"axis\">source ↓ destination →</text>"
         for (i, g) in groups.enumerated() {
             let x = labelWidth + i * cell + cell / 2
@@ -39,7 +39,7 @@ enum SVGPlots {
         let row = 58, labelWidth = 140, barWidth = 420, top = 28
         let width = labelWidth + barWidth + 200
         let height = top + row * max(1, namespaces.count) + 10
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"protection coverage per namespace\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
+        var svg = "<svg role=\"img\" aria-label=\"protection coverage per namespace\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"
         svg += "<rect x=\"\(labelWidth)\" y=\"6\" width=\"10\" height=\"10\" fill=\"#7f8c8d\"/><text x=\"\(labelWidth + 14)\" y=\"15\" class=\"axis\">Calico: protected both ways</text>"
         svg += "<rect x=\"\(labelWidth + 200)\" y=\"6\" width=\"10\" height=\"10\" fill=\"rgb(27,127,92)\"/><text x=\"\(labelWidth + 214)\" y=\"15\" class=\"axis\">default deny: ingress / egress</text>"
         for (i, n) in namespaces.enumerated() {
@@ -66,7 +66,7 @@ enum SVGPlots {
         let barWidth = 14, height = 220, left = 60, bottom = 190
         let width = left + barWidth * cells.count + 20
         let maximum = max(1, cells.map { $0.allowed &+ $0.denied }.max() ?? 1)
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"allowed and denied flows over time\" width=\"\(width)\" height=\"\(height + 20)\" viewBox=\"0 0 \(width) \(height + 20)\">"
+        var svg = "<svg role=\"img\" aria-label=\"allowed and denied flows over time\" width=\"\(width)\" height=\"\(height + 20)\" viewBox=\"0 0 \(width) \(height + 20)\">"
         svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(width - 10)\" y2=\"\(bottom)\" stroke=\"#555\"/>"
         svg += "<text x=\"\(left - 6)\" y=\"\(bottom - 170 + 4)\" text-anchor=\"end\" class=\"axis\">\(maximum)</text>"
         svg += "<text x=\"\(left - 6)\" y=\"\(bottom + 4)\" text-anchor=\"end\" class=\"axis\">0</text>"
