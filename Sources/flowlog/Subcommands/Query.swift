@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Pipeline
 import ArgumentParser
 import FlowCore
 import Query
@@ -84,7 +85,7 @@ struct QueryCommand: ParsableCommand {
         do {
             plan = try makePlan(filterText)
         } catch let error as FlowlogError {
-            fputs(FilterDiagnostic.render(error, filter: filterText), stderr)
+            writeAll(FilterDiagnostic.render(error, filter: filterText), to: STDERR_FILENO)
             throw ExitCode(2)
         }
         // A reader that goes away (`| head`) ends the output; it is not a crash.
@@ -96,11 +97,11 @@ struct QueryCommand: ParsableCommand {
         } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
             return
         } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
+            writeAll("error: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
-        for problem in statistics.problems { fputs("warning: skipped \(problem)\n", stderr) }
-        if stats { fputs(statistics.summary + "\n", stderr) }
+        for problem in statistics.problems { writeAll("warning: skipped \(problem)\n", to: STDERR_FILENO) }
+        if stats { writeAll(statistics.summary + "\n", to: STDERR_FILENO) }
     }
 
     private func makePlan(_ filterText: String) throws -> QueryPlan {
