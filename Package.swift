@@ -7,7 +7,8 @@
 //   FlowCore ← Capture ← FlowRing ← Policy ← SegmentStore ← Query ← Pipeline ← flowlog
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
-// the `flowlog` executable is a thin layer of subcommands over them).
+// the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
+// (`Reports`) read from the stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(

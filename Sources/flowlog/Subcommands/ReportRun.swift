@@ -5,6 +5,7 @@ import Darwin
 #endif
 import ArgumentParser
 import FlowCore
+import Pipeline
 import Policy
 import Query
 import Reports
@@ -68,17 +69,17 @@ struct ReportRun: ParsableCommand {
                                    location: .init(field: "--audit"))
             }
         } catch let error as ReportSpecError {
-            fputs("error: \(error)\n", stderr)
+            writeAll("error: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(2)
         } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
+            writeAll("error: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(error.code == .fileNotFound || error.code == .io ? 1 : 2)
         }
         let cluster: Cluster
         do {
             cluster = try ClusterLoader.load(paths: self.cluster)
         } catch let error as ClusterLoadError {
-            fputs("error: \(error)\n", stderr)
+            writeAll("error: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
         do {
@@ -88,7 +89,7 @@ struct ReportRun: ParsableCommand {
             let written = try ReportWriter.write(document, to: output)
             print("\(document.id): \(written.joined(separator: ", ")) in \(output)")
         } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
+            writeAll("error: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(error.code == .invalidArgument || error.code == .validation ? 2 : 1)
         }
     }
