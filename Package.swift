@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SegmentStore", targets: ["SegmentStore"]),
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
         .library(name: "Reports", targets: ["Reports"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
@@ -84,13 +85,16 @@ let package = Package(
             ]
         ),
 
+        // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
+        // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
+        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
         // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
         .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "Reports",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -119,6 +123,11 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
+        ),
+        .testTarget(
+            name: "ConfigAuditTests",
+            dependencies: ["ConfigAudit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "ReportsTests",

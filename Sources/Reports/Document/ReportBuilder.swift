@@ -22,7 +22,7 @@ public struct ReportBuilder: Sendable {
         }
         switch spec.type {
         case .cisBenchmark:
-            throw FlowlogError(.invalidArgument,
+            throw FlowlogError(.validation,
                                "cis-benchmark reports need the configuration audit's CIS results, which this build does not have yet; inventory, network-access and policy-audit reports are available",
                                location: .init(file: spec.origin, field: "spec.reportType"))
         case .policyAudit:

@@ -70,10 +70,9 @@ public enum ReportSpecLoader {
     /// Every `GlobalReport` in manifest files and directories (`.yaml`, `.yml`, `.json`).
     public static func load(paths: [String]) -> (specs: [ReportSpec], errors: [FlowlogError]) {
         var specs: [ReportSpec] = []
-        let listing = LoadDiagnostics()
-        let files = ClusterLoader.expand(paths: paths, diagnostics: listing)
+        let listing = ClusterLoader.manifestFiles(paths: paths)
         var errors = listing.errors
-        for file in files {
+        for file in listing.files {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                 errors.append(FlowlogError(.io, "cannot read the file as UTF-8 text", location: .init(file: file)))
                 continue

@@ -5,7 +5,6 @@ import Darwin
 #endif
 import ArgumentParser
 import FlowCore
-import Pipeline
 import Policy
 import Query
 import Reports
@@ -21,7 +20,6 @@ struct ReportRun: ParsableCommand {
         Without --audit the manifests given with --cluster stand for the whole
         interval (a single point in time, which the report says in its header).
 
-        Exit status: 0 success, 1 unreadable input or data, 2 a bad spec or option.
         """
     )
 
@@ -57,41 +55,31 @@ struct ReportRun: ParsableCommand {
     func run() throws {
         let now = ReportClock.now()
         let reportSpec: ReportSpec
-        let interval: (start: Timestamp, end: Timestamp)
-        let networks: PrivateNetworks
         do {
             reportSpec = try ReportSpecLoader.loadSingle(file: spec)
-            interval = (try TimeWindow.parseBound(start, now: now, option: "--start"),
-                        try TimeWindow.parseBound(end, now: now, option: "--end"))
-            networks = try privateNets.map(ReportOptions.privateNetworks) ?? .standard
-            if audit != nil {
-                throw FlowlogError(.invalidArgument, "--audit needs the policy version history, which this build does not have yet; run without --audit for a single point in time",
-                                   location: .init(field: "--audit"))
-            }
         } catch let error as ReportSpecError {
-            writeAll("error: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode(2)
-        } catch let error as FlowlogError {
-            writeAll("error: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode(error.code == .fileNotFound || error.code == .io ? 1 : 2)
+            Diagnostics.error("\(error)")
+            throw ExitStatus.badInput.exitCode
+        }
+        let interval = (start: try TimeWindow.parseBound(start, now: now, option: "--start"),
+                        end: try TimeWindow.parseBound(end, now: now, option: "--end"))
+        let networks = try privateNets.map(ReportOptions.privateNetworks) ?? .standard
+        if audit != nil {
+            throw FlowlogError(.validation, "--audit needs the policy version history, which this build does not have yet; run without --audit for a single point in time",
+                               location: .init(field: "--audit"))
         }
         let cluster: Cluster
         do {
             cluster = try ClusterLoader.load(paths: self.cluster)
         } catch let error as ClusterLoadError {
-            writeAll("error: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode(1)
+            Diagnostics.error("\(error)")
+            throw ExitStatus.badInput.exitCode
         }
-        do {
-            let builder = ReportBuilder(privateNetworks: networks, dataDirectory: data)
-            let document = try builder.build(reportSpec, states: ManifestSnapshot(cluster: cluster, paths: self.cluster),
-                                             start: interval.start, end: interval.end, generated: now)
-            let written = try ReportWriter.write(document, to: output)
-            print("\(document.id): \(written.joined(separator: ", ")) in \(output)")
-        } catch let error as FlowlogError {
-            writeAll("error: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode(error.code == .invalidArgument || error.code == .validation ? 2 : 1)
-        }
+        let builder = ReportBuilder(privateNetworks: networks, dataDirectory: data)
+        let document = try builder.build(reportSpec, states: ManifestSnapshot(cluster: cluster, paths: self.cluster),
+                                         start: interval.start, end: interval.end, generated: now)
+        let written = try ReportWriter.write(document, to: output)
+        print("\(document.id): \(written.joined(separator: ", ")) in \(output)")
     }
 }
 
