@@ -36,6 +36,21 @@ extension Cluster {
         return labels
     }
 
+    /// A host endpoint's labels with what its profiles apply: the endpoint's own labels win,
+    /// then the first profile in its list that sets the label (`kns.<ns>` applies the
+    /// namespace's labels as `pcns.*`, as it does for pods).
+    public func selectorLabels(of hostEndpoint: ClusterHostEndpoint) -> [String: String] {
+        var labels = hostEndpoint.labels
+        for name in hostEndpoint.profiles {
+            var applied = profiles[name]?.labelsToApply ?? [:]
+            if name.hasPrefix("kns."), namespaces[String(name.dropFirst(4))] != nil {
+                for (k, v) in namespaceLabels(String(name.dropFirst(4))) { applied[ClusterLabels.namespacePrefix + k] = v }
+            }
+            for (k, v) in applied where labels[k] == nil { labels[k] = v }
+        }
+        return labels
+    }
+
     /// `kns.<namespace>` allows everything; `ksa.<namespace>.<account>` has no rules.
     public func profiles(of pod: ClusterPod) -> [EndpointProfile] {
         [EndpointProfile(name: "kns.\(pod.namespace)", allowsAll: true),
@@ -46,7 +61,7 @@ extension Cluster {
     /// namespace profiles of existing namespaces allow anything.
     public func profiles(of hostEndpoint: ClusterHostEndpoint) -> [EndpointProfile] {
         hostEndpoint.profiles.map { name in
-            if name == "projectcalico-default-allow" { return EndpointProfile(name: name, allowsAll: true) }
+            if name == ClusterProfile.defaultAllowName { return EndpointProfile(name: name, allowsAll: true) }
             if name.hasPrefix("kns."), namespaces[String(name.dropFirst(4))] != nil {
                 return EndpointProfile(name: name, allowsAll: true)
             }

@@ -13,7 +13,8 @@ struct SelectableEntity {
     let namedPorts: [NamedPort]
     /// Flow-log identity (for endpoints; network sets get theirs per flow, see `FlowSides`).
     let identity: EndpointIdentity
-    /// (profile name, allows every packet): `kns.<ns>` allows, `ksa.*` has no rules.
+    /// (profile name, allows every packet): `kns.<ns>` and the default-allow profile allow,
+    /// `ksa.*` has no rules, a `Profile` resource's rules are in the engine's `profiles`.
     let profiles: [(name: String, allows: Bool)]
 }
 
@@ -51,7 +52,7 @@ struct EndpointIndex {
                                             aggregatedName: hep.node.isEmpty ? hep.name : hep.node, labels: hep.labels)
             let profiles = cluster.profiles(of: hep).map { ($0.name, $0.allowsAll) }
             let index = entities.count
-            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: hep.labels, namespace: "",
+            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: cluster.selectorLabels(of: hep), namespace: "",
                                              namedPorts: hep.ports, identity: identity, profiles: profiles))
             for a in hep.expectedIPs where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }

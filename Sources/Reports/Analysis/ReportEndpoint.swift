@@ -67,7 +67,7 @@ extension Cluster {
         for hep in hostEndpoints {
             out.append(ReportEndpoint(
                 key: EndpointKey(kind: .hostEndpoint, namespace: "", name: hep.name), serviceAccount: "",
-                selectorLabels: hep.labels, addresses: hep.expectedIPs, profiles: profiles(of: hep),
+                selectorLabels: selectorLabels(of: hep), addresses: hep.expectedIPs, profiles: profiles(of: hep),
                 aggregationPrefix: hep.name, services: []))
         }
         return out.sorted { $0.key < $1.key }

@@ -57,22 +57,22 @@ struct StateAssessor {
                     }
                 }
             }
-            let walk = TierWalkReading(endpoint: endpoint, direction: direction, tiers: tiers)
+            let walk = TierWalkReading(endpoint: endpoint, direction: direction, tiers: tiers, profiles: cluster.profiles)
             var internetFlag = walk.fallsThroughToAllowingProfile
             var otherFlag = walk.fallsThroughToAllowingProfile
             let word = direction == .ingress ? "ingress" : "egress"
             if let everything = walk.matchAllAllow {
-                findings.append("\(word): rule \(everything.ruleIndex) of \(everything.policy.calicoName) allows every packet")
+                findings.append("\(word): rule \(everything.ruleIndex) of \(everything.origin) allows every packet")
             } else if walk.fallsThroughToAllowingProfile {
                 findings.append("\(word): no tier denies by default; profile \(walk.allowingProfile ?? "") allows what the tiers pass")
             }
             for allow in walk.reachableAllows {
-                let key = RuleKey(policy: allow.policy.calicoName, ingress: direction == .ingress, index: allow.ruleIndex, namespace: "")
+                let key = RuleKey(policy: allow.origin, ingress: direction == .ingress, index: allow.ruleIndex, namespace: "")
                 if !internetFlag, Self.cached(&internet, key, {
                     RuleReading.admitsInternet(allow.rule, direction: direction, networkSets: networkSets, privateNetworks: privateNetworks)
                 }) {
                     internetFlag = true
-                    findings.append("\(word) \(direction == .ingress ? "from" : "to") the internet: rule \(allow.ruleIndex) of \(allow.policy.calicoName)")
+                    findings.append("\(word) \(direction == .ingress ? "from" : "to") the internet: rule \(allow.ruleIndex) of \(allow.origin)")
                 }
                 let nsKey = RuleKey(policy: key.policy, ingress: key.ingress, index: key.index, namespace: endpoint.key.namespace)
                 if !otherFlag, Self.cached(&otherNamespace, nsKey, {

@@ -10,7 +10,8 @@ import Policy
 /// the reading can call traffic reachable that no single packet reaches, never the reverse.
 struct TierWalkReading {
     struct ReachableAllow {
-        let policy: ClusterPolicy
+        /// `GlobalNetworkPolicy(name)`, `Profile(name)`, …: for findings and memo keys.
+        let origin: String
         let rule: PolicyRule
         let ruleIndex: Int
         /// The rule matches every packet for this endpoint.
@@ -27,7 +28,7 @@ struct TierWalkReading {
     var matchAllAllow: ReachableAllow? { reachableAllows.first { $0.matchesEverything } }
     var defaultDeny: Bool { !fallsThroughToAllowingProfile && matchAllAllow == nil }
 
-    init(endpoint: ReportEndpoint, direction: PolicyDirection, tiers: [TierPolicies]) {
+    init(endpoint: ReportEndpoint, direction: PolicyDirection, tiers: [TierPolicies], profiles: [String: ClusterProfile]) {
         var reachesProfiles = true
         for tier in tiers {
             let selecting = tier.policies.filter { $0.hasType(direction) && $0.selects(endpoint) }
@@ -40,7 +41,7 @@ struct TierWalkReading {
                     let everything = RuleReading.matchesEverything(rule, direction: direction)
                     switch rule.action {
                     case .allow:
-                        reachableAllows.append(ReachableAllow(policy: policy, rule: rule, ruleIndex: index, matchesEverything: everything))
+                        reachableAllows.append(ReachableAllow(origin: policy.calicoName, rule: rule, ruleIndex: index, matchesEverything: everything))
                     case .pass:
                         canLeave = true
                     case .deny, .log:
@@ -59,9 +60,26 @@ struct TierWalkReading {
                 break
             }
         }
-        if reachesProfiles, let profile = endpoint.profiles.first(where: \.allowsAll) {
-            fallsThroughToAllowingProfile = true
-            allowingProfile = profile.name
+        guard reachesProfiles else { return }
+        // Profiles in order: one that allows everything ends the walk; a Profile resource's
+        // rules are read like a policy's (Pass or no match moves on to the next profile).
+        profileLoop: for profile in endpoint.profiles {
+            if profile.allowsAll {
+                fallsThroughToAllowingProfile = true
+                allowingProfile = profile.name
+                return
+            }
+            guard let resource = profiles[profile.name] else { continue }
+            for (index, rule) in (direction == .ingress ? resource.ingress : resource.egress).enumerated() {
+                guard RuleReading.ownSideCanMatch(rule, direction: direction, endpoint: endpoint) else { continue }
+                let everything = RuleReading.matchesEverything(rule, direction: direction)
+                if rule.action == .allow {
+                    reachableAllows.append(ReachableAllow(origin: "Profile(\(resource.name))", rule: rule, ruleIndex: index,
+                                                          matchesEverything: everything))
+                }
+                if everything && (rule.action == .allow || rule.action == .deny) { break profileLoop }
+                if everything && rule.action == .pass { continue profileLoop }
+            }
         }
     }
 }
