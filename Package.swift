@@ -8,7 +8,8 @@
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
-// (`Reports`) read from the stages (Policy, SegmentStore) and nothing reads from them.
+// (`ConfigAudit`, then `Reports`, which also reads ConfigAudit's CIS results) read from the
+// stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(
@@ -89,7 +90,7 @@ let package = Package(
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
         .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
         // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
-        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "Yams"]),
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
@@ -139,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Policy", "SegmentStore", "FlowCore"],
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
