@@ -85,7 +85,11 @@ let package = Package(
 
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
-        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+        .target(
+            name: "ConfigAudit",
+            dependencies: ["FlowCore", "Policy", "SegmentStore", "Query", "Yams"],
+            resources: [.copy("Packs/packs")]
+        ),
 
         .executableTarget(
             name: "flowlog",
