@@ -92,6 +92,7 @@ extension PolicyKind {
         case .stagedNetworkPolicy: return "StagedNetworkPolicy"
         case .stagedKubernetesNetworkPolicy: return "StagedKubernetesNetworkPolicy"
         case .profile: return "Profile"
+        case .clusterNetworkPolicy: return "KubernetesClusterNetworkPolicy"
         }
     }
 }

@@ -13,7 +13,8 @@ struct SelectableEntity {
     let namedPorts: [NamedPort]
     /// Flow-log identity (for endpoints; network sets get theirs per flow, see `FlowSides`).
     let identity: EndpointIdentity
-    /// (profile name, allows every packet): `kns.<ns>` allows, `ksa.*` has no rules.
+    /// (profile name, allows every packet): `kns.<ns>` and the default-allow profile allow,
+    /// `ksa.*` has no rules, a `Profile` resource's rules are in the engine's `profiles`.
     let profiles: [(name: String, allows: Bool)]
 }
 
@@ -58,12 +59,12 @@ struct EndpointIndex {
             let identity = EndpointIdentity(kind: .host, namespace: "-", name: hep.name,
                                             aggregatedName: hep.node.isEmpty ? hep.name : hep.node, labels: hep.labels)
             let profiles = hep.profiles.map { name -> (String, Bool) in
-                if name == "projectcalico-default-allow" { return (name, true) }
+                if name == ClusterProfile.defaultAllowName { return (name, true) }
                 if name.hasPrefix("kns."), cluster.namespaces[String(name.dropFirst(4))] != nil { return (name, true) }
                 return (name, false)
             }
             let index = entities.count
-            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: hep.labels, namespace: "",
+            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: Self.inheritedLabels(hep, cluster: cluster), namespace: "",
                                              namedPorts: hep.ports, identity: identity, profiles: profiles))
             for a in hep.expectedIPs where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }
@@ -94,6 +95,21 @@ struct EndpointIndex {
                 servicesByNamespace[service.namespace, default: []].append((name, selector))
             }
         }
+    }
+
+    /// A host endpoint's labels with what its profiles apply: the endpoint's own labels win,
+    /// then the first profile in its list that sets the label (`kns.<ns>` applies the
+    /// namespace's labels as `pcns.*`, as it does for pods).
+    static func inheritedLabels(_ hep: ClusterHostEndpoint, cluster: Cluster) -> [String: String] {
+        var labels = hep.labels
+        for name in hep.profiles {
+            var applied = cluster.profiles[name]?.labelsToApply ?? [:]
+            if name.hasPrefix("kns."), cluster.namespaces[String(name.dropFirst(4))] != nil {
+                for (k, v) in cluster.namespaceLabels(String(name.dropFirst(4))) { applied[ClusterLabels.namespacePrefix + k] = v }
+            }
+            for (k, v) in applied where labels[k] == nil { labels[k] = v }
+        }
+        return labels
     }
 
     func endpoint(at address: IPAddress) -> Int? { endpointByAddress[address] }

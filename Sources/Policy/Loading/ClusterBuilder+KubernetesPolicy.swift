@@ -130,7 +130,7 @@ extension ClusterBuilder {
     }
 
     /// A Kubernetes LabelSelector (matchLabels, matchExpressions) as a Calico selector.
-    private func labelSelector(_ f: ManifestField) -> Selector {
+    func labelSelector(_ f: ManifestField) -> Selector {
         var parts: [SelectorExpression] = []
         let matchLabels = f.stringMap("matchLabels")
         for key in matchLabels.keys.sorted() { parts.append(.equal(key, matchLabels[key]!)) }
