@@ -7,7 +7,8 @@
 //   FlowCore ← Capture ← FlowRing ← Policy ← SegmentStore ← Query ← Pipeline ← flowlog
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
-// the `flowlog` executable is a thin layer of subcommands over them).
+// the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
+// (`Reports`) read from the stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
+        .library(name: "Reports", targets: ["Reports"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -90,11 +92,13 @@ let package = Package(
             dependencies: ["FlowCore", "Policy", "SegmentStore", "Query", "Yams"],
             resources: [.copy("Packs/packs")]
         ),
+        // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -127,6 +131,11 @@ let package = Package(
         .testTarget(
             name: "ConfigAuditTests",
             dependencies: ["ConfigAudit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Policy", "SegmentStore", "FlowCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
