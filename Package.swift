@@ -8,7 +8,8 @@
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
-// (`Reports`) read from the stages (Policy, SegmentStore) and nothing reads from them.
+// (`ConfigAudit`, then `Reports`, which also reads ConfigAudit's CIS results) read from the
+// stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(
@@ -93,7 +94,7 @@ let package = Package(
             resources: [.copy("Packs/packs")]
         ),
         // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
-        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "Yams"]),
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
@@ -135,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Policy", "SegmentStore", "FlowCore"],
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

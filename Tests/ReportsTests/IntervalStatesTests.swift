@@ -86,10 +86,5 @@ import Testing
                                       start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
         }
         #expect(refused?.message.contains("policy-audit reports need the policy version history (--audit DIR)") == true)
-        let cis = #expect(throws: FlowlogError.self) {
-            try ReportBuilder().build(ReportFixtures.spec(.cisBenchmark), states: ManifestSnapshot(cluster: cluster, paths: []),
-                                      start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
-        }
-        #expect(cis?.message.contains("cis-benchmark reports need the configuration audit's CIS results") == true)
     }
 }

@@ -16,10 +16,14 @@ import Testing
 
     @Test func calicoFilesHaveCalicosHeadersByteForByte() throws {
         let headers = try Self.calicoHeaders()
-        #expect(headers.count == 7)
+        #expect(headers.count == 11)
         let cluster = try ReportFixtures.demoCluster
-        for type in [ReportType.inventory, .networkAccess] {
-            let files = ReportWriter.files(try ReportFixtures.document(cluster, type))
+        let paths = [ReportFixtures.packageRoot.appendingPathComponent("samples/cluster").path]
+        let builder = ReportBuilder(cis: CISInput(clusterPaths: paths))
+        for type in [ReportType.inventory, .networkAccess, .cisBenchmark] {
+            let document = try builder.build(ReportFixtures.spec(type), states: ManifestSnapshot(cluster: cluster, paths: paths),
+                                             start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
+            let files = ReportWriter.files(document)
             for want in headers where want.type == type.rawValue {
                 let file = try #require(files.first { $0.name == want.file }, "\(type) has no \(want.file)")
                 let header = file.contents.prefix { $0 != "\n" }

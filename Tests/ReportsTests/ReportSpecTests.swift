@@ -15,7 +15,7 @@ import Testing
         #expect(spec.endpoints.namespaces?.selector?.canonical == "env == \"prod\"")
         #expect(spec.endpoints.serviceAccounts?.names == ["api", "frontend"])
         #expect(spec.endpoints.serviceAccounts?.selector == nil)
-        #expect(spec.cis.highThreshold == 90 && spec.cis.mediumThreshold == 40)
+        #expect(spec.cis.highThreshold == 90 && spec.cis.medThreshold == 40)
         #expect(spec.cis.includeUnscoredTests && spec.cis.numFailedTests == 10)
     }
 

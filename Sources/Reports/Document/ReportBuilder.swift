@@ -1,4 +1,6 @@
+import ConfigAudit
 import FlowCore
+import Foundation
 import Policy
 import SegmentStore
 
@@ -8,10 +10,13 @@ public struct ReportBuilder: Sendable {
     public var privateNetworks: PrivateNetworks
     /// Where the observed evidence comes from; nil for intent only.
     public var dataDirectory: String?
+    /// What cis-benchmark reports judge; nil refuses them.
+    public var cis: CISInput?
 
-    public init(privateNetworks: PrivateNetworks = .standard, dataDirectory: String? = nil) {
+    public init(privateNetworks: PrivateNetworks = .standard, dataDirectory: String? = nil, cis: CISInput? = nil) {
         self.privateNetworks = privateNetworks
         self.dataDirectory = dataDirectory
+        self.cis = cis
     }
 
     public func build(_ spec: ReportSpec, states source: PolicyStateSource, start: Timestamp, end: Timestamp,
@@ -20,15 +25,8 @@ public struct ReportBuilder: Sendable {
             throw FlowlogError(.invalidArgument, "the report's start (\(start.wholeSecondsRFC3339)) must be before its end (\(end.wholeSecondsRFC3339))",
                                location: .init(field: "--start"))
         }
-        switch spec.type {
-        case .cisBenchmark:
-            throw FlowlogError(.validation,
-                               "cis-benchmark reports need the configuration audit's CIS results, which this build does not have yet; inventory, network-access and policy-audit reports are available",
-                               location: .init(file: spec.origin, field: "spec.reportType"))
-        case .policyAudit:
-            break
-        case .inventory, .networkAccess:
-            break
+        if spec.type == .cisBenchmark {
+            return try cisBenchmark(spec, source: source, start: start, end: end, generated: generated)
         }
         var changes: [PolicyChange] = []
         if spec.type == .policyAudit {
@@ -91,6 +89,24 @@ public struct ReportBuilder: Sendable {
             generated: generated, provenance: source.provenance, statesAssessed: states.count, privateNetworks: privateNetworks,
             endpoints: endpoints, namespaces: namespaces.values.sorted { $0.name < $1.name },
             services: services.values.sorted { $0.name < $1.name }, serviceAccountsInScope: serviceAccounts.count,
-            evidence: evidence, dataDirectory: dataDirectory, policyChanges: changes.sorted { $0.time < $1.time })
+            evidence: evidence, dataDirectory: dataDirectory, policyChanges: changes.sorted { $0.time < $1.time }, cis: nil)
+    }
+
+    /// The CIS Kubernetes Benchmark through ConfigAudit, exclusions judged on the interval's last day.
+    /// Unreadable manifests or kube-bench files throw ConfigAudit's `ManifestError` with every error.
+    private func cisBenchmark(_ spec: ReportSpec, source: PolicyStateSource, start: Timestamp, end: Timestamp,
+                              generated: Timestamp) throws -> ReportDocument {
+        guard let cis else {
+            throw FlowlogError(.validation, "cis-benchmark reports need the cluster manifests (and kube-bench results for the nodes)",
+                               location: .init(file: spec.origin, field: "spec.reportType"))
+        }
+        let lastDay = Timestamp(nanoseconds: end.nanoseconds > 0 ? end.nanoseconds - 1 : 0)
+        let report = try CISBenchmark.run(clusterPaths: cis.clusterPaths, kubeBench: cis.kubeBench, settings: cis.settings,
+                                          date: String(lastDay.wholeSecondsRFC3339.prefix(10)))
+        return ReportDocument(
+            spec: spec, id: ReportID.make(name: spec.name, type: spec.type, start: start, end: end), start: start, end: end,
+            generated: generated, provenance: source.provenance, statesAssessed: 1, privateNetworks: privateNetworks,
+            endpoints: [], namespaces: [], services: [], serviceAccountsInScope: 0, evidence: nil, dataDirectory: nil,
+            policyChanges: [], cis: report)
     }
 }

@@ -1,3 +1,4 @@
+import ConfigAudit
 import FlowCore
 
 /// A namespace holding in-scope endpoints; protected only if all of them are (compliance §1.5).
@@ -45,6 +46,8 @@ public struct ReportDocument: Sendable {
     public let dataDirectory: String?
     /// policy-audit only.
     public let policyChanges: [PolicyChange]
+    /// cis-benchmark only: ConfigAudit's scored run.
+    public let cis: CISBenchmarkReport?
 
     public func observation(_ key: EndpointKey) -> EndpointObservation? {
         guard let evidence else { return nil }

@@ -34,6 +34,8 @@ struct JSONBuilder {
         text += value.map(JSONText.string) ?? "null"
     }
     mutating func number<N: BinaryInteger>(_ key: String?, _ value: N) { prefix(key); text += String(value) }
+    /// A value that is already JSON text.
+    mutating func raw(_ key: String?, _ json: String) { prefix(key); text += json }
     mutating func bool(_ key: String?, _ value: Bool) { prefix(key); text += value ? "true" : "false" }
     mutating func strings(_ key: String?, _ values: [String]) {
         open(key, array: true)

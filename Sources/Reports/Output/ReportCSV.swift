@@ -76,7 +76,7 @@ public enum ReportCSV {
             summary.append(scope(d) + [s.policiesCreated, s.policiesModified, s.policiesDeleted].map(String.init))
             return [("summary.csv", summary.text)]
         case .cisBenchmark:
-            return []
+            return d.cis.map { cisFiles(d, $0) } ?? []
         }
     }
 

@@ -12,12 +12,14 @@ public enum ReportHTML {
         h += "<p class=\"meta\">\(e(d.spec.type.rawValue)) · \(e(d.start.wholeSecondsRFC3339)) to \(e(d.end.wholeSecondsRFC3339)) · generated \(e(d.generated.wholeSecondsRFC3339)) · id <code>\(e(d.id))</code></p>"
         h += "<p class=\"statement\" data-state-source=\"\(d.provenance.kind.rawValue)\">\(e(d.provenance.statement))</p>"
         h += "<p class=\"meta\">Scope: \(e(scopeText(d)))"
-        if let data = d.dataDirectory { h += " · flows from <code>\(e(data))</code>" } else if d.spec.type != .policyAudit {
+        if let data = d.dataDirectory { h += " · flows from <code>\(e(data))</code>" } else if d.spec.type == .inventory || d.spec.type == .networkAccess {
             h += " · no flow store given: intent only, nothing observed"
         }
         h += "</p></header>"
-        h += summary(d, s)
-        if d.spec.type == .policyAudit {
+        if d.cis == nil { h += summary(d, s) }
+        if let cis = d.cis {
+            h += cisBenchmark(cis)
+        } else if d.spec.type == .policyAudit {
             h += audit(d)
         } else {
             if let evidence = d.evidence { h += flows(d, evidence) }
@@ -28,7 +30,7 @@ public enum ReportHTML {
         return h + "</body></html>\n"
     }
 
-    private static func e(_ text: String) -> String { HTMLText.escape(text) }
+    static func e(_ text: String) -> String { HTMLText.escape(text) }
 
     private static func head(_ d: ReportDocument) -> String {
         """
@@ -67,7 +69,7 @@ public enum ReportHTML {
         return parts.isEmpty ? "every endpoint" : parts.joined(separator: "; ")
     }
 
-    private static func card(_ metric: String, _ value: CustomStringConvertible, _ label: String) -> String {
+    static func card(_ metric: String, _ value: CustomStringConvertible, _ label: String) -> String {
         "<div class=\"card\"><span class=\"num\" data-metric=\"\(metric)\">\(value)</span><span class=\"label\">\(e(label))</span></div>"
     }
 

@@ -1,3 +1,4 @@
+import ConfigAudit
 import FlowCore
 
 /// report.json: the whole report in one document, in the spirit of Calico's `ReportData`.
@@ -33,7 +34,10 @@ public enum ReportJSON {
         j.close()
         j.strings("privateNets", d.privateNetworks.prefixes.map(\.description))
         summary(&j, s)
-        if d.spec.type != .policyAudit {
+        if let cis = d.cis {
+            // ConfigAudit's own document (docs/config-audit.md), keys sorted.
+            j.raw("cisBenchmark", (try? CISReportFormat.json(cis)) ?? "null")
+        } else if d.spec.type != .policyAudit {
             j.open("endpoints", array: true)
             for a in d.endpoints { endpoint(&j, a, seen: d.observation(a.key)) }
             j.close(array: true)

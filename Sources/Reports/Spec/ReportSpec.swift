@@ -1,3 +1,4 @@
+import ConfigAudit
 import FlowCore
 import Policy
 
@@ -44,16 +45,6 @@ public struct EndpointSelection: Sendable, Hashable {
     public static let everything = EndpointSelection()
 }
 
-/// `spec.cis`, with Calico's defaults.
-public struct CISOptions: Sendable, Hashable {
-    public var highThreshold = 100
-    public var mediumThreshold = 50
-    public var includeUnscoredTests = false
-    public var numFailedTests = 5
-
-    public init() {}
-}
-
 /// One `GlobalReport` (apiVersion `projectcalico.org/v3`), as read from a manifest.
 public struct ReportSpec: Sendable {
     /// `metadata.name`: lower case, as Kubernetes names are.
@@ -63,12 +54,13 @@ public struct ReportSpec: Sendable {
     /// nil: only run by hand (`flowlog report run`).
     public var schedule: CronSchedule?
     public var suspend: Bool
-    public var cis: CISOptions
+    /// `spec.cis`: Calico's thresholds and filters, as ConfigAudit's CIS run takes them.
+    public var cis: CISSettings
     /// Where it was read, for messages.
     public var origin: String
 
     public init(name: String, type: ReportType, endpoints: EndpointSelection = .everything, schedule: CronSchedule? = nil,
-                suspend: Bool = false, cis: CISOptions = .init(), origin: String = "") {
+                suspend: Bool = false, cis: CISSettings = CISSettings(), origin: String = "") {
         self.name = name
         self.type = type
         self.endpoints = endpoints

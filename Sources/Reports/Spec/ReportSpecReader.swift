@@ -1,3 +1,4 @@
+import ConfigAudit
 import FlowCore
 import Policy
 
@@ -90,8 +91,8 @@ struct ReportSpecReader {
         return NameSelection(names: names, selector: f.selector("selector"))
     }
 
-    private func cisOptions(_ spec: ManifestField) -> CISOptions {
-        var options = CISOptions()
+    private func cisOptions(_ spec: ManifestField) -> CISSettings {
+        var options = CISSettings()
         guard let cis = spec.child("cis") else { return options }
         guard cis.isMapping else {
             cis.error("expected a map")
@@ -99,13 +100,55 @@ struct ReportSpecReader {
         }
         Self.checkKnown(cis, Self.cisFields)
         if let v = cis.integer("highThreshold", in: 0...100) { options.highThreshold = v }
-        if let v = cis.integer("medThreshold", in: 0...100) { options.mediumThreshold = v }
-        if options.mediumThreshold > options.highThreshold {
-            cis.child("medThreshold")?.error("medThreshold (\(options.mediumThreshold)) must not exceed highThreshold (\(options.highThreshold))")
+        if let v = cis.integer("medThreshold", in: 0...100) { options.medThreshold = v }
+        if options.medThreshold > options.highThreshold {
+            cis.child("medThreshold")?.error("medThreshold (\(options.medThreshold)) must not exceed highThreshold (\(options.highThreshold))")
         }
         if let v = Self.bool(cis, "includeUnscoredTests") { options.includeUnscoredTests = v }
         if let v = cis.integer("numFailedTests", in: 0...1_000) { options.numFailedTests = v }
+        let filters = cis.list("resultsFilters")
+        if filters.count > Self.maximumNames { cis.child("resultsFilters")?.error("\(filters.count) filters; at most \(Self.maximumNames)") }
+        for entry in filters.prefix(Self.maximumNames) { options.resultsFilters.append(resultsFilter(entry)) }
         return options
+    }
+
+    /// One `resultsFilters` entry. Unlike Calico, an exclusion must say why and until when
+    /// (as `flowlog config cis` requires).
+    private func resultsFilter(_ entry: ManifestField) -> CISSettings.ResultsFilter {
+        var filter = CISSettings.ResultsFilter()
+        guard entry.isMapping else {
+            entry.error("expected a map with benchmarkSelection, include, exclude")
+            return filter
+        }
+        Self.checkKnown(entry, ["benchmarkSelection", "include", "exclude"])
+        filter.kubernetesVersion = entry.child("benchmarkSelection")?.string("kubernetesVersion") ?? ""
+        for item in entry.list("include") {
+            guard let number = item.scalarText else { continue }
+            if Self.isTestNumber(number) { filter.include.append(number) } else { item.error("'\(number)' is not a test or section number such as 1.2.3 or 1.2") }
+        }
+        for item in entry.list("exclude") {
+            guard item.isMapping else {
+                item.error("an exclusion needs test, reason and expires (YYYY-MM-DD); a bare test number is not accepted")
+                continue
+            }
+            Self.checkKnown(item, ["test", "reason", "expires"])
+            let test = item.string("test") ?? "", reason = item.string("reason") ?? "", expires = item.string("expires") ?? ""
+            if !Self.isTestNumber(test) { (item.child("test") ?? item).error("test must be a test or section number such as 1.2.3 or 1.2") }
+            if reason.allSatisfy({ $0 == " " }) { (item.child("reason") ?? item).error("reason is required") }
+            if !Self.isDate(expires) { (item.child("expires") ?? item).error("expires must be a date YYYY-MM-DD") }
+            filter.exclude.append(CISExclusion(test: test, reason: reason, expires: expires))
+        }
+        return filter
+    }
+
+    static func isTestNumber(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return !parts.isEmpty && parts.count <= 6 && parts.allSatisfy { !$0.isEmpty && $0.count <= 4 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        guard let t = Timestamp(rfc3339: text + "T00:00:00Z"), text.utf8.count == 10 else { return false }
+        return t.wholeSecondsRFC3339.hasPrefix(text)
     }
 
     // MARK: - Field checks

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import ConfigAudit
 import FlowCore
 import Policy
 import Query
@@ -16,7 +17,8 @@ struct ReportRun: ParsableCommand {
         abstract: "Run one GlobalReport over one interval and write its CSV, JSON and HTML files.",
         discussion: """
         The spec is a Calico GlobalReport manifest (apiVersion projectcalico.org/v3,
-        kind GlobalReport). Report types: inventory, network-access, policy-audit.
+        kind GlobalReport). Report types: inventory, network-access, policy-audit,
+        cis-benchmark (section 5 from the manifests, nodes from --kube-bench files).
         Without --audit the manifests given with --cluster stand for the whole
         interval (a single point in time, which the report says in its header).
 
@@ -43,6 +45,10 @@ struct ReportRun: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Directory to write the report's files into (created if missing).", valueName: "dir"))
     var output: String
+
+    @Option(name: .customLong("kube-bench"), parsing: .upToNextOption,
+            help: ArgumentHelp("cis-benchmark: kube-bench --json output per node, [NODE=]FILE.", valueName: "file"))
+    var kubeBench: [String] = []
 
     @Option(name: .customLong("private-nets"),
             help: ArgumentHelp("Comma-separated CIDRs that are not the internet (default: RFC 1918, 100.64/10, link-local, loopback, fc00::/7, fe80::/10).", valueName: "cidrs"))
@@ -75,9 +81,17 @@ struct ReportRun: ParsableCommand {
             Diagnostics.error("\(error)")
             throw ExitStatus.badInput.exitCode
         }
-        let builder = ReportBuilder(privateNetworks: networks, dataDirectory: data)
-        let document = try builder.build(reportSpec, states: ManifestSnapshot(cluster: cluster, paths: self.cluster),
+        let cis = CISInput(clusterPaths: self.cluster, kubeBench: kubeBench.map(CISBenchmark.KubeBenchFile.init(argument:)),
+                           settings: reportSpec.cis)
+        let builder = ReportBuilder(privateNetworks: networks, dataDirectory: data, cis: cis)
+        let document: ReportDocument
+        do {
+            document = try builder.build(reportSpec, states: ManifestSnapshot(cluster: cluster, paths: self.cluster),
                                          start: interval.start, end: interval.end, generated: now)
+        } catch let error as ManifestError {
+            Diagnostics.error("\(error)")
+            throw ExitStatus.badInput.exitCode
+        }
         let written = try ReportWriter.write(document, to: output)
         print("\(document.id): \(written.joined(separator: ", ")) in \(output)")
     }
