@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // libFuzzer targets, in their own package so normal builds never need -sanitize=fuzzer.
-// See docs/policy.md ("Fuzzing the selector parser") for the exact commands.
+// See docs/policy.md ("Fuzzing the selector parser") and docs/reports.md ("Fuzzing") for the exact commands.
 import PackageDescription
 
 let package = Package(
@@ -34,6 +34,14 @@ let package = Package(
             dependencies: [
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Capture", package: "flowlog"),
+            ]
+        ),
+        // GlobalReport manifests and cron schedules: located errors, never a crash.
+        .executableTarget(
+            name: "report-spec-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Reports", package: "flowlog"),
             ]
         ),
     ],

@@ -83,7 +83,7 @@ public enum PolicyDirection: Hashable, Sendable, CustomStringConvertible {
 
 extension PolicyKind {
     /// The resource kind as written in manifests.
-    var resourceKind: String {
+    package var resourceKind: String {
         switch self {
         case .globalNetworkPolicy: return "GlobalNetworkPolicy"
         case .networkPolicy: return "NetworkPolicy"

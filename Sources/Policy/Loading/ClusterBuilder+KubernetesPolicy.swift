@@ -120,6 +120,7 @@ extension ClusterBuilder {
         // endpoints or network sets.
         let podPart = Selector.orchestratorKubernetes.and(pods ?? .all)
         if let namespaces {
+            e.namesNamespaceSelector = true
             e.selector = podPart.and(namespaces.namespaceScoped())
         } else if pods != nil {
             e.selector = podPart.and(.namespaceEquals(namespace))
