@@ -6,6 +6,11 @@
 //
 //   FlowCore ← Capture ← FlowRing ← Policy ← SegmentStore ← Query ← Pipeline ← flowlog
 //
+// and on the evidence side, reading from those stages and never read by them:
+//
+//   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
+//   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
+//
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them).
 import PackageDescription
@@ -22,6 +27,8 @@ let package = Package(
         .library(name: "SegmentStore", targets: ["SegmentStore"]),
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "Evidence", targets: ["Evidence"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -33,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries, each seen by exactly one Swift module.
@@ -68,12 +77,29 @@ let package = Package(
         // Stage 5: filter language, block pruning, aggregation and output formats.
         .target(name: "Query", dependencies: ["FlowCore", "SegmentStore", "Policy"]),
 
+        // Evidence side: versions of cluster objects from Kubernetes audit events, and the
+        // state of the cluster at any instant.
+        .target(
+            name: "Audit",
+            dependencies: ["FlowCore", "Policy", "Yams", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+
+        // Evidence side: SHA-256 of sealed files, the Ed25519-signed digest chain, verification
+        // and offline bundles. Learns about sealed files through `SealObserver`.
+        .target(
+            name: "Evidence",
+            dependencies: ["FlowCore", "SegmentStore", "Audit", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+
         // Wiring: replay and the node agent (threads, ring, metrics, reload, lifecycle).
         .target(
             name: "Pipeline",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence",
                 "Yams",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -85,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "Audit", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -114,6 +140,17 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "EvidenceTests",
+            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(
             name: "flowlogTests",
