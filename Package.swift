@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["Audit", "Policy", "FlowCore"],
+            dependencies: ["Audit", "Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -2,7 +2,7 @@ import Crypto
 import FlowCore
 
 /// What `verify` found in one store.
-public struct VerificationReport: Sendable {
+public struct ChainReport: Sendable {
     public struct Finding: Sendable, CustomStringConvertible {
         public enum Kind: String, Sendable {
             /// Tampering or damage: verify fails.
@@ -60,8 +60,8 @@ public enum ChainVerifier {
     }
 
     public static func verify(store: EvidenceStoreKind, directory: String, publicKey: Curve25519.Signing.PublicKey,
-                              scope: BundleScope? = nil) throws -> VerificationReport {
-        var report = VerificationReport(store: store, directory: directory)
+                              scope: BundleScope? = nil) throws -> ChainReport {
+        var report = ChainReport(store: store, directory: directory)
         let evidence = directory + "/" + Digest.directoryName
         let fingerprint = SigningKeys.fingerprint(publicKey)
         let names = EvidenceFiles.isDirectory(evidence) ? try EvidenceFiles.list(evidence) : []

@@ -27,7 +27,7 @@ public enum EvidenceBundle {
     public struct Summary: Sendable {
         public var files: [String] = []
         public var bytes: UInt64 = 0
-        public var reports: [VerificationReport] = []
+        public var reports: [ChainReport] = []
     }
 
     /// Verifies each store, then writes the bundle. A store that does not verify is not bundled.
@@ -103,7 +103,7 @@ public enum EvidenceBundle {
     }
 
     public struct Verification: Sendable {
-        public var reports: [VerificationReport]
+        public var reports: [ChainReport]
         public var since: Timestamp?
         public var until: Timestamp?
         public var fingerprint: String
@@ -128,7 +128,7 @@ public enum EvidenceBundle {
         let key = try publicKey ?? SigningKeys.loadPublicKey(base + "/signing.pub")
         let since = manifest["since"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
         let until = manifest["until"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
-        var reports: [VerificationReport] = []
+        var reports: [ChainReport] = []
         for store in EvidenceStoreKind.allCases where EvidenceFiles.isDirectory(base + "/" + store.rawValue) {
             var report = try ChainVerifier.verify(store: store, directory: base + "/" + store.rawValue, publicKey: key,
                                                   scope: .init(since: since, until: until))

@@ -94,7 +94,7 @@ struct AuditExplainer {
                 let request = ExplainRequest(source: source, destination: destination, ipProtocol: proto,
                                              sourcePort: UInt16(clamping: json["source_port"]?.integerValue ?? 0),
                                              destinationPort: UInt16(clamping: json["dest_port"]?.integerValue ?? 0))
-                if format == .text { print("flow \(location): \(source):\(request.sourcePort) → \(destination):\(request.destinationPort) \(proto) at \(start.rfc3339)") }
+                if format == .text { print("=== flow \(location): \(source):\(request.sourcePort) → \(destination):\(request.destinationPort) \(proto) at \(start.rfc3339)") }
                 try explain(request, at: start)
                 if format == .text { print("") }
             } catch let failure as JSONParser.Failure {

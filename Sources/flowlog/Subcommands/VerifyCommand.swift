@@ -50,7 +50,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let key = try publicKey.map { try SigningKeys.loadPublicKey($0) }
-        var reports: [VerificationReport] = []
+        var reports: [ChainReport] = []
         if let bundle {
             let work = try temporaryDirectory()
             defer { removeTree(work) }
