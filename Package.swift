@@ -17,7 +17,7 @@ import PackageDescription
 
 let package = Package(
     name: "flowlog",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "flowlog", targets: ["flowlog"]),
         .library(name: "FlowCore", targets: ["FlowCore"]),
@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "SegmentStore", targets: ["SegmentStore"]),
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "Evidence", targets: ["Evidence"]),
         // For the benchmark package's generators; not a stable API.
@@ -81,16 +82,14 @@ let package = Package(
         // state of the cluster at any instant.
         .target(
             name: "Audit",
-            dependencies: ["FlowCore", "Policy", "Yams", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            dependencies: ["FlowCore", "Policy", "Yams", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // Evidence side: SHA-256 of sealed files, the Ed25519-signed digest chain, verification
         // and offline bundles. Learns about sealed files through `SealObserver`.
         .target(
             name: "Evidence",
-            dependencies: ["FlowCore", "SegmentStore", "Audit", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            dependencies: ["FlowCore", "SegmentStore", "Audit", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // Wiring: replay and the node agent (threads, ring, metrics, reload, lifecycle).
@@ -108,10 +107,14 @@ let package = Package(
             ]
         ),
 
+        // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
+        // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
+        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "Audit", "Evidence",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Audit", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -142,15 +145,18 @@ let package = Package(
             dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
         ),
         .testTarget(
+            name: "ConfigAuditTests",
+            dependencies: ["ConfigAudit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "AuditTests",
             dependencies: ["Audit", "Policy", "FlowCore", "Yams"],
-            resources: [.copy("Fixtures")],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EvidenceTests",
-            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore"]
         ),
         .testTarget(
             name: "flowlogTests",
@@ -158,5 +164,5 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

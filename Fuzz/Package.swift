@@ -19,6 +19,24 @@ let package = Package(
                 .product(name: "Policy", package: "flowlog"),
             ]
         ),
+        // Configuration audit readers: manifests (YAML/JSON, lists, limits), pod specs, the
+        // Pod Security Standards checks; errors must always name their file.
+        .executableTarget(
+            name: "config-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "ConfigAudit", package: "flowlog"),
+            ]
+        ),
+        // Audit log lines and webhook bodies: the JSON parser, event reading, the version rules
+        // and stored records reading back.
+        .executableTarget(
+            name: "audit-event-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Audit", package: "flowlog"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -51,3 +51,40 @@ struct JSONParserTests {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
     }
 }
+
+/// A short, deterministic mutation run over the fixture log: the same properties the
+/// `audit-event-fuzz` libFuzzer target checks, for every test run (the long runs are in docs/audit.md).
+@Suite("Audit input mutations")
+struct AuditMutationTests {
+    @Test("20,000 mutated lines: nothing crashes, every rejection says why, what parses reads back")
+    func mutations() throws {
+        let lines = try String(contentsOfFile: AuditFixtures.kubeAuditLog, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+        var random = SplitMix64(seed: 12)
+        var builder = VersionBuilder()
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var line = lines[Int(random.next() % UInt64(lines.count))]
+            for _ in 0..<(1 + random.next() % 4) {
+                let position = Int(random.next() % UInt64(max(1, line.count)))
+                switch random.next() % 4 {
+                case 0 where !line.isEmpty: line[position] = UInt8(truncatingIfNeeded: random.next())
+                case 1 where !line.isEmpty: line.remove(at: position)
+                case 2: line.insert(Array("{}[]\",:\\0e-9".utf8)[Int(random.next() % 12)], at: min(position, line.count))
+                default: line = Array(line.prefix(position))
+                }
+            }
+            switch AuditIngest.decode(line[...]) {
+            case .success(let event):
+                accepted += 1
+                if case .success(let versions) = builder.versions(for: event) {
+                    for version in versions {
+                        #expect(try ObjectVersion(record: JSONParser.parse(version.record.compactText)) == version)
+                    }
+                }
+            case .failure(let failure):
+                #expect(!failure.reason.isEmpty)
+            }
+        }
+        #expect(accepted > 100)
+    }
+}

@@ -104,14 +104,14 @@ struct AuditCommandTests {
         let arguments = ["policy", "explain", "--audit", directory, "--src", "shop/frontend-1", "--dst", "198.51.100.7",
                          "--proto", "tcp", "--dst-port", "8443"]
         let before = try FlowlogRunner.run(arguments + ["--at", "2026-11-23T07:20:00Z"])
-        #expect(before.stdout.contains("verdict: deny"))
-        #expect(before.stdout.contains("2026-11-23T07:30:00.154321000Z: verdict became allow, after:\n  networkpolicy.projectcalico.org/shop/default.allow-web version 2 (patch by bob@example.com): rule 2 of egress: destination.ports 443 → 443,8443"))
+        #expect(before.stdout.contains("action: deny"))
+        #expect(before.stdout.contains("2026-11-23T07:30:00.154321000Z: action became allow, after:\n  networkpolicy.projectcalico.org/shop/default.allow-web version 2 (patch by bob@example.com): rule 2 of egress: destination.ports 443 → 443,8443"))
         let after = try FlowlogRunner.run(arguments + ["--at", "2026-11-23T07:35:00Z", "--format", "json"])
         let json = try FlowlogRunner.json(after.stdout)
         #expect(json["verdict"] as? String == "allow")
         #expect((json["verdict_changes"] as? [Any])?.isEmpty == true)
         let gone = try FlowlogRunner.run(arguments + ["--at", "2026-11-23T08:30:00Z"])
-        #expect(gone.status == 1)
+        #expect(gone.status == 64)
         #expect(gone.stderr.contains("no pod shop/frontend-1"))
     }
 
@@ -129,7 +129,7 @@ struct AuditCommandTests {
         let blocks = result.stdout.components(separatedBy: "=== flow ").dropFirst().map { $0 }
         #expect(blocks.count == 2)
         #expect(blocks[0].hasPrefix("\(flows):1: 10.244.1.5:40000 → 198.51.100.7:8443 tcp at 2026-11-23T07:20:00"))
-        #expect(blocks[0].contains("verdict: deny") && !blocks[0].contains("verdict: allow\n"))
-        #expect(blocks[1].contains("verdict: allow") && !blocks[1].contains("verdict: deny"))
+        #expect(blocks[0].contains("action: deny") && !blocks[0].contains("action: allow\n"))
+        #expect(blocks[1].contains("action: allow") && !blocks[1].contains("action: deny"))
     }
 }

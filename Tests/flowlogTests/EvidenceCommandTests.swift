@@ -17,7 +17,7 @@ struct EvidenceCommandTests {
         let keys = try Self.keys()
         let data = FlowlogRunner.temporaryPath("data")
         for capture in ["zeek-wikipedia.pcap", "ndpi-gnutella.pcap"] {
-            let replay = try FlowlogRunner.run(["replay", FlowlogRunner.fixture(capture), "--data", data, "--segment-size", "64KiB",
+            let replay = try FlowlogRunner.run(["replay", FlowlogRunner.fixture(capture), "--data", data, "--append", "--segment-size", "64KiB",
                                                 "--signing-key", keys.key])
             #expect(replay.status == 0, "\(replay.stderr)")
         }

@@ -22,15 +22,15 @@ struct AuditExplainer {
         do {
             cluster = try history.state(at: instant).cluster()
         } catch let error as ClusterLoadError {
-            PolicyDiagnostics.write("error: the audit state at \(instant.rfc3339) does not load: \(error)\n")
-            throw ExitCode(1)
+            Diagnostics.error("the audit state at \(instant.rfc3339) does not load: \(error)")
+            throw ExitStatus.badInput.exitCode
         }
         let flow: FlowRecord
         do {
             flow = try request.flow(in: cluster)
         } catch let error as FlowlogError {
-            PolicyDiagnostics.write("error: at \(instant.rfc3339): \(error)\n")
-            throw ExitCode(1)
+            Diagnostics.error("at \(instant.rfc3339): \(error)")
+            throw ExitStatus(error).exitCode
         }
         let explanation = PolicyEngine(cluster: cluster, options: PolicyOptions(ordering: ordering)).explain(flow)
         let changes = history.verdictChanges(for: request, since: instant)
@@ -40,10 +40,10 @@ struct AuditExplainer {
             print("cluster: the audit history at \(instant.rfc3339)")
             print(PolicyReport.text(explanation, flow: flow, legacyNames: legacyNames))
             if changes.isEmpty {
-                print("verdict unchanged since then (\(explanation.annotation.verdict))")
+                print("action unchanged since then (\(explanation.annotation.verdict))")
             }
             for change in changes {
-                print("\(change.time.rfc3339): verdict became \(change.verdict), after:")
+                print("\(change.time.rfc3339): action became \(change.verdict), after:")
                 for version in change.versions {
                     print("  \(version.key) version \(version.version) (\(version.verb) by \(version.author.username)): \(listing.summary(of: version))")
                 }
@@ -99,14 +99,14 @@ struct AuditExplainer {
                 if format == .text { print("") }
             } catch let failure as JSONParser.Failure {
                 failures += 1
-                PolicyDiagnostics.write("error: \(location):\(failure.column): not JSON: \(failure.reason)\n")
+                Diagnostics.error("\(location):\(failure.column): not JSON: \(failure.reason)")
             } catch let error as ValidationError {
                 failures += 1
-                PolicyDiagnostics.write("error: \(location): \(error.message)\n")
+                Diagnostics.error("\(location): \(error.message)")
             } catch is ExitCode {
                 failures += 1
             }
         }
-        if failures > 0 { throw ExitCode(1) }
+        if failures > 0 { throw ExitStatus.badInput.exitCode }
     }
 }

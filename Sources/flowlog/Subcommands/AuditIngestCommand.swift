@@ -49,9 +49,9 @@ struct AuditIngestCommand: ParsableCommand {
             try? store.close()
             throw error
         }
-        for bad in report.badLines { fputs("warning: \(bad)\n", stderr) }
+        for bad in report.badLines { Diagnostics.warning("\(bad)") }
         if report.badLineCount > report.badLines.count {
-            fputs("warning: \(report.badLineCount - report.badLines.count) more bad line(s) not listed\n", stderr)
+            Diagnostics.warning("\(report.badLineCount - report.badLines.count) more bad line(s) not listed")
         }
         print(AuditIngestReport.render(report, format: format), terminator: "")
     }

@@ -1,3 +1,4 @@
+import Pipeline
 import ArgumentParser
 import Evidence
 #if canImport(Glibc)
@@ -70,7 +71,7 @@ struct StoreGenerate: ParsableCommand {
             if flushEvery > 0 && sinceFlush >= flushEvery {
                 try writer.flush()
                 sinceFlush = 0
-                if progress { print("durable \(written)"); fflush(stdout) }
+                if progress { print("durable \(written)"); fflush(nil) }
             }
         }
         try writer.close()
@@ -80,6 +81,6 @@ struct StoreGenerate: ParsableCommand {
     }
 
     private static func printError(_ text: String) {
-        fputs(text + "\n", stderr)
+        writeAll(text + "\n", to: STDERR_FILENO)
     }
 }
