@@ -12,7 +12,9 @@
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
-// the `flowlog` executable is a thin layer of subcommands over them).
+// the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
+// (`ConfigAudit`, then `Reports`, which also reads ConfigAudit's CIS results) read from the
+// stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(
@@ -28,6 +30,7 @@ let package = Package(
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "Evidence", targets: ["Evidence"]),
         // For the benchmark package's generators; not a stable API.
@@ -109,12 +112,18 @@ let package = Package(
 
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
-        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+        .target(
+            name: "ConfigAudit",
+            dependencies: ["FlowCore", "Policy", "SegmentStore", "Query", "Yams"],
+            resources: [.copy("Packs/packs")]
+        ),
+        // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Audit", "Evidence",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -123,8 +132,16 @@ let package = Package(
             ]
         ),
 
-        // Test support: a pcap writer and packet builders for hand-made captures.
+        // Test, sample and benchmark tooling, not a stage: a pcap writer and packet builders for
+        // hand-made captures, and the synthetic Kubernetes cluster and flow generator.
         .target(name: "FlowTestSupport", dependencies: ["FlowCore"]),
+        // Writes a synthetic store; the crash-recovery tests kill it mid-write.
+        .executableTarget(
+            name: "storegen",
+            dependencies: ["FlowCore", "SegmentStore", "FlowTestSupport", "Pipeline", "Evidence",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Tools/storegen"
+        ),
 
         .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"]),
         .testTarget(
@@ -138,7 +155,7 @@ let package = Package(
             dependencies: ["Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore"]),
+        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore", "FlowTestSupport", "storegen"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",
@@ -150,17 +167,22 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "AuditTests",
             dependencies: ["Audit", "Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EvidenceTests",
-            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore"]
+            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore", "FlowTestSupport"]
         ),
         .testTarget(
             name: "flowlogTests",
-            dependencies: ["FlowCore", "FlowTestSupport"],
+            dependencies: ["FlowCore", "FlowTestSupport", "storegen"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,5 +1,6 @@
 import Crypto
 import FlowCore
+import FlowTestSupport
 import Foundation
 import SegmentStore
 @testable import Audit

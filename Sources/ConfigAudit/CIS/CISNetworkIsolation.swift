@@ -90,6 +90,7 @@ struct CISNetworkIsolation {
         case .networkPolicy, .stagedNetworkPolicy: kind = "NetworkPolicy"
         case .kubernetesNetworkPolicy, .stagedKubernetesNetworkPolicy: kind = "Kubernetes NetworkPolicy"
         case .profile: kind = "profile"
+        case .clusterNetworkPolicy: kind = "ClusterNetworkPolicy"
         }
         return "\(kind) \(name) (tier \(hit.tier), \(hit.ruleIndex < 0 ? "end of tier" : "rule \(hit.ruleIndex)"))"
     }
