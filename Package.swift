@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Reports",
                 "Yams",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),

@@ -74,7 +74,7 @@ public protocol PolicyStateSource: Sendable {
 }
 
 /// Manifests as one point in time.
-public struct ManifestSnapshot: PolicyStateSource {
+public struct ManifestStateSource: PolicyStateSource {
     public let cluster: Cluster
     public let provenance: StateProvenance
 

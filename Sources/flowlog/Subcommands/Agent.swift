@@ -100,7 +100,8 @@ struct Agent: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let metrics = PipelineMetrics.bootstrap(registry: registry)
         let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
-        let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint],
+        let reports = ScheduledReports(configuration: settings, logger: Logger(label: "flowlog.reports"))
+        let group = ServiceGroup(services: [agent, reports], gracefulShutdownSignals: [.sigterm, .sigint],
                                  cancellationSignals: [], logger: logger)
         do {
             try await group.run()

@@ -81,12 +81,11 @@ struct ReportRun: ParsableCommand {
             Diagnostics.error("\(error)")
             throw ExitStatus.badInput.exitCode
         }
-        let cis = CISInput(clusterPaths: self.cluster, kubeBench: kubeBench.map(CISBenchmark.KubeBenchFile.init(argument:)),
-                           settings: reportSpec.cis)
+        let cis = CISInput(clusterPaths: self.cluster, kubeBench: kubeBench.map(CISBenchmark.KubeBenchFile.init(argument:)))
         let builder = ReportBuilder(privateNetworks: networks, dataDirectory: data, cis: cis)
         let document: ReportDocument
         do {
-            document = try builder.build(reportSpec, states: ManifestSnapshot(cluster: cluster, paths: self.cluster),
+            document = try builder.build(reportSpec, states: ManifestStateSource(cluster: cluster, paths: self.cluster),
                                          start: interval.start, end: interval.end, generated: now)
         } catch let error as ManifestError {
             Diagnostics.error("\(error)")
