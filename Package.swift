@@ -88,7 +88,11 @@ let package = Package(
 
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
-        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+        .target(
+            name: "ConfigAudit",
+            dependencies: ["FlowCore", "Policy", "SegmentStore", "Query", "Yams"],
+            resources: [.copy("Packs/packs")]
+        ),
         // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
         .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
 

@@ -2,7 +2,7 @@ import ConfigAudit
 import FlowCore
 
 /// Called by libFuzzer for each input: the same bytes are read as manifests (and judged), as CIS
-/// settings and as kube-bench output. Each must give a result or errors that say where, never a
+/// settings, as kube-bench output and as a compliance pack. Each must give a result or errors that say where, never a
 /// crash or a hang.
 func configFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -24,6 +24,15 @@ func configFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     checkWhere { _ = try CISSettings.load(text: text, name: "fuzz.yaml", limits: limits) }
     checkWhere { _ = try CISBenchmark.kubeBenchResults(text: text, file: "fuzz.yaml", node: "n", limits: limits) }
+    checkWhere {
+        // A pack that loads must render for a namespace into YAML that reads back.
+        let pack = try CompliancePack.load(text: text, name: "fuzz.yaml", limits: limits)
+        if let rendered = try? PackRenderer.render(pack, namespaces: ["ns"]) {
+            var again = ManifestReader(limits: limits)
+            again.read(text: rendered, file: "rendered.yaml")
+            guard again.errors.isEmpty else { fatalError("a rendered pack does not read back: \(again.errors)") }
+        }
+    }
     return 0
 }
 
