@@ -93,7 +93,13 @@ struct Agent: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
-        let settings = try resolvedConfiguration()
+        let settings: AgentConfiguration
+        do {
+            settings = try resolvedConfiguration()
+        } catch let error as FlowlogError where config == nil && error.location?.file == nil {
+            // Without a configuration file, what is missing or wrong came from the flags.
+            throw ValidationError(error.description)
+        }
         let format = settings.log.format, level = settings.log.level
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "flowlog.agent")

@@ -124,6 +124,9 @@ struct QueryCommand: ParsableCommand {
                 throw ValidationError("\(option): \(error.message)")
             }
         }
+        if fields != nil, groupBy != nil {
+            throw ValidationError("--fields picks the columns of flow rows; with --group-by the columns are its keys, then flows, packets and bytes")
+        }
         return (format, layout, rank,
                 try Self.count(top, "--top", 1...Int.max),
                 try Self.count(limit, "--limit", 1...Int.max),
