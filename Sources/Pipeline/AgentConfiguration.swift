@@ -20,6 +20,7 @@ public struct AgentConfiguration: Hashable, Sendable {
     public var metrics = Metrics()
     public var log = Log()
     public var reports = ReportSchedule()
+    public var compliance = Compliance()
 
     public init() {}
 
@@ -115,6 +116,20 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var checkInterval: Duration = .seconds(60)
         /// Ranges that are not the internet; nil keeps the reports' standard list.
         public var privateNets: [String]?
+        public init() {}
+    }
+
+    /// Configuration audits the agent runs on a schedule and keeps as evidence.
+    public struct Compliance: Hashable, Sendable {
+        /// How often the CIS benchmark runs; nil: never.
+        public var cisInterval: Duration?
+        /// Scoring and filters (`config cis --settings`).
+        public var cisSettings: String?
+        /// kube-bench `--json` outputs, `FILE` or `NODE=FILE`, re-read at every run.
+        public var kubeBench: [String] = []
+        /// Where each result is written; default `<data-directory>/evidence/cis`.
+        public var evidenceDirectory: String?
+
         public init() {}
     }
 
