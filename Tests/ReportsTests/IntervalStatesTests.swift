@@ -17,7 +17,7 @@ import Testing
         }
         func policyChanges(from start: Timestamp, to end: Timestamp) throws -> [PolicyChange]? {
             [PolicyChange(time: Timestamp(nanoseconds: start.nanoseconds + 1_800_000_000_000), verb: .delete,
-                          kind: "NetworkPolicy", namespace: "alpha", name: "web-policy", document: "{}")]
+                          kind: "NetworkPolicy", namespace: "alpha", name: "web-policy", author: "alice", document: "{}")]
         }
     }
 

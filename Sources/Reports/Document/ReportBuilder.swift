@@ -38,6 +38,14 @@ public struct ReportBuilder: Sendable {
             changes = found
         }
         let states = try source.states(from: start, to: end)
+        if let namespaces = spec.endpoints.namespaces, let last = states.last?.cluster {
+            // Namespaced policies outside the scope's namespaces are not the report's business.
+            changes = changes.filter { change in
+                change.namespace.isEmpty || namespaces.matches(
+                    name: change.namespace,
+                    labels: last.namespaces[change.namespace]?.labels ?? ["kubernetes.io/metadata.name": change.namespace])
+            }
+        }
         var merged: [EndpointKey: EndpointAssessment] = [:]
         var serviceAccounts: Set<String> = []
         for state in states {
