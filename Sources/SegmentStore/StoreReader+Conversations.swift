@@ -66,6 +66,6 @@ extension ScanStatistics {
         flowsDecoded += other.flowsDecoded
         flowsVisited += other.flowsVisited
         bytesRead += other.bytesRead
-        corruptBlocks += other.corruptBlocks
+        problems += other.problems
     }
 }

@@ -1,7 +1,8 @@
 import FlowCore
 
 /// `--top N` without `--group-by`: the N largest single flows by the order, kept in a bounded
-/// min-heap so memory stays N records however long the scan.
+/// min-heap so memory stays N records however long the scan. The heap grows as flows arrive,
+/// never ahead of them: N is the user's and may be far larger than the store.
 struct TopFlows {
     let limit: Int
     let order: GroupOrder
@@ -10,7 +11,6 @@ struct TopFlows {
     init(limit: Int, order: GroupOrder) {
         self.limit = limit
         self.order = order
-        heap.reserveCapacity(limit)
     }
 
     private func value(_ flow: FlowRecord) -> UInt64 {

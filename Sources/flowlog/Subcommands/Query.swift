@@ -34,6 +34,11 @@ struct QueryCommand: ParsableCommand {
         --until and ends at or after --since. A long flow that began before
         --since is included.
 
+        Parts of the store that cannot be read (damaged blocks, headers or indexes,
+        segments the manifest lists that are gone) are skipped with a warning on
+        standard error naming each and the flows it may cost; --strict makes that an
+        error (the rows read are still printed, then the exit status is 1).
+
         Exit status: 0 success, 1 unreadable data, 2 a bad filter or option.
         """
     )
@@ -78,6 +83,9 @@ struct QueryCommand: ParsableCommand {
     @Flag(name: .long, help: "Print segments and blocks read and skipped, flows scanned and matched, and the time taken to standard error.")
     var stats = false
 
+    @Flag(name: .long, help: "Fail (exit 1) when part of the store could not be read, instead of warning and answering from the rest.")
+    var strict = false
+
     func run() throws {
         let filterText = filter.joined(separator: " ")
         let plan: QueryPlan
@@ -99,8 +107,15 @@ struct QueryCommand: ParsableCommand {
             fputs("error: \(error)\n", stderr)
             throw ExitCode(1)
         }
-        for problem in statistics.problems { fputs("warning: skipped \(problem)\n", stderr) }
+        // Every part not read is named with the flows it may cost, so an answer from a damaged
+        // store is never mistaken for a complete one.
+        let severity = strict ? "error" : "warning"
+        for problem in statistics.problems { fputs("\(severity): skipped \(problem)\n", stderr) }
+        if !statistics.problems.isEmpty {
+            fputs("\(severity): \(statistics.damageSummary)\(strict ? "" : " (--strict makes this an error)")\n", stderr)
+        }
         if stats { fputs(statistics.summary + "\n", stderr) }
+        if strict && !statistics.problems.isEmpty { throw ExitCode(1) }
     }
 
     private func makePlan(_ filterText: String) throws -> QueryPlan {
