@@ -12,7 +12,7 @@ import PackageDescription
 
 let package = Package(
     name: "flowlog",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "flowlog", targets: ["flowlog"]),
         .library(name: "FlowCore", targets: ["FlowCore"]),
@@ -121,5 +121,5 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -63,7 +63,7 @@ public final class PacketSource {
         }
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
-            let reason = String(cString: errorBuffer)
+            let reason = String(nulTerminated: errorBuffer)
             let code: FlowlogError.Code
             if access(path, R_OK) != 0 {
                 code = .permissionDenied
@@ -93,7 +93,7 @@ public final class PacketSource {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         let location = FlowlogError.Location(field: "interface \(name)")
         guard let created = pcap_create(name, &errorBuffer) else {
-            throw FlowlogError(.libraryCall, String(cString: errorBuffer), location: location, call: "pcap_create")
+            throw FlowlogError(.libraryCall, String(nulTerminated: errorBuffer), location: location, call: "pcap_create")
         }
         func fail(_ call: String, _ status: Int32) -> FlowlogError {
             let text = String(cString: pcap_geterr(created))
@@ -139,7 +139,7 @@ public final class PacketSource {
         let selectable = pcap_get_selectable_fd(created)
         var pipeEnds: [Int32] = [-1, -1]
         guard selectable >= 0, pcap_setnonblock(created, 1, &errorText) == 0, pipe(&pipeEnds) == 0 else {
-            let reason = selectable < 0 ? "no selectable descriptor" : String(cString: errorText)
+            let reason = selectable < 0 ? "no selectable descriptor" : String(nulTerminated: errorText)
             pcap_close(created)
             throw FlowlogError(.libraryCall, reason.isEmpty ? String(cString: strerror(errno)) : reason,
                                location: location, call: "pcap_setnonblock")
@@ -185,6 +185,20 @@ public final class PacketSource {
             var byte: UInt8 = 1
             _ = write(wakeWrite, &byte, 1)
         }
+    }
+
+    /// A handle another thread can keep to stop this source's reading loop.
+    public var loopBreaker: LoopBreaker { LoopBreaker(source: self) }
+
+    /// Stops a `PacketSource`'s reading loop from any thread.
+    ///
+    /// `@unchecked Sendable` is sound because the only thing it can do with the source is
+    /// `breakLoop()`, which touches nothing but libpcap's break flag (`pcap_breakloop` is
+    /// documented as callable from another thread) and a `write(2)` to the wake-up pipe; the
+    /// strong reference keeps the handle open for as long as a breaker exists.
+    public struct LoopBreaker: @unchecked Sendable {
+        let source: PacketSource
+        public func breakLoop() { source.breakLoop() }
     }
 
     /// The kernel's counters for a live handle (`pcap_stats`); nil for files or when the
@@ -245,5 +259,12 @@ public final class PacketSource {
             poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
         }
         return ready > 0 && descriptors.1.revents != 0
+    }
+}
+
+extension String {
+    /// The text of a C buffer libpcap filled, up to its first NUL.
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

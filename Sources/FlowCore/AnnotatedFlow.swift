@@ -5,6 +5,8 @@
 /// around, so a copy must cost one reference count, not one per string and dictionary inside.
 /// Equal boxes compare equal without looking inside, which the store's interning relies on.
 public struct FlowAnnotation: Hashable, Sendable {
+    // Unchecked: a box is mutated only through the owning value after an
+    // `isKnownUniquelyReferenced` check (copy-on-write), so a box reachable from two threads is never written.
     final class Storage: @unchecked Sendable {
         var source: EndpointIdentity
         var destination: EndpointIdentity

@@ -12,6 +12,7 @@ import Policy
 import Prometheus
 import SegmentStore
 import ServiceLifecycle
+import Synchronization
 
 /// The node-local agent: live capture on every configured interface, policy annotation, the
 /// store, metrics and manifest reloads, until graceful shutdown (SIGTERM/SIGINT through
@@ -23,6 +24,9 @@ import ServiceLifecycle
 /// in a reloaded policy engine between batches; the manifest watcher and the metrics endpoint
 /// have a thread each. Shutdown breaks the capture loops, flushes every flow cache into its ring,
 /// drains the rings, seals the open segment and returns.
+///
+/// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`) or
+/// behind a `Mutex` (`EngineHandOff`); `blockFlushInterval` is set before `run()` only.
 public final class NodeAgent: Service, @unchecked Sendable {
     public let configuration: AgentConfiguration
     let logger: Logger
@@ -47,7 +51,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
     public func run() async throws {
         let started = try start()
         defer { started.watcher?.stop(); started.endpoint?.stop() }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !stopping.load(ordering: .acquiring) {
                 if failedInterfaces.load(ordering: .relaxed) == started.captures.count {
                     stopping.store(true, ordering: .releasing)
@@ -250,28 +254,26 @@ public final class NodeAgent: Service, @unchecked Sendable {
 func hostName() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// A policy engine waiting to be installed by the processing thread.
-final class EngineHandOff: @unchecked Sendable {
-    private let lock = PthreadLock()
-    private var engine: PolicyEngine?
-    func offer(_ new: PolicyEngine) { lock.withLock { engine = new } }
-    func take() -> PolicyEngine? { lock.withLock { defer { engine = nil }; return engine } }
+final class EngineHandOff: Sendable {
+    private let engine = Mutex<PolicyEngine?>(nil)
+    func offer(_ new: PolicyEngine) { engine.withLock { $0 = new } }
+    func take() -> PolicyEngine? { engine.withLock { $0.take() } }
 }
 
 /// The processing thread's final figures, read after it was joined.
-final class ProcessingState: @unchecked Sendable {
-    struct Summary {
+final class ProcessingState: Sendable {
+    struct Summary: Sendable {
         var processing = ProcessingStatistics()
         var writer: WriterStatistics?
         var failure: FlowlogError?
     }
-    private let lock = PthreadLock()
-    private var final = Summary()
-    func finish(_ summary: Summary) { lock.withLock { final = summary } }
-    var summary: Summary { lock.withLock { final } }
+    private let final = Mutex(Summary())
+    func finish(_ summary: Summary) { final.withLock { $0 = summary } }
+    var summary: Summary { final.withLock { $0 } }
 }
 
 extension AgentConfiguration {

@@ -11,7 +11,7 @@ import Testing
     }
 
     /// Filter text and the brute-force meaning of it.
-    static let cases: [(String, (AnnotatedFlow) -> Bool)] = [
+    static let cases: [(String, @Sendable (AnnotatedFlow) -> Bool)] = [
         ("src.namespace shop", { $0.annotation?.source.namespace == "shop" }),
         ("namespace db", { $0.annotation.map { $0.source.namespace == "db" || $0.destination.namespace == "db" } ?? false }),
         ("dst.pod api-*", { $0.annotation?.destination.name.hasPrefix("api-") ?? false }),

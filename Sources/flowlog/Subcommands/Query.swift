@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Pipeline
 import ArgumentParser
 import FlowCore
 import Query
@@ -92,7 +93,7 @@ struct QueryCommand: ParsableCommand {
         do {
             plan = try makePlan(filterText)
         } catch let error as FlowlogError {
-            fputs(FilterDiagnostic.render(error, filter: filterText), stderr)
+            writeAll(FilterDiagnostic.render(error, filter: filterText), to: STDERR_FILENO)
             throw ExitCode(2)
         }
         // A reader that goes away (`| head`) ends the output; it is not a crash.
@@ -104,17 +105,17 @@ struct QueryCommand: ParsableCommand {
         } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
             return
         } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
+            writeAll("error: \(error)\n", to: STDERR_FILENO)
             throw ExitCode(1)
         }
         // Every part not read is named with the flows it may cost, so an answer from a damaged
         // store is never mistaken for a complete one.
         let severity = strict ? "error" : "warning"
-        for problem in statistics.problems { fputs("\(severity): skipped \(problem)\n", stderr) }
+        for problem in statistics.problems { writeAll("\(severity): skipped \(problem)\n", to: STDERR_FILENO) }
         if !statistics.problems.isEmpty {
-            fputs("\(severity): \(statistics.damageSummary)\(strict ? "" : " (--strict makes this an error)")\n", stderr)
+            writeAll("\(severity): \(statistics.damageSummary)\(strict ? "" : " (--strict makes this an error)")\n", to: STDERR_FILENO)
         }
-        if stats { fputs(statistics.summary + "\n", stderr) }
+        if stats { writeAll(statistics.summary + "\n", to: STDERR_FILENO) }
         if strict && !statistics.problems.isEmpty { throw ExitCode(1) }
     }
 
