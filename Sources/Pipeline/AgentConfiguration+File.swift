@@ -2,6 +2,7 @@ import FlowCore
 import FlowRing
 import Foundation
 import Logging
+import Policy
 import Yams
 
 extension AgentConfiguration {
@@ -27,6 +28,10 @@ extension AgentConfiguration {
     /// Parses configuration text; `file` is only used in error locations.
     public static func parse(yaml text: String, file: String? = nil) throws -> AgentConfiguration {
         let root: Node?
+        // A configuration has no use for duplicate keys: the one Yams would ignore is a mistake.
+        if let duplicate = try YAMLPrecheck.check(text, file: file).first {
+            throw FlowlogError(.parse, duplicate.message, location: duplicate.location)
+        }
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {

@@ -103,6 +103,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
         let engine: PolicyEngine? = try manifests.isEmpty ? nil : PolicyEngine(cluster: ClusterLoader.load(paths: manifests))
         if let engine {
             logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
+            logWarnings(of: engine.cluster)
         }
         let writer = try c.dataDirectory.map { try SegmentWriter(directory: $0, configuration: c.storeConfiguration) }
         if let writer {
@@ -242,10 +243,25 @@ public final class NodeAgent: Service, @unchecked Sendable {
             pendingEngine.offer(PolicyEngine(cluster: cluster))
             metrics.recordReload(.ok)
             logger.info("cluster manifests reloaded", metadata: ["change": "\(change)", "policies": "\(cluster.policies.count)"])
+            logWarnings(of: cluster)
         } catch {
             metrics.recordReload(.failed)
             logger.error("cluster manifests rejected; the previous version stays in force",
                          metadata: ["change": "\(change)", "error": "\(error)"])
+        }
+    }
+}
+
+extension NodeAgent {
+    /// At most this many manifest warnings are logged per load, then a count of the rest.
+    static let loggedWarningLimit = 20
+
+    func logWarnings(of cluster: Cluster) {
+        for warning in cluster.warnings.prefix(Self.loggedWarningLimit) {
+            logger.warning("cluster manifest warning", metadata: ["warning": "\(warning)"])
+        }
+        if cluster.warnings.count > Self.loggedWarningLimit {
+            logger.warning("more cluster manifest warnings", metadata: ["count": "\(cluster.warnings.count - Self.loggedWarningLimit)"])
         }
     }
 }
