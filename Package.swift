@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SegmentStore", targets: ["SegmentStore"]),
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -90,10 +91,14 @@ let package = Package(
             ]
         ),
 
+        // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
+        // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
+        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -122,6 +127,11 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
+        ),
+        .testTarget(
+            name: "ConfigAuditTests",
+            dependencies: ["ConfigAudit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "flowlogTests",
