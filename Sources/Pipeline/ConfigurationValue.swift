@@ -7,6 +7,9 @@ public enum ConfigurationValue {
         let text = text.trimmingSpaces()
         if text == "0" { return .zero }
         var total = Duration.zero
+        // Checked as a whole too: many parts each below the limit must not add up past it
+        // (every consumer converts to 64-bit nanoseconds).
+        var totalNanoseconds: Double = 0
         var rest = Substring(text)
         guard !rest.isEmpty else { return nil }
         while !rest.isEmpty {
@@ -27,7 +30,8 @@ public enum ConfigurationValue {
             default: return nil
             }
             let nanoseconds = value * nanosecondsPerUnit
-            guard nanoseconds < 1e18 else { return nil }
+            totalNanoseconds += nanoseconds
+            guard nanoseconds < 1e18, totalNanoseconds < 1e18 else { return nil }
             total += .nanoseconds(Int64(nanoseconds.rounded()))
         }
         return total

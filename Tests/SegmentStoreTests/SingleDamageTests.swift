@@ -224,6 +224,19 @@ import Testing
         #expect(try StoreReader(directory: copy.path).verify().isClean)
     }
 
+    /// Found by store-fuzz: a string length written as a two-byte varint that the bytes left
+    /// before the varint would hold, but the bytes after it do not, must be an error, not a
+    /// read past the payload.
+    @Test func aStringLengthIsCheckedAfterItsVarint() throws {
+        var decoder = BlockDecoder()
+        var block = _DecodedBlock()
+        // time unit 0, count 1, base end 0, one string: length 3 as 0x83 0x00, then two bytes.
+        let raw: [UInt8] = [0, 1, 0, 1, 0x83, 0x00, 0x61, 0x62]
+        #expect(throws: BlockDecoder.Malformed.self) {
+            try raw.withUnsafeBytes { try decoder.decode($0, since: nil, until: nil, into: &block) }
+        }
+    }
+
     /// A payload whose record count is large but whose columns take no bytes (width 0) must
     /// not make the decoder allocate per claimed record beyond the block limit.
     @Test func payloadCountsAreBoundedByTheBlock() throws {

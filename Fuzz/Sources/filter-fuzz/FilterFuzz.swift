@@ -30,7 +30,7 @@ func filterFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         program = try FilterProgram(parsing: text)
     } catch let error as FlowlogError {
-        guard error.code == .parse, let column = error.location?.column, column >= 1, column <= text.count + 1 else {
+        guard error.code == .parse, let column = error.location?.column, column >= 1, column <= text.unicodeScalars.count + 1 else {
             fatalError("filter error without code .parse or a column in the text: \(error) for \(text.debugDescription)")
         }
         _ = FilterDiagnostic.render(error, filter: text)
