@@ -7,7 +7,9 @@
 //   FlowCore ← Capture ← FlowRing ← Policy ← SegmentStore ← Query ← Pipeline ← flowlog
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
-// the `flowlog` executable is a thin layer of subcommands over them).
+// the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
+// (`ConfigAudit`, then `Reports`, which also reads ConfigAudit's CIS results) read from the
+// stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(
@@ -23,6 +25,7 @@ let package = Package(
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
+        .library(name: "Reports", targets: ["Reports"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -93,12 +96,18 @@ let package = Package(
 
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
-        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+        .target(
+            name: "ConfigAudit",
+            dependencies: ["FlowCore", "Policy", "SegmentStore", "Query", "Yams"],
+            resources: [.copy("Packs/packs")]
+        ),
+        // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -131,6 +140,11 @@ let package = Package(
         .testTarget(
             name: "ConfigAuditTests",
             dependencies: ["ConfigAudit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // libFuzzer targets, in their own package so normal builds never need -sanitize=fuzzer.
-// See docs/fuzzing.md for the exact commands.
+// See docs/fuzzing.md for the exact commands (Fuzz/run.sh builds and runs them all).
 import PackageDescription
 
 let package = Package(
@@ -68,6 +68,14 @@ let package = Package(
             dependencies: [
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "SegmentStore", package: "flowlog"),
+            ]
+        ),
+        // GlobalReport manifests and cron schedules: located errors, never a crash.
+        .executableTarget(
+            name: "report-spec-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Reports", package: "flowlog"),
             ]
         ),
     ],

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz capture-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz capture-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
 
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)
 swift build --package-path "$here" "${flags[@]}"
@@ -30,6 +30,7 @@ bin="$(swift build --package-path "$here" "${flags[@]}" --show-bin-path)"
 corpus_of() {
     case "$1" in
         selector-fuzz) echo corpus ;;
+        report-spec-fuzz) echo corpus-report-spec ;;
         *) echo "${1%-fuzz}-corpus" ;;
     esac
 }

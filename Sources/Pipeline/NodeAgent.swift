@@ -95,8 +95,9 @@ public final class NodeAgent: Service, @unchecked Sendable {
         var endpoint: MetricsEndpoint?
     }
 
-    /// Loads the cluster, opens the store and every interface (any failure here is fatal: the
-    /// agent must not run half-configured), then starts the threads.
+    /// Loads the cluster, opens every interface and the store (any failure here is fatal: the
+    /// agent must not run half-configured), then starts the threads. A data directory this
+    /// start created is removed again when the start fails, so a mistyped flag leaves nothing.
     private func start() throws -> Started {
         let c = configuration
         let manifests = c.cluster.manifests
@@ -105,14 +106,39 @@ public final class NodeAgent: Service, @unchecked Sendable {
             logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
             logWarnings(of: engine.cluster)
         }
+        let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
+                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter)
+        let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
+        var createdDirectory: String?
+        if let directory = c.dataDirectory, access(directory, F_OK) != 0 { createdDirectory = directory }
+        do {
+            return try start(engine: engine, sources: sources)
+        } catch {
+            if let createdDirectory { Self.removeTree(createdDirectory) }
+            throw error
+        }
+    }
+
+    /// Removes a directory this process created and what is in it (no subdirectories).
+    private static func removeTree(_ path: String) {
+        if let handle = opendir(path) {
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(handle)
+        }
+        rmdir(path)
+    }
+
+    private func start(engine: PolicyEngine?, sources: [PacketSource]) throws -> Started {
+        let c = configuration
+        let manifests = c.cluster.manifests
         let writer = try c.dataDirectory.map { try SegmentWriter(directory: $0, configuration: c.storeConfiguration) }
         if let writer {
             let recovery = writer.statistics.recovery
             logger.info("store open", metadata: ["directory": "\(writer.directory)", "recovery": "\(recovery)"])
         }
-        let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
-                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter)
-        let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
         let rings = sources.map { _ in SPSCRing<FlowRecord>(minimumCapacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
         let node = c.nodeName ?? hostName()
         let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics)
@@ -127,7 +153,16 @@ public final class NodeAgent: Service, @unchecked Sendable {
             logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
                                                 "filter": "\(c.capture.filter ?? "")"])
         }
-        let endpoint = try MetricsEndpoint(configuration: c.metrics, registry: registry)
+        let endpoint: MetricsEndpoint?
+        do {
+            endpoint = try MetricsEndpoint(configuration: c.metrics, registry: registry)
+        } catch {
+            // The threads already run: stop them and release the store before giving up.
+            for capture in captures { capture.source.breakLoop() }
+            for capture in captures { capture.thread.join() }
+            processing.join()
+            throw error
+        }
         if let endpoint { logger.info("metrics", metadata: ["address": "http://\(endpoint.address)/metrics"]) }
         let watcher = try manifests.isEmpty ? nil : ManifestWatcher(paths: manifests, interval: c.cluster.pollInterval) { [self] change in
             reload(after: change)

@@ -40,7 +40,7 @@ struct ConfigPSSCommand: ParsableCommand {
         case .text:
             print(PodSecurityReport.text(audit))
         }
-        for error in audit.errors { ConfigDiagnostics.write("error: \(error)\n") }
+        for error in audit.errors { Diagnostics.error("\(error)") }
         if !audit.errors.isEmpty { throw ExitCode(2) }
         if audit.results.contains(where: { !$0.allowed }) { throw ExitCode(1) }
     }
