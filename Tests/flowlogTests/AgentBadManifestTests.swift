@@ -99,14 +99,15 @@ struct AgentBadManifestTests {
         let allowed = try FlowlogRunner.run(["query", "--data", work + "/data", "dst.port == \(AgentCommandTests.allowedPort)", "-o", "ndjson"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         let allowedRows = allowed.stdout.split(separator: "\n").compactMap { try? FlowlogRunner.json(String($0)) }
-        #expect(allowedRows.reduce(0) { $0 + (($1["packets_out"] as? Int) ?? 0) } == sent)
+        // Sent by the client: its packets, as the source reports them.
+        #expect(allowedRows.reduce(0) { $0 + (($1["source_packets"] as? Int) ?? 0) } == sent)
         for row in allowedRows {
             #expect(row["action"] as? String == "allow")
             #expect((row["policies"] as? [String] ?? []).contains("0|default|knp:shop/web-allow-dns-port|allow|0"))
         }
         let denied = try FlowlogRunner.run(["query", "--data", work + "/data", "dst.port == \(AgentCommandTests.deniedPort)", "-o", "ndjson"])
         let deniedRows = denied.stdout.split(separator: "\n").compactMap { try? FlowlogRunner.json(String($0)) }
-        #expect(deniedRows.reduce(0) { $0 + (($1["packets_out"] as? Int) ?? 0) } == 1 + Self.badFiles.count)
+        #expect(deniedRows.reduce(0) { $0 + (($1["source_packets"] as? Int) ?? 0) } == 1 + Self.badFiles.count)
         #expect(deniedRows.allSatisfy { $0["action"] as? String == "deny" })
     }
 }

@@ -192,7 +192,9 @@ struct QueryCommand: ParsableCommand {
         }
         // Every part not read is named with the flows it may cost, so an answer from a damaged
         // store is never mistaken for a complete one.
-        let report: (String) -> Void = strict ? Diagnostics.error : Diagnostics.warning
+        func report(_ message: String) {
+            if strict { Diagnostics.error(message) } else { Diagnostics.warning(message) }
+        }
         for problem in statistics.problems { report("skipped \(problem)") }
         if !statistics.problems.isEmpty {
             report(statistics.damageSummary + (strict ? "" : " (--strict makes this an error)"))
