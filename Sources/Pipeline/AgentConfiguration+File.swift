@@ -28,10 +28,9 @@ extension AgentConfiguration {
     /// Parses configuration text; `file` is only used in error locations.
     public static func parse(yaml text: String, file: String? = nil) throws -> AgentConfiguration {
         let root: Node?
-        // A configuration has no use for duplicate keys: the one Yams would ignore is a mistake.
-        if let duplicate = try YAMLPrecheck.check(text, file: file).first {
-            throw FlowlogError(.parse, duplicate.message, location: duplicate.location)
-        }
+        // Depth, aliases and size before Yams (which recurses per level); duplicate keys are
+        // the reader's own error below, with the field.
+        _ = try YAMLPrecheck.check(text, file: file)
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {

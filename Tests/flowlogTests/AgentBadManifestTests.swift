@@ -10,6 +10,14 @@ import Glibc
 /// and every flow is stored with the verdicts of the policy that was in force.
 @Suite("flowlog agent survives bad manifests", .serialized)
 struct AgentBadManifestTests {
+    // Addresses and ports of their own: the other agent test may capture on `lo` at the same time.
+    static let client = "127.0.0.4", server = "127.0.0.5"
+    static let allowedPort: UInt16 = 47_641
+    static let deniedPort: UInt16 = 47_642
+    static let cluster = AgentCommandTests.cluster
+        .replacingOccurrences(of: "127.0.0.2", with: client).replacingOccurrences(of: "127.0.0.3", with: server)
+        .replacingOccurrences(of: "\(AgentCommandTests.allowedPort)", with: "\(allowedPort)")
+
     static let badFiles: [(String, [UInt8])] = {
         var deepBlock = ""
         for level in 0..<3_000 { deepBlock += String(repeating: " ", count: level) + "k\(level):\n" }
@@ -40,10 +48,10 @@ struct AgentBadManifestTests {
         let manifests = work + "/manifests"
         try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try AgentCommandTests.cluster.write(toFile: manifests + "/cluster.yaml", atomically: true, encoding: .utf8)
+        try Self.cluster.write(toFile: manifests + "/cluster.yaml", atomically: true, encoding: .utf8)
         let port = try helpers.freeLoopbackPort()
         try """
-            capture: {interfaces: [lo], filter: "udp and host 127.0.0.3"}
+            capture: {interfaces: [lo], filter: "udp and host \(Self.server)"}
             cluster: {manifests: [\(manifests)], poll-interval: 100ms}
             data-directory: \(work)/data
             node-name: e2e-node
@@ -66,8 +74,8 @@ struct AgentBadManifestTests {
         try #require(helpers.poll(seconds: 15) { (try? helpers.httpGet(port: port, path: "/metrics")) != nil },
                      "the agent did not start serving metrics")
 
-        try helpers.sendDatagrams(count: 2, to: AgentCommandTests.allowedPort)
-        try helpers.sendDatagrams(count: 1, to: AgentCommandTests.deniedPort)
+        try send(count: 2, to: Self.allowedPort)
+        try send(count: 1, to: Self.deniedPort)
         let bad = manifests + "/dropped.yaml"
         for (round, (words, bytes)) in Self.badFiles.enumerated() {
             try Data(bytes).write(to: URL(fileURLWithPath: bad), options: .atomic)
@@ -75,8 +83,8 @@ struct AgentBadManifestTests {
                 helpers.metric(port, "flowlog_manifest_reloads_total{result=\"failed\"}") == Double(round + 1)
             }, "round \(round) (\(words)) was not rejected")
             #expect(agent.isRunning, "the agent died on round \(round) (\(words))")
-            try helpers.sendDatagrams(count: 1, to: AgentCommandTests.allowedPort)
-            try helpers.sendDatagrams(count: 1, to: AgentCommandTests.deniedPort)
+            try send(count: 1, to: Self.allowedPort)
+            try send(count: 1, to: Self.deniedPort)
         }
         #expect(helpers.metric(port, "flowlog_manifest_reloads_total{result=\"ok\"}") ?? 0 == 0)
         try FileManager.default.removeItem(atPath: bad)
@@ -96,7 +104,7 @@ struct AgentBadManifestTests {
         #expect(logText.contains("dropped.yaml:3:74"), "the deep file's error gives line and column")
 
         // The policy in force before the bad files decided every flow, and none was lost.
-        let allowed = try FlowlogRunner.run(["query", "--data", work + "/data", "dst.port == \(AgentCommandTests.allowedPort)", "-o", "ndjson"])
+        let allowed = try FlowlogRunner.run(["query", "--data", work + "/data", "dst.port == \(Self.allowedPort)", "-o", "ndjson"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         let allowedRows = allowed.stdout.split(separator: "\n").compactMap { try? FlowlogRunner.json(String($0)) }
         // Sent by the client: its packets, as the source reports them.
@@ -105,9 +113,31 @@ struct AgentBadManifestTests {
             #expect(row["action"] as? String == "allow")
             #expect((row["policies"] as? [String] ?? []).contains("0|default|knp:shop/web-allow-dns-port|allow|0"))
         }
-        let denied = try FlowlogRunner.run(["query", "--data", work + "/data", "dst.port == \(AgentCommandTests.deniedPort)", "-o", "ndjson"])
+        let denied = try FlowlogRunner.run(["query", "--data", work + "/data", "dst.port == \(Self.deniedPort)", "-o", "ndjson"])
         let deniedRows = denied.stdout.split(separator: "\n").compactMap { try? FlowlogRunner.json(String($0)) }
         #expect(deniedRows.reduce(0) { $0 + (($1["source_packets"] as? Int) ?? 0) } == 1 + Self.badFiles.count)
         #expect(deniedRows.allSatisfy { $0["action"] as? String == "deny" })
+    }
+
+    /// UDP datagrams from the client's address to the server's port.
+    func send(count: Int, to port: UInt16) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(Self.client)
+        try #require(withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = port.bigEndian
+        remote.sin_addr.s_addr = inet_addr(Self.server)
+        for _ in 0..<count {
+            let payload = Array("flowlog bad-manifest test".utf8)
+            _ = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, payload, payload.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            usleep(2_000)
+        }
     }
 }
