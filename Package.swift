@@ -116,8 +116,16 @@ let package = Package(
             ]
         ),
 
-        // Test support: a pcap writer and packet builders for hand-made captures.
+        // Test, sample and benchmark tooling, not a stage: a pcap writer and packet builders for
+        // hand-made captures, and the synthetic Kubernetes cluster and flow generator.
         .target(name: "FlowTestSupport", dependencies: ["FlowCore"]),
+        // Writes a synthetic store; the crash-recovery tests kill it mid-write.
+        .executableTarget(
+            name: "storegen",
+            dependencies: ["FlowCore", "SegmentStore", "FlowTestSupport", "Pipeline",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Tools/storegen"
+        ),
 
         .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"]),
         .testTarget(
@@ -131,7 +139,7 @@ let package = Package(
             dependencies: ["Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore"]),
+        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore", "FlowTestSupport", "storegen"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",

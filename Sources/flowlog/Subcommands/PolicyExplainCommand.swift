@@ -20,17 +20,18 @@ struct PolicyExplainCommand: ParsableCommand {
     @Option(name: .long, help: "Protocol name (tcp, udp, icmp, icmpv6, sctp, udplite) or number.")
     var proto: String
 
-    @Option(name: .customLong("src-port"), help: "Source port.")
-    var srcPort: UInt16 = 0
+    // Numbers are read whatever they look like, so a bad one is answered with its range.
+    @Option(name: .customLong("src-port"), parsing: .unconditional, help: "Source port (0–65535).")
+    var srcPort: Int = 0
 
-    @Option(name: .customLong("dst-port"), help: "Destination port.")
-    var dstPort: UInt16 = 0
+    @Option(name: .customLong("dst-port"), parsing: .unconditional, help: "Destination port (0–65535).")
+    var dstPort: Int = 0
 
-    @Option(name: .customLong("icmp-type"), help: "ICMP type (for icmp/notICMP rules).")
-    var icmpType: UInt8 = 0
+    @Option(name: .customLong("icmp-type"), parsing: .unconditional, help: "ICMP type (0–255, for icmp/notICMP rules).")
+    var icmpType: Int = 0
 
-    @Option(name: .customLong("icmp-code"), help: "ICMP code.")
-    var icmpCode: UInt8 = 0
+    @Option(name: .customLong("icmp-code"), parsing: .unconditional, help: "ICMP code (0–255).")
+    var icmpCode: Int = 0
 
     @Option(name: .long, help: "text or json (json has the shape of the conformance expected.json).")
     var format: PolicyOutputFormat = .text
@@ -43,12 +44,17 @@ struct PolicyExplainCommand: ParsableCommand {
 
     func validate() throws {
         if cluster.isEmpty { throw ValidationError("--cluster needs at least one file or directory") }
+        for (value, option, limit) in [(srcPort, "--src-port", 65_535), (dstPort, "--dst-port", 65_535),
+                                       (icmpType, "--icmp-type", 255), (icmpCode, "--icmp-code", 255)]
+        where !(0...limit).contains(value) {
+            throw ValidationError("\(option) must be from 0 to \(limit), not \(value)")
+        }
     }
 
     func run() throws {
         let loaded = try loadClusterOrExit(cluster)
-        let request = ExplainRequest(source: src, destination: dst, ipProtocol: proto, sourcePort: srcPort,
-                                     destinationPort: dstPort, icmpType: icmpType, icmpCode: icmpCode)
+        let request = ExplainRequest(source: src, destination: dst, ipProtocol: proto, sourcePort: UInt16(srcPort),
+                                     destinationPort: UInt16(dstPort), icmpType: UInt8(icmpType), icmpCode: UInt8(icmpCode))
         let flow: FlowRecord
         do {
             flow = try request.flow(in: loaded)

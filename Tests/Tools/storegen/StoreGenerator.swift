@@ -6,19 +6,21 @@ import Glibc
 import Darwin
 #endif
 import FlowCore
+import FlowTestSupport
 import SegmentStore
 
-/// `flowlog store generate DIR` (hidden, for tests and benchmarks): writes deterministic
-/// synthetic Kubernetes flows (`SyntheticFlowGenerator`) through a `SegmentWriter`.
-struct StoreGenerate: ParsableCommand {
+/// `storegen DIR`: writes deterministic synthetic Kubernetes flows (`SyntheticFlowGenerator`)
+/// through a `SegmentWriter`. A test and development tool beside the test targets, not part of
+/// the product: the crash-recovery tests kill it mid-write.
+@main
+struct StoreGenerator: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate",
-        abstract: "Write synthetic Kubernetes flows into a store (development and benchmarks).",
+        commandName: "storegen",
+        abstract: "Write synthetic Kubernetes flows into a store (tests and development).",
         discussion: """
             With --progress, prints "durable N" on stdout after each flush once N flows are \
             durable, so a test can kill the process at a known point.
-            """,
-        shouldDisplay: false
+            """
     )
 
     @Argument(help: "The store directory.")
