@@ -49,8 +49,11 @@ public final class _ScanCursor {
         for entry in loaded?.entries ?? [] { manifest[entry.name] = entry }
         if share == 0 {
             let present = Set(segments.map(\.sequence))
+            // A segment created and sealed since the listing is in the manifest too: it is
+            // missing only if it is not on disk now either.
             for entry in loaded?.entries ?? [] where !present.contains(entry.sequence)
-                && StoreReader.overlaps(entry.minStart, entry.maxEnd, since, until) {
+                && StoreReader.overlaps(entry.minStart, entry.maxEnd, since, until)
+                && !Directory.exists(reader.directory + "/" + entry.name).exists {
                 statistics.problems.append(ScanProblem(
                     FlowlogError(.fileNotFound, "segment listed in the manifest is missing",
                                  location: .init(file: reader.directory + "/" + entry.name)),
