@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz capture-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
 
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)
 swift build --package-path "$here" "${flags[@]}"
@@ -31,6 +31,7 @@ corpus_of() {
     case "$1" in
         selector-fuzz) echo corpus ;;
         report-spec-fuzz) echo corpus-report-spec ;;
+        audit-event-fuzz) echo corpus-audit ;;
         *) echo "${1%-fuzz}-corpus" ;;
     esac
 }
@@ -38,6 +39,7 @@ max_len_of() {
     case "$1" in
         selector-fuzz|filter-fuzz|time-fuzz) echo 1024 ;;
         capture-fuzz|store-fuzz) echo 16384 ;;
+        audit-event-fuzz) echo 65536 ;;
         *) echo 4096 ;;
     esac
 }
