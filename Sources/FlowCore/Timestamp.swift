@@ -92,7 +92,7 @@ extension Timestamp: CustomStringConvertible {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civilDate(daysSinceEpoch z0: Int64) -> (Int64, Int64, Int64) {
+    public static func civilDate(daysSinceEpoch z0: Int64) -> (Int64, Int64, Int64) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

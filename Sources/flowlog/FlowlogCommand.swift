@@ -5,6 +5,7 @@ struct FlowlogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowlog",
         abstract: "Packets to bidirectional flows, annotated with Calico policy verdicts, stored and queried.",
-        subcommands: [Replay.self, Agent.self, PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self]
+        subcommands: [Replay.self, Agent.self, PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self,
+                      ExportCommand.self, ClickHouseCommand.self]
     )
 }

@@ -4,10 +4,12 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import ClickHouse
 import FlowCore
 import Query
 
-/// `flowlog query --data DIR [FILTER]`: filter, aggregate and print stored flows.
+/// `flowlog query --data DIR [FILTER]`: filter, aggregate and print stored flows; with
+/// `--clickhouse URL` the same query over the flows exported to ClickHouse.
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -34,12 +36,31 @@ struct QueryCommand: ParsableCommand {
         --until and ends at or after --since. A long flow that began before
         --since is included.
 
+        ClickHouse: --clickhouse http://HOST:8123 runs the same query over the
+        flows exported there (flowlog export clickhouse), on a cluster through
+        the Distributed table; the answer is printed exactly as a local one.
+
         Exit status: 0 success, 1 unreadable data, 2 a bad filter or option.
         """
     )
 
     @Option(name: .long, help: ArgumentHelp("The store's data directory.", valueName: "dir"))
-    var data: String
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("Query a ClickHouse server instead of --data (http://HOST:PORT).", valueName: "url"))
+    var clickhouse: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: the database.", valueName: "name"))
+    var database = "flowlog"
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: the table (on a cluster, the Distributed table).", valueName: "name"))
+    var table = "flows"
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: the user.", valueName: "name"))
+    var user: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: file whose first line is the user's password.", valueName: "file"))
+    var passwordFile: String?
 
     @Argument(help: "The filter expression (empty: every flow).")
     var filter: [String] = []
@@ -90,6 +111,14 @@ struct QueryCommand: ParsableCommand {
         // A reader that goes away (`| head`) ends the output; it is not a crash.
         signal(SIGPIPE, SIG_IGN)
         var out = OutputBuffer(target: .fileDescriptor(STDOUT_FILENO))
+        if let clickhouse {
+            try runOnClickHouse(plan, url: clickhouse, into: &out)
+            return
+        }
+        guard let data else {
+            fputs("error: give --data DIR or --clickhouse URL\n", stderr)
+            throw ExitCode(2)
+        }
         let statistics: QueryStatistics
         do {
             statistics = try QueryEngine.run(plan, directory: data, into: &out)
@@ -101,6 +130,31 @@ struct QueryCommand: ParsableCommand {
         }
         for problem in statistics.problems { fputs("warning: skipped \(problem)\n", stderr) }
         if stats { fputs(statistics.summary + "\n", stderr) }
+    }
+
+    private func runOnClickHouse(_ plan: QueryPlan, url: String, into out: inout OutputBuffer) throws {
+        let query: ClickHouseQuery
+        do {
+            if data != nil { throw FlowlogError(.invalidArgument, "give --data or --clickhouse, not both", location: .init(field: "--clickhouse")) }
+            if passwordFile != nil && user == nil {
+                throw FlowlogError(.invalidArgument, "--password-file needs --user", location: .init(field: "--password-file"))
+            }
+            let password = try passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
+            let endpoint = try ClickHouseEndpoint(url: url, user: user, password: password)
+            query = try ClickHouseQuery(client: ClickHouseClient(endpoint: endpoint), database: database, table: table)
+        } catch let error as FlowlogError {
+            fputs("error: \(error)\n", stderr)
+            throw ExitCode(2)
+        }
+        do {
+            let statistics = try query.run(plan, into: &out)
+            if stats { fputs(statistics.summary + "\n", stderr) }
+        } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
+            return
+        } catch {
+            fputs("error: \(error)\n", stderr)
+            throw ExitCode(1)
+        }
     }
 
     private func makePlan(_ filterText: String) throws -> QueryPlan {
