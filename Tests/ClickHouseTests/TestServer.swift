@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 @testable import ClickHouse
+import Foundation
 import FlowCore
 import SegmentStore
 import Testing
@@ -66,10 +64,6 @@ enum TestStore {
     }
 
     static func remove(_ directory: String) {
-        _ = try? DurableFile.read(directory)  // nothing to do when it never existed
-        var argv = ["/bin/rm", "-rf", directory].map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        if posix_spawn(&pid, "/bin/rm", nil, nil, &argv, environ) == 0 { var status: Int32 = 0; waitpid(pid, &status, 0) }
-        for p in argv { free(p) }
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }
