@@ -15,7 +15,7 @@ import PackageDescription
 
 let package = Package(
     name: "flowlog",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "flowlog", targets: ["flowlog"]),
         .library(name: "FlowCore", targets: ["FlowCore"]),
@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "ClickHouse", targets: ["ClickHouse"]),
+        .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -102,10 +103,14 @@ let package = Package(
             ]
         ),
 
+        // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
+        // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
+        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ClickHouse",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "ClickHouse",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,10 +146,15 @@ let package = Package(
             dependencies: ["ClickHouse", "Query", "SegmentStore", "FlowCore"]
         ),
         .testTarget(
+            name: "ConfigAuditTests",
+            dependencies: ["ConfigAudit", "Policy", "FlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "flowlogTests",
             dependencies: ["FlowCore", "FlowTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

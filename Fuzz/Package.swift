@@ -19,6 +19,15 @@ let package = Package(
                 .product(name: "Policy", package: "flowlog"),
             ]
         ),
+        // Configuration audit readers: manifests (YAML/JSON, lists, limits), pod specs, the
+        // Pod Security Standards checks; errors must always name their file.
+        .executableTarget(
+            name: "config-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "ConfigAudit", package: "flowlog"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -162,12 +162,14 @@ public struct FlowCapture {
                 return nil
             case .failed(let reason):
                 let offset = source.fileOffset
-                let code: FlowlogError.Code = reason.contains("truncated") ? .truncated : .corrupt
+                let truncated = reason.contains("truncated")
+                let code: FlowlogError.Code = truncated ? .truncated : .corrupt
                 let after = "after \(packetsHere) packet\(packetsHere == 1 ? "" : "s")"
-                return FlowlogError(code, "\(reason) (\(after); everything before was kept)",
+                let what = isLive ? "the capture failed" : truncated ? "the capture file ends in the middle of a packet"
+                    : "the capture file is damaged"
+                return FlowlogError(code, "\(what) \(after); everything before was kept (libpcap: \(reason))",
                                     location: .init(file: isLive ? nil : source.name, offset: offset,
-                                                    field: isLive ? "interface \(source.name)" : nil),
-                                    call: "pcap_next_ex")
+                                                    field: isLive ? "interface \(source.name)" : nil))
             }
         }
     }

@@ -61,17 +61,16 @@ public final class PacketSource {
         if !isStandardInput && (info.st_mode & S_IFMT) == S_IFDIR {
             throw FlowlogError(.invalidArgument, "is a directory, not a capture file", location: .init(file: path))
         }
+        if !isStandardInput && (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0 {
+            throw FlowlogError(.truncated, "empty file (0 bytes), not a capture", location: .init(file: path))
+        }
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
-            let reason = String(cString: errorBuffer)
-            let code: FlowlogError.Code
-            if access(path, R_OK) != 0 {
-                code = .permissionDenied
-            } else {
-                code = .unsupportedFormat
+            let reason = String(nulTerminated: errorBuffer)
+            if !isStandardInput, access(path, R_OK) != 0 {
+                throw FlowlogError(.permissionDenied, "cannot be read (permission denied)", location: .init(file: path))
             }
-            throw FlowlogError(code, reason.isEmpty ? "libpcap cannot read this file" : reason,
-                               location: .init(file: path), call: "pcap_open_offline_with_tstamp_precision")
+            throw Self.unreadableCapture(path: path, size: isStandardInput ? nil : UInt64(info.st_size), libpcapReason: reason)
         }
         handle = opened
         origin = .file(path)
@@ -84,6 +83,56 @@ public final class PacketSource {
         pollTimeoutMilliseconds = 0
     }
 
+    /// Why libpcap refused a file, in the user's terms, from the file's first bytes; libpcap's
+    /// own text follows as detail.
+    static func unreadableCapture(path: String, size: UInt64?, libpcapReason reason: String) -> FlowlogError {
+        let detail = reason.isEmpty ? "" : " (libpcap: \(reason))"
+        let location = FlowlogError.Location(file: path == "-" ? "standard input" : path)
+        guard let size else {
+            return FlowlogError(.unsupportedFormat, "not a capture file (pcap or pcapng)" + detail, location: location)
+        }
+        var magic: [UInt8] = [0, 0, 0, 0]
+        var got = 0
+        if let file = fopen(path, "rb") {
+            got = fread(&magic, 1, 4, file)
+            fclose(file)
+        }
+        let header = Array(magic.prefix(got))
+        let known: [[UInt8]] = [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0x4D, 0x3C, 0xB2, 0xA1],
+                                [0xA1, 0xB2, 0x3C, 0x4D], [0x0A, 0x0D, 0x0D, 0x0A]]
+        if got < 4 || !known.contains(header) {
+            if size < 24, known.contains(where: { $0.starts(with: header) }) {
+                return FlowlogError(.truncated, "too short to be a capture file (\(size) bytes; a pcap header alone is 24)" + detail,
+                                    location: location)
+            }
+            let shown = header.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+            return FlowlogError(.unsupportedFormat,
+                                "not a capture file: pcap and pcapng files begin with a magic number, this one with "
+                                + (shown.isEmpty ? "nothing" : shown.joined(separator: " ")) + detail,
+                                location: location)
+        }
+        if size < 24 {
+            return FlowlogError(.truncated, "capture file cut short inside its header (\(size) bytes)" + detail, location: location)
+        }
+        return FlowlogError(.unsupportedFormat, "a capture file this libpcap cannot read (an unsupported version or link type?)" + detail,
+                            location: location)
+    }
+
+    /// The interfaces libpcap can capture on, for "no such interface" answers.
+    public static func interfaceNames() -> [String] {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &errorBuffer) == 0 else { return [] }
+        defer { pcap_freealldevs(list) }
+        var names: [String] = []
+        var next = list
+        while let device = next {
+            names.append(String(cString: device.pointee.name))
+            next = device.pointee.next
+        }
+        return names
+    }
+
     /// Opens a live interface. Needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode) on
     /// Linux, or root.
     ///
@@ -93,7 +142,7 @@ public final class PacketSource {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         let location = FlowlogError.Location(field: "interface \(name)")
         guard let created = pcap_create(name, &errorBuffer) else {
-            throw FlowlogError(.libraryCall, String(cString: errorBuffer), location: location, call: "pcap_create")
+            throw FlowlogError(.libraryCall, String(nulTerminated: errorBuffer), location: location, call: "pcap_create")
         }
         func fail(_ call: String, _ status: Int32) -> FlowlogError {
             let text = String(cString: pcap_geterr(created))
@@ -104,7 +153,21 @@ public final class PacketSource {
             case PCAP_ERROR_NO_SUCH_DEVICE, PCAP_ERROR_IFACE_NOT_UP: code = .invalidArgument
             default: code = .libraryCall
             }
-            return FlowlogError(code, text.isEmpty ? statusText : "\(statusText): \(text)", location: location, call: call)
+            let libpcap = text.isEmpty || text == statusText ? statusText : "\(statusText): \(text)"
+            if status == PCAP_ERROR_NO_SUCH_DEVICE {
+                let names = Self.interfaceNames()
+                let list = names.isEmpty ? "" : "; interfaces here: " + names.joined(separator: ", ")
+                return FlowlogError(code, "no such interface\(Spelling.suggestion(for: name, among: names))\(list) (libpcap: \(libpcap))",
+                                    location: location)
+            }
+            if code == .permissionDenied {
+                return FlowlogError(code, "not allowed to capture: needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode), "
+                                    + "e.g. run as root (libpcap: \(libpcap))", location: location)
+            }
+            if status == PCAP_ERROR_IFACE_NOT_UP {
+                return FlowlogError(code, "the interface is down (libpcap: \(libpcap))", location: location)
+            }
+            return FlowlogError(code, libpcap, location: location, call: call)
         }
         // Settings before activation; each returns non-zero only on an already-active handle.
         pcap_set_snaplen(created, Int32(clamping: configuration.snaplen))
@@ -139,7 +202,7 @@ public final class PacketSource {
         let selectable = pcap_get_selectable_fd(created)
         var pipeEnds: [Int32] = [-1, -1]
         guard selectable >= 0, pcap_setnonblock(created, 1, &errorText) == 0, pipe(&pipeEnds) == 0 else {
-            let reason = selectable < 0 ? "no selectable descriptor" : String(cString: errorText)
+            let reason = selectable < 0 ? "no selectable descriptor" : String(nulTerminated: errorText)
             pcap_close(created)
             throw FlowlogError(.libraryCall, reason.isEmpty ? String(cString: strerror(errno)) : reason,
                                location: location, call: "pcap_setnonblock")
@@ -185,6 +248,20 @@ public final class PacketSource {
             var byte: UInt8 = 1
             _ = write(wakeWrite, &byte, 1)
         }
+    }
+
+    /// A handle another thread can keep to stop this source's reading loop.
+    public var loopBreaker: LoopBreaker { LoopBreaker(source: self) }
+
+    /// Stops a `PacketSource`'s reading loop from any thread.
+    ///
+    /// `@unchecked Sendable` is sound because the only thing it can do with the source is
+    /// `breakLoop()`, which touches nothing but libpcap's break flag (`pcap_breakloop` is
+    /// documented as callable from another thread) and a `write(2)` to the wake-up pipe; the
+    /// strong reference keeps the handle open for as long as a breaker exists.
+    public struct LoopBreaker: @unchecked Sendable {
+        let source: PacketSource
+        public func breakLoop() { source.breakLoop() }
     }
 
     /// The kernel's counters for a live handle (`pcap_stats`); nil for files or when the
@@ -245,5 +322,12 @@ public final class PacketSource {
             poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
         }
         return ready > 0 && descriptors.1.revents != 0
+    }
+}
+
+extension String {
+    /// The text of a C buffer libpcap filled, up to its first NUL.
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -62,11 +62,14 @@ public struct ClickHouseQuery {
         return qualifiedTable
     }
 
-    private static func orderValue(_ order: GroupOrder) -> String {
+    /// Flow rows in `order`, as `RankedRows` keys them: smaller first, ties in store order.
+    private static func rowOrder(_ order: ResultOrder) -> String {
         switch order {
-        case .flows: return "1"
-        case .packets: return "(packets_out + packets_in)"
-        case .bytes: return "(bytes_out + bytes_in)"
+        case .time: return "start_ns, \(storeOrder)"
+        case .newest: return "start_ns DESC, \(storeOrder)"
+        case .packets: return "(packets_out + packets_in) DESC, \(storeOrder)"
+        case .bytes: return "(bytes_out + bytes_in) DESC, \(storeOrder)"
+        case .flows, .stored: return storeOrder
         }
     }
 
@@ -90,12 +93,11 @@ public struct ClickHouseQuery {
     }
 
     func rowsStatement(_ plan: QueryPlan) -> String {
-        let columns = FlowColumn.list(FlowColumn.allCases)
-        var sql = "SELECT \(columns) FROM \(qualifiedTable) WHERE \(whereClause(plan)) ORDER BY \(Self.storeOrder)"
-        if let limit = plan.limit { sql += " LIMIT \(limit)" }
-        if let top = plan.top {
-            sql = "SELECT \(columns) FROM (\(sql)) ORDER BY \(Self.orderValue(plan.order)) DESC, \(Self.storeOrder) LIMIT \(top)"
-        }
+        let order = plan.resultOrder
+        var sql = "SELECT \(FlowColumn.list(FlowColumn.allCases)) FROM \(qualifiedTable) WHERE \(whereClause(plan))"
+            + " ORDER BY \(Self.rowOrder(order))"
+        let keep = order == .stored ? plan.limit : [plan.top, plan.limit].compactMap { $0 }.min()
+        if let keep { sql += " LIMIT \(keep)" }
         return sql + " FORMAT RowBinary"
     }
 
@@ -125,13 +127,19 @@ public struct ClickHouseQuery {
         func trace(_ traces: [FlowColumn.Trace]) -> [FlowColumn] {
             traces.flatMap { t in FlowColumn.TracePart.allCases.map { t.column($0) } }
         }
+        // Which traces exist and what they decided: enough to derive the reporter and the
+        // pending action the way `FlowAnnotation` does.
+        let decisions: [FlowColumn] = FlowColumn.Trace.allCases.flatMap { [$0.column(.reporter), $0.column(.action)] }
         switch field {
         case .startTime: return ([.startNanoseconds], false)
         case .endTime: return ([.endNanoseconds], false)
         case .sourceIP: return ([.ipVersion, .sourceAddress], true)
         case .destIP: return ([.ipVersion, .destinationAddress], true)
-        case .sourcePort: return ([.sourcePort], true)
-        case .destPort: return ([.destinationPort], true)
+        case .sourcePort: return ([.sourcePort, .ipProtocol], false)
+        case .destPort: return ([.destinationPort, .ipProtocol], false)
+        case .destPortProto: return ([.destinationPort, .ipProtocol], false)
+        case .source: return ([.annotated, .sourceKind, .sourceNamespace, .sourceName, .ipVersion, .sourceAddress], false)
+        case .dest: return ([.annotated, .destinationKind, .destinationNamespace, .destinationName, .ipVersion, .destinationAddress], false)
         case .sourceType: return ([.annotated, .sourceKind], true)
         case .destType: return ([.annotated, .destinationKind], true)
         case .sourceNamespace: return ([.sourceNamespace], true)
@@ -145,13 +153,20 @@ public struct ClickHouseQuery {
         case .destServiceNamespace, .destServiceName: return ([.destinationService], false)
         case .proto: return ([.ipProtocol], true)
         case .action: return ([.verdict], true)
-        case .reporter: return ([.egressReporter, .ingressReporter], false)
-        case .policies: return (trace([.egress, .ingress]), false)
-        case .pendingPolicies: return (trace([.pendingEgress, .pendingIngress]), false)
-        case .packetsIn: return ([.packetsIn], true)
-        case .packetsOut: return ([.packetsOut], true)
-        case .bytesIn: return ([.bytesIn], true)
-        case .bytesOut: return ([.bytesOut], true)
+        case .pendingAction: return ([.annotated] + decisions, false)
+        case .reporter: return ([.annotated, .egressReporter, .ingressReporter], false)
+        case .policies: return ([.annotated] + trace([.egress, .ingress]), false)
+        case .pendingPolicies: return ([.annotated, .ingressReporter] + trace([.pendingEgress, .pendingIngress]), false)
+        case .egressPolicies: return ([.annotated] + trace([.egress]), false)
+        case .ingressPolicies: return ([.annotated] + trace([.ingress]), false)
+        case .pendingEgressPolicies: return ([.annotated] + trace([.pendingEgress]), false)
+        case .pendingIngressPolicies: return ([.annotated] + trace([.pendingIngress]), false)
+        case .packetsIn, .packetsOut: return ([.annotated, .egressReporter, .ingressReporter, .packetsOut, .packetsIn], false)
+        case .bytesIn, .bytesOut: return ([.annotated, .egressReporter, .ingressReporter, .bytesOut, .bytesIn], false)
+        case .sourcePackets: return ([.packetsOut], true)
+        case .destPackets: return ([.packetsIn], true)
+        case .sourceBytes: return ([.bytesOut], true)
+        case .destBytes: return ([.bytesIn], true)
         case .packets: return ([.packetsOut, .packetsIn], false)
         case .bytes: return ([.bytesOut, .bytesIn], false)
         case .host: return ([.node], true)
@@ -160,13 +175,16 @@ public struct ClickHouseQuery {
         }
     }
 
-    private static let totals = "count(), sum(packets_out + packets_in), sum(bytes_out + bytes_in)"
+    private static let totals = "count(), sum(packets_out + packets_in), sum(bytes_out + bytes_in), min(start_ns), max(start_ns)"
 
-    private static func totalValue(_ order: GroupOrder) -> String {
+    /// The aggregate `--order` ranks groups by, and whether larger ranks first.
+    private static func rankValue(_ order: ResultOrder) -> (String, descending: Bool) {
         switch order {
-        case .flows: return "count()"
-        case .packets: return "sum(packets_out + packets_in)"
-        case .bytes: return "sum(bytes_out + bytes_in)"
+        case .flows, .stored: return ("count()", true)
+        case .packets: return ("sum(packets_out + packets_in)", true)
+        case .bytes: return ("sum(bytes_out + bytes_in)", true)
+        case .time: return ("min(start_ns)", false)
+        case .newest: return ("max(start_ns)", true)
         }
     }
 
@@ -174,17 +192,19 @@ public struct ClickHouseQuery {
     func groupStatements(_ plan: QueryPlan, threshold: UInt64? = nil) -> (threshold: String?, groups: String) {
         let (columns, oneToOne) = Self.groupColumns(plan.groupBy)
         let names = FlowColumn.list(columns)
-        let counters: [FlowColumn] = [.packetsOut, .packetsIn, .bytesOut, .bytesIn]
+        let counters: [FlowColumn] = [.startNanoseconds, .packetsOut, .packetsIn, .bytesOut, .bytesIn]
         let needed = FlowColumn.list(FlowColumn.allCases.filter { columns.contains($0) || counters.contains($0) })
+        // With --limit a local run stops after N matching flows in store order, then groups.
         let from = plan.limit == nil ? qualifiedTable : source(plan, columns: needed)
         let condition = plan.limit == nil ? " WHERE \(whereClause(plan))" : ""
+        let (rank, descending) = Self.rankValue(plan.resultOrder)
         var thresholdSQL: String?
         if let top = plan.top, oneToOne {
-            thresholdSQL = "SELECT v FROM (SELECT \(Self.totalValue(plan.order)) AS v FROM \(from)\(condition) GROUP BY \(names))"
-                + " ORDER BY v DESC LIMIT 1 OFFSET \(top - 1) FORMAT RowBinary"
+            thresholdSQL = "SELECT v FROM (SELECT \(rank) AS v FROM \(from)\(condition) GROUP BY \(names))"
+                + " ORDER BY v\(descending ? " DESC" : "") LIMIT 1 OFFSET \(top - 1) FORMAT RowBinary"
         }
         var sql = "SELECT \(names), \(Self.totals) FROM \(from)\(condition) GROUP BY \(names)"
-        if let threshold { sql += " HAVING \(Self.totalValue(plan.order)) >= \(threshold)" }
+        if let threshold { sql += " HAVING \(rank) \(descending ? ">=" : "<=") \(threshold)" }
         return (thresholdSQL, sql + " FORMAT RowBinary")
     }
 
@@ -199,7 +219,9 @@ public struct ClickHouseQuery {
         let decoder = FlowRowDecoder(columns: columns)
         while !reader.isAtEnd {
             let representative = try decoder.decodeRow(&reader)
-            let totals = FlowTotals(flows: try reader.uint64(), packets: try reader.uint64(), bytes: try reader.uint64())
+            var totals = FlowTotals(flows: try reader.uint64(), packets: try reader.uint64(), bytes: try reader.uint64())
+            totals.firstStart = Timestamp(nanoseconds: try reader.uint64())
+            totals.lastStart = Timestamp(nanoseconds: try reader.uint64())
             writer.add(group: representative, totals: totals)
             stats.rowsReturned += 1
         }

@@ -19,6 +19,10 @@ enum FlowColumn: String, CaseIterable, Sendable {
     case tcpFlagsOut = "tcp_flags_out", tcpFlagsIn = "tcp_flags_in", status
     // The annotation (contiguous, so a row's annotation bytes can be encoded once per box).
     case annotated, verdict
+    /// Derived, for SQL users and filters: the action if staged policies were enforced, and
+    /// who reports the flow as Calico would (`FlowAnnotation.pendingVerdict`, `.reporter`).
+    /// Reading rows back ignores them (the traces carry the same facts).
+    case pendingVerdict = "pending_verdict", reporter
     case sourceKind = "src_kind", sourceNamespace = "src_namespace", sourceName = "src_name"
     case sourceNameAggr = "src_name_aggr", sourceLabelKeys = "src_label_keys", sourceLabelValues = "src_label_values"
     case sourceServiceAccount = "src_service_account"
@@ -62,7 +66,8 @@ enum FlowColumn: String, CaseIterable, Sendable {
         case .ipVersion, .ipProtocol, .icmpType, .icmpCode, .tcpFlagsOut, .tcpFlagsIn, .annotated: return "UInt8"
         case .sourceAddress, .destinationAddress: return "FixedString(16)"
         case .sourcePort, .destinationPort, .vlan, .innerVLAN, .status: return "UInt16"
-        case .verdict: return Self.verdictType
+        case .verdict, .pendingVerdict: return Self.verdictType
+        case .reporter: return Self.reporterType
         case .sourceKind, .destinationKind: return Self.kindType
         case .sourceLabelKeys, .sourceLabelValues, .destinationLabelKeys, .destinationLabelValues: return "Array(String)"
         default:

@@ -60,6 +60,7 @@ struct FlowRowDecoder {
             case .status: flow.status = FlowStatus(rawValue: try r.uint16())
             case .annotated: annotated = try r.uint8() != 0
             case .verdict: verdict = try r.uint8()
+            case .pendingVerdict, .reporter: _ = try r.uint8()  // derived from the traces
             case .sourceKind: source.kind = try r.uint8()
             case .sourceNamespace: source.namespace = try r.string()
             case .sourceName: source.name = try r.string()

@@ -68,6 +68,8 @@ struct FlowRowEncoder {
         guard let a = annotation else {
             w.uint8(0)  // annotated
             w.uint8(Verdict.unknown.rawValue)
+            w.uint8(Verdict.unknown.rawValue)  // pending verdict
+            w.uint8(0)  // reporter: none
             for _ in 0..<2 {
                 // Namespace, name and aggregated name as query output prints them for a flow
                 // without annotation, so a GROUP BY on the column alone groups like the text.
@@ -82,6 +84,8 @@ struct FlowRowEncoder {
         }
         w.uint8(1)
         w.uint8(a.verdict.rawValue)
+        w.uint8(a.pendingVerdict.rawValue)
+        w.uint8(a.reporter?.rawValue ?? 0)
         encode(identity: a.source, into: &w)
         encode(identity: a.destination, into: &w)
         w.string(a.destinationService)

@@ -54,13 +54,14 @@ enum SQLFilter {
             return "protocol = \(p.rawValue)"
         case .verdict(let v):
             return "verdict = \(SQLLiteral.string(v.description))"
-        case .action(let action):
+        case .pendingVerdict(let v):
+            return "pending_verdict = \(SQLLiteral.string(v.description))"
+        case .wouldChange(let changes):
+            return gated("(pending_verdict \(changes ? "!=" : "=") verdict)")
+        case .policyAction(let action):
             return gated("(" + [FlowColumn.Trace.egress, .ingress].map { hasAction($0, action) }.joined(separator: " OR ") + ")")
-        case .pendingAction(let action):
-            return "(" + [FlowColumn.Trace.pendingEgress, .pendingIngress].map { hasAction($0, action) }.joined(separator: " OR ") + ")"
         case .reporter(let reporter):
-            let r = SQLLiteral.string(reporter.description)
-            return gated("((ingress_reporter != 'none' AND ingress_reporter = \(r)) OR (ingress_reporter = 'none' AND egress_reporter = \(r)))")
+            return gated("reporter = \(SQLLiteral.string(reporter.description))")
         case .tier(let tier):
             let t = SQLLiteral.string(tier)
             return gated("(" + FlowColumn.Trace.allCases.map { "has(\($0.column(.hitTier).rawValue), \(t))" }.joined(separator: " OR ") + ")")
@@ -82,14 +83,21 @@ enum SQLFilter {
         }
     }
 
+    /// The counter as `FlowCounter.value` reads it: `…_in`/`…_out` relative to the reporter
+    /// (the columns run source → destination), the others as stored.
     static func counterExpression(_ counter: FlowCounter) -> String {
+        let atDestination = "(annotated = 1 AND reporter = 'dst')"
         switch counter {
         case .packets: return "(packets_out + packets_in)"
         case .bytes: return "(bytes_out + bytes_in)"
-        case .packetsIn: return "packets_in"
-        case .packetsOut: return "packets_out"
-        case .bytesIn: return "bytes_in"
-        case .bytesOut: return "bytes_out"
+        case .packetsIn: return "if(\(atDestination), packets_out, packets_in)"
+        case .packetsOut: return "if(\(atDestination), packets_in, packets_out)"
+        case .bytesIn: return "if(\(atDestination), bytes_out, bytes_in)"
+        case .bytesOut: return "if(\(atDestination), bytes_in, bytes_out)"
+        case .sourcePackets: return "packets_out"
+        case .destinationPackets: return "packets_in"
+        case .sourceBytes: return "bytes_out"
+        case .destinationBytes: return "bytes_in"
         }
     }
 

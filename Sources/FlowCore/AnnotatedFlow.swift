@@ -5,6 +5,8 @@
 /// around, so a copy must cost one reference count, not one per string and dictionary inside.
 /// Equal boxes compare equal without looking inside, which the store's interning relies on.
 public struct FlowAnnotation: Hashable, Sendable {
+    // Unchecked: a box is mutated only through the owning value after an
+    // `isKnownUniquelyReferenced` check (copy-on-write), so a box reachable from two threads is never written.
     final class Storage: @unchecked Sendable {
         var source: EndpointIdentity
         var destination: EndpointIdentity
@@ -86,6 +88,31 @@ public struct FlowAnnotation: Hashable, Sendable {
         get { storage.pendingIngress }
         set { unique().pendingIngress = newValue }
     }
+
+    /// The verdict the flow would get if staged policies were enforced: each direction's
+    /// pending trace where there is one, its enforced trace otherwise, combined as `verdict` is
+    /// (egress must allow, then ingress decides).
+    public var pendingVerdict: Verdict {
+        let s = storage
+        let egress = s.pendingEgress ?? s.egress
+        if let egress, egress.action == .deny { return .deny }
+        // Enforced egress denied but the pending one allows: the ingress side was not walked
+        // for enforcement, only for the pending trace.
+        let ingress = s.pendingIngress ?? (s.egress?.action == .deny ? nil : s.ingress)
+        if let ingress { return ingress.action }
+        if let egress { return egress.action }
+        return .unknown
+    }
+
+    /// Who reports the flow as Calico would: the destination when it has an ingress trace,
+    /// else the source when it has an egress trace; nil when neither side is an endpoint.
+    public var reporter: Reporter? {
+        if let r = storage.ingress?.reporter { return r }
+        return storage.egress?.reporter
+    }
+
+    /// Whether Calico's `…_in`/`…_out` counters count from the destination's side.
+    public var reportsAtDestination: Bool { reporter == .destination }
 
     /// Names the shared box: values with the same identity are equal (the converse need not
     /// hold). Stable while any value holding the box is alive.

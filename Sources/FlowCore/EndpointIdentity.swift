@@ -4,6 +4,7 @@
 /// the same identity for every flow of an endpoint, and the store numbers identities by box
 /// before it compares strings.
 public struct EndpointIdentity: Hashable, Sendable {
+    // Unchecked: copy-on-write, as `FlowAnnotation.Storage`; a shared box is never written.
     final class Storage: @unchecked Sendable {
         var kind: EndpointKind
         var namespace: String

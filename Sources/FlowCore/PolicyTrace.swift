@@ -148,6 +148,7 @@ public struct PolicyHit: Hashable, Sendable {
 /// Copy-on-write storage in one shared box (see `FlowAnnotation`): the policy stage reuses a
 /// walk's trace for every flow it decides alike, and the store numbers traces by box first.
 public struct PolicyTrace: Hashable, Sendable {
+    // Unchecked: copy-on-write, as `FlowAnnotation.Storage`; a shared box is never written.
     final class Storage: @unchecked Sendable {
         var reporter: Reporter
         var action: Verdict

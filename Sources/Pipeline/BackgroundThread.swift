@@ -7,6 +7,9 @@ import Darwin
 /// A dedicated OS thread for a long-running loop (the metrics responder, the manifest watcher):
 /// such loops block in `poll`/`nanosleep`, which would starve Swift's cooperative pool, and
 /// `join()` gives a shutdown that waits for the loop to finish its current step.
+///
+/// `@unchecked Sendable`: `thread` and `joined` are touched only by the owner (`init`, `join`),
+/// never by the thread it starts.
 final class BackgroundThread: @unchecked Sendable {
     private final class Body {
         let run: () -> Void

@@ -1,36 +1,11 @@
+import FlowCore
+
 /// Parsing and printing of the value forms a configuration file and flags share: durations
 /// (`250ms`, `30s`, `5m`, `1h30m`, `7d`) and byte sizes (`4096`, `64KiB`, `16MiB`, `10GB`).
 public enum ConfigurationValue {
-    /// Parses a duration: one or more `<number><unit>` parts, units `ns us ms s m h d`.
-    /// A bare `0` is accepted as zero. Returns nil for anything else.
+    /// Parses a duration in the one form every command takes (`DurationText`).
     public static func duration(_ text: String) -> Duration? {
-        let text = text.trimmingSpaces()
-        if text == "0" { return .zero }
-        var total = Duration.zero
-        var rest = Substring(text)
-        guard !rest.isEmpty else { return nil }
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !digits.isEmpty, let value = Double(digits), value.isFinite else { return nil }
-            rest = rest.dropFirst(digits.count)
-            let unit = rest.prefix { $0.isASCII && $0.isLetter }
-            rest = rest.dropFirst(unit.count)
-            let nanosecondsPerUnit: Double
-            switch unit {
-            case "ns": nanosecondsPerUnit = 1
-            case "us", "µs": nanosecondsPerUnit = 1e3
-            case "ms": nanosecondsPerUnit = 1e6
-            case "s": nanosecondsPerUnit = 1e9
-            case "m": nanosecondsPerUnit = 60e9
-            case "h": nanosecondsPerUnit = 3_600e9
-            case "d": nanosecondsPerUnit = 86_400e9
-            default: return nil
-            }
-            let nanoseconds = value * nanosecondsPerUnit
-            guard nanoseconds < 1e18 else { return nil }
-            total += .nanoseconds(Int64(nanoseconds.rounded()))
-        }
-        return total
+        DurationText.parse(text)
     }
 
     /// Parses a byte size: an integer, optionally followed by `B`, `K`/`KB` (1000), `KiB`
@@ -62,26 +37,7 @@ public enum ConfigurationValue {
 
     /// The shortest exact text for a duration in the units `duration(_:)` reads.
     public static func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        if attoseconds == 0 {
-            if seconds == 0 { return "0s" }
-            if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
-            if seconds % 3_600 == 0 { return "\(seconds / 3_600)h" }
-            if seconds % 60 == 0 { return "\(seconds / 60)m" }
-            return "\(seconds)s"
-        }
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        if nanoseconds % 1_000_000 == 0 { return "\(nanoseconds / 1_000_000)ms" }
-        if nanoseconds % 1_000 == 0 { return "\(nanoseconds / 1_000)us" }
-        return "\(nanoseconds)ns"
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a floating-point number, as the stages' configurations take it.
-    public var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        DurationText.format(duration)
     }
 }
 

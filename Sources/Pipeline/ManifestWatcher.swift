@@ -18,6 +18,9 @@ import FlowCore
 ///
 /// It runs on its own thread and the handler runs there too: a slow reload delays the next poll,
 /// never capture.
+///
+/// `@unchecked Sendable`: `thread` is written by `start()` and read by `stop()`, both called by
+/// the owner in that order; everything the polling thread shares is immutable or atomic.
 public final class ManifestWatcher: @unchecked Sendable {
     public let paths: [String]
     public let interval: Duration

@@ -12,6 +12,7 @@ import Policy
 import Prometheus
 import SegmentStore
 import ServiceLifecycle
+import Synchronization
 
 /// The node-local agent: live capture on every configured interface, policy annotation, the
 /// store, metrics and manifest reloads, until graceful shutdown (SIGTERM/SIGINT through
@@ -23,6 +24,9 @@ import ServiceLifecycle
 /// in a reloaded policy engine between batches; the manifest watcher and the metrics endpoint
 /// have a thread each. Shutdown breaks the capture loops, flushes every flow cache into its ring,
 /// drains the rings, seals the open segment and returns.
+///
+/// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`) or
+/// behind a `Mutex` (`EngineHandOff`); `blockFlushInterval` is set before `run()` only.
 public final class NodeAgent: Service, @unchecked Sendable {
     public let configuration: AgentConfiguration
     let logger: Logger
@@ -47,7 +51,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
     public func run() async throws {
         let started = try start()
         defer { started.watcher?.stop(); started.endpoint?.stop() }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !stopping.load(ordering: .acquiring) {
                 if failedInterfaces.load(ordering: .relaxed) == started.captures.count {
                     stopping.store(true, ordering: .releasing)
@@ -91,8 +95,9 @@ public final class NodeAgent: Service, @unchecked Sendable {
         var endpoint: MetricsEndpoint?
     }
 
-    /// Loads the cluster, opens the store and every interface (any failure here is fatal: the
-    /// agent must not run half-configured), then starts the threads.
+    /// Loads the cluster, opens every interface and the store (any failure here is fatal: the
+    /// agent must not run half-configured), then starts the threads. A data directory this
+    /// start created is removed again when the start fails, so a mistyped flag leaves nothing.
     private func start() throws -> Started {
         let c = configuration
         let manifests = c.cluster.manifests
@@ -100,14 +105,39 @@ public final class NodeAgent: Service, @unchecked Sendable {
         if let engine {
             logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
         }
+        let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
+                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter)
+        let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
+        var createdDirectory: String?
+        if let directory = c.dataDirectory, access(directory, F_OK) != 0 { createdDirectory = directory }
+        do {
+            return try start(engine: engine, sources: sources)
+        } catch {
+            if let createdDirectory { Self.removeTree(createdDirectory) }
+            throw error
+        }
+    }
+
+    /// Removes a directory this process created and what is in it (no subdirectories).
+    private static func removeTree(_ path: String) {
+        if let handle = opendir(path) {
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(handle)
+        }
+        rmdir(path)
+    }
+
+    private func start(engine: PolicyEngine?, sources: [PacketSource]) throws -> Started {
+        let c = configuration
+        let manifests = c.cluster.manifests
         let writer = try c.dataDirectory.map { try SegmentWriter(directory: $0, configuration: c.storeConfiguration) }
         if let writer {
             let recovery = writer.statistics.recovery
             logger.info("store open", metadata: ["directory": "\(writer.directory)", "recovery": "\(recovery)"])
         }
-        let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
-                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter)
-        let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
         let rings = sources.map { _ in SPSCRing<FlowRecord>(minimumCapacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
         let node = c.nodeName ?? hostName()
         let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics)
@@ -122,7 +152,16 @@ public final class NodeAgent: Service, @unchecked Sendable {
             logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
                                                 "filter": "\(c.capture.filter ?? "")"])
         }
-        let endpoint = try MetricsEndpoint(configuration: c.metrics, registry: registry)
+        let endpoint: MetricsEndpoint?
+        do {
+            endpoint = try MetricsEndpoint(configuration: c.metrics, registry: registry)
+        } catch {
+            // The threads already run: stop them and release the store before giving up.
+            for capture in captures { capture.source.breakLoop() }
+            for capture in captures { capture.thread.join() }
+            processing.join()
+            throw error
+        }
         if let endpoint { logger.info("metrics", metadata: ["address": "http://\(endpoint.address)/metrics"]) }
         let watcher = try manifests.isEmpty ? nil : ManifestWatcher(paths: manifests, interval: c.cluster.pollInterval) { [self] change in
             reload(after: change)
@@ -250,28 +289,26 @@ public final class NodeAgent: Service, @unchecked Sendable {
 func hostName() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// A policy engine waiting to be installed by the processing thread.
-final class EngineHandOff: @unchecked Sendable {
-    private let lock = PthreadLock()
-    private var engine: PolicyEngine?
-    func offer(_ new: PolicyEngine) { lock.withLock { engine = new } }
-    func take() -> PolicyEngine? { lock.withLock { defer { engine = nil }; return engine } }
+final class EngineHandOff: Sendable {
+    private let engine = Mutex<PolicyEngine?>(nil)
+    func offer(_ new: PolicyEngine) { engine.withLock { $0 = new } }
+    func take() -> PolicyEngine? { engine.withLock { $0.take() } }
 }
 
 /// The processing thread's final figures, read after it was joined.
-final class ProcessingState: @unchecked Sendable {
-    struct Summary {
+final class ProcessingState: Sendable {
+    struct Summary: Sendable {
         var processing = ProcessingStatistics()
         var writer: WriterStatistics?
         var failure: FlowlogError?
     }
-    private let lock = PthreadLock()
-    private var final = Summary()
-    func finish(_ summary: Summary) { lock.withLock { final = summary } }
-    var summary: Summary { lock.withLock { final } }
+    private let final = Mutex(Summary())
+    func finish(_ summary: Summary) { final.withLock { $0 = summary } }
+    var summary: Summary { final.withLock { $0 } }
 }
 
 extension AgentConfiguration {

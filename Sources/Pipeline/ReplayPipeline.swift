@@ -3,6 +3,7 @@ import FlowCore
 import FlowRing
 import Policy
 import SegmentStore
+import Synchronization
 
 /// Offline replay through every stage: capture and the flow cache on one thread, policy and
 /// store on the calling thread, joined by the ring (the store encodes blocks on a third).
@@ -142,13 +143,12 @@ public enum ReplayPipeline {
 }
 
 /// Hand-over of the capture thread's final statistics and a stop request from the consumer.
-final class CaptureThreadState: @unchecked Sendable {
-    private let lock = PthreadLock()
-    private var stopped = false
-    private var finalStatistics = CaptureStatistics()
+final class CaptureThreadState: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    private let finalStatistics = Mutex(CaptureStatistics())
 
-    var isStopped: Bool { lock.withLock { stopped } }
-    func stop() { lock.withLock { stopped = true } }
-    func finish(with statistics: CaptureStatistics) { lock.withLock { finalStatistics = statistics } }
-    var statistics: CaptureStatistics { lock.withLock { finalStatistics } }
+    var isStopped: Bool { stopped.load(ordering: .acquiring) }
+    func stop() { stopped.store(true, ordering: .releasing) }
+    func finish(with statistics: CaptureStatistics) { finalStatistics.withLock { $0 = statistics } }
+    var statistics: CaptureStatistics { finalStatistics.withLock { $0 } }
 }

@@ -21,6 +21,10 @@ struct EncodedBlock {
 /// its own thread, so the file only ever grows by whole blocks in order.
 ///
 /// With `background == false` the same work runs inline, on the caller's thread.
+///
+/// `@unchecked Sendable`: the mutable fields have one owner at a time; the job owns them from
+/// `queue.async` until it signals `finished`, the writer after it waits on `finished`, and the
+/// semaphore orders the two.
 final class BlockEncodingQueue: @unchecked Sendable {
     /// Touched by the encoding job while one is in flight, otherwise by the writer's thread.
     private var codec: BlockCodec

@@ -4,23 +4,30 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Synchronization
 import FlowCore
 
 /// Finishes sealing on a background queue so the writer never waits for fsync, rename, manifest
 /// rewrites or deletions: sync the file (every fsync policy syncs at seal), rename
 /// `.seg.open` → `.seg`, sync the directory, record the segment in the manifest, then delete
 /// whole sealed segments beyond the retention limits.
+///
+/// `@unchecked Sendable`: `manifest` is touched only on `queue`, and the figures the writer reads
+/// are behind a `Mutex`; everything else is immutable.
 final class SegmentSealer: @unchecked Sendable {
     private let directory: String
     private let configuration: StoreConfiguration
     private let queue = DispatchQueue(label: "flowlog.segment-sealer")
     /// Touched only on `queue`.
     private var manifest: Manifest
-    /// Guards `sealed`, `deleted` and `failure`, which the writer reads without waiting for the queue.
-    private let lock = ProtectedState()
-    private var sealed: UInt64 = 0
-    private var deleted: UInt64 = 0
-    private var failure: FlowlogError?
+    /// Read by the writer without waiting for the queue.
+    private let outcome = Mutex(Outcome())
+
+    private struct Outcome {
+        var sealed: UInt64 = 0
+        var deleted: UInt64 = 0
+        var failure: FlowlogError?
+    }
 
     init(directory: String, configuration: StoreConfiguration, manifest: Manifest) {
         self.directory = directory
@@ -37,11 +44,11 @@ final class SegmentSealer: @unchecked Sendable {
                 try Directory.sync(directory)
                 manifest.entries.append(entry)
                 try manifest.store(directory: directory, sync: true)
-                lock.run { sealed += 1 }
+                outcome.withLock { $0.sealed += 1 }
                 try applyRetention()
             } catch let error as FlowlogError {
                 file.close()
-                lock.run { if failure == nil { failure = error } }
+                outcome.withLock { if $0.failure == nil { $0.failure = error } }
             } catch {
                 file.close()
             }
@@ -56,14 +63,11 @@ final class SegmentSealer: @unchecked Sendable {
     /// Waits until every queued seal has finished.
     func drain() { queue.sync {} }
 
-    func counts() -> (sealed: UInt64, deleted: UInt64) { lock.run { (sealed, deleted) } }
+    func counts() -> (sealed: UInt64, deleted: UInt64) { outcome.withLock { ($0.sealed, $0.deleted) } }
 
     /// The first background failure, once.
     func takeError() -> FlowlogError? {
-        lock.run {
-            defer { failure = nil }
-            return failure
-        }
+        outcome.withLock { $0.failure.take() }
     }
 
     /// Deletes the oldest sealed segments while the total is over the size limit, and every
@@ -94,20 +98,6 @@ final class SegmentSealer: @unchecked Sendable {
         manifest.entries = ordered
         try manifest.store(directory: directory, sync: true)
         for victim in victims { try Directory.remove(directory + "/" + victim.name) }
-        lock.run { deleted += UInt64(victims.count) }
-    }
-}
-
-/// A pthread mutex around short critical sections.
-final class ProtectedState: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-
-    func run<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
+        outcome.withLock { $0.deleted += UInt64(victims.count) }
     }
 }

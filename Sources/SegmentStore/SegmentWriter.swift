@@ -187,6 +187,7 @@ public final class SegmentWriter: @unchecked Sendable {
             throw error
         }
         segment = OpenSegment(file: file, sequence: sequence, path: path, size: UInt64(SegmentFormat.segmentHeaderSize), opened: now)
+        counters.bytesWritten += UInt64(SegmentFormat.segmentHeaderSize)
         // Under `.everyBlock` a synced block must also be findable after power loss: make the
         // new file's directory entry durable once.
         if configuration.fsync == .everyBlock { try Directory.sync(directory) }
@@ -218,6 +219,7 @@ public final class SegmentWriter: @unchecked Sendable {
             open.file.close()
             throw error
         }
+        counters.bytesWritten += UInt64(trailer.bytes.count)
         let name = SegmentFormat.fileName(sequence: open.sequence, open: false)
         sealer.seal(file: open.file, from: open.path, to: directory + "/" + name,
                     entry: Manifest.entry(name: name, sequence: open.sequence, footer: trailer.footer,

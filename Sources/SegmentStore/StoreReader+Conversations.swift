@@ -19,11 +19,12 @@ extension StoreReader {
         var results = [Result<ScanStatistics, Error>](repeating: .success(ScanStatistics()), count: shares)
         visitors.withUnsafeMutableBufferPointer { visitorSlots in
             results.withUnsafeMutableBufferPointer { resultSlots in
-                // Each worker touches only its own slots.
-                let visitorBase = visitorSlots.baseAddress!, resultBase = resultSlots.baseAddress!
+                let visitorBase = _DisjointSlots(visitorSlots.baseAddress!)
+                let resultBase = _DisjointSlots(resultSlots.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: shares) { share in
-                    resultBase[share] = Result {
-                        try self.scanConversations(since: since, until: until, share: share, of: shares, visitor: &visitorBase[share])
+                    resultBase.pointer[share] = Result {
+                        try self.scanConversations(since: since, until: until, share: share, of: shares,
+                                                   visitor: &visitorBase.pointer[share])
                     }
                 }
             }
@@ -52,6 +53,18 @@ extension StoreReader {
         }
         return cursor.finish()
     }
+}
+
+/// The base of an array whose elements are handed out one per worker thread.
+///
+/// `@unchecked Sendable` is sound because every worker of `concurrentPerform` reads and writes
+/// only the element at its own iteration index, the array outlives the call (it is borrowed
+/// for the whole `withUnsafeMutableBufferPointer` scope), and `concurrentPerform` returns only
+/// after every worker has finished, which orders their writes before the caller's reads.
+@usableFromInline
+struct _DisjointSlots<Element>: @unchecked Sendable {
+    @usableFromInline let pointer: UnsafeMutablePointer<Element>
+    @inlinable init(_ pointer: UnsafeMutablePointer<Element>) { self.pointer = pointer }
 }
 
 extension ScanStatistics {

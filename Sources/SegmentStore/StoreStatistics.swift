@@ -6,7 +6,8 @@ public struct WriterStatistics: Sendable, Equatable {
     public var blocks: UInt64 = 0
     public var segmentsSealed: UInt64 = 0
     public var segmentsDeleted: UInt64 = 0
-    /// Bytes of blocks written (headers and compressed payloads), without segment headers and indexes.
+    /// Bytes written to segment files: blocks, segment headers, indexes and footers, so a
+    /// fresh store's total is what `flowlog store info` lists.
     public var bytesWritten: UInt64 = 0
     /// What opening the directory had to repair.
     public var recovery: RecoveryReport = RecoveryReport()

@@ -100,8 +100,23 @@ struct FileFormatTests {
         let error = #expect(throws: FlowlogError.self) { try PacketSource(offlinePath: path) }
         #expect(error?.code == .unsupportedFormat)
         #expect(error?.location?.file == path)
-        #expect(error?.call == "pcap_open_offline_with_tstamp_precision")
-        #expect(error?.message.isEmpty == false)
+        // Said in the user's terms, with libpcap's own words kept as detail.
+        #expect(error?.message.hasPrefix("not a capture file") == true)
+        #expect(error?.message.contains("74 68 69 73") == true)
+        #expect(error?.message.contains("(libpcap: ") == true)
+    }
+
+    @Test func emptyAndShortFilesSaySo() throws {
+        let empty = CaptureHarness.temporaryPath("empty.pcap")
+        try writeFile(empty, [])
+        let e = #expect(throws: FlowlogError.self) { try PacketSource(offlinePath: empty) }
+        #expect(e?.message.hasPrefix("empty file") == true)
+        #expect(e?.code == .truncated)
+        let short = CaptureHarness.temporaryPath("short.pcap")
+        try writeFile(short, [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0])
+        let s = #expect(throws: FlowlogError.self) { try PacketSource(offlinePath: short) }
+        #expect(s?.message.contains("8 bytes") == true)
+        #expect(s?.code == .truncated)
     }
 
     @Test func directoryIsRefused() {

@@ -10,8 +10,11 @@ import Glibc
 /// Captures on the loopback interface while the test itself sends UDP and TCP to 127.0.0.1.
 /// Needs CAP_NET_RAW; without it the test prints why and checks nothing else.
 struct LiveCaptureTests {
+    /// Shared by the test and its capture thread; the semaphore orders every access (the
+    /// thread writes before `signal()`, the test reads after `wait()`), hence unchecked.
     final class Run: @unchecked Sendable {
         var capture: FlowCapture
+        var source: PacketSource?
         var sink = CollectingFlowSink()
         var error: Error?
         /// Flows the sink had before `breakLoop()`, i.e. emitted by wall-clock expiry.
@@ -43,8 +46,10 @@ struct LiveCaptureTests {
 
         let run = Run(FlowCacheConfiguration(idleTimeoutSeconds: 0.5, activeTimeoutSeconds: 0, teardownLingerSeconds: 0.2))
         let finished = DispatchSemaphore(value: 0)
+        let breaker = source.loopBreaker
+        run.source = source
         let thread = Thread {
-            do { try run.capture.run(source, into: &run.sink) } catch { run.error = error }
+            do { try run.capture.run(run.source!, into: &run.sink) } catch { run.error = error }
             finished.signal()
         }
         thread.start()
@@ -55,7 +60,7 @@ struct LiveCaptureTests {
         // Silence longer than the idle timeout: the capture must expire flows by the wall clock.
         usleep(1_500_000)
         run.flowsBeforeBreak = run.sink.flows.count
-        source.breakLoop()
+        breaker.breakLoop()
         #expect(finished.wait(timeout: .now() + 5) == .success, "run returned after breakLoop()")
         run.capture.finish(into: &run.sink)
         #expect(run.error == nil)

@@ -36,7 +36,7 @@ final class QueryEquivalenceTests {
         var filter = ""
         var groupBy: String?
         var top: Int?
-        var order = GroupOrder.flows
+        var order: ResultOrder?
         var limit: Int?
         var format = OutputFormat.csv
         var fields: String?
@@ -71,7 +71,9 @@ final class QueryEquivalenceTests {
             "dst.port 53 or proto udp", "dst.port in (443, 80, 8080)", "src.port < 1024", "dst.port >= 30000",
             "src.ip 10.0.0.0/8", "dst.ip 0.0.0.0/0", "any.ip ::/0", "src.ip fd00::/8",
             "bytes > 10k", "packets_in <= 3 and bytes_out > 100", "packets != 1",
-            "action deny", "action pass", "pending_action deny", "reporter dst", "reporter src",
+            "action deny", "policy_action deny", "policy_action pass", "pending_action deny", "pending_action allow",
+            "would_change", "would_change no", "reporter dst", "reporter src",
+            "packets_in > 3", "bytes_out < 500", "source_packets >= 2", "dest_bytes > 1k",
             "tier \(hit.tier)", "tier \(pendingTier)", "policy \(hit.name)", "policy \(policyName)",
             "vlan 100", "vlan > 0", "node \(node)", "node \(node.prefix(3))*", "service \(service)", "svc \(service.prefix(3))*",
             "src.namespace \(namespace) and not (dst.port 53 or verdict deny)",
@@ -85,17 +87,24 @@ final class QueryEquivalenceTests {
             Case(filter: "", limit: 777),
             Case(filter: "proto tcp", window: window),
             Case(filter: "", format: .csv, fields: "start_time,end_time,source_ip,dest_ip,policies,pending_policies,tcp_flags,vlan,host,source_labels"),
-            Case(filter: "bytes > 1k", top: 25, order: .bytes, unordered: true),
-            Case(filter: "", top: 10, order: .packets, unordered: true),
+            Case(filter: "bytes > 1k", top: 25, order: .bytes),
+            Case(filter: "", top: 10, order: .packets),
+            Case(filter: "", top: 10),
+            Case(filter: "verdict deny", order: .newest, limit: 40),
+            Case(filter: "", order: .stored, limit: 100),
+            Case(filter: "proto udp", order: .stored, format: .table),
+            Case(filter: "", top: 30, order: .time, format: .json),
         ]
         let groupings = [
             "src.namespace", "dst.namespace,verdict", "dst.port,proto", "src.labels", "dst.labels", "policies", "pending_policies",
             "reporter", "src.type,dst.type", "host", "vlan", "tcp_flags", "dest_service_namespace,dest_service_name",
             "packets", "src.ip", "dst.ip,dst.port", "start_time", "src.name_aggr,dst.name_aggr", "bytes_in", "action",
+            "source", "dest,dest_port_proto", "pending_action", "egress_policies", "ingress_policies", "pending_ingress_policies",
+            "packets_in,packets_out", "source_bytes", "dest_packets",
         ]
         for (i, g) in groupings.enumerated() {
             result.append(Case(filter: i % 3 == 0 ? "" : filters[i], groupBy: g))
-            result.append(Case(filter: "", groupBy: g, top: 5, order: [.flows, .packets, .bytes][i % 3]))
+            result.append(Case(filter: "", groupBy: g, top: 5, order: [.flows, .packets, .bytes, .time, .newest][i % 5]))
         }
         result += [
             Case(filter: "verdict deny", groupBy: "src.namespace,dst.namespace", top: 3, order: .bytes, format: .json),

@@ -223,12 +223,14 @@ struct ConfigurationValueTests {
     @Test("durations", arguments: [
         ("250ms", Duration.milliseconds(250)), ("30s", .seconds(30)), ("5m", .seconds(300)), ("1h30m", .seconds(5_400)),
         ("7d", .seconds(604_800)), ("0", .zero), ("1.5s", .milliseconds(1_500)), ("10us", .microseconds(10)),
+        // Plain seconds, as every command's duration options take them.
+        ("30", .seconds(30)), ("0.5", .milliseconds(500)), ("2w", .seconds(1_209_600)),
     ])
     func durations(text: String, expected: Duration) {
         #expect(ConfigurationValue.duration(text) == expected)
     }
 
-    @Test("not durations", arguments: ["", "s", "30", "5 minutes", "-5s", "1x", "1e3s"])
+    @Test("not durations", arguments: ["", "s", "5 minutes", "-5s", "1x", "1e3s", "1.2.3", ".", "5m-3s"])
     func notDurations(text: String) {
         #expect(ConfigurationValue.duration(text) == nil)
     }

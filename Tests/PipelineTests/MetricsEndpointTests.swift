@@ -82,7 +82,7 @@ struct MetricsEndpointTests {
         let registry = PrometheusCollectorRegistry()
         let label = String(repeating: "x", count: 100)
         for index in 0..<60_000 {
-            registry.makeGauge(name: "padding_\(index)", labels: [("label", label)]).set(Double(index))
+            registry.makeGauge(descriptor: .init(metricName: "padding_\(index)", unitName: "", helpText: ""), labels: [("label", label)]).set(Double(index))
         }
         let endpoint = try MetricsEndpoint(address: .init(host: "127.0.0.1", port: 0), registry: registry)
         defer { endpoint.stop() }

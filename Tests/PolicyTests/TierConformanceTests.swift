@@ -24,7 +24,22 @@ private struct FlowFile: Decodable {
 
     @Test(arguments: caseNames)
     func tierCase(_ name: String) throws {
-        let dir = FixtureFiles.conformance.appendingPathComponent("tiers").appendingPathComponent(name)
+        try check(FixtureFiles.conformance.appendingPathComponent("tiers").appendingPathComponent(name), name)
+    }
+
+    static let upstreamCaseNames = FixtureFiles.upstreamCaseNames
+
+    @Test func upstreamCasesAreLoaded() {
+        #expect(Self.upstreamCaseNames.count >= 9)
+    }
+
+    /// The same check over the project's own cases for Calico behaviour the conformance set misses.
+    @Test(arguments: upstreamCaseNames)
+    func upstreamCase(_ name: String) throws {
+        try check(FixtureFiles.upstream.appendingPathComponent(name), name)
+    }
+
+    private func check(_ dir: URL, _ name: String) throws {
         let cluster = try ClusterLoader.load(paths: [dir.appendingPathComponent("cluster.yaml").path])
         let flowFile = try JSONDecoder().decode(FlowFile.self, from: Data(contentsOf: dir.appendingPathComponent("flow.json")))
         let request = ExplainRequest(source: flowFile.src, destination: flowFile.dst, ipProtocol: flowFile.proto,

@@ -39,7 +39,7 @@ import Testing
         return (out.text, stats)
     }
 
-    func plan(_ filter: String, _ groupBy: String, order: GroupOrder = .bytes, threads: Int = 1, rows: Bool = false,
+    func plan(_ filter: String, _ groupBy: String, order: ResultOrder = .bytes, threads: Int = 1, rows: Bool = false,
               window: TimeWindow = TimeWindow()) throws -> QueryPlan {
         var plan = QueryPlan(filter: try FilterProgram(parsing: filter), window: window, format: .csv,
                              groupBy: try OutputField.list(groupBy, option: "--group-by"), order: order)
@@ -73,11 +73,12 @@ import Testing
         defer { StoreQueryTests.removeTree(dir) }
         var expected: [String: (flows: UInt64, packets: UInt64, bytes: UInt64)] = [:]
         for f in Self.flows where f.annotation?.verdict != .deny {
-            var t = expected[String(f.flow.destinationPort), default: (0, 0, 0)]
+            let port = SampleFlows.portText(f.flow.destinationPort, f.flow)
+            var t = expected[port, default: (0, 0, 0)]
             t.flows += 1
             t.packets += f.flow.packets
             t.bytes += f.flow.bytes
-            expected[String(f.flow.destinationPort)] = t
+            expected[port] = t
         }
         let (text, _) = try run(try plan("not verdict deny", "dst.port", threads: 2), directory: dir)
         let rows = Array(CSVReader.rows(text).dropFirst())

@@ -10,8 +10,16 @@ import Testing
         [a.egress, a.ingress, a.pendingEgress, a.pendingIngress].compactMap { $0 }.flatMap(\.hits)
     }
 
+    /// The action if staged policies were enforced, worked out from the traces.
+    static func pending(_ a: FlowAnnotation) -> Verdict {
+        let egress = a.pendingEgress ?? a.egress
+        if egress?.action == .deny { return .deny }
+        if let ingress = a.pendingIngress ?? (a.egress?.action == .deny ? nil : a.ingress) { return ingress.action }
+        return egress?.action ?? .unknown
+    }
+
     /// Filter text and the brute-force meaning of it.
-    static let cases: [(String, (AnnotatedFlow) -> Bool)] = [
+    static let cases: [(String, @Sendable (AnnotatedFlow) -> Bool)] = [
         ("src.namespace shop", { $0.annotation?.source.namespace == "shop" }),
         ("namespace db", { $0.annotation.map { $0.source.namespace == "db" || $0.destination.namespace == "db" } ?? false }),
         ("dst.pod api-*", { $0.annotation?.destination.name.hasPrefix("api-") ?? false }),
@@ -30,8 +38,13 @@ import Testing
         ("proto udp", { $0.flow.ipProtocol == .udp }),
         ("verdict deny", { $0.annotation?.verdict == .deny }),
         ("verdict unknown", { $0.annotation == nil || $0.annotation?.verdict == .unknown }),
-        ("action pass", { $0.annotation.map { a in [a.egress, a.ingress].compactMap { $0 }.flatMap(\.hits).contains { $0.action == .pass } } ?? false }),
-        ("pending_action deny", { $0.annotation?.pendingIngress?.hits.contains { $0.action == .deny } ?? false }),
+        ("action deny", { $0.annotation?.verdict == .deny }),
+        ("policy_action pass", { $0.annotation.map { a in [a.egress, a.ingress].compactMap { $0 }.flatMap(\.hits).contains { $0.action == .pass } } ?? false }),
+        ("pending_action deny", { $0.annotation.map { pending($0) == .deny } ?? false }),
+        ("pending_action allow", { $0.annotation.map { pending($0) == .allow } ?? false }),
+        ("would_change", { $0.annotation.map { pending($0) != $0.verdict } ?? false }),
+        ("would_change no and action allow", { $0.annotation.map { pending($0) == $0.verdict && $0.verdict == .allow } ?? false }),
+        ("(would_change) or dst.port 53", { ($0.annotation.map { pending($0) != $0.verdict } ?? false) || $0.flow.destinationPort == 53 }),
         ("reporter src", { $0.annotation != nil && $0.annotation?.ingress == nil && $0.annotation?.egress != nil }),
         ("reporter dst", { $0.annotation?.ingress != nil }),
         ("tier security", { $0.annotation.map { hits($0).contains { $0.tier == "security" } } ?? false }),
@@ -39,8 +52,11 @@ import Testing
         ("policy knp:shop/allow-web", { $0.annotation.map { hits($0).contains { $0.kind == .kubernetesNetworkPolicy && $0.namespace == "shop" && $0.name == "allow-web" } } ?? false }),
         ("packets >= 150", { $0.flow.packets >= 150 }),
         ("bytes < 50k", { $0.flow.bytes < 50_000 }),
-        ("bytes_in < 1000", { $0.flow.bytesIn < 1000 }),
-        ("packets_out <= 3", { $0.flow.packetsOut <= 3 }),
+        // Calico's in/out: from the reporter's side (the destination when there is an ingress trace).
+        ("bytes_in < 50000", { ($0.annotation?.ingress != nil ? $0.flow.bytesOut : $0.flow.bytesIn) < 50_000 }),
+        ("packets_out <= 30", { ($0.annotation?.ingress != nil ? $0.flow.packetsIn : $0.flow.packetsOut) <= 30 }),
+        ("src.packets <= 3", { $0.flow.packetsOut <= 3 }),
+        ("dst.bytes < 1000", { $0.flow.bytesIn < 1000 }),
         ("vlan 7", { $0.flow.vlan == 7 }),
         ("vlan < 4", { $0.flow.vlan != FlowRecord.noVLAN && $0.flow.vlan < 4 }),
         ("node node-2", { $0.node == "node-2" }),
@@ -97,7 +113,10 @@ import Testing
         #expect(try TimeWindow.parseBound("2026-11-23T07:00:00Z", now: now, option: "--since")
             == Timestamp(rfc3339: "2026-11-23T07:00:00Z"))
         #expect(try TimeWindow.parseBound("now", now: now, option: "--until") == now)
-        for bad in ["15", "m", "15x", "yesterday", "2026-13-01T00:00:00Z", ""] {
+        // Plain seconds, as every duration option takes them.
+        #expect(try TimeWindow.parseBound("15", now: now, option: "--since").nanoseconds
+            == now.nanoseconds - 15 * 1_000_000_000)
+        for bad in ["m", "15x", "-5m", "1.2.3s", "yesterday", "2026-13-01T00:00:00Z", ""] {
             #expect(throws: FlowlogError.self) { try TimeWindow.parseBound(bad, now: now, option: "--since") }
         }
         #expect(throws: FlowlogError.self) { try TimeWindow(since: "1h", until: "2h", now: now) }

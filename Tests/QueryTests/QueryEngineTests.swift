@@ -14,7 +14,7 @@ import Testing
     }
 
     func plan(_ filter: String, format: OutputFormat = .csv, fields: [OutputField]? = nil, groupBy: String = "",
-              top: Int? = nil, order: GroupOrder = .flows, limit: Int? = nil) throws -> QueryPlan {
+              top: Int? = nil, order: ResultOrder? = nil, limit: Int? = nil) throws -> QueryPlan {
         QueryPlan(filter: try FilterProgram(parsing: filter), format: format, fields: fields,
                   groupBy: groupBy.isEmpty ? [] : try OutputField.list(groupBy, option: "--group-by"),
                   top: top, order: order, limit: limit)
@@ -26,7 +26,7 @@ import Testing
         let (text, stats) = try run(try plan("verdict allow", groupBy: "dst.namespace,dest_port,proto", order: .bytes))
         var expected: [String: FlowTotals] = [:]
         for f in Self.flows where f.annotation?.verdict == .allow {
-            let key = "\(f.annotation!.destination.namespace)|\(f.flow.destinationPort)|\(f.flow.ipProtocol)"
+            let key = "\(f.annotation!.destination.namespace)|\(SampleFlows.portText(f.flow.destinationPort, f.flow))|\(f.flow.ipProtocol)"
             expected[key, default: FlowTotals()].flows += 1
             expected[key, default: FlowTotals()].packets += f.flow.packets
             expected[key, default: FlowTotals()].bytes += f.flow.bytes
@@ -51,7 +51,7 @@ import Testing
         let (text, stats) = try run(try plan("", groupBy: "src.ip,src.port,dst.ip"))
         var expected: [String: UInt64] = [:]
         for f in Self.flows {
-            expected["\(f.flow.sourceAddress)|\(f.flow.sourcePort)|\(f.flow.destinationAddress)", default: 0] += f.flow.bytes
+            expected["\(f.flow.sourceAddress)|\(SampleFlows.portText(f.flow.sourcePort, f.flow))|\(f.flow.destinationAddress)", default: 0] += f.flow.bytes
         }
         var got: [String: UInt64] = [:]
         for row in CSVReader.rows(text).dropFirst() { got["\(row[0])|\(row[1])|\(row[2])"] = UInt64(row[5]) }
@@ -60,18 +60,19 @@ import Testing
         #expect(got == expected)
     }
 
-    @Test(arguments: GroupOrder.allCases)
-    func topNMatchesBruteForce(_ order: GroupOrder) throws {
+    @Test(arguments: [ResultOrder.flows, .packets, .bytes])
+    func topNMatchesBruteForce(_ order: ResultOrder) throws {
         let (text, _) = try run(try plan("", groupBy: "src.namespace,dst.port", top: 5, order: order))
         var totals: [String: FlowTotals] = [:]
         for f in Self.flows {
-            let key = "\(f.annotation?.source.namespace ?? "-")|\(f.flow.destinationPort)"
+            let key = "\(f.annotation?.source.namespace ?? "-")|\(SampleFlows.portText(f.flow.destinationPort, f.flow))"
             totals[key, default: FlowTotals()].flows += 1
             totals[key, default: FlowTotals()].packets += f.flow.packets
             totals[key, default: FlowTotals()].bytes += f.flow.bytes
         }
+        func value(_ t: FlowTotals) -> UInt64 { order == .flows ? t.flows : order == .packets ? t.packets : t.bytes }
         let expected = totals.sorted {
-            $0.value.value(order) != $1.value.value(order) ? $0.value.value(order) > $1.value.value(order) : $0.key < $1.key
+            value($0.value) != value($1.value) ? value($0.value) > value($1.value) : $0.key < $1.key
         }.prefix(5).map { "\($0.key)|\($0.value.flows)|\($0.value.packets)|\($0.value.bytes)" }
         let got = CSVReader.rows(text).dropFirst().map { $0.joined(separator: "|") }
         #expect(got == expected)
@@ -87,11 +88,13 @@ import Testing
     // MARK: - Output formats
 
     @Test func csvHasCalicoHeaderAndOneRowPerMatch() throws {
-        let (text, stats) = try run(try plan("src.namespace shop and verdict deny"))
+        let (text, stats) = try run(try plan("src.namespace shop and action deny"))
         let rows = CSVReader.rows(text)
         #expect(rows[0] == OutputField.standard.map(\.rawValue))
         #expect(rows[0].prefix(4) == ["start_time", "end_time", "source_ip", "source_port"])
+        // Oldest first; the sort is stable, so equal starts keep the store's order.
         let expected = Self.flows.filter { $0.annotation?.source.namespace == "shop" && $0.annotation?.verdict == .deny }
+            .enumerated().sorted { ($0.element.flow.start, $0.offset) < ($1.element.flow.start, $1.offset) }.map(\.element)
         #expect(rows.count - 1 == expected.count)
         #expect(stats.flowsMatched == UInt64(expected.count))
         #expect(stats.flowsScanned == UInt64(Self.flows.count))
@@ -112,9 +115,18 @@ import Testing
         #expect(row["source_labels"] == a.source.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
         #expect(row["proto"] == first.flow.ipProtocol.description)
         #expect(row["action"] == "deny")
-        #expect(row["policies"] == ([a.egress, a.ingress].compactMap { $0 }.flatMap(\.hits).map(\.flowLogString)).joined(separator: ";"))
-        #expect(row["packets_in"] == String(first.flow.packetsIn))
-        #expect(row["bytes_out"] == String(first.flow.bytesOut))
+        // Calico's record: the reporter's trace, and counters seen from the reporter.
+        let reporterTrace = a.ingress ?? a.egress
+        #expect(row["reporter"] == reporterTrace?.reporter.description)
+        #expect(row["policies"] == (reporterTrace?.hits ?? []).map(\.flowLogString).joined(separator: ";"))
+        #expect(row["egress_policies"] == (a.egress?.hits ?? []).map(\.flowLogString).joined(separator: ";").replacingOccurrences(of: "^$", with: "-", options: .regularExpression))
+        #expect(row["ingress_policies"] == (a.ingress?.hits ?? []).map(\.flowLogString).joined(separator: ";").replacingOccurrences(of: "^$", with: "-", options: .regularExpression))
+        let atDestination = a.ingress != nil
+        #expect(row["packets_in"] == String(atDestination ? first.flow.packetsOut : first.flow.packetsIn))
+        #expect(row["bytes_out"] == String(atDestination ? first.flow.bytesIn : first.flow.bytesOut))
+        #expect(row["source_packets"] == String(first.flow.packetsOut))
+        #expect(row["dest_bytes"] == String(first.flow.bytesIn))
+        #expect(row["pending_action"] == a.pendingVerdict.description)
         #expect(row["host"] == first.node)
     }
 
@@ -133,7 +145,8 @@ import Testing
 
     @Test func ndjsonAndJSONParse() throws {
         let filter = "dst.port 5432"
-        let expected = Self.flows.filter { $0.flow.destinationPort == 5432 }
+        let expected = Self.flows.enumerated().filter { $0.element.flow.destinationPort == 5432 }
+            .sorted { ($0.element.flow.start, $0.offset) < ($1.element.flow.start, $1.offset) }.map(\.element)
         let (nd, _) = try run(try plan(filter, format: .ndjson))
         let lines = nd.split(separator: "\n")
         #expect(lines.count == expected.count)
@@ -141,11 +154,12 @@ import Testing
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             #expect(object.count == OutputField.standard.count)
             #expect(object["dest_port"] as? Int == 5432)
-            #expect(object["bytes_in"] as? Int == Int(flow.flow.bytesIn))
+            #expect(object["dest_bytes"] as? Int == Int(flow.flow.bytesIn))
             #expect(object["source_ip"] as? String == flow.flow.sourceAddress.description)
             if let a = flow.annotation {
                 #expect(object["source_labels"] as? [String: String] == a.source.labels)
-                #expect((object["policies"] as? [String])?.count == [a.egress, a.ingress].compactMap { $0 }.flatMap(\.hits).count)
+                #expect((object["egress_policies"] as? [String])?.count == (a.egress?.hits.count ?? 0))
+                #expect((object["ingress_policies"] as? [String])?.count == (a.ingress?.hits.count ?? 0))
             } else {
                 #expect(object["source_namespace"] as? String == "-")
             }
@@ -162,23 +176,78 @@ import Testing
         #expect(groupArray.allSatisfy { $0["dest_port"] as? Int == 5432 })
     }
 
-    @Test func tableIsAligned() throws {
+    @Test func tableIsAlignedAndFits120Columns() throws {
         let (text, _) = try run(try plan("verdict deny", format: .table, limit: 30))
         let lines = text.split(separator: "\n")
         #expect(lines.count == 31)
-        #expect(lines[0].hasPrefix("START_TIME"))
-        #expect(lines[0].contains("SOURCE_NAMESPACE"))
+        #expect(lines[0].split(separator: " ", omittingEmptySubsequences: true)
+                == ["START", "SOURCE", "DESTINATION", "PORT", "ACTION", "PACKETS", "BYTES"])
         // Right-aligned byte counts end in the same column on every line.
         let widths = Set(lines.map(\.count))
         #expect(widths.count == 1, "ragged table: \(widths)")
+        #expect(widths.first! <= 120)
     }
 
-    @Test func limitStopsTheScan() throws {
-        let (text, stats) = try run(try plan("", limit: 10))
+    /// Long names are cut with `…` rather than pushing the line past the width.
+    @Test func tableCutsLongNamesToFit() throws {
+        var flows = Array(Self.flows.filter { $0.annotation?.source.kind == .workload }.prefix(5))
+        flows[0].annotation!.source.name = String(repeating: "very-long-pod-name-", count: 8)
+        var out = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .table),
+                                over: InMemoryFlowSource(flows: flows, blockSize: 2), into: &out)
+        let lines = out.text.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 120 })
+        #expect(out.text.contains("…"))
+        var wide = QueryPlan(filter: try FilterProgram(parsing: ""), format: .table, fields: OutputField.wide)
+        wide.tableLayout = .wide
+        var wideOut = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(wide, over: InMemoryFlowSource(flows: flows, blockSize: 2), into: &wideOut)
+        #expect(wideOut.text.contains(flows[0].annotation!.source.name))
+    }
+
+    /// Rows come out oldest first across blocks whatever order they were stored in; `newest`,
+    /// `bytes` and `stored` change it.
+    @Test func rowsAreInTimeOrderAcrossBlocks() throws {
+        let shuffled = InMemoryFlowSource(flows: Self.flows.reversed(), blockSize: 37)
+        func starts(_ order: ResultOrder?, limit: Int? = nil) throws -> [String] {
+            var out = OutputBuffer(target: .memory)
+            _ = try QueryEngine.run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv, fields: [.startTime, .bytes],
+                                              order: order, limit: limit), over: shuffled, into: &out)
+            return CSVReader.rows(out.text).dropFirst().map { $0[0] }
+        }
+        let all = Self.flows.map(\.flow.start.rfc3339)
+        #expect(try starts(nil) == all.sorted())
+        #expect(try starts(.time) == all.sorted())
+        #expect(try starts(.newest) == all.sorted(by: >))
+        #expect(try starts(nil, limit: 10) == Array(all.sorted().prefix(10)))
+        #expect(try starts(.stored, limit: 5) == Array(Self.flows.reversed().prefix(5).map(\.flow.start.rfc3339)))
+        var out = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv, fields: [.bytes], order: .bytes),
+                                over: shuffled, into: &out)
+        let bytes = CSVReader.rows(out.text).dropFirst().map { UInt64($0[0])! }
+        #expect(bytes == bytes.sorted(by: >))
+        #expect(throws: FlowlogError.self) {
+            _ = try QueryEngine.run(QueryPlan(filter: try FilterProgram(parsing: ""), order: .flows), over: shuffled, into: &out)
+        }
+    }
+
+    @Test func limitWithStoredOrderStopsTheScan() throws {
+        let (text, stats) = try run(try plan("", order: .stored, limit: 10))
         #expect(CSVReader.rows(text).count == 11)
         #expect(stats.flowsMatched == 10)
         #expect(stats.flowsScanned == 10)
         #expect(stats.blocksRead == 1)
+    }
+
+    /// ICMP has no ports: `-` in text, null in JSON, the protocol alone in `dest_port_proto`.
+    @Test func icmpFlowsShowNoPorts() throws {
+        var flow = Self.flows.first { $0.annotation != nil }!
+        flow.flow.ipProtocol = .icmp
+        let source = InMemoryFlowSource(flows: [flow], blockSize: 10)
+        var out = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv,
+                                          fields: [.sourcePort, .destPort, .destPortProto]), over: source, into: &out)
+        #expect(CSVReader.rows(out.text)[1] == ["-", "-", "icmp"])
     }
 
     @Test func statisticsCountPrunedBlocks() throws {

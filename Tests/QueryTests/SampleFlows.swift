@@ -80,4 +80,9 @@ enum SampleFlows {
         }
         return flows
     }
+
+    /// A port as query output prints it: `-` for protocols without ports.
+    static func portText(_ port: UInt16, _ flow: FlowRecord) -> String {
+        flow.ipProtocol.hasPorts ? String(port) : "-"
+    }
 }

@@ -106,7 +106,9 @@ struct AgentCommandTests {
         #expect(allowed.status == 0, "\(allowed.stderr)")
         let allowedRows = allowed.stdout.split(separator: "\n").compactMap { try? FlowlogRunner.json(String($0)) }
         #expect(allowedRows.count >= 1)
-        #expect(allowedRows.reduce(0) { $0 + (($1["packets_out"] as? Int) ?? 0) } == 7)
+        // Sent by the client; Calico's packets_in counts them too, as the destination reports.
+        #expect(allowedRows.reduce(0) { $0 + (($1["source_packets"] as? Int) ?? 0) } == 7)
+        #expect(allowedRows.reduce(0) { $0 + (($1["packets_in"] as? Int) ?? 0) } == 7)
         for row in allowedRows {
             #expect(row["action"] as? String == "allow")
             #expect(row["source_namespace"] as? String == "shop")

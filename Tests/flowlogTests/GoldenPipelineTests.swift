@@ -16,6 +16,12 @@ struct GoldenPipelineTests {
                                "start_time,source_ip,source_port,dest_ip,dest_port,proto,source_namespace,source_name_aggr,dest_namespace,dest_name_aggr,action,policies,pending_policies"]),
         ("golden-top-ports.csv", ["--group-by", "dst.port,proto", "--top", "8", "--order", "bytes", "-o", "csv"]),
         ("golden-pending-deny.csv", ["pending_action deny", "-o", "csv", "--fields", "source_ip,dest_ip,dest_port,action,pending_policies"]),
+        ("golden-would-change.csv", ["would_change", "-o", "csv", "--fields",
+                                     "start_time,source,dest,dest_port_proto,action,pending_action,reporter,egress_policies,"
+                                     + "ingress_policies,pending_egress_policies,pending_ingress_policies"]),
+        ("golden-denied-table.txt", ["action deny", "-o", "table"]),
+        ("golden-counters.csv", ["dst.port 5432", "-o", "csv", "--fields",
+                                 "source,dest,reporter,packets_in,packets_out,bytes_in,bytes_out,source_packets,dest_packets,source_bytes,dest_bytes"]),
     ]
 
     @Test func demoReplayAndQueriesMatchTheGoldenFiles() throws {

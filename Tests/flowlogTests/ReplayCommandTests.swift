@@ -108,7 +108,9 @@ struct ReplayCommandTests {
         let r = try FlowlogRunner.run(["replay", path])
         #expect(r.status != 0)
         #expect(r.stderr.contains(path))
-        #expect(r.stderr.contains("pcap_open_offline"))
+        #expect(r.stderr.hasPrefix("flowlog: error: \(path): not a capture file"))
+        #expect(r.stderr.contains("(libpcap: "))
+        #expect(r.status == 2)
         #expect(r.stdout.isEmpty)
     }
 

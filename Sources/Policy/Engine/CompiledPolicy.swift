@@ -28,6 +28,10 @@ struct CompiledRule {
     let notICMP: ICMPMatch?
     let source: CompiledEntity
     let destination: CompiledEntity
+    /// The IP family of the rule's CIDRs (`nets`/`notNets`, either side), nil when it has none.
+    /// Felix renders a rule once per IP version and leaves it out of a version whose CIDRs it
+    /// would all have to drop, so for the other family the rule does not exist.
+    let cidrFamily: IPVersion?
 }
 
 struct CompiledPolicy {
@@ -73,8 +77,11 @@ extension CompiledPolicy {
                                   notSelector: table.id(e.notSelector), ports: e.ports, notPorts: e.notPorts, service: service)
         }
         func rule(_ r: PolicyRule) -> CompiledRule {
-            CompiledRule(action: r.action, ipVersion: r.ipVersion, ipProtocol: r.ipProtocol, notProtocol: r.notProtocol,
-                         icmp: r.icmp, notICMP: r.notICMP, source: entity(r.source), destination: entity(r.destination))
+            // The loader rejects rules mixing families, so the first CIDR names the family.
+            let cidrs = r.source.nets + r.source.notNets + r.destination.nets + r.destination.notNets
+            return CompiledRule(action: r.action, ipVersion: r.ipVersion, ipProtocol: r.ipProtocol, notProtocol: r.notProtocol,
+                                icmp: r.icmp, notICMP: r.notICMP, source: entity(r.source), destination: entity(r.destination),
+                                cidrFamily: cidrs.first?.address.version)
         }
         return CompiledPolicy(policy: p, selector: table.id(p.selector), ingress: p.ingress.map(rule), egress: p.egress.map(rule))
     }

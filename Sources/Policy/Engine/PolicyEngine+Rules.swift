@@ -2,7 +2,11 @@ import FlowCore
 
 extension PolicyEngine {
     /// Every criterion present must hold (§3); lists are OR, `not*` lists must all fail.
-    func matches(_ rule: CompiledRule, _ facts: FlowFacts) -> Bool {
+    /// `filtersFamily`: leave out rules whose CIDRs are all of the other IP family, as the
+    /// dataplane does; the pending trace follows Felix's userspace evaluator, which compares
+    /// addresses with CIDRs directly (so a v4-only `notNets` there matches an IPv6 flow).
+    func matches(_ rule: CompiledRule, _ facts: FlowFacts, filtersFamily: Bool = true) -> Bool {
+        if filtersFamily, let family = rule.cidrFamily, family != facts.ipVersion { return false }
         if let v = rule.ipVersion, v != facts.ipVersion { return false }
         if let p = rule.ipProtocol, p != facts.ipProtocol { return false }
         if let p = rule.notProtocol, p == facts.ipProtocol { return false }

@@ -22,7 +22,12 @@ extension PolicyEngine {
                 log?.add("\(policies[p].policy.kind):\(policies[p].policy.namespace.isEmpty ? "" : policies[p].policy.namespace + "/")\(policies[p].policy.name) (order \(policies[p].policy.order.map { formatOrder($0) } ?? "none"))")
                 let rules = policies[p].rules(direction)
                 for r in rules.indices {
-                    guard matches(rules[r], facts) else { continue }
+                    guard matches(rules[r], facts, filtersFamily: !pending) else {
+                        if let log, !pending, let family = rules[r].cidrFamily, family != facts.ipVersion {
+                            log.add("  rule \(r): only IPv\(family.rawValue) CIDRs; Felix renders no IPv\(facts.ipVersion.rawValue) rule for it")
+                        }
+                        continue
+                    }
                     let index = hits.count
                     let ruleAction = rules[r].action
                     switch ruleAction {
@@ -47,7 +52,10 @@ extension PolicyEngine {
             if passed { continue }
             let attributed = pending ? selected[0] : selected[selected.count - 1]
             hits.append(policies[attributed].policy.hit(index: hits.count, action: tier.defaultAction, ruleIndex: -1))
-            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name))")
+            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name), "
+                     + (selected.count == 1 ? "the one selecting policy)"
+                        : pending ? "the first selecting policy, as Calico's pending trace names it)"
+                        : "the last selecting policy, as Calico's enforced trace names it)"))
             if tier.defaultAction == .deny {
                 return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
             }

@@ -146,6 +146,12 @@ public final class PolicyEngine: @unchecked Sendable {
         }
         if egress?.action == .deny {
             log?.add("ingress: not evaluated, egress denied the packet")
+            // The pending verdict still needs the ingress side when staged policies would let
+            // the packet out.
+            if pendingEgress?.action == .allow, facts.destination.isEndpoint {
+                log?.add("pending ingress at the destination \(describe(facts.destination.endpoint)) (staged policies enforced, as their egress allows):")
+                pendingIngress = walk(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true, log: log)
+            }
         } else if facts.destination.isEndpoint {
             log?.add("ingress at the destination \(describe(facts.destination.endpoint)):")
             ingress = walk(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: false, log: log)
@@ -161,7 +167,7 @@ public final class PolicyEngine: @unchecked Sendable {
         else if let i = ingress { verdict = i.action }
         else if let e = egress { verdict = e.action }
         else { verdict = .unknown }
-        log?.add("verdict: \(verdict)")
+        log?.add("action: \(verdict)")
         return ClassDecision(verdict: verdict, egress: egress, ingress: ingress,
                              pendingEgress: pendingEgress, pendingIngress: pendingIngress)
     }

@@ -40,11 +40,19 @@ extension ClusterBuilder {
         } else if let v = versions.first, let wanted = rule.ipVersion, v != wanted {
             f.error("nets/notNets are IPv\(v.rawValue) but ipVersion is \(wanted.rawValue)")
         }
-        let usesPorts = !(rule.source.ports.isEmpty && rule.source.notPorts.isEmpty
-            && rule.destination.ports.isEmpty && rule.destination.notPorts.isEmpty)
-        if usesPorts {
-            guard let p = rule.ipProtocol, p == .tcp || p == .udp || p == .sctp else {
-                f.error("ports/notPorts require protocol TCP, UDP or SCTP")
+        let ports = rule.source.ports + rule.source.notPorts + rule.destination.ports + rule.destination.notPorts
+        if !ports.isEmpty {
+            // Calico 3.32's validator: without a protocol, ports are allowed when every one of
+            // them is named (Felix then resolves the name for whatever protocol the endpoint
+            // declares it with); numeric ports and ranges still need a protocol with ports.
+            let allNamed = ports.allSatisfy { if case .named = $0 { return true } else { return false } }
+            if let p = rule.ipProtocol {
+                guard p == .tcp || p == .udp || p == .sctp else {
+                    f.error("ports/notPorts require protocol TCP, UDP or SCTP")
+                    return nil
+                }
+            } else if !allNamed {
+                f.error("numeric ports/notPorts require protocol TCP, UDP or SCTP (only named ports may go without a protocol)")
                 return nil
             }
         }

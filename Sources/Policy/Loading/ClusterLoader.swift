@@ -74,6 +74,15 @@ public enum ClusterLoader {
         }
     }
 
+    /// The manifest files `paths` name, as `load` reads them (directories recursively, `.yaml`,
+    /// `.yml` and `.json`, sorted), and an error for each path that does not exist; for
+    /// evidence-side readers of the same inputs.
+    public static func manifestFiles(paths: [String]) -> (files: [String], errors: [FlowlogError]) {
+        let diagnostics = LoadDiagnostics()
+        let files = expand(paths: paths, diagnostics: diagnostics)
+        return (files, diagnostics.errors)
+    }
+
     static func expand(paths: [String], diagnostics: LoadDiagnostics) -> [String] {
         var files: [String] = []
         let fm = FileManager.default

@@ -26,7 +26,7 @@ public struct ClusterSummary {
             for p in members {
                 let ns = p.namespace.isEmpty ? "" : p.namespace + "/"
                 let order = p.order.map { $0 == $0.rounded() ? String(Int64($0)) : String($0) } ?? "none"
-                lines.append("    \(p.kind):\(ns)\(p.name)  order \(order)  ingress \(p.appliesToIngress ? "\(p.ingress.count) rules" : "-")  egress \(p.appliesToEgress ? "\(p.egress.count) rules" : "-")")
+                lines.append("    \(p.kind):\(ns)\(p.name)  order \(order)  ingress \(p.appliesToIngress ? Self.rules(p.ingress.count) : "-")  egress \(p.appliesToEgress ? Self.rules(p.egress.count) : "-")")
             }
         }
         if !cluster.skippedKinds.isEmpty {
@@ -35,4 +35,6 @@ public struct ClusterSummary {
         }
         text = lines.joined(separator: "\n")
     }
+
+    static func rules(_ n: Int) -> String { n == 1 ? "1 rule" : "\(n) rules" }
 }

@@ -82,11 +82,30 @@ public enum PolicyReport {
             lines.append("\(title) (reporter \(t.reporter)): \(t.action)")
             for hit in t.hits { lines.append("  " + (legacyNames ? hit.legacyFlowLogString : hit.flowLogString)) }
         }
-        traceLines("egress", a.egress)
-        traceLines("ingress", a.ingress)
-        traceLines("pending egress", a.pendingEgress)
-        traceLines("pending ingress", a.pendingIngress)
-        lines.append("verdict: \(a.verdict)")
+        traceLines("egress policies", a.egress)
+        traceLines("ingress policies", a.ingress)
+        traceLines("pending egress policies", a.pendingEgress)
+        traceLines("pending ingress policies", a.pendingIngress)
+        lines.append("action: \(a.verdict)")
+        if a.pendingEgress != nil || a.pendingIngress != nil {
+            let pending = a.pendingVerdict
+            lines.append("pending_action: \(pending)" + (pending == a.verdict ? " (staged policies change nothing)" : " (staged policies would change the action)"))
+        }
+        if Self.endOfTierNamesDiffer(a.egress, a.pendingEgress) || Self.endOfTierNamesDiffer(a.ingress, a.pendingIngress) {
+            lines.append("note: at a tier's end (rule -1) Calico names the last policy that selected the endpoint in the "
+                         + "enforced trace and the first in the pending trace, so the two can name different policies")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether an end-of-tier entry of the same tier names different policies in the two traces.
+    static func endOfTierNamesDiffer(_ enforced: PolicyTrace?, _ pending: PolicyTrace?) -> Bool {
+        guard let enforced, let pending else { return false }
+        for e in enforced.hits where e.ruleIndex == -1 {
+            if pending.hits.contains(where: { $0.ruleIndex == -1 && $0.tier == e.tier && ($0.name != e.name || $0.namespace != e.namespace) }) {
+                return true
+            }
+        }
+        return false
     }
 }

@@ -27,8 +27,8 @@ extension FilterPredicate {
         case .address: return .addresses
         case .ipProtocol: return .ipProtocol
         case .vlan: return .vlan
-        case .namespace, .name, .aggregatedName, .endpointKind, .labels, .verdict, .action, .pendingAction,
-             .reporter, .tier, .policy, .node, .service:
+        case .namespace, .name, .aggregatedName, .endpointKind, .labels, .verdict, .pendingVerdict, .wouldChange,
+             .policyAction, .reporter, .tier, .policy, .node, .service:
             return .annotation
         }
     }
@@ -52,15 +52,19 @@ extension OutputField {
     /// What the column shows of a conversation; nil when records of one conversation differ in it.
     var conversationFields: ConversationFields? {
         switch self {
-        case .startTime, .endTime, .sourcePort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes, .tcpFlags:
+        case .startTime, .endTime, .sourcePort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes, .tcpFlags,
+             .sourcePackets, .destPackets, .sourceBytes, .destBytes:
             return nil
         case .sourceIP, .destIP: return .addresses
-        case .destPort: return .destinationPort
+        // Whether a port prints depends on the protocol.
+        case .destPort, .destPortProto: return [.destinationPort, .ipProtocol]
+        case .source, .dest: return [.annotation, .addresses]
         case .proto: return .ipProtocol
         case .vlan: return .vlan
         case .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
              .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
-             .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host:
+             .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host,
+             .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies:
             return .annotation
         }
     }
@@ -70,7 +74,8 @@ extension QueryPlan {
     /// For a run that reads the store column-wise, what its keys and filter read of a
     /// conversation; nil for a run that reads rows (see `readsConversationSums`).
     var conversationSumFields: ConversationFields? {
-        guard allowsConversationSums, !groupBy.isEmpty, limit == nil,
+        // Time orders need each flow's start, which conversation sums do not carry.
+        guard allowsConversationSums, !groupBy.isEmpty, limit == nil, !resultOrder.readsTimes,
               var fields = filter.expression.conversationFields else { return nil }
         for key in groupBy {
             guard let more = key.conversationFields else { return nil }

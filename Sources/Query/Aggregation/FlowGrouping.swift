@@ -67,12 +67,13 @@ public struct FlowGrouping {
         }
     }
 
-    /// Groups by `order`, largest first (ties by key text), at most `limit` of them.
-    public func ranked(by order: GroupOrder, limit: Int? = nil) -> [(key: [String], totals: FlowTotals)] {
+    /// Groups in `order` (sizes largest first, times as `ResultOrder` says; ties by key text),
+    /// at most `limit` of them.
+    public func ranked(by order: ResultOrder, limit: Int? = nil) -> [(key: [String], totals: FlowTotals)] {
         var slots = Array(0..<totals.count)
         let lessThan: (Int, Int) -> Bool = { a, b in
-            let va = totals[a].value(order), vb = totals[b].value(order)
-            if va != vb { return va > vb }
+            let va = totals[a].sortKey(order), vb = totals[b].sortKey(order)
+            if va != vb { return va < vb }
             return table.key(a).lexicographicallyPrecedes(table.key(b))
         }
         if let limit, limit < slots.count {

@@ -1,43 +1,52 @@
 import FlowCore
 
 /// Prints results another engine computed (a ClickHouse server, `flowlog query --clickhouse`)
-/// exactly as a local run prints them: flows go through the same row, table and top-N sinks,
-/// groups through the same key text, ranking, `--top` cut and writers. So the two answers can
-/// only differ in what was matched, never in how it is shown.
+/// exactly as a local run prints them: the same sink `QueryEngine` picks for the plan, so
+/// flows are ranked, cut and written alike, and groups get the same key text, totals, ranking
+/// and `--top` cut. The two answers can then only differ in what was matched.
+///
+/// Flows must arrive in the order a local scan meets them (store order) for ties to break
+/// alike.
 public struct ExternalResultWriter {
     // Exactly one is set. Separate optionals (not an enum with payloads) so each sink is
     // mutated in place through optional chaining, never copied per flow.
     private var rows: RowSink?
     private var table: TableSink?
-    private var top: TopFlowsSink?
+    private var ordered: OrderedRowsSink?
     private var groups: GroupSink?
     public private(set) var flowsAccepted: UInt64 = 0
 
     public init(plan: QueryPlan) {
+        let order = plan.resultOrder
         if !plan.groupBy.isEmpty {
-            groups = GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: plan.order, top: plan.top)
-        } else if let n = plan.top {
-            top = TopFlowsSink(top: TopFlows(limit: n, order: plan.order), format: plan.format, fields: plan.fields)
-        } else if plan.format == .table {
-            table = TableSink(fields: plan.fields)
+            groups = GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: order, top: plan.top,
+                               layout: plan.tableLayout)
+        } else if order == .stored {
+            if plan.format == .table {
+                table = TableSink(fields: plan.fields, layout: plan.tableLayout)
+            } else {
+                rows = RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields))
+            }
         } else {
-            rows = RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields))
+            let keep = [plan.top, plan.limit].compactMap { $0 }.min()
+            ordered = OrderedRowsSink(rows: RankedRows(order: order, limit: keep), format: plan.format, fields: plan.fields,
+                                      layout: plan.tableLayout)
         }
     }
 
     public mutating func begin(into out: inout OutputBuffer) throws {
         try rows?.begin(into: &out)
         try table?.begin(into: &out)
-        try top?.begin(into: &out)
+        try ordered?.begin(into: &out)
         try groups?.begin(into: &out)
     }
 
-    /// One matching flow (rows, table, or `--top` without `--group-by`).
+    /// One matching flow (without `--group-by`).
     public mutating func add(flow record: AnnotatedFlow, into out: inout OutputBuffer) throws {
         flowsAccepted += 1
         try rows?.accept(record, into: &out)
         try table?.accept(record, into: &out)
-        try top?.accept(record, into: &out)
+        try ordered?.accept(record, into: &out)
         try groups?.accept(record, into: &out)
     }
 
@@ -52,7 +61,7 @@ public struct ExternalResultWriter {
     public mutating func finish(into out: inout OutputBuffer) throws {
         try rows?.finish(into: &out)
         try table?.finish(into: &out)
-        try top?.finish(into: &out)
+        try ordered?.finish(into: &out)
         try groups?.finish(into: &out)
         try out.flush()
     }

@@ -13,7 +13,7 @@ protocol FlowSource {
 
 /// Flows in memory, cut into blocks with digests like the store's; for tests and for checking
 /// the pruner against brute force.
-public struct InMemoryFlowSource: FlowSource {
+public struct InMemoryFlowSource: FlowSource, Sendable {
     public let blocks: [[AnnotatedFlow]]
     public let digests: [BlockDigest]
 

@@ -28,11 +28,13 @@ struct RowSink: MatchSink {
 struct TableSink: MatchSink {
     let fields: [OutputField]
     var table: TableWriter
-    var cells = CellRenderer()
+    var cells: CellRenderer
 
-    init(fields: [OutputField]) {
+    init(fields: [OutputField], layout: TableLayout) {
         self.fields = fields
-        table = TableWriter(headers: fields.map(\.rawValue), rightAligned: fields.map(\.isNumeric))
+        table = TableWriter(headers: fields.map(\.tableHeading), rightAligned: fields.map(\.isNumeric),
+                            shrinkable: fields.map(\.isShrinkable), maxWidth: layout.maxWidth)
+        cells = CellRenderer(secondsOnly: layout.secondsOnly)
     }
 
     mutating func begin(into out: inout OutputBuffer) throws {}
@@ -50,8 +52,9 @@ struct TableSink: MatchSink {
 struct GroupSink: MatchSink {
     var grouping: FlowGrouping
     let format: OutputFormat
-    let order: GroupOrder
+    let order: ResultOrder
     let top: Int?
+    var layout = TableLayout.standard
 
     mutating func begin(into out: inout OutputBuffer) throws {}
 
@@ -59,7 +62,7 @@ struct GroupSink: MatchSink {
 
     mutating func finish(into out: inout OutputBuffer) throws {
         let keys = grouping.keys
-        var writer = GroupRowWriter(format: format, keys: keys)
+        var writer = GroupRowWriter(format: format, keys: keys, layout: layout)
         writer.begin(into: &out)
         for group in grouping.ranked(by: order, limit: top) {
             writer.write(group.key, group.totals, into: &out)
@@ -71,20 +74,21 @@ struct GroupSink: MatchSink {
     var groupCount: Int { grouping.groupCount }
 }
 
-/// `--top N` over single flows.
-struct TopFlowsSink: MatchSink {
-    var top: TopFlows
+/// Flow rows in a `ResultOrder` (every order but `stored`): held, ranked, then printed.
+struct OrderedRowsSink: MatchSink {
+    var rows: RankedRows
     let format: OutputFormat
     let fields: [OutputField]
+    let layout: TableLayout
 
     mutating func begin(into out: inout OutputBuffer) throws {}
 
-    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws { top.add(record) }
+    mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws { rows.add(record) }
 
     mutating func finish(into out: inout OutputBuffer) throws {
-        let ranked = top.ranked()
+        let ranked = rows.ranked()
         if format == .table {
-            var sink = TableSink(fields: fields)
+            var sink = TableSink(fields: fields, layout: layout)
             for r in ranked { try sink.accept(r, into: &out) }
             try sink.finish(into: &out)
         } else {

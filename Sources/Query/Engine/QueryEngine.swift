@@ -23,37 +23,44 @@ public enum QueryEngine {
 
     static func run<Source: FlowSource>(_ plan: QueryPlan, source: Source,
                                         into out: inout OutputBuffer) throws -> QueryStatistics {
+        try plan.checkOrder()
         if let fields = plan.conversationSumFields {
             return try runConversationSums(plan, reading: fields, source: source, into: &out)
         }
+        let order = plan.resultOrder
         if !plan.groupBy.isEmpty {
             return try run(plan, source: source,
                            sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format,
-                                           order: plan.order, top: plan.top),
-                           into: &out)
+                                           order: order, top: plan.top, layout: plan.tableLayout),
+                           scanLimit: plan.limit, into: &out)
         }
-        if let top = plan.top {
+        if order == .stored {
+            // Streams: rows print as the scan meets them, and --limit ends the scan.
+            if plan.format == .table {
+                return try run(plan, source: source, sink: TableSink(fields: plan.fields, layout: plan.tableLayout),
+                               scanLimit: plan.limit, into: &out)
+            }
             return try run(plan, source: source,
-                           sink: TopFlowsSink(top: TopFlows(limit: top, order: plan.order), format: plan.format,
-                                              fields: plan.fields),
-                           into: &out)
+                           sink: RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields)),
+                           scanLimit: plan.limit, into: &out)
         }
-        if plan.format == .table {
-            return try run(plan, source: source, sink: TableSink(fields: plan.fields), into: &out)
-        }
+        // Every flow is read; the first N in the order are kept.
+        let keep = [plan.top, plan.limit].compactMap { $0 }.min()
         return try run(plan, source: source,
-                       sink: RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields)), into: &out)
+                       sink: OrderedRowsSink(rows: RankedRows(order: order, limit: keep), format: plan.format,
+                                             fields: plan.fields, layout: plan.tableLayout),
+                       scanLimit: nil, into: &out)
     }
 
     private static func run<Source: FlowSource, Sink: MatchSink>(
-        _ plan: QueryPlan, source: Source, sink: Sink, into out: inout OutputBuffer
+        _ plan: QueryPlan, source: Source, sink: Sink, scanLimit: Int?, into out: inout OutputBuffer
     ) throws -> QueryStatistics {
         let clock = ContinuousClock()
         let started = clock.now
         var visitor = QueryVisitor(filter: plan.filter,
                                    pruner: BlockPruner(filter: plan.filter.expression, since: plan.window.since,
                                                        until: plan.window.until),
-                                   window: plan.window, limit: plan.limit.map { UInt64($0) }, sink: sink, out: out)
+                                   window: plan.window, limit: scanLimit.map { UInt64($0) }, sink: sink, out: out)
         // The output buffer moves into the visitor for the scan and back out afterwards, so
         // every path (including errors) hands the caller what was written.
         out = OutputBuffer(target: out.target)
@@ -82,7 +89,8 @@ public enum QueryEngine {
             ConversationQueryVisitor(
                 filter: plan.filter,
                 pruner: BlockPruner(filter: plan.filter.expression, since: plan.window.since, until: plan.window.until),
-                sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: plan.order, top: plan.top),
+                sink: GroupSink(grouping: FlowGrouping(keys: plan.groupBy), format: plan.format, order: plan.resultOrder,
+                                top: plan.top, layout: plan.tableLayout),
                 reads: fields)
         }
         var stats = try source.scanConversations(window: plan.window, visitors: &visitors)

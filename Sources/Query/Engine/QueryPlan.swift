@@ -12,11 +12,15 @@ public struct QueryPlan: Sendable {
     public var fields: [OutputField]
     /// `--group-by` keys; empty for flow rows.
     public var groupBy: [OutputField]
-    /// `--top N`: the N largest groups (or flows, without `groupBy`) by `order`.
+    /// `--top N`: the first N groups (or flows, without `groupBy`) in `order`.
     public var top: Int?
-    public var order: GroupOrder
-    /// Stop after this many matching flows.
+    /// `--order`; nil for the default (`resultOrder`).
+    public var order: ResultOrder?
+    /// Flow rows: print the first N in `order`. Groups and `--order stored`: stop the scan
+    /// after N matching flows.
     public var limit: Int?
+    /// Tables: width and time precision.
+    public var tableLayout = TableLayout.standard
     /// Lets a group-by that only needs conversation fields read per-conversation sums instead
     /// of rows (`readsConversationSums`); the answer is the same. False forces rows, for
     /// checking one path against the other.
@@ -26,7 +30,7 @@ public struct QueryPlan: Sendable {
 
     public init(filter: FilterProgram, window: TimeWindow = TimeWindow(), format: OutputFormat = .csv,
                 fields: [OutputField]? = nil, groupBy: [OutputField] = [], top: Int? = nil,
-                order: GroupOrder = .flows, limit: Int? = nil) {
+                order: ResultOrder? = nil, limit: Int? = nil) {
         self.filter = filter
         self.window = window
         self.format = format
@@ -39,6 +43,31 @@ public struct QueryPlan: Sendable {
 }
 
 extension QueryPlan {
+    /// The order results print in: `order`, else time for flow rows, flows for groups and
+    /// bytes for `--top` over single flows.
+    public var resultOrder: ResultOrder {
+        if let order { return order }
+        if !groupBy.isEmpty { return .flows }
+        return top != nil ? .bytes : .time
+    }
+
+    /// Refuses orders that do not apply (a count of flows for single flows, storage order for groups).
+    public func checkOrder() throws {
+        let location = FlowlogError.Location(field: "--order")
+        switch (resultOrder, groupBy.isEmpty) {
+        case (.flows, true):
+            throw FlowlogError(.invalidArgument, "'flows' ranks groups (--group-by); order single flows by time, newest, packets, bytes or stored",
+                               location: location)
+        case (.stored, false):
+            throw FlowlogError(.invalidArgument, "'stored' orders single flows; order groups by flows, packets, bytes, time or newest",
+                               location: location)
+        case (.stored, true) where top != nil:
+            throw FlowlogError(.invalidArgument, "--top ranks flows; 'stored' does not rank (use packets, bytes, time or newest)",
+                               location: location)
+        default: return
+        }
+    }
+
     /// The processors online, at most 8.
     public static var defaultThreads: Int {
         #if canImport(Glibc)

@@ -5,7 +5,8 @@ enum FilterField: Sendable {
     // Per side (take `src.`, `dst.` or `any.`; bare means either side).
     case namespace, name, aggregatedName, endpointKind, labels, address, port
     // Per flow.
-    case ipProtocol, verdict, action, pendingAction, reporter, tier, policy
+    case ipProtocol, verdict, pendingVerdict, wouldChange, policyAction, reporter, tier, policy
+    /// Counters; `packets` and `bytes` also take a side (`src.packets`: sent by the source).
     case counter(FlowCounter)
     case vlan, node, service
 
@@ -33,15 +34,19 @@ enum FilterField: Sendable {
         "ip": .address, "net": .address, "addr": .address,
         "port": .port,
         "proto": .ipProtocol, "protocol": .ipProtocol,
-        "verdict": .verdict,
-        "action": .action,
-        "pending_action": .pendingAction,
+        // Calico's flow-log name is `action`; `verdict` is another spelling of the same field.
+        "action": .verdict, "verdict": .verdict,
+        "pending_action": .pendingVerdict,
+        "would_change": .wouldChange,
+        "policy_action": .policyAction,
         "reporter": .reporter,
         "tier": .tier,
         "policy": .policy,
         "packets": .counter(.packets), "bytes": .counter(.bytes),
         "packets_in": .counter(.packetsIn), "packets_out": .counter(.packetsOut),
         "bytes_in": .counter(.bytesIn), "bytes_out": .counter(.bytesOut),
+        "source_packets": .counter(.sourcePackets), "dest_packets": .counter(.destinationPackets),
+        "source_bytes": .counter(.sourceBytes), "dest_bytes": .counter(.destinationBytes),
         "vlan": .vlan,
         "node": .node, "host": .node,
         "service": .service, "svc": .service,
@@ -55,6 +60,23 @@ enum FilterField: Sendable {
 
     /// The list shown when a field is unknown.
     static let summary = "src./dst./any. namespace, pod (name), name_aggr, type, labels, ip, port; "
-        + "proto, verdict, action, pending_action, reporter, tier, policy, packets, bytes, packets_in, "
-        + "packets_out, bytes_in, bytes_out, vlan, node, service"
+        + "proto, action (verdict), pending_action, would_change, policy_action, reporter, tier, policy, "
+        + "packets, bytes (also src./dst.), packets_in, packets_out, bytes_in, bytes_out, vlan, node, service"
+
+    /// Every name a filter accepts, for "did you mean".
+    static var allNames: [String] {
+        Array(byName.keys).sorted() + sidePrefixes.keys.flatMap { side in byName.keys.map { "\(side).\($0)" } }.sorted()
+    }
+
+    /// `src.packets`, `dst.bytes`: the counter one side sent; nil for any other field.
+    func counter(sentBy side: FlowSide) -> FilterField? {
+        guard case .counter(let c) = self else { return nil }
+        switch (c, side) {
+        case (.packets, .source): return .counter(.sourcePackets)
+        case (.packets, .destination): return .counter(.destinationPackets)
+        case (.bytes, .source): return .counter(.sourceBytes)
+        case (.bytes, .destination): return .counter(.destinationBytes)
+        default: return nil
+        }
+    }
 }

@@ -37,13 +37,21 @@ extension FilterParser {
                 throw error("unknown protocol '\(value)' (tcp, udp, icmp, icmpv6, sctp or a number)", at: token)
             }
             return .ipProtocol(p)
-        case .verdict:
-            guard let v = Verdict(name: value) else { throw error("unknown verdict '\(value)' (allow, deny, unknown)", at: token) }
-            return .verdict(v)
-        case .action, .pendingAction:
-            guard let a = PolicyAction(name: value) else { throw error("unknown action '\(value)' (allow, deny, pass)", at: token) }
-            if case .action = field { return .action(a) }
-            return .pendingAction(a)
+        case .verdict, .pendingVerdict:
+            guard let v = Verdict(name: value) else {
+                throw error("unknown action '\(value)' (allow, deny, unknown)\(Spelling.suggestion(for: value, among: ["allow", "deny", "unknown"]))", at: token)
+            }
+            if case .verdict = field { return .verdict(v) }
+            return .pendingVerdict(v)
+        case .wouldChange:
+            switch value.lowercased() {
+            case "yes", "true": return .wouldChange(true)
+            case "no", "false": return .wouldChange(false)
+            default: throw error("would_change takes yes or no, not '\(value)'", at: token)
+            }
+        case .policyAction:
+            guard let a = PolicyAction(name: value) else { throw error("unknown policy action '\(value)' (allow, deny, pass)", at: token) }
+            return .policyAction(a)
         case .reporter:
             switch value.lowercased() {
             case "src", "source": return .reporter(.source)

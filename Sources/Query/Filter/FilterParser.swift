@@ -94,8 +94,10 @@ public struct FilterParser {
             _ = advance()
         }
         guard let field = FilterField.byName[fieldName] else {
-            throw error("unknown field '\(raw)' (fields: \(FilterField.summary))", at: first)
+            let suggestion = Spelling.suggestion(for: text, among: FilterField.allNames)
+            throw error("unknown field '\(raw)'\(suggestion) (fields: \(FilterField.summary))", at: first)
         }
+        if let side, let sent = field.counter(sentBy: side) { return (sent, .either, first) }
         if side != nil, !field.isPerSide {
             throw error("'\(fieldName)' belongs to the flow, not to one side; drop the side prefix", at: first)
         }
@@ -104,6 +106,13 @@ public struct FilterParser {
 
     private mutating func parseTest() throws -> FilterExpression {
         let (field, side, fieldToken) = try parseField()
+        // `would_change` alone means `would_change yes`.
+        if case .wouldChange = field {
+            switch peek.kind {
+            case .end, .and, .or, .closeParen: return .predicate(.wouldChange(true))
+            default: break
+            }
+        }
         // `field in (a, b, c)` is `field = a or field = b or field = c`.
         if case .word(let word) = peek.kind, word.lowercased() == "in" {
             _ = advance()

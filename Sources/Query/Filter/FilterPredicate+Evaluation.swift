@@ -41,11 +41,12 @@ extension FilterPredicate {
             return record.flow.ipProtocol == p
         case .verdict(let v):
             return (annotated ? a.verdict : .unknown) == v
-        case .action(let action):
+        case .pendingVerdict(let v):
+            return (annotated ? a.pendingVerdict : .unknown) == v
+        case .wouldChange(let wanted):
+            return annotated && (a.pendingVerdict != a.verdict) == wanted
+        case .policyAction(let action):
             return annotated && (Self.anyHit(a.egress, action: action) || Self.anyHit(a.ingress, action: action))
-        case .pendingAction(let action):
-            return Self.anyHit(a.pendingEgress, action: action)
-                || Self.anyHit(a.pendingIngress, action: action)
         case .reporter(let reporter):
             guard annotated else { return false }
             if let r = a.ingress?.reporter { return r == reporter }
@@ -55,7 +56,7 @@ extension FilterPredicate {
         case .policy(let pattern):
             return annotated && Self.anyHit(a, where: .policy(pattern))
         case .counter(let counter, let op, let value):
-            return op.holds(counter.value(of: record.flow), value)
+            return op.holds(counter.value(of: record.flow, reportedByDestination: annotated && a.reportsAtDestination), value)
         case .vlan(let op, let id):
             return record.flow.vlan != FlowRecord.noVLAN && op.holds(UInt64(record.flow.vlan), UInt64(id))
         case .node(let match):

@@ -29,17 +29,29 @@ public enum TextMatch: Hashable, Sendable {
 }
 
 /// The per-flow counters a filter can compare.
+///
+/// `packetsIn` … `bytesOut` have Calico's meaning: relative to the reporting endpoint (`in` is
+/// what the reporter received). The reporter is the destination when the flow has an ingress
+/// trace, else the source; flows stored without a cluster count from the source. `source…`
+/// and `destination…` are what each side sent, whoever reports.
 public enum FlowCounter: UInt8, Sendable {
     case packets, bytes, packetsIn, packetsOut, bytesIn, bytesOut
+    case sourcePackets, destinationPackets, sourceBytes, destinationBytes
 
-    func value(of flow: FlowRecord) -> UInt64 {
+    /// `reportedByDestination`: see `FlowAnnotation.reportsAtDestination`.
+    func value(of flow: FlowRecord, reportedByDestination: Bool) -> UInt64 {
+        // FlowRecord's `…Out` counters run source → destination, `…In` the other way.
         switch self {
         case .packets: return flow.packets
         case .bytes: return flow.bytes
-        case .packetsIn: return flow.packetsIn
-        case .packetsOut: return flow.packetsOut
-        case .bytesIn: return flow.bytesIn
-        case .bytesOut: return flow.bytesOut
+        case .packetsIn: return reportedByDestination ? flow.packetsOut : flow.packetsIn
+        case .packetsOut: return reportedByDestination ? flow.packetsIn : flow.packetsOut
+        case .bytesIn: return reportedByDestination ? flow.bytesOut : flow.bytesIn
+        case .bytesOut: return reportedByDestination ? flow.bytesIn : flow.bytesOut
+        case .sourcePackets: return flow.packetsOut
+        case .destinationPackets: return flow.packetsIn
+        case .sourceBytes: return flow.bytesOut
+        case .destinationBytes: return flow.bytesIn
         }
     }
 }
@@ -87,12 +99,14 @@ public enum FilterPredicate: Sendable {
     case address(FlowSide, IPPrefix)
     case port(FlowSide, ComparisonOperator, UInt16)
     case ipProtocol(IPProtocol)
-    /// The flow's overall verdict; flows stored without a cluster are `unknown`.
+    /// The flow's action (its verdict); flows stored without a cluster are `unknown`.
     case verdict(Verdict)
+    /// The action the flow would get if staged policies were enforced (`pendingVerdict`).
+    case pendingVerdict(Verdict)
+    /// Whether enforcing the staged policies would change the flow's action.
+    case wouldChange(Bool)
     /// Some enforced hit (egress or ingress) took this action.
-    case action(PolicyAction)
-    /// Some pending (staged) hit took this action.
-    case pendingAction(PolicyAction)
+    case policyAction(PolicyAction)
     case reporter(Reporter)
     /// Some hit, enforced or pending, is in this tier.
     case tier(String)

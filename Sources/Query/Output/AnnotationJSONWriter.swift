@@ -8,7 +8,8 @@ public struct AnnotationJSONWriter {
     public static let annotationFields: [OutputField] = [
         .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
         .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
-        .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host,
+        .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies,
+        .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies, .host,
     ]
 
     let fields: [OutputField]

@@ -5,6 +5,8 @@ struct CellRenderer {
     private var scratch = OutputBuffer(target: .memory)
     private var fieldWriter = FieldWriter()
 
+    init(secondsOnly: Bool = false) { fieldWriter.secondsOnly = secondsOnly }
+
     mutating func render(_ fields: [OutputField], of record: AnnotatedFlow) -> [String] {
         var row: [String] = []
         row.reserveCapacity(fields.count)

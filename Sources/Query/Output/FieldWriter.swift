@@ -9,8 +9,9 @@ struct FieldWriter {
     private var time = TimestampWriter()
     private var sourceLabels = LabelTextCache()
     private var destinationLabels = LabelTextCache()
-    private var enforcedPolicies = PolicyTextCache()
-    private var pendingPolicies = PolicyTextCache()
+    private var traceText = PolicyTextCache()
+    /// Table cells print times to the second (the order within a second stays exact).
+    var secondsOnly = false
 
     mutating func write(_ field: OutputField, of record: AnnotatedFlow, style: Style, into out: inout OutputBuffer) {
         // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
@@ -28,12 +29,24 @@ struct FieldWriter {
     mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation, annotated: Bool,
                         node: String, style: Style, into out: inout OutputBuffer) {
         switch field {
-        case .startTime: openSafe(style, &out); time.write(flow.start, into: &out); closeSafe(style, &out)
-        case .endTime: openSafe(style, &out); time.write(flow.end, into: &out); closeSafe(style, &out)
+        case .startTime: openSafe(style, &out); time.write(flow.start, secondsOnly: secondsOnly, into: &out); closeSafe(style, &out)
+        case .endTime: openSafe(style, &out); time.write(flow.end, secondsOnly: secondsOnly, into: &out); closeSafe(style, &out)
         case .sourceIP: openSafe(style, &out); out.append(address: flow.sourceAddress); closeSafe(style, &out)
         case .destIP: openSafe(style, &out); out.append(address: flow.destinationAddress); closeSafe(style, &out)
-        case .sourcePort: out.append(decimal: UInt64(flow.sourcePort))
-        case .destPort: out.append(decimal: UInt64(flow.destinationPort))
+        // Ports only where the protocol has them (ICMP's type and code are not ports).
+        case .sourcePort: port(flow.sourcePort, flow.ipProtocol, style, &out)
+        case .destPort: port(flow.destinationPort, flow.ipProtocol, style, &out)
+        case .destPortProto:
+            openSafe(style, &out)
+            if flow.ipProtocol.hasPorts { out.append(decimal: UInt64(flow.destinationPort)); out.append(UInt8(ascii: "/")) }
+            out.append(flow.ipProtocol.description)
+            closeSafe(style, &out)
+        case .source:
+            if annotated, a.source.kind == .workload { string(a.source.namespace + "/" + a.source.name, style, &out) }
+            else { openSafe(style, &out); out.append(address: flow.sourceAddress); closeSafe(style, &out) }
+        case .dest:
+            if annotated, a.destination.kind == .workload { string(a.destination.namespace + "/" + a.destination.name, style, &out) }
+            else { openSafe(style, &out); out.append(address: flow.destinationAddress); closeSafe(style, &out) }
         case .sourceType: safe(annotated ? a.source.kind.description : "-", style, &out)
         case .destType: safe(annotated ? a.destination.kind.description : "-", style, &out)
         case .sourceNamespace: string(annotated ? a.source.namespace : "-", style, &out)
@@ -53,14 +66,19 @@ struct FieldWriter {
             let part = field == .destServiceNamespace ? service.utf8[..<slash] : service.utf8[service.utf8.index(after: slash)...]
             let t = beginText(style, &out); out.append(bytesOf: part); endText(style, &out, t)
         case .proto: safe(flow.ipProtocol.description, style, &out)
-        case .action: safe(a.verdict.description, style, &out)
-        case .reporter: safe(Self.reporter(a)?.description ?? "-", style, &out)
-        case .policies: enforcedPolicies.write(a.egress, a.ingress, style: style, into: &out)
-        case .pendingPolicies: pendingPolicies.write(a.pendingEgress, a.pendingIngress, style: style, into: &out)
-        case .packetsIn: out.append(decimal: flow.packetsIn)
-        case .packetsOut: out.append(decimal: flow.packetsOut)
-        case .bytesIn: out.append(decimal: flow.bytesIn)
-        case .bytesOut: out.append(decimal: flow.bytesOut)
+        case .action: safe(annotated ? a.verdict.description : "unknown", style, &out)
+        case .pendingAction: safe(annotated ? a.pendingVerdict.description : "unknown", style, &out)
+        case .reporter: safe(annotated ? a.reporter?.description ?? "-" : "-", style, &out)
+        // Calico's record carries the reporter's traces only.
+        case .policies: traceText.write(a.reportsAtDestination ? a.ingress : a.egress, nil, style: style, into: &out)
+        case .pendingPolicies:
+            traceText.write(a.reportsAtDestination ? a.pendingIngress : a.pendingEgress, nil, style: style, into: &out)
+        case .egressPolicies: traceText.write(a.egress, nil, style: style, into: &out)
+        case .ingressPolicies: traceText.write(a.ingress, nil, style: style, into: &out)
+        case .pendingEgressPolicies: traceText.write(a.pendingEgress, nil, style: style, into: &out)
+        case .pendingIngressPolicies: traceText.write(a.pendingIngress, nil, style: style, into: &out)
+        case .packetsIn, .packetsOut, .bytesIn, .bytesOut, .sourcePackets, .destPackets, .sourceBytes, .destBytes:
+            out.append(decimal: Self.counter(field, flow, reportedByDestination: annotated && a.reportsAtDestination))
         case .packets: out.append(decimal: flow.packets)
         case .bytes: out.append(decimal: flow.bytes)
         case .host: string(node.isEmpty ? "-" : node, style, &out)
@@ -74,9 +92,28 @@ struct FieldWriter {
         }
     }
 
-    private static func reporter(_ a: FlowAnnotation) -> Reporter? {
-        if let r = a.ingress?.reporter { return r }
-        return a.egress?.reporter
+    /// The counter columns; see `FlowCounter` for the meaning of in and out.
+    static func counter(_ field: OutputField, _ flow: FlowRecord, reportedByDestination: Bool) -> UInt64 {
+        let counter: FlowCounter
+        switch field {
+        case .packetsIn: counter = .packetsIn
+        case .packetsOut: counter = .packetsOut
+        case .bytesIn: counter = .bytesIn
+        case .bytesOut: counter = .bytesOut
+        case .sourcePackets: counter = .sourcePackets
+        case .destPackets: counter = .destinationPackets
+        case .sourceBytes: counter = .sourceBytes
+        case .destBytes: counter = .destinationBytes
+        case .bytes: counter = .bytes
+        default: counter = .packets
+        }
+        return counter.value(of: flow, reportedByDestination: reportedByDestination)
+    }
+
+    private func port(_ port: UInt16, _ proto: IPProtocol, _ style: Style, _ out: inout OutputBuffer) {
+        if proto.hasPorts { out.append(decimal: UInt64(port)) }
+        else if style == .json { out.append(ascii: "null") }
+        else { out.append(UInt8(ascii: "-")) }
     }
 
     // MARK: - Text values

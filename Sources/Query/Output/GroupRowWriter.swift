@@ -5,11 +5,12 @@ struct GroupRowWriter {
     private var rows = 0
     private var table: TableWriter
 
-    init(format: OutputFormat, keys: [OutputField]) {
+    init(format: OutputFormat, keys: [OutputField], layout: TableLayout = .standard) {
         self.format = format
         self.keys = keys
         table = TableWriter(headers: keys.map(\.rawValue) + ["flows", "packets", "bytes"],
-                            rightAligned: keys.map(\.isNumeric) + [true, true, true])
+                            rightAligned: keys.map(\.isNumeric) + [true, true, true],
+                            shrinkable: keys.map(\.isShrinkable) + [false, false, false], maxWidth: layout.maxWidth)
     }
 
     var headers: [String] { keys.map(\.rawValue) + ["flows", "packets", "bytes"] }

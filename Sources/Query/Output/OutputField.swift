@@ -1,7 +1,9 @@
 import FlowCore
 
 /// A column of query output, named as Calico flow logs name it (`source_namespace`,
-/// `dest_port`, `policies`, …), plus a few fields those logs lack (`vlan`, `tcp_flags`, `host`).
+/// `dest_port`, `action`, `policies`, `packets_in`, …) with Calico's meaning, plus fields those
+/// logs lack (both directions' traces, what each side sent, `vlan`, `tcp_flags`, `host`).
+/// docs/query.md has the one table of fields.
 public enum OutputField: String, CaseIterable, Sendable {
     case startTime = "start_time", endTime = "end_time"
     case sourceIP = "source_ip", sourcePort = "source_port", sourceType = "source_type"
@@ -11,9 +13,24 @@ public enum OutputField: String, CaseIterable, Sendable {
     case destNamespace = "dest_namespace", destName = "dest_name", destNameAggr = "dest_name_aggr"
     case destLabels = "dest_labels"
     case destServiceNamespace = "dest_service_namespace", destServiceName = "dest_service_name"
-    case proto, action, reporter, policies
+    case proto, action, reporter
+    /// The reporter's enforced and pending traces, as Calico's record has them.
+    case policies
     case pendingPolicies = "pending_policies"
+    /// Calico's counters, relative to the reporter.
     case packetsIn = "packets_in", packetsOut = "packets_out", bytesIn = "bytes_in", bytesOut = "bytes_out"
+    // Ours.
+    /// Each side in a word: `namespace/pod` for a pod, the IP address otherwise.
+    case source, dest
+    /// `443/tcp`; the protocol alone when it has no ports (`icmp`).
+    case destPortProto = "dest_port_proto"
+    /// The action if staged policies were enforced.
+    case pendingAction = "pending_action"
+    case egressPolicies = "egress_policies", ingressPolicies = "ingress_policies"
+    case pendingEgressPolicies = "pending_egress_policies", pendingIngressPolicies = "pending_ingress_policies"
+    /// What each side sent, whoever reports.
+    case sourcePackets = "source_packets", destPackets = "dest_packets"
+    case sourceBytes = "source_bytes", destBytes = "dest_bytes"
     case packets, bytes
     case host, vlan
     case tcpFlags = "tcp_flags"
@@ -25,13 +42,21 @@ public enum OutputField: String, CaseIterable, Sendable {
         .destIP, .destPort, .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
         .destServiceNamespace, .destServiceName,
         .proto, .action, .reporter, .policies, .pendingPolicies,
-        .packetsIn, .packetsOut, .bytesIn, .bytesOut, .host, .vlan, .tcpFlags,
+        .packetsIn, .packetsOut, .bytesIn, .bytesOut,
+        .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies,
+        .sourcePackets, .destPackets, .sourceBytes, .destBytes,
+        .host, .vlan, .tcpFlags,
     ]
 
-    /// What fits on a terminal line.
+    /// The terminal table: both ends, the service, the action and the size, in 120 columns.
     public static let table: [OutputField] = [
-        .startTime, .proto, .sourceNamespace, .sourceName, .sourcePort, .destNamespace, .destName, .destPort,
-        .action, .packets, .bytes,
+        .startTime, .source, .dest, .destPortProto, .action, .packets, .bytes,
+    ]
+
+    /// `-o wide`: the table with addresses, ports, the pending action and the reporter.
+    public static let wide: [OutputField] = [
+        .startTime, .endTime, .proto, .sourceIP, .sourcePort, .source, .destIP, .destPort, .dest,
+        .destServiceName, .action, .pendingAction, .reporter, .sourcePackets, .destPackets, .sourceBytes, .destBytes,
     ]
 
     /// Filter-language spellings accepted in `--fields` and `--group-by` beside the Calico names.
@@ -39,14 +64,37 @@ public enum OutputField: String, CaseIterable, Sendable {
         "start": .startTime, "end": .endTime,
         "src.ip": .sourceIP, "src.port": .sourcePort, "src.type": .sourceType, "src.namespace": .sourceNamespace,
         "src.ns": .sourceNamespace, "src.pod": .sourceName, "src.name": .sourceName, "src.name_aggr": .sourceNameAggr,
-        "src.labels": .sourceLabels,
+        "src.labels": .sourceLabels, "src.packets": .sourcePackets, "src.bytes": .sourceBytes,
         "dst.ip": .destIP, "dst.port": .destPort, "dst.type": .destType, "dst.namespace": .destNamespace,
         "dst.ns": .destNamespace, "dst.pod": .destName, "dst.name": .destName, "dst.name_aggr": .destNameAggr,
-        "dst.labels": .destLabels,
+        "dst.labels": .destLabels, "dst.packets": .destPackets, "dst.bytes": .destBytes,
+        "src": .source, "dst": .dest,
         "srcip": .sourceIP, "dstip": .destIP, "srcport": .sourcePort, "dstport": .destPort,
         "service": .destServiceName, "dst.service": .destServiceName,
-        "protocol": .ipProtocol, "verdict": .action, "node": .host, "policy": .policies,
+        "protocol": .ipProtocol, "verdict": .action, "node": .host,
     ]
+
+    /// The table's column heading: the name, shortened where the values are much narrower.
+    var tableHeading: String {
+        switch self {
+        case .startTime: return "START"
+        case .endTime: return "END"
+        case .destPortProto: return "PORT"
+        case .source: return "SOURCE"
+        case .dest: return "DESTINATION"
+        default: return rawValue.uppercased()
+        }
+    }
+
+    /// Table columns that may be cut (with `…`) to fit the terminal.
+    var isShrinkable: Bool {
+        switch self {
+        case .source, .dest, .sourceName, .destName, .sourceLabels, .destLabels, .policies, .pendingPolicies,
+             .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies, .destServiceName:
+            return true
+        default: return false
+        }
+    }
 
     /// Parses a comma-separated list (`source_namespace,dst.port,bytes`).
     public static func list(_ text: String, option: String) throws -> [OutputField] {
@@ -55,8 +103,9 @@ public enum OutputField: String, CaseIterable, Sendable {
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let name = part.trimmingSpaces.lowercased()
             guard let field = OutputField(rawValue: name) ?? aliases[name] else {
+                let suggestion = Spelling.suggestion(for: name, among: allCases.map(\.rawValue) + aliases.keys.sorted())
                 throw FlowlogError(.invalidArgument,
-                                   "unknown field '\(part)' (fields: \(allCases.map(\.rawValue).joined(separator: ", ")))",
+                                   "unknown field '\(part)'\(suggestion) (fields: \(allCases.map(\.rawValue).joined(separator: ", ")))",
                                    location: FlowlogError.Location(column: column, field: option))
             }
             fields.append(field)
@@ -68,7 +117,8 @@ public enum OutputField: String, CaseIterable, Sendable {
     /// Numbers in JSON; everything else is text, a label object or a list.
     var isNumeric: Bool {
         switch self {
-        case .sourcePort, .destPort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes: return true
+        case .sourcePort, .destPort, .packetsIn, .packetsOut, .bytesIn, .bytesOut, .packets, .bytes,
+             .sourcePackets, .destPackets, .sourceBytes, .destBytes: return true
         default: return false
         }
     }

@@ -7,7 +7,8 @@ struct TimestampWriter {
     private var cachedDay: UInt64 = .max
     private var cachedDate: (UInt64, UInt64, UInt64) = (0, 0, 0)
 
-    mutating func write(_ t: Timestamp, into out: inout OutputBuffer) {
+    /// `secondsOnly` drops the fraction (`2026-11-23T07:08:24Z`), for tables.
+    mutating func write(_ t: Timestamp, secondsOnly: Bool = false, into out: inout OutputBuffer) {
         let seconds = t.nanoseconds / 1_000_000_000
         let day = seconds / 86_400
         if day != cachedDay {
@@ -27,7 +28,11 @@ struct TimestampWriter {
         out.append(padded: cachedDate.2, width: 2); out.append(UInt8(ascii: "T"))
         out.append(padded: secondOfDay / 3600, width: 2); out.append(UInt8(ascii: ":"))
         out.append(padded: secondOfDay / 60 % 60, width: 2); out.append(UInt8(ascii: ":"))
-        out.append(padded: secondOfDay % 60, width: 2); out.append(UInt8(ascii: "."))
-        out.append(padded: t.nanoseconds % 1_000_000_000, width: 9); out.append(UInt8(ascii: "Z"))
+        out.append(padded: secondOfDay % 60, width: 2)
+        if !secondsOnly {
+            out.append(UInt8(ascii: "."))
+            out.append(padded: t.nanoseconds % 1_000_000_000, width: 9)
+        }
+        out.append(UInt8(ascii: "Z"))
     }
 }

@@ -18,9 +18,16 @@ struct Agent: AsyncParsableCommand {
             and reloaded when they change; a version that does not load is logged and the previous \
             one stays in force. Prometheus metrics are served on 127.0.0.1:9464/metrics unless \
             --metrics says otherwise ("off" turns them off). SIGTERM or SIGINT flushes the flow \
-            caches, seals the open segment and exits 0.
+            caches, seals the open segment and exits 0. The defaults shown are those of an empty \
+            configuration file. An agent that fails to start removes the --data directory if it \
+            created it.
+
+            \(ExitStatus.help)
             """
     )
+
+    /// What an empty configuration file gives, for the help text.
+    private static let defaults = AgentConfiguration()
 
     @Option(help: ArgumentHelp("YAML configuration file.", valueName: "file"))
     var config: String?
@@ -31,13 +38,13 @@ struct Agent: AsyncParsableCommand {
     @Option(help: ArgumentHelp("BPF capture filter.", valueName: "expression"))
     var filter: String?
 
-    @Option(help: ArgumentHelp("Bytes captured per packet.", valueName: "bytes"))
+    @Option(help: ArgumentHelp("Bytes captured per packet (default: \(defaults.capture.snaplen)).", valueName: "bytes"))
     var snaplen: Int?
 
-    @Flag(inversion: .prefixedNo, help: "Put the interfaces in promiscuous mode.")
+    @Flag(inversion: .prefixedNo, help: "Put the interfaces in promiscuous mode (default: \(defaults.capture.promiscuous ? "on" : "off")).")
     var promiscuous: Bool?
 
-    @Option(help: ArgumentHelp("Kernel capture buffer size (e.g. 64MiB).", valueName: "size"))
+    @Option(help: ArgumentHelp("Kernel capture buffer size, e.g. 64MiB (default: the system's).", valueName: "size"))
     var bufferSize: String?
 
     @Option(name: .customLong("cluster"), help: ArgumentHelp("Cluster manifests, file or directory (repeatable).", valueName: "path"))
@@ -46,43 +53,43 @@ struct Agent: AsyncParsableCommand {
     @Option(name: .customLong("data"), help: ArgumentHelp("Store directory.", valueName: "dir"))
     var dataDirectory: String?
 
-    @Option(help: ArgumentHelp("Reporting node name stored with every flow.", valueName: "name"))
+    @Option(help: ArgumentHelp("Reporting node name stored with every flow (default: the host name).", valueName: "name"))
     var node: String?
 
-    @Option(help: ArgumentHelp("Flow idle timeout (e.g. 60s).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Flow idle timeout (\(DurationText.examples); default: \(DurationText.format(defaults.flowCache.idleTimeout))).", valueName: "duration"))
     var idleTimeout: String?
 
-    @Option(help: ArgumentHelp("Flow active timeout (e.g. 5m).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Flow active timeout (default: \(DurationText.format(defaults.flowCache.activeTimeout))).", valueName: "duration"))
     var activeTimeout: String?
 
-    @Option(help: ArgumentHelp("Most flows per interface's cache.", valueName: "count"))
+    @Option(help: ArgumentHelp("Most flows per interface's cache (default: \(defaults.flowCache.capacity)).", valueName: "count"))
     var maxFlows: Int?
 
-    @Option(help: ArgumentHelp("Seal a segment at this size (e.g. 64MiB).", valueName: "size"))
+    @Option(help: ArgumentHelp("Seal a segment at this size (default: \(defaults.store.segmentSize >> 20)MiB).", valueName: "size"))
     var segmentSize: String?
 
-    @Option(help: ArgumentHelp("Seal a segment after this long (e.g. 1h).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Seal a segment after this long (default: \(DurationText.format(defaults.store.segmentAge))).", valueName: "duration"))
     var segmentAge: String?
 
-    @Option(help: ArgumentHelp("Delete oldest segments beyond this total (e.g. 10GiB).", valueName: "size"))
+    @Option(help: ArgumentHelp("Delete oldest segments beyond this total (default: \(defaults.store.retentionSize.map { "\($0 >> 30)GiB" } ?? "none")).", valueName: "size"))
     var retentionSize: String?
 
-    @Option(help: ArgumentHelp("Delete segments older than this (e.g. 7d).", valueName: "duration"))
+    @Option(help: ArgumentHelp("Delete segments older than this (default: \(defaults.store.retentionAge.map { DurationText.format($0) } ?? "none")).", valueName: "duration"))
     var retentionAge: String?
 
-    @Option(help: ArgumentHelp("Ring slots per interface.", valueName: "count"))
+    @Option(help: ArgumentHelp("Ring slots per interface, rounded up to a power of two (default: \(defaults.ring.capacity)).", valueName: "count"))
     var ringCapacity: Int?
 
-    @Option(help: ArgumentHelp("Prometheus endpoint host:port, or off.", valueName: "address"))
+    @Option(help: ArgumentHelp("Prometheus endpoint host:port, or off (default: \(defaults.metrics.address ?? "off")).", valueName: "address"))
     var metrics: String?
 
     @Flag(help: "Allow a metrics address that is not loopback.")
     var metricsAllowRemote = false
 
-    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: \(defaults.log.level)).", valueName: "level"))
     var logLevel: String?
 
-    @Option(help: ArgumentHelp("Log lines as text or json.", valueName: "format"))
+    @Option(help: ArgumentHelp("Log lines as text or json (default: \(defaults.log.format)).", valueName: "format"))
     var logFormat: String?
 
     func run() async throws {
@@ -99,7 +106,7 @@ struct Agent: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.critical("agent failed", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+            throw ((error as? FlowlogError).map(ExitStatus.init) ?? .failure).exitCode
         }
     }
 
@@ -143,7 +150,7 @@ struct Agent: AsyncParsableCommand {
 
     private func duration(_ text: String, _ flag: String) throws -> Duration {
         guard let value = ConfigurationValue.duration(text) else {
-            throw ValidationError("\(flag): '\(text)' is not a duration such as 30s, 5m, 1h or 7d")
+            throw ValidationError("\(flag): '\(text)' is not a duration (\(DurationText.examples))")
         }
         return value
     }

@@ -9,6 +9,7 @@ import ClickHouse
 import Dispatch
 import FlowCore
 import Pipeline
+import Query
 
 /// `flowlog export clickhouse`: every stored block into a ClickHouse table, exactly once.
 struct ExportClickHouseCommand: ParsableCommand {
@@ -24,8 +25,9 @@ struct ExportClickHouseCommand: ParsableCommand {
             database and table are created when missing unless --no-create. FILTER (the query \
             language) limits what is exported; a checkpoint is tied to its filter.
 
-            Exit status: 0 all exported (or stopped by a signal with --follow), 1 ClickHouse or \
-            the store failed, 2 a bad option or filter.
+            Exit status: 0 all exported (or, with --follow, stopped by SIGTERM or SIGINT); 1 \
+            ClickHouse or the store failed (ClickHouse unreachable beyond --retry-for, or refusing); \
+            2 a filter that does not parse or a damaged checkpoint; 64 a usage error.
             """
     )
 
@@ -59,23 +61,48 @@ struct ExportClickHouseCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Checkpoint file (default under DIR/exports).", valueName: "file"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("With --follow: how often to look for new blocks (e.g. 1s).", valueName: "duration"))
-    var pollInterval = "1s"
+    @Option(help: ArgumentHelp("With --follow: how often to look for new blocks (\(DurationText.examples)).", valueName: "duration"))
+    var pollInterval = DurationArgument(.seconds(1))
 
-    @Option(help: ArgumentHelp("Without --follow: how long to keep retrying while ClickHouse is unreachable (e.g. 1m).", valueName: "duration"))
-    var retryFor = "30s"
+    @Option(help: ArgumentHelp("Without --follow: how long to keep retrying while ClickHouse is unreachable.", valueName: "duration"))
+    var retryFor = DurationArgument(.seconds(30))
 
     @Argument(help: "Only flows matching this filter (the query language; empty: every flow).")
     var filter: [String] = []
 
-    func run() throws {
-        let options: ClickHouseExportRun.Settings
-        do {
-            options = try settings()
-        } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
-            throw ExitCode(2)
+    func validate() throws {
+        if passwordFile != nil && user == nil { throw ValidationError("--password-file needs --user") }
+        if batchRows < 1 || batchRows > 1_000_000 { throw ValidationError("--batch-rows must be from 1 to 1000000, not \(batchRows)") }
+        if pollInterval.duration <= .zero { throw ValidationError("--poll-interval must be positive") }
+        for (option, name) in [("--database", database), ("--table", table)] where !ClickHouseSchema.isPlainName(name) {
+            throw ValidationError("\(option): '\(name)' is not a plain name (letters, digits, _; not starting with a digit)")
         }
+        do {
+            _ = try ClickHouseEndpoint(url: url)
+        } catch let error as FlowlogError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() throws {
+        let filterText = filter.joined(separator: " ")
+        do {
+            _ = try FilterProgram(parsing: filterText)
+        } catch let error as FlowlogError {
+            Diagnostics.write("flowlog: " + FilterDiagnostic.render(error, filter: filterText))
+            throw ExitStatus.badInput.exitCode
+        }
+        let password = try passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
+        var exporter = ClickHouseExporter.Options(storeDirectory: data)
+        exporter.database = database
+        exporter.table = table
+        exporter.filterText = filterText
+        exporter.createTables = !noCreate
+        exporter.batchRows = batchRows
+        exporter.checkpointPath = checkpoint
+        let settings = ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: url, user: user, password: password),
+                                                    exporter: exporter, follow: follow, pollInterval: pollInterval.duration,
+                                                    retryFor: retryFor.duration)
         // SIGTERM/SIGINT end a --follow run between batches (the checkpoint is durable either way).
         let stop = ManagedAtomic(false)
         let signals = [SIGTERM, SIGINT].map { number in
@@ -87,35 +114,10 @@ struct ExportClickHouseCommand: ParsableCommand {
         }
         defer { signals.forEach { $0.cancel() } }
         do {
-            try ClickHouseExportRun(settings: options, stop: stop, log: { fputs($0 + "\n", stderr) }).run()
-        } catch let error as FlowlogError where error.code == .invalidArgument || error.code == .parse {
-            fputs("error: \(error)\n", stderr)
-            throw ExitCode(2)
-        } catch {
-            fputs("error: \(error)\n", stderr)
-            throw ExitCode(1)
+            try ClickHouseExportRun(settings: settings, stop: stop, log: { Diagnostics.note($0) }).run()
+        } catch let error as ClickHouseError {
+            Diagnostics.error("\(error)")
+            throw ExitStatus.failure.exitCode
         }
-    }
-
-    private func settings() throws -> ClickHouseExportRun.Settings {
-        if passwordFile != nil && user == nil {
-            throw FlowlogError(.invalidArgument, "--password-file needs --user", location: .init(field: "--password-file"))
-        }
-        let password = try passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
-        var exporter = ClickHouseExporter.Options(storeDirectory: data)
-        exporter.database = database
-        exporter.table = table
-        exporter.filterText = filter.joined(separator: " ")
-        exporter.createTables = !noCreate
-        exporter.batchRows = batchRows
-        exporter.checkpointPath = checkpoint
-        guard let poll = ConfigurationValue.duration(pollInterval), poll > .zero else {
-            throw FlowlogError(.invalidArgument, "'\(pollInterval)' is not a duration such as 500ms, 1s or 1m", location: .init(field: "--poll-interval"))
-        }
-        guard let retry = ConfigurationValue.duration(retryFor) else {
-            throw FlowlogError(.invalidArgument, "'\(retryFor)' is not a duration such as 30s or 5m", location: .init(field: "--retry-for"))
-        }
-        return ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: url, user: user, password: password),
-                                            exporter: exporter, follow: follow, pollInterval: poll, retryFor: retry)
     }
 }

@@ -17,12 +17,16 @@ struct PolicyCheckCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, errors) = ClusterLoader.inspect(paths: cluster)
-        print(ClusterSummary(loaded).text)
-        for warning in loaded.warnings { PolicyDiagnostics.write("warning: \(warning)\n") }
-        for error in errors { PolicyDiagnostics.write("error: \(error)\n") }
+        let missing = errors.filter { $0.code == .fileNotFound }
+        // A path that does not exist answers nothing about the cluster: no summary of what
+        // happened to load from the others.
+        if missing.isEmpty { print(ClusterSummary(loaded).text) }
+        for warning in loaded.warnings { Diagnostics.warning("\(warning)") }
+        for error in errors { Diagnostics.error("\(error)") }
+        if !missing.isEmpty { throw ExitStatus.failure.exitCode }
         if !errors.isEmpty {
-            PolicyDiagnostics.write("\(errors.count) error\(errors.count == 1 ? "" : "s")\n")
-            throw ExitCode(1)
+            Diagnostics.note("\(errors.count) error\(errors.count == 1 ? "" : "s") in the manifests")
+            throw ExitStatus.badInput.exitCode
         }
     }
 }

@@ -15,12 +15,12 @@ enum PolicyOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Loads the cluster or prints every error and exits 1.
+/// Loads the cluster or prints every error and exits with the bad-input status.
 func loadClusterOrExit(_ paths: [String]) throws -> Cluster {
     do {
         return try ClusterLoader.load(paths: paths)
     } catch let error as ClusterLoadError {
-        PolicyDiagnostics.write("error: \(error)\n")
-        throw ExitCode(1)
+        Diagnostics.error("\(error)")
+        throw ExitStatus.badInput.exitCode
     }
 }

@@ -53,8 +53,8 @@ struct PolicyExplainCommand: ParsableCommand {
         do {
             flow = try request.flow(in: loaded)
         } catch let error as FlowlogError {
-            PolicyDiagnostics.write("error: \(error)\n")
-            throw ExitCode(1)
+            Diagnostics.error("\(error)")
+            throw ExitStatus(error).exitCode
         }
         let explanation = PolicyEngine(cluster: loaded, options: PolicyOptions(ordering: legacyOrder ? .v3_30 : .v3_32)).explain(flow)
         switch format {

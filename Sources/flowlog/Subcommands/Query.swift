@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Pipeline
 import ArgumentParser
 import ClickHouse
 import FlowCore
@@ -23,14 +24,19 @@ struct QueryCommand: ParsableCommand {
         Per-side fields take src., dst. or any. (bare: either side):
           namespace (ns), pod (name), name_aggr, type (wep|hep|ns|net),
           labels (a quoted Calico selector), ip (address or CIDR), port.
-        Flow fields:
-          proto, verdict (allow|deny|unknown), reporter (src|dst), tier,
-          action, pending_action (an enforced/staged hit did allow|deny|pass),
-          policy (name, ns/name or kind:ns/name), vlan, node,
-          service (ns/name), packets, bytes, packets_in, packets_out,
-          bytes_in, bytes_out (=, !=, <, <=, >, >=; 10k, 2M, 1G).
+        Flow fields (names and meanings as in Calico's flow logs):
+          proto, action (verdict: allow|deny|unknown), pending_action (the
+          action if staged policies were enforced), would_change (yes|no, or
+          alone), policy_action (an enforced hit did allow|deny|pass),
+          reporter (src|dst), tier, policy (name, ns/name or kind:ns/name),
+          vlan, node, service (ns/name), packets, bytes (src./dst.: what
+          that side sent), packets_in, packets_out, bytes_in, bytes_out
+          (Calico's: relative to the reporter) (=, !=, <, <=, >, >=; 10k, 2M).
         Text values ending in * match by prefix (pod web-*);
         field in (a, b) lists values.
+
+        Rows print oldest first (--order); groups largest first. The table
+        fits 120 columns (or the terminal); -o wide shows more.
 
         Time: a flow is in the window when it overlaps it: it starts before
         --until and ends at or after --since. A long flow that began before
@@ -40,7 +46,7 @@ struct QueryCommand: ParsableCommand {
         flows exported there (flowlog export clickhouse), on a cluster through
         the Distributed table; the answer is printed exactly as a local one.
 
-        Exit status: 0 success, 1 unreadable data, 2 a bad filter or option.
+        \(ExitStatus.help)
         """
     )
 
@@ -65,33 +71,37 @@ struct QueryCommand: ParsableCommand {
     @Argument(help: "The filter expression (empty: every flow).")
     var filter: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Flows overlapping from this time: RFC 3339 (2026-11-23T07:00:00Z) or back from now (15m, 2h, 7d).", valueName: "time"))
+    @Option(name: .long, help: ArgumentHelp("Flows overlapping from this time: RFC 3339 (2026-11-23T07:00:00Z) or back from now (\(DurationText.examples)).", valueName: "time"))
     var since: String?
 
     @Option(name: .long, help: ArgumentHelp("Flows starting before this time (same forms as --since).", valueName: "time"))
     var until: String?
 
     @Option(name: [.short, .customLong("output")],
-            help: ArgumentHelp("table, csv, ndjson or json (default: table on a terminal, csv otherwise).", valueName: "format"))
+            help: ArgumentHelp("table, wide (a table with more columns), csv, ndjson or json (default: table on a terminal, csv otherwise).", valueName: "format"))
     var output: String?
 
-    @Option(name: .long, help: ArgumentHelp("Columns, comma-separated, Calico flow-log names (source_namespace, dest_port, policies, …).", valueName: "fields"))
+    @Option(name: .long, help: ArgumentHelp("Columns, comma-separated, Calico flow-log names (source_namespace, dest_port, policies, …; default: start_time,source,dest,dest_port_proto,action,packets,bytes in a table, every field otherwise).", valueName: "fields"))
     var fields: String?
 
     @Option(name: .customLong("group-by"), help: ArgumentHelp("Sum flows, packets and bytes per distinct value of these fields (like nfdump -A).", valueName: "fields"))
     var groupBy: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only the N largest groups (or flows, without --group-by) by --order (like nfdump -s).", valueName: "n"))
-    var top: Int?
+    // Counts are read whatever they look like (`--top -1`), so the answer can say what is wrong.
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Only the first N groups (or flows, without --group-by) in --order (like nfdump -s).", valueName: "n"))
+    var top: String?
 
-    @Option(name: .long, help: ArgumentHelp("What --top and --group-by rank by: flows, packets or bytes.", valueName: "order"))
-    var order: String = "flows"
+    @Option(name: .long, help: ArgumentHelp("time (oldest first), newest, flows, packets, bytes or stored (default: time for flows, flows for groups, bytes with --top).", valueName: "order"))
+    var order: String?
 
-    @Option(name: .long, help: ArgumentHelp("Stop after N matching flows.", valueName: "n"))
-    var limit: Int?
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Print the first N matching flows in --order (with --group-by or --order stored: stop after N).", valueName: "n"))
+    var limit: String?
 
-    @Option(name: .long, help: ArgumentHelp("Threads for a group-by read column-wise (default: the processors online, at most 8).", valueName: "n"))
-    var threads: Int?
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Threads for a group-by read column-wise (default: the processors online, at most 8).", valueName: "n"))
+    var threads: String?
 
     @Flag(name: .customLong("rows"), help: "Read whole rows even where a group-by could sum per conversation column-wise (same answer; for checking).")
     var forceRows = false
@@ -99,14 +109,99 @@ struct QueryCommand: ParsableCommand {
     @Flag(name: .long, help: "Print segments and blocks read and skipped, flows scanned and matched, and the time taken to standard error.")
     var stats = false
 
+    func validate() throws {
+        _ = try options()
+        switch (data, clickhouse) {
+        case (nil, nil): throw ValidationError("give --data DIR or --clickhouse URL")
+        case (.some, .some): throw ValidationError("give --data or --clickhouse, not both")
+        default: break
+        }
+        if passwordFile != nil && user == nil { throw ValidationError("--password-file needs --user") }
+        for (option, name) in [("--database", database), ("--table", table)] where !ClickHouseSchema.isPlainName(name) {
+            throw ValidationError("\(option): '\(name)' is not a plain name (letters, digits, _; not starting with a digit)")
+        }
+    }
+
+    /// The options other than the filter, checked (a usage error names the option and the value).
+    private func options() throws -> (format: OutputFormat, layout: TableLayout, order: ResultOrder?, top: Int?,
+                                      limit: Int?, threads: Int?, fields: [OutputField]?, groupBy: [OutputField]) {
+        var format: OutputFormat
+        var layout = TableLayout.standard
+        switch output?.lowercased() {
+        case nil: format = isatty(STDOUT_FILENO) != 0 ? .table : .csv
+        case "wide": format = .table; layout = .wide
+        case let name?:
+            guard let f = OutputFormat(rawValue: name) else {
+                let names = OutputFormat.allCases.map(\.rawValue) + ["wide"]
+                throw ValidationError("--output: unknown format '\(output!)'\(Spelling.suggestion(for: name, among: names)) (table, wide, csv, ndjson, json)")
+            }
+            format = f
+        }
+        if format == .table, layout.maxWidth != nil, let columns = Self.terminalColumns() { layout.maxWidth = columns }
+        var rank: ResultOrder?
+        if let order {
+            guard let r = ResultOrder(rawValue: order.lowercased()) else {
+                let names = ResultOrder.allCases.map(\.rawValue)
+                throw ValidationError("--order: unknown order '\(order)'\(Spelling.suggestion(for: order, among: names)) (\(names.joined(separator: ", ")))")
+            }
+            rank = r
+        }
+        func fieldList(_ text: String?, _ option: String) throws -> [OutputField]? {
+            guard let text else { return nil }
+            do {
+                return try OutputField.list(text, option: option)
+            } catch let error as FlowlogError {
+                throw ValidationError("\(option): \(error.message)")
+            }
+        }
+        return (format, layout, rank,
+                try Self.count(top, "--top", 1...Int.max),
+                try Self.count(limit, "--limit", 1...Int.max),
+                try Self.count(threads, "--threads", 1...256),
+                try fieldList(fields, "--fields"),
+                try fieldList(groupBy, "--group-by") ?? [])
+    }
+
+    /// A whole number in `range`, or a usage error that says which option and why.
+    static func count(_ text: String?, _ option: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let text else { return nil }
+        guard let n = Int(text) else {
+            throw ValidationError("\(option) takes a whole number, not '\(text)'")
+        }
+        guard range.contains(n) else {
+            throw ValidationError(range.upperBound == Int.max
+                ? "\(option) must be at least \(range.lowerBound), not \(n)"
+                : "\(option) must be from \(range.lowerBound) to \(range.upperBound), not \(n)")
+        }
+        return n
+    }
+
     func run() throws {
         let filterText = filter.joined(separator: " ")
-        let plan: QueryPlan
+        let program: FilterProgram
         do {
-            plan = try makePlan(filterText)
+            program = try FilterProgram(parsing: filterText)
         } catch let error as FlowlogError {
-            fputs(FilterDiagnostic.render(error, filter: filterText), stderr)
-            throw ExitCode(2)
+            Diagnostics.write("flowlog: " + FilterDiagnostic.render(error, filter: filterText))
+            throw ExitStatus.badInput.exitCode
+        }
+        let o = try options()
+        let window: TimeWindow
+        do {
+            window = try TimeWindow(since: since, until: until, now: Self.now())
+        } catch let error as FlowlogError {
+            let field = error.location?.field ?? "--since"
+            throw ValidationError(error.message.hasPrefix(field) ? error.message : "\(field): \(error.message)")
+        }
+        var plan = QueryPlan(filter: program, window: window, format: o.format, fields: o.fields ?? (o.layout == .wide ? OutputField.wide : nil),
+                             groupBy: o.groupBy, top: o.top, order: o.order, limit: o.limit)
+        plan.tableLayout = o.layout
+        if let threads = o.threads { plan.threads = threads }
+        plan.allowsConversationSums = !forceRows
+        do {
+            try plan.checkOrder()
+        } catch let error as FlowlogError {
+            throw ValidationError("--order: \(error.message)")
         }
         // A reader that goes away (`| head`) ends the output; it is not a crash.
         signal(SIGPIPE, SIG_IGN)
@@ -115,81 +210,39 @@ struct QueryCommand: ParsableCommand {
             try runOnClickHouse(plan, url: clickhouse, into: &out)
             return
         }
-        guard let data else {
-            fputs("error: give --data DIR or --clickhouse URL\n", stderr)
-            throw ExitCode(2)
-        }
         let statistics: QueryStatistics
         do {
-            statistics = try QueryEngine.run(plan, directory: data, into: &out)
+            statistics = try QueryEngine.run(plan, directory: data ?? "", into: &out)
         } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
             return
-        } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
-            throw ExitCode(1)
         }
-        for problem in statistics.problems { fputs("warning: skipped \(problem)\n", stderr) }
-        if stats { fputs(statistics.summary + "\n", stderr) }
+        for problem in statistics.problems { Diagnostics.warning("skipped \(problem)") }
+        if stats { Diagnostics.write(statistics.summary) }
     }
 
+    /// The same plan answered by a ClickHouse server; an unreachable or failing server is a
+    /// failure (1), like an unreadable store.
     private func runOnClickHouse(_ plan: QueryPlan, url: String, into out: inout OutputBuffer) throws {
-        let query: ClickHouseQuery
-        do {
-            if data != nil { throw FlowlogError(.invalidArgument, "give --data or --clickhouse, not both", location: .init(field: "--clickhouse")) }
-            if passwordFile != nil && user == nil {
-                throw FlowlogError(.invalidArgument, "--password-file needs --user", location: .init(field: "--password-file"))
-            }
-            let password = try passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
-            let endpoint = try ClickHouseEndpoint(url: url, user: user, password: password)
-            query = try ClickHouseQuery(client: ClickHouseClient(endpoint: endpoint), database: database, table: table)
-        } catch let error as FlowlogError {
-            fputs("error: \(error)\n", stderr)
-            throw ExitCode(2)
-        }
+        let password = try passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
+        let endpoint = try ClickHouseEndpoint(url: url, user: user, password: password)
+        let query = try ClickHouseQuery(client: ClickHouseClient(endpoint: endpoint), database: database, table: table)
         do {
             let statistics = try query.run(plan, into: &out)
-            if stats { fputs(statistics.summary + "\n", stderr) }
+            if stats { Diagnostics.write(statistics.summary) }
         } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
             return
-        } catch {
-            fputs("error: \(error)\n", stderr)
-            throw ExitCode(1)
+        } catch let error as ClickHouseError {
+            Diagnostics.error("\(error)")
+            throw ExitStatus.failure.exitCode
         }
     }
 
-    private func makePlan(_ filterText: String) throws -> QueryPlan {
-        let program = try FilterProgram(parsing: filterText)
-        let window = try TimeWindow(since: since, until: until, now: Self.now())
-        let format: OutputFormat
-        if let output {
-            guard let f = OutputFormat(rawValue: output.lowercased()) else {
-                throw FlowlogError(.invalidArgument, "unknown output format '\(output)' (table, csv, ndjson, json)",
-                                   location: FlowlogError.Location(field: "--output"))
-            }
-            format = f
-        } else {
-            format = isatty(STDOUT_FILENO) != 0 ? .table : .csv
-        }
-        guard let rank = GroupOrder(rawValue: order.lowercased()) else {
-            throw FlowlogError(.invalidArgument, "unknown order '\(order)' (flows, packets, bytes)",
-                               location: FlowlogError.Location(field: "--order"))
-        }
-        if let top, top <= 0 {
-            throw FlowlogError(.invalidArgument, "--top needs a positive count", location: FlowlogError.Location(field: "--top"))
-        }
-        if let limit, limit <= 0 {
-            throw FlowlogError(.invalidArgument, "--limit needs a positive count", location: FlowlogError.Location(field: "--limit"))
-        }
-        if let threads, threads <= 0 || threads > 256 {
-            throw FlowlogError(.invalidArgument, "--threads needs a count from 1 to 256", location: FlowlogError.Location(field: "--threads"))
-        }
-        var plan = QueryPlan(filter: program, window: window, format: format,
-                             fields: try fields.map { try OutputField.list($0, option: "--fields") },
-                             groupBy: try groupBy.map { try OutputField.list($0, option: "--group-by") } ?? [],
-                             top: top, order: rank, limit: limit)
-        if let threads { plan.threads = threads }
-        plan.allowsConversationSums = !forceRows
-        return plan
+    /// The terminal's width when standard output is one.
+    static func terminalColumns() -> Int? {
+        guard isatty(STDOUT_FILENO) != 0 else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 else { return nil }
+        return Int(size.ws_col)
     }
 
     private static func now() -> Timestamp {

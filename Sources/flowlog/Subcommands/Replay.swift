@@ -22,7 +22,11 @@ struct Replay: ParsableCommand {
             cluster's policy verdicts (--cluster) and stores them (--data), where `flowlog query` reads \
             them. Without --cluster flows are stored unannotated. The summary goes to stdout, or to \
             stderr when --flows writes flows to stdout. A capture truncated mid-way keeps everything \
-            read before the damage; the error is reported and the exit status is 1.
+            read before the damage; the error is reported and the exit status is 1. A --data \
+            directory that already holds flows is refused unless --append says to add to them \
+            (replaying the same capture twice would count every flow twice).
+
+            \(ExitStatus.help)
             """
     )
 
@@ -52,23 +56,31 @@ struct ReplayOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp("Store flows in this directory (created if needed).", valueName: "dir"))
     var dataDirectory: String?
 
+    @Flag(help: "Add to a --data directory that already holds flows.")
+    var append = false
+
     @Option(help: ArgumentHelp("Reporting node name stored with every flow.", valueName: "name"))
     var node: String = ""
 
-    @Option(help: ArgumentHelp("Store compression: 0 = LZ4 fast (least CPU), 3…12 = LZ4-HC (smaller files).", valueName: "level"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Store compression: 0 = LZ4 fast (least CPU), 3…12 = LZ4-HC (smaller files).", valueName: "level"))
     var compressionLevel: Int = StoreConfiguration().compressionLevel
 
-    @Option(help: ArgumentHelp("Ring slots between the capture and policy threads (power of two).", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ring slots between the capture and policy threads (rounded up to a power of two).", valueName: "count"))
     var ringCapacity: Int = 1 << 16
 
     @OptionGroup(title: "Flow cache")
     var cache: FlowCacheOptions
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("Give at least one capture file.") }
-        guard ringCapacity >= 2 else { throw ValidationError("--ring-capacity must be at least 2.") }
+        guard !files.isEmpty else { throw ValidationError("give at least one capture file") }
+        guard ringCapacity >= 2 else { throw ValidationError("--ring-capacity must be at least 2, not \(ringCapacity)") }
+        guard ringCapacity <= 1 << 30 else { throw ValidationError("--ring-capacity must be at most \(1 << 30), not \(ringCapacity)") }
         guard compressionLevel == 0 || (3...12).contains(compressionLevel) else {
-            throw ValidationError("--compression-level must be 0 (LZ4 fast) or 3…12 (LZ4-HC).")
+            throw ValidationError("--compression-level must be 0 (LZ4 fast) or 3…12 (LZ4-HC), not \(compressionLevel)")
+        }
+        if let dataDirectory, !append, StoredFlows.present(in: dataDirectory) {
+            throw ValidationError("\(dataDirectory) already holds flows; replaying into it would add to them. "
+                                  + "Give --append to add, or a new or empty --data directory")
         }
     }
 }
@@ -83,32 +95,29 @@ enum FlowOutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Flow cache settings shared by every command that runs captures.
 struct FlowCacheOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Emit a flow after this many seconds without packets.", valueName: "seconds"))
-    var idleTimeout: Double = FlowCacheConfiguration.defaultIdleTimeoutSeconds
+    @Option(help: ArgumentHelp("Emit a flow after this long without packets (\(DurationText.examples)).", valueName: "duration"))
+    var idleTimeout = DurationArgument(seconds: FlowCacheConfiguration.defaultIdleTimeoutSeconds)
 
-    @Option(help: ArgumentHelp("Emit a record of a long flow every this many seconds; 0 disables.", valueName: "seconds"))
-    var activeTimeout: Double = FlowCacheConfiguration.defaultActiveTimeoutSeconds
+    @Option(help: ArgumentHelp("Emit a record of a long flow this often; 0 disables.", valueName: "duration"))
+    var activeTimeout = DurationArgument(seconds: FlowCacheConfiguration.defaultActiveTimeoutSeconds)
 
     @Option(help: "On TCP FIN both ways or RST: close (emit after the linger time) or ignore.")
     var tcpTeardown: FlowCacheConfiguration.TCPTeardown = .close
 
-    @Option(help: ArgumentHelp("Seconds a torn-down TCP flow waits for its last packets.", valueName: "seconds"))
-    var teardownLinger: Double = FlowCacheConfiguration.defaultTeardownLingerSeconds
+    @Option(help: ArgumentHelp("How long a torn-down TCP flow waits for its last packets.", valueName: "duration"))
+    var teardownLinger = DurationArgument(seconds: FlowCacheConfiguration.defaultTeardownLingerSeconds)
 
-    @Option(help: ArgumentHelp("Most flows held at once; beyond it the least recently active is evicted.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most flows held at once; beyond it the least recently active is evicted.", valueName: "count"))
     var maxFlows: Int = FlowCacheConfiguration.defaultCapacity
 
     func validate() throws {
-        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be greater than 0.") }
-        guard activeTimeout >= 0, teardownLinger >= 0 else {
-            throw ValidationError("--active-timeout and --teardown-linger must not be negative.")
-        }
-        guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1.") }
+        guard idleTimeout.duration > .zero else { throw ValidationError("--idle-timeout must be longer than 0s") }
+        guard maxFlows > 0 else { throw ValidationError("--max-flows must be at least 1, not \(maxFlows)") }
     }
 
     var configuration: FlowCacheConfiguration {
-        FlowCacheConfiguration(idleTimeoutSeconds: idleTimeout, activeTimeoutSeconds: activeTimeout,
-                               tcpTeardown: tcpTeardown, teardownLingerSeconds: teardownLinger, capacity: maxFlows)
+        FlowCacheConfiguration(idleTimeoutSeconds: idleTimeout.seconds, activeTimeoutSeconds: activeTimeout.seconds,
+                               tcpTeardown: tcpTeardown, teardownLingerSeconds: teardownLinger.seconds, capacity: maxFlows)
     }
 }
 
@@ -128,6 +137,11 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     configuration.node = options.node
     configuration.ringCapacity = options.ringCapacity
     configuration.store.compressionLevel = options.compressionLevel
+    if options.ringCapacity & (options.ringCapacity - 1) != 0 {
+        var rounded = 1
+        while rounded < options.ringCapacity { rounded <<= 1 }
+        Diagnostics.note("--ring-capacity \(options.ringCapacity) rounded up to \(rounded), a power of two")
+    }
     var sink = NDJSONFlowSink(enabled: options.flows == .ndjson, annotated: annotated)
     let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1, fileCount: options.files.count)
     var report: (@Sendable (ReplayPipeline.Progress) -> Void)? = nil
@@ -138,7 +152,7 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     sink.flush()
     progress.clear()
     for error in result.capture.readErrors {
-        standardError("flowlog: error: \(error)\n")
+        Diagnostics.error("\(error)")
     }
     let summary = options.summaryFormat == .json
         ? result.jsonSummary(sources: options.files, dataDirectory: options.dataDirectory, clusterLoaded: annotated)

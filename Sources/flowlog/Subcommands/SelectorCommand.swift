@@ -54,16 +54,16 @@ struct SelectorCanonCommand: ParsableCommand {
     }
 }
 
-/// Prints the parse error with a caret under the column and exits 1.
+/// Prints the parse error with a caret under the column and exits with the bad-input status.
 func parseSelectorOrExit(_ text: String) throws -> Selector {
     do {
         return try Selector(parsing: text)
     } catch let error as FlowlogError {
-        var message = "error: \(error)\n  \(text)\n"
+        var message = "flowlog: error: \(error)\n  \(text)\n"
         if let column = error.location?.column {
             message += "  " + String(repeating: " ", count: max(column - 1, 0)) + "^\n"
         }
-        PolicyDiagnostics.write(message)
-        throw ExitCode(1)
+        Diagnostics.write(message)
+        throw ExitStatus.badInput.exitCode
     }
 }

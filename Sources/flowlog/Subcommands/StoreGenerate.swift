@@ -1,3 +1,4 @@
+import Pipeline
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc
@@ -65,7 +66,7 @@ struct StoreGenerate: ParsableCommand {
             if flushEvery > 0 && sinceFlush >= flushEvery {
                 try writer.flush()
                 sinceFlush = 0
-                if progress { print("durable \(written)"); fflush(stdout) }
+                if progress { print("durable \(written)"); fflush(nil) }
             }
         }
         try writer.close()
@@ -75,6 +76,6 @@ struct StoreGenerate: ParsableCommand {
     }
 
     private static func printError(_ text: String) {
-        fputs(text + "\n", stderr)
+        writeAll(text + "\n", to: STDERR_FILENO)
     }
 }
