@@ -104,7 +104,7 @@ public struct ClickHouseQuery {
     private func runRows(_ plan: QueryPlan, writer: inout ExternalResultWriter, out: inout OutputBuffer, stats: inout Statistics) throws {
         let answer = try select(rowsStatement(plan), stats: &stats)
         var reader = RowBinaryReader(answer)
-        let decoder = FlowRowDecoder(columns: FlowColumn.allCases)
+        var decoder = FlowRowDecoder(columns: FlowColumn.allCases)
         while !reader.isAtEnd {
             try writer.add(flow: try decoder.decodeRow(&reader), into: &out)
             stats.rowsReturned += 1
@@ -216,7 +216,7 @@ public struct ClickHouseQuery {
         }
         let (columns, _) = Self.groupColumns(plan.groupBy)
         var reader = RowBinaryReader(try select(groupStatements(plan, threshold: threshold).groups, stats: &stats))
-        let decoder = FlowRowDecoder(columns: columns)
+        var decoder = FlowRowDecoder(columns: columns)
         while !reader.isAtEnd {
             let representative = try decoder.decodeRow(&reader)
             var totals = FlowTotals(flows: try reader.uint64(), packets: try reader.uint64(), bytes: try reader.uint64())

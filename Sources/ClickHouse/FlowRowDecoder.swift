@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import FlowCore
 
 /// Turns RowBinary rows of chosen `FlowColumn`s (a SELECT's result) back into flows. Columns
@@ -21,9 +26,88 @@ struct FlowRowDecoder {
         var kind: [UInt8] = [], hitAction: [UInt8] = []
     }
 
-    init(columns: [FlowColumn]) { self.columns = columns }
+    /// When the columns end with every annotation column in table order (whole rows), rows
+    /// with the same annotation bytes share one decoded annotation: flows decided alike are
+    /// most of a result, and building identities and traces is most of the decoding.
+    private let annotationTail: Int?
+    private var annotations: [AnnotationBytes: FlowAnnotation?] = [:]
 
-    func decodeRow(_ r: inout RowBinaryReader) throws -> AnnotatedFlow {
+    /// A row's annotation bytes as a dictionary key: hashed and compared through raw memory,
+    /// which stays fast in debug builds too.
+    private struct AnnotationBytes: Hashable {
+        let bytes: [UInt8]
+        let hash: UInt64
+
+        init(_ slice: ArraySlice<UInt8>) {
+            bytes = Array(slice)
+            hash = bytes.withUnsafeBufferPointer { p in
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for b in p { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                return h
+            }
+        }
+
+        static func == (l: Self, r: Self) -> Bool {
+            l.hash == r.hash && l.bytes.count == r.bytes.count
+                && l.bytes.withUnsafeBytes { a in r.bytes.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
+
+    /// Per column, worked out once (a column's type and trace are text lookups).
+    private enum Shape { case byte, string, strings, int32s, bytes }
+    private let shapes: [Shape]
+    private let traceParts: [(FlowColumn.Trace, FlowColumn.TracePart)?]
+
+    init(columns: [FlowColumn]) {
+        self.columns = columns
+        shapes = columns.map { c in
+            switch c.type {
+            case "String": return .string
+            case "Array(String)": return .strings
+            case "Array(Int32)": return .int32s
+            case _ where c.type.hasPrefix("Array("): return .bytes
+            default: return .byte
+            }
+        }
+        traceParts = columns.map(\.traceColumn)
+        let tail = Array(FlowColumn.allCases.drop { $0 != FlowColumn.firstAnnotationColumn })
+        annotationTail = columns.count >= tail.count && Array(columns.suffix(tail.count)) == tail ? columns.count - tail.count : nil
+    }
+
+    mutating func decodeRow(_ r: inout RowBinaryReader) throws -> AnnotatedFlow {
+        guard let head = annotationTail else { return try decodeFields(&r, columns.indices) }
+        var record = try decodeFields(&r, 0..<head)
+        let start = r.offset
+        try skipAnnotation(&r)
+        let key = AnnotationBytes(r.bytes(from: start))
+        if let cached = annotations[key] {
+            record.annotation = cached
+            return record
+        }
+        var again = r
+        again.rewind(to: start)
+        let decoded = try decodeFields(&again, head..<columns.count).annotation
+        if annotations.count < 100_000 { annotations[key] = decoded }
+        record.annotation = decoded
+        return record
+    }
+
+    /// Moves past the annotation columns without building anything.
+    private func skipAnnotation(_ r: inout RowBinaryReader) throws {
+        for shape in shapes[annotationTail!...] {
+            switch shape {
+            case .string: try r.skipString()
+            case .strings: for _ in 0..<(try r.length()) { try r.skipString() }
+            case .int32s: try r.skip(4 * (try r.length()))
+            case .bytes: try r.skip(try r.length())
+            case .byte: try r.skip(1)
+            }
+        }
+    }
+
+    private func decodeFields(_ r: inout RowBinaryReader, _ indices: Range<Int>) throws -> AnnotatedFlow {
         var flow = FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0), ipProtocol: .tcp,
                               start: .zero, end: .zero)
         var node = ""
@@ -33,7 +117,8 @@ struct FlowRowDecoder {
         var source = Side(), destination = Side()
         var service = ""
         var traces = Array(repeating: TraceFields(), count: FlowColumn.Trace.allCases.count)
-        for column in columns {
+        for i in indices {
+            let column = columns[i]
             switch column {
             case .storeID: _ = try r.string()
             case .segment: _ = try r.uint64()
@@ -77,7 +162,7 @@ struct FlowRowDecoder {
             case .destinationServiceAccount: destination.serviceAccount = try r.string()
             case .destinationService: service = try r.string()
             default:
-                guard let (trace, part) = column.traceColumn else { preconditionFailure("undecoded column \(column)") }
+                guard let (trace, part) = traceParts[i] else { preconditionFailure("undecoded column \(column)") }
                 let t = trace.rawValue
                 switch part {
                 case .reporter: traces[t].reporter = try r.uint8()

@@ -119,6 +119,20 @@ struct RowBinaryReader {
         return String(decoding: bytes[offset..<(offset + n)], as: UTF8.self)
     }
 
+    mutating func rewind(to position: Int) { offset = position }
+
+    /// Moves past `count` bytes.
+    mutating func skip(_ count: Int) throws {
+        guard bytes.count - offset >= count else { throw short("a value") }
+        offset += count
+    }
+
+    /// Moves past a String.
+    mutating func skipString() throws { try skip(try length()) }
+
+    /// The bytes from `start` to the current offset.
+    func bytes(from start: Int) -> ArraySlice<UInt8> { bytes[start..<offset] }
+
     mutating func fixed16(version: IPVersion) throws -> IPAddress {
         let high = try bigEndian64(), low = try bigEndian64()
         return version == .v4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: low)) : IPAddress(ipv6High: high, low: low)

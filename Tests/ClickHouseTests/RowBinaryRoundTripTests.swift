@@ -13,7 +13,7 @@ import Testing
             encoder.append(f, at: BlockPosition(segment: 9, block: 4), row: UInt32(i), into: &writer)
         }
         var reader = RowBinaryReader(writer.bytes)
-        let decoder = FlowRowDecoder(columns: FlowColumn.allCases)
+        var decoder = FlowRowDecoder(columns: FlowColumn.allCases)
         var decoded: [AnnotatedFlow] = []
         while !reader.isAtEnd { decoded.append(try decoder.decodeRow(&reader)) }
         #expect(decoded.count == flows.count)
@@ -29,10 +29,10 @@ import Testing
         var encoder = FlowRowEncoder(storeID: String(repeating: "0", count: 32))
         var writer = RowBinaryWriter()
         encoder.append(generator.next(), at: BlockPosition(segment: 1, block: 0), row: 0, into: &writer)
-        let decoder = FlowRowDecoder(columns: FlowColumn.allCases)
+        var decoder = FlowRowDecoder(columns: FlowColumn.allCases)
         for cut in stride(from: 0, to: writer.bytes.count, by: 7) {
             var reader = RowBinaryReader(Array(writer.bytes[0..<cut]))
-            #expect(throws: FlowlogError.self) { _ = try decoder.decodeRow(&reader) }
+            #expect(throws: FlowlogError.self) { var d = decoder; _ = try d.decodeRow(&reader) }
         }
         // A length prefix claiming more than the limit.
         var reader = RowBinaryReader([0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
