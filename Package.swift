@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "flowlogTests",
-            dependencies: ["FlowCore", "FlowTestSupport"],
+            dependencies: ["FlowCore", "FlowTestSupport", "ClickHouse"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -28,7 +28,8 @@ enum FlowlogRunner {
         NSTemporaryDirectory() + "flowlog-cli-\(getpid())-\(UUID().uuidString)-\(name)"
     }
 
-    static func run(_ arguments: [String], standardInput: String? = nil) throws -> Output {
+    /// Runs `executable` (flowlog unless told otherwise) to completion.
+    static func run(_ arguments: [String], executable: String = FlowlogRunner.executable, standardInput: String? = nil) throws -> Output {
         let process = Process()
         if let standardInput { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: standardInput)) }
         process.executableURL = URL(fileURLWithPath: executable)
