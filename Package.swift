@@ -6,11 +6,16 @@
 //
 //   FlowCore ← Capture ← FlowRing ← Policy ← SegmentStore ← Query ← Pipeline ← flowlog
 //
-// Evidence-side modules read from the stages (ClickHouse ← SegmentStore, Query) and nothing
-// in the stages depends on them.
+// and on the evidence side, reading from those stages and never read by them:
+//
+//   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
+//   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
+//   SegmentStore, Query, Policy ← ClickHouse (export to ClickHouse, the query language as SQL)
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
-// the `flowlog` executable is a thin layer of subcommands over them).
+// the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
+// (`ConfigAudit`, then `Reports`, which also reads ConfigAudit's CIS results) read from the
+// stages (Policy, SegmentStore) and nothing reads from them.
 import PackageDescription
 
 let package = Package(
@@ -27,6 +32,9 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "ClickHouse", targets: ["ClickHouse"]),
         .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
+        .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "Evidence", targets: ["Evidence"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -40,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.60.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries, each seen by exactly one Swift module.
@@ -75,12 +85,27 @@ let package = Package(
         // Stage 5: filter language, block pruning, aggregation and output formats.
         .target(name: "Query", dependencies: ["FlowCore", "SegmentStore", "Policy"]),
 
+        // Evidence side: versions of cluster objects from Kubernetes audit events, and the
+        // state of the cluster at any instant.
+        .target(
+            name: "Audit",
+            dependencies: ["FlowCore", "Policy", "Yams", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // Evidence side: SHA-256 of sealed files, the Ed25519-signed digest chain, verification
+        // and offline bundles. Learns about sealed files through `SealObserver`.
+        .target(
+            name: "Evidence",
+            dependencies: ["FlowCore", "SegmentStore", "Audit", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // Wiring: replay and the node agent (threads, ring, metrics, reload, lifecycle).
         .target(
             name: "Pipeline",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence",
                 "Yams",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -105,12 +130,18 @@ let package = Package(
 
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
-        .target(name: "ConfigAudit", dependencies: ["FlowCore", "Policy", "Yams"]),
+        .target(
+            name: "ConfigAudit",
+            dependencies: ["FlowCore", "Policy", "SegmentStore", "Query", "Yams"],
+            resources: [.copy("Packs/packs")]
+        ),
+        // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "ClickHouse",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence", "ClickHouse",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,8 +151,16 @@ let package = Package(
             ]
         ),
 
-        // Test support: a pcap writer and packet builders for hand-made captures.
+        // Test, sample and benchmark tooling, not a stage: a pcap writer and packet builders for
+        // hand-made captures, and the synthetic Kubernetes cluster and flow generator.
         .target(name: "FlowTestSupport", dependencies: ["FlowCore"]),
+        // Writes a synthetic store; the crash-recovery tests kill it mid-write.
+        .executableTarget(
+            name: "storegen",
+            dependencies: ["FlowCore", "SegmentStore", "FlowTestSupport", "Pipeline", "Evidence",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Tools/storegen"
+        ),
 
         .testTarget(name: "FlowCoreTests", dependencies: ["FlowCore"]),
         .testTarget(
@@ -135,7 +174,7 @@ let package = Package(
             dependencies: ["Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore"]),
+        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore", "FlowTestSupport", "storegen"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",
@@ -143,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClickHouseTests",
-            dependencies: ["ClickHouse", "Query", "SegmentStore", "FlowCore"]
+            dependencies: ["ClickHouse", "Query", "SegmentStore", "FlowCore", "FlowTestSupport"]
         ),
         .testTarget(
             name: "ConfigAuditTests",
@@ -151,8 +190,22 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "Policy", "FlowCore", "Yams"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EvidenceTests",
+            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore", "FlowTestSupport"]
+        ),
+        .testTarget(
             name: "flowlogTests",
-            dependencies: ["FlowCore", "FlowTestSupport", "ClickHouse"],
+            dependencies: ["FlowCore", "FlowTestSupport", "storegen", "ClickHouse"],
             resources: [.copy("Fixtures")]
         ),
     ],

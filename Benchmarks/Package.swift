@@ -32,11 +32,13 @@ let package = Package(
         .executableTarget(name: "store-bench", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),
             .product(name: "SegmentStore", package: "flowlog"),
+            .product(name: "FlowTestSupport", package: "flowlog"),
         ]),
         .executableTarget(name: "query-bench", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),
             .product(name: "SegmentStore", package: "flowlog"),
             .product(name: "Query", package: "flowlog"),
+            .product(name: "FlowTestSupport", package: "flowlog"),
         ]),
         // samplegen's own checks: determinism, a well-formed capture, manifests that parse,
         // traffic whose answered/unanswered connections match what the policies allow.

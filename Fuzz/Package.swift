@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // libFuzzer targets, in their own package so normal builds never need -sanitize=fuzzer.
-// See docs/policy.md ("Fuzzing the selector parser") for the exact commands.
+// See docs/policy.md ("Fuzzing the selector parser") and docs/reports.md ("Fuzzing") for the exact commands.
 import PackageDescription
 
 let package = Package(
@@ -26,6 +26,23 @@ let package = Package(
             dependencies: [
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "ConfigAudit", package: "flowlog"),
+            ]
+        ),
+        // GlobalReport manifests and cron schedules: located errors, never a crash.
+        .executableTarget(
+            name: "report-spec-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Reports", package: "flowlog"),
+            ]
+        ),
+        // Audit log lines and webhook bodies: the JSON parser, event reading, the version rules
+        // and stored records reading back.
+        .executableTarget(
+            name: "audit-event-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Audit", package: "flowlog"),
             ]
         ),
     ],

@@ -2,7 +2,9 @@ import FlowCore
 
 extension FlowRecord {
     /// The flow as one line of JSON (no trailing newline), as `flowlog replay --flows ndjson`
-    /// writes it. Field names are documented in docs/capture.md; "out" is source → destination.
+    /// writes it. Field names and meanings are those of the query's field table (docs/query.md):
+    /// `source_packets` is what the source sent; Calico's reporter-relative `packets_in` and
+    /// `packets_out` come with the annotation, where there is a reporter.
     public var ndjsonLine: String {
         func vlanText(_ id: UInt16) -> String { id == FlowRecord.noVLAN ? "null" : String(id) }
         var reasons: [String] = []
@@ -17,10 +19,10 @@ extension FlowRecord {
         line += ",\"vlan\":\(vlanText(vlan)),\"inner_vlan\":\(vlanText(innerVLAN))"
         if ipProtocol.isICMP { line += ",\"icmp_type\":\(icmpType),\"icmp_code\":\(icmpCode)" }
         line += ",\"start_time\":\"\(start.rfc3339)\",\"end_time\":\"\(end.rfc3339)\""
-        line += ",\"packets_out\":\(packetsOut),\"bytes_out\":\(bytesOut),\"packets_in\":\(packetsIn),\"bytes_in\":\(bytesIn)"
+        line += ",\"source_packets\":\(packetsOut),\"source_bytes\":\(bytesOut),\"dest_packets\":\(packetsIn),\"dest_bytes\":\(bytesIn)"
         if ipProtocol == .tcp {
             line += ",\"tcp_flags\":\"\(TCPFlags(rawValue: tcpFlagsOut.rawValue | tcpFlagsIn.rawValue))\""
-            line += ",\"tcp_flags_out\":\"\(tcpFlagsOut)\",\"tcp_flags_in\":\"\(tcpFlagsIn)\""
+            line += ",\"source_tcp_flags\":\"\(tcpFlagsOut)\",\"dest_tcp_flags\":\"\(tcpFlagsIn)\""
         }
         line += ",\"start_observed\":\(status.contains(.startObserved)),\"end_observed\":\(status.contains(.endObserved))"
         line += ",\"continuation\":\(status.contains(.continuation)),\"reason\":\"\(reasons.first ?? "flushed")\"}"

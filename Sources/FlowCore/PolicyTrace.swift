@@ -48,6 +48,9 @@ public enum PolicyKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringCon
     case stagedNetworkPolicy = 5          // snp
     case stagedKubernetesNetworkPolicy = 6 // sknp
     case profile = 7                      // pro
+    /// Kubernetes ClusterNetworkPolicy (and its v1alpha1 forms AdminNetworkPolicy and
+    /// BaselineAdminNetworkPolicy) in the `kube-admin` and `kube-baseline` tiers.
+    case clusterNetworkPolicy = 8         // kcnp
 
     public var description: String {
         switch self {
@@ -58,6 +61,7 @@ public enum PolicyKind: UInt8, Hashable, Sendable, CaseIterable, CustomStringCon
         case .stagedNetworkPolicy: return "snp"
         case .stagedKubernetesNetworkPolicy: return "sknp"
         case .profile: return "pro"
+        case .clusterNetworkPolicy: return "kcnp"
         }
     }
 
@@ -110,7 +114,8 @@ public struct PolicyHit: Hashable, Sendable {
     }
 
     /// The v3.30/v3.31 and Calico Enterprise form: `<tier>.<name>`, `<ns>/<tier>.<name>`,
-    /// `<ns>/knp.default.<name>`, `staged:` before staged names, `__PROFILE__.<profile>`.
+    /// `<ns>/knp.default.<name>`, `kcnp.<tier>.<name>`, `staged:` before staged names,
+    /// `__PROFILE__.<profile>`.
     public var legacyFlowLogString: String {
         let nameField: String
         switch kind {
@@ -121,6 +126,7 @@ public struct PolicyHit: Hashable, Sendable {
         case .stagedNetworkPolicy: nameField = "\(namespace)/\(tier).staged:\(name)"
         case .kubernetesNetworkPolicy: nameField = "\(namespace)/knp.default.\(name)"
         case .stagedKubernetesNetworkPolicy: nameField = "\(namespace)/staged:knp.default.\(name)"
+        case .clusterNetworkPolicy: nameField = "kcnp.\(tier).\(name)"
         }
         return "\(index)|\(tier)|\(nameField)|\(action)|\(ruleIndex)"
     }

@@ -30,6 +30,7 @@ extension AgentConfiguration {
         public var allowNonLoopbackMetrics: Bool?
         public var logLevel: Logger.Level?
         public var logFormat: LogFormat?
+        public var cisInterval: Duration?
 
         public init() {}
     }
@@ -52,6 +53,7 @@ extension AgentConfiguration {
         apply(overrides.idleTimeout, to: &result.flowCache.idleTimeout)
         apply(overrides.activeTimeout, to: &result.flowCache.activeTimeout)
         apply(overrides.flowCacheCapacity, to: &result.flowCache.capacity)
+        if let interval = overrides.cisInterval { result.compliance.cisInterval = interval }
         apply(overrides.segmentSize, to: &result.store.segmentSize)
         apply(overrides.segmentAge, to: &result.store.segmentAge)
         if let size = overrides.retentionSize { result.store.retentionSize = size }
@@ -87,6 +89,9 @@ extension AgentConfiguration {
             throw invalid("ring.capacity", "must be between 2 and \(SPSCRing<Int>.maximumCapacity)")
         }
         if store.segmentSize < 4096 { throw invalid("store.segment-size", "must be at least 4096 bytes") }
+        if compliance.cisInterval != nil && cluster.manifests.isEmpty && compliance.kubeBench.isEmpty {
+            throw invalid("compliance.cis.interval", "the CIS benchmark needs cluster.manifests (--cluster) or compliance.cis.kube-bench")
+        }
         if let address = metrics.address {
             let parsed: MetricsEndpoint.Address
             do {

@@ -6,7 +6,7 @@ import Yams
 // The file's sections, one reader each; the key lists are the file format's reference.
 extension ConfigurationReader {
     func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
-        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log"]
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "compliance"]
         for (key, value, field) in try entries(of: root, field: "", known: known) {
             switch key {
             case "capture": try readCapture(value, field: field, into: &configuration.capture)
@@ -17,6 +17,7 @@ extension ConfigurationReader {
             case "store": try readStore(value, field: field, into: &configuration.store)
             case "ring": try readRing(value, field: field, into: &configuration.ring)
             case "metrics": try readMetrics(value, field: field, into: &configuration.metrics)
+            case "compliance": try readCompliance(value, field: field, into: &configuration.compliance)
             default: try readLog(value, field: field, into: &configuration.log)
             }
         }
@@ -31,6 +32,20 @@ extension ConfigurationReader {
             case "snaplen": capture.snaplen = try byteSize(value, field: field, minimum: 64)
             case "promiscuous": capture.promiscuous = try bool(value, field: field)
             default: capture.bufferSize = try byteSize(value, field: field)
+            }
+        }
+    }
+
+    func readCompliance(_ node: Node, field: String, into compliance: inout AgentConfiguration.Compliance) throws {
+        for (_, value, field) in try entries(of: node, field: field, known: ["cis"]) {
+            let known = ["interval", "settings", "kube-bench", "evidence-directory"]
+            for (key, value, field) in try entries(of: value, field: field, known: known) {
+                switch key {
+                case "interval": compliance.cisInterval = try duration(value, field: field)
+                case "settings": compliance.cisSettings = try optionalText(value, field: field)
+                case "kube-bench": compliance.kubeBench = try strings(value, field: field)
+                default: compliance.evidenceDirectory = try optionalText(value, field: field)
+                }
             }
         }
     }

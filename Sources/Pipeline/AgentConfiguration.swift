@@ -19,6 +19,7 @@ public struct AgentConfiguration: Hashable, Sendable {
     public var ring = Ring()
     public var metrics = Metrics()
     public var log = Log()
+    public var compliance = Compliance()
 
     public init() {}
 
@@ -98,6 +99,20 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var address: String? = "127.0.0.1:9464"
         /// The endpoint refuses addresses other than loopback unless this is set.
         public var allowNonLoopback: Bool = false
+        public init() {}
+    }
+
+    /// Configuration audits the agent runs on a schedule and keeps as evidence.
+    public struct Compliance: Hashable, Sendable {
+        /// How often the CIS benchmark runs; nil: never.
+        public var cisInterval: Duration?
+        /// Scoring and filters (`config cis --settings`).
+        public var cisSettings: String?
+        /// kube-bench `--json` outputs, `FILE` or `NODE=FILE`, re-read at every run.
+        public var kubeBench: [String] = []
+        /// Where each result is written; default `<data-directory>/evidence/cis`.
+        public var evidenceDirectory: String?
+
         public init() {}
     }
 

@@ -12,13 +12,13 @@ extension ReplayPipeline.Result {
         let p = processing
         if clusterLoaded {
             let perFlow = p.flowsIn == 0 ? 0 : Double(p.evaluationNanoseconds) / Double(p.flowsIn)
-            lines.append(("verdicts", "allow \(p.flowsAllowed), deny \(p.flowsDenied), unknown \(p.flowsUnknown)"))
+            lines.append(("actions", "allow \(p.flowsAllowed), deny \(p.flowsDenied), unknown \(p.flowsUnknown)"))
             lines.append(("policy time", "\(JSONText.decimal(Double(p.evaluationNanoseconds) / 1e9, digits: 3)) s (\(JSONText.decimal(perFlow, digits: 0)) ns/flow)"))
         } else {
-            lines.append(("verdicts", "not evaluated (no --cluster): \(p.flowsIn) flows unannotated"))
+            lines.append(("actions", "not evaluated (no --cluster): \(p.flowsIn) flows unannotated"))
         }
         if let w = writer, let dataDirectory {
-            lines.append(("stored", "\(w.flows) flows in \(w.blocks) blocks, \(w.segmentsSealed) segments sealed, to \(dataDirectory)"))
+            lines.append(("stored", "\(Counted.of(w.flows, "flow")) in \(Counted.of(w.blocks, "block")), \(Counted.of(w.segmentsSealed, "segment")) sealed, to \(dataDirectory)"))
             lines.append(("bytes written", "\(w.bytesWritten) (\(JSONText.decimal(w.bytesPerFlow, digits: 1)) bytes/flow)"))
             if w.recovery.bytesTruncated > 0 || !w.recovery.problems.isEmpty {
                 lines.append(("recovery", w.recovery.description))

@@ -14,6 +14,7 @@ struct FlowlogCommand: AsyncParsableCommand {
         discussion: ExitStatus.help,
         version: "flowlog \(FlowlogVersion.current)",
         subcommands: [Replay.self, Agent.self, PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self, ConfigCommand.self,
+                      PackCommand.self, ReportCommand.self, AuditCommand.self, KeysCommand.self, VerifyCommand.self, BundleCommand.self,
                       ExportCommand.self, ClickHouseCommand.self]
     )
 

@@ -1,5 +1,6 @@
 @testable import ClickHouse
 import FlowCore
+import FlowTestSupport
 import SegmentStore
 import Testing
 

@@ -1,6 +1,7 @@
 @testable import ClickHouse
 import Foundation
 import FlowCore
+import FlowTestSupport
 import SegmentStore
 import Testing
 

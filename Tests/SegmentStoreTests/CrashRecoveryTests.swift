@@ -1,4 +1,5 @@
 import FlowCore
+import FlowTestSupport
 import Foundation
 import Testing
 @testable import SegmentStore
@@ -122,27 +123,27 @@ import Testing
 
     // MARK: - kill -9
 
-    /// The built `flowlog` executable: next to this test bundle, or `.build/debug` under the
-    /// package root found from this file's path.
-    static func flowlogBinary() -> String? {
+    /// The built `storegen` tool (a dependency of this test target): next to this test bundle,
+    /// or `.build/debug` under the package root found from this file's path.
+    static func storegenBinary() -> String? {
         let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let candidates = [
-            bundleDirectory.appendingPathComponent("flowlog").path,
-            bundleDirectory.deletingLastPathComponent().appendingPathComponent("flowlog").path,
-            packageRoot.appendingPathComponent(".build/debug/flowlog").path,
+            bundleDirectory.appendingPathComponent("storegen").path,
+            bundleDirectory.deletingLastPathComponent().appendingPathComponent("storegen").path,
+            packageRoot.appendingPathComponent(".build/debug/storegen").path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     @Test(arguments: [12_000, 31_000])
     func killedWriterLosesNoDurableBlock(killAfter: Int) throws {
-        let binary = try #require(Self.flowlogBinary(), "build the flowlog executable first (swift build)")
+        let binary = try #require(Self.storegenBinary(), "build the storegen tool first (swift build)")
         let dir = TemporaryDirectory("kill")
         defer { dir.remove() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["store", "generate", dir.path, "--flows", "0", "--seed", "77", "--batch", "250",
+        process.arguments = [dir.path, "--flows", "0", "--seed", "77", "--batch", "250",
                              "--flush-every", "1000", "--block-records", "700", "--segment-bytes", "150000",
                              "--compression-level", "0", "--fsync", "seal", "--progress"]
         let output = Pipe()

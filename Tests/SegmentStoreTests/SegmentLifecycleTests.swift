@@ -1,4 +1,5 @@
 import FlowCore
+import FlowTestSupport
 import Foundation
 import Testing
 import Synchronization

@@ -123,6 +123,58 @@ struct AgentCommandTests {
 
     // MARK: - Helpers
 
+    /// The agent runs the CIS benchmark on its manifests on a schedule and keeps every result.
+    @Test func keepsScheduledCISResultsAsEvidence() throws {
+        guard geteuid() == 0 else {
+            print("skipped: live capture needs CAP_NET_RAW (run the tests as root)")
+            return
+        }
+        let work = FlowlogRunner.temporaryPath("agent-cis")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try Self.cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
+        let config = """
+            capture: {interfaces: [lo], filter: "udp and host 127.0.0.3"}
+            cluster: {manifests: [\(work)/cluster.yaml]}
+            data-directory: \(work)/data
+            metrics: {address: "off"}
+            compliance:
+              cis: {interval: 300ms}
+
+            """
+        try config.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: FlowlogRunner.executable)
+        agent.arguments = ["agent", "--config", work + "/agent.yaml"]
+        let log = Pipe()
+        agent.standardError = log
+        agent.standardOutput = FileHandle.nullDevice
+        try agent.run()
+        let collected = LogText()
+        let collector = Thread { collected.text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        collector.start()
+        defer { if agent.isRunning { agent.terminate() } }
+
+        let evidence = work + "/data/evidence/cis"
+        func results() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: evidence)) ?? []).filter { $0.hasPrefix("cis-") && $0.hasSuffix(".json") }
+        }
+        #expect(poll(seconds: 20) { results().count >= 2 }, "no second scheduled CIS result")
+        kill(agent.processIdentifier, SIGTERM)
+        #expect(poll(seconds: 20) { !agent.isRunning }, "the agent did not stop after SIGTERM")
+        agent.waitUntilExit()
+        collector.join(timeout: 5)
+        #expect(agent.terminationStatus == 0, "agent log:\n\(collected.text)")
+        #expect(collected.text.contains("CIS benchmark recorded"))
+        for name in results() {
+            let record = try FlowlogRunner.json(try String(contentsOfFile: evidence + "/" + name, encoding: .utf8))
+            let report = try #require(record["report"] as? [String: Any])
+            let nodes = try #require(report["nodes"] as? [[String: Any]])
+            #expect(nodes.first?["node"] as? String == "cluster")
+            #expect((record["generated"] as? String)?.hasSuffix("Z") == true)
+        }
+    }
+
     func poll(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

@@ -37,10 +37,13 @@ struct ClickHouseCommandTests {
     /// A store of `flows` synthetic flows in blocks of 500.
     static func store(_ name: String, flows: Int, seed: Int = 1) throws -> String {
         let dir = FlowlogRunner.temporaryPath(name)
-        let r = try run(["store", "generate", dir, "--flows", String(flows), "--seed", String(seed), "--block-records", "500"])
+        let r = try run([dir, "--flows", String(flows), "--seed", String(seed), "--block-records", "500"], executable: storegen)
         #expect(r.status == 0, "\(r.stderr)")
         return dir
     }
+
+    /// The `storegen` test tool, built beside flowlog.
+    static let storegen = URL(fileURLWithPath: FlowlogRunner.executable).deletingLastPathComponent().appendingPathComponent("storegen").path
 
     static func run(_ arguments: [String], executable: String = FlowlogRunner.executable, input: String? = nil) throws -> FlowlogRunner.Output {
         let out = FlowlogRunner.temporaryPath("out"), err = FlowlogRunner.temporaryPath("err")

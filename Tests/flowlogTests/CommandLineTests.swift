@@ -57,9 +57,16 @@ struct CommandLineTests {
         (["query", "--data", "/tmp", "-o", "csvv"], "did you mean 'csv'?", "flowlog query"),
         (["query", "--data", "/tmp", "--fields", "source_ip,dst_prot"], "did you mean", "flowlog query"),
         (["query", "--data", "/tmp", "--since", "yesterday"], "--since", "flowlog query"),
+        (["query", "--data", "/tmp", "--group-by", "dst.port", "--fields", "bytes"], "with --group-by the columns are its keys", "flowlog query"),
+        (["query", "--data", "/tmp", "--order", "flows"], "'flows' ranks groups", "flowlog query"),
         (["replay", demo, "--idle-timeout", "soon"], "--idle-timeout", "flowlog replay"),
         (["replay", demo, "--compression-level", "-3"], "--compression-level must be 0 (LZ4 fast) or 3…12 (LZ4-HC), not -3", "flowlog replay"),
         (["agent", "--interface", "lo", "--data", "/tmp/x", "--segment-age", "1 hour"], "--segment-age", "flowlog agent"),
+        (["agent", "--data", "/tmp/x"], "no interface to capture on", "flowlog agent"),
+        (["policy", "explain", "--cluster", cluster, "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--dst-port", "70000"],
+         "--dst-port must be from 0 to 65535, not 70000", "flowlog policy explain"),
+        (["policy", "explain", "--cluster", cluster, "--src", "10.0.0.1", "--dst", "10.0.0.2", "--proto", "tcp", "--src-port", "-1"],
+         "--src-port must be from 0 to 65535, not -1", "flowlog policy explain"),
     ])
     func badValuesAreUsageErrors(arguments: [String], expected: String, usage: String) throws {
         let r = try FlowlogRunner.run(arguments)
@@ -74,6 +81,14 @@ struct CommandLineTests {
         #expect(r.status == 2)
         #expect(r.stderr.hasPrefix("flowlog: error: column 1, filter: unknown field 'dst.nmespace'; did you mean 'dst.namespace'?"))
         #expect(r.stderr.contains("\n  dst.nmespace shop\n  ^\n"))
+    }
+
+    @Test func mistypedFilterValuesGetSuggestions() throws {
+        let r = try FlowlogRunner.run(["query", "--data", Self.demoStore, "proto tpc and action dney"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("unknown protocol 'tpc'; did you mean 'tcp'?"), "\(r.stderr)")
+        let action = try FlowlogRunner.run(["query", "--data", Self.demoStore, "action dney"])
+        #expect(action.stderr.contains("unknown action 'dney'; did you mean 'deny'?"), "\(action.stderr)")
     }
 
     @Test func missingStoreIsAFailure() throws {
@@ -147,7 +162,7 @@ struct CommandLineTests {
         let replay = try FlowlogRunner.run(["replay", Self.demo, "--data", data, "--summary-format", "json"])
         let written = try #require((FlowlogRunner.json(replay.stdout)["store"] as? [String: Any])?["bytes_written"] as? Int)
         let info = try FlowlogRunner.run(["store", "info", data])
-        #expect(info.stdout.contains("flow(s), \(written) bytes"), "\(info.stdout)")
+        #expect(info.stdout.contains("240 flows, \(written) bytes"), "\(info.stdout)")
     }
 
     // MARK: - The first query's table

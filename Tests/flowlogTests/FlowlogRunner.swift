@@ -28,17 +28,26 @@ enum FlowlogRunner {
         NSTemporaryDirectory() + "flowlog-cli-\(getpid())-\(UUID().uuidString)-\(name)"
     }
 
-    /// Runs `executable` (flowlog unless told otherwise) to completion.
-    static func run(_ arguments: [String], executable: String = FlowlogRunner.executable, standardInput: String? = nil) throws -> Output {
+    static func run(_ arguments: [String], standardInput: String? = nil) throws -> Output {
+        try run(executable: executable, arguments, standardInput: standardInput)
+    }
+
+    /// Runs any program (a shell, for documented command lines) in `directory` with `environment`.
+    static func run(executable: String, _ arguments: [String], standardInput: String? = nil, directory: String? = nil,
+                    environment: [String: String]? = nil) throws -> Output {
         let process = Process()
         if let standardInput { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: standardInput)) }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         // Read both pipes to the end before waiting, so a full pipe never blocks the child.
+        // Safe unchecked: the reader block writes `data` once, and it is read only after
+        // `group.wait()`, which orders the write before the read.
         final class Collected: @unchecked Sendable { var data = Data() }
         let stderrData = Collected()
         let group = DispatchGroup()

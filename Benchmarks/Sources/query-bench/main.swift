@@ -9,6 +9,7 @@
 import Glibc
 #endif
 import FlowCore
+import FlowTestSupport
 import SegmentStore
 
 func fail(_ message: String) -> Never {

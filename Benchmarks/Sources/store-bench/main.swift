@@ -1,5 +1,5 @@
 // store-bench: write and read throughput and bytes per flow of the segment store, on
-// deterministic synthetic Kubernetes traffic (SegmentStore's SyntheticFlowGenerator).
+// deterministic synthetic Kubernetes traffic (FlowTestSupport's SyntheticFlowGenerator).
 //
 //   store-bench DIR [FLOWS] [SEED]      write FLOWS synthetic flows to DIR, then read them
 //   store-bench --scan DIR [REPEAT]      only scan an existing store REPEAT times
@@ -13,6 +13,7 @@ import Glibc
 import Darwin
 #endif
 import FlowCore
+import FlowTestSupport
 import SegmentStore
 
 func now() -> Double {

@@ -1,11 +1,13 @@
 import ConfigAudit
 import FlowCore
 
-/// Called by libFuzzer for each input: any bytes read as manifests must give objects and
-/// verdicts or errors that say where, never a crash or a hang.
+/// Called by libFuzzer for each input: the same bytes are read as manifests (and judged), as CIS
+/// settings, as kube-bench output and as a compliance pack. Each must give a result or errors that say where, never a
+/// crash or a hang.
 func configFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-    var reader = ManifestReader(limits: ManifestLimits(maxFileBytes: 1 << 20, maxDepth: 64, maxObjects: 1000))
+    let limits = ManifestLimits(maxFileBytes: 1 << 20, maxDepth: 64, maxObjects: 1000)
+    var reader = ManifestReader(limits: limits)
     reader.read(text: text, file: "fuzz.yaml")
     for error in reader.errors where error.location?.file != "fuzz.yaml" {
         fatalError("error without its file: \(error)")
@@ -19,5 +21,28 @@ func configFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     for result in restricted.results { _ = PodSecurityReport.jsonLine(result) }
     _ = PodSecurityReport.text(PodSecurityAudit(objects: reader.objects, policy: nil, problems: reader.problems))
+
+    checkWhere { _ = try CISSettings.load(text: text, name: "fuzz.yaml", limits: limits) }
+    checkWhere { _ = try CISBenchmark.kubeBenchResults(text: text, file: "fuzz.yaml", node: "n", limits: limits) }
+    checkWhere {
+        // A pack that loads must render for a namespace into YAML that reads back.
+        let pack = try CompliancePack.load(text: text, name: "fuzz.yaml", limits: limits)
+        if let rendered = try? PackRenderer.render(pack, namespaces: ["ns"]) {
+            var again = ManifestReader(limits: limits)
+            again.read(text: rendered, file: "rendered.yaml")
+            guard again.errors.isEmpty else { fatalError("a rendered pack does not read back: \(again.errors)") }
+        }
+    }
     return 0
+}
+
+/// A parse either succeeds or throws `ManifestError` whose every error names the file.
+private func checkWhere(_ body: () throws -> Void) {
+    do {
+        try body()
+    } catch let error as ManifestError {
+        for e in error.errors where e.location?.file != "fuzz.yaml" { fatalError("error without its file: \(e)") }
+    } catch {
+        fatalError("unexpected error type \(error)")
+    }
 }

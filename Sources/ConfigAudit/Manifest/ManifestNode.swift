@@ -163,3 +163,16 @@ public final class ManifestProblems {
 
     public func add(_ error: FlowlogError) { errors.append(error) }
 }
+
+extension ManifestNode {
+    /// The elements of a top-level list; a non-list is reported and reads as empty.
+    public var sequenceElements: [ManifestNode] {
+        guard case .sequence(let sequence) = node else {
+            error("expected a list")
+            return []
+        }
+        return sequence.enumerated().map { index, element in
+            ManifestNode(node: element, path: "\(path)[\(index)]", file: file, object: object, problems: problems)
+        }
+    }
+}

@@ -116,6 +116,9 @@ public struct PodSecurityAudit: Sendable {
             } else {
                 continue
             }
+            // A Pod written with status only (as manifests for the policy stage often are) has
+            // no containers to judge; a workload without its template's spec is an error.
+            if object.kind == "Pod" && template.child("spec") == nil { continue }
             guard let spec = template.object("spec") else {
                 template.error("missing required field \(template.path.isEmpty ? "" : template.path + ".")spec")
                 continue

@@ -14,6 +14,8 @@ public struct Cluster: Sendable {
     public internal(set) var tierDefinitions: [String: PolicyTier] = [:]
     /// Enforced and staged policies of every kind.
     public internal(set) var policies: [ClusterPolicy] = []
+    /// Calico `Profile` resources by name (not the derived `kns.`/`ksa.` ones).
+    public internal(set) var profiles: [String: ClusterProfile] = [:]
     /// Resource kinds the loader does not model, with how many documents of each it skipped.
     public internal(set) var skippedKinds: [String: Int] = [:]
     /// Pods present in the manifests that get no workload endpoint (host network, finished).

@@ -83,7 +83,7 @@ public enum PolicyDirection: Hashable, Sendable, CustomStringConvertible {
 
 extension PolicyKind {
     /// The resource kind as written in manifests.
-    var resourceKind: String {
+    package var resourceKind: String {
         switch self {
         case .globalNetworkPolicy: return "GlobalNetworkPolicy"
         case .networkPolicy: return "NetworkPolicy"
@@ -92,6 +92,7 @@ extension PolicyKind {
         case .stagedNetworkPolicy: return "StagedNetworkPolicy"
         case .stagedKubernetesNetworkPolicy: return "StagedKubernetesNetworkPolicy"
         case .profile: return "Profile"
+        case .clusterNetworkPolicy: return "KubernetesClusterNetworkPolicy"
         }
     }
 }

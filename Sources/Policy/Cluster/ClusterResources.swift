@@ -60,6 +60,30 @@ public struct ClusterHostEndpoint: Hashable, Sendable {
     public let expectedIPs: [IPAddress]
     public let profiles: [String]
     public let ports: [NamedPort]
+    /// Where it was defined, for messages.
+    public var origin: String = ""
+}
+
+/// A Calico `Profile` resource: rules evaluated after every tier for the endpoints that list
+/// it, and labels those endpoints inherit. Pods' `kns.`/`ksa.` profiles are not stored here:
+/// Calico derives them from namespaces and service accounts.
+public struct ClusterProfile: Hashable, Sendable {
+    public let name: String
+    /// Labels every endpoint listing the profile inherits (its own labels take precedence).
+    public let labelsToApply: [String: String]
+    public let ingress: [PolicyRule]
+    public let egress: [PolicyRule]
+    public let origin: String
+
+    /// The profile every auto host endpoint lists: allow everything, no labels.
+    public static let defaultAllowName = "projectcalico-default-allow"
+
+    /// The profile as a policy of kind `.profile`, so its rules compile and match like any other.
+    var asPolicy: ClusterPolicy {
+        ClusterPolicy(kind: .profile, namespace: "", name: name, tier: PolicyHit.profileTier, order: nil, selector: .all,
+                      appliesToIngress: true, appliesToEgress: true, ingress: ingress, egress: egress,
+                      stagedAction: .set, origin: origin)
+    }
 }
 
 /// A policy tier, built-in or from a `Tier` resource.

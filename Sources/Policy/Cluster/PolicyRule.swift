@@ -38,6 +38,9 @@ public struct EntityMatch: Hashable, Sendable {
     public var notPorts: [PortMatch] = []
     /// `services`: the destination (or source) must be the service's cluster IP or one of its pods.
     public var service: ServiceReference?
+    /// Whether the manifest wrote a namespaceSelector (already folded into `selector`):
+    /// compliance reports reproduce Calico's reading of rules as written.
+    public var namesNamespaceSelector = false
 
     public var isEmpty: Bool {
         nets.isEmpty && notNets.isEmpty && selector == nil && notSelector == nil && ports.isEmpty

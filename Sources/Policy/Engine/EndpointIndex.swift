@@ -13,7 +13,8 @@ struct SelectableEntity {
     let namedPorts: [NamedPort]
     /// Flow-log identity (for endpoints; network sets get theirs per flow, see `FlowSides`).
     let identity: EndpointIdentity
-    /// (profile name, allows every packet): `kns.<ns>` allows, `ksa.*` has no rules.
+    /// (profile name, allows every packet): `kns.<ns>` and the default-allow profile allow,
+    /// `ksa.*` has no rules, a `Profile` resource's rules are in the engine's `profiles`.
     let profiles: [(name: String, allows: Bool)]
 }
 
@@ -35,15 +36,7 @@ struct EndpointIndex {
 
     init(cluster: Cluster) {
         for (i, pod) in cluster.pods.enumerated() {
-            var labels: [String: String] = [:]
-            for (k, v) in cluster.namespaceLabels(pod.namespace) { labels[ClusterLabels.namespacePrefix + k] = v }
-            for (k, v) in cluster.serviceAccountLabels(namespace: pod.namespace, name: pod.serviceAccount) {
-                labels[ClusterLabels.serviceAccountPrefix + k] = v
-            }
-            for (k, v) in pod.labels { labels[k] = v }
-            labels[ClusterLabels.namespace] = pod.namespace
-            labels[ClusterLabels.orchestrator] = "k8s"
-            if pod.serviceAccount.utf8.count < 63 { labels[ClusterLabels.serviceAccount] = pod.serviceAccount }
+            let labels = cluster.selectorLabels(of: pod)
             let aggregated = pod.generateName.isEmpty ? pod.name : pod.generateName + "*"
             let identity = EndpointIdentity(kind: .workload, namespace: pod.namespace, name: pod.name,
                                             aggregatedName: aggregated, labels: pod.labels, serviceAccount: pod.serviceAccount)
@@ -51,29 +44,20 @@ struct EndpointIndex {
             entities.append(SelectableEntity(
                 kind: .workload, resource: i, selectorLabels: labels, namespace: pod.namespace, namedPorts: pod.ports,
                 identity: identity,
-                profiles: [("kns.\(pod.namespace)", true), ("ksa.\(pod.namespace).\(pod.serviceAccount)", false)]))
+                profiles: cluster.profiles(of: pod).map { ($0.name, $0.allowsAll) }))
             for a in pod.addresses where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }
         for (i, hep) in cluster.hostEndpoints.enumerated() {
             let identity = EndpointIdentity(kind: .host, namespace: "-", name: hep.name,
                                             aggregatedName: hep.node.isEmpty ? hep.name : hep.node, labels: hep.labels)
-            let profiles = hep.profiles.map { name -> (String, Bool) in
-                if name == "projectcalico-default-allow" { return (name, true) }
-                if name.hasPrefix("kns."), cluster.namespaces[String(name.dropFirst(4))] != nil { return (name, true) }
-                return (name, false)
-            }
+            let profiles = cluster.profiles(of: hep).map { ($0.name, $0.allowsAll) }
             let index = entities.count
-            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: hep.labels, namespace: "",
+            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: cluster.selectorLabels(of: hep), namespace: "",
                                              namedPorts: hep.ports, identity: identity, profiles: profiles))
             for a in hep.expectedIPs where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }
         for (i, set) in cluster.networkSets.enumerated() {
-            var labels: [String: String] = [:]
-            if !set.isGlobal {
-                for (k, v) in cluster.namespaceLabels(set.namespace) { labels[ClusterLabels.namespacePrefix + k] = v }
-            }
-            for (k, v) in set.labels { labels[k] = v }
-            if !set.isGlobal { labels[ClusterLabels.namespace] = set.namespace }
+            let labels = cluster.selectorLabels(of: set)
             let identity = EndpointIdentity(kind: .networkSet, namespace: set.isGlobal ? "-" : set.namespace,
                                             name: set.name, aggregatedName: set.name, labels: set.labels)
             let index = entities.count

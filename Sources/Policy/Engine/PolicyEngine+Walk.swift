@@ -61,17 +61,50 @@ extension PolicyEngine {
             }
         }
         let profiles = index.entities[endpoint].profiles
-        for profile in profiles where profile.allows {
-            log?.add("profile \(profile.name): allow")
-            hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
-                                  action: .allow, ruleIndex: 0))
-            return PolicyTrace(reporter: reporter, action: .allow, hits: hits)
+        for profile in profiles {
+            if profile.allows {
+                log?.add("profile \(profile.name): allow")
+                hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
+                                      action: .allow, ruleIndex: 0))
+                return PolicyTrace(reporter: reporter, action: .allow, hits: hits)
+            }
+            if let decided = walkProfile(profile.name, direction: direction, facts: facts, pending: pending, log: log) {
+                hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
+                                      action: decided.action, ruleIndex: decided.rule))
+                return PolicyTrace(reporter: reporter, action: decided.action == .allow ? .allow : .deny, hits: hits)
+            }
         }
         // The dataplane's "no profile matched" drop; the userspace (pending) evaluator names it differently.
         log?.add(profiles.isEmpty ? "no profiles: default deny" : "no profile allows: deny")
         hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile,
                               name: pending ? PolicyHit.profileTier : "__NO_MATCH__", action: .deny, ruleIndex: pending ? -1 : 0))
         return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
+    }
+
+    /// A `Profile` resource's rules for one direction: the first Allow or Deny decides; Log
+    /// carries on; Pass, or no rule matching, moves on to the endpoint's next profile.
+    private func walkProfile(_ name: String, direction: PolicyDirection, facts: FlowFacts, pending: Bool,
+                             log: PolicyWalkLog?) -> (action: PolicyAction, rule: Int)? {
+        guard let profile = profiles[name] else {
+            log?.add("profile \(name): no rules")
+            return nil
+        }
+        let rules = profile.rules(direction)
+        for r in rules.indices where matches(rules[r], facts, filtersFamily: !pending) {
+            switch rules[r].action {
+            case .log:
+                log?.add("profile \(name) rule \(r) Log: matched, logged, evaluation continues")
+            case .allow, .deny:
+                let action: PolicyAction = rules[r].action == .allow ? .allow : .deny
+                log?.add("profile \(name) rule \(r) \(rules[r].action.rawValue): matched → \(action)")
+                return (action, r)
+            case .pass:
+                log?.add("profile \(name) rule \(r) Pass: matched → next profile")
+                return nil
+            }
+        }
+        log?.add("profile \(name): \(rules.isEmpty ? "no \(direction) rules" : "no rule matched")")
+        return nil
     }
 
     private func formatOrder(_ v: Double) -> String {

@@ -12,6 +12,8 @@ public final class PolicyEngine: @unchecked Sendable {
 
     let index: EndpointIndex
     let policies: [CompiledPolicy]
+    /// `Profile` resources with rules, by name, evaluated after every tier passed.
+    let profiles: [String: CompiledPolicy]
     let tierPlans: [TierPlan]
     var memo: SelectorMemo
     /// Per entity, computed on first use: which policies apply per tier and direction.
@@ -40,14 +42,18 @@ public final class PolicyEngine: @unchecked Sendable {
         var table = SelectorTable()
         let compiled = cluster.policies.map { CompiledPolicy.compile($0, table: &table, cluster: cluster) }
         self.policies = compiled
+        let profiles = cluster.profiles.keys.sorted().map {
+            CompiledPolicy.compile(cluster.profiles[$0]!.asPolicy, table: &table, cluster: cluster)
+        }
+        self.profiles = Dictionary(uniqueKeysWithValues: profiles.map { ($0.policy.name, $0) })
         self.memo = SelectorMemo(selectors: table.selectors, entityLabels: index.entities.map(\.selectorLabels))
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
         self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
-        let rules = compiled.flatMap { $0.ingress + $0.egress }
+        let rules = (compiled + profiles).flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }
-        self.classes = MatchClasses(policies: compiled, entityCount: index.entities.count)
+        self.classes = MatchClasses(policies: compiled + profiles, entityCount: index.entities.count)
     }
 
     /// Number of decisions currently cached.

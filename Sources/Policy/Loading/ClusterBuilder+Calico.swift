@@ -1,6 +1,6 @@
 import FlowCore
 
-/// projectcalico.org/v3 Tier, (Staged)(Global)NetworkPolicy, (Global)NetworkSet, HostEndpoint.
+/// projectcalico.org/v3 Tier, (Staged)(Global)NetworkPolicy, (Global)NetworkSet, HostEndpoint, Profile.
 extension ClusterBuilder {
     mutating func addTier(_ r: ManifestField, name: String) {
         let spec = r.child("spec")
@@ -102,6 +102,24 @@ extension ClusterBuilder {
         cluster.hostEndpoints.append(ClusterHostEndpoint(
             name: name, node: spec?.string("node") ?? "", interfaceName: interfaceName,
             labels: metadata.stringMap("labels"), expectedIPs: ips,
-            profiles: spec?.stringList("profiles") ?? [], ports: ports))
+            profiles: spec?.stringList("profiles") ?? [], ports: ports, origin: r.file))
+    }
+}
+
+extension ClusterBuilder {
+    /// A `Profile`. `calicoctl get profiles` also lists the profiles Calico derives from
+    /// namespaces (`kns.`), service accounts (`ksa.`) and the built-in default-allow one; those
+    /// are rebuilt from their sources, so a restated copy is not read.
+    mutating func addProfile(_ r: ManifestField, metadata: ManifestField, name: String) {
+        if name.hasPrefix("kns.") || name.hasPrefix("ksa.") || name == ClusterProfile.defaultAllowName { return }
+        let spec = r.child("spec")
+        let ingress = spec?.list("ingress").compactMap { rule($0, policyNamespace: "") } ?? []
+        let egress = spec?.list("egress").compactMap { rule($0, policyNamespace: "") } ?? []
+        for (key, count) in [("ingress", ingress.count), ("egress", egress.count)] where count > 1024 {
+            spec?.child(key)?.error("\(count) rules; at most 1024 per direction are allowed")
+        }
+        if cluster.profiles[name] != nil { r.error("Profile \(name) is defined more than once") }
+        cluster.profiles[name] = ClusterProfile(name: name, labelsToApply: spec?.stringMap("labelsToApply") ?? [:],
+                                                ingress: ingress, egress: egress, origin: r.file)
     }
 }

@@ -120,6 +120,7 @@ extension ClusterBuilder {
         // endpoints or network sets.
         let podPart = Selector.orchestratorKubernetes.and(pods ?? .all)
         if let namespaces {
+            e.namesNamespaceSelector = true
             e.selector = podPart.and(namespaces.namespaceScoped())
         } else if pods != nil {
             e.selector = podPart.and(.namespaceEquals(namespace))
@@ -130,7 +131,7 @@ extension ClusterBuilder {
     }
 
     /// A Kubernetes LabelSelector (matchLabels, matchExpressions) as a Calico selector.
-    private func labelSelector(_ f: ManifestField) -> Selector {
+    func labelSelector(_ f: ManifestField) -> Selector {
         var parts: [SelectorExpression] = []
         let matchLabels = f.stringMap("matchLabels")
         for key in matchLabels.keys.sorted() { parts.append(.equal(key, matchLabels[key]!)) }

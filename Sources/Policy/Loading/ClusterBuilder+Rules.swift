@@ -96,6 +96,7 @@ extension ClusterBuilder {
         e.notSelector = notSelector
         var positive: Selector? = selector
         if let namespaceSelector {
+            e.namesNamespaceSelector = true
             positive = (selector ?? .all).and(namespaceSelector.namespaceScoped())
         } else if !policyNamespace.isEmpty, selector != nil || notSelector != nil || !serviceAccountParts.isEmpty {
             positive = (selector ?? .all).and(.namespaceEquals(policyNamespace))

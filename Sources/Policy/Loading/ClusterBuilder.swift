@@ -57,6 +57,10 @@ struct ClusterBuilder {
         case ("projectcalico.org", "GlobalNetworkSet"): addNetworkSet(resource, metadata: metadata, name: name, global: true)
         case ("projectcalico.org", "NetworkSet"): addNetworkSet(resource, metadata: metadata, name: name, global: false)
         case ("projectcalico.org", "HostEndpoint"): addHostEndpoint(resource, metadata: metadata, name: name)
+        case ("projectcalico.org", "Profile"): addProfile(resource, metadata: metadata, name: name)
+        case ("policy.networking.k8s.io", "ClusterNetworkPolicy"): addClusterNetworkPolicy(resource, name: name, api: .clusterNetworkPolicy)
+        case ("policy.networking.k8s.io", "AdminNetworkPolicy"): addClusterNetworkPolicy(resource, name: name, api: .admin)
+        case ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): addClusterNetworkPolicy(resource, name: name, api: .baseline)
         default:
             let key = apiVersion.isEmpty ? kind : "\(apiVersion)/\(kind)"
             cluster.skippedKinds[key, default: 0] += 1
@@ -70,6 +74,15 @@ struct ClusterBuilder {
             diagnostics.warnings.append(FlowlogError(
                 .validation, "\(policy.kind.resourceKind) \(policy.namespace.isEmpty ? "" : policy.namespace + "/")\(policy.name): tier '\(policy.tier)' has no Tier resource; it sorts after every existing tier",
                 location: .init(file: policy.origin, field: "spec.tier")))
+        }
+        for hep in cluster.hostEndpoints {
+            for name in hep.profiles where cluster.profiles[name] == nil && name != ClusterProfile.defaultAllowName {
+                if name.hasPrefix("kns."), cluster.namespaces[String(name.dropFirst(4))] != nil { continue }
+                if name.hasPrefix("ksa.") { continue }
+                diagnostics.warnings.append(FlowlogError(
+                    .validation, "HostEndpoint \(hep.name): profile '\(name)' is not defined; it has no rules and applies no labels",
+                    location: .init(file: hep.origin, field: "spec.profiles")))
+            }
         }
         var seen: Set<String> = []
         for policy in cluster.policies {

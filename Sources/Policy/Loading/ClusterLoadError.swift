@@ -12,7 +12,9 @@ public struct ClusterLoadError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Collects errors and warnings while manifests are read.
-final class LoadDiagnostics {
-    var errors: [FlowlogError] = []
-    var warnings: [FlowlogError] = []
+package final class LoadDiagnostics {
+    package var errors: [FlowlogError] = []
+    package var warnings: [FlowlogError] = []
+
+    package init() {}
 }

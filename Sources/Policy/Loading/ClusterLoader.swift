@@ -62,7 +62,7 @@ public enum ClusterLoader {
         }
     }
 
-    private static func yamlError(_ error: YamlError, file: String) -> FlowlogError {
+    package static func yamlError(_ error: YamlError, file: String) -> FlowlogError {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")

@@ -4,37 +4,45 @@ import Yams
 
 /// A YAML/JSON node with where it came from: the file, the resource it belongs to and the field
 /// path, so every error can say file:line, resource and field.
-struct ManifestField {
-    let node: Node
-    let path: String
-    let file: String
+package struct ManifestField {
+    package let node: Node
+    package let path: String
+    package let file: String
     /// `Kind namespace/name` (or `Kind name`).
-    var resource: String
-    let diagnostics: LoadDiagnostics
+    package var resource: String
+    package let diagnostics: LoadDiagnostics
 
-    func child(_ key: String) -> ManifestField? {
+    package init(node: Node, path: String, file: String, resource: String, diagnostics: LoadDiagnostics) {
+        self.node = node
+        self.path = path
+        self.file = file
+        self.resource = resource
+        self.diagnostics = diagnostics
+    }
+
+    package func child(_ key: String) -> ManifestField? {
         guard case .mapping(let mapping) = node, let value = ManifestField.value(of: key, in: mapping) else { return nil }
         if ManifestField.isNull(value) { return nil }
         return ManifestField(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, resource: resource, diagnostics: diagnostics)
     }
 
-    var location: FlowlogError.Location {
+    package var location: FlowlogError.Location {
         FlowlogError.Location(file: file, line: node.mark?.line, column: node.mark?.column, field: path.isEmpty ? nil : path)
     }
 
-    func error(_ message: String) {
+    package func error(_ message: String) {
         diagnostics.errors.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
     }
 
-    func warning(_ message: String) {
+    package func warning(_ message: String) {
         diagnostics.warnings.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
     }
 
-    var isMapping: Bool { node.mapping != nil }
+    package var isMapping: Bool { node.mapping != nil }
 
     // MARK: - Typed reads (a wrong type is reported and read as absent)
 
-    var scalarText: String? {
+    package var scalarText: String? {
         guard case .scalar(let s) = node else {
             error("expected a scalar value")
             return nil
@@ -42,9 +50,9 @@ struct ManifestField {
         return s.string
     }
 
-    func string(_ key: String) -> String? { child(key)?.scalarText }
+    package func string(_ key: String) -> String? { child(key)?.scalarText }
 
-    func requiredString(_ key: String) -> String? {
+    package func requiredString(_ key: String) -> String? {
         guard let c = child(key) else {
             error("missing required field \(path.isEmpty ? key : "\(path).\(key)")")
             return nil
@@ -56,7 +64,7 @@ struct ManifestField {
         return text
     }
 
-    func double(_ key: String) -> Double? {
+    package func double(_ key: String) -> Double? {
         guard let c = child(key), let text = c.scalarText else { return nil }
         guard let v = Double(text), v.isFinite else {
             c.error("'\(text)' is not a number")
@@ -65,7 +73,7 @@ struct ManifestField {
         return v
     }
 
-    func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
+    package func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let c = child(key), let text = c.scalarText else { return nil }
         guard let v = Int(text), range.contains(v) else {
             c.error("'\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
@@ -74,7 +82,7 @@ struct ManifestField {
         return v
     }
 
-    func list(_ key: String) -> [ManifestField] {
+    package func list(_ key: String) -> [ManifestField] {
         guard let c = child(key) else { return [] }
         guard case .sequence(let seq) = c.node else {
             c.error("expected a list")
@@ -85,10 +93,10 @@ struct ManifestField {
         }
     }
 
-    func stringList(_ key: String) -> [String] { list(key).compactMap(\.scalarText) }
+    package func stringList(_ key: String) -> [String] { list(key).compactMap(\.scalarText) }
 
     /// A `string: string` map such as `labels`.
-    func stringMap(_ key: String) -> [String: String] {
+    package func stringMap(_ key: String) -> [String: String] {
         guard let c = child(key) else { return [:] }
         guard case .mapping(let m) = c.node else {
             c.error("expected a map of strings")
@@ -108,7 +116,7 @@ struct ManifestField {
     /// A selector field, parsed; a parse error names the field and the column in the selector.
     /// Calico's limit on selector length; `global()` only means something in a rule's
     /// namespaceSelector and is rejected elsewhere, as Calico's validation does.
-    func selector(_ key: String, allowsGlobal: Bool = false) -> Selector? {
+    package func selector(_ key: String, allowsGlobal: Bool = false) -> Selector? {
         guard let c = child(key), let text = c.scalarText else { return nil }
         if text.utf8.count > 1024 {
             c.error("selector is \(text.utf8.count) bytes long; at most 1024 are allowed")
@@ -138,7 +146,7 @@ extension ManifestField {
     /// regular expressions and was most of the loading time). A plain or quoted key matches;
     /// an explicitly tagged one only as `!!str` or `!`, which is what Yams' comparison of
     /// resolved tags gives for field names (none of them reads as a number, bool or null).
-    static func value(of key: String, in mapping: Node.Mapping) -> Node? {
+    package static func value(of key: String, in mapping: Node.Mapping) -> Node? {
         var index = mapping.endIndex
         while index > mapping.startIndex {
             index -= 1
@@ -153,7 +161,7 @@ extension ManifestField {
     }
 
     /// `~`, `null` or an empty value.
-    static func isNull(_ node: Node) -> Bool {
+    package static func isNull(_ node: Node) -> Bool {
         guard case .scalar = node else { return false }
         return node.null != nil
     }

@@ -9,7 +9,8 @@ public struct AnnotationJSONWriter {
         .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
         .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
         .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies,
-        .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies, .host,
+        .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies,
+        .packetsIn, .packetsOut, .bytesIn, .bytesOut, .host,
     ]
 
     let fields: [OutputField]

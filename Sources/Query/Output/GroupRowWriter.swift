@@ -8,7 +8,7 @@ struct GroupRowWriter {
     init(format: OutputFormat, keys: [OutputField], layout: TableLayout = .standard) {
         self.format = format
         self.keys = keys
-        table = TableWriter(headers: keys.map(\.rawValue) + ["flows", "packets", "bytes"],
+        table = TableWriter(headers: keys.map(\.tableHeading) + ["flows", "packets", "bytes"],
                             rightAligned: keys.map(\.isNumeric) + [true, true, true],
                             shrinkable: keys.map(\.isShrinkable) + [false, false, false], maxWidth: layout.maxWidth)
     }

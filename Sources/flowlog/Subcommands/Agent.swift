@@ -1,6 +1,8 @@
 import ArgumentParser
+import ConfigAudit
 import FlowCore
 import FlowRing
+import Foundation
 import Logging
 import Metrics
 import Pipeline
@@ -92,21 +94,49 @@ struct Agent: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log lines as text or json (default: \(defaults.log.format)).", valueName: "format"))
     var logFormat: String?
 
+    @Option(name: .customLong("cis-interval"), help: ArgumentHelp("Run the CIS benchmark this often and keep each result as evidence (default: never).", valueName: "duration"))
+    var cisInterval: String?
+
     func run() async throws {
-        let settings = try resolvedConfiguration()
+        let settings: AgentConfiguration
+        do {
+            settings = try resolvedConfiguration()
+        } catch let error as FlowlogError where config == nil && error.location?.file == nil {
+            // Without a configuration file, what is missing or wrong came from the flags.
+            throw ValidationError(error.description)
+        }
         let format = settings.log.format, level = settings.log.level
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "flowlog.agent")
         let registry = PrometheusCollectorRegistry()
         let metrics = PipelineMetrics.bootstrap(registry: registry)
         let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
-        let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint],
+        var services: [any Service] = [agent]
+        if let benchmark = Self.scheduledBenchmark(settings, logger: logger) { services.append(benchmark) }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  cancellationSignals: [], logger: logger)
         do {
             try await group.run()
         } catch {
             logger.critical("agent failed", metadata: ["error": "\(error)"])
             throw ((error as? FlowlogError).map(ExitStatus.init) ?? .failure).exitCode
+        }
+    }
+
+    /// The CIS benchmark on the agent's manifests, recorded after every run (see docs/config-audit.md).
+    static func scheduledBenchmark(_ settings: AgentConfiguration, logger: Logger) -> PeriodicTask? {
+        guard let interval = settings.compliance.cisInterval else { return nil }
+        let compliance = settings.compliance
+        let directory = compliance.evidenceDirectory ?? ((settings.dataDirectory ?? ".") as NSString).appendingPathComponent("evidence/cis")
+        let store = CISEvidenceStore(directory: directory)
+        let manifests = settings.cluster.manifests
+        return PeriodicTask(name: "CIS benchmark", interval: interval, logger: logger) {
+            do {
+                let path = try store.runAndRecord(clusterPaths: manifests, kubeBench: compliance.kubeBench, settingsPath: compliance.cisSettings)
+                logger.info("CIS benchmark recorded", metadata: ["file": "\(path)"])
+            } catch let error as ManifestError {
+                throw FlowlogError(.validation, error.errors.map(\.description).joined(separator: "; "))
+            }
         }
     }
 
@@ -131,6 +161,7 @@ struct Agent: AsyncParsableCommand {
         o.retentionSize = try retentionSize.map { try size($0, "--retention-size") }
         o.retentionAge = try retentionAge.map { try duration($0, "--retention-age") }
         o.ringCapacity = ringCapacity
+        o.cisInterval = try cisInterval.map { try duration($0, "--cis-interval") }
         o.metricsAddress = metrics
         if metricsAllowRemote { o.allowNonLoopbackMetrics = true }
         if let logLevel {

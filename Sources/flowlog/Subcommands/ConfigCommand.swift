@@ -5,6 +5,6 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Audit cluster configuration: Pod Security Standards, CIS Kubernetes Benchmark.",
-        subcommands: [ConfigPSSCommand.self]
+        subcommands: [ConfigPSSCommand.self, ConfigCISCommand.self]
     )
 }

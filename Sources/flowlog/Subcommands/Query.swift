@@ -17,7 +17,7 @@ struct QueryCommand: ParsableCommand {
         abstract: "Print, filter and aggregate the flows stored in a data directory.",
         discussion: """
         FILTER is one expression (quote it, or give it as several words):
-          src.namespace shop and dst.port in (5432, 6379) and not verdict allow
+          src.namespace shop and dst.port in (5432, 6379) and not action allow
           dst.labels "app == 'db'" or policy knp:shop/allow-web
           bytes > 10M and proto tcp and src.ip 10.0.0.0/8
         Operators: and (&&), or (||), not (!), parentheses; and binds tighter.
@@ -153,6 +153,9 @@ struct QueryCommand: ParsableCommand {
             } catch let error as FlowlogError {
                 throw ValidationError("\(option): \(error.message)")
             }
+        }
+        if fields != nil, groupBy != nil {
+            throw ValidationError("--fields picks the columns of flow rows; with --group-by the columns are its keys, then flows, packets and bytes")
         }
         return (format, layout, rank,
                 try Self.count(top, "--top", 1...Int.max),

@@ -5,6 +5,6 @@ struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Inspect and check a flow store directory (segments written by replay or the agent).",
-        subcommands: [StoreInfo.self, StoreVerify.self, StoreGenerate.self]
+        subcommands: [StoreInfo.self, StoreVerify.self]
     )
 }

@@ -31,7 +31,8 @@ struct StoreInfo: ParsableCommand {
                   + pad(String(s.flows), 12) + pad(String(s.bytes), 14) + pad(format(s.bytesPerFlow), 8) + "  " + range)
         }
         let perFlow = flows == 0 ? 0 : Double(bytes) / Double(flows)
-        print("total: \(segments.count) segment(s), \(blocks) block(s), \(flows) flow(s), \(bytes) bytes, \(format(perFlow)) bytes/flow")
+        print("total: \(Counted.of(segments.count, "segment")), \(Counted.of(blocks, "block")), \(Counted.of(flows, "flow")), "
+              + "\(Counted.of(bytes, "byte")), \(format(perFlow)) bytes/flow")
     }
 
     private func format(_ v: Double) -> String {

@@ -22,17 +22,19 @@ struct StoreVerify: ParsableCommand {
             flows += segment.flows
             blocks += segment.blocks
             let state = segment.sealed ? "sealed" : "open"
-            print("\(segment.name) \(state): \(segment.blocks) block(s), \(segment.flows) flow(s) " + (segment.problems.isEmpty ? "ok" : "— \(segment.problems.count) problem(s)"))
+            print("\(segment.name) \(state): \(Counted.of(segment.blocks, "block")), \(Counted.of(segment.flows, "flow")) "
+                  + (segment.problems.isEmpty ? "ok" : "— \(Counted.of(segment.problems.count, "problem"))"))
             for problem in segment.problems { print("  \(problem)") }
             if segment.unfinishedTail > 0 {
-                print("  \(segment.unfinishedTail) byte(s) after the last complete block: a block being written, or a torn write the next writer cuts")
+                print("  \(Counted.of(segment.unfinishedTail, "byte")) after the last complete block: a block being written, or a torn write the next writer cuts")
             }
         }
         for problem in report.problems { print("\(problem)") }
         if report.isClean {
-            print("ok: \(report.segments.count) segment(s), \(blocks) block(s), \(flows) flow(s) verified")
+            print("ok: \(Counted.of(report.segments.count, "segment")), \(Counted.of(blocks, "block")), \(Counted.of(flows, "flow")) verified")
         } else {
-            print("FAILED: \(report.problemCount) problem(s) in \(report.segments.count) segment(s); \(blocks) block(s), \(flows) flow(s) readable")
+            print("FAILED: \(Counted.of(report.problemCount, "problem")) in \(Counted.of(report.segments.count, "segment")); "
+                  + "\(Counted.of(blocks, "block")), \(Counted.of(flows, "flow")) readable")
             throw ExitCode(1)
         }
     }

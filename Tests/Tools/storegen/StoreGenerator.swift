@@ -1,24 +1,27 @@
 import Pipeline
 import ArgumentParser
+import Evidence
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 import FlowCore
+import FlowTestSupport
 import SegmentStore
 
-/// `flowlog store generate DIR` (hidden, for tests and benchmarks): writes deterministic
-/// synthetic Kubernetes flows (`SyntheticFlowGenerator`) through a `SegmentWriter`.
-struct StoreGenerate: ParsableCommand {
+/// `storegen DIR`: writes deterministic synthetic Kubernetes flows (`SyntheticFlowGenerator`)
+/// through a `SegmentWriter`. A test and development tool beside the test targets, not part of
+/// the product: the crash-recovery tests kill it mid-write.
+@main
+struct StoreGenerator: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate",
-        abstract: "Write synthetic Kubernetes flows into a store (development and benchmarks).",
+        commandName: "storegen",
+        abstract: "Write synthetic Kubernetes flows into a store (tests and development).",
         discussion: """
             With --progress, prints "durable N" on stdout after each flush once N flows are \
             durable, so a test can kill the process at a known point.
-            """,
-        shouldDisplay: false
+            """
     )
 
     @Argument(help: "The store directory.")
@@ -35,6 +38,8 @@ struct StoreGenerate: ParsableCommand {
     @Option(help: "0 = LZ4 fast, 3…12 = LZ4-HC level.") var compressionLevel: Int = StoreConfiguration().compressionLevel
     @Option(help: "fsync policy: block, seal, or a number of seconds.") var fsync: String = "block"
     @Flag(help: "Print a \"durable N\" line after every flush.") var progress = false
+    @Option(help: "Delete oldest segments beyond this many bytes (default: the store's).") var retentionBytes: Int?
+    @Option(name: .customLong("signing-key"), help: "Ed25519 private key: sign every sealed segment into DIR/evidence.") var signingKey: String?
 
     func run() throws {
         let policy: StoreConfiguration.FsyncPolicy
@@ -47,9 +52,11 @@ struct StoreGenerate: ParsableCommand {
             }
             policy = .interval(seconds: seconds)
         }
-        let configuration = StoreConfiguration(blockRecords: blockRecords, segmentMaxBytes: segmentBytes, fsync: policy,
+        var configuration = StoreConfiguration(blockRecords: blockRecords, segmentMaxBytes: segmentBytes, fsync: policy,
                                                compressionLevel: compressionLevel)
-        let writer = try SegmentWriter(directory: directory, configuration: configuration)
+        if let retentionBytes { configuration.retentionMaxBytes = retentionBytes }
+        let recorder = try signingKey.map { try EvidenceRecorder(store: .flows, directory: directory, signingKeyPath: $0) }
+        let writer = try SegmentWriter(directory: directory, configuration: configuration, sealObserver: recorder)
         let recovery = writer.statistics.recovery
         if recovery.segmentsRecovered > 0 { Self.printError(recovery.description) }
         var generator = SyntheticFlowGenerator(seed: seed, pods: pods, namespaces: namespaces, flowsPerSecond: flowsPerSecond)
