@@ -83,15 +83,16 @@ for entry in "${stores[@]}"; do
     store=${entry#*:}
     our_flows=$("$FLOWLOG" query --data "$store" --group-by proto -o csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }')
     echo "query: nfdump file $nf_flows flows; our $kind store $our_flows flows" >&2
-    # A filter no block digest can answer, so both sides scan and test every flow.
+    # A filter no block digest can answer, so both sides scan and test every flow. nfdump prints
+    # in file order: flowlog's `--order stored` streams the same way (its default sorts by time).
     compare "query: scan with filter" "nfdump -o csv FILTER" \
-        "$FLOWLOG" query --data "$store" -o csv 'proto tcp and bytes > 100000' -- \
+        "$FLOWLOG" query --data "$store" -o csv --order stored 'proto tcp and bytes > 100000' -- \
         nfdump -r "$nffile" -q -o csv 'proto tcp and bytes > 100000'
     compare "query: top-10 dst port by bytes" "nfdump -s dstport/bytes" \
         "$FLOWLOG" query --data "$store" -o csv --group-by dst.port --top 10 --order bytes -- \
         nfdump -r "$nffile" -s dstport/bytes -n 10
     compare "query: CSV, all fields" "nfdump -o csv" \
-        "$FLOWLOG" query --data "$store" -o csv -- \
+        "$FLOWLOG" query --data "$store" -o csv --order stored -- \
         nfdump -r "$nffile" -o csv
 done
 

@@ -139,6 +139,10 @@ public final class NodeAgent: Service, @unchecked Sendable {
             logger.info("store open", metadata: ["directory": "\(writer.directory)", "recovery": "\(recovery)"])
         }
         let rings = sources.map { _ in SPSCRing<FlowRecord>(minimumCapacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
+        if let ring = rings.first, ring.capacity != c.ring.capacity {
+            logger.notice("ring capacity rounded up to a power of two",
+                          metadata: ["configured": "\(c.ring.capacity)", "capacity": "\(ring.capacity)"])
+        }
         let node = c.nodeName ?? hostName()
         let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics)
         let state = ProcessingState()

@@ -80,6 +80,20 @@ public final class StoreReader: Sendable {
         return cursor.finish()
     }
 
+    /// The earliest flow start of each block a `scan` over `[since, until)` would offer its
+    /// visitor, in scan order, read from indexes and block headers without decoding a block.
+    /// A query that prints rows in time order streams them with it: a row can be printed once
+    /// no block still to come starts earlier.
+    public func blockStarts(since: Timestamp?, until: Timestamp?) throws -> [Timestamp] {
+        let cursor = try _ScanCursor(reader: self, since: since, until: until)
+        var starts: [Timestamp] = []
+        while let digest = try cursor.nextBlock() {
+            starts.append(digest.minStart)
+            cursor.skipBlock()
+        }
+        return starts
+    }
+
     // MARK: - Directory
 
     static func overlaps(_ minStart: Timestamp, _ maxEnd: Timestamp, _ since: Timestamp?, _ until: Timestamp?) -> Bool {

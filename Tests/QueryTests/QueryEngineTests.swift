@@ -231,6 +231,25 @@ import Testing
         }
     }
 
+    /// Oldest first streams: with blocks written about in time order (as a store is), rows wait
+    /// only for blocks that could start earlier, and the answer is the full sort's.
+    @Test func timeOrderStreamsWithFewRowsHeld() throws {
+        var flows = Array(Self.flows.prefix(2000))
+        for i in flows.indices {
+            let start = UInt64(i) * 1_000_000 + UInt64(i % 5) * 3_000_000
+            flows[i].flow.start = Timestamp(nanoseconds: start)
+            flows[i].flow.end = Timestamp(nanoseconds: start + 500_000)
+        }
+        let source = InMemoryFlowSource(flows: flows, blockSize: 50)
+        var out = OutputBuffer(target: .memory)
+        let stats = try QueryEngine.run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv,
+                                                  fields: [.startTime, .sourceIP, .sourcePort]), over: source, into: &out)
+        let expected = flows.enumerated().sorted { ($0.element.flow.start, $0.offset) < ($1.element.flow.start, $1.offset) }
+            .map { "\($0.element.flow.start.rfc3339),\($0.element.flow.sourceAddress),\(SampleFlows.portText($0.element.flow.sourcePort, $0.element.flow))" }
+        #expect(CSVReader.rows(out.text).dropFirst().map { $0.joined(separator: ",") } == expected)
+        #expect(stats.peakRowsHeld > 0 && stats.peakRowsHeld <= 150, "held \(stats.peakRowsHeld)")
+    }
+
     @Test func limitWithStoredOrderStopsTheScan() throws {
         let (text, stats) = try run(try plan("", order: .stored, limit: 10))
         #expect(CSVReader.rows(text).count == 11)

@@ -9,6 +9,8 @@ protocol FlowSource {
     /// The same, column-wise: the visitors get each block's records in the window summed per
     /// conversation, each visitor a share of the blocks (in parallel where the source can).
     func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics
+    /// The earliest start of each block `scan` will offer the visitor, in the same order.
+    func blockStarts(window: TimeWindow) throws -> [Timestamp]
 }
 
 /// Flows in memory, cut into blocks with digests like the store's; for tests and for checking
@@ -52,6 +54,10 @@ public struct InMemoryFlowSource: FlowSource, Sendable {
         return stats
     }
 
+    func blockStarts(window: TimeWindow) throws -> [Timestamp] {
+        digests.filter { $0.mayOverlap(since: window.since, until: window.until) }.map(\.minStart)
+    }
+
     /// Each flow is a conversation of one (the store sums; the answer is the same), all for
     /// the first visitor.
     func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics {
@@ -83,6 +89,10 @@ struct StoreFlowSource: FlowSource {
 
     func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics {
         statistics(try reader.scanConversations(since: window.since, until: window.until, visitors: &visitors))
+    }
+
+    func blockStarts(window: TimeWindow) throws -> [Timestamp] {
+        try reader.blockStarts(since: window.since, until: window.until)
     }
 
     private func statistics(_ scan: ScanStatistics) -> QueryStatistics {

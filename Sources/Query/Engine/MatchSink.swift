@@ -4,9 +4,18 @@ import FlowCore
 /// generics so each run is specialised to its sink.
 protocol MatchSink {
     mutating func begin(into out: inout OutputBuffer) throws
+    /// The scan is about to offer the block with this digest (read or skipped).
+    mutating func nextBlock(_ digest: BlockDigest, into out: inout OutputBuffer) throws
     mutating func accept(_ record: AnnotatedFlow, into out: inout OutputBuffer) throws
     mutating func finish(into out: inout OutputBuffer) throws
     var groupCount: Int { get }
+    /// The most rows held at once to put them in order (0 for streamed rows and groups).
+    var peakRowsHeld: Int { get }
+}
+
+extension MatchSink {
+    mutating func nextBlock(_ digest: BlockDigest, into out: inout OutputBuffer) throws {}
+    var peakRowsHeld: Int { 0 }
 }
 
 /// CSV, NDJSON and JSON rows, streamed.
@@ -80,6 +89,7 @@ struct OrderedRowsSink: MatchSink {
     let format: OutputFormat
     let fields: [OutputField]
     let layout: TableLayout
+    var peakRowsHeld = 0
 
     mutating func begin(into out: inout OutputBuffer) throws {}
 
@@ -87,6 +97,7 @@ struct OrderedRowsSink: MatchSink {
 
     mutating func finish(into out: inout OutputBuffer) throws {
         let ranked = rows.ranked()
+        peakRowsHeld = ranked.count
         if format == .table {
             var sink = TableSink(fields: fields, layout: layout)
             for r in ranked { try sink.accept(r, into: &out) }

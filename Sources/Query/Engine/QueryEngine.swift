@@ -44,6 +44,20 @@ public enum QueryEngine {
                            sink: RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields)),
                            scanLimit: plan.limit, into: &out)
         }
+        if order == .time, plan.top == nil, plan.limit == nil {
+            // Oldest first, streamed: rows wait only for blocks that could start earlier.
+            let starts = try source.blockStarts(window: plan.window)
+            if plan.format == .table {
+                return try run(plan, source: source,
+                               sink: TimeOrderedRowsSink(output: TableSink(fields: plan.fields, layout: plan.tableLayout),
+                                                         blockStarts: starts),
+                               scanLimit: nil, into: &out)
+            }
+            return try run(plan, source: source,
+                           sink: TimeOrderedRowsSink(output: RowSink(writer: FlowRowWriter(format: plan.format, fields: plan.fields)),
+                                                     blockStarts: starts),
+                           scanLimit: nil, into: &out)
+        }
         // Every flow is read; the first N in the order are kept.
         let keep = [plan.top, plan.limit].compactMap { $0 }.min()
         return try run(plan, source: source,
@@ -74,6 +88,7 @@ public enum QueryEngine {
         stats.flowsMatched = visitor.matched
         stats.blocksPrunedByFilter = visitor.prunedByFilter
         stats.groups = visitor.sink.groupCount
+        stats.peakRowsHeld = visitor.sink.peakRowsHeld
         stats.elapsedSeconds = seconds(since: started, clock)
         return stats
     }

@@ -97,6 +97,8 @@ public struct QueryStatistics: Sendable, Equatable {
     public var groups = 0
     /// Conversation sums handed to the query when blocks were read column-wise (0 for rows).
     public var conversationSums = 0
+    /// The most flow rows held at once to print them in order.
+    public var peakRowsHeld = 0
     public var elapsedSeconds: Double = 0
     /// Corrupt blocks met and skipped (file and offset in each).
     public var problems: [FlowlogError] = []
@@ -114,6 +116,7 @@ public struct QueryStatistics: Sendable, Equatable {
             "bytes read: \(bytesRead)",
         ]
         if groups > 0 { lines.append("groups: \(groups)") }
+        if peakRowsHeld > 0 { lines.append("rows held to order them: at most \(peakRowsHeld)") }
         if conversationSums > 0 { lines.append("read: column-wise, flows summed into \(conversationSums) conversations") }
         lines.append("elapsed: \(String(format3: elapsedSeconds)) s (\(Int(flowsPerSecond)) flows/s)")
         for p in problems { lines.append("skipped: \(p)") }

@@ -17,9 +17,18 @@ struct QueryVisitor<Sink: MatchSink>: StoreVisitor {
     /// The first output error (a closed pipe, a full disk); the scan stops at it.
     var failure: Error?
 
-    mutating func shouldRead(block digest: BlockDigest) -> Bool { pruner.shouldRead(digest, prunedByFilter: &prunedByFilter) }
+    mutating func shouldRead(block digest: BlockDigest) -> Bool {
+        do {
+            try sink.nextBlock(digest, into: &out)
+        } catch {
+            // The scan goes on to the next flow, where `visit` stops it.
+            failure = failure ?? error
+        }
+        return pruner.shouldRead(digest, prunedByFilter: &prunedByFilter)
+    }
 
     mutating func visit(_ record: AnnotatedFlow) -> Bool {
+        if failure != nil { return false }
         scanned += 1
         guard window.contains(record.flow), filter.matches(record) else { return true }
         matched += 1

@@ -15,7 +15,7 @@ struct QueryCommand: ParsableCommand {
         abstract: "Print, filter and aggregate the flows stored in a data directory.",
         discussion: """
         FILTER is one expression (quote it, or give it as several words):
-          src.namespace shop and dst.port in (5432, 6379) and not verdict allow
+          src.namespace shop and dst.port in (5432, 6379) and not action allow
           dst.labels "app == 'db'" or policy knp:shop/allow-web
           bytes > 10M and proto tcp and src.ip 10.0.0.0/8
         Operators: and (&&), or (||), not (!), parentheses; and binds tighter.
