@@ -6,6 +6,11 @@
 //
 //   FlowCore ← Capture ← FlowRing ← Policy ← SegmentStore ← Query ← Pipeline ← flowlog
 //
+// and on the evidence side, reading from those stages and never read by them:
+//
+//   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
+//   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
+//
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
 // (`ConfigAudit`, then `Reports`, which also reads ConfigAudit's CIS results) read from the
@@ -26,6 +31,8 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Audit", targets: ["Audit"]),
+        .library(name: "Evidence", targets: ["Evidence"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -37,6 +44,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
     targets: [
         // C libraries, each seen by exactly one Swift module.
@@ -72,12 +81,27 @@ let package = Package(
         // Stage 5: filter language, block pruning, aggregation and output formats.
         .target(name: "Query", dependencies: ["FlowCore", "SegmentStore", "Policy"]),
 
+        // Evidence side: versions of cluster objects from Kubernetes audit events, and the
+        // state of the cluster at any instant.
+        .target(
+            name: "Audit",
+            dependencies: ["FlowCore", "Policy", "Yams", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
+        // Evidence side: SHA-256 of sealed files, the Ed25519-signed digest chain, verification
+        // and offline bundles. Learns about sealed files through `SealObserver`.
+        .target(
+            name: "Evidence",
+            dependencies: ["FlowCore", "SegmentStore", "Audit", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // Wiring: replay and the node agent (threads, ring, metrics, reload, lifecycle).
         .target(
             name: "Pipeline",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence",
                 "Yams",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -99,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -114,7 +138,7 @@ let package = Package(
         // Writes a synthetic store; the crash-recovery tests kill it mid-write.
         .executableTarget(
             name: "storegen",
-            dependencies: ["FlowCore", "SegmentStore", "FlowTestSupport", "Pipeline",
+            dependencies: ["FlowCore", "SegmentStore", "FlowTestSupport", "Pipeline", "Evidence",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/Tools/storegen"
         ),
@@ -148,8 +172,17 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "Policy", "FlowCore", "Yams"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EvidenceTests",
+            dependencies: ["Evidence", "Audit", "SegmentStore", "FlowCore", "FlowTestSupport"]
+        ),
+        .testTarget(
             name: "flowlogTests",
-            dependencies: ["FlowCore", "FlowTestSupport"],
+            dependencies: ["FlowCore", "FlowTestSupport", "storegen"],
             resources: [.copy("Fixtures")]
         ),
     ],

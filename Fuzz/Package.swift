@@ -36,6 +36,15 @@ let package = Package(
                 .product(name: "Reports", package: "flowlog"),
             ]
         ),
+        // Audit log lines and webhook bodies: the JSON parser, event reading, the version rules
+        // and stored records reading back.
+        .executableTarget(
+            name: "audit-event-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Audit", package: "flowlog"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

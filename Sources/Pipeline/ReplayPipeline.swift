@@ -25,6 +25,8 @@ public enum ReplayPipeline {
         /// Where to store flows; nil annotates (and outputs) without storing.
         public var dataDirectory: String?
         public var store = StoreConfiguration()
+        /// Told of every sealed and retired segment (the evidence recorder, with --signing-key).
+        public var sealObserver: (any SealObserver)?
         /// The reporting node's name written with every flow.
         public var node = ""
         /// Ring slots (rounded up to a power of two) and the batch size on both sides.
@@ -106,7 +108,8 @@ public enum ReplayPipeline {
         do {
             let cluster = configuration.clusterManifests.isEmpty
                 ? configuration.cluster : try ClusterLoader.load(paths: configuration.clusterManifests)
-            let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store) }
+            let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store,
+                                                                                             sealObserver: configuration.sealObserver) }
             let engine = cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
             processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node)
         } catch {

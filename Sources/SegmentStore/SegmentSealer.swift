@@ -17,6 +17,7 @@ import FlowCore
 final class SegmentSealer: @unchecked Sendable {
     private let directory: String
     private let configuration: StoreConfiguration
+    private let observer: (any SealObserver)?
     private let queue = DispatchQueue(label: "flowlog.segment-sealer")
     /// Touched only on `queue`.
     private var manifest: Manifest
@@ -29,10 +30,11 @@ final class SegmentSealer: @unchecked Sendable {
         var failure: FlowlogError?
     }
 
-    init(directory: String, configuration: StoreConfiguration, manifest: Manifest) {
+    init(directory: String, configuration: StoreConfiguration, manifest: Manifest, observer: (any SealObserver)?) {
         self.directory = directory
         self.configuration = configuration
         self.manifest = manifest
+        self.observer = observer
     }
 
     func seal(file: PosixFile, from openPath: String, to sealedPath: String, entry: Manifest.Entry) {
@@ -45,6 +47,8 @@ final class SegmentSealer: @unchecked Sendable {
                 manifest.entries.append(entry)
                 try manifest.store(directory: directory, sync: true)
                 outcome.withLock { $0.sealed += 1 }
+                try observer?.sealed(SealedFile(name: entry.name, bytes: entry.bytes, oldest: entry.minStart, newest: entry.maxEnd),
+                                     directory: directory)
                 try applyRetention()
             } catch let error as FlowlogError {
                 file.close()
@@ -93,6 +97,8 @@ final class SegmentSealer: @unchecked Sendable {
             }
         }
         guard !victims.isEmpty else { return }
+        // Told before anything is deleted, so evidence never finds a file gone unannounced.
+        try observer?.retiring(victims.map(\.name), directory: directory)
         // The manifest forgets them first, so a crash in between leaves files a reader never
         // selects through it, rather than manifest lines pointing at nothing.
         manifest.entries = ordered

@@ -38,8 +38,9 @@ public final class SegmentWriter: @unchecked Sendable {
 
     /// Opens (creating if needed) `directory`, seals any open segment a previous writer left
     /// (keeping every complete block, truncating a torn tail; see `statistics.recovery`), and
-    /// applies retention.
-    public init(directory: String, configuration: StoreConfiguration = .init()) throws {
+    /// applies retention. `sealObserver` hears of every sealed and retired segment, and of the
+    /// store's opening (after recovery, before retention).
+    public init(directory: String, configuration: StoreConfiguration = .init(), sealObserver: (any SealObserver)? = nil) throws {
         self.directory = directory
         self.configuration = configuration
         encoding = BlockEncodingQueue(level: configuration.compressionLevel, background: configuration.encodesInBackground)
@@ -49,7 +50,9 @@ public final class SegmentWriter: @unchecked Sendable {
             let recovered = try StoreRecovery.run(directory: directory)
             counters.recovery = recovered.report
             nextSequence = recovered.nextSequence
-            sealer = SegmentSealer(directory: directory, configuration: configuration, manifest: recovered.manifest)
+            sealer = SegmentSealer(directory: directory, configuration: configuration, manifest: recovered.manifest,
+                                   observer: sealObserver)
+            try sealObserver?.storeOpened(directory: directory)
             try sealer.applyRetentionNow()
         } catch {
             Directory.unlock(lockDescriptor)

@@ -13,7 +13,8 @@ struct FlowlogCommand: AsyncParsableCommand {
         abstract: "Packets to bidirectional flows, annotated with Calico policy verdicts, stored and queried.",
         discussion: ExitStatus.help,
         version: "flowlog \(FlowlogVersion.current)",
-        subcommands: [Replay.self, Agent.self, PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self, ConfigCommand.self, PackCommand.self, ReportCommand.self]
+        subcommands: [Replay.self, Agent.self, PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self, ConfigCommand.self,
+                      PackCommand.self, ReportCommand.self, AuditCommand.self, KeysCommand.self, VerifyCommand.self, BundleCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's `main`, but answers every error the one way:

@@ -1,24 +1,41 @@
 import ArgumentParser
+import Audit
 import FlowCore
 import Policy
 
 struct PolicyExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Show how Calico decides one connection: verdict, traces and a walk through tiers and rules."
+        abstract: "Show how Calico decides one connection: verdict, traces and a walk through tiers and rules.",
+        discussion: """
+            The cluster comes from --cluster manifests, or from an audit store: --audit DIR --at \
+            TIME decides against the pods, namespaces and policies as they were at TIME, and lists \
+            every later change of the verdict with the versions that caused it. --flow FILE (or - \
+            for stdin) takes flows as `flowlog query -o ndjson` prints them and explains each at \
+            its own start time.
+            """
     )
 
     @Option(name: .long, parsing: .upToNextOption, help: "Manifest files or directories (YAML/JSON, kubectl or calicoctl output).")
-    var cluster: [String]
+    var cluster: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("An audit store: take the cluster from its history (with --at or --flow).", valueName: "dir"))
+    var audit: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --audit: the instant, RFC 3339 or back from now (2h, 7d).", valueName: "time"))
+    var at: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --audit: stored flows as NDJSON (flowlog query -o ndjson), - for stdin; each is explained at its start time.", valueName: "file"))
+    var flow: String?
 
     @Option(name: .long, help: "Source: an IP address or <namespace>/<pod>.")
-    var src: String
+    var src: String?
 
     @Option(name: .long, help: "Destination: an IP address or <namespace>/<pod>.")
-    var dst: String
+    var dst: String?
 
     @Option(name: .long, help: "Protocol name (tcp, udp, icmp, icmpv6, sctp, udplite) or number.")
-    var proto: String
+    var proto: String?
 
     // Numbers are read whatever they look like, so a bad one is answered with its range.
     @Option(name: .customLong("src-port"), parsing: .unconditional, help: "Source port (0–65535).")
@@ -43,7 +60,16 @@ struct PolicyExplainCommand: ParsableCommand {
     var legacyOrder = false
 
     func validate() throws {
-        if cluster.isEmpty { throw ValidationError("--cluster needs at least one file or directory") }
+        if audit == nil {
+            if cluster.isEmpty { throw ValidationError("--cluster needs at least one file or directory (or take the cluster from --audit DIR)") }
+            if at != nil || flow != nil { throw ValidationError("--at and --flow need --audit DIR") }
+        } else {
+            if !cluster.isEmpty { throw ValidationError("give either --cluster or --audit, not both") }
+            if (at == nil) == (flow == nil) { throw ValidationError("with --audit, give --at TIME (with --src, --dst, --proto) or --flow FILE") }
+        }
+        if flow == nil && (src == nil || dst == nil || proto == nil) {
+            throw ValidationError("--src, --dst and --proto are required (or --audit DIR --flow FILE)")
+        }
         for (value, option, limit) in [(srcPort, "--src-port", 65_535), (dstPort, "--dst-port", 65_535),
                                        (icmpType, "--icmp-type", 255), (icmpCode, "--icmp-code", 255)]
         where !(0...limit).contains(value) {
@@ -52,8 +78,20 @@ struct PolicyExplainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let audit {
+            let explainer = AuditExplainer(history: try AuditHistory.load(directory: audit), format: format, legacyNames: legacyNames,
+                                           ordering: legacyOrder ? .v3_30 : .v3_32)
+            if let flow {
+                try explainer.explainFlows(from: flow)
+            } else if let at {
+                let request = ExplainRequest(source: src!, destination: dst!, ipProtocol: proto!, sourcePort: UInt16(srcPort),
+                                             destinationPort: UInt16(dstPort), icmpType: UInt8(icmpType), icmpCode: UInt8(icmpCode))
+                try explainer.explain(request, at: try parseAuditTime(at, option: "--at"))
+            }
+            return
+        }
         let loaded = try loadClusterOrExit(cluster)
-        let request = ExplainRequest(source: src, destination: dst, ipProtocol: proto, sourcePort: UInt16(srcPort),
+        let request = ExplainRequest(source: src!, destination: dst!, ipProtocol: proto!, sourcePort: UInt16(srcPort),
                                      destinationPort: UInt16(dstPort), icmpType: UInt8(icmpType), icmpCode: UInt8(icmpCode))
         let flow: FlowRecord
         do {

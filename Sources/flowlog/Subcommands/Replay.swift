@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Evidence
 import FlowCore
 import Pipeline
 import Policy
@@ -64,6 +65,12 @@ struct ReplayOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Store compression: 0 = LZ4 fast (least CPU), 3…12 = LZ4-HC (smaller files).", valueName: "level"))
     var compressionLevel: Int = StoreConfiguration().compressionLevel
+
+    @Option(help: ArgumentHelp("Seal a segment at this size (e.g. 64MiB), as the agent's store.segment-size.", valueName: "size"))
+    var segmentSize: String?
+
+    @Option(help: ArgumentHelp("Ed25519 private key (flowlog keys generate): hash every sealed segment and sign the digest chain in DATA/evidence.", valueName: "file"))
+    var signingKey: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Ring slots between the capture and policy threads (rounded up to a power of two).", valueName: "count"))
     var ringCapacity: Int = 1 << 16
@@ -137,6 +144,18 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     configuration.node = options.node
     configuration.ringCapacity = options.ringCapacity
     configuration.store.compressionLevel = options.compressionLevel
+    if let text = options.segmentSize {
+        guard let size = ConfigurationValue.byteSize(text), size >= 4096 else {
+            throw ValidationError("--segment-size: '\(text)' is not a size of at least 4096 bytes, such as 64MiB")
+        }
+        configuration.store.segmentMaxBytes = size
+    }
+    var recorder: EvidenceRecorder?
+    if let key = options.signingKey {
+        guard let data = options.dataDirectory else { throw ValidationError("--signing-key signs stored segments: give --data too") }
+        recorder = try EvidenceRecorder(store: .flows, directory: data, signingKeyPath: key)
+        configuration.sealObserver = recorder
+    }
     if options.ringCapacity & (options.ringCapacity - 1) != 0 {
         var rounded = 1
         while rounded < options.ringCapacity { rounded <<= 1 }

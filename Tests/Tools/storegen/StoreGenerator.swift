@@ -1,5 +1,6 @@
 import Pipeline
 import ArgumentParser
+import Evidence
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -37,6 +38,8 @@ struct StoreGenerator: ParsableCommand {
     @Option(help: "0 = LZ4 fast, 3…12 = LZ4-HC level.") var compressionLevel: Int = StoreConfiguration().compressionLevel
     @Option(help: "fsync policy: block, seal, or a number of seconds.") var fsync: String = "block"
     @Flag(help: "Print a \"durable N\" line after every flush.") var progress = false
+    @Option(help: "Delete oldest segments beyond this many bytes (default: the store's).") var retentionBytes: Int?
+    @Option(name: .customLong("signing-key"), help: "Ed25519 private key: sign every sealed segment into DIR/evidence.") var signingKey: String?
 
     func run() throws {
         let policy: StoreConfiguration.FsyncPolicy
@@ -49,9 +52,11 @@ struct StoreGenerator: ParsableCommand {
             }
             policy = .interval(seconds: seconds)
         }
-        let configuration = StoreConfiguration(blockRecords: blockRecords, segmentMaxBytes: segmentBytes, fsync: policy,
+        var configuration = StoreConfiguration(blockRecords: blockRecords, segmentMaxBytes: segmentBytes, fsync: policy,
                                                compressionLevel: compressionLevel)
-        let writer = try SegmentWriter(directory: directory, configuration: configuration)
+        if let retentionBytes { configuration.retentionMaxBytes = retentionBytes }
+        let recorder = try signingKey.map { try EvidenceRecorder(store: .flows, directory: directory, signingKeyPath: $0) }
+        let writer = try SegmentWriter(directory: directory, configuration: configuration, sealObserver: recorder)
         let recovery = writer.statistics.recovery
         if recovery.segmentsRecovered > 0 { Self.printError(recovery.description) }
         var generator = SyntheticFlowGenerator(seed: seed, pods: pods, namespaces: namespaces, flowsPerSecond: flowsPerSecond)

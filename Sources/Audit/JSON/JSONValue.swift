@@ -1,0 +1,144 @@
+import FlowCore
+
+/// A JSON document as read, members in their original order, numbers as their original text.
+///
+/// Order and number text are kept so that a stored object is printed, hashed and diffed exactly
+/// as the API server wrote it: re-encoding through `Double` would turn a resourceVersion-sized
+/// integer or `1.10` into something else, and a dictionary would reorder every manifest.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    /// The number's text, already checked against the JSON grammar.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([JSONMember])
+
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        for member in members where member.key == key { return member.value }
+        return nil
+    }
+
+    /// The value at a dotted path of object keys (`metadata.name`).
+    public func value(at path: String) -> JSONValue? {
+        var current: JSONValue? = self
+        for key in path.split(separator: ".") { current = current?[String(key)] }
+        return current
+    }
+
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    public var objectMembers: [JSONMember]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// An integer number's value; nil for other kinds, fractions and overflow.
+    public var integerValue: Int64? {
+        if case .number(let text) = self { return Int64(text) }
+        return nil
+    }
+
+    /// A copy without the member `key` (objects only; others are returned unchanged).
+    public func removing(_ key: String) -> JSONValue {
+        guard case .object(let members) = self else { return self }
+        return .object(members.filter { $0.key != key })
+    }
+
+    /// A copy with `key` set to `value`, in place if present, appended otherwise.
+    public func setting(_ key: String, to value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index].value = value
+        } else {
+            members.append(JSONMember(key, value))
+        }
+        return .object(members)
+    }
+}
+
+public struct JSONMember: Sendable, Hashable {
+    public var key: String
+    public var value: JSONValue
+    public init(_ key: String, _ value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
+// MARK: - Encoding
+
+extension JSONValue {
+    /// Compact JSON, members in order: the form stored, hashed and signed.
+    public var compactText: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    public func write(into out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .number(let text): out += text
+        case .string(let text): out += JSONText.string(text)
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.write(into: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, member) in members.enumerated() {
+                if index > 0 { out += "," }
+                out += JSONText.string(member.key)
+                out += ":"
+                member.value.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Indented JSON (two spaces), for `-o json`.
+    public func prettyText(indent: Int = 0) -> String {
+        var out = ""
+        writePretty(into: &out, indent: indent)
+        return out
+    }
+
+    private func writePretty(into out: inout String, indent: Int) {
+        let inner = String(repeating: " ", count: indent + 2)
+        let outer = String(repeating: " ", count: indent)
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += inner
+                item.writePretty(into: &out, indent: indent + 2)
+                out += index + 1 < items.count ? ",\n" : "\n"
+            }
+            out += outer + "]"
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            for (index, member) in members.enumerated() {
+                out += inner + JSONText.string(member.key) + ": "
+                member.value.writePretty(into: &out, indent: indent + 2)
+                out += index + 1 < members.count ? ",\n" : "\n"
+            }
+            out += outer + "}"
+        default:
+            write(into: &out)
+        }
+    }
+}
