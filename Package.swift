@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence", "Reports",
                 "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -118,7 +118,7 @@ let package = Package(
             resources: [.copy("Packs/packs")]
         ),
         // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
-        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Audit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "Audit", "FlowCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -6,7 +6,7 @@ import Yams
 // The file's sections, one reader each; the key lists are the file format's reference.
 extension ConfigurationReader {
     func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
-        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "compliance"]
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance"]
         for (key, value, field) in try entries(of: root, field: "", known: known) {
             switch key {
             case "capture": try readCapture(value, field: field, into: &configuration.capture)
@@ -17,6 +17,7 @@ extension ConfigurationReader {
             case "store": try readStore(value, field: field, into: &configuration.store)
             case "ring": try readRing(value, field: field, into: &configuration.ring)
             case "metrics": try readMetrics(value, field: field, into: &configuration.metrics)
+            case "reports": try readReports(value, field: field, into: &configuration.reports)
             case "compliance": try readCompliance(value, field: field, into: &configuration.compliance)
             default: try readLog(value, field: field, into: &configuration.log)
             }
@@ -142,6 +143,23 @@ extension ConfigurationReader {
                     metrics.address = address
                 }
             default: metrics.allowNonLoopback = try bool(value, field: field)
+            }
+        }
+    }
+
+    func readReports(_ node: Node, field: String, into reports: inout AgentConfiguration.ReportSchedule) throws {
+        let known = ["specs", "delay", "check-interval", "private-nets"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "specs": reports.specs = try strings(value, field: field)
+            case "delay": reports.delay = try duration(value, field: field, allowZero: true)
+            case "check-interval": reports.checkInterval = try duration(value, field: field)
+            default:
+                let nets = try strings(value, field: field)
+                for net in nets where IPPrefix(net) == nil {
+                    throw failure("'\(net)' is not a CIDR", at: value, field: field)
+                }
+                reports.privateNets = nets
             }
         }
     }
