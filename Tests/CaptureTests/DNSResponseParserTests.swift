@@ -14,6 +14,24 @@ import Testing
 
     private let v4 = { (s: String) in IPAddress(s)! }
 
+    /// Label bytes outside printable ASCII are malformed: decoded as text they would grow past
+    /// the 255-byte name bound (a fuzzer found such a name of 262 bytes), and a dot inside a
+    /// label would print like two labels.
+    @Test func nonPrintableLabelBytesAreMalformed() {
+        for bad: UInt8 in [0x00 + 1, 0x20, 0x2E, 0x7F, 0x80, 0xFF] {
+            var m = DNSMessageBuilder.response(question: "abc.example.org", answers: [
+                .a("abc.example.org", v4("192.0.2.1"), ttl: 60),
+            ])
+            // The question's first label starts after the 12-byte header and its length byte.
+            m[13] = bad
+            let (outcome, answers, _) = parse(m)
+            var malformed = false
+            if case .malformed = outcome { malformed = true }
+            #expect(malformed, "byte 0x\(String(bad, radix: 16)) accepted: \(outcome)")
+            #expect(answers.isEmpty)
+        }
+    }
+
     @Test func cnameChainGivesEveryNameDownToTheAddress() {
         let m = DNSMessageBuilder.response(question: "Upload.Wikimedia.org", answers: [
             .cname("upload.wikimedia.org", "upload.pmtpa.wikimedia.org", ttl: 300),

@@ -170,6 +170,12 @@ public struct DNSResponseParser: Sendable {
                 if !bytes.isEmpty { bytes.append(UInt8(ascii: ".")) }
                 for i in 0..<length {
                     let b = m[position + 1 + i]
+                    // Host names are printable ASCII (IDNs travel as punycode). Other bytes would
+                    // become multi-byte replacement characters and break the 255-byte bound, and a
+                    // dot inside a label would make two different names print the same.
+                    guard b > 0x20, b < 0x7F, b != UInt8(ascii: ".") else {
+                        throw Failure(reason: "label byte 0x\(String(b, radix: 16)) is not printable ASCII", offset: position + 1 + i)
+                    }
                     bytes.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
                 }
                 position += 1 + length
