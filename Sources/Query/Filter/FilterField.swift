@@ -66,10 +66,9 @@ enum FilterField: Sendable {
         + "proto, action (verdict), pending_action, would_change, policy_action, reporter, tier, policy, "
         + "packets, bytes (also src./dst.), packets_in, packets_out, bytes_in, bytes_out, vlan, node, service, dst.domain"
 
-    /// Every name a filter accepts, for "did you mean".
-    static var allNames: [String] {
+    /// Every name a filter accepts, for "did you mean" (built once: every mistyped field asks).
+    static let allNames: [String] =
         Array(byName.keys).sorted() + sidePrefixes.keys.flatMap { side in byName.keys.map { "\(side).\($0)" } }.sorted()
-    }
 
     /// `src.packets`, `dst.bytes`: the counter one side sent; nil for any other field.
     func counter(sentBy side: FlowSide) -> FilterField? {
