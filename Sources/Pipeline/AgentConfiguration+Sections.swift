@@ -183,7 +183,7 @@ extension ConfigurationReader {
     }
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
-        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "poll-interval", "create", "checkpoint"]
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -205,6 +205,10 @@ extension ConfigurationReader {
             case "batch-rows":
                 result.batchRows = try integer(value, field: field, minimum: 1)
                 guard result.batchRows <= 1_000_000 else { throw failure("at most 1000000 rows per insert", at: value, field: field) }
+            case "format":
+                let name = try text(value, field: field)
+                guard ["native", "rowbinary"].contains(name) else { throw failure("'\(name)' is not native or rowbinary", at: value, field: field) }
+                result.format = name
             case "poll-interval": result.pollInterval = try duration(value, field: field)
             case "create": result.create = try bool(value, field: field)
             default: result.checkpoint = try optionalText(value, field: field)

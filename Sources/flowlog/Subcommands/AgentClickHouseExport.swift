@@ -23,6 +23,7 @@ struct AgentClickHouseExport: Service {
         options.table = section.table
         options.filterText = section.filter
         options.batchRows = section.batchRows
+        options.format = section.format == "rowbinary" ? .rowBinary : .native
         options.createTables = section.create
         options.checkpointPath = section.checkpoint
         settings = ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: section.url, user: section.user, password: password),
