@@ -180,6 +180,40 @@ import Testing
         #expect(deleted.pendingIngress.strings == ["0|__PROFILE__|pro:kns.shop|allow|0"])
     }
 
+    /// Enforced egress denies, so ingress is never walked for enforcement; the staged egress
+    /// would let the packet out, so the pending ingress is walked: the pending action is what
+    /// the flow would get with the staged policies enforced, on both sides.
+    @Test func pendingActionFollowsAStagedEgressAllowIntoIngress() throws {
+        let cluster = """
+        apiVersion: projectcalico.org/v3
+        kind: NetworkPolicy
+        metadata: {name: lockdown, namespace: shop}
+        spec: {selector: app == 'client', types: [Egress]}
+        ---
+        apiVersion: projectcalico.org/v3
+        kind: StagedNetworkPolicy
+        metadata: {name: lockdown, namespace: shop}
+        spec: {selector: app == 'client', stagedAction: Set, types: [Egress], egress: [{action: Allow}]}
+        """
+        let a = try TestCluster.decide(cluster, TestCluster.client, TestCluster.web)
+        #expect(a.verdict == .deny)
+        #expect(a.ingress == nil)
+        #expect(a.pendingEgress.strings == ["0|default|snp:shop/lockdown|allow|0"])
+        #expect(a.pendingIngress.strings == ["0|__PROFILE__|pro:kns.shop|allow|0"])
+        #expect(a.pendingVerdict == .allow)
+
+        let stillDenied = try TestCluster.decide(cluster + """
+
+        ---
+        apiVersion: projectcalico.org/v3
+        kind: NetworkPolicy
+        metadata: {name: web-closed, namespace: shop}
+        spec: {selector: app == 'web', types: [Ingress]}
+        """, TestCluster.client, TestCluster.web)
+        #expect(stillDenied.pendingIngress.strings == ["0|default|np:shop/web-closed|deny|-1"])
+        #expect(stillDenied.pendingVerdict == .deny)
+    }
+
     @Test func noStagedPoliciesMeansNoPendingTrace() throws {
         let a = try TestCluster.decide("", TestCluster.client, TestCluster.web)
         #expect(a.pendingEgress == nil && a.pendingIngress == nil)

@@ -83,6 +83,14 @@ struct CommandLineTests {
         #expect(r.stderr.contains("\n  dst.nmespace shop\n  ^\n"))
     }
 
+    @Test func mistypedFilterValuesGetSuggestions() throws {
+        let r = try FlowlogRunner.run(["query", "--data", Self.demoStore, "proto tpc and action dney"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("unknown protocol 'tpc'; did you mean 'tcp'?"), "\(r.stderr)")
+        let action = try FlowlogRunner.run(["query", "--data", Self.demoStore, "action dney"])
+        #expect(action.stderr.contains("unknown action 'dney'; did you mean 'deny'?"), "\(action.stderr)")
+    }
+
     @Test func missingStoreIsAFailure() throws {
         let r = try FlowlogRunner.run(["query", "--data", FlowlogRunner.temporaryPath("none")])
         #expect(r.status == 1)

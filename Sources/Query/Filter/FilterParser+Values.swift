@@ -17,7 +17,7 @@ extension FilterParser {
         case .aggregatedName: return .aggregatedName(side, TextMatch(pattern: value))
         case .endpointKind:
             guard let kind = EndpointKind(flowLogName: value.lowercased()) else {
-                throw error("unknown endpoint type '\(value)' (wep, hep, ns, net)", at: token)
+                throw error("unknown endpoint type '\(value)'\(Spelling.suggestion(for: value, among: ["wep", "hep", "ns", "net"])) (wep, hep, ns, net)", at: token)
             }
             return .endpointKind(side, kind)
         case .labels:
@@ -34,12 +34,13 @@ extension FilterParser {
             return .port(side, op, port)
         case .ipProtocol:
             guard let p = IPProtocol(name: value) else {
-                throw error("unknown protocol '\(value)' (tcp, udp, icmp, icmpv6, sctp or a number)", at: token)
+                let names = ["tcp", "udp", "icmp", "icmpv6", "sctp", "udplite"]
+                throw error("unknown protocol '\(value)'\(Spelling.suggestion(for: value, among: names)) (tcp, udp, icmp, icmpv6, sctp or a number)", at: token)
             }
             return .ipProtocol(p)
         case .verdict, .pendingVerdict:
             guard let v = Verdict(name: value) else {
-                throw error("unknown action '\(value)' (allow, deny, unknown)\(Spelling.suggestion(for: value, among: ["allow", "deny", "unknown"]))", at: token)
+                throw error("unknown action '\(value)'\(Spelling.suggestion(for: value, among: ["allow", "deny", "unknown"])) (allow, deny, unknown)", at: token)
             }
             if case .verdict = field { return .verdict(v) }
             return .pendingVerdict(v)
@@ -50,7 +51,9 @@ extension FilterParser {
             default: throw error("would_change takes yes or no, not '\(value)'", at: token)
             }
         case .policyAction:
-            guard let a = PolicyAction(name: value) else { throw error("unknown policy action '\(value)' (allow, deny, pass)", at: token) }
+            guard let a = PolicyAction(name: value) else {
+                throw error("unknown policy action '\(value)'\(Spelling.suggestion(for: value, among: ["allow", "deny", "pass"])) (allow, deny, pass)", at: token)
+            }
             return .policyAction(a)
         case .reporter:
             switch value.lowercased() {
