@@ -78,7 +78,7 @@ public final class AgentHTTPServer: Sendable {
                                  availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in continuation.yield(.success(channel.localAddress?.port ?? 0)) },
             logger: quiet)
-        let task = Task {
+        let task = Task(executorPreference: DedicatedTaskExecutor(label: "flowlog.http")) {
             defer { continuation.finish() }
             do {
                 try await application.run()

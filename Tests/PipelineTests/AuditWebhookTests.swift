@@ -128,29 +128,29 @@ struct AuditWebhookTests {
         let follower = try AuditLogFollower(path: log, ingestor: ingestor, interval: .milliseconds(50), logger: Logger(label: "test"))
         func versions() throws -> Int { try AuditHistory.load(directory: directory).versions.count }
         try Self.append(lines[0..<8].joined(separator: "\n") + "\n", to: log)
-        #expect(try Self.waitFor(5) { try versions() == 7 })
+        #expect(try Self.waitFor(20) { try versions() == 7 })
         // Half a line: nothing until the rest arrives.
         let ninth = lines[8]
         try Self.append(String(ninth.prefix(100)), to: log)
         usleep(300_000)
         #expect(try versions() == 7)
         try Self.append(String(ninth.dropFirst(100)) + "\n", to: log)
-        #expect(try Self.waitFor(5) { try versions() == 8 })
+        #expect(try Self.waitFor(20) { try versions() == 8 })
         // Rotation: the old file is renamed, a new one takes the path.
         try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
         try Self.append(lines[9..<14].joined(separator: "\n") + "\n", to: log)
-        #expect(try Self.waitFor(5) { try versions() == 11 })
+        #expect(try Self.waitFor(20) { try versions() == 11 })
         // Truncation (copytruncate): read again from the start.
         let handle = try #require(FileHandle(forUpdatingAtPath: log))
         try handle.truncate(atOffset: 0)
         try handle.close()
         try Self.append(lines[14..<20].joined(separator: "\n") + "\n", to: log)
-        #expect(try Self.waitFor(5) { try versions() == 12 })
+        #expect(try Self.waitFor(20) { try versions() == 12 })
         follower.stop()
         // A restarted follower resumes where it was: the rest arrives, nothing twice.
         try Self.append(lines[20..<28].joined(separator: "\n") + "\n", to: log)
         let again = try AuditLogFollower(path: log, ingestor: ingestor, interval: .milliseconds(50), logger: Logger(label: "test"))
-        #expect(try Self.waitFor(5) { try versions() == 18 })
+        #expect(try Self.waitFor(20) { try versions() == 18 })
         usleep(200_000)
         again.stop()
         #expect(try versions() == 18)

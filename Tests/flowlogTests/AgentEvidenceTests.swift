@@ -7,15 +7,15 @@ import Foundation
 import Testing
 
 /// The agent with an audit store, the webhook, a followed audit log and signing: everything it
-/// records is queryable and verifies after SIGTERM.
-@Suite("flowlog agent: audit and evidence", .serialized)
-struct AgentEvidenceTests {
+/// records is queryable and verifies after SIGTERM. In the agent suite, whose tests run one at
+/// a time: two agents capturing on `lo` at once would see each other's test traffic.
+extension AgentCommandTests {
     @Test func recordsAuditEventsAndSignsEverything() throws {
         guard geteuid() == 0 else {
             print("skipped: live capture needs CAP_NET_RAW (run the tests as root)")
             return
         }
-        let helper = AgentCommandTests()
+        let helper = self
         let work = FlowlogRunner.temporaryPath("agent-evidence")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }

@@ -8,7 +8,7 @@ struct EvidenceCommandTests {
         let directory = FlowlogRunner.temporaryPath("keys")
         let result = try FlowlogRunner.run(["keys", "generate", directory])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("fingerprint: "))
+        #expect(result.stdout == "private key: \(directory)/signing.key\npublic key:  \(directory)/signing.pub\n")
         return (directory, directory + "/signing.key", directory + "/signing.pub")
     }
 
