@@ -57,6 +57,14 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // libyaml's event parser, for the nesting check before text reaches Yams (whose
+        // composer recurses once per level). Yams carries its own copy of the same library
+        // version, hidden from its dependents; the API and struct layouts are identical.
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         .systemLibrary(
             name: "CLZ4",
             pkgConfig: "liblz4",
@@ -76,7 +84,7 @@ let package = Package(
         ),
 
         // Stage 3: cluster model, Calico selectors, tiers and policies, per-flow verdicts.
-        .target(name: "Policy", dependencies: ["FlowCore", "Yams"]),
+        .target(name: "Policy", dependencies: ["FlowCore", "Yams", "CLibYAML"]),
 
         // Stage 4: LZ4-compressed append-only segments with block indexes.
         .target(name: "SegmentStore", dependencies: ["FlowCore", "CLZ4"]),
@@ -102,7 +110,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence", "Reports",
                 "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -125,7 +133,7 @@ let package = Package(
             resources: [.copy("Packs/packs")]
         ),
         // Evidence side: compliance reports (GlobalReport-compatible) from policy state and stored flows.
-        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Yams"]),
+        .target(name: "Reports", dependencies: ["FlowCore", "Policy", "SegmentStore", "ConfigAudit", "Audit", "Yams"]),
 
         .executableTarget(
             name: "flowlog",
@@ -175,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "FlowCore"],
+            dependencies: ["Reports", "Policy", "SegmentStore", "ConfigAudit", "Audit", "FlowCore"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

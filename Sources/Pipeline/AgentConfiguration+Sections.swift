@@ -6,7 +6,7 @@ import Yams
 // The file's sections, one reader each; the key lists are the file format's reference.
 extension ConfigurationReader {
     func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
-        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "compliance",
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance",
                      "audit", "evidence"]
         for (key, value, field) in try entries(of: root, field: "", known: known) {
             switch key {
@@ -18,6 +18,7 @@ extension ConfigurationReader {
             case "store": try readStore(value, field: field, into: &configuration.store)
             case "ring": try readRing(value, field: field, into: &configuration.ring)
             case "metrics": try readMetrics(value, field: field, into: &configuration.metrics)
+            case "reports": try readReports(value, field: field, into: &configuration.reports)
             case "compliance": try readCompliance(value, field: field, into: &configuration.compliance)
             case "audit": try readAudit(value, field: field, into: &configuration.audit)
             case "evidence": try readEvidence(value, field: field, into: &configuration.evidence)
@@ -170,6 +171,23 @@ extension ConfigurationReader {
             switch key {
             case "signing-key": evidence.signingKey = try optionalText(value, field: field)
             default: evidence.digestInterval = try duration(value, field: field)
+            }
+        }
+    }
+
+    func readReports(_ node: Node, field: String, into reports: inout AgentConfiguration.ReportSchedule) throws {
+        let known = ["specs", "delay", "check-interval", "private-nets"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "specs": reports.specs = try strings(value, field: field)
+            case "delay": reports.delay = try duration(value, field: field, allowZero: true)
+            case "check-interval": reports.checkInterval = try duration(value, field: field)
+            default:
+                let nets = try strings(value, field: field)
+                for net in nets where IPPrefix(net) == nil {
+                    throw failure("'\(net)' is not a CIDR", at: value, field: field)
+                }
+                reports.privateNets = nets
             }
         }
     }

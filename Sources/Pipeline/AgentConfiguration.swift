@@ -21,6 +21,7 @@ public struct AgentConfiguration: Hashable, Sendable {
     public var audit = Audit()
     public var evidence = Evidence()
     public var log = Log()
+    public var reports = ReportSchedule()
     public var compliance = Compliance()
 
     public init() {}
@@ -138,6 +139,22 @@ public struct AgentConfiguration: Hashable, Sendable {
         /// A digest at least this often, even when nothing was sealed; audit files are also
         /// sealed at least this often.
         public var digestInterval: Duration = .seconds(3600)
+        public init() {}
+    }
+
+    /// Scheduled compliance reports (docs/reports.md): GlobalReports with a `schedule`, run
+    /// into `DATA/reports/<id>/`.
+    public struct ReportSchedule: Hashable, Sendable {
+        /// GlobalReport manifests, files or directories; GlobalReports among the cluster
+        /// manifests are scheduled too.
+        public var specs: [String] = []
+        /// How long after an interval ends its report runs (flows keep arriving until their
+        /// flows expire); Calico waits 30 minutes.
+        public var delay: Duration = .seconds(1_800)
+        /// How often the scheduler looks for due reports.
+        public var checkInterval: Duration = .seconds(60)
+        /// Ranges that are not the internet; nil keeps the reports' standard list.
+        public var privateNets: [String]?
         public init() {}
     }
 

@@ -167,6 +167,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
         let engine: PolicyEngine? = try manifests.isEmpty ? nil : PolicyEngine(cluster: ClusterLoader.load(paths: manifests))
         if let engine {
             logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
+            logWarnings(of: engine.cluster)
         }
         let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
                                             bufferSize: c.capture.bufferSize, filter: c.capture.filter)
@@ -350,6 +351,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
             pendingEngine.offer(PolicyEngine(cluster: cluster))
             metrics.recordReload(.ok)
             logger.info("cluster manifests reloaded", metadata: ["change": "\(change)", "policies": "\(cluster.policies.count)"])
+            logWarnings(of: cluster)
             if let ingestor { recordManifestVersions(ingestor, node: node) }
         } catch {
             metrics.recordReload(.failed)
@@ -369,6 +371,18 @@ extension NodeAgent {
             if made > 0 { logger.info("manifest versions recorded", metadata: ["versions": "\(made)"]) }
         } catch {
             logger.error("recording manifest versions failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// At most this many manifest warnings are logged per load, then a count of the rest.
+    static let loggedWarningLimit = 20
+
+    func logWarnings(of cluster: Cluster) {
+        for warning in cluster.warnings.prefix(Self.loggedWarningLimit) {
+            logger.warning("cluster manifest warning", metadata: ["warning": "\(warning)"])
+        }
+        if cluster.warnings.count > Self.loggedWarningLimit {
+            logger.warning("more cluster manifest warnings", metadata: ["count": "\(cluster.warnings.count - Self.loggedWarningLimit)"])
         }
     }
 }

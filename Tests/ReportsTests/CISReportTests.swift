@@ -30,8 +30,8 @@ import Testing
         let spec = try #require(specs.first)
         #expect(spec.cis.resultsFilters.first?.exclude == [CISExclusion(test: "5.2", reason: "pod security admission is rolled out next quarter", expires: "2099-12-31")])
         let cluster = ReportFixtures.packageRoot.appendingPathComponent("samples/cluster").path
-        let builder = ReportBuilder(cis: CISInput(clusterPaths: [cluster], settings: spec.cis))
-        let d = try builder.build(spec, states: ManifestSnapshot(cluster: try ReportFixtures.demoCluster, paths: [cluster]),
+        let builder = ReportBuilder(cis: CISInput(clusterPaths: [cluster]))
+        let d = try builder.build(spec, states: ManifestStateSource(cluster: try ReportFixtures.demoCluster, paths: [cluster]),
                                   start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
         let report = try #require(d.cis)
         // Section 5 without 5.2.x: 14 PASS (5.1.1–4, 5.1.7–13, 5.3.1, 5.4.1, 5.7.4), 5 FAIL (5.1.5, 5.1.6,
@@ -64,7 +64,7 @@ import Testing
 
     @Test func withoutInputsTheTypeIsRefused() throws {
         let error = #expect(throws: FlowlogError.self) {
-            try ReportBuilder().build(ReportFixtures.spec(.cisBenchmark), states: ManifestSnapshot(cluster: try ReportFixtures.demoCluster, paths: []),
+            try ReportBuilder().build(ReportFixtures.spec(.cisBenchmark), states: ManifestStateSource(cluster: try ReportFixtures.demoCluster, paths: []),
                                       start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
         }
         #expect(error?.message.contains("cis-benchmark reports need the cluster manifests") == true)

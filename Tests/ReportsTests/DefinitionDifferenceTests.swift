@@ -71,7 +71,7 @@ import Testing
         let cluster = try ReportFixtures.differencesCluster
         let wider = PrivateNetworks(prefixes: PrivateNetworks.standard.prefixes + [IPPrefix("11.0.0.0/8")!])
         let document = try ReportBuilder(privateNetworks: wider).build(
-            ReportFixtures.spec(.networkAccess), states: ManifestSnapshot(cluster: cluster, paths: []),
+            ReportFixtures.spec(.networkAccess), states: ManifestStateSource(cluster: cluster, paths: []),
             start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
         let wide = try #require(ReportFixtures.assessment(document, "alpha/wide-net"))
         #expect(!wide.assessed.ingressFromInternet)

@@ -17,7 +17,7 @@ import Testing
         }
         func policyChanges(from start: Timestamp, to end: Timestamp) throws -> [PolicyChange]? {
             [PolicyChange(time: Timestamp(nanoseconds: start.nanoseconds + 1_800_000_000_000), verb: .delete,
-                          kind: "NetworkPolicy", namespace: "alpha", name: "web-policy", document: "{}")]
+                          kind: "NetworkPolicy", namespace: "alpha", name: "web-policy", author: "alice", document: "{}")]
         }
     }
 
@@ -82,7 +82,7 @@ import Testing
         #expect(files[0].contents.hasSuffix(",,,,,0,0,1\n"))
         #expect(files[2].contents.contains("verb: delete"))
         let refused = #expect(throws: FlowlogError.self) {
-            try ReportBuilder().build(ReportFixtures.spec(.policyAudit), states: ManifestSnapshot(cluster: cluster, paths: []),
+            try ReportBuilder().build(ReportFixtures.spec(.policyAudit), states: ManifestStateSource(cluster: cluster, paths: []),
                                       start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
         }
         #expect(refused?.message.contains("policy-audit reports need the policy version history (--audit DIR)") == true)

@@ -28,7 +28,7 @@ enum ReportFixtures {
 
     static func document(_ cluster: Cluster, _ type: ReportType = .networkAccess, _ selection: EndpointSelection = .everything,
                          data: String? = nil) throws -> ReportDocument {
-        try ReportBuilder(dataDirectory: data).build(spec(type, selection), states: ManifestSnapshot(cluster: cluster, paths: ["test"]),
+        try ReportBuilder(dataDirectory: data).build(spec(type, selection), states: ManifestStateSource(cluster: cluster, paths: ["test"]),
                                                      start: start, end: end, generated: end)
     }
 

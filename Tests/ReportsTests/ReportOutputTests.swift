@@ -21,7 +21,7 @@ import Testing
         let paths = [ReportFixtures.packageRoot.appendingPathComponent("samples/cluster").path]
         let builder = ReportBuilder(cis: CISInput(clusterPaths: paths))
         for type in [ReportType.inventory, .networkAccess, .cisBenchmark] {
-            let document = try builder.build(ReportFixtures.spec(type), states: ManifestSnapshot(cluster: cluster, paths: paths),
+            let document = try builder.build(ReportFixtures.spec(type), states: ManifestStateSource(cluster: cluster, paths: paths),
                                              start: ReportFixtures.start, end: ReportFixtures.end, generated: ReportFixtures.end)
             let files = ReportWriter.files(document)
             for want in headers where want.type == type.rawValue {

@@ -153,6 +153,13 @@ struct DocumentedCommandsTests {
         let work = FlowlogRunner.temporaryPath("docs")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
+        // Commands run in a directory that links to the package's files, so one that writes a
+        // relative path (an output file) writes there, not into the source tree.
+        let tree = work + "/tree"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: Self.root) where !name.hasPrefix(".") {
+            try FileManager.default.createSymbolicLink(atPath: tree + "/" + name, withDestinationPath: Self.root + "/" + name)
+        }
         var snapshot = ""
         var total = 0, skipped = 0
         for (number, document) in Self.documents.enumerated() {
@@ -171,7 +178,7 @@ struct DocumentedCommandsTests {
             for command in commands {
                 total += 1
                 let script = command.text.replacingOccurrences(of: "/tmp/flowlog-", with: scratch)
-                let result = try Self.shell(script, path: binDirectory)
+                let result = try Self.shell(script, path: binDirectory, directory: tree)
                 let output = (result.stdout + result.stderr).replacingOccurrences(of: scratch, with: "/tmp/flowlog-")
                 let place = "\(command.document):\(command.line): \(command.text)"
                 #expect(result.status == command.status, "\(place)\nexit \(result.status)\n\(output)")
@@ -206,17 +213,17 @@ struct DocumentedCommandsTests {
         #expect(Self.stripComment("flowlog query 'a # b'   # note") == "flowlog query 'a # b'")
     }
 
-    /// Runs `script` with `sh -c` in the package root, the built flowlog first on the PATH, on a
+    /// Runs `script` with `sh -c` in `directory`, the built flowlog first on the PATH, on a
     /// pseudo-terminal as a reader of the documents would (tables, not CSV, by default) where
     /// `script(1)` is there to provide one. Standard output and error then come as one stream.
-    static func shell(_ script: String, path: String) throws -> FlowlogRunner.Output {
+    static func shell(_ script: String, path: String, directory: String) throws -> FlowlogRunner.Output {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         let terminal = "/usr/bin/script"
         guard FileManager.default.isExecutableFile(atPath: terminal) else {
-            return try FlowlogRunner.run(executable: "/bin/sh", ["-c", script], directory: root, environment: environment)
+            return try FlowlogRunner.run(executable: "/bin/sh", ["-c", script], directory: directory, environment: environment)
         }
-        var result = try FlowlogRunner.run(executable: terminal, ["-qefc", script, "/dev/null"], directory: root,
+        var result = try FlowlogRunner.run(executable: terminal, ["-qefc", script, "/dev/null"], directory: directory,
                                            environment: environment)
         result.stdout = terminalText(result.stdout)
         return result

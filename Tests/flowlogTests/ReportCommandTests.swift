@@ -152,6 +152,50 @@ struct ReportCommandTests {
         #expect(try browser.load(page).console.count == 1)
     }
 
+    /// `--audit`: the state over the interval from the version history of the audit fixture
+    /// (Tests/AuditTests/Fixtures/kube-audit.log), worked out from its events.
+    @Test func reportsOverTheAuditHistory() throws {
+        let work = FlowlogRunner.temporaryPath("report-audit")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let ingest = try FlowlogRunner.run(["audit", "ingest", Self.root + "/Tests/AuditTests/Fixtures/kube-audit.log", "--audit", work + "/audit"])
+        try #require(ingest.status == 0 || ingest.status == 2, "\(ingest.stderr)")
+        func run(_ type: String, _ start: String, _ end: String) throws -> (FlowlogRunner.Output, String) {
+            let output = work + "/\(type)-\(start)"
+            return (try FlowlogRunner.run(["report", "run", "--spec", try Self.spec(type), "--audit", work + "/audit",
+                                           "--start", start, "--end", end, "--output", output]), output)
+        }
+        // Policy changes 07:00–09:00: created deny-all (07:01), shop/allow-web (07:02), db/allow-shop (07:03);
+        // modified allow-web (07:30) and allow-shop (07:40) (the 07:20 patch changed nothing and the 07:29:59
+        // update arrived stale, as the ingest reports); allow-web deleted with its namespace (08:00).
+        let (audit, auditOutput) = try run("policy-audit", "2026-11-23T07:00:00Z", "2026-11-23T09:00:00Z")
+        try #require(audit.status == 0, "\(audit.stderr)")
+        let summary = try String(contentsOfFile: auditOutput + "/summary.csv", encoding: .utf8).split(separator: "\n")
+        #expect(summary[1] == "2026-11-23T07:00:00Z,2026-11-23T09:00:00Z,,,,,,3,2,1")
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: auditOutput + "/events.json"))) as? [[String: Any]])
+        #expect(events.map { "\($0["verb"]!) \($0["name"]!) \($0["author"]!)" } == [
+            "create default.deny-all alice@example.com", "create default.allow-web bob@example.com",
+            "create allow-shop carol@example.com", "modify default.allow-web bob@example.com",
+            "modify allow-shop carol@example.com", "delete default.allow-web alice@example.com"])
+        // Until 07:03 only the first two creates.
+        let (early, earlyOutput) = try run("policy-audit", "2026-11-23T07:00:00Z", "2026-11-23T07:03:00Z")
+        try #require(early.status == 0, "\(early.stderr)")
+        #expect(try String(contentsOfFile: earlyOutput + "/summary.csv", encoding: .utf8).hasSuffix(",2,0,0\n"))
+
+        // Endpoints: frontend-1 existed 07:04–08:00 and stays in scope; both pods are covered by deny-all.
+        let (access, accessOutput) = try run("network-access", "2026-11-23T07:00:00Z", "2026-11-23T09:00:00Z")
+        try #require(access.status == 0, "\(access.stderr)")
+        let rows = try Self.csv(accessOutput + "/endpoints-flowlog.csv")
+        #expect(rows.map { $0["endpoint"]! } == ["Pod.v1(db/postgres-0)", "Pod.v1(shop/frontend-1)"])
+        #expect(rows.allSatisfy { $0["calicoIngressProtected"] == "true" && $0["ingressDefaultDeny"] == "true" })
+        let json = try FlowlogRunner.json(try String(contentsOfFile: accessOutput + "/report.json", encoding: .utf8))
+        let source = try #require(json["stateSource"] as? [String: Any])
+        #expect(source["kind"] as? String == "history")
+        #expect((source["statesAssessed"] as? Int ?? 0) > 5)
+        let html = try String(contentsOfFile: accessOutput + "/report.html", encoding: .utf8)
+        #expect(html.contains("data-state-source=\"history\""))
+    }
+
     @Test func refusalsSayWhatAndExitWithTheRightStatus() throws {
         let kubeBench = try Self.runReport("cis-benchmark", data: false, extra: ["--kube-bench", "node-1=/nonexistent/kube-bench.json"])
         #expect(kubeBench.0.status == 2 && kubeBench.0.stderr.contains("/nonexistent/kube-bench.json"))

@@ -38,6 +38,14 @@ public struct ReportBuilder: Sendable {
             changes = found
         }
         let states = try source.states(from: start, to: end)
+        if let namespaces = spec.endpoints.namespaces, let last = states.last?.cluster {
+            // Namespaced policies outside the scope's namespaces are not the report's business.
+            changes = changes.filter { change in
+                change.namespace.isEmpty || namespaces.matches(
+                    name: change.namespace,
+                    labels: last.namespaces[change.namespace]?.labels ?? ["kubernetes.io/metadata.name": change.namespace])
+            }
+        }
         var merged: [EndpointKey: EndpointAssessment] = [:]
         var serviceAccounts: Set<String> = []
         for state in states {
@@ -77,11 +85,13 @@ public struct ReportBuilder: Sendable {
         }
         var evidence: FlowEvidence?
         if let dataDirectory, spec.type != .policyAudit {
-            let reader = try StoreReader(directory: dataDirectory)
             var collector = FlowEvidenceCollector(inScope: endpoints.map(\.key), privateNetworks: privateNetworks, start: start, end: end)
-            let stats = try reader.scan(since: start, until: end, visitor: &collector)
+            var unreadable = 0
+            if let reader = try Self.openStore(dataDirectory) {
+                unreadable = try reader.scan(since: start, until: end, visitor: &collector).corruptBlocks.count
+            }
             var found = collector.finished()
-            found.unreadableBlocks = stats.corruptBlocks.count
+            found.unreadableBlocks = unreadable
             evidence = found
         }
         return ReportDocument(
@@ -90,6 +100,18 @@ public struct ReportBuilder: Sendable {
             endpoints: endpoints, namespaces: namespaces.values.sorted { $0.name < $1.name },
             services: services.values.sorted { $0.name < $1.name }, serviceAccountsInScope: serviceAccounts.count,
             evidence: evidence, dataDirectory: dataDirectory, policyChanges: changes.sorted { $0.time < $1.time }, cis: nil)
+    }
+
+    /// The store; nil when the directory exists but holds no segment yet (an agent that has not
+    /// stored a flow: nothing was observed). A missing directory is an error.
+    static func openStore(_ directory: String) throws -> StoreReader? {
+        do {
+            return try StoreReader(directory: directory)
+        } catch let error as FlowlogError where error.code == .fileNotFound {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue { return nil }
+            throw error
+        }
     }
 
     /// The CIS Kubernetes Benchmark through ConfigAudit, exclusions judged on the interval's last day.
@@ -101,7 +123,7 @@ public struct ReportBuilder: Sendable {
                                location: .init(file: spec.origin, field: "spec.reportType"))
         }
         let lastDay = Timestamp(nanoseconds: end.nanoseconds > 0 ? end.nanoseconds - 1 : 0)
-        let report = try CISBenchmark.run(clusterPaths: cis.clusterPaths, kubeBench: cis.kubeBench, settings: cis.settings,
+        let report = try CISBenchmark.run(clusterPaths: cis.clusterPaths, kubeBench: cis.kubeBench, settings: spec.cis,
                                           date: String(lastDay.wholeSecondsRFC3339.prefix(10)))
         return ReportDocument(
             spec: spec, id: ReportID.make(name: spec.name, type: spec.type, start: start, end: end), start: start, end: end,

@@ -173,9 +173,9 @@ public enum ReportHTML {
     private static func audit(_ d: ReportDocument) -> String {
         var h = "<section id=\"events\"><h2>Policy changes</h2>"
         guard !d.policyChanges.isEmpty else { return h + "<p>No policy changes in the interval.</p></section>" }
-        h += "<table><tr><th>time</th><th>change</th><th>kind</th><th>policy</th></tr>"
+        h += "<table><tr><th>time</th><th>change</th><th>kind</th><th>policy</th><th>by</th></tr>"
         for c in d.policyChanges {
-            h += "<tr><td>\(e(c.time.wholeSecondsRFC3339))</td><td>\(c.verb.rawValue)</td><td>\(e(c.kind))</td><td>\(e(c.namespace.isEmpty ? c.name : "\(c.namespace)/\(c.name)"))</td></tr>"
+            h += "<tr><td>\(e(c.time.wholeSecondsRFC3339))</td><td>\(c.verb.rawValue)</td><td>\(e(c.kind))</td><td>\(e(c.namespace.isEmpty ? c.name : "\(c.namespace)/\(c.name)"))</td><td>\(e(c.author))</td></tr>"
         }
         return h + "</table></section>"
     }

@@ -208,6 +208,7 @@ public enum ReportJSON {
         j.string("kind", c.kind)
         j.string("namespace", c.namespace)
         j.string("name", c.name)
+        j.string("author", c.author)
         j.close()
     }
 }

@@ -53,6 +53,7 @@ enum AuditEventsText {
             j.string("kind", c.kind)
             j.string("namespace", c.namespace)
             j.string("name", c.name)
+            j.string("author", c.author)
             j.string("document", c.document)
             j.close()
         }
@@ -70,6 +71,7 @@ enum AuditEventsText {
             out += "  kind: \(JSONText.string(c.kind))\n"
             out += "  namespace: \(JSONText.string(c.namespace))\n"
             out += "  name: \(JSONText.string(c.name))\n"
+            out += "  author: \(JSONText.string(c.author))\n"
             out += "  document: \(JSONText.string(c.document))\n"
         }
         return out

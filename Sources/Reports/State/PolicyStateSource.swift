@@ -50,15 +50,18 @@ public struct PolicyChange: Sendable, Hashable {
     public let kind: String
     public let namespace: String
     public let name: String
+    /// Who made it (the API server's authenticated user).
+    public let author: String
     /// The change as the history stores it (an audit event or a version document), for events.json/yaml.
     public let document: String
 
-    public init(time: Timestamp, verb: Verb, kind: String, namespace: String, name: String, document: String) {
+    public init(time: Timestamp, verb: Verb, kind: String, namespace: String, name: String, author: String, document: String) {
         self.time = time
         self.verb = verb
         self.kind = kind
         self.namespace = namespace
         self.name = name
+        self.author = author
         self.document = document
     }
 }
@@ -74,7 +77,7 @@ public protocol PolicyStateSource: Sendable {
 }
 
 /// Manifests as one point in time.
-public struct ManifestSnapshot: PolicyStateSource {
+public struct ManifestStateSource: PolicyStateSource {
     public let cluster: Cluster
     public let provenance: StateProvenance
 

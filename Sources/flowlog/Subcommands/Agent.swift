@@ -123,7 +123,7 @@ struct Agent: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let metrics = PipelineMetrics.bootstrap(registry: registry)
         let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
-        var services: [any Service] = [agent]
+        var services: [any Service] = [agent, ScheduledReports(configuration: settings, logger: Logger(label: "flowlog.reports"))]
         if let benchmark = Self.scheduledBenchmark(settings, logger: logger) { services.append(benchmark) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  cancellationSignals: [], logger: logger)

@@ -5,6 +5,6 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Compliance reports: which workloads are protected, what traffic was allowed (CSV, JSON, HTML).",
-        subcommands: [ReportRun.self]
+        subcommands: [ReportRun.self, ReportList.self, ReportShow.self]
     )
 }

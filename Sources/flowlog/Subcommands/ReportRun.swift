@@ -19,8 +19,11 @@ struct ReportRun: ParsableCommand {
         The spec is a Calico GlobalReport manifest (apiVersion projectcalico.org/v3,
         kind GlobalReport). Report types: inventory, network-access, policy-audit,
         cis-benchmark (section 5 from the manifests, nodes from --kube-bench files).
-        Without --audit the manifests given with --cluster stand for the whole
-        interval (a single point in time, which the report says in its header).
+        With --audit the policy state comes from the version history (`flowlog audit
+        ingest`): an endpoint is in scope if it matched at any moment of the interval,
+        protected only if protected at every moment; policy-audit needs it. Without
+        --audit the manifests given with --cluster stand for the whole interval (a
+        single point in time, which the report says in its header).
 
         """
     )
@@ -28,10 +31,11 @@ struct ReportRun: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The GlobalReport manifest.", valueName: "file"))
     var spec: String
 
-    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Cluster manifest files or directories.", valueName: "path"))
-    var cluster: [String]
+    @Option(name: .long, parsing: .upToNextOption,
+            help: ArgumentHelp("Cluster manifest files or directories (optional with --audit, except for cis-benchmark).", valueName: "path"))
+    var cluster: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Policy version history: the state over the interval instead of one point in time.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The audit version history (flowlog audit ingest): the state over the interval instead of one point in time.", valueName: "dir"))
     var audit: String?
 
     @Option(name: .long, help: ArgumentHelp("Flow store: adds what was observed over the interval.", valueName: "dir"))
@@ -55,7 +59,7 @@ struct ReportRun: ParsableCommand {
     var privateNets: String?
 
     func validate() throws {
-        if cluster.isEmpty { throw ValidationError("--cluster needs at least one file or directory") }
+        if cluster.isEmpty && audit == nil { throw ValidationError("give --cluster (manifests) or --audit (the version history)") }
     }
 
     func run() throws {
@@ -70,23 +74,23 @@ struct ReportRun: ParsableCommand {
         let interval = (start: try TimeWindow.parseBound(start, now: now, option: "--start"),
                         end: try TimeWindow.parseBound(end, now: now, option: "--end"))
         let networks = try privateNets.map(ReportOptions.privateNetworks) ?? .standard
-        if audit != nil {
-            throw FlowlogError(.validation, "--audit needs the policy version history, which this build does not have yet; run without --audit for a single point in time",
-                               location: .init(field: "--audit"))
+        let states: PolicyStateSource
+        if let audit {
+            // The version history: every state in effect during the interval.
+            states = try AuditStateSource(directory: audit)
+        } else {
+            do {
+                states = ManifestStateSource(cluster: try ClusterLoader.load(paths: self.cluster), paths: self.cluster)
+            } catch let error as ClusterLoadError {
+                Diagnostics.error("\(error)")
+                throw ExitStatus.badInput.exitCode
+            }
         }
-        let cluster: Cluster
-        do {
-            cluster = try ClusterLoader.load(paths: self.cluster)
-        } catch let error as ClusterLoadError {
-            Diagnostics.error("\(error)")
-            throw ExitStatus.badInput.exitCode
-        }
-        let cis = CISInput(clusterPaths: self.cluster, kubeBench: kubeBench.map(CISBenchmark.KubeBenchFile.init(argument:)),
-                           settings: reportSpec.cis)
+        let cis = CISInput(clusterPaths: self.cluster, kubeBench: kubeBench.map(CISBenchmark.KubeBenchFile.init(argument:)))
         let builder = ReportBuilder(privateNetworks: networks, dataDirectory: data, cis: cis)
         let document: ReportDocument
         do {
-            document = try builder.build(reportSpec, states: ManifestSnapshot(cluster: cluster, paths: self.cluster),
+            document = try builder.build(reportSpec, states: states,
                                          start: interval.start, end: interval.end, generated: now)
         } catch let error as ManifestError {
             Diagnostics.error("\(error)")
