@@ -118,6 +118,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -192,7 +193,8 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
+            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport",
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "ClickHouseTests",

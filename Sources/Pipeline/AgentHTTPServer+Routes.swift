@@ -64,23 +64,14 @@ extension AgentHTTPServer {
             } catch is NIOTooManyBytesError {
                 return Self.text(.contentTooLarge, "body exceeds the limit of \(limits.maximumWebhookBodyBytes) bytes\n")
             }
-            let events: [AuditEvent]
             do {
-                let json = try body.withUnsafeReadableBytes { raw throws(JSONParser.Failure) in
-                    try JSONParser.parse(raw, limits: .init(maximumBytes: limits.maximumWebhookBodyBytes))
-                }
-                events = try AuditEvent.events(inBody: json)
-            } catch let failure as JSONParser.Failure {
-                return Self.text(.badRequest, "not JSON at \(failure.line):\(failure.column): \(failure.reason)\n")
-            } catch let malformed as AuditEvent.Malformed {
-                return Self.text(.badRequest, "not an audit EventList: \(malformed)\n")
-            }
-            do {
-                let outcome = try await ingestor.ingest(events)
+                let stored = try await ingestor.ingest(eventListBody: body, maximumBytes: limits.maximumWebhookBodyBytes)
                 var headers = HTTPFields()
                 headers[.contentType] = "application/json"
-                let text = #"{"events":\#(events.count),"versions":\#(outcome.versions)}"# + "\n"
+                let text = #"{"events":\#(stored.events),"versions":\#(stored.outcome.versions)}"# + "\n"
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            } catch let rejected as AuditIngestor.RejectedBody {
+                return Self.text(.badRequest, rejected.reason + "\n")
             } catch {
                 return Self.text(.internalServerError, "could not store the events: \(error)\n")
             }

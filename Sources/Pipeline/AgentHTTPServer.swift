@@ -5,7 +5,9 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
+import ServiceLifecycle
 
 /// The agent's one HTTP server (Hummingbird 2 on SwiftNIO): Prometheus metrics on `/metrics`,
 /// `/healthz`, and the Kubernetes audit webhook backend on `POST /audit/webhook`.
@@ -14,6 +16,13 @@ import Prometheus
 /// descriptor and a little memory but never delays another client. Every connection is bounded
 /// by `Limits`: how many at once, how long a request head and body may take to arrive, how
 /// long a kept-alive connection may sit idle, and how large heads and bodies may be.
+///
+/// The server owns its thread: one NIO event loop does its socket I/O and runs its Swift tasks
+/// (`EventLoopTaskExecutor`). Sharing a pool is what let a scrape wait for half a minute: with
+/// the process-wide NIO loops, Swift's cooperative pool or Dispatch's workers, any blocking
+/// work elsewhere in the process (a synchronous call on a cooperative thread, a blocked event
+/// loop) stalls accepting and answering here. What may block (parsing and storing webhook
+/// bodies) runs on the audit ingestor's queue, never on this thread.
 public final class AgentHTTPServer: Sendable {
     /// The bounds a hostile or broken client runs into (docs/agent-configuration.md).
     public struct Limits: Sendable, Hashable {
@@ -34,10 +43,14 @@ public final class AgentHTTPServer: Sendable {
     }
 
     public let address: ListenAddress
+    private let group: MultiThreadedEventLoopGroup
+    private let services: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(address: ListenAddress, task: Task<Void, any Error>) {
+    private init(address: ListenAddress, group: MultiThreadedEventLoopGroup, services: ServiceGroup, task: Task<Void, any Error>) {
         self.address = address
+        self.group = group
+        self.services = services
         self.task = task
     }
 
@@ -71,17 +84,20 @@ public final class AgentHTTPServer: Sendable {
                                             maxHeaderFieldCount: 100))
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let application = Application(
             router: router,
             server: .http1(configuration: http1),
             configuration: .init(address: .hostname(address.host, port: Int(address.port)), serverName: "flowlog", backlog: 256,
                                  availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in continuation.yield(.success(channel.localAddress?.port ?? 0)) },
+            eventLoopGroupProvider: .shared(group),
             logger: quiet)
-        let task = Task(executorPreference: DedicatedTaskExecutor(label: "flowlog.http")) {
+        let services = ServiceGroup(configuration: .init(services: [application], logger: quiet))
+        let task = Task(executorPreference: EventLoopTaskExecutor(group.next())) {
             defer { continuation.finish() }
             do {
-                try await application.run()
+                try await services.run()
             } catch {
                 continuation.yield(.failure(error))
                 throw error
@@ -90,17 +106,28 @@ public final class AgentHTTPServer: Sendable {
         for await event in events {
             switch event {
             case .success(let port):
-                return AgentHTTPServer(address: ListenAddress(host: address.host, port: UInt16(clamping: port)), task: task)
+                return AgentHTTPServer(address: ListenAddress(host: address.host, port: UInt16(clamping: port)), group: group,
+                                       services: services, task: task)
             case .failure(let error):
+                try? await group.shutdownGracefully()
                 throw FlowlogError(.io, "cannot listen on \(address): \(error)", location: .init(field: "metrics.address"), call: "bind")
             }
         }
+        try? await group.shutdownGracefully()
         throw FlowlogError(.io, "the HTTP server on \(address) stopped before it listened", location: .init(field: "metrics.address"))
     }
 
-    /// Stops accepting, lets requests in progress finish, and returns when the server is down.
-    public func stop() async {
-        task.cancel()
+    /// Stops accepting, lets requests in progress finish (for at most `grace`; then they are
+    /// cut off), and returns when the server and its thread are down.
+    public func stop(grace: Duration = .seconds(5)) async {
+        await services.triggerGracefulShutdown()
+        let task = task
+        let deadline = Task {
+            try await Task.sleep(for: grace)
+            task.cancel()
+        }
         _ = await task.result
+        deadline.cancel()
+        try? await group.shutdownGracefully()
     }
 }

@@ -1,6 +1,7 @@
 import Audit
 import Dispatch
 import FlowCore
+import NIOCore
 
 /// The agent's audit store behind one serial queue, shared by the webhook, the log follower
 /// and manifest reloads: every write is synced before its caller hears back, and the open file
@@ -26,10 +27,38 @@ public final class AuditIngestor: @unchecked Sendable {
         store = try AuditStore(directory: directory, observer: observer)
     }
 
-    /// Stores the versions of `events` durably (written and synced) before returning.
-    public func ingest(_ events: [AuditEvent]) async throws -> Outcome {
+    /// A webhook body that is not an `EventList`, and why (the HTTP answer is 400 with it).
+    public struct RejectedBody: Error, Sendable {
+        public var reason: String
+    }
+
+    /// Parses a webhook body (`EventList` JSON) and stores its versions durably (written and
+    /// synced) before returning, both on the ingest queue: a large body is parsed off the HTTP
+    /// server's thread, which keeps answering scrapes meanwhile.
+    ///
+    /// - Throws: `RejectedBody` for a body that is not an `EventList`; the store's error when
+    ///   writing fails.
+    public func ingest(eventListBody body: ByteBuffer, maximumBytes: Int) async throws -> (events: Int, outcome: Outcome) {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { [self] in continuation.resume(with: Result { try ingestOnQueue(events) }) }
+            queue.async { [self] in
+                continuation.resume(with: Result {
+                    let events = try Self.events(inBody: body, maximumBytes: maximumBytes)
+                    return (events.count, try ingestOnQueue(events))
+                })
+            }
+        }
+    }
+
+    static func events(inBody body: ByteBuffer, maximumBytes: Int) throws -> [AuditEvent] {
+        do {
+            let json = try body.withUnsafeReadableBytes { raw throws(JSONParser.Failure) in
+                try JSONParser.parse(raw, limits: .init(maximumBytes: maximumBytes))
+            }
+            return try AuditEvent.events(inBody: json)
+        } catch let failure as JSONParser.Failure {
+            throw RejectedBody(reason: "not JSON at \(failure.line):\(failure.column): \(failure.reason)")
+        } catch let malformed as AuditEvent.Malformed {
+            throw RejectedBody(reason: "not an audit EventList: \(malformed)")
         }
     }
 
