@@ -90,6 +90,10 @@ public final class AuditVersionExporter {
     /// Exports every version after the checkpoint; returns how many.
     public func exportAvailable() throws -> UInt64 {
         try settlePending()
+        // A following exporter polls often and the store changes rarely: read it only when its
+        // files did (names and sizes; versions are only ever appended).
+        let files = try storeFiles()
+        if let files, files == lastFiles { return 0 }
         let versions = try AuditStoreReader.load(directory: options.auditDirectory).filter { $0.sequence > checkpoint.exported }
         var sent: UInt64 = 0
         var start = versions.startIndex
@@ -105,7 +109,25 @@ public final class AuditVersionExporter {
             sent += pending.rows
             start = end
         }
+        lastFiles = files
         return sent
+    }
+
+    private var lastFiles: [String]?
+
+    /// The store's version files with their sizes; nil when the directory cannot be listed
+    /// (the load that follows then says why).
+    private func storeFiles() throws -> [String]? {
+        guard let dir = opendir(options.auditDirectory) else { return nil }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix("versions-") else { continue }
+            var info = stat()
+            names.append(stat(options.auditDirectory + "/" + name, &info) == 0 ? "\(name) \(info.st_size)" : name)
+        }
+        return names.sorted()
     }
 
     private func insert(_ versions: ArraySlice<ObjectVersion>, queryID: String) throws {

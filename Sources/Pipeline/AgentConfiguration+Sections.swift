@@ -211,7 +211,7 @@ extension ConfigurationReader {
     }
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
-        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint"]
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -220,13 +220,17 @@ extension ConfigurationReader {
                 result.url = try text(value, field: field)
                 guard result.url.hasPrefix("http://") else { throw failure("'\(result.url)' is not an http://HOST:PORT address", at: value, field: field) }
                 sawURL = true
-            case "database", "table":
+            case "database", "table", "audit-table":
                 let name = try text(value, field: field)
                 guard let first = name.utf8.first, !(48...57).contains(first),
                       name.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }) else {
                     throw failure("'\(name)' is not a plain name (letters, digits, _; not starting with a digit)", at: value, field: field)
                 }
-                if key == "database" { result.database = name } else { result.table = name }
+                switch key {
+                case "database": result.database = name
+                case "table": result.table = name
+                default: result.auditTable = name
+                }
             case "user": result.user = try optionalText(value, field: field)
             case "password-file": result.passwordFile = try optionalText(value, field: field)
             case "filter": result.filter = try optionalText(value, field: field) ?? ""

@@ -193,6 +193,8 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var batchRows = 100_000
         /// The INSERT format: `native` (default) or `rowbinary`.
         public var format = "native"
+        /// Where the audit store's versions go when `audit.directory` is set.
+        public var auditTable = "audit_versions"
         public var pollInterval: Duration = .seconds(1)
         public var create = true
         /// nil: under the data directory.

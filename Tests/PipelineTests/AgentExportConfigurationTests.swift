@@ -16,6 +16,7 @@ import Testing
                 filter: not dst.port 53
                 batch-rows: 50000
                 format: rowbinary
+                audit-table: versions_all
                 poll-interval: 5s
                 create: false
                 checkpoint: /var/lib/flowlog/ch.checkpoint
@@ -25,6 +26,7 @@ import Testing
         #expect(export.user == "writer" && export.passwordFile == "/etc/flowlog/clickhouse.password")
         #expect(export.filter == "not dst.port 53" && export.batchRows == 50_000 && export.pollInterval == .seconds(5))
         #expect(!export.create && export.checkpoint == "/var/lib/flowlog/ch.checkpoint" && export.format == "rowbinary")
+        #expect(export.auditTable == "versions_all")
         #expect(try AgentConfiguration.parse(yaml: "export:\n  clickhouse:\n    url: http://h:8123\n").export.clickhouse?.format == "native")
         #expect(try AgentConfiguration.parse(yaml: "").export.clickhouse == nil)
     }
