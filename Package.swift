@@ -54,6 +54,14 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // libyaml's event parser, for the nesting check before text reaches Yams (whose
+        // composer recurses once per level). Yams carries its own copy of the same library
+        // version, hidden from its dependents; the API and struct layouts are identical.
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         .systemLibrary(
             name: "CLZ4",
             pkgConfig: "liblz4",
@@ -73,7 +81,7 @@ let package = Package(
         ),
 
         // Stage 3: cluster model, Calico selectors, tiers and policies, per-flow verdicts.
-        .target(name: "Policy", dependencies: ["FlowCore", "Yams"]),
+        .target(name: "Policy", dependencies: ["FlowCore", "Yams", "CLibYAML"]),
 
         // Stage 4: LZ4-compressed append-only segments with block indexes.
         .target(name: "SegmentStore", dependencies: ["FlowCore", "CLZ4"]),

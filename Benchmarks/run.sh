@@ -43,9 +43,10 @@ need() {  # need KIND COMMAND PACKAGE WHAT
 command -v swift >/dev/null 2>&1 || { echo "run.sh: swift not found; install a Swift 6 toolchain (https://www.swift.org/install/)" >&2; missing_essential=1; }
 need essential /usr/bin/time time "peak RSS and elapsed time of every timed command"
 need essential cc gcc "builds the C reference tools"
-need essential pkg-config pkg-config "finds libpcap and liblz4"
+need essential pkg-config pkg-config "finds libpcap, liblz4 and libyaml"
 pkg-config --exists libpcap 2>/dev/null || { echo "run.sh: libpcap not found; install it with: apt-get install -y libpcap-dev" >&2; missing_essential=1; }
 pkg-config --exists liblz4 2>/dev/null || { echo "run.sh: liblz4 not found; install it with: apt-get install -y liblz4-dev" >&2; missing_essential=1; }
+pkg-config --exists yaml-0.1 2>/dev/null || { echo "run.sh: libyaml not found; install it with: apt-get install -y libyaml-dev" >&2; missing_essential=1; }
 need peer nfpcapd nfdump "end-to-end reference"
 need peer argus argus-server "end-to-end reference"
 [ "$missing_essential" -eq 0 ] || exit 1

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // libFuzzer targets, in their own package so normal builds never need -sanitize=fuzzer.
-// See docs/policy.md ("Fuzzing the selector parser") and docs/reports.md ("Fuzzing") for the exact commands.
+// See docs/fuzzing.md for the exact commands (Fuzz/run.sh builds and runs them all).
 import PackageDescription
 
 let package = Package(
@@ -26,6 +26,48 @@ let package = Package(
             dependencies: [
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "ConfigAudit", package: "flowlog"),
+            ]
+        ),
+        // Capture: libpcap's readers over hostile files (from memory) and the packet decoder,
+        // fragment table and flow cache over arbitrary frames of every link type.
+        .executableTarget(
+            name: "capture-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Capture", package: "flowlog"),
+            ]
+        ),
+        // The query filter language: a filter or a located error; pruning never hides a match.
+        .executableTarget(
+            name: "filter-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Query", package: "flowlog"),
+            ]
+        ),
+        // RFC 3339 times and durations back from now (--since, --until).
+        .executableTarget(
+            name: "time-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Query", package: "flowlog"),
+            ]
+        ),
+        // Cluster manifests through the loader and the policy engine, and agent configurations.
+        .executableTarget(
+            name: "manifest-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Policy", package: "flowlog"),
+                .product(name: "Pipeline", package: "flowlog"),
+            ]
+        ),
+        // Segment files and block payloads: reader, verifier, writer recovery, block decoder.
+        .executableTarget(
+            name: "store-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "SegmentStore", package: "flowlog"),
             ]
         ),
         // GlobalReport manifests and cron schedules: located errors, never a crash.

@@ -114,9 +114,14 @@ public struct FlowCapture {
                 guard let h = header else { continue }
                 let caplen = Int(h.pointee.caplen)
                 let wire = h.pointee.len
-                let seconds = h.pointee.ts.tv_sec
-                let fraction = h.pointee.ts.tv_usec
-                let time = (seconds > 0 ? UInt64(seconds) * 1_000_000_000 : 0) &+ (fraction > 0 ? UInt64(fraction) &* scale : 0)
+                guard let time = Self.nanoseconds(seconds: h.pointee.ts.tv_sec, fraction: Int(h.pointee.ts.tv_usec), fractionScale: scale) else {
+                    // libpcap scales pcapng timestamps by the interface's if_tsresol without
+                    // bounds; a value past 2554 is damage, and the file ends here like a read error.
+                    return FlowlogError(.corrupt,
+                                        "packet \(packetsHere + 1): timestamp \(h.pointee.ts.tv_sec) s is after \(Timestamp.latest), the latest time flowlog can represent (after \(packetsHere) packet\(packetsHere == 1 ? "" : "s"); everything before was kept)",
+                                        location: .init(file: isLive ? nil : source.name, offset: source.fileOffset,
+                                                        field: isLive ? "interface \(source.name)" : "packet timestamp"))
+                }
                 count(time: time, caplen: caplen, wire: wire)
                 let outcome = decoder.decode(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : caplen), into: &packet)
                 switch outcome {
@@ -174,6 +179,17 @@ public struct FlowCapture {
         }
     }
 
+    /// Nanoseconds since the epoch for a libpcap time stamp (`fractionScale` turns its
+    /// fraction into nanoseconds); nil when the time cannot be represented. Times before the
+    /// epoch count as the epoch, as before.
+    @inline(__always)
+    static func nanoseconds(seconds: Int, fraction: Int, fractionScale: UInt64) -> UInt64? {
+        let (whole, o1) = UInt64(max(seconds, 0)).multipliedReportingOverflow(by: 1_000_000_000)
+        let (part, o2) = UInt64(max(fraction, 0)).multipliedReportingOverflow(by: fractionScale)
+        let (sum, o3) = whole.addingReportingOverflow(part)
+        return o1 || o2 || o3 ? nil : sum
+    }
+
     @inline(__always)
     mutating func count(time: UInt64, caplen: Int, wire: UInt32) {
         counters.packets &+= 1
@@ -197,5 +213,5 @@ public struct FlowCapture {
 func wallClock() -> UInt64 {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
 }

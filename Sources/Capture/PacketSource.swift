@@ -40,6 +40,8 @@ public final class PacketSource {
     let wakeWrite: Int32
     let pollTimeoutMilliseconds: Int32
     var packetsSinceWakeCheck = 0
+    /// The copy of the capture an in-memory source reads (libpcap reads it through `fmemopen`).
+    private let memory: UnsafeMutableRawBufferPointer?
 
     /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng); `-`
     /// reads one from standard input.
@@ -81,6 +83,7 @@ public final class PacketSource {
         wakeRead = -1
         wakeWrite = -1
         pollTimeoutMilliseconds = 0
+        memory = nil
     }
 
     /// Why libpcap refused a file, in the user's terms, from the file's first bytes; libpcap's
@@ -218,10 +221,44 @@ public final class PacketSource {
         linkType = LinkType(rawValue: pcap_datalink(created))
         fractionScale = wantsNano && pcap_get_tstamp_precision(created) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
         fileSize = nil
+        memory = nil
+    }
+
+    /// Reads a capture held in memory (any bytes: a classic pcap or pcapng file's contents),
+    /// through the same libpcap reader as a file; `name` stands in for the path in errors.
+    /// For fuzzing and for captures that arrive other than as files.
+    public init(captureBytes bytes: [UInt8], name: String) throws {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: source.count) }
+        }
+        guard let stream = fmemopen(copy.baseAddress, bytes.count, "rb") else {
+            copy.deallocate()
+            throw FlowlogError(.io, String(cString: strerror(errno)), location: .init(file: name), call: "fmemopen")
+        }
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let opened = pcap_fopen_offline_with_tstamp_precision(stream, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
+            fclose(stream)
+            copy.deallocate()
+            let reason = String(nulTerminated: errorBuffer)
+            throw FlowlogError(.unsupportedFormat, reason.isEmpty ? "libpcap cannot read this capture" : reason,
+                               location: .init(file: name), call: "pcap_fopen_offline_with_tstamp_precision")
+        }
+        handle = opened
+        origin = .file(name)
+        linkType = LinkType(rawValue: pcap_datalink(opened))
+        fractionScale = pcap_get_tstamp_precision(opened) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
+        fileSize = UInt64(bytes.count)
+        selectableDescriptor = -1
+        wakeRead = -1
+        wakeWrite = -1
+        pollTimeoutMilliseconds = 0
+        memory = copy
     }
 
     deinit {
         pcap_close(handle)
+        memory?.deallocate()
         if wakeRead >= 0 { close(wakeRead) }
         if wakeWrite >= 0 { close(wakeWrite) }
     }

@@ -33,6 +33,32 @@ public struct PcapngWriter {
         return UInt32(unitsPerSecond.count - 1)
     }
 
+    /// Adds an interface whose `if_tsresol` option is `resolution` as written (10^-n seconds,
+    /// or 2^-n with the top bit set): for files that test odd or hostile resolutions.
+    @discardableResult
+    public mutating func addInterface(linkType: UInt32, timestampResolution resolution: UInt8) -> UInt32 {
+        var body = le16(UInt16(linkType)) + le16(0) + le32(262_144)
+        body += option(code: 9, [resolution]) + le16(0) + le16(0)
+        appendBlock(type: 1, body: body)
+        var units: UInt64 = 1
+        if resolution & 0x80 == 0 {
+            for _ in 0..<min(Int(resolution), 19) { units &*= 10 }
+        } else {
+            units = 1 << UInt64(min(Int(resolution & 0x7F), 63))
+        }
+        unitsPerSecond.append(units)
+        return UInt32(unitsPerSecond.count - 1)
+    }
+
+    /// Adds an enhanced packet block with the timestamp given as its raw 64-bit count of the
+    /// interface's units (high and low words as stored).
+    public mutating func append(_ frame: [UInt8], interface: UInt32, rawTimestamp: UInt64) {
+        var body = le32(interface) + le32(UInt32(rawTimestamp >> 32)) + le32(UInt32(rawTimestamp & 0xFFFF_FFFF))
+        body += le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame
+        while body.count % 4 != 0 { body.append(0) }
+        appendBlock(type: 6, body: body)
+    }
+
     /// Adds an enhanced packet block on `interface`.
     public mutating func append(_ frame: [UInt8], interface: UInt32, at time: Timestamp,
                                 capturedLength: Int? = nil, wireLength: Int? = nil) {

@@ -2,6 +2,7 @@ import FlowCore
 import FlowRing
 import Foundation
 import Logging
+import Policy
 import Yams
 
 extension AgentConfiguration {
@@ -27,6 +28,9 @@ extension AgentConfiguration {
     /// Parses configuration text; `file` is only used in error locations.
     public static func parse(yaml text: String, file: String? = nil) throws -> AgentConfiguration {
         let root: Node?
+        // Depth, aliases and size before Yams (which recurses per level); duplicate keys are
+        // the reader's own error below, with the field.
+        _ = try YAMLPrecheck.check(text, file: file)
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {

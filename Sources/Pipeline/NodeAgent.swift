@@ -104,6 +104,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
         let engine: PolicyEngine? = try manifests.isEmpty ? nil : PolicyEngine(cluster: ClusterLoader.load(paths: manifests))
         if let engine {
             logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
+            logWarnings(of: engine.cluster)
         }
         let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
                                             bufferSize: c.capture.bufferSize, filter: c.capture.filter)
@@ -281,10 +282,25 @@ public final class NodeAgent: Service, @unchecked Sendable {
             pendingEngine.offer(PolicyEngine(cluster: cluster))
             metrics.recordReload(.ok)
             logger.info("cluster manifests reloaded", metadata: ["change": "\(change)", "policies": "\(cluster.policies.count)"])
+            logWarnings(of: cluster)
         } catch {
             metrics.recordReload(.failed)
             logger.error("cluster manifests rejected; the previous version stays in force",
                          metadata: ["change": "\(change)", "error": "\(error)"])
+        }
+    }
+}
+
+extension NodeAgent {
+    /// At most this many manifest warnings are logged per load, then a count of the rest.
+    static let loggedWarningLimit = 20
+
+    func logWarnings(of cluster: Cluster) {
+        for warning in cluster.warnings.prefix(Self.loggedWarningLimit) {
+            logger.warning("cluster manifest warning", metadata: ["warning": "\(warning)"])
+        }
+        if cluster.warnings.count > Self.loggedWarningLimit {
+            logger.warning("more cluster manifest warnings", metadata: ["count": "\(cluster.warnings.count - Self.loggedWarningLimit)"])
         }
     }
 }

@@ -33,7 +33,15 @@ public struct TimeWindow: Hashable, Sendable {
     /// RFC 3339 (`2026-11-23T07:00:00Z`), `now`, or a duration back from now: `90s`, `15m`,
     /// `2h`, `7d`, `1w`, also combined (`1h30m`), or plain seconds.
     public static func parseBound(_ text: String, now: Timestamp, option: String) throws -> Timestamp {
-        if let absolute = Timestamp(rfc3339: text) { return absolute }
+        if Timestamp.looksLikeRFC3339(text) {
+            do {
+                return try Timestamp.parse(rfc3339: text)
+            } catch var error as FlowlogError {
+                error.code = .invalidArgument
+                error.location?.field = option
+                throw error
+            }
+        }
         if text == "now" { return now }
         guard let back = duration(text) else {
             throw FlowlogError(.invalidArgument,

@@ -27,7 +27,7 @@ struct BlockCodec {
         raw.bytes.removeAll(keepingCapacity: true)
         let flows = encoder.count
         let digest = encoder.finish(into: &raw)
-        guard raw.bytes.count < Int(Int32.max) else {
+        guard raw.bytes.count <= Int(SegmentFormat.maximumRawBlockSize) else {
             throw FlowlogError(.invalidArgument, "block of \(flows) flows is too large to compress", call: "LZ4_compress_default")
         }
         let bound = Int(LZ4_compressBound(Int32(raw.bytes.count)))

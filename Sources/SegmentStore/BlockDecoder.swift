@@ -87,10 +87,12 @@ struct BlockDecoder {
         guard exponent <= 9, exponent % 3 == 0 else { throw Malformed(reason: "bad time unit \(exponent)", position: 0) }
         var unit: UInt64 = 1
         for _ in 0..<exponent { unit *= 10 }
-        let count = try c.index(below: 1 << 30)
+        // The header's count was checked against the limit; this one must agree with it, and
+        // bounds every table below, so no count in the payload can make a large allocation.
+        let count = try c.index(below: Int(SegmentFormat.maximumBlockRecords) + 1)
         let baseEnd = try c.varint()
         templates.removeAll(keepingCapacity: true)
-        try readDictionaries(&c, templates: &templates, materialize: materialize)
+        try readDictionaries(&c, records: count, templates: &templates, materialize: materialize)
 
         var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
         for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
@@ -153,7 +155,11 @@ struct BlockDecoder {
 
     // MARK: - Dictionaries
 
-    private mutating func readDictionaries(_ c: inout ByteCursor, templates: inout [AnnotatedFlow], materialize: Bool) throws {
+    /// Each record brings at most one conversation, annotation and shape and two addresses, so
+    /// `records` bounds those tables (a packed column of width 0 takes no bytes, so the bytes
+    /// left would not).
+    private mutating func readDictionaries(_ c: inout ByteCursor, records: Int, templates: inout [AnnotatedFlow],
+                                           materialize: Bool) throws {
         strings.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
         identities.removeAll(keepingCapacity: true)
@@ -231,7 +237,7 @@ struct BlockDecoder {
             if materialize { traces.append(PolicyTrace(reporter: reporter, action: action, hits: hits)) }
         }
 
-        let annotationCount = try c.index(below: c.remaining + 1)
+        let annotationCount = try c.index(below: min(c.remaining, records) + 1)
         try readFields(&c, count: annotationCount, limits: [identityCount, identityCount, stringCount])
         var verdicts = [Verdict](repeating: .unknown, count: annotationCount)
         let verdictAt = c.position
@@ -248,7 +254,7 @@ struct BlockDecoder {
         }
 
         // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
-        let v4Count = try c.index(below: c.remaining * 8 + 1)
+        let v4Count = try c.index(below: min(c.remaining * 8, 2 * records) + 1)
         try PackedColumn.decode(&c, count: v4Count, into: &packed)
         var v4: UInt64 = 0
         for delta in packed {
@@ -256,12 +262,12 @@ struct BlockDecoder {
             guard v4 <= UInt64(UInt32.max) else { throw Malformed(reason: "IPv4 address out of range", position: c.position) }
             addresses.append(IPAddress(ipv4: UInt32(v4)))
         }
-        for _ in 0..<(try c.index(below: c.remaining / 16 + 1)) {
+        for _ in 0..<(try c.index(below: min(c.remaining / 16, 2 * records) + 1)) {
             addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
         }
 
         // Conversations by source then destination: sources as deltas.
-        let conversationCount = try c.index(below: c.remaining * 8 + 1)
+        let conversationCount = try c.index(below: min(c.remaining * 8, records) + 1)
         try PackedColumn.decode(&c, count: conversationCount, into: &packed)
         fields[0].removeAll(keepingCapacity: true)
         var source = 0
@@ -305,7 +311,7 @@ struct BlockDecoder {
                 : AnnotatedFlow(flow: placeholder))
         }
 
-        for _ in 0..<(try c.index(below: c.remaining / 8 + 1)) { shapes.append(try c.u64()) }
+        for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
     }
 
     /// Reads `limits.count` packed fields of `count` values each into `fields[0…]`, each

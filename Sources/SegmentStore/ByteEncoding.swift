@@ -121,7 +121,9 @@ struct ByteCursor {
     }
 
     mutating func string() throws -> String {
-        let length = try index(below: remaining + 1)
+        // The bound is taken after the length is read: the varint itself uses up bytes.
+        let length = Int(clamping: try varint())
+        guard length <= remaining else { throw Overrun(position: position) }
         defer { position += length }
         return String(decoding: UnsafeRawBufferPointer(rebasing: base[position..<(position + length)]), as: UTF8.self)
     }

@@ -63,6 +63,18 @@ struct PosixFile {
         }
     }
 
+    /// The last modification time (stands in for a damaged segment header's creation time).
+    var modified: Timestamp {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return .zero }
+        #if canImport(Darwin)
+        let time = info.st_mtimespec
+        #else
+        let time = info.st_mtim
+        #endif
+        return Timestamp(nanoseconds: UInt64(max(time.tv_sec, 0)) &* 1_000_000_000 &+ UInt64(max(time.tv_nsec, 0)))
+    }
+
     /// Reads exactly `count` bytes at `offset` into `buffer` (resized); fewer only at end of file.
     func read(into buffer: inout [UInt8], count: Int, at offset: UInt64) throws -> Int {
         if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }

@@ -30,8 +30,36 @@ public final class _ScanCursor {
         self.until = until
         self.share = share
         self.shares = shares
-        for entry in try reader.loadManifest()?.entries ?? [] { manifest[entry.name] = entry }
+        // List first, then read the manifest: retention drops a segment from the manifest
+        // before deleting its file, so a segment listed here and gone from the manifest is
+        // fine, while one in the manifest and not on disk was lost (compared by sequence, as a
+        // segment sealed in between is listed under its open name).
         segments = try reader.listSegments()
+        let loaded: Manifest?
+        do {
+            loaded = try Manifest.load(directory: reader.directory)
+        } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
+            loaded = nil
+            if share == 0 {
+                var damaged = error
+                damaged.message = "damaged manifest (\(error.message)); segments are chosen by their footers instead, and a missing segment cannot be noticed"
+                statistics.problems.append(ScanProblem(damaged, flowsMissing: 0))
+            }
+        }
+        for entry in loaded?.entries ?? [] { manifest[entry.name] = entry }
+        if share == 0 {
+            let present = Set(segments.map(\.sequence))
+            // A segment created and sealed since the listing is in the manifest too: it is
+            // missing only if it is not on disk now either.
+            for entry in loaded?.entries ?? [] where !present.contains(entry.sequence)
+                && StoreReader.overlaps(entry.minStart, entry.maxEnd, since, until)
+                && !Directory.exists(reader.directory + "/" + entry.name).exists {
+                statistics.problems.append(ScanProblem(
+                    FlowlogError(.fileNotFound, "segment listed in the manifest is missing",
+                                 location: .init(file: reader.directory + "/" + entry.name)),
+                    flowsMissing: entry.flows))
+            }
+        }
     }
 
     deinit { file?.close() }
@@ -86,7 +114,7 @@ public final class _ScanCursor {
             statistics.flowsDecoded += UInt64(count)
             return true
         } catch let error as FlowlogError where error.code == .corrupt || error.code == .truncated {
-            statistics.corruptBlocks.append(error)
+            statistics.problems.append(ScanProblem(error, flowsMissing: UInt64(current.digest.count)))
             block.removeAll()
             return false
         }
@@ -100,6 +128,27 @@ public final class _ScanCursor {
         file?.close()
         file = nil
         return statistics
+    }
+
+    /// What reading a segment's layout met, each with the flows it may cost: a damaged segment
+    /// header or index costs none by itself (the blocks are found by walking); a block skipped
+    /// while walking costs an unknown number, bounded by the manifest's count for the segment.
+    private func recordProblems(of layout: SegmentLayout, ref: StoreReader.SegmentRef, manifestEntry: Manifest.Entry?) {
+        var found: [ScanProblem] = []
+        for problem in layout.problems {
+            let field = problem.location?.field
+            found.append(ScanProblem(problem, flowsMissing: field == "segment header" || field == "block index" ? 0 : nil))
+        }
+        if !ref.open && layout.footer == nil && layout.problems.allSatisfy({ $0.location?.field == "segment header" }) {
+            found.append(ScanProblem(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
+                                                  location: .init(file: ref.path, offset: layout.validEnd)),
+                                     flowsMissing: nil))
+        }
+        if let manifestEntry, let first = found.firstIndex(where: { $0.flowsMissing == nil }) {
+            let intact = layout.flowCount
+            found[first].flowsMissing = manifestEntry.flows > intact ? manifestEntry.flows - intact : 0
+        }
+        statistics.problems += found
     }
 
     /// Opens the next segment that may overlap the range and lists its blocks; false at the end.
@@ -117,19 +166,16 @@ public final class _ScanCursor {
                 continue
             }
             guard let (opened, ref) = try reader.openSegment(segment) else { continue }
+            let entry = manifest[ref.name]
             let layout: SegmentLayout
             do {
                 layout = try SegmentLayout.read(opened)
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
-                if share == 0 { statistics.corruptBlocks.append(error) }
+                if share == 0 { statistics.problems.append(ScanProblem(error, flowsMissing: entry?.flows)) }
                 opened.close()
                 continue
             }
-            if share == 0 { statistics.corruptBlocks += layout.problems }
-            if share == 0 && !ref.open && layout.footer == nil && layout.problems.isEmpty {
-                statistics.corruptBlocks.append(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
-                                                             location: .init(file: ref.path, offset: layout.validEnd)))
-            }
+            if share == 0 { recordProblems(of: layout, ref: ref, manifestEntry: entry) }
             if let footer = layout.footer, !StoreReader.overlaps(footer.minStart, footer.maxEnd, since, until) {
                 if share == 0 { statistics.segmentsSkipped += 1 }
                 opened.close()

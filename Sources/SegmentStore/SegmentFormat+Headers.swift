@@ -89,7 +89,22 @@ struct BlockHeader: Equatable {
         sink.u32(crc)
     }
 
-    enum Problem: Error { case notABlock, badChecksum, newerVersion(UInt16), unknownCodec(UInt8) }
+    enum Problem: Error, CustomStringConvertible {
+        case notABlock, badChecksum, newerVersion(UInt16), unknownCodec(UInt8)
+        /// Sizes or counts no writer produces; the header's checksum matched, so it was written
+        /// that way (or forged), and reading it would cost memory out of proportion to the file.
+        case implausible(String)
+
+        var description: String {
+            switch self {
+            case .notABlock: return "no block header here (bad magic)"
+            case .badChecksum: return "block header checksum mismatch"
+            case .newerVersion(let v): return "block format version \(v) is newer than this flowlog understands"
+            case .unknownCodec(let c): return "unknown codec \(c) (this flowlog reads 1 = LZ4)"
+            case .implausible(let why): return why
+            }
+        }
+    }
 
     /// Decodes the 80 header bytes at the start of `bytes`.
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> BlockHeader {
@@ -105,6 +120,14 @@ struct BlockHeader: Equatable {
         let version = u16(4)
         guard version <= SegmentFormat.version else { throw .newerVersion(version) }
         guard u8(6) == SegmentFormat.codecLZ4 else { throw .unknownCodec(u8(6)) }
+        let count = u32(8), rawSize = u32(12), storedSize = u32(16)
+        guard count > 0, count <= SegmentFormat.maximumBlockRecords else {
+            throw .implausible("block header counts \(count) records (1…\(SegmentFormat.maximumBlockRecords) allowed)")
+        }
+        guard storedSize > 0, rawSize > 0, UInt64(rawSize) <= UInt64(storedSize) * SegmentFormat.maximumCompressionRatio,
+              rawSize <= SegmentFormat.maximumRawBlockSize else {
+            throw .implausible("block header says \(storedSize) stored bytes hold \(rawSize) raw bytes (LZ4 expands at most \(SegmentFormat.maximumCompressionRatio)×, and a block holds at most \(SegmentFormat.maximumRawBlockSize) raw bytes)")
+        }
         return BlockHeader(version: version, codec: u8(6), count: u32(8), rawSize: u32(12), storedSize: u32(16),
                            verdictMask: u8(20), minStart: Timestamp(nanoseconds: u64(24)),
                            maxEnd: Timestamp(nanoseconds: u64(32)),
@@ -178,6 +201,10 @@ struct SegmentFooter: Equatable {
 
 /// One block as the sealed segment's index lists it.
 struct BlockIndexEntry: Equatable {
+    /// Bytes of an entry with an empty Bloom filter: offset, length, count, times, verdicts,
+    /// protocols, hash count, word count.
+    static let minimumSize = 8 + 4 + 4 + 8 + 8 + 1 + 32 + 1 + 4
+
     var offset: UInt64
     var length: UInt32
     var digest: BlockDigest

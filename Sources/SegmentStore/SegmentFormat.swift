@@ -106,6 +106,16 @@ enum SegmentFormat {
     /// Codec ids (block header byte 6).
     static let codecLZ4: UInt8 = 1
 
+    // Limits a reader enforces on block headers (a header that passes its checksum is still
+    // input: a forged or buggy one must not make a reader allocate gigabytes).
+
+    /// Records in one block; `StoreConfiguration.blockRecords` is capped to it.
+    static let maximumBlockRecords: UInt32 = 1 << 20
+    /// Raw (decompressed) payload bytes of one block: LZ4's own limit on one block.
+    static let maximumRawBlockSize: UInt32 = 0x7E00_0000
+    /// LZ4 turns one stored byte into at most 255 (a match length grows by 255 per byte).
+    static let maximumCompressionRatio: UInt64 = 255
+
     static let sealedSuffix = ".seg"
     static let openSuffix = ".seg.open"
     static let manifestName = "MANIFEST"

@@ -21,17 +21,37 @@ struct SegmentLayout {
 
     var flowCount: UInt64 { blocks.reduce(0) { $0 + UInt64($1.digest.count) } }
 
+    /// Whether the segment header failed its checks; `header` then holds the sequence from
+    /// the file name and the file's modification time.
+    var headerDamaged = false
+
     /// Reads the layout of `file`. `verifyPayloads` also checks every payload's CRC while
     /// walking (recovery); a bad payload at the very end counts as a torn tail, elsewhere as damage.
+    ///
+    /// A damaged segment header costs only itself: every block carries its own checksums and
+    /// the footer its own, so the index (or a walk from the first block on) still finds them.
+    /// Only when neither a footer nor a single block checks out is the file not a segment.
     static func read(_ file: PosixFile, useIndex: Bool = true, verifyPayloads: Bool = false) throws -> SegmentLayout {
         let size = try file.size
         var buffer: [UInt8] = []
         let got = try file.read(into: &buffer, count: SegmentFormat.segmentHeaderSize, at: 0)
-        let header = try buffer.withUnsafeBytes {
-            try SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got]), file: file.path)
+        var problems: [FlowlogError] = []
+        var headerError: FlowlogError?
+        let header: SegmentHeader
+        do {
+            header = try buffer.withUnsafeBytes {
+                try SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<got]), file: file.path)
+            }
+        } catch let error as FlowlogError where error.code == .corrupt || error.code == .unsupportedFormat {
+            let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
+            header = SegmentHeader(sequence: SegmentFormat.parseFileName(name)?.sequence ?? 0, created: file.modified)
+            headerError = error
+            problems.append(FlowlogError(.corrupt, "damaged segment header (\(error.message)); its blocks were found by their own checksums",
+                                         location: .init(file: file.path, offset: 0, field: "segment header")))
         }
         var layout = SegmentLayout(header: header, footer: nil, blocks: [], validEnd: UInt64(SegmentFormat.segmentHeaderSize),
-                                   fileSize: size, problems: [])
+                                   fileSize: size, problems: problems)
+        layout.headerDamaged = headerError != nil
         if useIndex, let footer = try readFooter(file, size: size) {
             do {
                 try layout.readIndex(file, footer: footer)
@@ -42,6 +62,7 @@ struct SegmentLayout {
             }
         }
         try layout.walk(file, verifyPayloads: verifyPayloads)
+        if let headerError, layout.blocks.isEmpty { throw headerError }
         return layout
     }
 
@@ -59,7 +80,10 @@ struct SegmentLayout {
             throw FlowlogError(.newerFormat, "segment index version \(footer.version) is newer than this flowlog understands (\(SegmentFormat.version))",
                                location: location)
         }
-        guard footer.indexOffset + UInt64(footer.indexLength) + UInt64(SegmentFormat.footerSize) == fileSize else {
+        // Checked: the footer's numbers are input, and an offset near 2^64 must not trap.
+        let (indexEnd, o1) = footer.indexOffset.addingReportingOverflow(UInt64(footer.indexLength))
+        let (footerEnd, o2) = indexEnd.addingReportingOverflow(UInt64(SegmentFormat.footerSize))
+        guard !o1, !o2, footerEnd == fileSize, footer.indexOffset >= UInt64(SegmentFormat.segmentHeaderSize) else {
             throw FlowlogError(.corrupt, "index bounds do not match the file size", location: location)
         }
         var buffer: [UInt8] = []
@@ -69,14 +93,16 @@ struct SegmentLayout {
             throw FlowlogError(.corrupt, "index checksum mismatch", location: location)
         }
         var entries: [Block] = []
-        entries.reserveCapacity(Int(footer.blockCount))
+        // The count is input too: reserve no more entries than the index has bytes for.
+        entries.reserveCapacity(min(Int(footer.blockCount), got / BlockIndexEntry.minimumSize))
         try buffer.withUnsafeBytes { raw in
             var c = ByteCursor(raw, to: got)
             do {
                 for _ in 0..<footer.blockCount {
                     let entry = try BlockIndexEntry.decode(&c)
-                    guard entry.offset >= UInt64(SegmentFormat.segmentHeaderSize),
-                          entry.offset + UInt64(entry.length) <= footer.indexOffset else {
+                    let (entryEnd, overflow) = entry.offset.addingReportingOverflow(UInt64(entry.length))
+                    guard entry.offset >= UInt64(SegmentFormat.segmentHeaderSize), !overflow,
+                          entryEnd <= footer.indexOffset else {
                         throw FlowlogError(.corrupt, "index entry points outside the blocks", location: location)
                     }
                     entries.append(Block(offset: entry.offset, length: entry.length, digest: entry.digest))
@@ -110,7 +136,16 @@ struct SegmentLayout {
                 decoded = nil
             }
             guard let header = decoded else {
-                guard let next = try nextValidHeader(file, after: offset) else { return }
+                guard let next = try nextValidHeader(file, after: offset) else {
+                    // A block being appended shows a valid header before its payload is complete
+                    // (the file grows page by page behind the header), so a whole header-sized
+                    // tail that is not a header is damage, not a write in progress, unless it is
+                    // where a valid footer says the index starts.
+                    if let footer = try Self.readFooter(file, size: fileSize), footer.indexOffset == offset { return }
+                    problems.append(FlowlogError(.corrupt, "damaged block header; the last \(fileSize - offset) bytes could not be read",
+                                                 location: .init(file: file.path, offset: offset, field: "block header")))
+                    return
+                }
                 problems.append(FlowlogError(.corrupt, "damaged block header; skipped \(next - offset) bytes to the next block",
                                              location: .init(file: file.path, offset: offset, field: "block header")))
                 offset = next

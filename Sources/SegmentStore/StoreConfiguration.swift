@@ -17,8 +17,10 @@ public struct StoreConfiguration: Sendable, Equatable {
 
     /// Records per block (a block is written when it fills, or at `flush()`). Default 32768:
     /// bigger blocks share dictionaries over more flows (fewer bytes per flow), smaller ones
-    /// let a query skip more precisely.
+    /// let a query skip more precisely. At most `maximumBlockRecords` (readers reject more).
     public var blockRecords: Int
+    /// The most records a block may hold (1,048,576).
+    public static let maximumBlockRecords = Int(SegmentFormat.maximumBlockRecords)
     /// A segment is sealed once its file reaches this size. Default 64 MiB.
     public var segmentMaxBytes: Int
     /// …or once it has been open this long (wall clock). Default 1 hour.
@@ -41,7 +43,7 @@ public struct StoreConfiguration: Sendable, Equatable {
     public init(blockRecords: Int = 32_768, segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Double = 3600,
                 retentionMaxBytes: Int? = 10 << 30, retentionMaxAge: Double? = 7 * 86_400,
                 fsync: FsyncPolicy = .everyBlock, compressionLevel: Int = 9, encodesInBackground: Bool = true) {
-        self.blockRecords = max(1, blockRecords)
+        self.blockRecords = min(max(1, blockRecords), Self.maximumBlockRecords)
         self.segmentMaxBytes = max(4096, segmentMaxBytes)
         self.segmentMaxAge = segmentMaxAge
         self.retentionMaxBytes = retentionMaxBytes

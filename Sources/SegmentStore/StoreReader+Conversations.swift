@@ -79,6 +79,6 @@ extension ScanStatistics {
         flowsDecoded += other.flowsDecoded
         flowsVisited += other.flowsVisited
         bytesRead += other.bytesRead
-        corruptBlocks += other.corruptBlocks
+        problems += other.problems
     }
 }

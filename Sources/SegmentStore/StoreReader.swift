@@ -49,7 +49,7 @@ public final class StoreReader: Sendable {
     /// Hands every stored flow overlapping `[since, until)` (start < until and end ≥ since;
     /// nil = unbounded) to `visitor`, oldest segment first, in write order within a segment.
     /// Segments and blocks outside the range, and blocks the visitor declines, are not read.
-    /// Damaged blocks are listed in the result's `corruptBlocks` and skipped.
+    /// Damaged blocks are listed in the result's `problems` and skipped.
     ///
     /// Inlinable so the record loop is specialised for the caller's visitor: the visitor then
     /// borrows each record in place instead of receiving a copy through a witness table.

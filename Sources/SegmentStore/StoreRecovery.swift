@@ -80,6 +80,10 @@ enum StoreRecovery {
         report.problems += layout.problems
         report.bytesTruncated += size - layout.validEnd
         try file.truncate(to: layout.validEnd)
+        if layout.headerDamaged {
+            // The blocks were found without it; write it anew so the sealed file reads clean.
+            try file.write(layout.header.encoded(), at: 0)
+        }
         guard !layout.blocks.isEmpty else {
             try Directory.remove(path)
             return
@@ -126,7 +130,15 @@ enum StoreRecovery {
             let path = directory + "/" + name
             let file = try PosixFile.openForReading(path)
             defer { file.close() }
-            let layout = try SegmentLayout.read(file)
+            let layout: SegmentLayout
+            do {
+                layout = try SegmentLayout.read(file)
+            } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
+                // Not a segment after all (or nothing in it checks out): verify reports it; the
+                // writer leaves it alone and must still open the store.
+                report.problems.append(error)
+                continue
+            }
             guard let footer = layout.footer else {
                 report.problems.append(FlowlogError(.corrupt, "sealed segment has no valid index; left out of the manifest (see `flowlog store verify`)",
                                                     location: .init(file: path)))

@@ -55,8 +55,46 @@ public struct ScanStatistics: Sendable, Equatable {
     public var flowsVisited: UInt64 = 0
     /// Bytes read from segment files for blocks.
     public var bytesRead: UInt64 = 0
-    /// Corrupt blocks and indexes met (file and offset in each); the scan went on without them.
-    public var corruptBlocks: [FlowlogError] = []
+    /// Everything the scan could not read (damaged blocks, headers and indexes, segments the
+    /// manifest lists that are gone), each with the flows it may have cost; the scan went on
+    /// without them.
+    public var problems: [ScanProblem] = []
+
+    /// The errors of `problems` (file and offset in each).
+    public var corruptBlocks: [FlowlogError] { problems.map(\.error) }
+
+    /// Flows known to be missing, and whether some problem's cost is unknown on top.
+    public var flowsMissing: (known: UInt64, unknown: Bool) {
+        var known: UInt64 = 0
+        var unknown = false
+        for problem in problems {
+            if let n = problem.flowsMissing { known &+= n } else { unknown = true }
+        }
+        return (known, unknown)
+    }
 
     public init() {}
+}
+
+/// Something a scan could not read, and how many flows that may have cost.
+public struct ScanProblem: Sendable, Equatable, CustomStringConvertible {
+    public var error: FlowlogError
+    /// Flows that may be missing because of it: from the index's or block header's count, or
+    /// the manifest's for a segment; 0 when nothing was lost (a damaged segment header whose
+    /// blocks were all found); nil when nothing tells (a damaged header in an open segment).
+    public var flowsMissing: UInt64?
+
+    public init(_ error: FlowlogError, flowsMissing: UInt64?) {
+        self.error = error
+        self.flowsMissing = flowsMissing
+    }
+
+    public var description: String {
+        switch flowsMissing {
+        case .some(0): return "\(error) (no flows lost)"
+        case .some(1): return "\(error) (1 flow may be missing)"
+        case .some(let n): return "\(error) (\(n) flows may be missing)"
+        case .none: return "\(error) (an unknown number of flows may be missing)"
+        }
+    }
 }

@@ -170,7 +170,12 @@ import Testing
         let strict = audit.namespaces.first { $0.name == "strict" }
         #expect(strict?.labels.audit?.description == "restricted:latest")
         #expect(strict?.labels.warn?.description == "baseline:v1.30")
-        #expect(strict?.rejected == 1 && strict?.objects == 1)
+        #expect(strict?.rejected == 1 && strict?.objects == 1 && strict?.rejectedObjects == ["Pod root"])
+        // With an explicit level, the namespaces are still judged at their own.
+        let atBaseline = Self.audit(Self.labelledCluster, policy: Self.baseline)
+        #expect(atBaseline.results.first { $0.namespace == "strict" }?.allowed == true)
+        #expect(atBaseline.namespaces.first { $0.name == "strict" }?.rejectedObjects == ["Pod root"])
+        #expect(PodSecurityReport.text(atBaseline).contains("  strict: enforce restricted:v1.22, audit restricted:latest, warn baseline:v1.30; 1 of 1 rejected\n    rejected: Pod root"))
         let typo = audit.namespaces.first { $0.name == "typo" }
         #expect(typo?.labels.problems.count == 2)
         #expect(audit.namespaces.first { $0.name == "unlabelled" }?.defined == false)

@@ -140,3 +140,82 @@ import Testing
         }
     }
 }
+
+/// Hostile filters: nesting, long negation runs and very long filters are errors or parse, but
+/// never exhaust the stack or take quadratic time.
+@Suite struct FilterParserLimitTests {
+    /// The depth of the parsed tree, walked without recursion.
+    func depth(_ root: FilterExpression) -> Int {
+        var deepest = 0
+        var stack: [(FilterExpression, Int)] = [(root, 1)]
+        while let (node, level) = stack.popLast() {
+            deepest = max(deepest, level)
+            switch node {
+            case .and(let l, let r), .or(let l, let r):
+                stack.append((l, level + 1))
+                stack.append((r, level + 1))
+            case .not(let inner):
+                stack.append((inner, level + 1))
+            case .predicate, .all:
+                break
+            }
+        }
+        return deepest
+    }
+
+    @Test func deeplyNestedParenthesesAreRejected() throws {
+        let text = String(repeating: "(", count: 15_000) + "verdict deny" + String(repeating: ")", count: 15_000)
+        let error = #expect(throws: FlowlogError.self) { try FilterParser.parse(text) }
+        #expect(error?.code == .parse)
+        #expect(error?.message.contains("nested more than \(FilterParser.maximumDepth) deep") == true)
+        #expect(error?.location?.column == FilterParser.maximumDepth + 1)
+        let deepest = String(repeating: "(", count: FilterParser.maximumDepth) + "verdict deny"
+            + String(repeating: ")", count: FilterParser.maximumDepth)
+        #expect(try depth(FilterParser.parse(deepest)) == 1)
+    }
+
+    @Test func longRunsOfNotParseWithoutRecursion() throws {
+        for (count, operators) in [(17_000, "!"), (17_001, "! "), (20_000, "not ")] {
+            let text = String(repeating: operators, count: count) + "verdict deny"
+            let parsed = try FilterParser.parse(text)
+            let program = FilterProgram(parsed)
+            let flow = SampleFlows.make(count: 1)[0]
+            let denied = flow.annotation?.verdict == .deny
+            #expect(program.matches(flow) == (denied == (count % 2 == 0)), "\(count) × \(operators)")
+        }
+    }
+
+    /// The 112 KB filter of 14,000 alternatives: the lexer walks it once, and the tree
+    /// is balanced, so compiling, pruning and freeing it stay shallow.
+    @Test func fourteenThousandAlternatives() throws {
+        let terms = (0..<14_000).map { "port \($0 % 60_000)" }
+        let text = terms.joined(separator: " or ")
+        #expect(text.utf8.count > 112_000)
+        let parsed = try FilterParser.parse(text)
+        #expect(depth(parsed) <= 16)
+        let program = FilterProgram(parsed)
+        var flow = SampleFlows.make(count: 1)[0]
+        flow.flow.destinationPort = 13_999
+        #expect(program.matches(flow))
+        flow.flow.destinationPort = 14_000
+        flow.flow.sourcePort = 14_001
+        #expect(!program.matches(flow))
+        _ = BlockPruner(filter: parsed)
+        // Columns stay exact at the far end of a long filter.
+        let error = #expect(throws: FlowlogError.self) { try FilterParser.parse(text + " or port x") }
+        #expect(error?.location?.column == text.count + 10)
+        let list = "dst.port in (" + (0..<14_000).map { String($0) }.joined(separator: ",") + ")"
+        #expect(depth(try FilterParser.parse(list)) <= 16)
+    }
+
+    @Test func columnsCountCharactersAfterNonASCII() {
+        let error = #expect(throws: FlowlogError.self) { try FilterParser.parse("namespace 'dépôt' and pod x y") }
+        #expect(error?.location?.column == 29)
+    }
+
+    @Test func overlongFiltersAreRejected() {
+        let text = "namespace " + String(repeating: "a", count: FilterLexer.maximumLength)
+        let error = #expect(throws: FlowlogError.self) { try FilterParser.parse(text) }
+        #expect(error?.message.contains("at most \(FilterLexer.maximumLength)") == true)
+    }
+}

@@ -291,3 +291,33 @@ import Testing
         #expect(try OutputField.list("src.ns, dstport ,bytes", option: "--fields") == [.sourceNamespace, .destPort, .bytes])
     }
 }
+
+/// `--top N` is the user's number: a huge N must cost what the data costs, not N slots.
+@Suite struct TopLimitTests {
+    func run(_ plan: QueryPlan) throws -> String {
+        var out = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(plan, over: QueryEngineTests.source, into: &out)
+        return out.text
+    }
+
+    @Test func hugeTopOverFlowsAllocatesOnlyWhatItHolds() throws {
+        for top in [1_000_000_000, Int.max] {
+            let text = try run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv, top: top, order: .bytes))
+            #expect(CSVReader.rows(text).count == QueryEngineTests.flows.count + 1, "top \(top)")
+        }
+    }
+
+    /// Between the insertion pass's limit and the group count the groups are sorted and cut.
+    @Test func hugeAndMidsizedTopOverGroups() throws {
+        let all = CSVReader.rows(try run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv,
+                                                   groupBy: try OutputField.list("src.ip,src.port", option: "--group-by"),
+                                                   order: .bytes)))
+        #expect(all.count - 1 > FlowGrouping.insertionLimit + 10)
+        for top in [Int.max, 1_000_000_000, FlowGrouping.insertionLimit + 7, 5] {
+            let rows = CSVReader.rows(try run(QueryPlan(filter: try FilterProgram(parsing: ""), format: .csv,
+                                                        groupBy: try OutputField.list("src.ip,src.port", option: "--group-by"),
+                                                        top: top, order: .bytes)))
+            #expect(Array(rows) == Array(all.prefix(min(top, all.count - 1) + 1)), "top \(top)")
+        }
+    }
+}

@@ -30,6 +30,8 @@ public struct NamespaceSecuritySummary: Sendable, Hashable {
     public let objects: Int
     /// Objects its own enforce policy rejects.
     public let rejected: Int
+    /// Those objects, `Kind name`, in input order.
+    public let rejectedObjects: [String]
 }
 
 /// Pod Security Standards over manifests: every Pod and pod template judged at a given
@@ -64,6 +66,7 @@ public struct PodSecurityAudit: Sendable {
         let subjects = Self.subjects(in: objects)
         var results: [PodSecurityResult] = []
         var counts: [String: (objects: Int, rejected: Int)] = [:]
+        var rejectedObjects: [String: [String]] = [:]
         for subject in subjects {
             let enforced = labels[subject.namespace]?.enforce ?? .privileged
             var chosen = policy ?? enforced
@@ -73,12 +76,16 @@ public struct PodSecurityAudit: Sendable {
             results.append(result)
             let rejectedHere = policy == nil ? !result.allowed : !enforced.evaluate(subject.pod).isEmpty
             counts[subject.namespace, default: (0, 0)].objects += 1
-            if rejectedHere { counts[subject.namespace, default: (0, 0)].rejected += 1 }
+            if rejectedHere {
+                counts[subject.namespace, default: (0, 0)].rejected += 1
+                rejectedObjects[subject.namespace, default: []].append("\(subject.kind) \(subject.name)")
+            }
         }
         let names = Set(labels.keys).union(counts.keys).sorted()
         self.namespaces = names.map { name in
             NamespaceSecuritySummary(name: name, defined: labels[name] != nil, labels: labels[name] ?? NamespaceSecurityLabels(labels: [:]),
-                                     objects: counts[name]?.objects ?? 0, rejected: counts[name]?.rejected ?? 0)
+                                     objects: counts[name]?.objects ?? 0, rejected: counts[name]?.rejected ?? 0,
+                                     rejectedObjects: rejectedObjects[name] ?? [])
         }
         self.results = results
         self.errors = problems.errors

@@ -32,6 +32,7 @@ public enum PodSecurityReport {
                 func show(_ p: PodSecurityPolicy?) -> String { p?.description ?? "-" }
                 let source = namespace.defined ? "" : " (no Namespace object in the input)"
                 out.append("  \(namespace.name): enforce \(show(labels.enforce)), audit \(show(labels.audit)), warn \(show(labels.warn)); \(namespace.rejected) of \(namespace.objects) rejected\(source)")
+                if !namespace.rejectedObjects.isEmpty { out.append("    rejected: \(namespace.rejectedObjects.joined(separator: ", "))") }
                 for problem in labels.problems { out.append("    warning: \(problem)") }
             }
         }

@@ -41,6 +41,19 @@ extension ClusterBuilder {
             }
         }
         let serviceAccount = spec?.string("serviceAccountName") ?? spec?.string("serviceAccount") ?? "default"
+        let key = "\(namespace)/\(name)"
+        if let first = podDefinitions[key] {
+            r.warning("pod \(key) is defined more than once (first at \(first)); flows may get either definition")
+        } else {
+            podDefinitions[key] = r.location
+        }
+        for address in addresses {
+            if let owner = podOfAddress[address], owner.pod != key {
+                r.warning("address \(address) also belongs to pod \(owner.pod) (\(owner.location)); flows to or from it may be attributed to either")
+            } else if podOfAddress[address] == nil {
+                podOfAddress[address] = (key, r.location)
+            }
+        }
         cluster.pods.append(ClusterPod(
             namespace: namespace, name: name, generateName: metadata.string("generateName") ?? "",
             labels: metadata.stringMap("labels"), serviceAccount: serviceAccount.isEmpty ? "default" : serviceAccount,

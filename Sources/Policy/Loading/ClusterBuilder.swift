@@ -6,6 +6,20 @@ import Yams
 struct ClusterBuilder {
     var cluster = Cluster()
     let diagnostics: LoadDiagnostics
+    /// Where each pod (`namespace/name`) and each pod address was first defined, to warn
+    /// about a second definition: a flow would get whichever identity the index keeps.
+    var podDefinitions: [String: FlowlogError.Location] = [:]
+    var podOfAddress: [IPAddress: (pod: String, location: FlowlogError.Location)] = [:]
+
+    /// The apiVersion read for each API group; another version of a known group is read the
+    /// same way, with a warning.
+    static let knownVersions = ["v1": "v1", "networking.k8s.io": "networking.k8s.io/v1", "projectcalico.org": "projectcalico.org/v3"]
+    /// Kinds some known group defines, so an object of one under an unknown apiVersion is
+    /// reported rather than counted with kinds flowlog does not read.
+    static let readKinds: Set<String> = [
+        "Namespace", "Pod", "ServiceAccount", "Service", "NetworkPolicy", "StagedKubernetesNetworkPolicy", "Tier",
+        "GlobalNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedNetworkPolicy", "GlobalNetworkSet", "NetworkSet", "HostEndpoint",
+    ]
 
     init(diagnostics: LoadDiagnostics) {
         self.diagnostics = diagnostics
@@ -39,7 +53,14 @@ struct ClusterBuilder {
             resource.error("missing required field metadata.name")
             return
         }
-        let group = apiVersion.split(separator: "/").first.map(String.init) ?? ""
+        let group = apiVersion.contains("/") ? apiVersion.split(separator: "/").first.map(String.init) ?? "" : (apiVersion == "v1" ? "v1" : "")
+        if apiVersion.isEmpty {
+            resource.warning("missing apiVersion; the object is skipped")
+        } else if let expected = Self.knownVersions[group], expected != apiVersion {
+            resource.warning("apiVersion \(apiVersion) is not a version flowlog knows; read as \(expected)")
+        } else if Self.knownVersions[group] == nil, Self.readKinds.contains(kind) {
+            resource.warning("apiVersion \(apiVersion) is not one flowlog reads for \(kind) (\(Self.knownVersions.values.sorted().joined(separator: ", "))); the object is skipped")
+        }
         switch (group, kind) {
         case ("v1", "Namespace"): addNamespace(resource, metadata: metadata, name: name)
         case ("v1", "Pod"): addPod(resource, metadata: metadata, name: name)

@@ -19,6 +19,11 @@ public enum ClusterLoader {
         var builder = ClusterBuilder(diagnostics: diagnostics)
         for file in expand(paths: paths, diagnostics: diagnostics) {
             builder.cluster.files.append(file)
+            if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > YAMLPrecheck.maximumBytes {
+                diagnostics.errors.append(FlowlogError(.parse, "the file is \(size) bytes long; at most \(YAMLPrecheck.maximumBytes) are read",
+                                                       location: .init(file: file)))
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: file) else {
                 diagnostics.errors.append(FlowlogError(.io, "cannot read the file", location: .init(file: file)))
                 continue
@@ -46,6 +51,16 @@ public enum ClusterLoader {
     }
 
     static func load(text: String, file: String, into builder: inout ClusterBuilder) {
+        do {
+            // Depth, aliases and size first: Yams recurses per level and would crash on them.
+            builder.diagnostics.warnings += try YAMLPrecheck.check(text, file: file)
+        } catch let error as FlowlogError {
+            builder.diagnostics.errors.append(error)
+            return
+        } catch {
+            builder.diagnostics.errors.append(FlowlogError(.parse, "\(error)", location: .init(file: file)))
+            return
+        }
         do {
             // Parser.nextRoot rather than compose_all: the latter's sequence swallows syntax errors.
             // No tag resolution: fields are read as text and converted here (`ManifestField`),

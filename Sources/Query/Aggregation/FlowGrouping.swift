@@ -71,10 +71,11 @@ public struct FlowGrouping {
             if va != vb { return va < vb }
             return table.key(a).lexicographicallyPrecedes(table.key(b))
         }
-        if let limit, limit < slots.count {
+        if let limit, limit < slots.count, limit <= Self.insertionLimit {
             slots = Self.smallest(limit, of: slots, by: lessThan)
         } else {
             slots.sort(by: lessThan)
+            if let limit, limit < slots.count { slots.removeLast(slots.count - limit) }
         }
         return slots.map { slot in
             (table.key(slot).split(separator: Self.separator, omittingEmptySubsequences: false)
@@ -84,12 +85,16 @@ public struct FlowGrouping {
 
     static let separator: UInt8 = 0x1F
 
+    /// Up to this top-N the bounded insertion pass beats a full sort; past it (the pass costs
+    /// O(groups × N)) the groups are sorted and cut.
+    static let insertionLimit = 1_024
+
     /// The first `k` elements in `order` without sorting everything (a bounded insertion pass;
     /// k is a user's top-N, small next to the number of groups).
     static func smallest(_ k: Int, of items: [Int], by order: (Int, Int) -> Bool) -> [Int] {
         guard k > 0 else { return [] }
         var best: [Int] = []
-        best.reserveCapacity(k + 1)
+        best.reserveCapacity(min(k, items.count) + 1)
         for item in items {
             if best.count == k, let last = best.last, !order(item, last) { continue }
             var lo = 0, hi = best.count

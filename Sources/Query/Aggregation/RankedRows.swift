@@ -12,7 +12,8 @@ struct RankedRows {
     init(order: ResultOrder, limit: Int?) {
         self.order = order
         self.limit = limit
-        if let limit { rows.reserveCapacity(limit) }
+        // No reservation for the limit: it is the user's number (`--top 1000000000`) and may
+        // be far larger than the store; the heap grows as rows arrive.
     }
 
     /// Smaller keys print first.

@@ -103,7 +103,7 @@ struct StoreFlowSource: FlowSource {
         stats.blocksRead = scan.blocksRead
         stats.blocksSkipped = scan.blocksSkipped
         stats.bytesRead = scan.bytesRead
-        stats.problems = scan.corruptBlocks
+        stats.problems = scan.problems
         return stats
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FlowCore
+import SegmentStore
 
 /// Everything a query run needs, checked and compiled before the scan starts.
 public struct QueryPlan: Sendable {
@@ -100,8 +101,8 @@ public struct QueryStatistics: Sendable, Equatable {
     /// The most flow rows held at once to print them in order.
     public var peakRowsHeld = 0
     public var elapsedSeconds: Double = 0
-    /// Corrupt blocks met and skipped (file and offset in each).
-    public var problems: [FlowlogError] = []
+    /// What the scan could not read (file and offset in each) and the flows each may cost.
+    public var problems: [ScanProblem] = []
 
     public init() {}
 
@@ -120,7 +121,25 @@ public struct QueryStatistics: Sendable, Equatable {
         if conversationSums > 0 { lines.append("read: column-wise, flows summed into \(conversationSums) conversations") }
         lines.append("elapsed: \(String(format3: elapsedSeconds)) s (\(Int(flowsPerSecond)) flows/s)")
         for p in problems { lines.append("skipped: \(p)") }
+        if !problems.isEmpty { lines.append("unread: \(damageSummary)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line on what the problems may have cost: `3 damaged parts; 200 flows may be missing`.
+    public var damageSummary: String {
+        var known: UInt64 = 0
+        var unknown = false
+        for problem in problems {
+            if let n = problem.flowsMissing { known &+= n } else { unknown = true }
+        }
+        let parts = "\(problems.count) unreadable part\(problems.count == 1 ? "" : "s") of the store"
+        let flows = known == 1 ? "1 flow" : "\(known) flows"
+        switch (known, unknown) {
+        case (0, false): return "\(parts); no flows lost"
+        case (_, false): return "\(parts); \(flows) may be missing"
+        case (0, true): return "\(parts); an unknown number of flows may be missing"
+        default: return "\(parts); \(flows) and an unknown number more may be missing"
+        }
     }
 }
 

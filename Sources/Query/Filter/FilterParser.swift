@@ -10,9 +10,17 @@ import FlowCore
 /// field      := [("src" | "dst" | "any") ("." | " ")] name
 /// ```
 /// `and` binds tighter than `or`. Errors carry the 1-based column of the offending token.
+///
+/// Hostile input cannot exhaust the stack: parentheses nest at most `maximumDepth` deep, a run
+/// of `not` is read in a loop, and a chain of `and`s or `or`s (or an `in` list) becomes a
+/// balanced tree, so every later walk over the expression recurses about log2(terms) deep.
 public struct FilterParser {
+    /// Deeper parenthesised nesting is rejected (the selector parser's limit too).
+    public static let maximumDepth = 200
+
     private var tokens: [FilterToken]
     private var position = 0
+    private var depth = 0
 
     public static func parse(_ text: String) throws -> FilterExpression {
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text))
@@ -39,30 +47,53 @@ public struct FilterParser {
     }
 
     private mutating func parseExpression() throws -> FilterExpression {
-        var result = try parseTerm()
+        var terms = [try parseTerm()]
         while peek.kind == .or {
             _ = advance()
-            result = .or(result, try parseTerm())
+            terms.append(try parseTerm())
         }
-        return result
+        return Self.balanced(terms[...], FilterExpression.or)
     }
 
     private mutating func parseTerm() throws -> FilterExpression {
-        var result = try parseFactor()
+        var factors = [try parseFactor()]
         while peek.kind == .and {
             _ = advance()
-            result = .and(result, try parseFactor())
+            factors.append(try parseFactor())
         }
-        return result
+        return Self.balanced(factors[...], FilterExpression.and)
+    }
+
+    /// `a op b op c …` as a tree of depth ⌈log2(n)⌉ with the operands in their written order
+    /// (evaluation still short-circuits left to right). Up to three operands it is the
+    /// left-leaning tree a naive parser builds.
+    static func balanced(_ parts: ArraySlice<FilterExpression>,
+                         _ join: (FilterExpression, FilterExpression) -> FilterExpression) -> FilterExpression {
+        if parts.count == 1 { return parts[parts.startIndex] }
+        let middle = parts.startIndex + (parts.count + 1) / 2
+        return join(balanced(parts[..<middle], join), balanced(parts[middle...], join))
     }
 
     private mutating func parseFactor() throws -> FilterExpression {
+        // A run of `not` is counted, not recursed into; each still negates once.
+        var negations = 0
+        while peek.kind == .not {
+            _ = advance()
+            negations += 1
+        }
+        let factor = try parsePrimary()
+        return negations % 2 == 1 ? .not(factor) : factor
+    }
+
+    private mutating func parsePrimary() throws -> FilterExpression {
         let token = peek
         switch token.kind {
-        case .not:
-            _ = advance()
-            return .not(try parseFactor())
         case .openParen:
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= Self.maximumDepth else {
+                throw error("parentheses nested more than \(Self.maximumDepth) deep", at: token)
+            }
             _ = advance()
             let inner = try parseExpression()
             guard peek.kind == .closeParen else { throw error("expected ')' to close the '(' at column \(token.column)", at: peek) }
@@ -118,17 +149,16 @@ public struct FilterParser {
             _ = advance()
             guard peek.kind == .openParen else { throw error("expected '(' after 'in'", at: peek) }
             _ = advance()
-            var alternatives: FilterExpression?
+            var alternatives: [FilterExpression] = []
             repeat {
                 let valueToken = advance()
-                let test = FilterExpression.predicate(try predicate(field, side, .equal, valueToken))
-                alternatives = alternatives.map { .or($0, test) } ?? test
+                alternatives.append(.predicate(try predicate(field, side, .equal, valueToken)))
                 if peek.kind == .comma { _ = advance(); continue }
                 guard peek.kind == .closeParen else { throw error("expected ',' or ')' in the list", at: peek) }
                 _ = advance()
                 break
             } while true
-            return alternatives!
+            return Self.balanced(alternatives[...], FilterExpression.or)
         }
         var op = ComparisonOperator.equal
         if case .comparison(let written) = peek.kind {

@@ -40,6 +40,11 @@ struct QueryCommand: ParsableCommand {
         --until and ends at or after --since. A long flow that began before
         --since is included.
 
+        Parts of the store that cannot be read (damaged blocks, headers or indexes,
+        segments the manifest lists that are gone) are skipped with a warning on
+        standard error naming each and the flows it may cost; --strict makes that an
+        error (the rows read are still printed, then the exit status is 1).
+
         \(ExitStatus.help)
         """
     )
@@ -87,6 +92,9 @@ struct QueryCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print segments and blocks read and skipped, flows scanned and matched, and the time taken to standard error.")
     var stats = false
+
+    @Flag(name: .long, help: "Fail (exit 1) when part of the store could not be read, instead of warning and answering from the rest.")
+    var strict = false
 
     func validate() throws {
         _ = try options()
@@ -185,8 +193,17 @@ struct QueryCommand: ParsableCommand {
         } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
             return
         }
-        for problem in statistics.problems { Diagnostics.warning("skipped \(problem)") }
+        // Every part not read is named with the flows it may cost, so an answer from a damaged
+        // store is never mistaken for a complete one.
+        func report(_ message: String) {
+            if strict { Diagnostics.error(message) } else { Diagnostics.warning(message) }
+        }
+        for problem in statistics.problems { report("skipped \(problem)") }
+        if !statistics.problems.isEmpty {
+            report(statistics.damageSummary + (strict ? "" : " (--strict makes this an error)"))
+        }
         if stats { Diagnostics.write(statistics.summary) }
+        if strict && !statistics.problems.isEmpty { throw ExitStatus.failure.exitCode }
     }
 
     /// The terminal's width when standard output is one.
