@@ -10,6 +10,7 @@
 //
 //   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
+//   SegmentStore, Query, Policy ← ClickHouse (export to ClickHouse, the query language as SQL)
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
@@ -29,6 +30,7 @@ let package = Package(
         .library(name: "SegmentStore", targets: ["SegmentStore"]),
         .library(name: "Query", targets: ["Query"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "ClickHouse", targets: ["ClickHouse"]),
         .library(name: "ConfigAudit", targets: ["ConfigAudit"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Audit", targets: ["Audit"]),
@@ -44,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.60.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
@@ -118,6 +122,20 @@ let package = Package(
             ]
         ),
 
+        // Evidence side: continuous export of stored flows to ClickHouse, and the filter language
+        // translated to ClickHouse SQL. Reads from the store and the query stage, never the reverse.
+        .target(
+            name: "ClickHouse",
+            dependencies: [
+                "FlowCore", "SegmentStore", "Query", "Policy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
         .target(
@@ -131,8 +149,9 @@ let package = Package(
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence", "ClickHouse",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -170,6 +189,10 @@ let package = Package(
             dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
         ),
         .testTarget(
+            name: "ClickHouseTests",
+            dependencies: ["ClickHouse", "Query", "SegmentStore", "FlowCore", "FlowTestSupport"]
+        ),
+        .testTarget(
             name: "ConfigAuditTests",
             dependencies: ["ConfigAudit", "Policy", "FlowCore"],
             resources: [.copy("Fixtures")]
@@ -190,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "flowlogTests",
-            dependencies: ["FlowCore", "FlowTestSupport", "storegen"],
+            dependencies: ["FlowCore", "FlowTestSupport", "storegen", "ClickHouse"],
             resources: [.copy("Fixtures")]
         ),
     ],

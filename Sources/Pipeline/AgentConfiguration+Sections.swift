@@ -6,7 +6,7 @@ import Yams
 // The file's sections, one reader each; the key lists are the file format's reference.
 extension ConfigurationReader {
     func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
-        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance"]
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance", "export"]
         for (key, value, field) in try entries(of: root, field: "", known: known) {
             switch key {
             case "capture": try readCapture(value, field: field, into: &configuration.capture)
@@ -19,6 +19,7 @@ extension ConfigurationReader {
             case "metrics": try readMetrics(value, field: field, into: &configuration.metrics)
             case "reports": try readReports(value, field: field, into: &configuration.reports)
             case "compliance": try readCompliance(value, field: field, into: &configuration.compliance)
+            case "export": try readExport(value, field: field, into: &configuration.export)
             default: try readLog(value, field: field, into: &configuration.log)
             }
         }
@@ -173,5 +174,44 @@ extension ConfigurationReader {
                 log.format = try choice(value, field: field, LogFormat.allCases.map { ($0.rawValue, $0) })
             }
         }
+    }
+
+    func readExport(_ node: Node, field: String, into export: inout AgentConfiguration.Export) throws {
+        for (_, value, field) in try entries(of: node, field: field, known: ["clickhouse"]) {
+            export.clickhouse = try readClickHouseExport(value, field: field)
+        }
+    }
+
+    func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "poll-interval", "create", "checkpoint"]
+        var result = AgentConfiguration.ClickHouseExport(url: "")
+        var sawURL = false
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "url":
+                result.url = try text(value, field: field)
+                guard result.url.hasPrefix("http://") else { throw failure("'\(result.url)' is not an http://HOST:PORT address", at: value, field: field) }
+                sawURL = true
+            case "database", "table":
+                let name = try text(value, field: field)
+                guard let first = name.utf8.first, !(48...57).contains(first),
+                      name.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }) else {
+                    throw failure("'\(name)' is not a plain name (letters, digits, _; not starting with a digit)", at: value, field: field)
+                }
+                if key == "database" { result.database = name } else { result.table = name }
+            case "user": result.user = try optionalText(value, field: field)
+            case "password-file": result.passwordFile = try optionalText(value, field: field)
+            case "filter": result.filter = try optionalText(value, field: field) ?? ""
+            case "batch-rows":
+                result.batchRows = try integer(value, field: field, minimum: 1)
+                guard result.batchRows <= 1_000_000 else { throw failure("at most 1000000 rows per insert", at: value, field: field) }
+            case "poll-interval": result.pollInterval = try duration(value, field: field)
+            case "create": result.create = try bool(value, field: field)
+            default: result.checkpoint = try optionalText(value, field: field)
+            }
+        }
+        guard sawURL else { throw failure("export.clickhouse needs a url", at: node, field: field) }
+        if result.passwordFile != nil && result.user == nil { throw failure("password-file needs a user", at: node, field: field) }
+        return result
     }
 }

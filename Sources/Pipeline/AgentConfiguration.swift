@@ -21,6 +21,7 @@ public struct AgentConfiguration: Hashable, Sendable {
     public var log = Log()
     public var reports = ReportSchedule()
     public var compliance = Compliance()
+    public var export = Export()
 
     public init() {}
 
@@ -131,6 +132,32 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var evidenceDirectory: String?
 
         public init() {}
+    }
+
+    /// Copies of the store elsewhere, made as it is written.
+    public struct Export: Hashable, Sendable {
+        /// `export.clickhouse`: every flow into a ClickHouse table (docs/clickhouse.md).
+        public var clickhouse: ClickHouseExport?
+    }
+
+    /// The agent's side of `flowlog export clickhouse --follow`. Plain values: the executable
+    /// builds the exporter from them (the pipeline does not depend on the evidence side).
+    public struct ClickHouseExport: Hashable, Sendable {
+        /// `http://HOST:PORT`.
+        public var url: String
+        public var database = "flowlog"
+        public var table = "flows"
+        public var user: String?
+        public var passwordFile: String?
+        /// Only flows matching this query-language filter; empty for all.
+        public var filter = ""
+        public var batchRows = 100_000
+        public var pollInterval: Duration = .seconds(1)
+        public var create = true
+        /// nil: under the data directory.
+        public var checkpoint: String?
+
+        public init(url: String) { self.url = url }
     }
 
     public struct Log: Hashable, Sendable {

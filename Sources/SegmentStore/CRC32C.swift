@@ -3,7 +3,7 @@
 /// consume eight bytes per step instead of one.
 ///
 /// `CRC32C.checksum([0x31…0x39])` ("123456789") is 0xE3069283, the standard check value.
-enum CRC32C {
+public enum CRC32C {
     static let polynomial: UInt32 = 0x82F6_3B78
 
     /// `tables[k][b]`: the CRC of byte `b` followed by `k` zero bytes.
@@ -54,7 +54,7 @@ enum CRC32C {
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 { update(0, bytes) }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { update(0, $0) } }
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { update(0, $0) } }
 
     static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 { bytes.withUnsafeBytes { update(0, $0) } }
 }

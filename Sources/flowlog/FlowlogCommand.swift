@@ -14,7 +14,8 @@ struct FlowlogCommand: AsyncParsableCommand {
         discussion: ExitStatus.help,
         version: "flowlog \(FlowlogVersion.current)",
         subcommands: [Replay.self, Agent.self, PolicyCommand.self, SelectorCommand.self, StoreCommand.self, QueryCommand.self, ConfigCommand.self,
-                      PackCommand.self, ReportCommand.self, AuditCommand.self, KeysCommand.self, VerifyCommand.self, BundleCommand.self]
+                      PackCommand.self, ReportCommand.self, AuditCommand.self, KeysCommand.self, VerifyCommand.self, BundleCommand.self,
+                      ExportCommand.self, ClickHouseCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's `main`, but answers every error the one way:

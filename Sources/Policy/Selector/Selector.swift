@@ -4,7 +4,7 @@ import FlowCore
 ///
 /// Two selectors are equal when their canonical forms are equal, as Calico deduplicates them.
 public struct Selector: Hashable, Sendable, CustomStringConvertible {
-    let expression: SelectorExpression
+    public let expression: SelectorExpression
     private let matcher: SelectorMatcher
     /// Calico's canonical text (§2.4).
     public let canonical: String

@@ -1,5 +1,6 @@
 /// The parsed form of a selector (calico-semantics §2.1), and its canonical text (§2.4).
-indirect enum SelectorExpression: Hashable, Sendable {
+/// Public for translators of selectors into other query languages (the ClickHouse export).
+public indirect enum SelectorExpression: Hashable, Sendable {
     case all
     case global
     case has(String)

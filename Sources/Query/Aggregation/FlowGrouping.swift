@@ -32,6 +32,11 @@ public struct FlowGrouping {
         totals[group].add(summed, flows: flows)
     }
 
+    /// Adds totals computed elsewhere to the group `representative` belongs to.
+    mutating func add(_ totals: FlowTotals, toGroupOf representative: AnnotatedFlow) {
+        self.totals[slot(of: representative)].add(totals)
+    }
+
     /// Adds another grouping's totals (same keys), group by group.
     public mutating func merge(_ other: FlowGrouping) {
         precondition(keys == other.keys)

@@ -145,7 +145,7 @@ public struct QueryStatistics: Sendable, Equatable {
 
 extension String {
     /// Three decimals without Foundation.
-    init(format3 value: Double) {
+    public init(format3 value: Double) {
         let millis = Int((value * 1000).rounded())
         let frac = String(millis % 1000)
         self = "\(millis / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac

@@ -113,6 +113,7 @@ struct Agent: AsyncParsableCommand {
         let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
         var services: [any Service] = [agent, ScheduledReports(configuration: settings, logger: Logger(label: "flowlog.reports"))]
         if let benchmark = Self.scheduledBenchmark(settings, logger: logger) { services.append(benchmark) }
+        if let export = try AgentClickHouseExport(settings, logger: Logger(label: "flowlog.export")) { services.append(export) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  cancellationSignals: [], logger: logger)
         do {

@@ -5,10 +5,12 @@ import Darwin
 #endif
 import Pipeline
 import ArgumentParser
+import ClickHouse
 import FlowCore
 import Query
 
-/// `flowlog query --data DIR [FILTER]`: filter, aggregate and print stored flows.
+/// `flowlog query --data DIR [FILTER]`: filter, aggregate and print stored flows; with
+/// `--clickhouse URL` the same query over the flows exported to ClickHouse.
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -45,12 +47,31 @@ struct QueryCommand: ParsableCommand {
         standard error naming each and the flows it may cost; --strict makes that an
         error (the rows read are still printed, then the exit status is 1).
 
+        ClickHouse: --clickhouse http://HOST:8123 runs the same query over the
+        flows exported there (flowlog export clickhouse), on a cluster through
+        the Distributed table; the answer is printed exactly as a local one.
+
         \(ExitStatus.help)
         """
     )
 
     @Option(name: .long, help: ArgumentHelp("The store's data directory.", valueName: "dir"))
-    var data: String
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("Query a ClickHouse server instead of --data (http://HOST:PORT).", valueName: "url"))
+    var clickhouse: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: the database.", valueName: "name"))
+    var database = "flowlog"
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: the table (on a cluster, the Distributed table).", valueName: "name"))
+    var table = "flows"
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: the user.", valueName: "name"))
+    var user: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --clickhouse: file whose first line is the user's password.", valueName: "file"))
+    var passwordFile: String?
 
     @Argument(help: "The filter expression (empty: every flow).")
     var filter: [String] = []
@@ -98,6 +119,15 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         _ = try options()
+        switch (data, clickhouse) {
+        case (nil, nil): throw ValidationError("give --data DIR or --clickhouse URL")
+        case (.some, .some): throw ValidationError("give --data or --clickhouse, not both")
+        default: break
+        }
+        if passwordFile != nil && user == nil { throw ValidationError("--password-file needs --user") }
+        for (option, name) in [("--database", database), ("--table", table)] where !ClickHouseSchema.isPlainName(name) {
+            throw ValidationError("\(option): '\(name)' is not a plain name (letters, digits, _; not starting with a digit)")
+        }
     }
 
     /// The options other than the filter, checked (a usage error names the option and the value).
@@ -187,9 +217,13 @@ struct QueryCommand: ParsableCommand {
         // A reader that goes away (`| head`) ends the output; it is not a crash.
         signal(SIGPIPE, SIG_IGN)
         var out = OutputBuffer(target: .fileDescriptor(STDOUT_FILENO))
+        if let clickhouse {
+            try runOnClickHouse(plan, url: clickhouse, into: &out)
+            return
+        }
         let statistics: QueryStatistics
         do {
-            statistics = try QueryEngine.run(plan, directory: data, into: &out)
+            statistics = try QueryEngine.run(plan, directory: data ?? "", into: &out)
         } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
             return
         }
@@ -204,6 +238,23 @@ struct QueryCommand: ParsableCommand {
         }
         if stats { Diagnostics.write(statistics.summary) }
         if strict && !statistics.problems.isEmpty { throw ExitStatus.failure.exitCode }
+    }
+
+    /// The same plan answered by a ClickHouse server; an unreachable or failing server is a
+    /// failure (1), like an unreadable store.
+    private func runOnClickHouse(_ plan: QueryPlan, url: String, into out: inout OutputBuffer) throws {
+        let password = try passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
+        let endpoint = try ClickHouseEndpoint(url: url, user: user, password: password)
+        let query = try ClickHouseQuery(client: ClickHouseClient(endpoint: endpoint), database: database, table: table)
+        do {
+            let statistics = try query.run(plan, into: &out)
+            if stats { Diagnostics.write(statistics.summary) }
+        } catch let error as FlowlogError where error == OutputBuffer.closedPipe {
+            return
+        } catch let error as ClickHouseError {
+            Diagnostics.error("\(error)")
+            throw ExitStatus.failure.exitCode
+        }
     }
 
     /// The terminal's width when standard output is one.

@@ -1,0 +1,386 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FlowCore
+import Query
+import SegmentStore
+
+/// Copies a store's blocks into a ClickHouse table, each flow exactly once, across crashes of
+/// either side (docs/clickhouse.md, "Exactly once"):
+///
+/// 1. A batch is whole blocks after the checkpoint, its matching rows cut by UTC day into
+///    INSERTs ("units") of at most `batchRows`; each unit is one part on the server.
+/// 2. Before sending, the batch (its block range, each unit's row count and query id) is
+///    written to the checkpoint as pending; after every unit succeeded, the checkpoint moves
+///    past the batch and the pending record goes.
+/// 3. On start, and after any failure, a pending batch is settled by asking the server: each
+///    unit whose query may still be running is waited for, then its rows are counted by the
+///    provenance columns. Units found whole are kept, missing ones re-sent, and a partial
+///    one (not expected from one part, but checked) deleted and re-sent.
+///
+/// Not thread-safe: one exporter per (store, table), which a lock file next to the
+/// checkpoint enforces across processes.
+public final class ClickHouseExporter {
+    public struct Options: Sendable {
+        public var storeDirectory: String
+        public var database = "flowlog"
+        public var table = "flows"
+        /// Only flows matching it are exported (the same filter language as `flowlog query`).
+        public var filterText = ""
+        /// Create the database and table when missing (`flowlog clickhouse schema`'s DDL).
+        public var createTables = true
+        /// Most rows per INSERT (kept below ClickHouse's `max_insert_block_size`).
+        public var batchRows = 100_000
+        /// Default: `<store>/exports/clickhouse-<host_port>-<database>.<table>.checkpoint`.
+        public var checkpointPath: String?
+
+        public init(storeDirectory: String) { self.storeDirectory = storeDirectory }
+
+        static let maximumBatchRows = 1_000_000
+    }
+
+    /// What one `exportAvailable` call did.
+    public struct Progress: Sendable, Equatable {
+        public var rows: UInt64 = 0
+        public var blocks: UInt64 = 0
+        public var batches = 0
+    }
+
+    public let options: Options
+    public let client: ClickHouseClient
+    public let metrics: ExportMetrics
+    private let log: @Sendable (String) -> Void
+    private let filter: FilterProgram
+    public let checkpointPath: String
+    private var lockDescriptor: Int32?
+    public private(set) var checkpoint: ExportCheckpoint
+    private var reader: StoreReader?
+    private var encoder: FlowRowEncoder
+    private static let insertColumns = FlowColumn.list(FlowColumn.allCases)
+
+    /// Locks and loads (or starts) the checkpoint and checks the options; touches no server.
+    public init(options: Options, client: ClickHouseClient, metrics: ExportMetrics, log: @escaping @Sendable (String) -> Void) throws {
+        guard options.batchRows > 0, options.batchRows <= Options.maximumBatchRows else {
+            throw FlowlogError(.invalidArgument, "batch rows must be 1 to \(Options.maximumBatchRows)", location: .init(field: "--batch-rows"))
+        }
+        for (name, value) in [("--database", options.database), ("--table", options.table)] {
+            guard ClickHouseExporter.isPlainName(value) else {
+                throw FlowlogError(.invalidArgument, "'\(value)' is not a plain name (letters, digits, _; not starting with a digit)",
+                                   location: .init(field: name))
+            }
+        }
+        self.options = options
+        self.client = client
+        self.metrics = metrics
+        self.log = log
+        filter = try FilterProgram(parsing: options.filterText)
+        let exports = options.storeDirectory + "/exports"
+        let target = "\(client.endpoint.hostAndPort) \(options.database) \(options.table)"
+        checkpointPath = options.checkpointPath
+            ?? exports + "/clickhouse-" + client.endpoint.hostAndPort.map { $0 == ":" ? "_" : $0 } + "-\(options.database).\(options.table).checkpoint"
+        lockDescriptor = try DurableFile.lock(checkpointPath + ".lock", holder: "exporter")
+        do {
+            let storeID = try Self.storeIdentity(exports + "/store-id")
+            if let existing = try ExportCheckpoint.load(checkpointPath) {
+                guard existing.target == target else {
+                    throw FlowlogError(.invalidArgument, "checkpoint belongs to \(existing.target), not \(target); give --checkpoint a new file",
+                                       location: .init(file: checkpointPath))
+                }
+                guard existing.filter == Self.filterLine(options.filterText) else {
+                    throw FlowlogError(.invalidArgument, "checkpoint was made exporting filter '\(existing.filter)'; use the same filter or a new --checkpoint",
+                                       location: .init(file: checkpointPath))
+                }
+                checkpoint = existing
+            } else {
+                checkpoint = ExportCheckpoint(storeID: storeID, target: target)
+                checkpoint.filter = Self.filterLine(options.filterText)
+                try checkpoint.store(checkpointPath)
+            }
+        } catch {
+            DurableFile.unlock(lockDescriptor!)
+            lockDescriptor = nil
+            throw error
+        }
+        encoder = FlowRowEncoder(storeID: checkpoint.storeID)
+    }
+
+    deinit { close() }
+
+    /// Releases the checkpoint lock.
+    public func close() {
+        if let fd = lockDescriptor { DurableFile.unlock(fd) }
+        lockDescriptor = nil
+    }
+
+    static func isPlainName(_ s: String) -> Bool { ClickHouseSchema.isPlainName(s) }
+
+    /// The filter as the checkpoint records it: one line, spaces collapsed.
+    static func filterLine(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    /// The store's export identity (`store_id` in every row): 32 random hex digits made once.
+    static func storeIdentity(_ path: String) throws -> String {
+        if let bytes = try DurableFile.read(path) {
+            let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+            guard text.count == 32, text.allSatisfy(\.isHexDigit) else {
+                throw FlowlogError(.corrupt, "store id must be 32 hex digits", location: .init(file: path, line: 1))
+            }
+            return text
+        }
+        var generator = SystemRandomNumberGenerator()
+        let words = [generator.next(), generator.next()] as [UInt64]
+        let id = words.map { w in let h = String(w, radix: 16); return String(repeating: "0", count: 16 - h.count) + h }.joined()
+        try DurableFile.replace(path, with: Array((id + "\n").utf8))
+        return id
+    }
+
+    private var qualifiedTable: String { SQLLiteral.identifier(options.database) + "." + SQLLiteral.identifier(options.table) }
+
+    // MARK: - Preparing
+
+    /// Creates the database and table unless told not to, then settles a pending batch.
+    public func prepare() throws {
+        if options.createTables {
+            for statement in ClickHouseSchema(database: options.database, table: options.table).statements {
+                try client.execute(statement)
+            }
+        }
+        try settlePending()
+    }
+
+    // MARK: - Exporting
+
+    /// Exports every complete block not yet exported; returns what it did. Throws on the first
+    /// failure (the next call settles what was in flight).
+    public func exportAvailable() throws -> Progress {
+        try settlePending()
+        let reader = try storeReader()
+        var progress = Progress()
+        while true {
+            let (listed, problems) = try reader.blocks(after: checkpoint.exported, limit: 4096)
+            for p in problems { log("export: store problem: \(p)") }
+            updateLag(listed, complete: listed.count < 4096)
+            guard !listed.isEmpty else { break }
+            guard let batch = try buildBatch(from: listed, reader: reader) else { break }
+            try send(batch)
+            progress.rows += batch.rows
+            progress.blocks += UInt64(batch.blockCount)
+            progress.batches += 1
+        }
+        updateLag(try reader.blocks(after: checkpoint.exported, limit: .max).blocks, complete: true)
+        return progress
+    }
+
+    private func storeReader() throws -> StoreReader {
+        if let reader { return reader }
+        let opened = try StoreReader(directory: options.storeDirectory)
+        reader = opened
+        return opened
+    }
+
+    private func updateLag(_ blocks: [StoredBlock], complete: Bool) {
+        guard complete else { return }
+        let flows = blocks.reduce(UInt64(0)) { $0 + UInt64($1.flowCount) }
+        metrics.lag(blocks: UInt64(blocks.count), flows: flows, oldestStart: blocks.map(\.minStart).min())
+    }
+
+    /// A batch ready to send: whole blocks, their matching rows by UTC day.
+    struct Batch {
+        var first: BlockPosition
+        var last: BlockPosition
+        var blockCount = 0
+        var lostBlocks: UInt64 = 0
+        var units: [UInt32: (writer: RowBinaryWriter, rows: UInt64, minStart: UInt64, maxStart: UInt64)] = [:]
+        var rows: UInt64 { units.values.reduce(0) { $0 + $1.rows } }
+    }
+
+    /// Reads blocks from `listed` (in order) until the batch is full; nil when the first block
+    /// cannot be read yet (the open segment's block still being written).
+    private func buildBatch(from listed: [StoredBlock], reader: StoreReader) throws -> Batch? {
+        let blocks = StoreBlockReader(reader: reader)
+        var batch: Batch?
+        encoder.reset()
+        for (i, info) in listed.enumerated() {
+            if let b = batch, b.rows + UInt64(info.flowCount) > UInt64(options.batchRows), b.blockCount > 0 { break }
+            let outcome = try blocks.read(info.position)
+            var current = batch ?? Batch(first: info.position, last: info.position)
+            switch outcome {
+            case .read(let flows):
+                append(flows, of: info.position, to: &current)
+            case .deleted:
+                log("export: block \(info.position) was deleted by retention before it was exported")
+                current.lostBlocks += 1
+            case .damaged(let error):
+                if !info.sealed && i == listed.count - 1 {
+                    // The writer may be in the middle of this block: try again next time.
+                    return batch
+                }
+                log("export: block \(info.position) is damaged and cannot be exported: \(error)")
+                current.lostBlocks += 1
+            }
+            current.last = info.position
+            current.blockCount += 1
+            batch = current
+        }
+        return batch
+    }
+
+    private func append(_ flows: [AnnotatedFlow], of position: BlockPosition, to batch: inout Batch) {
+        var lastDay: (index: UInt64, day: UInt32) = (.max, 0)
+        for (row, record) in flows.enumerated() where filter.matches(record) {
+            let dayIndex = record.flow.start.seconds / 86_400
+            if dayIndex != lastDay.index { lastDay = (dayIndex, Self.yyyymmdd(daysSinceEpoch: dayIndex)) }
+            let start = record.flow.start.nanoseconds
+            var unit = batch.units[lastDay.day] ?? (RowBinaryWriter(capacity: 1 << 20), 0, .max, 0)
+            batch.units[lastDay.day] = nil  // keeps the writer's buffer uniquely referenced while appending
+            encoder.append(record, at: position, row: UInt32(row), into: &unit.writer)
+            unit.rows += 1
+            unit.minStart = min(unit.minStart, start)
+            unit.maxStart = max(unit.maxStart, start)
+            batch.units[lastDay.day] = unit
+        }
+    }
+
+    static func yyyymmdd(daysSinceEpoch days: UInt64) -> UInt32 {
+        let (y, m, d) = Timestamp.civilDate(daysSinceEpoch: Int64(days))
+        return UInt32(truncatingIfNeeded: y * 10_000 + m * 100 + d)
+    }
+
+    private func queryID(_ batch: Batch, day: UInt32) -> String {
+        "flowlog-\(checkpoint.storeID)-\(batch.first.segment)-\(batch.first.block)-\(day)"
+    }
+
+    private func send(_ batch: Batch) throws {
+        let days = batch.units.keys.sorted()
+        if !days.isEmpty {
+            checkpoint.pending = ExportCheckpoint.Pending(
+                first: batch.first, last: batch.last,
+                units: days.map { day in
+                    let u = batch.units[day]!
+                    return ExportCheckpoint.Unit(day: day, rows: u.rows, minStart: u.minStart, maxStart: u.maxStart,
+                                                 queryID: queryID(batch, day: day))
+                })
+            try checkpoint.store(checkpointPath)
+            for day in days {
+                try insert(batch.units[day]!.writer.bytes, queryID: queryID(batch, day: day))
+            }
+        }
+        try commit(through: batch.last, rows: batch.rows, blocks: UInt64(batch.blockCount), lost: batch.lostBlocks)
+    }
+
+    private func insert(_ rows: [UInt8], queryID: String) throws {
+        do {
+            try client.insert("INSERT INTO \(qualifiedTable) (\(Self.insertColumns)) FORMAT RowBinary", rows: rows,
+                              settings: [("query_id", queryID), ("max_insert_block_size", String(Options.maximumBatchRows + 48_576))])
+        } catch {
+            metrics.failed()
+            throw error
+        }
+    }
+
+    private func commit(through last: BlockPosition, rows: UInt64, blocks: UInt64, lost: UInt64) throws {
+        checkpoint.exported = last
+        checkpoint.pending = nil
+        checkpoint.rowsExported += rows
+        checkpoint.blocksExported += blocks
+        checkpoint.blocksLost += lost
+        try checkpoint.store(checkpointPath)
+        metrics.exported(rows: rows, blocks: blocks)
+        metrics.lost(blocks: lost)
+    }
+
+    // MARK: - Settling a pending batch
+
+    /// The rows of `unit` as the provenance columns find them.
+    private func unitCondition(_ pending: ExportCheckpoint.Pending, _ unit: ExportCheckpoint.Unit) -> String {
+        let f = pending.first, l = pending.last
+        return "store_id = \(SQLLiteral.string(checkpoint.storeID))"
+            + " AND (segment > \(f.segment) OR (segment = \(f.segment) AND block >= \(f.block)))"
+            + " AND (segment < \(l.segment) OR (segment = \(l.segment) AND block <= \(l.block)))"
+            + " AND start >= toDateTime(\(unit.minStart / 1_000_000_000)) AND start <= toDateTime(\(unit.maxStart / 1_000_000_000))"
+            + " AND start_ns >= \(unit.minStart) AND start_ns <= \(unit.maxStart)"
+    }
+
+    private func scalar(_ sql: String) throws -> UInt64 {
+        let text = String(decoding: try client.execute(sql + " FORMAT TSV"), as: UTF8.self)
+        guard let value = UInt64(text.split(separator: "\n").first ?? "") else {
+            throw FlowlogError(.corrupt, "ClickHouse answered '\(text.prefix(80))' where a count was expected")
+        }
+        return value
+    }
+
+    /// Waits until the server runs no query with this id (an INSERT from before a crash).
+    private func awaitQueryEnd(_ queryID: String) throws {
+        var waited = 0
+        while try scalar("SELECT count() FROM system.processes WHERE query_id = \(SQLLiteral.string(queryID))") > 0 {
+            waited += 1
+            if waited % 100 == 0 { log("export: waiting for an earlier INSERT \(queryID) to finish on the server") }
+            usleep(100_000)
+        }
+    }
+
+    private func awaitMutations() throws {
+        while try scalar("SELECT count() FROM system.mutations WHERE database = \(SQLLiteral.string(options.database))"
+            + " AND table = \(SQLLiteral.string(options.table)) AND is_done = 0") > 0 {
+            usleep(100_000)
+        }
+    }
+
+    /// Brings a batch left pending by a crash or a failure to a committed state.
+    func settlePending() throws {
+        guard let pending = checkpoint.pending else { return }
+        do {
+            var missing: [ExportCheckpoint.Unit] = []
+            for unit in pending.units {
+                try awaitQueryEnd(unit.queryID)
+                let found = try scalar("SELECT count() FROM \(qualifiedTable) WHERE \(unitCondition(pending, unit))")
+                if found == unit.rows { continue }
+                if found > 0 {
+                    log("export: \(found) of \(unit.rows) rows of \(unit.queryID) are in the table; deleting them to send the unit again")
+                    try client.execute("ALTER TABLE \(qualifiedTable) DELETE WHERE \(unitCondition(pending, unit))")
+                    try awaitMutations()
+                }
+                missing.append(unit)
+            }
+            var lost: UInt64 = 0
+            if !missing.isEmpty {
+                let rebuilt = try rebuild(pending)
+                lost = rebuilt.lostBlocks
+                for unit in missing {
+                    guard let rows = rebuilt.units[unit.day], rows.rows == unit.rows else {
+                        log("export: the store no longer holds the rows of \(unit.queryID) as sent (retention?); sending what it holds")
+                        if let rows = rebuilt.units[unit.day] { try insert(rows.writer.bytes, queryID: unit.queryID) }
+                        continue
+                    }
+                    try insert(rows.writer.bytes, queryID: unit.queryID)
+                }
+            }
+            let rows = pending.units.reduce(UInt64(0)) { $0 + $1.rows }
+            let blocks = try storeReader().blocks(after: nil).blocks.filter { $0.position >= pending.first && $0.position <= pending.last }.count
+            try commit(through: pending.last, rows: rows, blocks: UInt64(blocks), lost: lost)
+        } catch {
+            metrics.failed()
+            throw error
+        }
+    }
+
+    /// The batch `pending` describes, read again from the store.
+    private func rebuild(_ pending: ExportCheckpoint.Pending) throws -> Batch {
+        let reader = try storeReader()
+        let blocks = StoreBlockReader(reader: reader)
+        var batch = Batch(first: pending.first, last: pending.last)
+        encoder.reset()
+        let listed = try reader.blocks(after: nil).blocks.filter { $0.position >= pending.first && $0.position <= pending.last }
+        for info in listed {
+            switch try blocks.read(info.position) {
+            case .read(let flows): append(flows, of: info.position, to: &batch)
+            case .deleted, .damaged: batch.lostBlocks += 1
+            }
+            batch.blockCount += 1
+        }
+        return batch
+    }
+}

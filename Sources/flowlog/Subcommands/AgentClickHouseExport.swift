@@ -1,0 +1,57 @@
+import Atomics
+import ClickHouse
+import FlowCore
+import Foundation
+import Logging
+import Pipeline
+import ServiceLifecycle
+
+/// The agent's `export.clickhouse` section: `flowlog export clickhouse --follow` on its own
+/// thread beside the capture pipeline (the exporter blocks on HTTP and disk; it must not hold
+/// a task executor's thread). Graceful shutdown stops it between batches.
+struct AgentClickHouseExport: Service {
+    let settings: ClickHouseExportRun.Settings
+    let metrics: ExportMetrics
+    let logger: Logger
+
+    /// nil when the configuration has no `export.clickhouse` section.
+    init?(_ configuration: AgentConfiguration, logger: Logger) throws {
+        guard let section = configuration.export.clickhouse else { return nil }
+        let password = try section.passwordFile.map { try ClickHouseEndpoint.readPassword(file: $0) }
+        var options = ClickHouseExporter.Options(storeDirectory: configuration.dataDirectory ?? ".")
+        options.database = section.database
+        options.table = section.table
+        options.filterText = section.filter
+        options.batchRows = section.batchRows
+        options.createTables = section.create
+        options.checkpointPath = section.checkpoint
+        settings = ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: section.url, user: section.user, password: password),
+                                                exporter: options, follow: true, pollInterval: section.pollInterval)
+        // Registered with the metrics system the agent bootstrapped: they appear on /metrics.
+        metrics = ExportMetrics()
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let stop = ManagedAtomic(false)
+        let run = ClickHouseExportRun(settings: settings, metrics: metrics, stop: stop) { [logger] message in
+            logger.info("\(message)")
+        }
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                let thread = Thread {
+                    do {
+                        try run.run()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+                thread.name = "clickhouse-export"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            stop.store(true, ordering: .relaxed)
+        }
+    }
+}
