@@ -37,6 +37,14 @@ let package = Package(
                 .product(name: "Capture", package: "flowlog"),
             ]
         ),
+        // DNS responses as the capture stage reads them: never crashes, answers keep their limits.
+        .executableTarget(
+            name: "dns-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Capture", package: "flowlog"),
+            ]
+        ),
         // The query filter language: a filter or a located error; pruning never hides a match.
         .executableTarget(
             name: "filter-fuzz",

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
 
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)
 swift build --package-path "$here" "${flags[@]}"

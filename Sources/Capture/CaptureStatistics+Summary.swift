@@ -23,6 +23,9 @@ extension CaptureStatistics {
         }
         let rate = elapsedSeconds > 0 ? Double(packets) / elapsedSeconds : 0
         lines.append(("processing", "\(JSONText.decimal(elapsedSeconds)) s, \(JSONText.decimal(rate, digits: 0)) packets/s"))
+        if !dns.isEmpty {
+            lines.append(("dns", "\(dns.responses) responses, \(dns.addressAnswers) address answers, \(dns.truncated) truncated, \(dns.malformed) malformed, \(dns.cut) cut by the capture, \(dns.tcpPartial) partial TCP"))
+        }
         if let kernel {
             lines.append(("kernel", "received \(kernel.received), dropped \(kernel.dropped), interface dropped \(kernel.interfaceDropped)"))
         }
@@ -57,6 +60,9 @@ extension CaptureStatistics {
         add("duration_seconds", JSONText.decimal(Double(captureDurationNanoseconds) / 1e9, digits: 9))
         add("elapsed_seconds", JSONText.decimal(elapsedSeconds, digits: 6))
         add("packets_per_second", JSONText.decimal(elapsedSeconds > 0 ? Double(packets) / elapsedSeconds : 0, digits: 0))
+        if !dns.isEmpty {
+            add("dns", "{\"responses\":\(dns.responses),\"address_answers\":\(dns.addressAnswers),\"truncated\":\(dns.truncated),\"malformed\":\(dns.malformed),\"cut\":\(dns.cut),\"tcp_partial\":\(dns.tcpPartial)}")
+        }
         if let kernel {
             add("kernel", "{\"received\":\(kernel.received),\"dropped\":\(kernel.dropped),\"interface_dropped\":\(kernel.interfaceDropped)}")
         }

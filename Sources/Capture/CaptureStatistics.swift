@@ -30,6 +30,8 @@ public struct CaptureStatistics: Hashable, Sendable {
     public var readErrors: [FlowlogError] = []
     /// The kernel's counters of the last live source, when it had any.
     public var kernel: KernelStatistics?
+    /// DNS responses decoded (all zero when DNS observation is off).
+    public var dns = DNSStatistics()
 
     public init() {}
 

@@ -25,6 +25,11 @@ struct DecodedPacket {
     var isFirstFragment = false
     /// The IPv4 identification or IPv6 fragment-header identification of a fragment.
     var fragmentID: UInt32 = 0
+    /// The UDP or TCP payload's bounds in the frame (equal when there is none), for the DNS
+    /// observer; `payloadCut` when the capture kept less than the transport header announced.
+    var payloadStart = 0
+    var payloadEnd = 0
+    var payloadCut = false
 
     init() {}
 
@@ -38,6 +43,9 @@ struct DecodedPacket {
         icmpCode = 0
         isLaterFragment = false
         isFirstFragment = false
+        payloadStart = 0
+        payloadEnd = 0
+        payloadCut = false
     }
 }
 

@@ -25,6 +25,8 @@ public struct FlowCapture {
     var fragments = FragmentTable()
     /// How often (in packets) the progress callback is called.
     public var progressInterval: UInt64 = 1 << 16
+    /// Decodes DNS responses into a name cache when set (`observeDNS(into:)`).
+    var dns: DNSObserver?
 
     public init(cache configuration: FlowCacheConfiguration = FlowCacheConfiguration(), batchSize: Int = 256) {
         cache = FlowCache(configuration: configuration)
@@ -37,7 +39,13 @@ public struct FlowCapture {
     public var statistics: CaptureStatistics {
         var s = counters
         s.cache = cache.statistics
+        s.dns = dns?.statistics ?? DNSStatistics()
         return s
+    }
+
+    /// Decodes DNS responses seen from here on and records their answers in `cache`.
+    public mutating func observeDNS(into cache: DNSNameCache) {
+        dns = DNSObserver(cache: cache)
     }
 
     /// Progress of a running source, reported every `progressInterval` packets and, for live
@@ -132,6 +140,9 @@ public struct FlowCapture {
                     } else if packet.isLaterFragment {
                         counters.laterFragments &+= 1
                         if fragments.completeLaterFragment(&packet, time: time) { counters.laterFragmentsMatched &+= 1 }
+                    }
+                    if packet.sourcePort == 53, dns != nil {
+                        dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time)
                     }
                     cache.update(packet, time: time, wireLength: wire, into: &batch)
                 case .nonIP:

@@ -190,10 +190,21 @@ struct PacketDecoder {
             packet.sourcePort = bytes.u16(offset)
             packet.destinationPort = bytes.u16(offset + 2)
             packet.tcpFlags = bytes[offset + 13]
+            let headerLength = Int(bytes[offset + 12] >> 4) * 4
+            if headerLength >= 20, offset + headerLength <= limit {
+                packet.payloadStart = offset + headerLength
+                packet.payloadEnd = limit
+            }
         case 17, 132, 136:
             guard offset + 4 <= limit else { return .malformed(.transportHeaderTruncated) }
             packet.sourcePort = bytes.u16(offset)
             packet.destinationPort = bytes.u16(offset + 2)
+            if proto == 17, offset + 8 <= limit {
+                let length = Int(bytes.u16(offset + 4))
+                packet.payloadStart = offset + 8
+                packet.payloadEnd = length >= 8 ? min(limit, offset + length) : limit
+                packet.payloadCut = length >= 8 && offset + length > limit
+            }
         case 1, 58:
             guard offset + 2 <= limit else { return .malformed(.transportHeaderTruncated) }
             let type = bytes[offset]

@@ -146,10 +146,15 @@ public struct AnnotatedFlow: Hashable, Sendable {
     public var annotation: FlowAnnotation?
     /// The reporting node's name ("" when unknown).
     public var node: String
+    /// The names DNS answers seen by the capture linked to the destination address
+    /// (`dest_domains`); none when no answer was seen.
+    public var destinationDomains: DomainNames
 
-    public init(flow: FlowRecord, annotation: FlowAnnotation? = nil, node: String = "") {
+    public init(flow: FlowRecord, annotation: FlowAnnotation? = nil, node: String = "",
+                destinationDomains: DomainNames = .none) {
         self.flow = flow
         self.annotation = annotation
         self.node = node
+        self.destinationDomains = destinationDomains
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Capture
 import FlowCore
 import Policy
 import SegmentStore
@@ -17,14 +18,18 @@ final class FlowProcessor {
     let writer: SegmentWriter?
     let node: String
     let metrics: PipelineMetrics?
+    /// The DNS answers the capture threads saw; nil when names are not resolved.
+    let names: DNSNameCache?
     private(set) var statistics = ProcessingStatistics()
     private var annotated: [AnnotatedFlow] = []
 
-    init(engine: PolicyEngine?, writer: SegmentWriter?, node: String, metrics: PipelineMetrics? = nil) {
+    init(engine: PolicyEngine?, writer: SegmentWriter?, node: String, metrics: PipelineMetrics? = nil,
+         names: DNSNameCache? = nil) {
         self.engine = engine
         self.writer = writer
         self.node = node
         self.metrics = metrics
+        self.names = names
         annotated.reserveCapacity(4096)
     }
 
@@ -39,7 +44,21 @@ final class FlowProcessor {
         guard !flows.isEmpty else { return }
         let count = flows.count
         statistics.flowsIn += UInt64(count)
-        if let engine {
+        if let names {
+            // Per flow: the destination's names for the record, and every client's for policy.
+            let started = monotonicNanoseconds()
+            for flow in flows {
+                let found = names.lookup(client: flow.sourceAddress, address: flow.destinationAddress,
+                                         start: flow.start.nanoseconds, end: flow.end.nanoseconds)
+                annotated.append(AnnotatedFlow(flow: flow, annotation: engine?.annotate(flow, destinationDomains: found.forNode),
+                                               node: node, destinationDomains: found.forClient))
+            }
+            if engine != nil {
+                let spent = monotonicNanoseconds() &- started
+                statistics.evaluationNanoseconds &+= spent
+                metrics?.recordPolicyEvaluation(nanoseconds: spent, flows: count)
+            }
+        } else if let engine {
             let started = monotonicNanoseconds()
             engine.annotate(&flows, into: &annotated, node: node)
             let spent = monotonicNanoseconds() &- started

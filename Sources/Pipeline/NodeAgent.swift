@@ -25,7 +25,7 @@ import Synchronization
 /// have a thread each. Shutdown breaks the capture loops, flushes every flow cache into its ring,
 /// drains the rings, seals the open segment and returns.
 ///
-/// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`) or
+/// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`), locked inside (`names`) or
 /// behind a `Mutex` (`EngineHandOff`); `blockFlushInterval` is set before `run()` only.
 public final class NodeAgent: Service, @unchecked Sendable {
     public let configuration: AgentConfiguration
@@ -36,6 +36,8 @@ public final class NodeAgent: Service, @unchecked Sendable {
     /// visible to queries even on a quiet node.
     public var blockFlushInterval: Duration = .seconds(10)
 
+    /// DNS answers every interface's capture saw, read by the processing thread (Sendable: locked inside).
+    let names = DNSNameCache()
     private let pendingEngine = EngineHandOff()
     private let stopping = ManagedAtomic<Bool>(false)
     private let failedInterfaces = ManagedAtomic<Int>(0)
@@ -145,7 +147,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
                           metadata: ["configured": "\(c.ring.capacity)", "capacity": "\(ring.capacity)"])
         }
         let node = c.nodeName ?? hostName()
-        let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics)
+        let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics, names: names)
         let state = ProcessingState()
         let processing = try thread("processing") { [self] in
             process(rings: rings, processor: processor, state: state)
@@ -188,6 +190,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
     /// for room: the processing thread is draining) and close it.
     private func capture(_ source: PacketSource, into ring: SPSCRing<FlowRecord>) {
         var flowCapture = FlowCapture(cache: configuration.flowCacheConfiguration)
+        flowCapture.observeDNS(into: names)
         flowCapture.progressInterval = 512
         var sink = RingFlowSink(ring: ring)
         var reportedPackets: UInt64 = 0, reportedBytes: UInt64 = 0

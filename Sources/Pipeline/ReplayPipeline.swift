@@ -32,6 +32,9 @@ public enum ReplayPipeline {
         /// Ring slots (rounded up to a power of two) and the batch size on both sides.
         public var ringCapacity = 1 << 16
         public var batchSize = 1024
+        /// Decode DNS responses and annotate flows with their destination's names
+        /// (`dest_domains`, and the names `destination.domains` rules test).
+        public var resolvesDomains = true
 
         public init(files: [String]) {
             self.files = files
@@ -85,10 +88,12 @@ public enum ReplayPipeline {
         let producer = CaptureThreadState()
         let batchSize = configuration.batchSize
         let cacheConfiguration = configuration.cache
+        let names = configuration.resolvesDomains ? DNSNameCache() : nil
         let thread: BackgroundThread
         do {
             thread = try BackgroundThread {
                 var capture = FlowCapture(cache: cacheConfiguration, batchSize: batchSize)
+                if let names { capture.observeDNS(into: names) }
                 var sink = RingFlowSink(ring: ring)
                 for (number, source) in sources.enumerated() {
                     if producer.isStopped { break }
@@ -111,7 +116,7 @@ public enum ReplayPipeline {
             let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store,
                                                                                              sealObserver: configuration.sealObserver) }
             let engine = cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
-            processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node)
+            processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node, names: names)
         } catch {
             producer.stop()
             for source in sources { source.breakLoop() }

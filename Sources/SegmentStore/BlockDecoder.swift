@@ -41,8 +41,17 @@ struct BlockDecoder {
     var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Per conversation, its prepared record in the decoded block's `templates`.
     private(set) var conversationTemplate: [Int32] = []
-    private var templateOfPair: [Int: Int32] = [:]
-    private var lastPair: (pair: Int, template: Int32) = (-1, 0)
+    /// What a prepared record fixes besides the flow: annotation + 1, node string, domain set + 1.
+    private struct TemplateKey: Hashable {
+        var annotation: Int
+        var node: Int
+        var domains: Int
+    }
+    private var templateOfPair: [TemplateKey: Int32] = [:]
+    private var lastPair: (pair: TemplateKey, template: Int32) = (TemplateKey(annotation: -1, node: -1, domains: -1), 0)
+    private var domainSets: [DomainNames] = []
+    /// The format version of the block being decoded (its header's): older blocks lack parts.
+    var payloadVersion: UInt16 = SegmentFormat.version
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
     private var fields: [[Int]] = Array(repeating: [], count: 8)
@@ -169,7 +178,8 @@ struct BlockDecoder {
         conversations.removeAll(keepingCapacity: true)
         conversationTemplate.removeAll(keepingCapacity: true)
         templateOfPair.removeAll(keepingCapacity: true)
-        lastPair = (-1, 0)
+        lastPair = (TemplateKey(annotation: -1, node: -1, domains: -1), 0)
+        domainSets.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
@@ -281,8 +291,23 @@ struct BlockDecoder {
         let portsAndProtocols = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 256])
         let ports = portsAndProtocols[0].map { UInt16($0) }, protocols = portsAndProtocols[1].map { UInt8($0) }
         let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotationCount + 1, stringCount])
+        var domainsOf: [Int] = []
+        if payloadVersion >= SegmentFormat.domainsVersion {
+            let setCount = try c.index(below: c.remaining + 1)
+            for _ in 0..<setCount {
+                let names = try c.index(below: c.remaining + 1)
+                var list: [String] = []
+                for _ in 0..<names {
+                    let s = try c.index(below: stringCount)
+                    if materialize { list.append(strings[s]) }
+                }
+                domainSets.append(materialize ? DomainNames(list) : .none)
+            }
+            domainsOf = try readFieldArrays(&c, count: conversationCount, limits: [setCount + 1])[0]
+        }
         for i in 0..<conversationCount {
             let annotation = rest[2][i]
+            let domains = domainsOf.isEmpty ? 0 : domainsOf[i]
             let route = Route(source: addresses[fields[0][i]], destination: addresses[fields[1][i]],
                               destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
                               vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
@@ -290,7 +315,8 @@ struct BlockDecoder {
             conversations.append(route)
             // Records only borrow annotation and node from their prepared record (the scan sets
             // the whole `flow`), so conversations with the same pair share one.
-            let pair = materialize ? annotation &* (stringCount + 1) &+ rest[3][i] : 0
+            let pair = materialize ? TemplateKey(annotation: annotation, node: rest[3][i], domains: domains)
+                : TemplateKey(annotation: 0, node: 0, domains: 0)
             // Neighbours (sorted by source) mostly share their pair: skip the hash lookup then.
             if pair == lastPair.pair {
                 conversationTemplate.append(lastPair.template)
@@ -307,7 +333,8 @@ struct BlockDecoder {
             lastPair = (pair, Int32(templates.count))
             conversationTemplate.append(Int32(templates.count))
             templates.append(materialize
-                ? AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1], node: strings[rest[3][i]])
+                ? AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1], node: strings[rest[3][i]],
+                                destinationDomains: domains == 0 ? .none : domainSets[domains - 1])
                 : AnnotatedFlow(flow: placeholder))
         }
 

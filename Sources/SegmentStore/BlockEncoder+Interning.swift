@@ -102,6 +102,21 @@ extension BlockEncoder {
         return id
     }
 
+    mutating func intern(domains: DomainNames) -> Int {
+        if let box = domains.storageIdentity, let known = domainSetByStorage[box] { return known.id }
+        let id: Int
+        if let existing = domainSets[domains] {
+            id = existing
+        } else {
+            for name in domains.names { _ = intern(name) }
+            id = domainSetList.count
+            domainSets[domains] = id
+            domainSetList.append(domains)
+        }
+        if let box = domains.storageIdentity { domainSetByStorage[box] = (domains, id) }
+        return id
+    }
+
     mutating func intern(_ conversation: Conversation) -> Int {
         if let id = conversations[conversation] { return id }
         let id = conversationList.count

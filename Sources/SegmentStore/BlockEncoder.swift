@@ -36,6 +36,10 @@ struct BlockEncoder {
     var conversationList: [Conversation] = []
     var shapes: [UInt64: Int] = [:]
     var shapeList: [UInt64] = []
+    var domainSets: [DomainNames: Int] = [:]
+    var domainSetList: [DomainNames] = []
+    /// Domain sets by shared box: the DNS cache hands flows to one address the same box.
+    var domainSetByStorage: [ObjectIdentifier: (box: DomainNames, id: Int)] = [:]
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
     /// The columns' values before packing.
     private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
@@ -54,6 +58,7 @@ struct BlockEncoder {
     struct Conversation: Hashable {
         var route: Route
         var annotation: Int   // + 1; 0 = none
+        var domains: Int      // + 1; 0 = none
     }
 
     // The block's records, column by column, until `finish`.
@@ -87,7 +92,8 @@ struct BlockEncoder {
                           destinationPort: f.destinationPort, ipProtocol: f.ipProtocol.rawValue,
                           vlan: f.vlan, innerVLAN: f.innerVLAN, node: node)
         let annotation = annotationID(record.annotation)
-        let conversation = intern(Conversation(route: route, annotation: annotation))
+        let domains = record.destinationDomains.isEmpty ? 0 : intern(domains: record.destinationDomains) + 1
+        let conversation = intern(Conversation(route: route, annotation: annotation, domains: domains))
         conversationColumn.append(UInt32(conversation))
         ends.append(f.end.nanoseconds)
         starts.append(f.start.nanoseconds)
@@ -236,6 +242,12 @@ struct BlockEncoder {
         pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
         pack(sorted.map { UInt64($0.annotation) }, into: &out)
         pack(sorted.map { UInt64($0.route.node) }, into: &out)
+        out.varint(domainSetList.count)
+        for set in domainSetList {
+            out.varint(set.names.count)
+            for name in set.names { out.varint(strings[name]!) }
+        }
+        pack(sorted.map { UInt64($0.domains) }, into: &out)
         out.varint(shapeList.count)
         for shape in shapeList { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }
@@ -272,6 +284,9 @@ struct BlockEncoder {
         conversationList.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
         shapeList.removeAll(keepingCapacity: true)
+        domainSets.removeAll(keepingCapacity: true)
+        domainSetList.removeAll(keepingCapacity: true)
+        domainSetByStorage.removeAll(keepingCapacity: true)
         for i in columns.indices { columns[i].bytes.removeAll(keepingCapacity: true) }
         emptyNode = intern("")
     }

@@ -36,6 +36,7 @@ struct BlockReader {
         guard header.totalSize == length, header.count == block.digest.count else {
             throw FlowlogError(.corrupt, "block header disagrees with the index", location: location)
         }
+        decoder.payloadVersion = header.version
         do {
             let rawSize = try stored.withUnsafeBytes {
                 try BlockCodec.decompress(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.blockHeaderSize..<length]),

@@ -38,12 +38,13 @@ public final class _ScanCursor {
         let loaded: Manifest?
         do {
             loaded = try Manifest.load(directory: reader.directory)
-        } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
+        } catch let error as FlowlogError where error.code != .newerFormat {
+            // Only a cache of the footers: the scan goes on without it, and says so.
             loaded = nil
             if share == 0 {
-                var damaged = error
-                damaged.message = "damaged manifest (\(error.message)); segments are chosen by their footers instead, and a missing segment cannot be noticed"
-                statistics.problems.append(ScanProblem(damaged, flowsMissing: 0))
+                var unread = error
+                unread.message = "\(error.code == .io ? "unreadable" : "damaged") manifest (\(error.message)); segments are chosen by their footers instead, and a missing segment cannot be noticed"
+                statistics.problems.append(ScanProblem(unread, flowsMissing: 0))
             }
         }
         for entry in loaded?.entries ?? [] { manifest[entry.name] = entry }

@@ -70,6 +70,9 @@ import FlowCore
 ///                  the previous conversation's, destination address, destination port,
 ///                  protocol, vlan + 1, inner vlan + 1 (mod 2^16: "none" is 0),
 ///                  annotation + 1 (0 = none), node [string]
+///   domain sets    (version 2 on) varint n; n × (varint names; names × varint name [string]);
+///                  then a packed column of one value per conversation: domain set + 1
+///                  (0 = none), the destination's names (`dest_domains`)
 ///   shapes         varint n; n × u64: TCP flags out | in << 8 | status << 16 | ICMP type << 32
 ///                  | ICMP code << 40
 ///   columns        9 × varint byte length, then the columns, one value per record, each a
@@ -92,8 +95,11 @@ import FlowCore
 /// (its own dictionaries, independently compressed, its own checksums), so recovery keeps every
 /// block whose header and payload check out and cuts the file after the last one.
 enum SegmentFormat {
-    /// Bumped on any incompatible change; readers reject files with a larger version.
-    static let version: UInt16 = 1
+    /// Bumped on any incompatible change; readers reject files with a larger version and read
+    /// every smaller one. 2: blocks carry the destination's domain names per conversation.
+    static let version: UInt16 = 2
+    /// The first version whose blocks hold the domain sets.
+    static let domainsVersion: UInt16 = 2
 
     static let segmentMagic: UInt32 = 0x4753_4C46      // "FLSG" as bytes
     static let blockMagic: UInt32 = 0x4B42_4C46        // "FLBK"

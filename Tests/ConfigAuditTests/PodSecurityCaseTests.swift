@@ -290,8 +290,14 @@ import Testing
         let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
         let nested = Self.audit("a: \(deep)\n")
         let error = try #require(nested.errors.first)
-        #expect(error.message.contains("nesting deeper than 64"))
-        #expect(error.location?.line == 1 && error.location?.column == 68)
+        #expect(error.message.contains("nested more than 64 levels deep"))
+        #expect(error.location?.file == "input.yaml" && error.location?.line == 1 && error.location?.column != nil)
+
+        // Aliases that would expand past the budget are refused before any node is built.
+        var bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 { bomb += "l\(level): &l\(level) [" + Array(repeating: "*\(level == 1 ? "a" : "l\(level - 1)")", count: 10).joined(separator: ", ") + "]\n" }
+        let expanded = Self.audit(bomb)
+        #expect(expanded.errors.first?.location?.line != nil)
 
         var reader = ManifestReader(limits: ManifestLimits(maxFileBytes: 10))
         reader.read(text: "apiVersion: v1\n", file: "big.yaml")

@@ -11,6 +11,8 @@ private struct FlowFile: Decodable {
     var dstPort: UInt16?
     var icmpType: UInt8?
     var icmpCode: UInt8?
+    /// The project's own cases only: names DNS resolved the destination from.
+    var dstDomains: [String]?
 }
 
 /// Every tier case goes through what `flowlog policy explain --format json` runs: the manifest
@@ -30,7 +32,7 @@ private struct FlowFile: Decodable {
     static let upstreamCaseNames = FixtureFiles.upstreamCaseNames
 
     @Test func upstreamCasesAreLoaded() {
-        #expect(Self.upstreamCaseNames.count >= 22)
+        #expect(Self.upstreamCaseNames.count >= 26)
     }
 
     /// The same check over the project's own cases for Calico behaviour the conformance set misses.
@@ -46,7 +48,8 @@ private struct FlowFile: Decodable {
                                      sourcePort: flowFile.srcPort ?? 0, destinationPort: flowFile.dstPort ?? 0,
                                      icmpType: flowFile.icmpType ?? 0, icmpCode: flowFile.icmpCode ?? 0)
         let flow = try request.flow(in: cluster)
-        let rendered = PolicyReport.json(PolicyEngine(cluster: cluster).explain(flow).annotation)
+        let names = DomainNames(flowFile.dstDomains ?? [])
+        let rendered = PolicyReport.json(PolicyEngine(cluster: cluster).explain(flow, destinationDomains: names).annotation)
 
         let actual = try #require(try JSONSerialization.jsonObject(with: Data(rendered.utf8)) as? NSDictionary)
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("expected.json"))) as? NSDictionary)
@@ -56,8 +59,8 @@ private struct FlowFile: Decodable {
         }
         // The cached path agrees with the explain path.
         let engine = PolicyEngine(cluster: cluster)
-        #expect(engine.annotate(flow) == engine.explain(flow).annotation)
-        #expect(engine.annotate(flow) == engine.explain(flow).annotation)
+        #expect(engine.annotate(flow, destinationDomains: names) == engine.explain(flow, destinationDomains: names).annotation)
+        #expect(engine.annotate(flow, destinationDomains: names) == engine.explain(flow, destinationDomains: names).annotation)
     }
 
     /// Cases carrying `expected_legacy` (S17): the v3.30/v3.31 tie-break gives that verdict and trace.

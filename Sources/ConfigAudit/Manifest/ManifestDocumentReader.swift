@@ -1,9 +1,10 @@
 import FlowCore
 import Foundation
+import Policy
 import Yams
 
 /// Reads YAML or JSON documents with positions, within `ManifestLimits`: the one place the
-/// configuration audit turns bytes into nodes (manifests, settings, kube-bench output).
+/// configuration audit turns bytes into nodes (manifests, settings, kube-bench output, packs).
 public struct ManifestDocumentReader {
     public let limits: ManifestLimits
     public let problems: ManifestProblems
@@ -40,18 +41,21 @@ public struct ManifestDocumentReader {
             problems.add(FlowlogError(.validation, "the input is \(text.utf8.count) bytes; at most \(limits.maxFileBytes) are read", location: .init(file: file)))
             return []
         }
-        if let deep = ManifestDepthScan.firstExcess(in: text, limit: limits.maxDepth) {
-            problems.add(FlowlogError(.validation, "nesting deeper than \(limits.maxDepth) levels", location: .init(file: file, line: deep.line, column: deep.column)))
+        // The policy stage's pre-pass (libyaml's event parser, which cannot overflow the stack)
+        // refuses deep nesting and alias bombs before Yams' recursive composer sees the text.
+        do {
+            _ = try YAMLPrecheck.check(text, file: file, depthLimit: limits.maxDepth)
+        } catch let error as FlowlogError {
+            problems.add(error)
+            return []
+        } catch {
+            problems.add(FlowlogError(.parse, "\(error)", location: .init(file: file)))
             return []
         }
         var out: [ManifestNode] = []
         do {
             let parser = try Parser(yaml: text, resolver: .basic)
             while let document = try parser.nextRoot() {
-                if let excess = ManifestDepthScan.treeExcess(document, maxDepth: limits.maxDepth, maxNodes: limits.maxObjects * 64) {
-                    problems.add(FlowlogError(.validation, excess.message, location: .init(file: file, line: excess.mark?.line, column: excess.mark?.column)))
-                    return out
-                }
                 out.append(ManifestNode(node: document, path: "", file: file, object: "", problems: problems))
                 if out.count > limits.maxObjects {
                     problems.add(FlowlogError(.validation, "more than \(limits.maxObjects) documents in one file", location: .init(file: file)))

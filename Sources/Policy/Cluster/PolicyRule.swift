@@ -38,13 +38,16 @@ public struct EntityMatch: Hashable, Sendable {
     public var notPorts: [PortMatch] = []
     /// `services`: the destination (or source) must be the service's cluster IP or one of its pods.
     public var service: ServiceReference?
+    /// `domains` (destination of egress Allow rules, as Calico Enterprise has them): the flow's
+    /// destination must have been resolved from a matching name (exact, or with one `*` label).
+    public var domains: [String] = []
     /// Whether the manifest wrote a namespaceSelector (already folded into `selector`):
     /// compliance reports reproduce Calico's reading of rules as written.
     public var namesNamespaceSelector = false
 
     public var isEmpty: Bool {
         nets.isEmpty && notNets.isEmpty && selector == nil && notSelector == nil && ports.isEmpty
-            && notPorts.isEmpty && service == nil
+            && notPorts.isEmpty && service == nil && domains.isEmpty
     }
 }
 

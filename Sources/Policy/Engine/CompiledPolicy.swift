@@ -17,6 +17,7 @@ struct CompiledEntity {
     var notPorts: [PortMatch]
     /// nil when the rule names no service; a reference to a missing service matches nothing.
     var service: ResolvedService??
+    var domains: [String]
 }
 
 struct CompiledRule {
@@ -74,7 +75,8 @@ extension CompiledPolicy {
                 service = .some(found.map { ResolvedService(namespace: $0.namespace, selector: $0.selector ?? [:], clusterIPs: $0.clusterIPs) })
             }
             return CompiledEntity(nets: e.nets, notNets: e.notNets, selector: table.id(e.selector),
-                                  notSelector: table.id(e.notSelector), ports: e.ports, notPorts: e.notPorts, service: service)
+                                  notSelector: table.id(e.notSelector), ports: e.ports, notPorts: e.notPorts, service: service,
+                                  domains: e.domains)
         }
         func rule(_ r: PolicyRule) -> CompiledRule {
             // The loader rejects rules mixing families, so the first CIDR names the family.

@@ -20,6 +20,8 @@ struct FlowFacts {
     let icmpCode: UInt8
     let source: FlowSide
     let destination: FlowSide
+    /// The names the destination address was resolved from (for `domains` rules).
+    var destinationDomains: DomainNames = .none
 }
 
 extension EndpointIdentity {

@@ -29,32 +29,36 @@ struct ClassDecisionKey: Hashable {
     let ipProtocol: UInt8
     let ipVersion: UInt8
     let icmp: UInt16
+    /// The destination's domain names by interned number; 0 unless some rule has `domains`.
+    let domains: Int32
 
     func hash(into hasher: inout Hasher) {
         var h = (UInt64(UInt32(bitPattern: source)) | UInt64(UInt32(bitPattern: destination)) << 32) &* 0x9E37_79B9_7F4A_7C15
         h ^= UInt64(sourcePort) | UInt64(destinationPort) << 16 | UInt64(ipProtocol) << 32 | UInt64(ipVersion) << 40
             | UInt64(icmp) << 48
-        hasher.combine(h &* 0xBF58_476D_1CE4_E5B9)
+        hasher.combine((h &+ UInt64(UInt32(bitPattern: domains))) &* 0xBF58_476D_1CE4_E5B9)
     }
 }
 
 extension PolicyEngine {
     /// Decides a flow whose address pair is not cached: walks only when no flow between ends of
     /// the same classes with the same packet fields was decided before.
-    func decideByClass(_ flow: FlowRecord) -> FlowAnnotation {
+    func decideByClass(_ flow: FlowRecord, domains: DomainNames, domainsID: Int32) -> FlowAnnotation {
         let source = addressClass(flow.sourceAddress)
         let destination = addressClass(flow.destinationAddress)
         let facts = FlowFacts(
             ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
             source: FlowSide(address: flow.sourceAddress, port: flow.sourcePort, endpoint: source.endpoint, sets: source.sets),
             destination: FlowSide(address: flow.destinationAddress, port: flow.destinationPort,
-                                  endpoint: destination.endpoint, sets: destination.sets))
+                                  endpoint: destination.endpoint, sets: destination.sets),
+            destinationDomains: domains)
         let key = ClassDecisionKey(
             source: Int32(truncatingIfNeeded: source.matchClass), destination: Int32(truncatingIfNeeded: destination.matchClass),
             sourcePort: keysOnSourcePort && flow.ipProtocol.hasPorts ? flow.sourcePort : 0,
             destinationPort: flow.ipProtocol.hasPorts ? flow.destinationPort : 0,
             ipProtocol: flow.ipProtocol.rawValue, ipVersion: flow.ipVersion.rawValue,
-            icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0)
+            icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0,
+            domains: domainsID)
         let decided: ClassDecision
         if let known = classDecisions[key] {
             decided = known

@@ -27,6 +27,10 @@ extension PolicyEngine {
         if let service = e.service {
             guard let service, serviceContains(service, side) else { return false }
         }
+        if !e.domains.isEmpty {
+            // Only the destination carries names (the loader allows `domains` nowhere else).
+            guard e.domains.contains(where: { facts.destinationDomains.contains(matching: $0) }) else { return false }
+        }
         if !e.ports.isEmpty {
             guard facts.ipProtocol.hasPorts,
                   e.ports.contains(where: { portMatches($0, side, facts, selector: e.selector) }) else { return false }

@@ -24,6 +24,10 @@ public final class PolicyEngine: @unchecked Sendable {
     /// Whether any rule looks at source ports or ICMP type/code (else they stay out of the cache key).
     let keysOnSourcePort: Bool
     let keysOnICMP: Bool
+    /// Whether any rule has `domains` (else destination names stay out of every cache key).
+    let keysOnDomains: Bool
+    /// Destination name lists seen so far, numbered from 1 for the cache keys.
+    private var domainIDs: [DomainNames: Int32] = [:]
     private var cache: [DecisionKey: FlowAnnotation] = [:]
     /// A new address pair is decided by class (see `MatchClasses`): when its ends are ones rules
     /// cannot tell apart from a pair decided before, that pair's verdict and traces are reused.
@@ -53,6 +57,7 @@ public final class PolicyEngine: @unchecked Sendable {
         let rules = (compiled + profiles).flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }
+        self.keysOnDomains = rules.contains { !$0.destination.domains.isEmpty }
         self.classes = MatchClasses(policies: compiled + profiles, entityCount: index.entities.count)
     }
 
@@ -61,19 +66,37 @@ public final class PolicyEngine: @unchecked Sendable {
 
     // MARK: - Annotating
 
-    public func annotate(_ flow: FlowRecord) -> FlowAnnotation {
-        guard options.cachesDecisions else { return decide(flow, log: nil) }
+    /// `destinationDomains`: the names the destination address was resolved from, for rules
+    /// with `destination.domains` (from the capture's DNS cache).
+    public func annotate(_ flow: FlowRecord, destinationDomains: DomainNames = .none) -> FlowAnnotation {
+        guard options.cachesDecisions else { return decide(flow, destinationDomains: destinationDomains, log: nil) }
+        let domainsID = keysOnDomains ? domainID(destinationDomains) : 0
         let key = DecisionKey(
             source: flow.sourceAddress, destination: flow.destinationAddress,
             sourcePort: keysOnSourcePort ? flow.sourcePort : 0,
             destinationPort: flow.ipProtocol.hasPorts ? flow.destinationPort : 0,
             ipProtocol: flow.ipProtocol.rawValue,
-            icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0)
+            icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0,
+            domains: domainsID)
         if let known = cache[key] { return known }
-        let decided = decideByClass(flow)
+        let decided = decideByClass(flow, domains: destinationDomains, domainsID: domainsID)
         if cache.count >= options.cacheCapacity { cache.removeAll(keepingCapacity: true) }
         cache[key] = decided
         return decided
+    }
+
+    private func domainID(_ names: DomainNames) -> Int32 {
+        if names.isEmpty { return 0 }
+        if let known = domainIDs[names] { return known }
+        if domainIDs.count >= options.cacheCapacity {
+            // Numbers are only meaningful inside the caches keyed by them: start all afresh.
+            domainIDs.removeAll(keepingCapacity: true)
+            cache.removeAll(keepingCapacity: true)
+            classDecisions.removeAll(keepingCapacity: true)
+        }
+        let id = Int32(domainIDs.count + 1)
+        domainIDs[names] = id
+        return id
     }
 
     /// Class decisions share equal traces, so the annotations built from them share storage too.
@@ -99,9 +122,9 @@ public final class PolicyEngine: @unchecked Sendable {
     }
 
     /// The decision with a readable walk through tiers, policies and rules (never cached).
-    public func explain(_ flow: FlowRecord) -> PolicyExplanation {
+    public func explain(_ flow: FlowRecord, destinationDomains: DomainNames = .none) -> PolicyExplanation {
         let log = PolicyWalkLog()
-        let annotation = decide(flow, log: log)
+        let annotation = decide(flow, destinationDomains: destinationDomains, log: log)
         return PolicyExplanation(annotation: annotation, walk: log.lines)
     }
 
@@ -112,11 +135,12 @@ public final class PolicyEngine: @unchecked Sendable {
                  sets: index.networkSets(containing: address))
     }
 
-    func decide(_ flow: FlowRecord, log: PolicyWalkLog?) -> FlowAnnotation {
+    func decide(_ flow: FlowRecord, destinationDomains: DomainNames = .none, log: PolicyWalkLog?) -> FlowAnnotation {
         let facts = FlowFacts(
             ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
             source: side(flow.sourceAddress, port: flow.sourcePort),
-            destination: side(flow.destinationAddress, port: flow.destinationPort))
+            destination: side(flow.destinationAddress, port: flow.destinationPort),
+            destinationDomains: destinationDomains)
         let service = index.service(for: facts.destination.address,
                                     endpoint: facts.destination.isEndpoint ? facts.destination.endpoint : nil)
         return annotation(facts, service: service, decision: evaluate(facts, log: log))
@@ -208,6 +232,7 @@ struct DecisionKey: Hashable {
     let destinationPort: UInt16
     let ipProtocol: UInt8
     let icmp: UInt16
+    let domains: Int32
 
     // One pre-mixed word instead of ten fields keeps SipHash's share of a cache hit small.
     func hash(into hasher: inout Hasher) {
@@ -215,6 +240,6 @@ struct DecisionKey: Hashable {
         h = (h ^ destination.low) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ source.high ^ (destination.high << 1)) &* 0x94D0_49BB_1331_11EB
         h ^= UInt64(sourcePort) | UInt64(destinationPort) << 16 | UInt64(ipProtocol) << 32 | UInt64(icmp) << 40
-        hasher.combine(h)
+        hasher.combine(h &+ UInt64(UInt32(bitPattern: domains)))
     }
 }

@@ -52,7 +52,7 @@ extension ClusterBuilder {
             selector = selector.and(saSelector.serviceAccountScoped())
         }
         let ingress = spec.list("ingress").compactMap { rule($0, policyNamespace: namespace) }
-        let egress = spec.list("egress").compactMap { rule($0, policyNamespace: namespace) }
+        let egress = spec.list("egress").compactMap { rule($0, policyNamespace: namespace, egress: true) }
         for (key, count) in [("ingress", ingress.count), ("egress", egress.count)] where count > 1024 {
             spec.child(key)?.error("\(count) rules; at most 1024 per direction are allowed")
         }
@@ -114,7 +114,7 @@ extension ClusterBuilder {
         if name.hasPrefix("kns.") || name.hasPrefix("ksa.") || name == ClusterProfile.defaultAllowName { return }
         let spec = r.child("spec")
         let ingress = spec?.list("ingress").compactMap { rule($0, policyNamespace: "") } ?? []
-        let egress = spec?.list("egress").compactMap { rule($0, policyNamespace: "") } ?? []
+        let egress = spec?.list("egress").compactMap { rule($0, policyNamespace: "", egress: true) } ?? []
         for (key, count) in [("ingress", ingress.count), ("egress", egress.count)] where count > 1024 {
             spec?.child(key)?.error("\(count) rules; at most 1024 per direction are allowed")
         }

@@ -2,7 +2,8 @@ import FlowCore
 
 /// Calico rules (§3) and their EntityRules with the selector scoping of §2.6.
 extension ClusterBuilder {
-    func rule(_ f: ManifestField, policyNamespace: String) -> PolicyRule? {
+    /// `egress`: the rule is an egress rule (the only place `destination.domains` is valid).
+    func rule(_ f: ManifestField, policyNamespace: String, egress: Bool = false) -> PolicyRule? {
         guard f.isMapping else {
             f.error("a rule must be a map")
             return nil
@@ -56,6 +57,14 @@ extension ClusterBuilder {
                 return nil
             }
         }
+        if !rule.source.domains.isEmpty {
+            f.child("source")?.child("domains")?.error("domains are only valid in the destination of an egress Allow rule")
+            return nil
+        }
+        if !rule.destination.domains.isEmpty, !egress || action != .allow {
+            f.child("destination")?.child("domains")?.error("domains are only valid in the destination of an egress Allow rule")
+            return nil
+        }
         if f.child("http") != nil {
             f.child("http")?.warning("http match criteria need application-layer policy and are ignored here")
         }
@@ -79,6 +88,8 @@ extension ClusterBuilder {
         for (key, count, limit) in [("nets", e.nets.count, 256), ("notNets", e.notNets.count, 256)] where count > limit {
             f.child(key)?.error("\(count) entries; at most \(limit) are allowed")
         }
+        e.domains = f.list("domains").compactMap(domainPattern)
+        if e.domains.count > 256 { f.child("domains")?.error("\(e.domains.count) entries; at most 256 are allowed") }
         e.ports = f.list("ports").compactMap(port)
         e.notPorts = f.list("notPorts").compactMap(port)
         for (key, count) in [("ports", e.ports.count), ("notPorts", e.notPorts.count)] where count > 50 {
@@ -110,6 +121,25 @@ extension ClusterBuilder {
             e.service = ServiceReference(namespace: namespace, name: name)
         }
         return e
+    }
+
+    /// A domain name, lowercase, optionally with one `*` label standing for one or more labels
+    /// (`*.example.com`, `www.*.com`); a trailing dot is dropped.
+    private func domainPattern(_ f: ManifestField) -> String? {
+        guard let text = f.scalarText else { return nil }
+        let name = text.hasSuffix(".") ? String(text.dropLast()) : text
+        let labels = name.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+        let validLabel: (Substring) -> Bool = { label in
+            label == "*" || (!label.isEmpty && label.utf8.count <= 63 && label.utf8.allSatisfy {
+                ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+            })
+        }
+        guard !name.isEmpty, name.utf8.count <= 253, labels.allSatisfy(validLabel), labels.filter({ $0 == "*" }).count <= 1,
+              labels.count > 1 || labels[0] != "*" else {
+            f.error("'\(text)' is not a domain name (letters, digits, '-', '_', at most one '*' label)")
+            return nil
+        }
+        return labels.joined(separator: ".")
     }
 
     /// An int, `"min:max"`, or a named port.

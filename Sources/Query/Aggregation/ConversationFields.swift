@@ -28,7 +28,7 @@ extension FilterPredicate {
         case .ipProtocol: return .ipProtocol
         case .vlan: return .vlan
         case .namespace, .name, .aggregatedName, .endpointKind, .labels, .verdict, .pendingVerdict, .wouldChange,
-             .policyAction, .reporter, .tier, .policy, .node, .service:
+             .policyAction, .reporter, .tier, .policy, .node, .service, .domain:
             return .annotation
         }
     }
@@ -64,7 +64,7 @@ extension OutputField {
         case .sourceType, .sourceNamespace, .sourceName, .sourceNameAggr, .sourceLabels,
              .destType, .destNamespace, .destName, .destNameAggr, .destLabels,
              .destServiceNamespace, .destServiceName, .action, .reporter, .policies, .pendingPolicies, .host,
-             .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies:
+             .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies, .destDomains:
             return .annotation
         }
     }

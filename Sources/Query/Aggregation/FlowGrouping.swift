@@ -63,7 +63,7 @@ public struct FlowGrouping {
         for i in 0..<keys.count {
             if i > 0 { scratch.append(Self.separator) }
             fieldWriter.write(keys[i], flow: record.flow, annotation: annotation, annotated: annotated,
-                              node: record.node, style: .plain, into: &scratch)
+                              node: record.node, domains: record.destinationDomains, style: .plain, into: &scratch)
         }
     }
 

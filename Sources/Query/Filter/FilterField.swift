@@ -9,6 +9,8 @@ enum FilterField: Sendable {
     /// Counters; `packets` and `bytes` also take a side (`src.packets`: sent by the source).
     case counter(FlowCounter)
     case vlan, node, service
+    /// The destination's domain names (`dst.domain`); only the destination has them.
+    case domain
 
     var isPerSide: Bool {
         switch self {
@@ -50,6 +52,7 @@ enum FilterField: Sendable {
         "vlan": .vlan,
         "node": .node, "host": .node,
         "service": .service, "svc": .service,
+        "domain": .domain, "domains": .domain,
     ]
 
     static let sidePrefixes: [String: FlowSide] = [
@@ -61,12 +64,11 @@ enum FilterField: Sendable {
     /// The list shown when a field is unknown.
     static let summary = "src./dst./any. namespace, pod (name), name_aggr, type, labels, ip, port; "
         + "proto, action (verdict), pending_action, would_change, policy_action, reporter, tier, policy, "
-        + "packets, bytes (also src./dst.), packets_in, packets_out, bytes_in, bytes_out, vlan, node, service"
+        + "packets, bytes (also src./dst.), packets_in, packets_out, bytes_in, bytes_out, vlan, node, service, dst.domain"
 
-    /// Every name a filter accepts, for "did you mean".
-    static var allNames: [String] {
+    /// Every name a filter accepts, for "did you mean" (built once: every mistyped field asks).
+    static let allNames: [String] =
         Array(byName.keys).sorted() + sidePrefixes.keys.flatMap { side in byName.keys.map { "\(side).\($0)" } }.sorted()
-    }
 
     /// `src.packets`, `dst.bytes`: the counter one side sent; nil for any other field.
     func counter(sentBy side: FlowSide) -> FilterField? {

@@ -77,6 +77,13 @@ extension FilterParser {
             return .vlan(op, id)
         case .node: return .node(TextMatch(pattern: value))
         case .service: return .service(TextMatch(pattern: value))
+        case .domain:
+            let pattern = (value.hasSuffix(".") ? String(value.dropLast()) : value).lowercased()
+            guard !pattern.isEmpty, pattern.split(separator: ".", omittingEmptySubsequences: false).filter({ $0 == "*" }).count <= 1,
+                  !pattern.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+                throw error("'\(value)' is not a domain name or pattern (example.com, *.example.com)", at: token)
+            }
+            return .domain(pattern)
         }
     }
 

@@ -129,6 +129,12 @@ public struct FilterParser {
             throw error("unknown field '\(raw)'\(suggestion) (fields: \(FilterField.summary))", at: first)
         }
         if let side, let sent = field.counter(sentBy: side) { return (sent, .either, first) }
+        if case .domain = field {
+            guard side == nil || side == .destination else {
+                throw error("only the destination has domain names: write dst.domain", at: first)
+            }
+            return (field, .destination, first)
+        }
         if side != nil, !field.isPerSide {
             throw error("'\(fieldName)' belongs to the flow, not to one side; drop the side prefix", at: first)
         }

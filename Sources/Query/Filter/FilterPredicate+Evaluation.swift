@@ -63,6 +63,8 @@ extension FilterPredicate {
             return match.matches(record.node)
         case .service(let match):
             return annotated && match.matches(a.destinationService)
+        case .domain(let pattern):
+            return record.destinationDomains.contains(matching: pattern)
         }
     }
 

@@ -118,4 +118,7 @@ public enum FilterPredicate: Sendable {
     case node(TextMatch)
     /// The destination service, `namespace/name`.
     case service(TextMatch)
+    /// Some destination domain name matches (exact, or with one `*` label as in Calico's
+    /// `domains`: `*.example.com` matches `a.example.com` and `a.b.example.com`).
+    case domain(String)
 }

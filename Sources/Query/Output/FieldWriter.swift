@@ -17,17 +17,18 @@ struct FieldWriter {
         // Matching on the optional borrows its payload; `annotation ?? default` would copy it.
         switch record.annotation {
         case .some(let annotation):
-            write(field, flow: record.flow, annotation: annotation, annotated: true, node: record.node, style: style, into: &out)
+            write(field, flow: record.flow, annotation: annotation, annotated: true, node: record.node,
+                  domains: record.destinationDomains, style: style, into: &out)
         case .none:
             write(field, flow: record.flow, annotation: .absent, annotated: false, node: record.node,
-                  style: style, into: &out)
+                  domains: record.destinationDomains, style: style, into: &out)
         }
     }
 
     /// The same with the record's parts passed separately, so a row takes the annotation once
     /// (arguments are borrowed) rather than once per field.
     mutating func write(_ field: OutputField, flow: FlowRecord, annotation a: FlowAnnotation, annotated: Bool,
-                        node: String, style: Style, into out: inout OutputBuffer) {
+                        node: String, domains: DomainNames = .none, style: Style, into out: inout OutputBuffer) {
         switch field {
         case .startTime: openSafe(style, &out); time.write(flow.start, secondsOnly: secondsOnly, into: &out); closeSafe(style, &out)
         case .endTime: openSafe(style, &out); time.write(flow.end, secondsOnly: secondsOnly, into: &out); closeSafe(style, &out)
@@ -88,6 +89,7 @@ struct FieldWriter {
             } else {
                 out.append(decimal: UInt64(flow.vlan))
             }
+        case .destDomains: Self.names(domains, style, &out)
         case .tcpFlags: openSafe(style, &out); Self.writeFlags(flow.tcpFlagsOut.rawValue | flow.tcpFlagsIn.rawValue, into: &out); closeSafe(style, &out)
         }
     }
@@ -165,6 +167,24 @@ struct FieldWriter {
 
     /// Enforced (or pending) hits, egress then ingress, in the v3.32 policy-string form;
     /// `;`-separated in text, an array in JSON.
+    /// A list of names: a JSON array, or `;`-joined text (`-` for none) like the policy lists.
+    static func names(_ domains: DomainNames, _ style: Style, _ out: inout OutputBuffer) {
+        if style == .json { out.append(UInt8(ascii: "[")) }
+        let start = out.count
+        for (i, name) in domains.names.enumerated() {
+            if i > 0 { out.append(style == .json ? UInt8(ascii: ",") : UInt8(ascii: ";")) }
+            if style == .json { out.append(UInt8(ascii: "\"")) }
+            let nameStart = out.count
+            out.append(name)
+            if style == .json { CellEscaping.escapeJSON(&out, from: nameStart); out.append(UInt8(ascii: "\"")) }
+        }
+        switch style {
+        case .json: out.append(UInt8(ascii: "]"))
+        case .csv: if domains.isEmpty { out.append(UInt8(ascii: "-")) } else { CellEscaping.quoteCSVIfNeeded(&out, from: start) }
+        case .plain: if domains.isEmpty { out.append(UInt8(ascii: "-")) }
+        }
+    }
+
     static func policies(_ first: PolicyTrace?, _ second: PolicyTrace?, _ style: Style, _ out: inout OutputBuffer) {
         if style == .json { out.append(UInt8(ascii: "[")) }
         let start = out.count

@@ -48,7 +48,7 @@ struct FlowRowWriter {
             for i in 0..<fields.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
-                                  node: record.node, style: .csv, into: &out)
+                                  node: record.node, domains: record.destinationDomains, style: .csv, into: &out)
             }
             out.append(0x0A)
         case .ndjson, .json:
@@ -58,7 +58,7 @@ struct FlowRowWriter {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(bytesOf: jsonKeys[i])
                 fieldWriter.write(fields[i], flow: record.flow, annotation: annotation, annotated: annotated,
-                                  node: record.node, style: .json, into: &out)
+                                  node: record.node, domains: record.destinationDomains, style: .json, into: &out)
             }
             out.append(UInt8(ascii: "}"))
             if format == .ndjson { out.append(0x0A) }

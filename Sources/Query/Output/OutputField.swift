@@ -34,6 +34,8 @@ public enum OutputField: String, CaseIterable, Sendable {
     case packets, bytes
     case host, vlan
     case tcpFlags = "tcp_flags"
+    /// Calico Enterprise's `dest_domains`: the names DNS answers linked to the destination.
+    case destDomains = "dest_domains"
 
     /// The default CSV / JSON columns: Calico's flow-log record, then our extras.
     public static let standard: [OutputField] = [
@@ -45,7 +47,7 @@ public enum OutputField: String, CaseIterable, Sendable {
         .packetsIn, .packetsOut, .bytesIn, .bytesOut,
         .pendingAction, .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies,
         .sourcePackets, .destPackets, .sourceBytes, .destBytes,
-        .host, .vlan, .tcpFlags,
+        .host, .vlan, .tcpFlags, .destDomains,
     ]
 
     /// The terminal table: both ends, the service, the action and the size, in 120 columns.
@@ -71,6 +73,7 @@ public enum OutputField: String, CaseIterable, Sendable {
         "src": .source, "dst": .dest,
         "srcip": .sourceIP, "dstip": .destIP, "srcport": .sourcePort, "dstport": .destPort,
         "service": .destServiceName, "dst.service": .destServiceName,
+        "dst.domain": .destDomains, "dst.domains": .destDomains, "domain": .destDomains,
         "protocol": .ipProtocol, "verdict": .action, "node": .host,
     ]
 
@@ -90,7 +93,7 @@ public enum OutputField: String, CaseIterable, Sendable {
     var isShrinkable: Bool {
         switch self {
         case .source, .dest, .sourceName, .destName, .sourceLabels, .destLabels, .policies, .pendingPolicies,
-             .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies, .destServiceName:
+             .egressPolicies, .ingressPolicies, .pendingEgressPolicies, .pendingIngressPolicies, .destServiceName, .destDomains:
             return true
         default: return false
         }

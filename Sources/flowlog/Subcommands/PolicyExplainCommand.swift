@@ -50,6 +50,10 @@ struct PolicyExplainCommand: ParsableCommand {
     @Option(name: .customLong("icmp-code"), parsing: .unconditional, help: "ICMP code (0–255).")
     var icmpCode: Int = 0
 
+    @Option(name: .customLong("dst-domain"), parsing: .singleValue,
+            help: ArgumentHelp("A name DNS resolved the destination from, for destination.domains rules (repeatable).", valueName: "name"))
+    var dstDomains: [String] = []
+
     @Option(name: .long, help: "text or json (json has the shape of the conformance expected.json).")
     var format: PolicyOutputFormat = .text
 
@@ -100,7 +104,9 @@ struct PolicyExplainCommand: ParsableCommand {
             Diagnostics.error("\(error)")
             throw ExitStatus(error).exitCode
         }
-        let explanation = PolicyEngine(cluster: loaded, options: PolicyOptions(ordering: legacyOrder ? .v3_30 : .v3_32)).explain(flow)
+        let names = DomainNames(dstDomains.map { ($0.hasSuffix(".") ? String($0.dropLast()) : $0).lowercased() })
+        let explanation = PolicyEngine(cluster: loaded, options: PolicyOptions(ordering: legacyOrder ? .v3_30 : .v3_32))
+            .explain(flow, destinationDomains: names)
         switch format {
         case .json: print(PolicyReport.json(explanation.annotation))
         case .text: print(PolicyReport.text(explanation, flow: flow, legacyNames: legacyNames))

@@ -75,6 +75,10 @@ struct ReplayOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Ring slots between the capture and policy threads (rounded up to a power of two).", valueName: "count"))
     var ringCapacity: Int = 1 << 16
 
+    @Flag(name: .customLong("no-dns"),
+          help: "Do not decode DNS responses (flows get no dest_domains; destination.domains rules then match nothing).")
+    var noDNS = false
+
     @OptionGroup(title: "Flow cache")
     var cache: FlowCacheOptions
 
@@ -144,6 +148,7 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     configuration.node = options.node
     configuration.ringCapacity = options.ringCapacity
     configuration.store.compressionLevel = options.compressionLevel
+    configuration.resolvesDomains = !options.noDNS
     if let text = options.segmentSize {
         guard let size = ConfigurationValue.byteSize(text), size >= 4096 else {
             throw ValidationError("--segment-size: '\(text)' is not a size of at least 4096 bytes, such as 64MiB")
@@ -198,6 +203,11 @@ struct NDJSONFlowSink: AnnotatedFlowSink {
         if enabled {
             for record in batch {
                 buffer.append(contentsOf: record.flow.ndjsonLine.utf8)
+                if !record.destinationDomains.isEmpty {
+                    buffer.removeLast()
+                    let names = record.destinationDomains.names.map(JSONText.string).joined(separator: ",")
+                    buffer.append(contentsOf: ",\"dest_domains\":[\(names)]}".utf8)
+                }
                 if annotated {
                     buffer.removeLast()  // the flow object's closing brace: the annotation goes on
                     buffer.append(UInt8(ascii: ","))

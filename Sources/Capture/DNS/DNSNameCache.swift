@@ -1,0 +1,133 @@
+import FlowCore
+import Synchronization
+
+/// What DNS answers the capture has seen: address → the names it was resolved from, per
+/// client, with TTLs in capture time. The capture thread records answers; the thread deciding
+/// flows looks addresses up (hence the lock: both sides touch it rarely, once per DNS response
+/// and once per flow).
+///
+/// An answer counts for a flow when it was seen no later than the flow's end and had not
+/// expired (seen + TTL) before the flow's start. Per flow the cache gives two answers: the
+/// names the flow's own client resolved (what `dest_domains` reports; Calico's flow logs name
+/// what the client asked for), else every name any client resolved to the address; and the
+/// latter always for policy, because Calico Enterprise programs the addresses of allowed
+/// domains per node, for every workload on it.
+public final class DNSNameCache: Sendable {
+    struct Entry {
+        var client: IPAddress
+        var names: DomainNames
+        var seen: UInt64
+        var expires: UInt64
+    }
+
+    struct State {
+        var byAddress: [IPAddress: [Entry]] = [:]
+        var entries = 0
+        /// Equal name lists share one box, so flows and the store see equal identities.
+        var interned: [[String]: DomainNames] = [:]
+        var statistics = DNSCacheStatistics()
+    }
+
+    private let state = Mutex(State())
+    /// Entries kept before expired ones are dropped (then, if still full, older addresses).
+    public let capacity: Int
+    /// Per address, at most this many clients are remembered.
+    public static let clientsPerAddress = 16
+
+    public init(capacity: Int = 1 << 16) {
+        self.capacity = max(16, capacity)
+    }
+
+    /// The names `flow`'s destination had for its client (else for any client), and for any client.
+    public struct Lookup: Sendable {
+        public var forClient: DomainNames
+        public var forNode: DomainNames
+    }
+
+    public var statistics: DNSCacheStatistics { state.withLock { $0.statistics } }
+
+    /// Remembers a response's address answers for `client` (the response's destination).
+    public func record(client: IPAddress, answers: [DNSResponseParser.AddressAnswer], at time: UInt64) {
+        guard !answers.isEmpty else { return }
+        let capacity = self.capacity
+        state.withLock { s in
+            if s.entries + answers.count > capacity { Self.makeRoom(&s, now: time, capacity: capacity) }
+            for answer in answers {
+                let names = Self.intern(answer.names, in: &s)
+                let expires = time &+ UInt64(answer.ttl) &* 1_000_000_000
+                var list = s.byAddress[answer.address] ?? []
+                if let i = list.firstIndex(where: { $0.client == client && $0.names == names }) {
+                    list[i].seen = max(list[i].seen, time)
+                    list[i].expires = max(list[i].expires, expires)
+                } else {
+                    if list.count >= Self.clientsPerAddress {
+                        list.removeFirst()
+                        s.entries -= 1
+                        s.statistics.evicted &+= 1
+                    }
+                    list.append(Entry(client: client, names: names, seen: time, expires: expires))
+                    s.entries += 1
+                }
+                s.byAddress[answer.address] = list
+                s.statistics.answers &+= 1
+            }
+        }
+    }
+
+    /// The names for a flow from `client` to `address` that ran from `start` to `end` (ns).
+    public func lookup(client: IPAddress, address: IPAddress, start: UInt64, end: UInt64) -> Lookup {
+        state.withLock { s in
+            guard let list = s.byAddress[address] else { return Lookup(forClient: .none, forNode: .none) }
+            var own: [String] = []
+            var all: [String] = []
+            for entry in list where entry.seen <= end && entry.expires >= start {
+                if entry.client == client { own.append(contentsOf: entry.names.names) }
+                all.append(contentsOf: entry.names.names)
+            }
+            guard !all.isEmpty else { return Lookup(forClient: .none, forNode: .none) }
+            s.statistics.lookupsAnswered &+= 1
+            let node = Self.intern(all, in: &s)
+            return Lookup(forClient: own.isEmpty ? node : Self.intern(own, in: &s), forNode: node)
+        }
+    }
+
+    private static func intern(_ names: [String], in s: inout State) -> DomainNames {
+        if let known = s.interned[names] { return known }
+        if s.interned.count >= 1 << 16 { s.interned.removeAll(keepingCapacity: true) }
+        let value = DomainNames(names)
+        s.interned[names] = value
+        return value
+    }
+
+    /// Drops expired entries; when that is not enough, forgets addresses until a quarter is free.
+    private static func makeRoom(_ s: inout State, now: UInt64, capacity: Int) {
+        for (address, list) in s.byAddress {
+            let kept = list.filter { $0.expires >= now }
+            if kept.count != list.count {
+                s.entries -= list.count - kept.count
+                s.statistics.expired &+= UInt64(list.count - kept.count)
+                s.byAddress[address] = kept.isEmpty ? nil : kept
+            }
+        }
+        guard s.entries > capacity * 3 / 4 else { return }
+        for (address, list) in s.byAddress {
+            s.byAddress[address] = nil
+            s.entries -= list.count
+            s.statistics.evicted &+= UInt64(list.count)
+            if s.entries <= capacity / 2 { break }
+        }
+    }
+}
+
+/// What the DNS side of the capture counted.
+public struct DNSCacheStatistics: Hashable, Sendable {
+    /// Address answers recorded.
+    public var answers: UInt64 = 0
+    /// Flows whose destination had names.
+    public var lookupsAnswered: UInt64 = 0
+    /// Entries dropped because their TTL ran out, or to make room.
+    public var expired: UInt64 = 0
+    public var evicted: UInt64 = 0
+
+    public init() {}
+}
