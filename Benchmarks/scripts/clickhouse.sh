@@ -41,7 +41,8 @@ for format in native rowbinary; do
         --checkpoint "$work/$format.checkpoint")
     [ "$(sql "SELECT count() FROM bench_$format.flows")" = "$flows" ] || { echo "clickhouse: $format export incomplete" >&2; exit 1; }
 done
-sql "RENAME TABLE bench_native.flows TO bench.flows" 2>/dev/null || { sql "CREATE DATABASE bench"; sql "RENAME TABLE bench_native.flows TO bench.flows"; }
+sql "CREATE DATABASE bench"
+sql "RENAME TABLE bench_native.flows TO bench.flows"
 
 # The same rows through clickhouse-client from TSV, and as RowBinary and Native over HTTP.
 cols=$(sql "SELECT arrayStringConcat(groupArray(name), ', ') FROM (SELECT name FROM system.columns WHERE database = 'bench' AND table = 'flows' AND default_kind != 'MATERIALIZED')")
