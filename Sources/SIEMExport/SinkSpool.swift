@@ -38,6 +38,8 @@ final class SinkSpool {
     private var writer: Int32 = -1
     private var writerStart: UInt64 = 0
     private var pendingWrite: [UInt8] = []
+    /// A chunk was created since the last sync: its directory entry must be synced too.
+    private var createdChunk = false
     /// Where `append` has got to, past `tail` until `sync`.
     private(set) var end: UInt64
 
@@ -157,6 +159,7 @@ final class SinkSpool {
             chunks.append(end)
         }
         writer = try SpoolFiles.openForAppend(Self.path(directory, writerStart))
+        createdChunk = true
     }
 
     private func flushWrites() throws {
@@ -171,8 +174,9 @@ final class SinkSpool {
     func sync() throws -> Int {
         try flushWrites()
         if writer >= 0 {
-            guard fsync(writer) == 0 else { throw FlowlogError(.io, "cannot sync the spool", location: .init(file: directory), call: "fsync") }
-            try SpoolFiles.syncDirectory(directory)
+            guard fdatasync(writer) == 0 else { throw FlowlogError(.io, "cannot sync the spool", location: .init(file: directory), call: "fdatasync") }
+            if createdChunk { try SpoolFiles.syncDirectory(directory) }
+            createdChunk = false
         }
         tail = end
         return try dropOverLimit()

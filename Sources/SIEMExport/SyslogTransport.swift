@@ -2,6 +2,7 @@ import FlowCore
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// Syslog over TCP or TLS (octet-counted frames, RFC 5425 / RFC 6587) or UDP (one message per
 /// datagram, RFC 5426) with SwiftNIO, used synchronously from the sink's thread.
@@ -69,10 +70,26 @@ final class SyslogTransport: SinkTransport {
                             if let context {
                                 try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: name))
                             }
-                            try channel.pipeline.syncOperations.addHandler(ReceiverDiscard())
+                            try channel.pipeline.syncOperations.addHandler(
+                                ReceiverDiscard(handshake: context == nil ? nil : channel.eventLoop.makePromise()))
                         }
                     }
                     .connect(host: address.host, port: address.port).wait()
+                // Writes before the handshake is done could be reported written although they
+                // never leave: wait for it (a wrong certificate or server name fails here).
+                if tls != nil {
+                    let handler = try opened.pipeline.handler(type: ReceiverDiscard.self).wait()
+                    let timeout = opened.eventLoop.scheduleTask(in: Self.connectTimeout) {
+                        handler.handshake?.fail(ChannelError.connectTimeout(Self.connectTimeout))
+                    }
+                    defer { timeout.cancel() }
+                    do {
+                        try handler.handshake?.futureResult.wait()
+                    } catch {
+                        try? opened.close().wait()
+                        throw error
+                    }
+                }
             }
             channel = opened
             return opened
@@ -137,9 +154,24 @@ final class SyslogTransport: SinkTransport {
 /// close is seen; errors close the channel, and the next send reconnects.
 private final class ReceiverDiscard: ChannelInboundHandler, Sendable {
     typealias InboundIn = NIOAny
+    /// Succeeds when the TLS handshake completes (nil without TLS); fails when the connection
+    /// errs or ends first. NIO ignores completions of an already completed promise, so every
+    /// path may complete it.
+    let handshake: EventLoopPromise<Void>?
+
+    init(handshake: EventLoopPromise<Void>?) { self.handshake = handshake }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        handshake?.fail(error)
+        context.close(promise: nil)
+    }
+    func channelInactive(context: ChannelHandlerContext) {
+        handshake?.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { handshake?.succeed() }
         if let event = event as? ChannelEvent, event == .inputClosed { context.close(promise: nil) }
         context.fireUserInboundEventTriggered(event)
     }
