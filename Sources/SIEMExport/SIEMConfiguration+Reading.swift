@@ -74,8 +74,9 @@ struct SIEMConfigurationReader {
     func read(_ node: Node, field: String) throws -> SIEMConfiguration {
         var configuration = SIEMConfiguration()
         var sawSinks = false
-        for (key, value, path) in try entries(of: node, field: field, known: ["sinks", "spool-directory", "cluster"]) {
+        for (key, value, path) in try entries(of: node, field: field, known: ["sinks", "spool-directory", "cluster", "audit-directory"]) {
             switch key {
+            case "audit-directory": configuration.auditDirectory = try text(value, field: path)
             case "sinks":
                 configuration.sinks = try sinks(value, field: path)
                 sawSinks = true

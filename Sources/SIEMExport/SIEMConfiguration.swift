@@ -9,6 +9,8 @@ public struct SIEMConfiguration: Hashable, Sendable {
     public var spoolDirectory: String?
     /// The cluster's name, an indexed field of every record; "" leaves it out.
     public var cluster = ""
+    /// The audit store for sinks that take audit records (`--audit` overrides it).
+    public var auditDirectory: String?
 
     public init() {}
 

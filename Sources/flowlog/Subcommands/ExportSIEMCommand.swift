@@ -64,8 +64,9 @@ struct ExportSIEMCommand: ParsableCommand {
             }
         }
         let needsAudit = configuration.sinks.contains { $0.records.contains(.audit) }
+        let audit = self.audit ?? configuration.auditDirectory
         if needsAudit && audit == nil {
-            Diagnostics.warning("a sink takes audit records but no --audit DIR was given; none are sent")
+            Diagnostics.warning("a sink takes audit records but neither --audit DIR nor audit-directory was given; none are sent")
         }
         let stop = ManagedAtomic(false)
         // SIGTERM/SIGINT end the run between batches; spools and cursors are durable either way.
