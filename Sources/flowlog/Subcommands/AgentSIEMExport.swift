@@ -26,7 +26,7 @@ struct AgentSIEMExport: Service {
 
     func run() async throws {
         let run = export
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
                     _ = run.run()
