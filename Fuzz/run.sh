@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz siem-config-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
 
 flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)
 swift build --package-path "$here" "${flags[@]}"
@@ -32,6 +32,7 @@ corpus_of() {
         selector-fuzz) echo corpus ;;
         report-spec-fuzz) echo corpus-report-spec ;;
         audit-event-fuzz) echo corpus-audit ;;
+        siem-config-fuzz) echo siem-corpus ;;
         *) echo "${1%-fuzz}-corpus" ;;
     esac
 }
