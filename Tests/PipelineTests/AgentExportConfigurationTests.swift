@@ -34,6 +34,7 @@ import Testing
         ("export:\n  clickhouse:\n    url: http://h:8123\n    batch-rows: 2000000\n", "at most 1000000"),
         ("export:\n  clickhouse:\n    url: http://h:8123\n    password-file: /p\n", "needs a user"),
         ("export:\n  kafka: {}\n", "kafka"),
+        ("export:\n  siem: [a]\n", "expected a mapping with a sinks list"),
     ])
     func badSectionsNameTheFieldAndLine(yaml: String, message: String) {
         do {
@@ -45,5 +46,14 @@ import Testing
         } catch {
             Issue.record("\(error)")
         }
+    }
+
+    /// The SIEM sinks are the evidence side's schema: the agent keeps the file's text for it.
+    @Test func siemSectionKeepsTheFileText() throws {
+        let yaml = "data-directory: /d\nexport:\n  siem:\n    sinks:\n      - {name: a, type: syslog, address: 'h:1'}\n"
+        let configuration = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml")
+        let siem = try #require(configuration.export.siem)
+        #expect(siem.text == yaml && siem.file == "agent.yaml")
+        #expect(try AgentConfiguration.parse(yaml: "").export.siem == nil)
     }
 }

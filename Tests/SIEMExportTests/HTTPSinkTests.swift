@@ -272,3 +272,95 @@ struct HTTPSinkTests {
         #expect(receiver.requests.filter { $0.text.split(separator: "\n").first == firstAction }.count >= 2)
     }
 }
+
+/// The agent's way: following a growing store, riding out an outage in the spool, dropping
+/// (and counting) the oldest records when the spool is full.
+@Suite("SIEM follow mode", .serialized)
+struct FollowModeTests {
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+
+    static func start(_ run: SIEMExportRun) -> Thread {
+        let thread = Thread { _ = run.run() }
+        thread.start()
+        return thread
+    }
+
+    static func delivered(_ receiver: TestReceiver) -> Set<String> {
+        var ids = Set<String>()
+        for request in receiver.requests where request.answered == 200 {
+            for line in request.text.split(separator: "\n") where line.hasPrefix("{\"create\"") {
+                if let range = line.range(of: #""_id":"[^"]+""#, options: .regularExpression) { ids.insert(String(line[range])) }
+            }
+        }
+        return ids
+    }
+
+    @Test("new blocks are sent as the store grows; an outage is ridden out in the spool; nothing lost")
+    func followsThroughAnOutage() throws {
+        let store = TestStore.temporaryDirectory("follow")
+        defer { TestStore.remove(store) }
+        try TestStore.write(store, count: 1_000, seed: 1)
+        let up = ManagedAtomic(true)
+        let receiver = try TestReceiver { request, _ in
+            guard up.load(ordering: .relaxed) else { return .init(503, "{}") }
+            return .init(200, HTTPSinkTests.bulkAnswer(request.text) { _ in 201 })
+        }
+        var configuration = SIEMConfiguration()
+        var sink = HTTPSinkTests.bulkSink(receiver.url)
+        sink.batching.time = .milliseconds(100)
+        configuration.sinks = [sink]
+        let run = SIEMExportRun(configuration: configuration, sources: RecordSources(dataDirectory: store), follow: true,
+                                pollInterval: .milliseconds(100), log: { _ in })
+        let thread = Self.start(run)
+        #expect(Self.waitUntil(seconds: 20) { Self.delivered(receiver).count == 1_000 })
+        up.store(false, ordering: .relaxed)
+        try TestStore.write(store, count: 1_000, seed: 2)
+        // Read into the spool while the receiver refuses.
+        #expect(Self.waitUntil(seconds: 20) { run.metrics[0].snapshot.spoolBytes > 0 && run.metrics[0].snapshot.retried > 0 })
+        #expect(Self.delivered(receiver).count == 1_000)
+        up.store(true, ordering: .relaxed)
+        #expect(Self.waitUntil(seconds: 30) { Self.delivered(receiver).count == 2_000 })
+        #expect(Self.waitUntil(seconds: 5) { run.metrics[0].snapshot.spoolBytes == 0 })
+        run.stop.store(true, ordering: .relaxed)
+        #expect(Self.waitUntil(seconds: 10) { thread.isFinished })
+        let m = run.metrics[0].snapshot
+        #expect(m.sent == 2_000 && m.dropped == 0 && m.failed == 0)
+    }
+
+    @Test("a full spool drops its oldest records, counts them, and delivers the rest")
+    func fullSpoolDropsOldest() throws {
+        let store = TestStore.temporaryDirectory("full-spool")
+        defer { TestStore.remove(store) }
+        try TestStore.write(store, count: 3_000, seed: 3)
+        let up = ManagedAtomic(false)
+        let receiver = try TestReceiver { request, _ in
+            guard up.load(ordering: .relaxed) else { return .init(503, "{}") }
+            return .init(200, HTTPSinkTests.bulkAnswer(request.text) { _ in 201 })
+        }
+        var configuration = SIEMConfiguration()
+        var sink = HTTPSinkTests.bulkSink(receiver.url)
+        sink.spoolLimit = 512 << 10
+        configuration.sinks = [sink]
+        let run = SIEMExportRun(configuration: configuration, sources: RecordSources(dataDirectory: store), follow: true,
+                                pollInterval: .milliseconds(100), log: { _ in })
+        let thread = Self.start(run)
+        #expect(Self.waitUntil(seconds: 20) { run.metrics[0].snapshot.dropped > 0 })
+        up.store(true, ordering: .relaxed)
+        #expect(Self.waitUntil(seconds: 30) {
+            let m = run.metrics[0].snapshot
+            return m.spoolBytes == 0 && m.sent + m.dropped == 3_000
+        })
+        run.stop.store(true, ordering: .relaxed)
+        #expect(Self.waitUntil(seconds: 10) { thread.isFinished })
+        let m = run.metrics[0].snapshot
+        #expect(m.sent + m.dropped == 3_000 && m.sent == UInt64(Self.delivered(receiver).count))
+        #expect(m.spoolBytes == 0)
+    }
+}

@@ -13,6 +13,8 @@ final class TestReceiver: Sendable {
         var uri: String
         var headers: [(String, String)]
         var body: [UInt8]
+        /// The status the receiver answered.
+        var answered = 0
 
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
         var text: String { String(decoding: body, as: UTF8.self) }
@@ -85,6 +87,7 @@ final class TestReceiver: Sendable {
                     return requests.count - 1
                 }
                 let response = respond(request, index)
+                state.requests.withLock { $0[index].answered = response.status }
                 let send = { [context] in
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: "application/json")
