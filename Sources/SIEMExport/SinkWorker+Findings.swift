@@ -64,7 +64,8 @@ enum FindingRecords {
                                         parameters: parameters.map { (name: $0.0, value: $0.1) }, alert: true))
         }
         for endpoint in document["endpoints"]?.arrayValue ?? [] {
-            guard let findings = endpoint["findings"]?.arrayValue, !findings.isEmpty else { continue }
+            // `assessed.findings`: what flowlog's own reading of the policies found.
+            guard let findings = (endpoint["assessed"]?["findings"] ?? endpoint["findings"])?.arrayValue, !findings.isEmpty else { continue }
             let namespace = endpoint["namespace"]?.stringValue ?? ""
             let name = endpoint["endpoint"]?.stringValue ?? ""
             add([JSONMember("finding", .string("endpoint")), JSONMember("endpoint", .string(name)),

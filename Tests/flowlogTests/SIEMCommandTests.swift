@@ -161,4 +161,53 @@ struct SIEMCommandTests {
         let help = try FlowlogRunner.run(["export", "--help"])
         #expect(help.stdout.contains("siem") && help.stdout.contains("clickhouse"))
     }
+
+    @Test("audit versions and report findings to syslog: each version as flowlog audit query prints it, each endpoint finding once", .enabled(if: RsyslogReceiver.available, RsyslogReceiver.skipReason))
+    func auditAndFindings() throws {
+        let receiver = try RsyslogReceiver(tls: false)
+        let work = FlowlogRunner.temporaryPath("siem-evidence")
+        try FileManager.default.createDirectory(atPath: work + "/data/reports", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let ingest = try FlowlogRunner.run(["audit", "ingest", AuditCommandTests.log, "--audit", work + "/audit"])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        // A namespace whose pod no policy protects: the report finds it open both ways.
+        try """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-1, namespace: shop, labels: {app: web}}
+            status: {podIP: 10.1.0.5}
+            """.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
+        try ReportArchiveCommandTests.spec(at: work + "/spec.yaml")
+        let report = try FlowlogRunner.run(["report", "run", "--spec", work + "/spec.yaml", "--cluster", work + "/cluster.yaml",
+                                            "--start", "2026-11-02T09:00:00Z", "--end", "2026-11-02T10:00:00Z", "--output", work + "/out"])
+        try #require(report.status == 0, "\(report.stderr)")
+        let id = String(report.stdout.prefix { $0 != ":" })
+        try FileManager.default.moveItem(atPath: work + "/out", toPath: work + "/data/reports/" + id)
+        let config = try Self.writeConfig(Self.syslogConfig(port: receiver.port, transport: "tcp", filter: nil,
+                                                            extra: "    records: [audit, findings]\ncluster: prod-eu\n"))
+        let r = try FlowlogRunner.run(["export", "siem", "--config", config, "--data", work + "/data", "--audit", work + "/audit"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let versions = try FlowlogRunner.run(["audit", "query", "--audit", work + "/audit", "-o", "ndjson"]).stdout
+            .split(separator: "\n").map(String.init)
+        #expect(versions.count > 5)
+        let raw = receiver.awaitMessages(versions.count + 1)
+        let audit = raw.filter { $0.contains(" flowlog - audit [audit@32473 ") }
+        let findings = raw.filter { $0.contains(" flowlog - finding [finding@32473 ") }
+        #expect(audit.count == versions.count && findings.count == 1 && raw.count == versions.count + 1)
+        #expect(audit.compactMap(Self.message).sorted() == versions.sorted())
+        for line in audit { #expect(line.contains(#" cluster="prod-eu"]"#)) }
+        let finding = try #require(findings.first)
+        #expect(finding.hasPrefix("<132>1 2026-11-02T10:00:00.000000Z "))
+        #expect(finding.contains(#"report="hourly-access" endpoint="Pod.v1(shop/web-1)""#))
+        let body = try FlowlogRunner.json(try #require(Self.message(finding)))
+        #expect(body["report_id"] as? String == id && body["finding"] as? String == "endpoint" && body["namespace"] as? String == "shop")
+        #expect((body["findings"] as? [String])?.count == 2)
+        // Nothing new: nothing sent again.
+        let again = try FlowlogRunner.run(["export", "siem", "--config", config, "--data", work + "/data", "--audit", work + "/audit"])
+        #expect(again.status == 0 && again.stderr.contains("siem: soc: 0 sent"), "\(again.stderr)")
+    }
 }
