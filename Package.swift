@@ -11,8 +11,9 @@
 //   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
 //   SegmentStore, Query, Policy ← ClickHouse (export to ClickHouse, the query language as SQL)
-//   SegmentStore, Query, Audit, Reports ← SIEMExport (flows, policy versions and findings to
-//   Splunk HEC, Elasticsearch _bulk and syslog, through a spool per sink)
+//   Policy, Query ← SIEMConfig (the SIEM sinks' schema); SegmentStore, Query, Audit, Reports,
+//   SIEMConfig ← SIEMExport (flows, policy versions and findings to Splunk HEC, Elasticsearch
+//   _bulk and syslog, through a spool per sink)
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
@@ -37,6 +38,7 @@ let package = Package(
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "Evidence", targets: ["Evidence"]),
+        .library(name: "SIEMConfig", targets: ["SIEMConfig"]),
         .library(name: "SIEMExport", targets: ["SIEMExport"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
@@ -143,10 +145,13 @@ let package = Package(
         // Evidence side: flows, policy versions and compliance findings to SIEMs (Splunk HEC,
         // Elasticsearch/OpenSearch _bulk, RFC 5424 syslog over UDP/TCP/TLS), each sink behind a
         // bounded on-disk spool. Reads from the stages and the other evidence modules, never the reverse.
+        // Its configuration schema and reader alone (no network code), shared by the command,
+        // the agent and the fuzz target.
+        .target(name: "SIEMConfig", dependencies: ["FlowCore", "Policy", "Query", "Yams"]),
         .target(
             name: "SIEMExport",
             dependencies: [
-                "FlowCore", "SegmentStore", "Query", "Policy", "Audit", "Reports", "Yams",
+                "FlowCore", "SegmentStore", "Query", "Audit", "Reports", "SIEMConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -171,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence", "ClickHouse", "SIEMExport",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence", "ClickHouse", "SIEMConfig", "SIEMExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "SIEMExportTests",
             dependencies: [
-                "SIEMExport", "SegmentStore", "Query", "FlowCore", "FlowTestSupport",
+                "SIEMExport", "SIEMConfig", "SegmentStore", "Query", "FlowCore", "FlowTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -92,7 +92,7 @@ let package = Package(
             name: "siem-config-fuzz",
             dependencies: [
                 .product(name: "FlowCore", package: "flowlog"),
-                .product(name: "SIEMExport", package: "flowlog"),
+                .product(name: "SIEMConfig", package: "flowlog"),
             ]
         ),
         // Audit log lines and webhook bodies: the JSON parser, event reading, the version rules

@@ -1,5 +1,6 @@
 import FlowCore
 import Foundation
+import SIEMConfig
 
 /// Elasticsearch / OpenSearch `POST /_bulk` with the batch's items (`BulkItem`) as NDJSON.
 ///

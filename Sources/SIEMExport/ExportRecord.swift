@@ -1,4 +1,5 @@
 import FlowCore
+import SIEMConfig
 
 /// One record on its way to a sink, before the sink's envelope: the JSON body that `flowlog
 /// query -o ndjson` (flows) or `flowlog audit query -o ndjson` (audit) prints, plus what the

@@ -1,4 +1,5 @@
 import FlowCore
+import SIEMConfig
 
 /// Splunk HTTP Event Collector events (`POST /services/collector/event`), stacked one after
 /// another in a body (no array, no separators):

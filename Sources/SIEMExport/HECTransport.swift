@@ -5,6 +5,7 @@ import Darwin
 #endif
 import FlowCore
 import Foundation
+import SIEMConfig
 
 /// Splunk HTTP Event Collector: a batch is one `POST /services/collector/event` with the
 /// events stacked (`HECEvent`) and `Authorization: Splunk <token>`.

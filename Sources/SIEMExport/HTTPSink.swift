@@ -3,6 +3,7 @@ import FlowCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SIEMConfig
 
 /// The HTTP side shared by the Splunk and Elasticsearch transports: one client per sink, TLS
 /// from the sink's `tls` section, a token read from its file once, requests waited for on

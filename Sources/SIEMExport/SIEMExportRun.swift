@@ -2,6 +2,7 @@ import Atomics
 import FlowCore
 import Foundation
 import Synchronization
+import SIEMConfig
 
 /// Runs every sink of a configuration, each on its own thread: once until everything read is
 /// delivered (`flowlog export siem`), or (`follow`) until `stop` is raised (the agent's

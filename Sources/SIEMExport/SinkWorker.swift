@@ -6,6 +6,7 @@ import Darwin
 import FlowCore
 import Query
 import SegmentStore
+import SIEMConfig
 
 /// Where records come from, and which of them a run takes.
 public struct RecordSources: Sendable {

@@ -1,4 +1,5 @@
 import FlowCore
+import SIEMConfig
 
 /// RFC 5424 messages and their RFC 5425/6587 octet-counting frames.
 ///
@@ -12,11 +13,6 @@ import FlowCore
 /// `LENGTH SP MESSAGE` (octet counting), so no length is ever cut and a message may hold line
 /// ends; over UDP a datagram is one message.
 enum SyslogMessage {
-    /// Whether `text` may stand in a header field of at most `limit` characters.
-    static func isHeaderName(_ text: String, limit: Int) -> Bool {
-        !text.isEmpty && text.utf8.count <= limit && text.utf8.allSatisfy { $0 >= 33 && $0 <= 126 }
-    }
-
     /// A header field as sent: non-printable bytes replaced by `_`, cut to `limit`, `-` when empty.
     static func appendHeaderField(_ text: String, limit: Int, to out: inout [UInt8]) {
         var written = 0

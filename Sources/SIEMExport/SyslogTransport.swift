@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import SIEMConfig
 
 /// Syslog over TCP or TLS (octet-counted frames, RFC 5425 / RFC 6587) or UDP (one message per
 /// datagram, RFC 5426) with SwiftNIO, used synchronously from the sink's thread.

@@ -1,5 +1,6 @@
 import FlowCore
 import NIOSSL
+import SIEMConfig
 
 /// Client TLS contexts from a sink's `tls` section: the CA file (else the system's roots), an
 /// optional client certificate and key, TLS 1.2 or later. Key files are read, never logged.

@@ -1,6 +1,7 @@
 import Atomics
 import FlowCore
 import Foundation
+@testable import SIEMConfig
 @testable import SIEMExport
 import Testing
 

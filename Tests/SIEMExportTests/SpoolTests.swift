@@ -1,5 +1,6 @@
 import FlowCore
 import Foundation
+@testable import SIEMConfig
 @testable import SIEMExport
 import Testing
 

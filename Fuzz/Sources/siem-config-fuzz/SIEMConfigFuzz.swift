@@ -1,5 +1,5 @@
 import FlowCore
-import SIEMExport
+import SIEMConfig
 
 /// Called by libFuzzer for each input: the bytes are read as a `flowlog export siem` file and
 /// as an agent file's `export.siem` section. Each read gives a configuration that holds what

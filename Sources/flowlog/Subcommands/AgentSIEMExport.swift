@@ -3,6 +3,7 @@ import FlowCore
 import Foundation
 import Logging
 import Pipeline
+import SIEMConfig
 import SIEMExport
 import ServiceLifecycle
 

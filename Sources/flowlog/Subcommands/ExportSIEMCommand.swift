@@ -3,6 +3,7 @@ import Atomics
 import Dispatch
 import FlowCore
 import Query
+import SIEMConfig
 import SIEMExport
 #if canImport(Glibc)
 import Glibc

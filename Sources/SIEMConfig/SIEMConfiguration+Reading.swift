@@ -206,6 +206,11 @@ struct SIEMConfigurationReader {
         return sink
     }
 
+    /// Whether `text` may stand in an RFC 5424 header field of at most `limit` characters.
+    static func isHeaderName(_ text: String, limit: Int) -> Bool {
+        !text.isEmpty && text.utf8.count <= limit && text.utf8.allSatisfy { $0 >= 33 && $0 <= 126 }
+    }
+
     static func isNameByte(_ b: UInt8) -> Bool {
         (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b) || b == 95 || b == 45 || b == 46
     }
@@ -262,12 +267,12 @@ struct SIEMConfigurationReader {
             case "alert-severity": options.alertSeverity = try numbered(value, field: path, Self.severities)
             case "app-name":
                 options.appName = try text(value, field: path)
-                guard SyslogMessage.isHeaderName(options.appName, limit: 48) else {
+                guard Self.isHeaderName(options.appName, limit: 48) else {
                     throw failure("app-name must be 1 to 48 printable ASCII characters without spaces", at: value, field: path)
                 }
             case "hostname":
                 let host = try text(value, field: path)
-                guard SyslogMessage.isHeaderName(host, limit: 255) else {
+                guard Self.isHeaderName(host, limit: 255) else {
                     throw failure("hostname must be 1 to 255 printable ASCII characters without spaces", at: value, field: path)
                 }
                 options.hostname = host
