@@ -107,17 +107,17 @@ final class SyslogTransport: SinkTransport {
             switch transport {
             case .udp:
                 guard let target = datagramTarget else { throw SinkUnavailable("no UDP target") }
+                var last: EventLoopFuture<Void>?
                 for i in indices {
                     let payload = batch.payload(i)
                     guard payload.count <= Self.maximumDatagram else {
                         outcome.rejected.append((i, "a message of \(payload.count) bytes does not fit a UDP datagram (use tcp or tls)"))
                         continue
                     }
-                    let buffer = channel.allocator.buffer(bytes: payload)
-                    channel.write(AddressedEnvelope(remoteAddress: target, data: buffer), promise: nil)
+                    last = channel.write(AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(bytes: payload)))
                 }
-                try channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(capacity: 0)))
-                    .wait()
+                channel.flush()
+                try last?.wait()
             case .tcp, .tls:
                 frames.removeAll(keepingCapacity: true)
                 for i in indices {
