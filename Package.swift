@@ -10,7 +10,7 @@
 //
 //   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
-//   SegmentStore, Query, Policy ← ClickHouse (export to ClickHouse, the query language as SQL)
+//   SegmentStore, Query, Policy, Audit ← ClickHouse (export to ClickHouse, the query language as SQL)
 //   Policy, Query ← SIEMConfig (the SIEM sinks' schema); SegmentStore, Query, Audit, Reports,
 //   SIEMConfig ← SIEMExport (flows, policy versions and findings to Splunk HEC, Elasticsearch
 //   _bulk and syslog, through a spool per sink)
@@ -56,6 +56,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // C libraries, each seen by exactly one Swift module.
@@ -120,6 +122,11 @@ let package = Package(
                 "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Audit", "Evidence", "Reports",
                 "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -133,7 +140,7 @@ let package = Package(
         .target(
             name: "ClickHouse",
             dependencies: [
-                "FlowCore", "SegmentStore", "Query", "Policy",
+                "FlowCore", "SegmentStore", "Query", "Policy", "Audit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -213,11 +220,14 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport"]
+            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport",
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "ClickHouseTests",
-            dependencies: ["ClickHouse", "Query", "SegmentStore", "FlowCore", "FlowTestSupport"]
+            dependencies: ["ClickHouse", "Query", "SegmentStore", "Audit", "FlowCore", "FlowTestSupport"],
+            // The chdb HTTP shim, run by path (Python, not a bundle resource).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SIEMExportTests",

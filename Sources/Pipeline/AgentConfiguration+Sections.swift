@@ -6,7 +6,8 @@ import Yams
 // The file's sections, one reader each; the key lists are the file format's reference.
 extension ConfigurationReader {
     func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
-        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance", "export"]
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance",
+                     "export", "audit", "evidence"]
         for (key, value, field) in try entries(of: root, field: "", known: known) {
             switch key {
             case "capture": try readCapture(value, field: field, into: &configuration.capture)
@@ -20,6 +21,8 @@ extension ConfigurationReader {
             case "reports": try readReports(value, field: field, into: &configuration.reports)
             case "compliance": try readCompliance(value, field: field, into: &configuration.compliance)
             case "export": try readExport(value, field: field, into: &configuration.export)
+            case "audit": try readAudit(value, field: field, into: &configuration.audit)
+            case "evidence": try readEvidence(value, field: field, into: &configuration.evidence)
             default: try readLog(value, field: field, into: &configuration.log)
             }
         }
@@ -129,7 +132,8 @@ extension ConfigurationReader {
     }
 
     func readMetrics(_ node: Node, field: String, into metrics: inout AgentConfiguration.Metrics) throws {
-        for (key, value, field) in try entries(of: node, field: field, known: ["address", "allow-non-loopback"]) {
+        let known = ["address", "allow-non-loopback", "max-connections", "request-timeout"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
             case "address":
                 if isNull(value) || (try? text(value, field: field).lowercased()) == "off" {
@@ -137,13 +141,37 @@ extension ConfigurationReader {
                 } else {
                     let address = try text(value, field: field)
                     do {
-                        _ = try MetricsEndpoint.Address(parsing: address)
+                        _ = try ListenAddress(parsing: address)
                     } catch let error as FlowlogError {
                         throw failure(error.message, at: value, field: field)
                     }
                     metrics.address = address
                 }
+            case "max-connections": metrics.maxConnections = try integer(value, field: field, minimum: 4)
+            case "request-timeout": metrics.requestTimeout = try duration(value, field: field)
             default: metrics.allowNonLoopback = try bool(value, field: field)
+            }
+        }
+    }
+
+    func readAudit(_ node: Node, field: String, into audit: inout AgentConfiguration.Audit) throws {
+        let known = ["directory", "log-file", "webhook", "webhook-max-body", "bearer-token-file"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "directory": audit.directory = try optionalText(value, field: field)
+            case "log-file": audit.logFile = try optionalText(value, field: field)
+            case "webhook": audit.webhook = try bool(value, field: field)
+            case "webhook-max-body": audit.webhookMaxBody = try byteSize(value, field: field, minimum: 4096)
+            default: audit.bearerTokenFile = try optionalText(value, field: field)
+            }
+        }
+    }
+
+    func readEvidence(_ node: Node, field: String, into evidence: inout AgentConfiguration.Evidence) throws {
+        for (key, value, field) in try entries(of: node, field: field, known: ["signing-key", "digest-interval"]) {
+            switch key {
+            case "signing-key": evidence.signingKey = try optionalText(value, field: field)
+            default: evidence.digestInterval = try duration(value, field: field)
             }
         }
     }
@@ -192,7 +220,7 @@ extension ConfigurationReader {
     }
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
-        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "poll-interval", "create", "checkpoint"]
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -201,19 +229,27 @@ extension ConfigurationReader {
                 result.url = try text(value, field: field)
                 guard result.url.hasPrefix("http://") else { throw failure("'\(result.url)' is not an http://HOST:PORT address", at: value, field: field) }
                 sawURL = true
-            case "database", "table":
+            case "database", "table", "audit-table":
                 let name = try text(value, field: field)
                 guard let first = name.utf8.first, !(48...57).contains(first),
                       name.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }) else {
                     throw failure("'\(name)' is not a plain name (letters, digits, _; not starting with a digit)", at: value, field: field)
                 }
-                if key == "database" { result.database = name } else { result.table = name }
+                switch key {
+                case "database": result.database = name
+                case "table": result.table = name
+                default: result.auditTable = name
+                }
             case "user": result.user = try optionalText(value, field: field)
             case "password-file": result.passwordFile = try optionalText(value, field: field)
             case "filter": result.filter = try optionalText(value, field: field) ?? ""
             case "batch-rows":
                 result.batchRows = try integer(value, field: field, minimum: 1)
                 guard result.batchRows <= 1_000_000 else { throw failure("at most 1000000 rows per insert", at: value, field: field) }
+            case "format":
+                let name = try text(value, field: field)
+                guard ["native", "rowbinary"].contains(name) else { throw failure("'\(name)' is not native or rowbinary", at: value, field: field) }
+                result.format = name
             case "poll-interval": result.pollInterval = try duration(value, field: field)
             case "create": result.create = try bool(value, field: field)
             default: result.checkpoint = try optionalText(value, field: field)
