@@ -27,6 +27,7 @@ let package = Package(
         ]),
         .executableTarget(name: "policy-bench", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),
+            .product(name: "Capture", package: "flowlog"),
             .product(name: "Policy", package: "flowlog"),
         ]),
         .executableTarget(name: "store-bench", dependencies: [
