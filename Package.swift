@@ -10,7 +10,7 @@
 //
 //   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
-//   SegmentStore, Query, Policy ← ClickHouse (export to ClickHouse, the query language as SQL)
+//   SegmentStore, Query, Policy, Audit ← ClickHouse (export to ClickHouse, the query language as SQL)
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "ClickHouse",
             dependencies: [
-                "FlowCore", "SegmentStore", "Query", "Policy",
+                "FlowCore", "SegmentStore", "Query", "Policy", "Audit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -198,7 +198,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ClickHouseTests",
-            dependencies: ["ClickHouse", "Query", "SegmentStore", "FlowCore", "FlowTestSupport"]
+            dependencies: ["ClickHouse", "Query", "SegmentStore", "Audit", "FlowCore", "FlowTestSupport"],
+            // The chdb HTTP shim, run by path (Python, not a bundle resource).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "ConfigAuditTests",

@@ -191,6 +191,10 @@ public struct AgentConfiguration: Hashable, Sendable {
         /// Only flows matching this query-language filter; empty for all.
         public var filter = ""
         public var batchRows = 100_000
+        /// The INSERT format: `native` (default) or `rowbinary`.
+        public var format = "native"
+        /// Where the audit store's versions go when `audit.directory` is set.
+        public var auditTable = "audit_versions"
         public var pollInterval: Duration = .seconds(1)
         public var create = true
         /// nil: under the data directory.
