@@ -10,8 +10,11 @@ import Glibc
 /// and every flow is stored with the verdicts of the policy that was in force.
 @Suite("flowlog agent survives bad manifests", .serialized)
 struct AgentBadManifestTests {
-    // Addresses and ports of their own: the other agent test may capture on `lo` at the same time.
-    static let client = "127.0.0.4", server = "127.0.0.5"
+    // Addresses and ports of their own: the other agent test may capture on `lo` at the same time,
+    // and so may this test in another checkout's test run; the process id keeps those apart
+    // (all of 127/8 is loopback on Linux).
+    static let subnet = "127.\(100 + getpid() % 100).\(getpid() / 100 % 250)"
+    static let client = subnet + ".4", server = subnet + ".5"
     static let allowedPort: UInt16 = 47_641
     static let deniedPort: UInt16 = 47_642
     static let cluster = AgentCommandTests.cluster
