@@ -5,25 +5,37 @@
 #   Fuzz/run.sh --seconds 60        every target for a minute
 #   Fuzz/run.sh --runs 1000000      every target for a million inputs (the long run)
 #   Fuzz/run.sh --runs 1000000 store-fuzz filter-fuzz
+#   Fuzz/run.sh --release --runs 1000000 audit-event-fuzz   optimized (still sanitized): many
+#                                   times the inputs per second, for long runs of large inputs
+#   Fuzz/run.sh --max-len 4096 ...  a smaller largest input than the target's own
+#
+# Named targets are the only ones built.
 #
 # A crash or failed check stops with libFuzzer's report, copies the input that caused it
 # (crash-…) to the current directory and exits non-zero. docs/fuzzing.md has more.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 limit=(-max_total_time=5)
+mode=debug
+max_len=""
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) limit=(-max_total_time="$2"); shift 2 ;;
         --runs) limit=(-runs="$2"); shift 2 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --release) mode=release; shift ;;
+        --max-len) max_len=$2; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
-
-flags=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)
-swift build --package-path "$here" "${flags[@]}"
+flags=(-c "$mode" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld)
+if [ ${#targets[@]} -gt 0 ]; then
+    for target in "${targets[@]}"; do swift build --package-path "$here" "${flags[@]}" --product "$target"; done
+else
+    targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
+    swift build --package-path "$here" "${flags[@]}"
+fi
 bin="$(swift build --package-path "$here" "${flags[@]}" --show-bin-path)"
 
 # Each target's seed corpus and largest input.
@@ -58,7 +70,7 @@ for target in "${targets[@]}"; do
     if [ "$target" = selector-fuzz ]; then extra=(-dict="$here/selector.dict"); fi
     echo "== $target ${limit[*]}"
     status=0
-    (cd "$work" && "$bin/$target" "${limit[@]}" -max_len="$(max_len_of "$target")" -print_final_stats=1 -detect_leaks=0 \
+    (cd "$work" && "$bin/$target" "${limit[@]}" -max_len="${max_len:-$(max_len_of "$target")}" -print_final_stats=1 -detect_leaks=0 \
         ${extra[@]+"${extra[@]}"} "$corpus" > "$work/$target.log" 2>&1) || status=$?
     grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units)' "$work/$target.log" || true
     if [ "$status" -ne 0 ]; then

@@ -94,6 +94,11 @@ public final class EvidenceRecorder: SealObserver {
     /// Signs sealed files no digest names yet and newer than every named one: sealed while
     /// nobody listened (a crash after the rename, recovery of an open file). Older unnamed
     /// files are not signed: they did not come from this chain's writer, and verify reports them.
+    ///
+    /// A chain starts when its store is first opened, before anything is sealed: the first
+    /// digest is written then, even empty. Otherwise a crash between the first seal and its
+    /// digest would leave a store that looks never signed (sealed files and no digest, which
+    /// verify must call tampering) instead of one file not signed yet.
     public func storeOpened(directory: String) throws {
         try state.withLock { chain in
             var fresh: [Digest.FileEntry] = []
@@ -104,7 +109,7 @@ public final class EvidenceRecorder: SealObserver {
                 let now = Self.now()
                 fresh.append(.init(name: name, hash: hashed.hex, bytes: hashed.bytes, oldest: now, newest: now))
             }
-            if !fresh.isEmpty { try writeDigest(&chain, files: fresh, retired: []) }
+            if !fresh.isEmpty || chain.last == nil { try writeDigest(&chain, files: fresh, retired: []) }
         }
     }
 

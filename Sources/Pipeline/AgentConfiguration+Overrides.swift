@@ -28,6 +28,10 @@ extension AgentConfiguration {
         /// `host:port`, or "off" to turn the endpoint off.
         public var metricsAddress: String?
         public var allowNonLoopbackMetrics: Bool?
+        public var auditDirectory: String?
+        public var auditLogFile: String?
+        public var auditWebhook: Bool?
+        public var signingKey: String?
         public var logLevel: Logger.Level?
         public var logFormat: LogFormat?
         public var cisInterval: Duration?
@@ -65,6 +69,10 @@ extension AgentConfiguration {
             result.metrics.address = address.lowercased() == "off" ? nil : address
         }
         apply(overrides.allowNonLoopbackMetrics, to: &result.metrics.allowNonLoopback)
+        if let directory = overrides.auditDirectory { result.audit.directory = directory }
+        if let file = overrides.auditLogFile { result.audit.logFile = file }
+        apply(overrides.auditWebhook, to: &result.audit.webhook)
+        if let key = overrides.signingKey { result.evidence.signingKey = key }
         apply(overrides.logLevel, to: &result.log.level)
         apply(overrides.logFormat, to: &result.log.format)
         return result
@@ -93,9 +101,9 @@ extension AgentConfiguration {
             throw invalid("compliance.cis.interval", "the CIS benchmark needs cluster.manifests (--cluster) or compliance.cis.kube-bench")
         }
         if let address = metrics.address {
-            let parsed: MetricsEndpoint.Address
+            let parsed: ListenAddress
             do {
-                parsed = try MetricsEndpoint.Address(parsing: address)
+                parsed = try ListenAddress(parsing: address)
             } catch let error as FlowlogError {
                 throw invalid("metrics.address", error.message)
             }
@@ -105,6 +113,14 @@ extension AgentConfiguration {
                     "\(parsed) is not a loopback address; set metrics.allow-non-loopback to serve it")
             }
         }
+        if audit.directory == nil && (audit.logFile != nil || audit.webhook) {
+            throw invalid("audit.directory", "following an audit log or serving the webhook needs audit.directory (or --audit)")
+        }
+        if audit.webhook && metrics.address == nil {
+            throw invalid("audit.webhook", "the webhook is served by the metrics server, which is off (metrics.address)")
+        }
+        if evidence.digestInterval < .seconds(1) { throw invalid("evidence.digest-interval", "must be at least 1s") }
+        if metrics.requestTimeout < .milliseconds(100) { throw invalid("metrics.request-timeout", "must be at least 100ms") }
         return self
     }
 }

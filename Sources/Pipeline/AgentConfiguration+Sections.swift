@@ -6,7 +6,8 @@ import Yams
 // The file's sections, one reader each; the key lists are the file format's reference.
 extension ConfigurationReader {
     func read(_ root: Node, into configuration: inout AgentConfiguration) throws {
-        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance", "export"]
+        let known = ["capture", "cluster", "data-directory", "node-name", "flow-cache", "store", "ring", "metrics", "log", "reports", "compliance",
+                     "export", "audit", "evidence"]
         for (key, value, field) in try entries(of: root, field: "", known: known) {
             switch key {
             case "capture": try readCapture(value, field: field, into: &configuration.capture)
@@ -20,6 +21,8 @@ extension ConfigurationReader {
             case "reports": try readReports(value, field: field, into: &configuration.reports)
             case "compliance": try readCompliance(value, field: field, into: &configuration.compliance)
             case "export": try readExport(value, field: field, into: &configuration.export)
+            case "audit": try readAudit(value, field: field, into: &configuration.audit)
+            case "evidence": try readEvidence(value, field: field, into: &configuration.evidence)
             default: try readLog(value, field: field, into: &configuration.log)
             }
         }
@@ -129,7 +132,8 @@ extension ConfigurationReader {
     }
 
     func readMetrics(_ node: Node, field: String, into metrics: inout AgentConfiguration.Metrics) throws {
-        for (key, value, field) in try entries(of: node, field: field, known: ["address", "allow-non-loopback"]) {
+        let known = ["address", "allow-non-loopback", "max-connections", "request-timeout"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
             case "address":
                 if isNull(value) || (try? text(value, field: field).lowercased()) == "off" {
@@ -137,13 +141,37 @@ extension ConfigurationReader {
                 } else {
                     let address = try text(value, field: field)
                     do {
-                        _ = try MetricsEndpoint.Address(parsing: address)
+                        _ = try ListenAddress(parsing: address)
                     } catch let error as FlowlogError {
                         throw failure(error.message, at: value, field: field)
                     }
                     metrics.address = address
                 }
+            case "max-connections": metrics.maxConnections = try integer(value, field: field, minimum: 4)
+            case "request-timeout": metrics.requestTimeout = try duration(value, field: field)
             default: metrics.allowNonLoopback = try bool(value, field: field)
+            }
+        }
+    }
+
+    func readAudit(_ node: Node, field: String, into audit: inout AgentConfiguration.Audit) throws {
+        let known = ["directory", "log-file", "webhook", "webhook-max-body", "bearer-token-file"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "directory": audit.directory = try optionalText(value, field: field)
+            case "log-file": audit.logFile = try optionalText(value, field: field)
+            case "webhook": audit.webhook = try bool(value, field: field)
+            case "webhook-max-body": audit.webhookMaxBody = try byteSize(value, field: field, minimum: 4096)
+            default: audit.bearerTokenFile = try optionalText(value, field: field)
+            }
+        }
+    }
+
+    func readEvidence(_ node: Node, field: String, into evidence: inout AgentConfiguration.Evidence) throws {
+        for (key, value, field) in try entries(of: node, field: field, known: ["signing-key", "digest-interval"]) {
+            switch key {
+            case "signing-key": evidence.signingKey = try optionalText(value, field: field)
+            default: evidence.digestInterval = try duration(value, field: field)
             }
         }
     }

@@ -18,6 +18,8 @@ public struct AgentConfiguration: Hashable, Sendable {
     public var store = Store()
     public var ring = Ring()
     public var metrics = Metrics()
+    public var audit = Audit()
+    public var evidence = Evidence()
     public var log = Log()
     public var reports = ReportSchedule()
     public var compliance = Compliance()
@@ -101,6 +103,43 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var address: String? = "127.0.0.1:9464"
         /// The endpoint refuses addresses other than loopback unless this is set.
         public var allowNonLoopback: Bool = false
+        /// Connections the HTTP server holds open at once.
+        public var maxConnections: Int = AgentHTTPServer.Limits().maximumConnections
+        /// A request (head, and body once the head is in) must arrive within this.
+        public var requestTimeout: Duration = AgentHTTPServer.Limits().requestHeadTimeout
+        public init() {}
+
+        /// The HTTP server's limits in its own terms.
+        public var limits: AgentHTTPServer.Limits {
+            var limits = AgentHTTPServer.Limits()
+            limits.maximumConnections = maxConnections
+            limits.requestHeadTimeout = requestTimeout
+            return limits
+        }
+    }
+
+    /// Policy version history from Kubernetes audit events (docs/audit.md).
+    public struct Audit: Hashable, Sendable {
+        /// The audit store; nil turns audit recording off.
+        public var directory: String?
+        /// A kube-apiserver `--audit-log-path` file to follow.
+        public var logFile: String?
+        /// Serve the webhook backend on `POST /audit/webhook` of the metrics server.
+        public var webhook: Bool = false
+        /// Largest webhook body accepted; larger ones get 413.
+        public var webhookMaxBody: Int = AgentHTTPServer.Limits().maximumWebhookBodyBytes
+        /// A file holding the bearer token webhook clients must send (required off loopback).
+        public var bearerTokenFile: String?
+        public init() {}
+    }
+
+    /// Signing of sealed segments and audit files (docs/evidence.md).
+    public struct Evidence: Hashable, Sendable {
+        /// The Ed25519 private key (`flowlog keys generate`); nil leaves the stores unsigned.
+        public var signingKey: String?
+        /// A digest at least this often, even when nothing was sealed; audit files are also
+        /// sealed at least this often.
+        public var digestInterval: Duration = .seconds(3600)
         public init() {}
     }
 

@@ -4,6 +4,9 @@ import Glibc
 import Darwin
 #endif
 import Atomics
+import Audit
+import Evidence
+import Foundation
 import Capture
 import FlowCore
 import FlowRing
@@ -52,22 +55,37 @@ public final class NodeAgent: Service, @unchecked Sendable {
 
     public func run() async throws {
         let started = try start()
-        defer { started.watcher?.stop(); started.endpoint?.stop() }
+        defer { started.watcher?.stop() }
+        let server: AgentHTTPServer?
+        do {
+            server = try await startServer(started)
+        } catch {
+            stopThreads(started)
+            started.follower?.stop()
+            try? started.ingestor?.close()
+            throw error
+        }
         await withGracefulShutdownHandler {
+            var rounds = 0
             while !stopping.load(ordering: .acquiring) {
                 if failedInterfaces.load(ordering: .relaxed) == started.captures.count {
                     stopping.store(true, ordering: .releasing)
                     break
                 }
                 try? await Task.sleep(for: .milliseconds(200))
+                rounds += 1
+                if rounds % 50 == 0 { keepEvidenceCurrent(started) }
             }
         } onGracefulShutdown: { [stopping] in
             stopping.store(true, ordering: .releasing)
         }
         logger.info("shutting down: flushing flow caches and sealing the open segment")
-        for capture in started.captures { capture.source.breakLoop() }
-        for capture in started.captures { capture.thread.join() }
-        started.processing.join()
+        stopThreads(started)
+        started.follower?.stop()
+        await server?.stop()
+        do { try started.ingestor?.close() } catch {
+            logger.error("sealing the open audit file failed", metadata: ["error": "\(error)"])
+        }
         let summary = started.processingState.summary
         logger.info("stopped", metadata: [
             "flows": "\(summary.processing.flowsIn)", "allow": "\(summary.processing.flowsAllowed)",
@@ -78,6 +96,48 @@ public final class NodeAgent: Service, @unchecked Sendable {
         if let failure = summary.failure { throw failure }
         if failedInterfaces.load(ordering: .relaxed) == started.captures.count {
             throw FlowlogError(.io, "every capture interface failed; see the log")
+        }
+    }
+
+    /// Breaks the capture loops, lets every flow cache drain into its ring, and waits for the
+    /// processing thread to seal the open segment.
+    private func stopThreads(_ started: Started) {
+        for capture in started.captures { capture.source.breakLoop() }
+        for capture in started.captures { capture.thread.join() }
+        started.processing.join()
+    }
+
+    /// The one HTTP server: metrics, health and (when configured) the audit webhook.
+    private func startServer(_ started: Started) async throws -> AgentHTTPServer? {
+        let c = configuration
+        guard let text = c.metrics.address else { return nil }
+        var limits = c.metrics.limits
+        limits.maximumWebhookBodyBytes = c.audit.webhookMaxBody
+        var token: String?
+        if let file = c.audit.bearerTokenFile {
+            guard let contents = try? String(contentsOfFile: file, encoding: .utf8),
+                  case let trimmed = contents.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else {
+                throw FlowlogError(.io, "cannot read a bearer token from the file", location: .init(file: file, field: "audit.bearer-token-file"))
+            }
+            token = trimmed
+        }
+        let server = try await AgentHTTPServer.start(
+            address: ListenAddress(parsing: text), allowNonLoopback: c.metrics.allowNonLoopback, registry: registry,
+            webhook: c.audit.webhook ? started.ingestor : nil, bearerToken: token, limits: limits, logger: logger)
+        logger.info("http", metadata: ["metrics": "http://\(server.address)/metrics",
+                                       "webhook": "\(c.audit.webhook ? "http://\(server.address)/audit/webhook" : "off")"])
+        return server
+    }
+
+    /// Digests for quiet periods and the audit file's periodic seal (every 10 s a look).
+    private func keepEvidenceCurrent(_ started: Started) {
+        let interval = configuration.evidence.digestInterval
+        do {
+            try started.ingestor?.sealIfDue()
+            try started.flowsRecorder?.digestIfDue(interval: interval)
+            try started.auditRecorder?.digestIfDue(interval: interval)
+        } catch {
+            logger.error("writing evidence failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -94,7 +154,10 @@ public final class NodeAgent: Service, @unchecked Sendable {
         var processing: BackgroundThread
         var processingState: ProcessingState
         var watcher: ManifestWatcher?
-        var endpoint: MetricsEndpoint?
+        var flowsRecorder: EvidenceRecorder?
+        var auditRecorder: EvidenceRecorder?
+        var ingestor: AuditIngestor?
+        var follower: AuditLogFollower?
     }
 
     /// Loads the cluster, opens every interface and the store (any failure here is fatal: the
@@ -136,7 +199,19 @@ public final class NodeAgent: Service, @unchecked Sendable {
     private func start(engine: PolicyEngine?, sources: [PacketSource]) throws -> Started {
         let c = configuration
         let manifests = c.cluster.manifests
-        let writer = try c.dataDirectory.map { try SegmentWriter(directory: $0, configuration: c.storeConfiguration) }
+        let key = c.evidence.signingKey
+        let flowsRecorder = try key.flatMap { key in
+            try c.dataDirectory.map { try EvidenceRecorder(store: .flows, directory: $0, signingKeyPath: key) }
+        }
+        let auditRecorder = try key.flatMap { key in
+            try c.audit.directory.map { try EvidenceRecorder(store: .audit, directory: $0, signingKeyPath: key) }
+        }
+        let ingestor = try c.audit.directory.map {
+            try AuditIngestor(directory: $0, observer: auditRecorder, sealInterval: c.evidence.digestInterval)
+        }
+        let writer = try c.dataDirectory.map {
+            try SegmentWriter(directory: $0, configuration: c.storeConfiguration, sealObserver: flowsRecorder)
+        }
         if let writer {
             let recovery = writer.statistics.recovery
             logger.info("store open", metadata: ["directory": "\(writer.directory)", "recovery": "\(recovery)"])
@@ -159,21 +234,15 @@ public final class NodeAgent: Service, @unchecked Sendable {
             logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
                                                 "filter": "\(c.capture.filter ?? "")"])
         }
-        let endpoint: MetricsEndpoint?
-        do {
-            endpoint = try MetricsEndpoint(configuration: c.metrics, registry: registry)
-        } catch {
-            // The threads already run: stop them and release the store before giving up.
-            for capture in captures { capture.source.breakLoop() }
-            for capture in captures { capture.thread.join() }
-            processing.join()
-            throw error
+        if let ingestor, !manifests.isEmpty { recordManifestVersions(ingestor, node: node) }
+        let follower = try ingestor.flatMap { ingestor in
+            try c.audit.logFile.map { try AuditLogFollower(path: $0, ingestor: ingestor, logger: logger) }
         }
-        if let endpoint { logger.info("metrics", metadata: ["address": "http://\(endpoint.address)/metrics"]) }
         let watcher = try manifests.isEmpty ? nil : ManifestWatcher(paths: manifests, interval: c.cluster.pollInterval) { [self] change in
-            reload(after: change)
+            reload(after: change, ingestor: ingestor, node: node)
         }
-        return Started(captures: captures, processing: processing, processingState: state, watcher: watcher, endpoint: endpoint)
+        return Started(captures: captures, processing: processing, processingState: state, watcher: watcher,
+                       flowsRecorder: flowsRecorder, auditRecorder: auditRecorder, ingestor: ingestor, follower: follower)
     }
 
     private func thread(_ name: String, _ body: @escaping () -> Void) throws -> BackgroundThread {
@@ -279,13 +348,14 @@ public final class NodeAgent: Service, @unchecked Sendable {
     /// Called on the watcher's thread: builds the new engine there (the expensive part), then
     /// hands it to the processing thread. A manifest set that does not load is rejected and the
     /// engine in force stays.
-    private func reload(after change: ManifestChange) {
+    private func reload(after change: ManifestChange, ingestor: AuditIngestor?, node: String) {
         do {
             let cluster = try ClusterLoader.load(paths: configuration.cluster.manifests)
             pendingEngine.offer(PolicyEngine(cluster: cluster))
             metrics.recordReload(.ok)
             logger.info("cluster manifests reloaded", metadata: ["change": "\(change)", "policies": "\(cluster.policies.count)"])
             logWarnings(of: cluster)
+            if let ingestor { recordManifestVersions(ingestor, node: node) }
         } catch {
             metrics.recordReload(.failed)
             logger.error("cluster manifests rejected; the previous version stays in force",
@@ -295,6 +365,18 @@ public final class NodeAgent: Service, @unchecked Sendable {
 }
 
 extension NodeAgent {
+    /// The manifests in force as versions by `file:<path>` in the audit store, so the agent's own
+    /// policy changes are in the same history as the API server's.
+    func recordManifestVersions(_ ingestor: AuditIngestor, node: String) {
+        do {
+            let objects = try ManifestObjects.read(paths: configuration.cluster.manifests)
+            let made = try ingestor.recordManifests(objects.map { ($0.path, $0.key, $0.object) }, node: node)
+            if made > 0 { logger.info("manifest versions recorded", metadata: ["versions": "\(made)"]) }
+        } catch {
+            logger.error("recording manifest versions failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// At most this many manifest warnings are logged per load, then a count of the rest.
     static let loggedWarningLimit = 20
 

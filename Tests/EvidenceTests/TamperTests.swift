@@ -1,6 +1,8 @@
 import Crypto
 import FlowCore
+import FlowTestSupport
 import Foundation
+import SegmentStore
 import Testing
 @testable import Evidence
 
@@ -34,7 +36,8 @@ struct TamperTests {
         let segments = try Self.segments(Self.store)
         #expect(segments.count >= 4)
         #expect(report.filesVerified == segments.count)
-        #expect(report.digests == segments.count)
+        // The chain's first digest, written when the store opened, and one at every seal.
+        #expect(report.digests == segments.count + 1)
     }
 
     @Test("a changed byte", arguments: [0, 1, 2])
@@ -89,7 +92,8 @@ struct TamperTests {
             try FileManager.default.moveItem(atPath: dir + "/" + original, toPath: dir + "/000000000777.seg")
         }
         #expect(report.errors.map(\.file) == ["000000000777.seg"])
-        #expect(report.errors.first?.message == "renamed: it is \(original), signed in \(try Self.digests(Self.store)[1])")
+        // Digest 0 starts the chain; digest k signs segment k - 1.
+        #expect(report.errors.first?.message == "renamed: it is \(original), signed in \(try Self.digests(Self.store)[2])")
     }
 
     @Test("an extra sealed file among the signed ones")
@@ -229,6 +233,29 @@ struct EvidenceLifecycleTests {
         let report = try SignedStores.verify(copy)
         #expect(report.passed)
         #expect(!report.findings.contains { $0.kind == .unsigned })
+    }
+
+    @Test("the chain starts when the store opens: a crash between the first seal and its digest leaves one file unsigned, not a store that looks never signed")
+    func crashBeforeTheFirstSealsDigest() throws {
+        let directory = SignedStores.temporaryDirectory("first-seal")
+        let recorder = try EvidenceRecorder(store: .flows, directory: directory, signingKey: SignedStores.key)
+        let configuration = StoreConfiguration(blockRecords: 500, segmentMaxBytes: 30_000, retentionMaxBytes: nil, retentionMaxAge: nil,
+                                               encodesInBackground: false)
+        let writer = try SegmentWriter(directory: directory, configuration: configuration, sealObserver: recorder)
+        #expect(try SignedStores.names(directory + "/evidence", suffix: ".digest").count == 1)
+        #expect(try SignedStores.verify(directory).passed)
+        var generator = SyntheticFlowGenerator(seed: 7)
+        while try SignedStores.names(directory, suffix: ".seg").isEmpty { try writer.append(generator.generate(500)) }
+        let digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
+        #expect(digests.count == 2)
+        // A kill -9 right after the first seal: the digest that signs it was never written.
+        let copy = try SignedStores.copy(directory)
+        try FileManager.default.removeItem(atPath: copy + "/evidence/" + digests[1])
+        let report = try SignedStores.verify(copy)
+        #expect(report.passed, "\(report.errors)")
+        let first = try SignedStores.names(copy, suffix: ".seg")[0]
+        #expect(report.findings.contains { $0.kind == .unsigned && $0.file == first })
+        try writer.close()
     }
 
     @Test("sealed audit files are signed and checked like segments")

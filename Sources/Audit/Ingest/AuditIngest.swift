@@ -34,7 +34,7 @@ public struct AuditIngest {
         var report = Report()
         for file in files {
             report.files += 1
-            var reader = try AuditLogReader(path: file)
+            let reader = try AuditLogReader(path: file)
             var events: [AuditEvent] = []
             func flush() throws {
                 for outcome in try store.ingest(events) {

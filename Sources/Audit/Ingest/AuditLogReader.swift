@@ -11,7 +11,7 @@ import FlowCore
 /// A line longer than `maximumLineBytes` is reported and skipped up to the next newline. The
 /// last line may lack its newline: a crash or a rotation mid-write; it is handed out as
 /// `partial` so the caller decides (offline ingest tries it; a follower waits for the rest).
-public struct AuditLogReader: ~Copyable {
+public final class AuditLogReader {
     public let path: String
     public let maximumLineBytes: Int
     private let descriptor: Int32
@@ -48,7 +48,7 @@ public struct AuditLogReader: ~Copyable {
     deinit { close(descriptor) }
 
     /// The next line, or nil at end of file (a later call may find more: the file grew).
-    public mutating func next() throws -> Line? {
+    public func next() throws -> Line? {
         while true {
             if let newline = buffer[start...].firstIndex(of: 0x0A) {
                 let line = buffer[start..<newline]
@@ -81,14 +81,14 @@ public struct AuditLogReader: ~Copyable {
     }
 
     /// Marks a partial last line as consumed (offline ingest, which read it anyway).
-    public mutating func consumePartial() {
+    public func consumePartial() {
         consumedBytes += UInt64(buffer.count - start)
         start = buffer.count
         lineNumber += 1
     }
 
     /// Reads more of the file; false at end of file.
-    private mutating func fill() throws -> Bool {
+    private func fill() throws -> Bool {
         if start > 0 {
             buffer.removeSubrange(0..<start)
             start = 0

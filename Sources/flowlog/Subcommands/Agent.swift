@@ -88,6 +88,18 @@ struct Agent: AsyncParsableCommand {
     @Flag(help: "Allow a metrics address that is not loopback.")
     var metricsAllowRemote = false
 
+    @Option(name: .customLong("audit"), help: ArgumentHelp("Audit store directory: record manifest reloads, and audit events from --audit-log or the webhook.", valueName: "dir"))
+    var auditDirectory: String?
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("A kube-apiserver audit log file to follow (rotation and truncation are handled).", valueName: "file"))
+    var auditLog: String?
+
+    @Flag(name: .customLong("audit-webhook"), help: "Serve the audit webhook backend on POST /audit/webhook of the metrics server.")
+    var auditWebhook = false
+
+    @Option(name: .customLong("signing-key"), help: ArgumentHelp("Ed25519 private key: sign sealed segments and audit files (evidence.signing-key).", valueName: "file"))
+    var signingKey: String?
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default: \(defaults.log.level)).", valueName: "level"))
     var logLevel: String?
 
@@ -165,6 +177,10 @@ struct Agent: AsyncParsableCommand {
         o.cisInterval = try cisInterval.map { try duration($0, "--cis-interval") }
         o.metricsAddress = metrics
         if metricsAllowRemote { o.allowNonLoopbackMetrics = true }
+        o.auditDirectory = auditDirectory
+        o.auditLogFile = auditLog
+        if auditWebhook { o.auditWebhook = true }
+        o.signingKey = signingKey
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
                 throw ValidationError("--log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")

@@ -47,6 +47,6 @@ struct BundleCommand: ParsableCommand {
         let keyPath = try publicKey ?? EvidenceBundle.publicKeyBeside(sources)
         let summary = try EvidenceBundle.create(sources: sources, since: sinceTime, until: untilTime,
                                                 publicKey: SigningKeys.loadPublicKey(keyPath), output: output)
-        print("\(output): \(summary.files.count) file(s), \(summary.bytes) bytes of signed data; verify with: flowlog verify --bundle \(output)")
+        print("\(output): \(summary.files.count) file(s); verify with: flowlog verify --bundle \(output)")
     }
 }

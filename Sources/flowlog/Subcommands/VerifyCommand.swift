@@ -71,12 +71,14 @@ struct VerifyCommand: ParsableCommand {
             }
             let retired = report.findings.filter { $0.kind == .retired }.count
             let unsigned = report.findings.filter { $0.kind == .unsigned }.count
-            let end = report.chainEnd.map { ", chain ends \($0.rfc3339)" } ?? ""
             if report.passed {
-                print("\(report.store.rawValue): ok: \(report.digests) digest(s), \(report.filesVerified) file(s) (\(report.bytesVerified) bytes) verified, \(retired) retired, \(unsigned) unsigned\(end)")
+                print("\(report.store.rawValue): ok: \(report.digests) digest(s), \(report.filesVerified) file(s) verified, \(retired) retired, \(unsigned) unsigned")
             } else {
                 failed = true
-                print("\(report.store.rawValue): FAILED: \(report.errors.count) error(s); \(report.digests) digest(s), \(report.filesVerified) file(s) verified\(end)")
+                print("\(report.store.rawValue): FAILED: \(report.errors.count) error(s); \(report.digests) digest(s), \(report.filesVerified) file(s) verified")
+            }
+            if verbose, let end = report.chainEnd {
+                print("\(report.store.rawValue): \(report.bytesVerified) bytes hashed; the chain ends \(end.rfc3339)")
             }
         }
         if failed { throw ExitCode(1) }
