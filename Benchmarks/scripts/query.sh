@@ -127,7 +127,7 @@ shapes() {
 
 # The pcapgen capture: flows without identities.
 inputs replay "$(bench_large_capture)"
-shapes replay 10.244.16.0/20
+shapes replay 10.244.16.0/24
 
 # The end-to-end capture with its cluster (made by e2e.sh's generator; skipped without it).
 e2e_input="$BENCH_WORK/e2e/input"
@@ -138,7 +138,7 @@ fi
 if [ -s "$e2e_input/capture.pcap" ]; then
     cluster="$e2e_input/cluster"
     inputs cluster "$e2e_input/capture.pcap" --cluster "$cluster"
-    shapes cluster 10.244.16.0/20 shop
+    shapes cluster 10.244.16.0/24 shop
 else
     echo "query: no end-to-end capture ($e2e_input); the cluster rows are skipped" >&2
 fi

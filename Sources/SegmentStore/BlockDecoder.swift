@@ -270,11 +270,16 @@ struct BlockDecoder {
             throw Malformed(reason: "bad verdict", position: verdictAt)
         }
         try readFields(&c, count: annotationCount, limits: Array(repeating: traceCount + 1, count: 4), from: 4)
+        // The staged fields as locals: indexing `fields[k][i]` would retain and release the
+        // inner array on every access.
+        let sourceOf = fields[0], destinationOf = fields[1], serviceOf = fields[2], verdictOf = fields[3]
+        let traceOf = (fields[4], fields[5], fields[6], fields[7])
         for i in 0..<annotationCount where materialize {
-            func trace(_ k: Int) -> PolicyTrace? { fields[4 + k][i] == 0 ? nil : traces[Int(fields[4 + k][i]) - 1] }
-            annotations.append(FlowAnnotation(source: identities[Int(fields[0][i])], destination: identities[Int(fields[1][i])],
-                                              destinationService: strings[Int(fields[2][i])], verdict: Verdict(rawValue: UInt8(fields[3][i]))!,
-                                              egress: trace(0), ingress: trace(1), pendingEgress: trace(2), pendingIngress: trace(3)))
+            func trace(_ number: UInt64) -> PolicyTrace? { number == 0 ? nil : traces[Int(number) - 1] }
+            annotations.append(FlowAnnotation(source: identities[Int(sourceOf[i])], destination: identities[Int(destinationOf[i])],
+                                              destinationService: strings[Int(serviceOf[i])], verdict: Verdict(rawValue: UInt8(verdictOf[i]))!,
+                                              egress: trace(traceOf.0[i]), ingress: trace(traceOf.1[i]),
+                                              pendingEgress: trace(traceOf.2[i]), pendingIngress: trace(traceOf.3[i])))
         }
 
         // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
@@ -320,14 +325,17 @@ struct BlockDecoder {
             try readFields(&c, count: conversationCount, limits: [setCount + 1], from: 16)
         }
         conversations.reserveCapacity(conversationCount)
+        // Locals, as above (one retain per table, not per access).
+        let sources = fields[8], destinations = fields[9], ports = fields[10], protocols = fields[11]
+        let vlans = fields[12], innerVLANs = fields[13], annotationOf = fields[14], nodeOf = fields[15], domainsOf = fields[16]
         for i in 0..<conversationCount {
-            let annotation = Int(fields[14][i]), node = Int(fields[15][i])
-            let domains = hasDomains ? Int(fields[16][i]) : 0
-            conversations.append(FlowRecord(sourceAddress: addresses[Int(fields[8][i])], destinationAddress: addresses[Int(fields[9][i])],
-                                            destinationPort: UInt16(truncatingIfNeeded: fields[10][i]),
-                                            ipProtocol: IPProtocol(rawValue: UInt8(truncatingIfNeeded: fields[11][i])),
-                                            vlan: UInt16(truncatingIfNeeded: fields[12][i] &- 1),
-                                            innerVLAN: UInt16(truncatingIfNeeded: fields[13][i] &- 1),
+            let annotation = Int(annotationOf[i]), node = Int(nodeOf[i])
+            let domains = hasDomains ? Int(domainsOf[i]) : 0
+            conversations.append(FlowRecord(sourceAddress: addresses[Int(sources[i])], destinationAddress: addresses[Int(destinations[i])],
+                                            destinationPort: UInt16(truncatingIfNeeded: ports[i]),
+                                            ipProtocol: IPProtocol(rawValue: UInt8(truncatingIfNeeded: protocols[i])),
+                                            vlan: UInt16(truncatingIfNeeded: vlans[i] &- 1),
+                                            innerVLAN: UInt16(truncatingIfNeeded: innerVLANs[i] &- 1),
                                             start: .zero, end: .zero))
             // Records only borrow annotation and node from their prepared record (the scan sets
             // the whole `flow`), so conversations with the same pair share one.

@@ -30,7 +30,7 @@ import Testing
         return out
     }()
 
-    static let atoms: [(inout SplitMix64) -> String] = [
+    static let atoms: [@Sendable (inout SplitMix64) -> String] = [
         { g in "\(g.pick(["src.", "dst.", "any.", ""]))namespace \(g.pick(SampleFlows.namespaces))" },
         { g in "ns \(g.pick(["sh*", "d*", "kube-*"]))" },
         { g in "proto \(g.pick(["tcp", "udp", "icmp"]))" },
