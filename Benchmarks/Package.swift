@@ -25,9 +25,22 @@ let package = Package(
             .product(name: "FlowCore", package: "flowlog"),
             .product(name: "FlowRing", package: "flowlog"),
         ]),
+        // The synthetic cluster (pods, network sets, policies in tiers) and traffic the policy
+        // and report benchmarks share.
+        .target(name: "BenchCluster", dependencies: [
+            .product(name: "FlowCore", package: "flowlog"),
+        ]),
         .executableTarget(name: "policy-bench", dependencies: [
+            "BenchCluster",
+            .product(name: "FlowCore", package: "flowlog"),
+            .product(name: "Capture", package: "flowlog"),
+            .product(name: "Policy", package: "flowlog"),
+        ]),
+        .executableTarget(name: "report-bench", dependencies: [
+            "BenchCluster",
             .product(name: "FlowCore", package: "flowlog"),
             .product(name: "Policy", package: "flowlog"),
+            .product(name: "SegmentStore", package: "flowlog"),
         ]),
         .executableTarget(name: "store-bench", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),

@@ -19,6 +19,8 @@ public struct ClickHouseExportRun: Sendable {
         public var pollInterval: Duration
         /// Without `follow`: how long transient failures are retried before giving up.
         public var retryFor: Duration
+        /// Also export an audit store's versions (`audit_versions`), in the same passes.
+        public var audit: AuditVersionExporter.Options?
 
         public init(endpoint: ClickHouseEndpoint, exporter: ClickHouseExporter.Options, follow: Bool,
                     pollInterval: Duration = .seconds(1), retryFor: Duration = .seconds(30)) {
@@ -48,6 +50,8 @@ public struct ClickHouseExportRun: Sendable {
         let client = ClickHouseClient(endpoint: settings.endpoint)
         let exporter = try ClickHouseExporter(options: settings.exporter, client: client, metrics: metrics, log: log)
         defer { exporter.close() }
+        let auditExporter = try settings.audit.map { try AuditVersionExporter(options: $0, client: client, log: log) }
+        defer { auditExporter?.close() }
         let clock = ContinuousClock()
         var prepared = false
         var backoff = Duration.milliseconds(250)
@@ -57,9 +61,14 @@ public struct ClickHouseExportRun: Sendable {
             do {
                 if !prepared {
                     try exporter.prepare()
+                    try auditExporter?.prepare()
                     prepared = true
                 }
                 let progress = try exporter.exportAvailable()
+                if let auditExporter {
+                    let versions = try auditExporter.exportAvailable()
+                    if versions > 0 { log("export: \(versions) audit versions to \(settings.endpoint.hostAndPort)/\(auditExporter.options.database).\(auditExporter.options.table)") }
+                }
                 if failingSince != nil { log("export: \(target) reachable again; caught up") }
                 failingSince = nil
                 backoff = .milliseconds(250)

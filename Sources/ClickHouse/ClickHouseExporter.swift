@@ -35,10 +35,19 @@ public final class ClickHouseExporter {
         public var batchRows = 100_000
         /// Default: `<store>/exports/clickhouse-<host_port>-<database>.<table>.checkpoint`.
         public var checkpointPath: String?
+        /// How rows travel: Native (the server ingests it faster; Benchmarks/README.md) or
+        /// RowBinary. Both fill the table alike.
+        public var format = InsertFormat.native
 
         public init(storeDirectory: String) { self.storeDirectory = storeDirectory }
 
         static let maximumBatchRows = 1_000_000
+    }
+
+    /// The INSERT's data format.
+    public enum InsertFormat: String, Sendable, CaseIterable {
+        case native = "Native"
+        case rowBinary = "RowBinary"
     }
 
     /// What one `exportAvailable` call did.
@@ -59,6 +68,8 @@ public final class ClickHouseExporter {
     private var reader: StoreReader?
     private var encoder: FlowRowEncoder
     private static let insertColumns = FlowColumn.list(FlowColumn.allCases)
+    private static let columnNames = FlowColumn.allCases.map(\.rawValue)
+    private static let columnTypes = FlowColumn.allCases.map(\.type)
 
     /// Locks and loads (or starts) the checkpoint and checks the options; touches no server.
     public init(options: Options, client: ClickHouseClient, metrics: ExportMetrics, log: @escaping @Sendable (String) -> Void) throws {
@@ -121,21 +132,8 @@ public final class ClickHouseExporter {
         text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
     }
 
-    /// The store's export identity (`store_id` in every row): 32 random hex digits made once.
-    static func storeIdentity(_ path: String) throws -> String {
-        if let bytes = try DurableFile.read(path) {
-            let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            guard text.count == 32, text.allSatisfy(\.isHexDigit) else {
-                throw FlowlogError(.corrupt, "store id must be 32 hex digits", location: .init(file: path, line: 1))
-            }
-            return text
-        }
-        var generator = SystemRandomNumberGenerator()
-        let words = [generator.next(), generator.next()] as [UInt64]
-        let id = words.map { w in let h = String(w, radix: 16); return String(repeating: "0", count: 16 - h.count) + h }.joined()
-        try DurableFile.replace(path, with: Array((id + "\n").utf8))
-        return id
-    }
+    /// The store's export identity (`store_id` in every row), shared with the other exporters.
+    static func storeIdentity(_ path: String) throws -> String { try StoreIdentity.loadOrCreate(path) }
 
     private var qualifiedTable: String { SQLLiteral.identifier(options.database) + "." + SQLLiteral.identifier(options.table) }
 
@@ -147,8 +145,26 @@ public final class ClickHouseExporter {
             for statement in ClickHouseSchema(database: options.database, table: options.table).statements {
                 try client.execute(statement)
             }
+            try addMissingColumns()
         }
         try settlePending()
+    }
+
+    /// A table made by an earlier flowlog lacks the columns added since (`dst_domains`): add
+    /// them where the DDL has them, so the INSERT's column list fits. Rows already there read
+    /// the column's default (no names).
+    private func addMissingColumns() throws {
+        let answer = try client.execute("SELECT name FROM system.columns WHERE database = \(SQLLiteral.string(options.database))"
+            + " AND table = \(SQLLiteral.string(options.table)) FORMAT TSV")
+        let present = Set(String(decoding: answer, as: UTF8.self).split(separator: "\n").map(String.init))
+        var previous: FlowColumn?
+        for column in FlowColumn.allCases {
+            defer { previous = column }
+            guard !present.contains(column.rawValue) else { continue }
+            let position = previous.map { " AFTER \(SQLLiteral.identifier($0.rawValue))" } ?? ""
+            log("export: adding column \(column.rawValue) to \(options.database).\(options.table)")
+            try client.execute("ALTER TABLE \(qualifiedTable) ADD COLUMN \(SQLLiteral.identifier(column.rawValue)) \(column.type)\(position)")
+        }
     }
 
     // MARK: - Exporting
@@ -156,22 +172,68 @@ public final class ClickHouseExporter {
     /// Exports every complete block not yet exported; returns what it did. Throws on the first
     /// failure (the next call settles what was in flight).
     public func exportAvailable() throws -> Progress {
-        try settlePending()
+        // The backlog first: while the server is down, settling fails, and the lag must still
+        // follow the writer.
         let reader = try storeReader()
+        try refreshBacklog(reader)
+        try settlePending()
         var progress = Progress()
-        while true {
-            let (listed, problems) = try reader.blocks(after: checkpoint.exported, limit: 4096)
-            for p in problems { log("export: store problem: \(p)") }
-            updateLag(listed, complete: listed.count < 4096)
-            guard !listed.isEmpty else { break }
-            guard let batch = try buildBatch(from: listed, reader: reader) else { break }
+        while backlogStart < backlog.count {
+            guard let batch = try buildBatch(from: backlog[backlogStart...], reader: reader) else { break }
             try send(batch)
             progress.rows += batch.rows
             progress.blocks += UInt64(batch.blockCount)
             progress.batches += 1
         }
-        updateLag(try reader.blocks(after: checkpoint.exported, limit: .max).blocks, complete: true)
         return progress
+    }
+
+    // MARK: - Backlog and lag
+
+    /// The complete blocks after the checkpoint, as listed so far (`backlog[backlogStart...]`),
+    /// kept between passes so that a pass lists only what the writer added since the last one
+    /// (and the open segment again): the lag costs no store scan, however far behind export is.
+    private var backlog: [StoredBlock] = []
+    private var backlogStart = 0
+    /// The last listed block of a sealed segment: listing resumes after it. Blocks of the open
+    /// segment are listed again each pass (a writer restarted after a crash may rewrite them).
+    private var listedThrough: BlockPosition?
+    /// Block entries listing has returned, for the tests that check it lists only what is new.
+    private(set) var blocksListed: UInt64 = 0
+
+    private func refreshBacklog(_ reader: StoreReader) throws {
+        dropExported()
+        var keep = backlog.count
+        while keep > backlogStart, !backlog[keep - 1].sealed { keep -= 1 }
+        backlog.removeSubrange(keep...)
+        let from = [checkpoint.exported, listedThrough].compactMap { $0 }.max()
+        let (listed, problems) = try reader.blocks(after: from)
+        for p in problems { log("export: store problem: \(p)") }
+        blocksListed += UInt64(listed.count)
+        backlog += listed
+        if let lastSealed = listed.last(where: \.sealed) { listedThrough = lastSealed.position }
+        updateLag()
+    }
+
+    /// Forgets backlog entries the checkpoint has moved past.
+    private func dropExported() {
+        guard let exported = checkpoint.exported else { return }
+        while backlogStart < backlog.count, backlog[backlogStart].position <= exported { backlogStart += 1 }
+        if backlogStart > 1024 && backlogStart * 2 > backlog.count {
+            backlog.removeFirst(backlogStart)
+            backlogStart = 0
+        }
+    }
+
+    /// Lag from the backlog in memory.
+    private func updateLag() {
+        var flows: UInt64 = 0
+        var oldest: Timestamp?
+        for block in backlog[backlogStart...] {
+            flows += UInt64(block.flowCount)
+            if oldest.map({ block.minStart < $0 }) ?? true { oldest = block.minStart }
+        }
+        metrics.lag(blocks: UInt64(backlog.count - backlogStart), flows: flows, oldestStart: oldest)
     }
 
     private func storeReader() throws -> StoreReader {
@@ -181,11 +243,6 @@ public final class ClickHouseExporter {
         return opened
     }
 
-    private func updateLag(_ blocks: [StoredBlock], complete: Bool) {
-        guard complete else { return }
-        let flows = blocks.reduce(UInt64(0)) { $0 + UInt64($1.flowCount) }
-        metrics.lag(blocks: UInt64(blocks.count), flows: flows, oldestStart: blocks.map(\.minStart).min())
-    }
 
     /// A batch ready to send: whole blocks, their matching rows by UTC day.
     struct Batch {
@@ -193,17 +250,40 @@ public final class ClickHouseExporter {
         var last: BlockPosition
         var blockCount = 0
         var lostBlocks: UInt64 = 0
-        var units: [UInt32: (writer: RowBinaryWriter, rows: UInt64, minStart: UInt64, maxStart: UInt64)] = [:]
+        var units: [UInt32: Unit] = [:]
         var rows: UInt64 { units.values.reduce(0) { $0 + $1.rows } }
+    }
+
+    /// One day's rows of a batch, encoded in the chosen format (the other stays empty).
+    struct Unit {
+        var rowBinary = RowBinaryWriter()
+        var native = NativeBlock(columnCount: 0)
+        var rows: UInt64 = 0
+        var minStart = UInt64.max
+        var maxStart: UInt64 = 0
+
+        init(format: InsertFormat) {
+            switch format {
+            case .rowBinary: rowBinary = RowBinaryWriter(capacity: 1 << 20)
+            case .native: native = NativeBlock(columnCount: FlowColumn.allCases.count)
+            }
+        }
+
+        func body(_ format: InsertFormat) -> [UInt8] {
+            switch format {
+            case .rowBinary: return rowBinary.bytes
+            case .native: return native.encoded(names: ClickHouseExporter.columnNames, types: ClickHouseExporter.columnTypes)
+            }
+        }
     }
 
     /// Reads blocks from `listed` (in order) until the batch is full; nil when the first block
     /// cannot be read yet (the open segment's block still being written).
-    private func buildBatch(from listed: [StoredBlock], reader: StoreReader) throws -> Batch? {
+    private func buildBatch(from listed: ArraySlice<StoredBlock>, reader: StoreReader) throws -> Batch? {
         let blocks = StoreBlockReader(reader: reader)
         var batch: Batch?
         encoder.reset()
-        for (i, info) in listed.enumerated() {
+        for (i, info) in zip(listed.indices, listed) {
             if let b = batch, b.rows + UInt64(info.flowCount) > UInt64(options.batchRows), b.blockCount > 0 { break }
             let outcome = try blocks.read(info.position)
             var current = batch ?? Batch(first: info.position, last: info.position)
@@ -214,7 +294,7 @@ public final class ClickHouseExporter {
                 log("export: block \(info.position) was deleted by retention before it was exported")
                 current.lostBlocks += 1
             case .damaged(let error):
-                if !info.sealed && i == listed.count - 1 {
+                if !info.sealed && i == listed.index(before: listed.endIndex) {
                     // The writer may be in the middle of this block: try again next time.
                     return batch
                 }
@@ -234,9 +314,12 @@ public final class ClickHouseExporter {
             let dayIndex = record.flow.start.seconds / 86_400
             if dayIndex != lastDay.index { lastDay = (dayIndex, Self.yyyymmdd(daysSinceEpoch: dayIndex)) }
             let start = record.flow.start.nanoseconds
-            var unit = batch.units[lastDay.day] ?? (RowBinaryWriter(capacity: 1 << 20), 0, .max, 0)
-            batch.units[lastDay.day] = nil  // keeps the writer's buffer uniquely referenced while appending
-            encoder.append(record, at: position, row: UInt32(row), into: &unit.writer)
+            var unit = batch.units[lastDay.day] ?? Unit(format: options.format)
+            batch.units[lastDay.day] = nil  // keeps the unit's buffers uniquely referenced while appending
+            switch options.format {
+            case .rowBinary: encoder.append(record, at: position, row: UInt32(row), into: &unit.rowBinary)
+            case .native: encoder.append(record, at: position, row: UInt32(row), into: &unit.native)
+            }
             unit.rows += 1
             unit.minStart = min(unit.minStart, start)
             unit.maxStart = max(unit.maxStart, start)
@@ -265,7 +348,7 @@ public final class ClickHouseExporter {
                 })
             try checkpoint.store(checkpointPath)
             for day in days {
-                try insert(batch.units[day]!.writer.bytes, queryID: queryID(batch, day: day))
+                try insert(batch.units[day]!.body(options.format), queryID: queryID(batch, day: day))
             }
         }
         try commit(through: batch.last, rows: batch.rows, blocks: UInt64(batch.blockCount), lost: batch.lostBlocks)
@@ -273,7 +356,7 @@ public final class ClickHouseExporter {
 
     private func insert(_ rows: [UInt8], queryID: String) throws {
         do {
-            try client.insert("INSERT INTO \(qualifiedTable) (\(Self.insertColumns)) FORMAT RowBinary", rows: rows,
+            try client.insert("INSERT INTO \(qualifiedTable) (\(Self.insertColumns)) FORMAT \(options.format.rawValue)", rows: rows,
                               settings: [("query_id", queryID), ("max_insert_block_size", String(Options.maximumBatchRows + 48_576))])
         } catch {
             metrics.failed()
@@ -290,6 +373,8 @@ public final class ClickHouseExporter {
         try checkpoint.store(checkpointPath)
         metrics.exported(rows: rows, blocks: blocks)
         metrics.lost(blocks: lost)
+        dropExported()
+        updateLag()
     }
 
     // MARK: - Settling a pending batch
@@ -352,19 +437,24 @@ public final class ClickHouseExporter {
                 for unit in missing {
                     guard let rows = rebuilt.units[unit.day], rows.rows == unit.rows else {
                         log("export: the store no longer holds the rows of \(unit.queryID) as sent (retention?); sending what it holds")
-                        if let rows = rebuilt.units[unit.day] { try insert(rows.writer.bytes, queryID: unit.queryID) }
+                        if let rows = rebuilt.units[unit.day] { try insert(rows.body(options.format), queryID: unit.queryID) }
                         continue
                     }
-                    try insert(rows.writer.bytes, queryID: unit.queryID)
+                    try insert(rows.body(options.format), queryID: unit.queryID)
                 }
             }
             let rows = pending.units.reduce(UInt64(0)) { $0 + $1.rows }
-            let blocks = try storeReader().blocks(after: nil).blocks.filter { $0.position >= pending.first && $0.position <= pending.last }.count
+            let blocks = try pendingBlocks(pending).count
             try commit(through: pending.last, rows: rows, blocks: UInt64(blocks), lost: lost)
         } catch {
             metrics.failed()
             throw error
         }
+    }
+
+    /// The blocks of a pending batch (which starts after the checkpoint's last exported block).
+    private func pendingBlocks(_ pending: ExportCheckpoint.Pending) throws -> [StoredBlock] {
+        try storeReader().blocks(after: checkpoint.exported).blocks.filter { $0.position >= pending.first && $0.position <= pending.last }
     }
 
     /// The batch `pending` describes, read again from the store.
@@ -373,7 +463,7 @@ public final class ClickHouseExporter {
         let blocks = StoreBlockReader(reader: reader)
         var batch = Batch(first: pending.first, last: pending.last)
         encoder.reset()
-        let listed = try reader.blocks(after: nil).blocks.filter { $0.position >= pending.first && $0.position <= pending.last }
+        let listed = try pendingBlocks(pending)
         for info in listed {
             switch try blocks.read(info.position) {
             case .read(let flows): append(flows, of: info.position, to: &batch)

@@ -172,8 +172,8 @@ public struct ClickHouseQuery {
         case .host: return ([.node], true)
         case .vlan: return ([.vlan], true)
         case .tcpFlags: return ([.tcpFlagsOut, .tcpFlagsIn], false)
-        // Not exported yet: every row reads as having no names.
-        case .destDomains: return ([], true)
+        // Not one-to-one: the printed list joins names with a character a name may hold.
+        case .destDomains: return ([.destinationDomains], false)
         }
     }
 

@@ -35,7 +35,7 @@ public struct ClickHouseSchema: Sendable, Equatable {
         return table.hasSuffix("_local") ? String(table.dropLast("_local".count)) : table + "_all"
     }
 
-    private var clusterClause: String {
+    var clusterClause: String {
         guard let cluster, onCluster else { return "" }
         return " ON CLUSTER " + SQLLiteral.identifier(cluster)
     }
@@ -79,6 +79,13 @@ public struct ClickHouseSchema: Sendable, Equatable {
         }
     }
 
-    /// The statements as a script for `clickhouse-client --multiquery`.
-    public var script: String { statements.map { $0 + ";\n" }.joined(separator: "\n") }
+    /// The audit-versions table (`AuditVersionTable`), in the same deployment: on a cluster
+    /// `<name>_local` on every shard and `<name>` over them.
+    public func auditStatements(table: String = "audit_versions") -> [String] {
+        [statements[0]] + AuditVersionTable.statements(self, table: table)
+    }
+
+    /// Every statement as a script for `clickhouse-client --multiquery`: the flows tables, then
+    /// the audit-versions tables.
+    public var script: String { (statements + auditStatements().dropFirst()).map { $0 + ";\n" }.joined(separator: "\n") }
 }

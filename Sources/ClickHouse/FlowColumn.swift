@@ -17,6 +17,9 @@ enum FlowColumn: String, CaseIterable, Sendable {
     case vlan, innerVLAN = "inner_vlan", icmpType = "icmp_type", icmpCode = "icmp_code"
     case packetsOut = "packets_out", bytesOut = "bytes_out", packetsIn = "packets_in", bytesIn = "bytes_in"
     case tcpFlagsOut = "tcp_flags_out", tcpFlagsIn = "tcp_flags_in", status
+    /// The names DNS answers linked to the destination address (`dest_domains`), in the
+    /// store's order: the queried name first, then its CNAME chain.
+    case destinationDomains = "dst_domains"
     // The annotation (contiguous, so a row's annotation bytes can be encoded once per box).
     case annotated, verdict
     /// Derived, for SQL users and filters: the action if staged policies were enforced, and
@@ -69,7 +72,8 @@ enum FlowColumn: String, CaseIterable, Sendable {
         case .verdict, .pendingVerdict: return Self.verdictType
         case .reporter: return Self.reporterType
         case .sourceKind, .destinationKind: return Self.kindType
-        case .sourceLabelKeys, .sourceLabelValues, .destinationLabelKeys, .destinationLabelValues: return "Array(String)"
+        case .sourceLabelKeys, .sourceLabelValues, .destinationLabelKeys, .destinationLabelValues, .destinationDomains:
+            return "Array(String)"
         default:
             guard let (_, part) = traceColumn else { preconditionFailure("untyped column \(rawValue)") }
             switch part {

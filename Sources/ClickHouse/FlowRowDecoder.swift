@@ -111,6 +111,7 @@ struct FlowRowDecoder {
         var flow = FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0), ipProtocol: .tcp,
                               start: .zero, end: .zero)
         var node = ""
+        var domains = DomainNames.none
         var version: IPVersion = .v4
         var annotated = !columns.contains(.annotated)
         var verdict: UInt8 = 0
@@ -143,6 +144,7 @@ struct FlowRowDecoder {
             case .tcpFlagsOut: flow.tcpFlagsOut = TCPFlags(rawValue: try r.uint8())
             case .tcpFlagsIn: flow.tcpFlagsIn = TCPFlags(rawValue: try r.uint8())
             case .status: flow.status = FlowStatus(rawValue: try r.uint16())
+            case .destinationDomains: domains = DomainNames(try strings(&r))
             case .annotated: annotated = try r.uint8() != 0
             case .verdict: verdict = try r.uint8()
             case .pendingVerdict, .reporter: _ = try r.uint8()  // derived from the traces
@@ -177,13 +179,13 @@ struct FlowRowDecoder {
                 }
             }
         }
-        guard annotated else { return AnnotatedFlow(flow: flow, annotation: nil, node: node) }
+        guard annotated else { return AnnotatedFlow(flow: flow, annotation: nil, node: node, destinationDomains: domains) }
         guard let v = Verdict(rawValue: verdict) else { throw bad(.verdict, verdict) }
         let built = try traces.enumerated().map { try trace($0.element, FlowColumn.Trace(rawValue: $0.offset)!) }
         let annotation = FlowAnnotation(source: try identity(source, .sourceKind), destination: try identity(destination, .destinationKind),
                                         destinationService: service, verdict: v, egress: built[0], ingress: built[1],
                                         pendingEgress: built[2], pendingIngress: built[3])
-        return AnnotatedFlow(flow: flow, annotation: annotation, node: node)
+        return AnnotatedFlow(flow: flow, annotation: annotation, node: node, destinationDomains: domains)
     }
 
     private func bad(_ column: FlowColumn, _ value: UInt8) -> FlowlogError {

@@ -1,7 +1,8 @@
 import FlowCore
 import SegmentStore
 
-/// Encodes flows as RowBinary rows of every `FlowColumn`, in order.
+/// Encodes flows as rows of every `FlowColumn`, in order, as RowBinary (row after row) or
+/// into a Native block (column by column).
 ///
 /// Flows decided alike share one annotation box (see `FlowAnnotation`), so the annotation's
 /// forty-odd columns are encoded once per box and copied for every further flow that holds
@@ -9,19 +10,71 @@ import SegmentStore
 struct FlowRowEncoder {
     let storeID: String
     private var annotationBytes: [ObjectIdentifier: (FlowAnnotation, [UInt8])] = [:]
+    private var annotationFragments: [ObjectIdentifier: (FlowAnnotation, NativeBlock.Fragment)] = [:]
     private var scratch = RowBinaryWriter(capacity: 512)
     private static let unannotatedBytes: [UInt8] = {
         var w = RowBinaryWriter()
         FlowRowEncoder.encode(nil, into: &w)
         return w.bytes
     }()
+    private static let unannotatedFragment = fragment(nil)
+
+    /// The columns from `annotated` on, which the caches hold per annotation.
+    static let annotationColumnCount = FlowColumn.allCases.count - FlowColumn.allCases.firstIndex(of: .firstAnnotationColumn)!
 
     init(storeID: String) { self.storeID = storeID }
 
     /// Forgets cached annotations (between batches, so memory follows one batch).
-    mutating func reset() { annotationBytes.removeAll(keepingCapacity: true) }
+    mutating func reset() {
+        annotationBytes.removeAll(keepingCapacity: true)
+        annotationFragments.removeAll(keepingCapacity: true)
+    }
 
     mutating func append(_ record: AnnotatedFlow, at position: BlockPosition, row: UInt32, into w: inout RowBinaryWriter) {
+        encodeFlow(record, at: position, row: row, into: &w)
+        switch record.annotation {
+        case .none:
+            w.append(Self.unannotatedBytes)
+        case .some(let a):
+            let key = a.storageIdentity
+            if let cached = annotationBytes[key] {
+                w.append(cached.1)
+            } else {
+                scratch.bytes.removeAll(keepingCapacity: true)
+                Self.encode(a, into: &scratch)
+                annotationBytes[key] = (a, scratch.bytes)
+                w.append(scratch.bytes)
+            }
+        }
+    }
+
+    mutating func append(_ record: AnnotatedFlow, at position: BlockPosition, row: UInt32, into block: inout NativeBlock) {
+        encodeFlow(record, at: position, row: row, into: &block)
+        switch record.annotation {
+        case .none:
+            block.append(Self.unannotatedFragment)
+        case .some(let a):
+            let key = a.storageIdentity
+            if let cached = annotationFragments[key] {
+                block.append(cached.1)
+            } else {
+                let fragment = Self.fragment(a)
+                annotationFragments[key] = (a, fragment)
+                block.append(fragment)
+            }
+        }
+        block.endRow()
+    }
+
+    private static func fragment(_ annotation: FlowAnnotation?) -> NativeBlock.Fragment {
+        var one = NativeBlock(columnCount: annotationColumnCount)
+        encode(annotation, into: &one)
+        one.endRow()
+        return one.fragment
+    }
+
+    /// Provenance and the flow record: every column before the annotation.
+    private func encodeFlow<S: ColumnValueSink>(_ record: AnnotatedFlow, at position: BlockPosition, row: UInt32, into w: inout S) {
         let f = record.flow
         w.string(storeID)
         w.uint64(position.segment)
@@ -47,24 +100,11 @@ struct FlowRowEncoder {
         w.uint8(f.tcpFlagsOut.rawValue)
         w.uint8(f.tcpFlagsIn.rawValue)
         w.uint16(f.status.rawValue)
-        switch record.annotation {
-        case .none:
-            w.append(Self.unannotatedBytes)
-        case .some(let a):
-            let key = a.storageIdentity
-            if let cached = annotationBytes[key] {
-                w.append(cached.1)
-            } else {
-                scratch.bytes.removeAll(keepingCapacity: true)
-                Self.encode(a, into: &scratch)
-                annotationBytes[key] = (a, scratch.bytes)
-                w.append(scratch.bytes)
-            }
-        }
+        w.strings(record.destinationDomains.names)
     }
 
     /// The annotation columns, `annotated` through the last pending-ingress column.
-    static func encode(_ annotation: FlowAnnotation?, into w: inout RowBinaryWriter) {
+    static func encode<S: ColumnValueSink>(_ annotation: FlowAnnotation?, into w: inout S) {
         guard let a = annotation else {
             w.uint8(0)  // annotated
             w.uint8(Verdict.unknown.rawValue)
@@ -75,7 +115,7 @@ struct FlowRowEncoder {
                 // without annotation, so a GROUP BY on the column alone groups like the text.
                 w.uint8(0)  // kind: none
                 w.string("-"); w.string("-"); w.string("-")
-                w.varint(0); w.varint(0)
+                w.strings([]); w.strings([])
                 w.string("")
             }
             w.string("")
@@ -92,36 +132,34 @@ struct FlowRowEncoder {
         for trace in FlowColumn.Trace.allCases { encode(trace: trace.of(a), into: &w) }
     }
 
-    private static func encode(identity: EndpointIdentity, into w: inout RowBinaryWriter) {
+    private static func encode<S: ColumnValueSink>(identity: EndpointIdentity, into w: inout S) {
         w.uint8(identity.kind.rawValue)
         w.string(identity.namespace)
         w.string(identity.name)
         w.string(identity.aggregatedName)
         // Sorted by key, so equal label sets always encode (and deduplicate) alike.
         let labels = identity.labels.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-        w.varint(labels.count)
-        for (key, _) in labels { w.string(key) }
-        w.varint(labels.count)
-        for (_, value) in labels { w.string(value) }
+        w.strings(labels.map(\.key))
+        w.strings(labels.map(\.value))
         w.string(identity.serviceAccount)
     }
 
-    private static func encode(trace: PolicyTrace?, into w: inout RowBinaryWriter) {
+    private static func encode<S: ColumnValueSink>(trace: PolicyTrace?, into w: inout S) {
         guard let trace else {
             w.uint8(0)  // reporter: none
             w.uint8(Verdict.unknown.rawValue)
-            for _ in 0..<7 { w.varint(0) }
+            w.int32s([]); w.strings([]); w.enum8s([]); w.strings([]); w.strings([]); w.enum8s([]); w.int32s([])
             return
         }
         let hits = trace.hits
         w.uint8(trace.reporter.rawValue)
         w.uint8(trace.action.rawValue)
-        w.varint(hits.count); for h in hits { w.int32(Int32(clamping: h.index)) }
-        w.varint(hits.count); for h in hits { w.string(h.tier) }
-        w.varint(hits.count); for h in hits { w.uint8(h.kind.rawValue) }
-        w.varint(hits.count); for h in hits { w.string(h.namespace) }
-        w.varint(hits.count); for h in hits { w.string(h.name) }
-        w.varint(hits.count); for h in hits { w.uint8(h.action.rawValue) }
-        w.varint(hits.count); for h in hits { w.int32(Int32(clamping: h.ruleIndex)) }
+        w.int32s(hits.map { Int32(clamping: $0.index) })
+        w.strings(hits.map(\.tier))
+        w.enum8s(hits.map(\.kind.rawValue))
+        w.strings(hits.map(\.namespace))
+        w.strings(hits.map(\.name))
+        w.enum8s(hits.map(\.action.rawValue))
+        w.int32s(hits.map { Int32(clamping: $0.ruleIndex) })
     }
 }

@@ -80,10 +80,24 @@ enum SQLFilter {
             return text("node", match)
         case .service(let match):
             return gated(text("dst_service", match))
-        case .domain:
-            // The exported table has no domain names yet (docs/clickhouse.md): no row has any.
-            return "0"
+        case .domain(let pattern):
+            return domain(pattern)
         }
+    }
+
+    /// `DomainNames.matches` over `dst_domains` (stored lowercase): an exact name, or with a
+    /// `*` label, a name whose leading and trailing labels are the pattern's and that has at
+    /// least one label in place of the `*`.
+    static func domain(_ pattern: String) -> String {
+        let labels = pattern.lowercased().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let star = labels.firstIndex(of: "*") else {
+            return "has(dst_domains, \(SQLLiteral.string(labels.joined(separator: "."))))"
+        }
+        let before = labels[..<star], after = labels[(star + 1)...]
+        var tests = ["length(splitByChar('.', d)) >= \(before.count + after.count + 1)"]
+        if !before.isEmpty { tests.append("startsWith(d, \(SQLLiteral.string(before.joined(separator: ".") + ".")))") }
+        if !after.isEmpty { tests.append("endsWith(d, \(SQLLiteral.string("." + after.joined(separator: "."))))") }
+        return "arrayExists(d -> \(tests.joined(separator: " AND ")), dst_domains)"
     }
 
     /// The counter as `FlowCounter.value` reads it: `…_in`/`…_out` relative to the reporter

@@ -205,13 +205,22 @@ extension ConfigurationReader {
     }
 
     func readExport(_ node: Node, field: String, into export: inout AgentConfiguration.Export) throws {
-        for (_, value, field) in try entries(of: node, field: field, known: ["clickhouse"]) {
-            export.clickhouse = try readClickHouseExport(value, field: field)
+        for (key, value, field) in try entries(of: node, field: field, known: ["clickhouse", "siem"]) {
+            if key == "siem" {
+                guard case .mapping = value else {
+                    throw failure("expected a mapping with a sinks list (docs/siem.md)", at: value, field: field)
+                }
+                // The SIEM exporter reads the sinks from the whole text (`AgentConfiguration.parse`
+                // fills it in), so its errors carry this file's positions.
+                export.siem = AgentConfiguration.SIEMExportSection(text: "", file: file)
+            } else {
+                export.clickhouse = try readClickHouseExport(value, field: field)
+            }
         }
     }
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
-        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "poll-interval", "create", "checkpoint"]
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -220,19 +229,27 @@ extension ConfigurationReader {
                 result.url = try text(value, field: field)
                 guard result.url.hasPrefix("http://") else { throw failure("'\(result.url)' is not an http://HOST:PORT address", at: value, field: field) }
                 sawURL = true
-            case "database", "table":
+            case "database", "table", "audit-table":
                 let name = try text(value, field: field)
                 guard let first = name.utf8.first, !(48...57).contains(first),
                       name.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }) else {
                     throw failure("'\(name)' is not a plain name (letters, digits, _; not starting with a digit)", at: value, field: field)
                 }
-                if key == "database" { result.database = name } else { result.table = name }
+                switch key {
+                case "database": result.database = name
+                case "table": result.table = name
+                default: result.auditTable = name
+                }
             case "user": result.user = try optionalText(value, field: field)
             case "password-file": result.passwordFile = try optionalText(value, field: field)
             case "filter": result.filter = try optionalText(value, field: field) ?? ""
             case "batch-rows":
                 result.batchRows = try integer(value, field: field, minimum: 1)
                 guard result.batchRows <= 1_000_000 else { throw failure("at most 1000000 rows per insert", at: value, field: field) }
+            case "format":
+                let name = try text(value, field: field)
+                guard ["native", "rowbinary"].contains(name) else { throw failure("'\(name)' is not native or rowbinary", at: value, field: field) }
+                result.format = name
             case "poll-interval": result.pollInterval = try duration(value, field: field)
             case "create": result.create = try bool(value, field: field)
             default: result.checkpoint = try optionalText(value, field: field)

@@ -1,5 +1,6 @@
 import Dispatch
 import FlowCore
+import Foundation
 import Logging
 import Policy
 import Reports
@@ -7,7 +8,8 @@ import ServiceLifecycle
 
 /// The agent's scheduled compliance reports: every `check-interval`, each GlobalReport with a
 /// schedule (from `reports.specs` and among the cluster manifests) gets every interval that
-/// ended `delay` ago and is not archived yet, into `DATA/reports/<id>/`. The archive is the
+/// ended `delay` ago and is not archived yet, into `DATA/reports/<id>/`, over the audit history
+/// when the agent keeps one (`audit.directory`). The archive is the
 /// record of what ran, so a restart, a suspended report resumed or a host woken from sleep
 /// catches up on the next pass.
 public struct ScheduledReports: Service {
@@ -49,6 +51,21 @@ public struct ScheduledReports: Service {
         func first(_ message: String) -> Bool { messages.insert(message).inserted }
     }
 
+    /// The policy state reports read. With an audit directory, the agent's version history (its
+    /// own manifest loads and the API server's events): every state over an interval, even one
+    /// caught up after downtime, and the policy changes policy-audit counts. Without one, or
+    /// before the history holds anything, the manifests as they are now (a single point in
+    /// time, as the reports say). A history that cannot be read fails the pass (retried on the
+    /// next) rather than quietly reporting from the manifests.
+    static func stateSource(_ configuration: AgentConfiguration) throws -> PolicyStateSource {
+        let manifests = configuration.cluster.manifests
+        if let audit = configuration.audit.directory, FileManager.default.fileExists(atPath: audit) {
+            let history = try AuditStateSource(directory: audit)
+            if !history.history.versions.isEmpty { return history }
+        }
+        return ManifestStateSource(cluster: try ClusterLoader.load(paths: manifests), paths: manifests)
+    }
+
     func pass(_ scheduler: ReportScheduler, said: Said) {
         let manifests = configuration.cluster.manifests
         let (specs, errors) = ReportSpecLoader.load(paths: configuration.reports.specs + manifests)
@@ -57,9 +74,7 @@ public struct ScheduledReports: Service {
         }
         guard !specs.isEmpty else { return }
         do {
-            let outcome = try scheduler.runDue(specs, now: ReportScheduler.now()) {
-                ManifestStateSource(cluster: try ClusterLoader.load(paths: manifests), paths: manifests)
-            }
+            let outcome = try scheduler.runDue(specs, now: ReportScheduler.now()) { try Self.stateSource(configuration) }
             for id in outcome.written { logger.info("report written", metadata: ["id": "\(id)"]) }
             for (name, reason) in outcome.skipped where said.first("\(name): \(reason)") {
                 logger.warning("scheduled report skipped", metadata: ["report": "\(name)", "reason": "\(reason)"])

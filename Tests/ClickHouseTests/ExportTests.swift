@@ -112,6 +112,106 @@ struct ExportTests {
         try client.execute("DROP DATABASE \(database)")
     }
 
+    /// Both INSERT formats fill the table with the same rows, every field (domain names
+    /// included) as stored.
+    @Test func nativeAndRowBinaryFillTheTableAlike() throws {
+        let client = try TestServer.client()
+        let store = TestStore.temporaryDirectory("formats")
+        defer { TestStore.remove(store) }
+        let flows = try TestStore.write(store, count: 5_000, seed: 21)
+        let database = try TestServer.freshDatabase("formats", on: [client])
+        try client.execute("CREATE DATABASE \(database)_rb")
+        for (db, format) in [(database, ClickHouseExporter.InsertFormat.native), (database + "_rb", .rowBinary)] {
+            var options = ClickHouseExporter.Options(storeDirectory: store)
+            options.database = db
+            options.format = format
+            options.batchRows = 1_500
+            let e = try ClickHouseExporter(options: options, client: client, metrics: ExportMetrics(), log: { _ in })
+            try e.prepare()
+            #expect(try e.exportAvailable().rows == 5_000)
+            e.close()
+        }
+        func rows(_ db: String) throws -> [UInt8] {
+            try client.execute("SELECT \(FlowColumn.list(FlowColumn.allCases)) FROM \(db).flows ORDER BY \(ClickHouseQuery.storeOrder) FORMAT RowBinary")
+        }
+        let native = try rows(database), rowBinary = try rows(database + "_rb")
+        #expect(native.count > 500_000 && native == rowBinary)
+        var reader = RowBinaryReader(native)
+        var decoder = FlowRowDecoder(columns: FlowColumn.allCases)
+        var back: [AnnotatedFlow] = []
+        while !reader.isAtEnd { back.append(try decoder.decodeRow(&reader)) }
+        // Store order is the order the flows were written.
+        #expect(back == flows)
+        #expect(back.contains { $0.destinationDomains.names.count == 2 })
+        try client.execute("DROP DATABASE \(database)")
+        try client.execute("DROP DATABASE \(database)_rb")
+    }
+
+    /// A table made before `dst_domains` existed gains the column on the next export.
+    @Test func aTableFromBeforeDomainNamesGainsTheColumn() throws {
+        let client = try TestServer.client()
+        let store = TestStore.temporaryDirectory("upgrade")
+        defer { TestStore.remove(store) }
+        let flows = try TestStore.write(store, count: 2_000, seed: 8)
+        let database = try TestServer.freshDatabase("upgrade", on: [client])
+        let old = ClickHouseSchema(database: database).statements[1]
+            .split(separator: "\n").filter { !$0.contains("`dst_domains`") }.joined(separator: "\n")
+        #expect(old.contains("`status` UInt16,") && !old.contains("dst_domains"))
+        try client.execute(old)
+        let e = try exporter(store, database: database)
+        try e.prepare()
+        _ = try e.exportAvailable()
+        e.close()
+        let columns = String(decoding: try client.execute("SELECT name FROM system.columns WHERE database = '\(database)' AND table = 'flows' FORMAT TSV"),
+                             as: UTF8.self).split(separator: "\n")
+        #expect(columns.firstIndex(of: "dst_domains") == columns.firstIndex(of: "status").map { $0 + 1 })
+        #expect(try TestServer.count(client, "SELECT count() FROM \(database).flows WHERE notEmpty(dst_domains)")
+            == UInt64(flows.filter { !$0.destinationDomains.isEmpty }.count))
+        try client.execute("DROP DATABASE \(database)")
+    }
+
+    /// While ClickHouse is unreachable the lag counts every block behind; each pass lists only
+    /// what the writer added since the last one, never the whole backlog again.
+    @Test func lagIsKeptWithoutRescanningTheStore() throws {
+        let store = TestStore.temporaryDirectory("lag")
+        defer { TestStore.remove(store) }
+        let flows = try TestStore.write(store, count: 6_000, seed: 4)
+        var options = ClickHouseExporter.Options(storeDirectory: store)
+        options.createTables = false
+        let unreachable = ClickHouseClient(endpoint: try ClickHouseEndpoint(url: "http://127.0.0.1:1"), connectTimeout: .milliseconds(500))
+        let down = try ClickHouseExporter(options: options, client: unreachable, metrics: ExportMetrics(), log: { _ in })
+        #expect(throws: ClickHouseError.self) { _ = try down.exportAvailable() }
+        var lag = down.metrics.snapshot
+        #expect(lag.lagBlocks == 12 && lag.lagFlows == 6_000)
+        #expect(lag.oldestUnexportedSeconds == flows.map(\.flow.start.seconds).min())
+        #expect(down.blocksListed == 12)
+        #expect(throws: ClickHouseError.self) { _ = try down.exportAvailable() }
+        #expect(down.blocksListed == 12, "a second pass over an unchanged store lists nothing again")
+
+        var generator = SyntheticFlowGenerator(seed: 5, pods: 40, namespaces: 4, flowsPerSecond: 50)
+        let writer = try SegmentWriter(directory: store, configuration: StoreConfiguration(blockRecords: 500, fsync: .onSeal))
+        try writer.append(generator.generate(1_000))
+        try writer.close()
+        #expect(throws: ClickHouseError.self) { _ = try down.exportAvailable() }
+        lag = down.metrics.snapshot
+        #expect(lag.lagBlocks == 14 && lag.lagFlows == 7_000 && down.blocksListed == 14, "\(lag), listed \(down.blocksListed)")
+        #expect(down.metrics.snapshot.errors >= 3)
+        down.close()
+
+        // Reachable again: the lag drains to nothing, and the next pass lists nothing.
+        let database = try TestServer.freshDatabase("lag", on: [try TestServer.client()])
+        let up = try exporter(store, database: database, batchRows: 1_000)
+        try up.prepare()
+        #expect(try up.exportAvailable().rows == 7_000)
+        lag = up.metrics.snapshot
+        #expect(lag.lagBlocks == 0 && lag.lagFlows == 0 && lag.oldestUnexportedSeconds == 0)
+        let listed = up.blocksListed
+        #expect(try up.exportAvailable().rows == 0)
+        #expect(up.blocksListed == listed)
+        up.close()
+        try TestServer.client().execute("DROP DATABASE \(database)")
+    }
+
     @Test func theSchemaRunsOnTheServerSingleAndPerNodeCluster() throws {
         let client = try TestServer.client()
         let database = try TestServer.freshDatabase("schema", on: [client])

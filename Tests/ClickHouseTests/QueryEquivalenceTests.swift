@@ -78,6 +78,9 @@ final class QueryEquivalenceTests {
             "vlan 100", "vlan > 0", "node \(node)", "node \(node.prefix(3))*", "service \(service)", "svc \(service.prefix(3))*",
             "src.namespace \(namespace) and not (dst.port 53 or verdict deny)",
             "src.namespace \"it's\" or dst.namespace 'back\\slash' or src.pod \"x'); DROP TABLE flows; --\"",
+            "dst.domain api.example.com", "dst.domain API.Example.COM.", "dst.domain '*.example.net'", "domain *.example.com",
+            "dst.domain '*.com'", "dst.domain 'www.*'", "dst.domain 'a.*.com'", "not dst.domain *.com and proto tcp",
+            "dst.domain \"it's.example.com\"",
         ]
         var result = filters.map { Case(filter: $0) }
         result += filters.prefix(12).map { Case(filter: $0, format: .json) }
@@ -100,7 +103,7 @@ final class QueryEquivalenceTests {
             "reporter", "src.type,dst.type", "host", "vlan", "tcp_flags", "dest_service_namespace,dest_service_name",
             "packets", "src.ip", "dst.ip,dst.port", "start_time", "src.name_aggr,dst.name_aggr", "bytes_in", "action",
             "source", "dest,dest_port_proto", "pending_action", "egress_policies", "ingress_policies", "pending_ingress_policies",
-            "packets_in,packets_out", "source_bytes", "dest_packets",
+            "packets_in,packets_out", "source_bytes", "dest_packets", "dest_domains", "dst.namespace,dest_domains",
         ]
         for (i, g) in groupings.enumerated() {
             result.append(Case(filter: i % 3 == 0 ? "" : filters[i], groupBy: g))
@@ -112,6 +115,8 @@ final class QueryEquivalenceTests {
             Case(filter: "", groupBy: "src.namespace", limit: 1234, format: .ndjson),
             Case(filter: "proto udp", groupBy: "dst.ip", window: window),
             Case(filter: "", groupBy: "dst.port", top: 1, order: .flows),
+            Case(filter: "dst.domain *.example.com", groupBy: "dest_domains", top: 2, order: .bytes, format: .json),
+            Case(filter: "", format: .ndjson, fields: "dest_domains,dest_ip"),
         ]
         return result
     }

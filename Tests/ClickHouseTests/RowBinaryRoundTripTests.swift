@@ -7,7 +7,12 @@ import Testing
 @Suite struct RowBinaryRoundTripTests {
     @Test func everyFieldOfEveryFlowSurvivesEncodeAndDecode() throws {
         var generator = SyntheticFlowGenerator(seed: 3, pods: 80, namespaces: 8)
-        let flows = generator.generate(5000)
+        let names = [DomainNames(["api.example.com"]), .none, DomainNames(["www.example.org", "edge.cdn.example.net"])]
+        let flows = generator.generate(5000).enumerated().map { i, flow in
+            var f = flow
+            f.destinationDomains = names[i % names.count]
+            return f
+        }
         var encoder = FlowRowEncoder(storeID: String(repeating: "ab", count: 16))
         var writer = RowBinaryWriter()
         for (i, f) in flows.enumerated() {

@@ -56,7 +56,14 @@ enum TestStore {
     static func write(_ directory: String, count: Int, seed: UInt64 = 7, blockRecords: Int = 500,
                       segmentBytes: Int = 256 << 10) throws -> [AnnotatedFlow] {
         var generator = SyntheticFlowGenerator(seed: seed, pods: 120, namespaces: 12, flowsPerSecond: 50)
-        let flows = generator.generate(count)
+        // Some destinations with the names DNS answers gave them (one, a CNAME chain, deeper names).
+        let names = [DomainNames(["api.example.com"]), DomainNames(["www.example.org", "edge.cdn.example.net"]), .none,
+                     DomainNames(["a.b.example.com"]), .none]
+        let flows = generator.generate(count).enumerated().map { i, flow in
+            var f = flow
+            f.destinationDomains = names[i % names.count]
+            return f
+        }
         let writer = try SegmentWriter(directory: directory, configuration: StoreConfiguration(blockRecords: blockRecords,
                                                                                             segmentMaxBytes: segmentBytes, fsync: .onSeal))
         try writer.append(flows)

@@ -86,8 +86,37 @@ struct ClickHouseCommandTests {
         #expect(applied.status == 0, "\(applied.stderr)")
         let client = try Self.client(Self.url!)
         #expect(try Self.scalar(client, "SELECT count() FROM system.tables WHERE database = '\(db)' AND name = 'flows'") == 1)
+        #expect(try Self.scalar(client, "SELECT count() FROM system.tables WHERE database = '\(db)' AND name = 'audit_versions'") == 1)
         let bad = try Self.run(["clickhouse", "schema", "--ttl", "0"])
         #expect(bad.status == 64)
+        try client.execute("DROP DATABASE \(db)")
+    }
+
+    @Test("--audit exports the audit store's versions beside the flows, once")
+    func auditVersionsBesideFlows() throws {
+        let dir = try Self.store("audit-flows", flows: 3_000)
+        let audit = FlowlogRunner.temporaryPath("audit")
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: audit)
+        }
+        let log = FlowlogRunner.packageRoot.appendingPathComponent("Tests/AuditTests/Fixtures/kube-audit.log").path
+        let ingest = try Self.run(["audit", "ingest", log, "--audit", audit])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        // One stored line per version (AuditStoreFormat).
+        let stored = try FileManager.default.contentsOfDirectory(atPath: audit).filter { $0.hasPrefix("versions-") }
+            .map { try String(contentsOfFile: audit + "/" + $0, encoding: .utf8).split(separator: "\n").count }.reduce(0, +)
+        #expect(stored > 0)
+        let db = Self.database("audit")
+        let client = try Self.client(Self.url!)
+        for _ in 0..<2 {
+            let r = try Self.run(["export", "clickhouse", "--data", dir, "--url", Self.url!, "--database", db, "--audit", audit])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try Self.scalar(client, "SELECT count() FROM \(db).flows") == 3_000)
+        let exported = try Self.scalar(client, "SELECT count() FROM \(db).audit_versions")
+        #expect(exported == UInt64(stored))
+        #expect(try Self.scalar(client, "SELECT uniqExact(sequence) FROM \(db).audit_versions") == UInt64(stored))
         try client.execute("DROP DATABASE \(db)")
     }
 

@@ -102,4 +102,71 @@ struct ReportArchiveCommandTests {
         #expect(ends.count == 2 && starts.count == 2 && starts[1] == ends[0])
         #expect(ends.allSatisfy { Int($0.timeIntervalSince1970) % 3600 == 0 && $0 <= Date() })
     }
+
+    /// A scheduled policy-audit report reads the agent's audit history (`audit.directory`): the
+    /// API server's events (here ingested beforehand from the audit fixture, Tests/AuditTests)
+    /// are counted in the interval they happened in, caught up after the agent was down.
+    @Test func scheduledPolicyAuditReadsTheAgentsAuditHistory() throws {
+        guard geteuid() == 0 else {
+            print("skipped: the agent's live capture needs CAP_NET_RAW (run the tests as root)")
+            return
+        }
+        let work = FlowlogRunner.temporaryPath("scheduled-audit")
+        try FileManager.default.createDirectory(atPath: work + "/data/reports", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let ingest = try FlowlogRunner.run(["audit", "ingest", Self.root + "/Tests/AuditTests/Fixtures/kube-audit.log", "--audit", work + "/audit"])
+        try #require(ingest.status == 0 || ingest.status == 2, "\(ingest.stderr)")
+        try """
+        apiVersion: projectcalico.org/v3
+        kind: GlobalReport
+        metadata: {name: daily-audit}
+        spec: {reportType: policy-audit, schedule: '0 0 * * *'}
+        """.write(toFile: work + "/daily-audit.yaml", atomically: true, encoding: .utf8)
+        // First seen the day before the fixture's events; the agent was down since: every day
+        // from 2026-11-23 to the last midnight is due at once.
+        try "{\"formatVersion\": 1, \"firstSeen\": {\"daily-audit\": \"2026-11-22T12:00:00Z\"}}\n"
+            .write(toFile: work + "/data/reports/schedule.json", atomically: true, encoding: .utf8)
+        try """
+            capture: {interfaces: [lo], filter: "udp and host 127.0.0.3"}
+            cluster: {manifests: [\(Self.root)/samples/cluster]}
+            data-directory: \(work)/data
+            metrics: {address: "off"}
+            audit: {directory: \(work)/audit}
+            reports: {specs: [\(work)/daily-audit.yaml], delay: 0s, check-interval: 1s}
+
+            """.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
+        let firstDay = Date(timeIntervalSince1970: 1_795_392_000)  // 2026-11-23T00:00:00Z
+        let days = Int(Date().timeIntervalSince(firstDay) / 86_400)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: FlowlogRunner.executable)
+        agent.arguments = ["agent", "--config", work + "/agent.yaml"]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { if agent.isRunning { agent.terminate() } }
+        func reports() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: work + "/data/reports")) ?? []).filter { $0.hasPrefix("daily-audit_") }
+        }
+        let deadline = Date().addingTimeInterval(90)
+        while reports().count < days && Date() < deadline { usleep(200_000) }
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
+        #expect(reports().count == days)
+        let list = try FlowlogRunner.run(["report", "list", "--data", work + "/data", "-o", "json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let first = try #require(rows.first { $0["startTime"] as? String == "2026-11-23T00:00:00Z" })
+        let directory = try #require(first["directory"] as? String)
+        // The fixture's changes (ReportCommandTests works them out): 3 created, 2 modified, 1 deleted.
+        let summary = try String(contentsOfFile: directory + "/summary.csv", encoding: .utf8).split(separator: "\n")
+        #expect(summary.last == "2026-11-23T00:00:00Z,2026-11-24T00:00:00Z,,,,,,3,2,1")
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/events.json"))) as? [[String: Any]])
+        #expect(events.map { $0["verb"] as? String } == ["create", "create", "create", "modify", "modify", "delete"])
+        let json = try FlowlogRunner.json(try String(contentsOfFile: directory + "/report.json", encoding: .utf8))
+        #expect((json["stateSource"] as? [String: Any])?["kind"] as? String == "history")
+        // The next day saw no change.
+        let next = try #require(rows.first { $0["startTime"] as? String == "2026-11-24T00:00:00Z" })
+        let quiet = try String(contentsOfFile: (next["directory"] as! String) + "/summary.csv", encoding: .utf8)
+        #expect(quiet.hasSuffix(",0,0,0\n"))
+    }
 }

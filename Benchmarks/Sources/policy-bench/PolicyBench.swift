@@ -1,3 +1,4 @@
+import BenchCluster
 import FlowCore
 import Foundation
 import Policy
@@ -8,6 +9,15 @@ import Policy
 struct PolicyBench {
     static func main() throws {
         let arguments = CommandLine.arguments
+        if arguments.count > 1, arguments[1] == "--cluster" {
+            guard arguments.count >= 5, arguments[3] == "--capture" else {
+                fputs("usage: policy-bench [FLOWS [PASSES]] | --cluster DIR --capture FILE [RANDOM_FLOWS]\n", stderr)
+                exit(2)
+            }
+            try LargeClusterBench.run(clusterDirectory: arguments[2], capture: arguments[4],
+                                      randomCount: arguments.count > 5 ? Int(arguments[5]) ?? 200_000 : 200_000)
+            return
+        }
         let flowCount = arguments.count > 1 ? Int(arguments[1]) ?? 200_000 : 200_000
         let warmPasses = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
 
@@ -20,7 +30,7 @@ struct PolicyBench {
         print("tiers \(cluster.tiers.count)")
         print("load_seconds \(loadSeconds)")
 
-        let flows = makeFlows(count: flowCount, pods: generated.podAddresses)
+        let flows = SyntheticTraffic.flows(count: flowCount, pods: generated.podAddresses)
 
         // Cold: a fresh engine with no decision cache; every flow is decided from scratch, and
         // the per-endpoint plans and selector answers are built as flows first touch them.
@@ -78,31 +88,4 @@ struct PolicyBench {
     }
 
     static func seconds(since start: Double) -> Double { cpuNow() - start }
-
-    /// 80 % pod-to-pod, 10 % pod-to-external (some inside network sets), 10 % external-to-pod.
-    static func makeFlows(count: Int, pods: [IPAddress]) -> [FlowRecord] {
-        var rng = SplitMix64(seed: 7)
-        var flows: [FlowRecord] = []
-        flows.reserveCapacity(count)
-        for _ in 0..<count {
-            let kind = rng.next() % 10
-            let pod = pods[Int(rng.next() % UInt64(pods.count))]
-            let other = pods[Int(rng.next() % UInt64(pods.count))]
-            let external = IPAddress(ipv4: UInt32(truncatingIfNeeded: rng.next() % 2 == 0
-                ? 0xC633_6400 | UInt32(rng.next() % 0x800)   // 198.51.100.x … inside the sets
-                : 0xCB00_7100 | UInt32(rng.next() % 256)))   // 203.0.113.x
-            let port = SyntheticClusterPorts.all[Int(rng.next() % UInt64(SyntheticClusterPorts.all.count))]
-            let udp = port == 53
-            let (src, dst) = kind < 8 ? (pod, other) : (kind == 8 ? (pod, external) : (external, pod))
-            flows.append(FlowRecord(
-                sourceAddress: src, destinationAddress: dst,
-                sourcePort: UInt16(32768 + rng.next() % 28000), destinationPort: port,
-                ipProtocol: udp ? .udp : .tcp, start: .zero, end: .zero))
-        }
-        return flows
-    }
-}
-
-enum SyntheticClusterPorts {
-    static let all: [UInt16] = SyntheticCluster.ports + [8080, 8085]
 }

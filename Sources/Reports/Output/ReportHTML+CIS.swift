@@ -13,7 +13,7 @@ extension ReportHTML {
         h += card("excludedTests", r.excluded.count, "tests excluded (with reason and expiry)")
         h += "</div></section><section id=\"nodes\"><h2>Nodes</h2><table><tr><th>node</th><th>version</th><th>rating</th><th>passing</th><th>failing</th><th>unknown</th><th>total</th></tr>"
         for n in r.nodes {
-            h += "<tr data-node=\"\(e(n.node))\"><td>\(e(n.node))</td><td>\(e(n.version))</td><td>\(n.rating.rawValue)</td><td>\(n.passing)</td><td>\(n.failing)</td><td>\(n.unknown)</td><td>\(n.total)</td></tr>"
+            h += "<tr data-node=\"\(e(n.node))\"><td>\(e(n.node))</td><td>\(e(n.version))</td><td data-metric=\"status\">\(n.rating.rawValue)</td><td data-metric=\"testsPassing\">\(n.passing)</td><td data-metric=\"testsFailing\">\(n.failing)</td><td data-metric=\"testsUnknown\">\(n.unknown)</td><td data-metric=\"testsTotal\">\(n.total)</td></tr>"
         }
         h += "</table></section>"
         if !r.topFailed.isEmpty {
@@ -28,7 +28,7 @@ extension ReportHTML {
         for t in failed {
             let offenders = t.offenders.prefix(20).map { e("\($0.object): \($0.detail)") }.joined(separator: "<br>")
                 + (t.offenders.count > 20 ? "<br>… and \(t.offenders.count - 20) more (report.json has all)" : "")
-            h += "<tr><td>\(e(t.node))</td><td>\(e(t.number))</td><td>\(e(t.title))</td><td>\(offenders)</td><td>\(e(t.remediation))</td></tr>"
+            h += "<tr data-failed-test=\"\(e(t.node))/\(e(t.number))\"><td>\(e(t.node))</td><td>\(e(t.number))</td><td>\(e(t.title))</td><td>\(offenders)</td><td>\(e(t.remediation))</td></tr>"
         }
         return h + "</table></section>"
     }

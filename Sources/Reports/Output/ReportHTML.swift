@@ -85,11 +85,17 @@ public enum ReportHTML {
         h += card("endpointsNumInScope", s.endpointsInScope, "endpoints in scope")
         h += card("endpointsNumIngressProtected", s.endpointsIngressProtected, "ingress-protected")
         h += card("endpointsNumEgressProtected", s.endpointsEgressProtected, "egress-protected")
+        if d.spec.type == .networkAccess {
+            h += card("endpointsNumIngressUnprotected", s.endpointsIngressUnprotected, "not ingress-protected")
+            h += card("endpointsNumEgressUnprotected", s.endpointsEgressUnprotected, "not egress-protected")
+        }
         h += card("endpointsNumIngressFromInternet", s.endpointsIngressFromInternet, "allow ingress from the internet (static)")
         h += card("endpointsNumEgressToInternet", s.endpointsEgressToInternet, "allow egress to the internet (static)")
         h += card("endpointsNumIngressFromOtherNamespace", s.endpointsIngressFromOtherNamespace, "allow ingress from other namespaces (static)")
         h += card("endpointsNumEgressToOtherNamespace", s.endpointsEgressToOtherNamespace, "allow egress to other namespaces (static)")
         h += card("namespacesNumInScope", s.namespacesInScope, "namespaces in scope")
+        h += card("namespacesNumIngressProtected", s.namespacesIngressProtected, "namespaces ingress-protected (every endpoint)")
+        h += card("namespacesNumEgressProtected", s.namespacesEgressProtected, "namespaces egress-protected (every endpoint)")
         h += card("serviceAccountsNumInScope", s.serviceAccountsInScope, "service accounts in scope")
         h += "</div><div class=\"group\">flowlog's reading (tiers in order, reachable rules, full CIDR containment)</div><div class=\"cards\">"
         h += card("endpointsIngressDefaultDeny", s.endpointsIngressDefaultDeny, "deny ingress by default")
@@ -175,7 +181,7 @@ public enum ReportHTML {
         guard !d.policyChanges.isEmpty else { return h + "<p>No policy changes in the interval.</p></section>" }
         h += "<table><tr><th>time</th><th>change</th><th>kind</th><th>policy</th><th>by</th></tr>"
         for c in d.policyChanges {
-            h += "<tr><td>\(e(c.time.wholeSecondsRFC3339))</td><td>\(c.verb.rawValue)</td><td>\(e(c.kind))</td><td>\(e(c.namespace.isEmpty ? c.name : "\(c.namespace)/\(c.name)"))</td><td>\(e(c.author))</td></tr>"
+            h += "<tr data-event=\"\(c.verb.rawValue)\"><td>\(e(c.time.wholeSecondsRFC3339))</td><td>\(c.verb.rawValue)</td><td>\(e(c.kind))</td><td>\(e(c.namespace.isEmpty ? c.name : "\(c.namespace)/\(c.name)"))</td><td>\(e(c.author))</td></tr>"
         }
         return h + "</table></section>"
     }

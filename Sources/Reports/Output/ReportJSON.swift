@@ -67,7 +67,7 @@ public enum ReportJSON {
         if let evidence = d.evidence { flows(&j, evidence, d) }
         if d.spec.type == .policyAudit {
             j.open("auditEvents", array: true)
-            for c in d.policyChanges { change(&j, c) }
+            for c in d.policyChanges { change(&j, c, withDocument: false) }
             j.close(array: true)
         }
         j.close()
@@ -201,7 +201,9 @@ public enum ReportJSON {
         j.close()
     }
 
-    static func change(_ j: inout JSONBuilder, _ c: PolicyChange) {
+    /// One policy change; events.json adds the document the history holds, report.json leaves
+    /// it out (it can be large, and events.json has it).
+    static func change(_ j: inout JSONBuilder, _ c: PolicyChange, withDocument: Bool) {
         j.open()
         j.string("time", c.time.wholeSecondsRFC3339)
         j.string("verb", c.verb.rawValue)
@@ -209,6 +211,7 @@ public enum ReportJSON {
         j.string("namespace", c.namespace)
         j.string("name", c.name)
         j.string("author", c.author)
+        if withDocument { j.string("document", c.document) }
         j.close()
     }
 }

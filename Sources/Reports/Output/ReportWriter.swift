@@ -46,17 +46,7 @@ enum AuditEventsText {
     static func json(_ changes: [PolicyChange]) -> String {
         var j = JSONBuilder()
         j.open(array: true)
-        for c in changes {
-            j.open()
-            j.string("time", c.time.wholeSecondsRFC3339)
-            j.string("verb", c.verb.rawValue)
-            j.string("kind", c.kind)
-            j.string("namespace", c.namespace)
-            j.string("name", c.name)
-            j.string("author", c.author)
-            j.string("document", c.document)
-            j.close()
-        }
+        for c in changes { ReportJSON.change(&j, c, withDocument: true) }
         j.close(array: true)
         return j.text + "\n"
     }

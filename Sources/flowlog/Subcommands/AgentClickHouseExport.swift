@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// thread beside the capture pipeline (the exporter blocks on HTTP and disk; it must not hold
 /// a task executor's thread). Graceful shutdown stops it between batches.
 struct AgentClickHouseExport: Service {
-    let settings: ClickHouseExportRun.Settings
+    var settings: ClickHouseExportRun.Settings
     let metrics: ExportMetrics
     let logger: Logger
 
@@ -23,10 +23,19 @@ struct AgentClickHouseExport: Service {
         options.table = section.table
         options.filterText = section.filter
         options.batchRows = section.batchRows
+        options.format = section.format == "rowbinary" ? .rowBinary : .native
         options.createTables = section.create
         options.checkpointPath = section.checkpoint
         settings = ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: section.url, user: section.user, password: password),
                                                 exporter: options, follow: true, pollInterval: section.pollInterval)
+        // The versions the agent records (audit.directory) go beside the flows.
+        if let audit = configuration.audit.directory {
+            var versions = AuditVersionExporter.Options(auditDirectory: audit)
+            versions.database = section.database
+            versions.table = section.auditTable
+            versions.createTables = section.create
+            settings.audit = versions
+        }
         // Registered with the metrics system the agent bootstrapped: they appear on /metrics.
         metrics = ExportMetrics()
         self.logger = logger

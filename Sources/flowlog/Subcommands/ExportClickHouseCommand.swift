@@ -18,12 +18,14 @@ struct ExportClickHouseCommand: ParsableCommand {
         abstract: "Export the flows of a store to a ClickHouse table, exactly once across crashes.",
         discussion: """
             Sends every complete block not yet exported (with --follow, then each new block as \
-            the writer adds it, until SIGTERM or SIGINT) as RowBinary INSERTs over HTTP. Progress \
+            the writer adds it, until SIGTERM or SIGINT) as Native (or RowBinary) INSERTs over HTTP. Progress \
             is kept in a checkpoint file (default: DIR/exports/clickhouse-HOST_PORT-DB.TABLE.checkpoint); \
             after a crash of the exporter or the server, the next run settles the batch that was \
             in flight so that every flow is in the table exactly once (docs/clickhouse.md). The \
             database and table are created when missing unless --no-create. FILTER (the query \
-            language) limits what is exported; a checkpoint is tied to its filter.
+            language) limits what is exported; a checkpoint is tied to its filter. With --audit, \
+            the versions an audit store holds (flowlog audit ingest) go to --audit-table in the \
+            same passes, also exactly once (their checkpoint lives under the audit directory).
 
             Exit status: 0 all exported (or, with --follow, stopped by SIGTERM or SIGINT); 1 \
             ClickHouse or the store failed (ClickHouse unreachable beyond --retry-for, or refusing); \
@@ -58,6 +60,15 @@ struct ExportClickHouseCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Most rows per INSERT (1 to 1000000).", valueName: "n"))
     var batchRows = 100_000
 
+    @Option(help: ArgumentHelp("Also export this audit store's versions (flowlog audit ingest) to --audit-table.", valueName: "dir"))
+    var audit: String?
+
+    @Option(help: ArgumentHelp("Table for the audit versions.", valueName: "name"))
+    var auditTable = "audit_versions"
+
+    @Option(help: ArgumentHelp("INSERT data format: native (faster for the server to ingest) or rowbinary.", valueName: "format"))
+    var format = "native"
+
     @Option(help: ArgumentHelp("Checkpoint file (default under DIR/exports).", valueName: "file"))
     var checkpoint: String?
 
@@ -73,8 +84,9 @@ struct ExportClickHouseCommand: ParsableCommand {
     func validate() throws {
         if passwordFile != nil && user == nil { throw ValidationError("--password-file needs --user") }
         if batchRows < 1 || batchRows > 1_000_000 { throw ValidationError("--batch-rows must be from 1 to 1000000, not \(batchRows)") }
+        if !["native", "rowbinary"].contains(format) { throw ValidationError("--format must be native or rowbinary, not '\(format)'") }
         if pollInterval.duration <= .zero { throw ValidationError("--poll-interval must be positive") }
-        for (option, name) in [("--database", database), ("--table", table)] where !ClickHouseSchema.isPlainName(name) {
+        for (option, name) in [("--database", database), ("--table", table), ("--audit-table", auditTable)] where !ClickHouseSchema.isPlainName(name) {
             throw ValidationError("\(option): '\(name)' is not a plain name (letters, digits, _; not starting with a digit)")
         }
         do {
@@ -99,10 +111,18 @@ struct ExportClickHouseCommand: ParsableCommand {
         exporter.filterText = filterText
         exporter.createTables = !noCreate
         exporter.batchRows = batchRows
+        exporter.format = format == "rowbinary" ? .rowBinary : .native
         exporter.checkpointPath = checkpoint
-        let settings = ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: url, user: user, password: password),
+        var settings = ClickHouseExportRun.Settings(endpoint: try ClickHouseEndpoint(url: url, user: user, password: password),
                                                     exporter: exporter, follow: follow, pollInterval: pollInterval.duration,
                                                     retryFor: retryFor.duration)
+        if let audit {
+            var versions = AuditVersionExporter.Options(auditDirectory: audit)
+            versions.database = database
+            versions.table = auditTable
+            versions.createTables = !noCreate
+            settings.audit = versions
+        }
         // SIGTERM/SIGINT end a --follow run between batches (the checkpoint is durable either way).
         let stop = ManagedAtomic(false)
         let signals = [SIGTERM, SIGINT].map { number in

@@ -2,17 +2,17 @@ import FlowCore
 
 /// A deterministic cluster for the benchmark: `namespaces × podsPerNamespace` pods, a handful of
 /// network sets, and `policyCount` policies spread over four user tiers plus `default`.
-struct SyntheticCluster {
-    let namespaces: Int
-    let podsPerNamespace: Int
-    let policyCount: Int
-    private(set) var yaml = ""
-    private(set) var podAddresses: [IPAddress] = []
+public struct SyntheticCluster: Sendable {
+    public let namespaces: Int
+    public let podsPerNamespace: Int
+    public let policyCount: Int
+    public private(set) var yaml = ""
+    public private(set) var podAddresses: [IPAddress] = []
 
-    static let apps = 40
-    static let ports: [UInt16] = [80, 443, 8080, 5432, 6379, 53, 9090, 22]
+    public static let apps = 40
+    public static let ports: [UInt16] = [80, 443, 8080, 5432, 6379, 53, 9090, 22]
 
-    init(namespaces: Int = 20, podsPerNamespace: Int = 500, policyCount: Int = 1000) {
+    public init(namespaces: Int = 20, podsPerNamespace: Int = 500, policyCount: Int = 1000) {
         self.namespaces = namespaces
         self.podsPerNamespace = podsPerNamespace
         self.policyCount = policyCount
