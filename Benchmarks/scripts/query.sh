@@ -2,7 +2,7 @@
 # Query benchmark: `flowlog query` beside nfdump on the same flows (the same capture), same run.
 #
 # Two captures, each read by both sides: the issue's pcapgen capture (`large.pcap`, no
-# cluster, so our flows carry no identities, like nfdump's) and the end-to-end samplegen
+# cluster, so our flows carry no identities, like nfdump's) and the large cluster's samplegen
 # capture with its cluster (`flowlog replay --cluster`, every flow annotated). nfdump's files
 # come from `nfpcapd -r CAPTURE -w DIR -y` (LZ4); our stores from `flowlog replay CAPTURE
 # --data DIR`. nfpcapd writes a flow per direction where we write one per conversation, so
@@ -129,18 +129,16 @@ shapes() {
 inputs replay "$(bench_large_capture)"
 shapes replay 10.244.16.0/24
 
-# The end-to-end capture with its cluster (made by e2e.sh's generator; skipped without it).
-e2e_input="$BENCH_WORK/e2e/input"
-if [ ! -s "$e2e_input/capture.pcap" ] && [ -x "$BENCH_BIN/samplegen" ]; then
-    "$BENCH_BIN/samplegen" --out "$e2e_input" --pods 2000 --namespaces 20 --policies 300 --tiers 6 --flows 200000 \
-        --packets-per-flow 10 --external 2000 --seed 1 >&2
-fi
-if [ -s "$e2e_input/capture.pcap" ]; then
-    cluster="$e2e_input/cluster"
-    inputs cluster "$e2e_input/capture.pcap" --cluster "$cluster"
-    shapes cluster 10.244.16.0/24 shop
+# The large cluster's capture with its cluster (lib.sh's shared input; skipped without it).
+# The namespace filter takes the namespace with the most pods.
+if cluster_input=$(bench_large_cluster) && [ -s "$cluster_input/capture.pcap" ]; then
+    cluster="$cluster_input/cluster"
+    inputs cluster "$cluster_input/capture.pcap" --cluster "$cluster"
+    namespace=$(awk '/^  namespace:/ { print $2 }' "$cluster/20-pods.yaml" | grep -v -e '^kube-system$' -e '^monitoring$' \
+        | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+    shapes cluster 10.244.16.0/24 "$namespace"
 else
-    echo "query: no end-to-end capture ($e2e_input); the cluster rows are skipped" >&2
+    echo "query: no large-cluster input; the cluster rows are skipped" >&2
 fi
 
 # One hour out of a day: 200 flows/s for 24 h (17.3 M flows, about 300 MB), default store
