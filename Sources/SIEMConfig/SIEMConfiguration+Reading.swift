@@ -38,7 +38,9 @@ extension SIEMConfiguration {
             throw SIEMConfigurationReader.syntaxError(error, file: file)
         }
         let reader = SIEMConfigurationReader(file: file)
-        guard var node = root else { throw reader.failure("the file is empty; it needs a sinks list", at: nil, field: "sinks") }
+        guard var node = root else {
+            throw FlowlogError(.validation, "the file is empty; it needs a sinks list", location: .init(file: file, line: 1, column: 1, field: "sinks"))
+        }
         var path = ""
         for key in section {
             path = path.isEmpty ? key : path + "." + key
