@@ -11,6 +11,9 @@
 //   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
 //   SegmentStore, Query, Policy, Audit ← ClickHouse (export to ClickHouse, the query language as SQL)
+//   Policy, Query ← SIEMConfig (the SIEM sinks' schema); SegmentStore, Query, Audit, Reports,
+//   SIEMConfig ← SIEMExport (flows, policy versions and findings to Splunk HEC, Elasticsearch
+//   _bulk and syslog, through a spool per sink)
 //
 // (each stage imports FlowCore and the C library it owns; `Pipeline` wires the stages;
 // the `flowlog` executable is a thin layer of subcommands over them). Evidence-side modules
@@ -35,6 +38,8 @@ let package = Package(
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Audit", targets: ["Audit"]),
         .library(name: "Evidence", targets: ["Evidence"]),
+        .library(name: "SIEMConfig", targets: ["SIEMConfig"]),
+        .library(name: "SIEMExport", targets: ["SIEMExport"]),
         // For the benchmark package's generators; not a stable API.
         .library(name: "FlowTestSupport", targets: ["FlowTestSupport"]),
     ],
@@ -48,6 +53,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.60.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.0.0"),
@@ -143,6 +149,27 @@ let package = Package(
             ]
         ),
 
+        // Evidence side: flows, policy versions and compliance findings to SIEMs (Splunk HEC,
+        // Elasticsearch/OpenSearch _bulk, RFC 5424 syslog over UDP/TCP/TLS), each sink behind a
+        // bounded on-disk spool. Reads from the stages and the other evidence modules, never the reverse.
+        // Its configuration schema and reader alone (no network code), shared by the command,
+        // the agent and the fuzz target.
+        .target(name: "SIEMConfig", dependencies: ["FlowCore", "Policy", "Query", "Yams"]),
+        .target(
+            name: "SIEMExport",
+            dependencies: [
+                "FlowCore", "SegmentStore", "Query", "Audit", "Reports", "SIEMConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+
         // Evidence side: Pod Security Standards, the CIS Kubernetes Benchmark and compliance
         // packs, judged on the manifests the policy stage loads (reads Policy, never the reverse).
         .target(
@@ -156,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "flowlog",
             dependencies: [
-                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence", "ClickHouse",
+                "FlowCore", "Capture", "FlowRing", "Policy", "SegmentStore", "Query", "Pipeline", "ConfigAudit", "Reports", "Audit", "Evidence", "ClickHouse", "SIEMConfig", "SIEMExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,6 +228,17 @@ let package = Package(
             dependencies: ["ClickHouse", "Query", "SegmentStore", "Audit", "FlowCore", "FlowTestSupport"],
             // The chdb HTTP shim, run by path (Python, not a bundle resource).
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SIEMExportTests",
+            dependencies: [
+                "SIEMExport", "SIEMConfig", "SegmentStore", "Query", "FlowCore", "FlowTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "ConfigAuditTests",

@@ -33,6 +33,7 @@ let package = Package(
         .executableTarget(name: "policy-bench", dependencies: [
             "BenchCluster",
             .product(name: "FlowCore", package: "flowlog"),
+            .product(name: "Capture", package: "flowlog"),
             .product(name: "Policy", package: "flowlog"),
         ]),
         .executableTarget(name: "report-bench", dependencies: [

@@ -86,6 +86,15 @@ let package = Package(
                 .product(name: "Reports", package: "flowlog"),
             ]
         ),
+        // SIEM export configurations (`flowlog export siem --config`, the agent's export.siem):
+        // a configuration that holds its promises or an error naming file, line and field.
+        .executableTarget(
+            name: "siem-config-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "SIEMConfig", package: "flowlog"),
+            ]
+        ),
         // Audit log lines and webhook bodies: the JSON parser, event reading, the version rules
         // and stored records reading back.
         .executableTarget(

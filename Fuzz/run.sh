@@ -33,7 +33,7 @@ flags=(-c "$mode" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -
 if [ ${#targets[@]} -gt 0 ]; then
     for target in "${targets[@]}"; do swift build --package-path "$here" "${flags[@]}" --product "$target"; done
 else
-    targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
+    targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz siem-config-fuzz capture-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz)
     swift build --package-path "$here" "${flags[@]}"
 fi
 bin="$(swift build --package-path "$here" "${flags[@]}" --show-bin-path)"
@@ -44,6 +44,7 @@ corpus_of() {
         selector-fuzz) echo corpus ;;
         report-spec-fuzz) echo corpus-report-spec ;;
         audit-event-fuzz) echo corpus-audit ;;
+        siem-config-fuzz) echo siem-corpus ;;
         *) echo "${1%-fuzz}-corpus" ;;
     esac
 }

@@ -7,27 +7,20 @@
 #
 # Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
 #   E2E_RUNS   timed runs per tool, the fastest counts (default 1)
-#   E2E_ARGS   samplegen arguments for the input (default: ≈2 M packets, 2000 pods, 300 policies)
+#   E2E_ARGS   samplegen arguments for another input (default: the large cluster, lib.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 runs=${E2E_RUNS:-1}
-args=${E2E_ARGS:---pods 2000 --namespaces 20 --policies 300 --tiers 6 --flows 200000 --packets-per-flow 10 --external 2000 --seed 1}
 work="$BENCH_WORK/e2e"
-input="$work/input"
 mkdir -p "$work"
-
-# The input: made once per argument set (and samplegen build) and reused across runs.
-if [ ! -s "$input/capture.pcap" ] || [ "$(cat "$input/args" 2>/dev/null)" != "$args" ] \
-    || [ "$BENCH_BIN/samplegen" -nt "$input/args" ]; then
-    [ -x "$BENCH_BIN/samplegen" ] || { echo "e2e: $BENCH_BIN/samplegen not built" >&2; exit 1; }
-    rm -rf "$input"
-    echo "e2e: generating the input: samplegen $args" >&2
-    # shellcheck disable=SC2086  # word splitting of the argument list is intended
-    "$BENCH_BIN/samplegen" --out "$input" $args 2>"$work/samplegen.log" || { cat "$work/samplegen.log" >&2; exit 1; }
-    mv "$work/samplegen.log" "$input/samplegen.log"
-    cat "$input/samplegen.log" >&2
-    echo "$args" >"$input/args"
+# The input: the large cluster shared with the policy and live areas, unless E2E_ARGS asks for
+# another samplegen input (made once per argument set and reused).
+if [ -n "${E2E_ARGS:-}" ]; then
+    input="$work/input"
+    bench_samplegen_input "$input" "$E2E_ARGS" || exit 1
+else
+    input=$(bench_large_cluster) || exit 1
 fi
 capture="$input/capture.pcap"
 cluster="$input/cluster"

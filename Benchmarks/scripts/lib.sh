@@ -38,3 +38,33 @@ bench_row() {
     fi
     echo "ROW|$1|$2|$3|$4|${5:--}|$ratio"
 }
+
+# The issue's large cluster: 4,096 pods in 128 namespaces, 1,000 policies in 6 tiers (Pass tiers,
+# a default deny, staged policies, namespaced and global network sets, named ports), and a
+# samplegen capture of its traffic (≈2 M packets, 200 k connections). Every area that needs a
+# cluster uses this one input.
+BENCH_LARGE_CLUSTER_ARGS="--pods 4096 --namespaces 128 --policies 1000 --tiers 6 --flows 200000 --packets-per-flow 10 --external 2000 --seed 1"
+
+# bench_samplegen_input DIR ARGS: makes DIR/capture.pcap and DIR/cluster with samplegen ARGS once
+# (again when the arguments or the samplegen binary change); DIR/samplegen.log keeps its report.
+bench_samplegen_input() {
+    local input=$1 args=$2
+    if [ ! -s "$input/capture.pcap" ] || [ "$(cat "$input/args" 2>/dev/null)" != "$args" ] \
+        || [ "$BENCH_BIN/samplegen" -nt "$input/args" ]; then
+        [ -x "$BENCH_BIN/samplegen" ] || { echo "$BENCH_BIN/samplegen not built" >&2; return 1; }
+        rm -rf "$input"
+        mkdir -p "$(dirname "$input")"
+        echo "generating $input: samplegen $args" >&2
+        # shellcheck disable=SC2086  # word splitting of the argument list is intended
+        "$BENCH_BIN/samplegen" --out "$input" $args 2>"$input.log" || { cat "$input.log" >&2; return 1; }
+        mv "$input.log" "$input/samplegen.log"
+        cat "$input/samplegen.log" >&2
+        echo "$args" >"$input/args"
+    fi
+}
+
+# bench_large_cluster: the large cluster's input directory (made once); prints its path.
+bench_large_cluster() {
+    bench_samplegen_input "$BENCH_WORK/large-cluster" "$BENCH_LARGE_CLUSTER_ARGS" || return 1
+    echo "$BENCH_WORK/large-cluster"
+}

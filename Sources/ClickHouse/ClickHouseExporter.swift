@@ -132,21 +132,8 @@ public final class ClickHouseExporter {
         text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
     }
 
-    /// The store's export identity (`store_id` in every row): 32 random hex digits made once.
-    static func storeIdentity(_ path: String) throws -> String {
-        if let bytes = try DurableFile.read(path) {
-            let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            guard text.count == 32, text.allSatisfy(\.isHexDigit) else {
-                throw FlowlogError(.corrupt, "store id must be 32 hex digits", location: .init(file: path, line: 1))
-            }
-            return text
-        }
-        var generator = SystemRandomNumberGenerator()
-        let words = [generator.next(), generator.next()] as [UInt64]
-        let id = words.map { w in let h = String(w, radix: 16); return String(repeating: "0", count: 16 - h.count) + h }.joined()
-        try DurableFile.replace(path, with: Array((id + "\n").utf8))
-        return id
-    }
+    /// The store's export identity (`store_id` in every row), shared with the other exporters.
+    static func storeIdentity(_ path: String) throws -> String { try StoreIdentity.loadOrCreate(path) }
 
     private var qualifiedTable: String { SQLLiteral.identifier(options.database) + "." + SQLLiteral.identifier(options.table) }
 

@@ -40,6 +40,7 @@ extension AgentConfiguration {
         guard let root else { return configuration }  // an empty file: all defaults
         let reader = ConfigurationReader(file: file)
         try reader.read(root, into: &configuration)
+        configuration.export.siem?.text = text
         return configuration
     }
 }

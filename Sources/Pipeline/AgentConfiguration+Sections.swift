@@ -205,8 +205,17 @@ extension ConfigurationReader {
     }
 
     func readExport(_ node: Node, field: String, into export: inout AgentConfiguration.Export) throws {
-        for (_, value, field) in try entries(of: node, field: field, known: ["clickhouse"]) {
-            export.clickhouse = try readClickHouseExport(value, field: field)
+        for (key, value, field) in try entries(of: node, field: field, known: ["clickhouse", "siem"]) {
+            if key == "siem" {
+                guard case .mapping = value else {
+                    throw failure("expected a mapping with a sinks list (docs/siem.md)", at: value, field: field)
+                }
+                // The SIEM exporter reads the sinks from the whole text (`AgentConfiguration.parse`
+                // fills it in), so its errors carry this file's positions.
+                export.siem = AgentConfiguration.SIEMExportSection(text: "", file: file)
+            } else {
+                export.clickhouse = try readClickHouseExport(value, field: field)
+            }
         }
     }
 

@@ -177,6 +177,16 @@ public struct AgentConfiguration: Hashable, Sendable {
     public struct Export: Hashable, Sendable {
         /// `export.clickhouse`: every flow into a ClickHouse table (docs/clickhouse.md).
         public var clickhouse: ClickHouseExport?
+        /// `export.siem`: flows, policy versions and findings to SIEM sinks (docs/siem.md).
+        public var siem: SIEMExportSection?
+    }
+
+    /// The agent's `export.siem` section, kept as the text of the file it is in: its schema
+    /// (`flowlog export siem --config`'s) belongs to the evidence side, which the executable
+    /// reads it with, and errors then name this file's lines and `export.siem.…` fields.
+    public struct SIEMExportSection: Hashable, Sendable {
+        public var text: String
+        public var file: String?
     }
 
     /// The agent's side of `flowlog export clickhouse --follow`. Plain values: the executable

@@ -166,7 +166,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
     private func start() throws -> Started {
         let c = configuration
         let manifests = c.cluster.manifests
-        let engine: PolicyEngine? = try manifests.isEmpty ? nil : PolicyEngine(cluster: ClusterLoader.load(paths: manifests))
+        let engine: PolicyEngine? = try manifests.isEmpty ? nil : PolicyEngine(cluster: ClusterLoader.load(paths: manifests), options: PolicyOptions(preparesEndpoints: true))
         if let engine {
             logger.info("cluster loaded", metadata: ["manifests": "\(manifests)", "policies": "\(engine.cluster.policies.count)"])
             logWarnings(of: engine.cluster)
@@ -351,7 +351,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
     private func reload(after change: ManifestChange, ingestor: AuditIngestor?, node: String) {
         do {
             let cluster = try ClusterLoader.load(paths: configuration.cluster.manifests)
-            pendingEngine.offer(PolicyEngine(cluster: cluster))
+            pendingEngine.offer(PolicyEngine(cluster: cluster, options: PolicyOptions(preparesEndpoints: true)))
             metrics.recordReload(.ok)
             logger.info("cluster manifests reloaded", metadata: ["change": "\(change)", "policies": "\(cluster.policies.count)"])
             logWarnings(of: cluster)

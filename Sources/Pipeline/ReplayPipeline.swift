@@ -21,7 +21,7 @@ public enum ReplayPipeline {
         /// capture thread already reads (the ring holds its flows meanwhile), so loading and
         /// capture overlap. A manifest error stops the replay before anything is stored.
         public var clusterManifests: [String] = []
-        public var policyOptions = PolicyOptions()
+        public var policyOptions = PolicyOptions(preparesEndpoints: true)
         /// Where to store flows; nil annotates (and outputs) without storing.
         public var dataDirectory: String?
         public var store = StoreConfiguration()

@@ -28,7 +28,7 @@ public enum CRC32C {
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
     /// Continues `crc` (the value a previous call returned; 0 to start) over `bytes`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         guard var p = bytes.baseAddress, bytes.count > 0 else { return crc }
         var n = bytes.count
@@ -52,7 +52,7 @@ public enum CRC32C {
         return ~c
     }
 
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 { update(0, bytes) }
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 { update(0, bytes) }
 
     public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { update(0, $0) } }
 

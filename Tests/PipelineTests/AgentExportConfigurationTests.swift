@@ -39,6 +39,7 @@ import Testing
         ("export:\n  clickhouse:\n    url: http://h:8123\n    password-file: /p\n", "needs a user"),
         ("export:\n  clickhouse:\n    url: http://h:8123\n    format: json\n", "is not native or rowbinary"),
         ("export:\n  kafka: {}\n", "kafka"),
+        ("export:\n  siem: [a]\n", "expected a mapping with a sinks list"),
     ])
     func badSectionsNameTheFieldAndLine(yaml: String, message: String) {
         do {
@@ -50,5 +51,14 @@ import Testing
         } catch {
             Issue.record("\(error)")
         }
+    }
+
+    /// The SIEM sinks are the evidence side's schema: the agent keeps the file's text for it.
+    @Test func siemSectionKeepsTheFileText() throws {
+        let yaml = "data-directory: /d\nexport:\n  siem:\n    sinks:\n      - {name: a, type: syslog, address: 'h:1'}\n"
+        let configuration = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml")
+        let siem = try #require(configuration.export.siem)
+        #expect(siem.text == yaml && siem.file == "agent.yaml")
+        #expect(try AgentConfiguration.parse(yaml: "").export.siem == nil)
     }
 }

@@ -9,6 +9,15 @@ import Policy
 struct PolicyBench {
     static func main() throws {
         let arguments = CommandLine.arguments
+        if arguments.count > 1, arguments[1] == "--cluster" {
+            guard arguments.count >= 5, arguments[3] == "--capture" else {
+                fputs("usage: policy-bench [FLOWS [PASSES]] | --cluster DIR --capture FILE [RANDOM_FLOWS]\n", stderr)
+                exit(2)
+            }
+            try LargeClusterBench.run(clusterDirectory: arguments[2], capture: arguments[4],
+                                      randomCount: arguments.count > 5 ? Int(arguments[5]) ?? 200_000 : 200_000)
+            return
+        }
         let flowCount = arguments.count > 1 ? Int(arguments[1]) ?? 200_000 : 200_000
         let warmPasses = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
 

@@ -45,6 +45,7 @@ struct PolicyCatalog {
         addPlatformPolicies(cluster)
         addApplicationPolicies(cluster)
         addNamespacePolicies(cluster)
+        addGuardrails(cluster)
         addDefaultDeny()
         addExtraPolicies(cluster, target: options.policies, random: &random)
         for var edge in serviceEdges {

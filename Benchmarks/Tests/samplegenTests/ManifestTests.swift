@@ -57,7 +57,11 @@ struct ManifestTests {
         #expect(podIPs == Set(generation.cluster.pods.map { $0.ipv4.description }))
         #expect(kinds["Tier"] == sample.options.tiers)
         #expect(kinds["StagedNetworkPolicy", default: 0] >= 1)
-        #expect(kinds["GlobalNetworkSet"] == 1 && kinds["NetworkSet"] == 1)
+        // The threat feed and three guard-rail sets; the payment providers and one partner set per
+        // application namespace.
+        let applicationNamespaces = generation.cluster.applicationNamespaces.count
+        #expect(kinds["GlobalNetworkSet"] == 4 && kinds["NetworkSet"] == 1 + applicationNamespaces)
+        #expect(kinds["StagedGlobalNetworkPolicy"] == 1 && kinds["StagedKubernetesNetworkPolicy", default: 0] >= 1)
         #expect(policyNames.count == generation.policy.policyCount)
         #expect(generation.policy.policyCount == sample.options.policies)
     }

@@ -8,7 +8,7 @@ struct SampleFixture {
     let options: GeneratorOptions
     let generation: SampleGeneration
 
-    static let arguments = ["--pods", "40", "--namespaces", "7", "--policies", "30", "--tiers", "4", "--flows", "800",
+    static let arguments = ["--pods", "40", "--namespaces", "7", "--policies", "40", "--tiers", "4", "--flows", "800",
                             "--packets-per-flow", "8", "--external", "24", "--duration", "40"]
 
     init(seed: UInt64 = 42, extra: [String] = []) throws {

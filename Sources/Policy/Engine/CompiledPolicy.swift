@@ -1,26 +1,42 @@
 import FlowCore
 
 /// A service a rule names, resolved against the cluster once.
-struct ResolvedService {
+struct ResolvedService: Sendable {
     let namespace: String
     let selector: [String: String]
     let clusterIPs: [IPAddress]
 }
 
 /// An EntityRule with its selectors replaced by indexes into the engine's selector table.
-struct CompiledEntity {
-    var nets: [IPPrefix]
-    var notNets: [IPPrefix]
-    var selector: Int  // -1: none
-    var notSelector: Int
-    var ports: [PortMatch]
-    var notPorts: [PortMatch]
+///
+/// A class, as `CompiledRule`: a walk reads a rule's fields in place through one reference; as
+/// structs, every rule handed to the matcher was copied with a retain per array it holds, which
+/// was a third of the cold evaluation time on a 1,000-policy cluster.
+final class CompiledEntity: Sendable {
+    let nets: [IPPrefix]
+    let notNets: [IPPrefix]
+    let selector: Int  // -1: none
+    let notSelector: Int
+    let ports: [PortMatch]
+    let notPorts: [PortMatch]
     /// nil when the rule names no service; a reference to a missing service matches nothing.
-    var service: ResolvedService??
-    var domains: [String]
+    let service: ResolvedService??
+    let domains: [String]
+
+    init(nets: [IPPrefix], notNets: [IPPrefix], selector: Int, notSelector: Int, ports: [PortMatch], notPorts: [PortMatch],
+         service: ResolvedService??, domains: [String]) {
+        self.nets = nets
+        self.notNets = notNets
+        self.selector = selector
+        self.notSelector = notSelector
+        self.ports = ports
+        self.notPorts = notPorts
+        self.service = service
+        self.domains = domains
+    }
 }
 
-struct CompiledRule {
+final class CompiledRule: Sendable {
     let action: RuleAction
     let ipVersion: IPVersion?
     let ipProtocol: IPProtocol?
@@ -33,6 +49,19 @@ struct CompiledRule {
     /// Felix renders a rule once per IP version and leaves it out of a version whose CIDRs it
     /// would all have to drop, so for the other family the rule does not exist.
     let cidrFamily: IPVersion?
+
+    init(action: RuleAction, ipVersion: IPVersion?, ipProtocol: IPProtocol?, notProtocol: IPProtocol?, icmp: ICMPMatch?,
+         notICMP: ICMPMatch?, source: CompiledEntity, destination: CompiledEntity, cidrFamily: IPVersion?) {
+        self.action = action
+        self.ipVersion = ipVersion
+        self.ipProtocol = ipProtocol
+        self.notProtocol = notProtocol
+        self.icmp = icmp
+        self.notICMP = notICMP
+        self.source = source
+        self.destination = destination
+        self.cidrFamily = cidrFamily
+    }
 }
 
 struct CompiledPolicy {

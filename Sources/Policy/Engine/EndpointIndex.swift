@@ -82,6 +82,9 @@ struct EndpointIndex {
 
     func endpoint(at address: IPAddress) -> Int? { endpointByAddress[address] }
 
+    /// Every workload and host endpoint address.
+    var endpointAddresses: Dictionary<IPAddress, Int>.Keys { endpointByAddress.keys }
+
     /// Every network set containing `address`, longest prefix first.
     func networkSets(containing address: IPAddress) -> [Int] {
         guard let lengths = setPrefixLengths[address.version] else { return [] }

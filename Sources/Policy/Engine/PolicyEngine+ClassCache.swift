@@ -10,6 +10,12 @@ struct AddressClass {
     let service: String
 }
 
+/// An address in network sets, seen from an end of some entity class (-1: not an endpoint).
+struct SetIdentityKey: Hashable {
+    let address: IPAddress
+    let otherClass: Int32
+}
+
 /// The verdict and traces of a flow, without the identities of its ends.
 struct ClassDecision {
     let verdict: Verdict
@@ -62,15 +68,37 @@ extension PolicyEngine {
         let decided: ClassDecision
         if let known = classDecisions[key] {
             decided = known
+            classHits += 1
         } else {
+            classWalks += 1
             decided = intern(evaluate(facts, log: nil))
             if classDecisions.count >= options.cacheCapacity { classDecisions.removeAll(keepingCapacity: true) }
             classDecisions[key] = decided
         }
-        return annotation(facts, service: destination.service, decision: decided)
+        return FlowAnnotation(
+            source: classIdentity(of: facts.source, other: facts.destination),
+            destination: classIdentity(of: facts.destination, other: facts.source),
+            destinationService: destination.service,
+            verdict: decided.verdict, egress: decided.egress, ingress: decided.ingress,
+            pendingEgress: decided.pendingEgress, pendingIngress: decided.pendingIngress)
     }
 
-    private func addressClass(_ address: IPAddress) -> AddressClass {
+    /// `identity(of:other:)`, remembered for addresses in network sets: choosing the set compares
+    /// every containing set's prefixes and names per flow, and depends only on the address and
+    /// the other end's namespace (which its entity class fixes).
+    private func classIdentity(of side: FlowSide, other: FlowSide) -> EndpointIdentity {
+        if side.isEndpoint { return index.entities[side.endpoint].identity }
+        if side.sets.isEmpty { return .calicoNetwork(side.address) }
+        let key = SetIdentityKey(address: side.address,
+                                 otherClass: other.isEndpoint ? Int32(truncatingIfNeeded: classes.entityClass(other.endpoint, in: index)) : -1)
+        if let known = setIdentities[key] { return known }
+        let found = identity(of: side, other: other)
+        if setIdentities.count >= options.cacheCapacity { setIdentities.removeAll(keepingCapacity: true) }
+        setIdentities[key] = found
+        return found
+    }
+
+    func addressClass(_ address: IPAddress) -> AddressClass {
         if let known = addressClasses[address] { return known }
         let endpoint = index.endpoint(at: address) ?? -1
         let sets = index.networkSets(containing: address)

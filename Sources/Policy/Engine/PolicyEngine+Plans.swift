@@ -1,14 +1,23 @@
 import FlowCore
 
 /// Which policies apply to one endpoint: per direction, the tiers (by index into `tierPlans`)
-/// where at least one policy selects it, with those policies in order.
-struct EndpointPlan {
-    var ingress: [(tier: Int, policies: [Int])] = []
-    var egress: [(tier: Int, policies: [Int])] = []
-    var pendingIngress: [(tier: Int, policies: [Int])] = []
-    var pendingEgress: [(tier: Int, policies: [Int])] = []
+/// where at least one policy selects it, with those policies in order. Shared by reference by
+/// every endpoint of a match class, so a walk fetches it without copying four arrays.
+final class EndpointPlan {
+    typealias Tiers = [(tier: Int, policies: [Int])]
+    let ingress: Tiers
+    let egress: Tiers
+    let pendingIngress: Tiers
+    let pendingEgress: Tiers
 
-    func tiers(_ direction: PolicyDirection, pending: Bool) -> [(tier: Int, policies: [Int])] {
+    init(ingress: Tiers, egress: Tiers, pendingIngress: Tiers, pendingEgress: Tiers) {
+        self.ingress = ingress
+        self.egress = egress
+        self.pendingIngress = pendingIngress
+        self.pendingEgress = pendingEgress
+    }
+
+    func tiers(_ direction: PolicyDirection, pending: Bool) -> Tiers {
         switch (direction, pending) {
         case (.ingress, false): return ingress
         case (.egress, false): return egress
@@ -57,7 +66,8 @@ extension PolicyEngine {
             plans[entity] = known
             return known
         }
-        var plan = EndpointPlan()
+        var ingress: EndpointPlan.Tiers = [], egress: EndpointPlan.Tiers = []
+        var pendingIngress: EndpointPlan.Tiers = [], pendingEgress: EndpointPlan.Tiers = []
         let namespace = index.entities[entity].namespace
         func selecting(_ list: [Int]) -> (ingress: [Int], egress: [Int]) {
             var ingress: [Int] = [], egress: [Int] = []
@@ -73,14 +83,15 @@ extension PolicyEngine {
         }
         for (t, tierPlan) in tierPlans.enumerated() {
             let enforced = selecting(tierPlan.enforced)
-            if !enforced.ingress.isEmpty { plan.ingress.append((t, enforced.ingress)) }
-            if !enforced.egress.isEmpty { plan.egress.append((t, enforced.egress)) }
+            if !enforced.ingress.isEmpty { ingress.append((t, enforced.ingress)) }
+            if !enforced.egress.isEmpty { egress.append((t, enforced.egress)) }
             if hasStagedPolicies {
                 let pending = selecting(tierPlan.pending)
-                if !pending.ingress.isEmpty { plan.pendingIngress.append((t, pending.ingress)) }
-                if !pending.egress.isEmpty { plan.pendingEgress.append((t, pending.egress)) }
+                if !pending.ingress.isEmpty { pendingIngress.append((t, pending.ingress)) }
+                if !pending.egress.isEmpty { pendingEgress.append((t, pending.egress)) }
             }
         }
+        let plan = EndpointPlan(ingress: ingress, egress: egress, pendingIngress: pendingIngress, pendingEgress: pendingEgress)
         plans[entity] = plan
         classPlans[matchClass] = plan
         return plan

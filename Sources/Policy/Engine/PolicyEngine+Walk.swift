@@ -20,7 +20,7 @@ extension PolicyEngine {
             policyLoop: for p in selected {
                 // Policies and rules are read in place: copying one retains every member.
                 log?.add("\(policies[p].policy.kind):\(policies[p].policy.namespace.isEmpty ? "" : policies[p].policy.namespace + "/")\(policies[p].policy.name) (order \(policies[p].policy.order.map { formatOrder($0) } ?? "none"))")
-                let rules = policies[p].rules(direction)
+                let rules = direction == .ingress ? ingressRules[p] : egressRules[p]
                 for r in rules.indices {
                     guard matches(rules[r], facts, filtersFamily: !pending) else {
                         if let log, !pending, let family = rules[r].cidrFamily, family != facts.ipVersion {
@@ -36,12 +36,12 @@ extension PolicyEngine {
                     case .allow, .deny:
                         let action: PolicyAction = ruleAction == .allow ? .allow : .deny
                         log?.add("  rule \(r) \(ruleAction.rawValue): matched → \(action)")
-                        hits.append(policies[p].policy.hit(index: index, action: action, ruleIndex: r))
+                        hits.append(hit(p, index: index, action: action, ruleIndex: r))
                         log?.depth -= 1
                         return PolicyTrace(reporter: reporter, action: action == .allow ? .allow : .deny, hits: hits)
                     case .pass:
                         log?.add("  rule \(r) Pass: matched → next tier")
-                        hits.append(policies[p].policy.hit(index: index, action: .pass, ruleIndex: r))
+                        hits.append(hit(p, index: index, action: .pass, ruleIndex: r))
                         passed = true
                         break policyLoop
                     }
@@ -51,7 +51,7 @@ extension PolicyEngine {
             log?.depth -= 1
             if passed { continue }
             let attributed = pending ? selected[0] : selected[selected.count - 1]
-            hits.append(policies[attributed].policy.hit(index: hits.count, action: tier.defaultAction, ruleIndex: -1))
+            hits.append(hit(attributed, index: hits.count, action: tier.defaultAction, ruleIndex: -1))
             log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name), "
                      + (selected.count == 1 ? "the one selecting policy)"
                         : pending ? "the first selecting policy, as Calico's pending trace names it)"
@@ -79,6 +79,16 @@ extension PolicyEngine {
         hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile,
                               name: pending ? PolicyHit.profileTier : "__NO_MATCH__", action: .deny, ruleIndex: pending ? -1 : 0))
         return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
+    }
+
+    /// A policy's trace entry, from the copy of its identity kept for this (the policy itself is
+    /// large, and reading fields through it in a walk risks copying all of it).
+    private func hit(_ policy: Int, index: Int, action: PolicyAction, ruleIndex: Int) -> PolicyHit {
+        var hit = hitTemplates[policy]
+        hit.index = index
+        hit.action = action
+        hit.ruleIndex = ruleIndex
+        return hit
     }
 
     /// A `Profile` resource's rules for one direction: the first Allow or Deny decides; Log

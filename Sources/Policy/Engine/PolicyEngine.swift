@@ -12,6 +12,11 @@ public final class PolicyEngine: @unchecked Sendable {
 
     let index: EndpointIndex
     let policies: [CompiledPolicy]
+    /// Per policy, its rules by direction and its trace identity, kept apart from the policy so a
+    /// walk reads one array, not a large struct.
+    let ingressRules: [[CompiledRule]]
+    let egressRules: [[CompiledRule]]
+    let hitTemplates: [PolicyHit]
     /// `Profile` resources with rules, by name, evaluated after every tier passed.
     let profiles: [String: CompiledPolicy]
     let tierPlans: [TierPlan]
@@ -34,6 +39,8 @@ public final class PolicyEngine: @unchecked Sendable {
     var classes: MatchClasses
     var addressClasses: [IPAddress: AddressClass] = [:]
     var classDecisions: [ClassDecisionKey: ClassDecision] = [:]
+    /// Flow-log identities of addresses in network sets, by the other end's entity class.
+    var setIdentities: [SetIdentityKey: EndpointIdentity] = [:]
     /// Distinct traces of the class decisions: most flows share a handful of traces, so cached
     /// annotations share their storage instead of each holding its own copy.
     private var internedTraces: Set<PolicyTrace> = []
@@ -46,6 +53,9 @@ public final class PolicyEngine: @unchecked Sendable {
         var table = SelectorTable()
         let compiled = cluster.policies.map { CompiledPolicy.compile($0, table: &table, cluster: cluster) }
         self.policies = compiled
+        self.ingressRules = compiled.map(\.ingress)
+        self.egressRules = compiled.map(\.egress)
+        self.hitTemplates = compiled.map { $0.policy.hit(index: 0, action: .allow, ruleIndex: 0) }
         let profiles = cluster.profiles.keys.sorted().map {
             CompiledPolicy.compile(cluster.profiles[$0]!.asPolicy, table: &table, cluster: cluster)
         }
@@ -59,10 +69,32 @@ public final class PolicyEngine: @unchecked Sendable {
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }
         self.keysOnDomains = rules.contains { !$0.destination.domains.isEmpty }
         self.classes = MatchClasses(policies: compiled + profiles, entityCount: index.entities.count)
+        // A fresh engine meets mostly new flows: growing the tables from empty rehashed every
+        // entry a dozen times on the way to a busy node's working set.
+        if options.cachesDecisions {
+            let initial = min(options.cacheCapacity, 1 << 15)
+            cache.reserveCapacity(initial)
+            classDecisions.reserveCapacity(initial / 8)
+            addressClasses.reserveCapacity(initial / 4)
+        }
+        if options.preparesEndpoints { prepareEndpoints() }
+    }
+
+    /// See `PolicyOptions.preparesEndpoints`.
+    private func prepareEndpoints() {
+        for entity in index.entities.indices where index.entities[entity].kind != .networkSet {
+            _ = plan(for: entity)
+        }
+        guard options.cachesDecisions else { return }
+        for address in index.endpointAddresses { _ = addressClass(address) }
     }
 
     /// Number of decisions currently cached.
     public var cachedDecisions: Int { cache.count }
+    /// Walks through tiers the class cache could not spare (each decides a source class,
+    /// destination class and packet shape for good), and decisions it answered from earlier walks.
+    public internal(set) var classWalks = 0
+    public internal(set) var classHits = 0
 
     // MARK: - Annotating
 

@@ -126,6 +126,12 @@ struct Agent: AsyncParsableCommand {
         var services: [any Service] = [agent, ScheduledReports(configuration: settings, logger: Logger(label: "flowlog.reports"))]
         if let benchmark = Self.scheduledBenchmark(settings, logger: logger) { services.append(benchmark) }
         if let export = try AgentClickHouseExport(settings, logger: Logger(label: "flowlog.export")) { services.append(export) }
+        do {
+            if let siem = try AgentSIEMExport(settings, logger: Logger(label: "flowlog.siem")) { services.append(siem) }
+        } catch let error as FlowlogError {
+            Diagnostics.error(error.description)
+            throw ExitStatus(error).exitCode
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  cancellationSignals: [], logger: logger)
         do {

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Live capture: `tcpreplay --topspeed` sends the large cluster's capture into one end of a veth
+# pair inside a network namespace this script creates; `flowlog agent` captures on the other end
+# (with the cluster, storing), then `nfpcapd -i` does the same with the same traffic. Rows: what
+# each tool lost (kernel drops, and for flowlog ring drops), and the capture process's CPU
+# seconds per million packets sent, flowlog's as a ratio to nfpcapd's (goal ≤ 0.5×).
+#
+# Traffic stays inside the namespace (nothing routes out of it) and is bounded by LIVE_PACKETS.
+# Needs root (ip netns), tcpreplay and nfpcapd; without them the area prints why and no rows.
+#
+# Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
+#   LIVE_PACKETS  packets sent per tool (default: the whole capture, ≈2 M; 200000 is a quick run)
+#   LIVE_BUFFER   flowlog's kernel capture buffer (default 64MiB); nfpcapd gets the same (-b)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+for tool in tcpreplay nfpcapd ip; do
+    command -v "$tool" >/dev/null || {
+        echo "live: $tool not found; install it with: apt-get install -y $([ $tool = ip ] && echo iproute2 || ([ $tool = nfpcapd ] && echo nfdump || echo $tool))" >&2
+        exit 0
+    }
+done
+[ "$(id -u)" -eq 0 ] || { echo "live: needs root to create a network namespace; skipped" >&2; exit 0; }
+
+input=$(bench_large_cluster) || exit 1
+capture="$input/capture.pcap"
+cluster="$input/cluster"
+work="$BENCH_WORK/live"
+rm -rf "$work" && mkdir -p "$work"
+limit=${LIVE_PACKETS:-0}
+buffer=${LIVE_BUFFER:-64MiB}
+buffer_mb=$(awk -v b="$buffer" 'BEGIN { n = b + 0; if (b ~ /GiB$/) n *= 1024; print int(n) }')
+
+ns="flowlog-bench-$$"
+started_pids=()
+cleanup() {
+    local pid
+    for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# One namespace holds both ends: the sender's (tx) and the capture's (rx). Jumbo MTU so that no
+# frame of the capture is refused; no addresses, so nothing is routed or answered.
+ip netns add "$ns"
+ip -n "$ns" link add tx type veth peer name rx
+ip -n "$ns" link set tx mtu 9000 up
+ip -n "$ns" link set rx mtu 9000 up
+ip -n "$ns" link set lo up
+
+# cpu_seconds PID: user+system CPU seconds of a running process.
+cpu_seconds() {
+    awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"
+}
+
+# send NAME: replays the capture into tx; sets sent (packets tcpreplay reports sent).
+send() {
+    local args=(--topspeed -i tx)
+    [ "$limit" -gt 0 ] && args+=(--limit="$limit")
+    ip netns exec "$ns" tcpreplay "${args[@]}" "$capture" >"$work/$1.tcpreplay" 2>&1 || { cat "$work/$1.tcpreplay" >&2; return 1; }
+    sent=$(sed -n 's/^[[:space:]]*Successful packets:[[:space:]]*\([0-9]*\).*/\1/p' "$work/$1.tcpreplay")
+    local rate
+    rate=$(sed -n 's/^[[:space:]]*Rated:.*, \([0-9.]*\) pps.*/\1/p' "$work/$1.tcpreplay")
+    echo "live: $1: tcpreplay sent $sent packets ($rate packets/s)" >&2
+    sent_rate=${rate%.*}
+}
+
+# run_tool NAME STOPWAIT CMD...: starts CMD in the namespace, waits until it captures, sends the
+# traffic, waits STOPWAIT seconds for it to drain, stops it with SIGTERM; sets cpu (CPU seconds
+# from the first packet to its exit) and leaves its log in $work/NAME.log.
+run_tool() {
+    local name=$1 settle=$2; shift 2
+    ip netns exec "$ns" /usr/bin/time -f '%U %S %M' -o "$work/$name.time" "$@" >"$work/$name.log" 2>&1 &
+    local timer=$! pid="" i
+    started_pids+=("$timer")
+    for ((i = 0; i < 100; i++)); do
+        pid=$(ps -o pid= --ppid "$timer" | tr -d ' ' | head -1)
+        [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    [ -n "$pid" ] || { echo "live: $name did not start" >&2; cat "$work/$name.log" >&2; return 1; }
+    started_pids+=("$pid")
+    # Ready when the handle is open: the agent says so; nfpcapd has no such line, so it gets time.
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'capturing' "$work/$name.log" 2>/dev/null && break
+        [ "$name" = nfpcapd ] && [ "$i" -ge 20 ] && break
+        kill -0 "$pid" 2>/dev/null || { echo "live: $name exited early" >&2; cat "$work/$name.log" >&2; return 1; }
+        sleep 0.1
+    done
+    local before
+    before=$(cpu_seconds "$pid")
+    send "$name" || return 1
+    sleep "$settle"
+    kill -TERM "$pid"
+    wait "$timer" || true
+    local user system rss
+    read -r user system rss <"$work/$name.time"
+    cpu=$(awk -v u="$user" -v s="$system" -v b="$before" 'BEGIN { printf "%.3f", u + s - b }')
+    echo "live: $name: ${cpu} CPU s from the first packet to exit, peak RSS ${rss} KiB" >&2
+}
+
+per_million() { awk -v c="$1" -v p="$2" 'BEGIN { if (p <= 0) print 0; else printf "%.3f", c * 1e6 / p }'; }
+
+# flowlog agent: the large cluster, storing, promiscuous (the frames are not addressed to rx).
+run_tool flowlog 2 "$FLOWLOG" agent --interface rx --promiscuous --buffer-size "$buffer" --cluster "$cluster" \
+    --data "$work/flowlog-data" --node bench --metrics off --log-format json || exit 1
+flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu
+field() { grep -o "\"$1\":\"[0-9]*\"" "$work/flowlog.log" | head -1 | grep -o '[0-9]*' || echo 0; }
+flow_packets=$(field packets) flow_kernel=$(field kernel_dropped) flow_ring=$(field ring_dropped) flow_flows=$(field flows)
+echo "live: flowlog captured $flow_packets packets, $flow_flows flows; kernel drops $flow_kernel, ring drops $flow_ring" >&2
+
+# nfpcapd: same traffic, same buffer, flows to LZ4 files; it logs its packet and drop counts at exit.
+mkdir -p "$work/nfpcapd-data"
+run_tool nfpcapd 3 nfpcapd -i rx -w "$work/nfpcapd-data" -y -b "$buffer_mb" -v || exit 1
+nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu
+nf_packets=$(grep -o -i 'packets received:* *[0-9]*' "$work/nfpcapd.log" | grep -o '[0-9]*$' | tail -1 || true)
+nf_dropped=$(grep -o -i 'dropped:* *[0-9]*' "$work/nfpcapd.log" | grep -o '[0-9]*$' | tail -1 || true)
+echo "live: nfpcapd received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/nfpcapd.log)" >&2
+
+flow_per=$(per_million "$flow_cpu" "$flow_sent") nf_per=$(per_million "$nf_cpu" "$nf_sent")
+bench_row "live: tcpreplay rate into the veth (flowlog run)" "$flow_rate" packets/s "nfpcapd run" "$nf_rate"
+bench_row "live: flowlog agent packets captured" "$flow_packets" packets "tcpreplay sent" "$flow_sent"
+bench_row "live: flowlog agent kernel drops" "$flow_kernel" packets - -
+bench_row "live: flowlog agent ring drops" "$flow_ring" packets - -
+[ -n "$nf_packets" ] && bench_row "live: nfpcapd packets received" "$nf_packets" packets "tcpreplay sent" "$nf_sent"
+[ -n "$nf_dropped" ] && bench_row "live: nfpcapd kernel drops" "$nf_dropped" packets - -
+bench_row "live: CPU s per M packets, flowlog agent" "$flow_per" cpu-s/Mpkt "nfpcapd -i" "$nf_per"

@@ -1,0 +1,139 @@
+import Atomics
+import FlowCore
+import Foundation
+import Synchronization
+import SIEMConfig
+
+/// Runs every sink of a configuration, each on its own thread: once until everything read is
+/// delivered (`flowlog export siem`), or (`follow`) until `stop` is raised (the agent's
+/// `export.siem`). A sink whose receiver is down keeps reading into its spool (following) or
+/// retries for its `retry-for` (once) and then gives up, leaving its spool for the next run.
+public final class SIEMExportRun: Sendable {
+    public let configuration: SIEMConfiguration
+    public let sources: RecordSources
+    public let follow: Bool
+    public let pollInterval: Duration
+    public let stop: ManagedAtomic<Bool>
+    /// One per sink, in configuration order.
+    public let metrics: [SinkMetrics]
+    private let log: @Sendable (String) -> Void
+
+    public struct SinkResult: Sendable {
+        public var sink: String
+        public var metrics: SinkMetrics.Snapshot
+        /// Why the sink stopped early; nil when it delivered everything.
+        public var failure: String?
+        /// Bytes left in its spool for the next run.
+        public var spooled: UInt64
+    }
+
+    public init(configuration: SIEMConfiguration, sources: RecordSources, follow: Bool, pollInterval: Duration = .seconds(1),
+                stop: ManagedAtomic<Bool> = ManagedAtomic(false), metrics: [SinkMetrics]? = nil,
+                log: @escaping @Sendable (String) -> Void) {
+        self.configuration = configuration
+        self.sources = sources
+        self.follow = follow
+        self.pollInterval = pollInterval
+        self.stop = stop
+        self.metrics = metrics ?? configuration.sinks.map { SinkMetrics(sink: $0.name) }
+        self.log = log
+    }
+
+    /// Runs every sink to its end; returns one result per sink.
+    public func run() -> [SinkResult] {
+        let results = ResultBox(count: configuration.sinks.count)
+        let group = DispatchGroup()
+        for (i, sink) in configuration.sinks.enumerated() {
+            group.enter()
+            let thread = Thread { [self] in
+                results.set(i, runSink(sink, metrics: metrics[i]))
+                group.leave()
+            }
+            thread.name = "siem-\(sink.name)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+        return results.all
+    }
+
+    /// One sink's loop; made to be tested with a transport of its own.
+    func runSink(_ sink: SIEMConfiguration.Sink, metrics: SinkMetrics, transport: SinkTransport? = nil) -> SinkResult {
+        var worker: SinkWorker?
+        var backoff = Duration.milliseconds(250)
+        var failingSince: ContinuousClock.Instant?
+        let clock = ContinuousClock()
+        let stopped: () -> Bool = { [stop] in stop.load(ordering: .relaxed) }
+        func result(_ failure: String?) -> SinkResult {
+            SinkResult(sink: sink.name, metrics: metrics.snapshot, failure: failure, spooled: worker?.spool.pendingBytes ?? 0)
+        }
+        // How far reading may run ahead of delivery while the receiver keeps up.
+        let readAhead = UInt64(max(sink.batching.bytes * 4, 4 << 20))
+        while !stopped() {
+            do {
+                if worker == nil {
+                    worker = try SinkWorker(sink: sink, configuration: configuration, sources: sources, metrics: metrics,
+                                            transport: transport, log: log)
+                }
+                guard let w = worker else { continue }
+                // Following with the receiver down, keep reading: the spool is the buffer.
+                let budget = failingSince != nil && follow ? UInt64(sink.spoolLimit) : readAhead
+                var collected = SinkWorker.Collected()
+                if w.spool.pendingBytes < budget / 2 || (failingSince != nil && follow) {
+                    collected = try w.collect(budget: budget)
+                }
+                var delivered = 0
+                while w.batchDue(flush: !collected.caughtUp || !follow), !stopped() {
+                    delivered += try w.deliverBatch(stop: stopped)
+                    if w.spool.pendingBytes < readAhead / 2 { break }
+                }
+                if failingSince != nil {
+                    log("siem: sink \(sink.name): receiver reachable again")
+                    failingSince = nil
+                    backoff = .milliseconds(250)
+                }
+                if !follow && collected.caughtUp && w.spool.isEmpty {
+                    w.transport.finish()
+                    w.close()
+                    return result(nil)
+                }
+                if delivered == 0 && collected.records == 0 && collected.caughtUp {
+                    w.pause(follow ? min(pollInterval, sink.batching.time) : .milliseconds(20), stop: stopped)
+                }
+            } catch let error as SinkUnavailable {
+                let now = clock.now
+                if failingSince == nil { failingSince = now }
+                log("siem: sink \(sink.name): \(error); retrying in \(DurationText.format(backoff))")
+                if !follow, let since = failingSince, now - since >= sink.retryFor {
+                    worker?.close()
+                    return result("receiver unreachable for \(DurationText.format(sink.retryFor)): \(error)")
+                }
+                worker?.pause(backoff, stop: stopped) ?? Thread.sleep(forTimeInterval: 0.25)
+                backoff = min(backoff * 2, .seconds(30))
+            } catch {
+                guard follow else {
+                    worker?.close()
+                    return result("\(error)")
+                }
+                // The store may not exist yet (an agent that has not written), or be mid-change.
+                log("siem: sink \(sink.name): \(error); retrying in \(DurationText.format(backoff))")
+                worker?.close()
+                worker = nil
+                let wait = backoff
+                let end = clock.now + wait
+                while !stopped(), clock.now < end { Thread.sleep(forTimeInterval: 0.05) }
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
+        worker?.close()
+        return result(nil)
+    }
+}
+
+/// Results written by the sink threads, read after they all finished.
+private final class ResultBox: Sendable {
+    private let slots: Mutex<[SIEMExportRun.SinkResult?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ i: Int, _ result: SIEMExportRun.SinkResult) { slots.withLock { $0[i] = result } }
+    var all: [SIEMExportRun.SinkResult] { slots.withLock { $0.compactMap { $0 } } }
+}

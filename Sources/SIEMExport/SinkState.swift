@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FlowCore
+import SegmentStore
+
+/// A sink's cursors and spool positions, in `<spool>/<sink>/state`.
+///
+/// The file holds two slots of 4 KiB, written in turn in place, so a write torn by a crash
+/// leaves the other, older slot whole:
+///
+///     0           8              16        20        24                      4096
+///     +-----------+--------------+---------+---------+-----------------------+
+///     | "FLSIEMS1"| generation   | length  | crc32c  | text (length bytes)   |  slot 0
+///     |           | u64 LE       | u32 LE  | u32 LE  |                       |
+///     +-----------+--------------+---------+---------+-----------------------+
+///     | slot 1, same layout                                                  |  4096…8192
+///
+/// The slot with a valid checksum and the higher generation wins. The text is `key value…`
+/// lines:
+///
+///     format syslog 1            sink type and record format version of the spooled bytes
+///     flows 12 3 | flows none    last block read from the flow store (segment, block)
+///     audit 1742                 last audit version sequence read (0: none)
+///     findings 1732345704000000000  write time of the last archived report read (ns)
+///     head 1048576               spool offset: everything before is delivered
+///     tail 2097152               spool offset: everything before is synced and read past
+///     inflight 1000              records being sent when this was written
+///     channel 1d9c…              Splunk request channel (a GUID), kept across restarts
+///
+/// Reading moves cursors and `tail` together after the spool is synced, and syncs this file;
+/// delivery moves `head` and writes without syncing (a kill -9 keeps the page cache; after a
+/// power loss an older head only means records sent again).
+struct SinkState: Equatable {
+    var format: String
+    var flows: BlockPosition?
+    var audit: UInt64 = 0
+    var findings: UInt64 = 0
+    var head: UInt64 = 0
+    var tail: UInt64 = 0
+    var inflight: UInt64 = 0
+    var channel = ""
+
+    static let slotSize = 4096
+    static let magic = Array("FLSIEMS1".utf8)
+
+    func encoded() -> [UInt8] {
+        var text = "format \(format)\n"
+        text += flows.map { "flows \($0.segment) \($0.block)\n" } ?? "flows none\n"
+        text += "audit \(audit)\nfindings \(findings)\nhead \(head)\ntail \(tail)\ninflight \(inflight)\n"
+        if !channel.isEmpty { text += "channel \(channel)\n" }
+        return Array(text.utf8)
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>, file: String) throws -> SinkState {
+        var state = SinkState(format: "")
+        for (i, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
+            let f = line.split(separator: " ").map(String.init)
+            func bad() -> FlowlogError { FlowlogError(.corrupt, "malformed state line '\(line.prefix(80))'", location: .init(file: file, line: i + 1)) }
+            switch f.first {
+            case "format" where f.count >= 2: state.format = f[1...].joined(separator: " ")
+            case "flows" where f.count == 2 && f[1] == "none": state.flows = nil
+            case "flows" where f.count == 3:
+                guard let s = UInt64(f[1]), let b = UInt32(f[2]) else { throw bad() }
+                state.flows = BlockPosition(segment: s, block: b)
+            case "audit" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.audit = v
+            case "findings" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.findings = v
+            case "head" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.head = v
+            case "tail" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.tail = v
+            case "inflight" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.inflight = v
+            case "channel" where f.count == 2: state.channel = f[1]
+            default: throw bad()
+            }
+        }
+        guard !state.format.isEmpty, state.head <= state.tail else {
+            throw FlowlogError(.corrupt, "state lacks its format line or has head after tail", location: .init(file: file))
+        }
+        return state
+    }
+}
+
+/// The open state file of one sink.
+final class SinkStateFile {
+    let path: String
+    private let fd: Int32
+    private var generation: UInt64 = 0
+
+    /// Opens `path`; returns the stored state, nil for a new file.
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SpoolFiles.failure("open", path) }
+    }
+
+    deinit { _ = close(fd) }
+
+    func load() throws -> SinkState? {
+        var best: (UInt64, SinkState)?
+        var sawAny = false
+        for slot in 0..<2 {
+            var bytes = [UInt8](repeating: 0, count: SinkState.slotSize)
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, SinkState.slotSize, off_t(slot * SinkState.slotSize)) }
+            guard n == SinkState.slotSize, Array(bytes[0..<8]) == SinkState.magic else { continue }
+            sawAny = true
+            let generation = bytes[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            let length = Int(bytes[16..<20].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) })
+            let crc = bytes[20..<24].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            guard length <= SinkState.slotSize - 24 else { continue }
+            let text = bytes[24..<(24 + length)]
+            let computed = bytes.withUnsafeBytes { b in
+                CRC32C.update(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[8..<16])), UnsafeRawBufferPointer(rebasing: b[24..<(24 + length)]))
+            }
+            guard computed == crc else { continue }
+            let state = try SinkState.decode(text, file: path)
+            if best.map({ generation > $0.0 }) ?? true { best = (generation, state) }
+        }
+        if best == nil && sawAny {
+            throw FlowlogError(.corrupt, "neither slot of the state file is whole", location: .init(file: path))
+        }
+        if let best { generation = best.0 }
+        return best?.1
+    }
+
+    /// Writes `state` into the older slot; `durable` syncs it.
+    func store(_ state: SinkState, durable: Bool) throws {
+        generation += 1
+        let text = state.encoded()
+        precondition(text.count <= SinkState.slotSize - 24, "state text fits a slot")
+        var slot = SinkState.magic
+        for k in 0..<8 { slot.append(UInt8(truncatingIfNeeded: generation >> (8 * UInt64(k)))) }
+        for k in 0..<4 { slot.append(UInt8(truncatingIfNeeded: UInt32(text.count) >> (8 * UInt32(k)))) }
+        let crc = text.withUnsafeBytes { t in slot.withUnsafeBytes { s in CRC32C.update(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: s[8..<16])), t) } }
+        for k in 0..<4 { slot.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k)))) }
+        slot += text
+        slot += [UInt8](repeating: 0, count: SinkState.slotSize - slot.count)
+        let offset = off_t(Int(generation % 2) * SinkState.slotSize)
+        let n = slot.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, offset) }
+        guard n == SinkState.slotSize else { throw SpoolFiles.failure("pwrite", path) }
+        if durable {
+            guard fdatasync(fd) == 0 else { throw SpoolFiles.failure("fdatasync", path) }
+        }
+    }
+}

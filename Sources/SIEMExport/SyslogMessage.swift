@@ -1,0 +1,99 @@
+import FlowCore
+import SIEMConfig
+
+/// RFC 5424 messages and their RFC 5425/6587 octet-counting frames.
+///
+///     <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD-ID@PEN name="value" …] MSG
+///
+/// PRI is facility × 8 + severity. Header fields are printable US-ASCII without spaces, cut to
+/// the RFC's lengths (HOSTNAME 255, APP-NAME 48, PROCID 128, MSGID 32) with `-` for an empty
+/// one. In a PARAM-VALUE `"`, `\` and `]` are escaped with a backslash (RFC 5424 §6.3.3); a
+/// PARAM-NAME is at most 32 printable characters other than `=`, space, `]` and `"`. MSG is
+/// the record's JSON, UTF-8, without the optional BOM. Over TCP and TLS each message goes as
+/// `LENGTH SP MESSAGE` (octet counting), so no length is ever cut and a message may hold line
+/// ends; over UDP a datagram is one message.
+enum SyslogMessage {
+    /// A header field as sent: non-printable bytes replaced by `_`, cut to `limit`, `-` when empty.
+    static func appendHeaderField(_ text: String, limit: Int, to out: inout [UInt8]) {
+        var written = 0
+        for byte in text.utf8 where written < limit {
+            out.append(byte >= 33 && byte <= 126 ? byte : UInt8(ascii: "_"))
+            written += 1
+        }
+        if written == 0 { out.append(UInt8(ascii: "-")) }
+    }
+
+    /// Appends one message (no frame) for `record`.
+    static func append(_ record: ExportRecord, options: SIEMConfiguration.SyslogOptions, fallbackHost: String, to out: inout [UInt8]) {
+        let severity = record.alert ? options.alertSeverity : options.severity
+        out.append(UInt8(ascii: "<"))
+        JSONBytes.appendDecimal(UInt64(options.facility * 8 + severity), to: &out)
+        out += Array(">1 ".utf8)
+        appendTimestamp(record.time, to: &out)
+        out.append(0x20)
+        appendHeaderField(options.hostname ?? (record.host.isEmpty ? fallbackHost : record.host), limit: 255, to: &out)
+        out.append(0x20)
+        appendHeaderField(options.appName, limit: 48, to: &out)
+        out += Array(" - ".utf8)
+        appendHeaderField(record.kind.singular, limit: 32, to: &out)
+        out.append(0x20)
+        out.append(UInt8(ascii: "["))
+        appendHeaderField(record.kind.singular, limit: 32 - 1 - 10, to: &out)
+        out.append(UInt8(ascii: "@"))
+        JSONBytes.appendDecimal(UInt64(options.enterpriseNumber), to: &out)
+        for (name, value) in record.parameters {
+            out.append(0x20)
+            appendParameterName(name, to: &out)
+            out += [UInt8(ascii: "="), UInt8(ascii: "\"")]
+            appendParameterValue(value, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "]"))
+        out.append(0x20)
+        out += record.body
+    }
+
+    static func appendParameterName(_ name: String, to out: inout [UInt8]) {
+        var written = 0
+        for byte in name.utf8 where written < 32 {
+            let allowed = byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "]") && byte != UInt8(ascii: "\"")
+            out.append(allowed ? byte : UInt8(ascii: "_"))
+            written += 1
+        }
+    }
+
+    /// RFC 5424 §6.3.3: `"`, `\` and `]` get a backslash; everything else (UTF-8) as is.
+    static func appendParameterValue(_ value: String, to out: inout [UInt8]) {
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+    }
+
+    /// `2026-11-23T07:08:24.123456Z`: RFC 5424 allows at most six fraction digits.
+    static func appendTimestamp(_ time: Timestamp, to out: inout [UInt8]) {
+        let seconds = time.seconds
+        let (y, m, d) = Timestamp.civilDate(daysSinceEpoch: Int64(seconds / 86_400))
+        let s = seconds % 86_400
+        func two(_ v: UInt64) { out.append(UInt8(ascii: "0") + UInt8(v / 10)); out.append(UInt8(ascii: "0") + UInt8(v % 10)) }
+        let year = UInt64(max(0, min(9999, y)))
+        out.append(UInt8(ascii: "0") + UInt8(year / 1000)); out.append(UInt8(ascii: "0") + UInt8(year / 100 % 10))
+        two(year % 100)
+        out.append(UInt8(ascii: "-")); two(UInt64(m)); out.append(UInt8(ascii: "-")); two(UInt64(d))
+        out.append(UInt8(ascii: "T")); two(s / 3600); out.append(UInt8(ascii: ":")); two(s / 60 % 60)
+        out.append(UInt8(ascii: ":")); two(s % 60)
+        out.append(UInt8(ascii: "."))
+        var micro = time.nanoseconds % 1_000_000_000 / 1_000
+        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: 6)
+        for i in stride(from: 5, through: 0, by: -1) { digits[i] = UInt8(ascii: "0") + UInt8(micro % 10); micro /= 10 }
+        out += digits
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// The octet-counting frame of RFC 5425 §4.3 (and RFC 6587 §3.4.1): `LENGTH SP MESSAGE`.
+    static func appendFrame(_ message: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        JSONBytes.appendDecimal(UInt64(message.count), to: &out)
+        out.append(0x20)
+        out.append(contentsOf: message)
+    }
+}
