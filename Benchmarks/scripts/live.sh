@@ -40,12 +40,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One namespace holds both ends: the sender's (tx) and the capture's (rx). Jumbo MTU so that no
+# One namespace holds both ends: the sender's (send0) and the capture's (capture0). Jumbo MTU so that no
 # frame of the capture is refused; no addresses, so nothing is routed or answered.
 ip netns add "$ns"
-ip -n "$ns" link add tx type veth peer name rx
-ip -n "$ns" link set tx mtu 9000 up
-ip -n "$ns" link set rx mtu 9000 up
+ip -n "$ns" link add name send0 type veth peer name capture0
+ip -n "$ns" link set send0 mtu 9000 up
+ip -n "$ns" link set capture0 mtu 9000 up
 ip -n "$ns" link set lo up
 
 # cpu_seconds PID: user+system CPU seconds of a running process.
@@ -55,7 +55,7 @@ cpu_seconds() {
 
 # send NAME: replays the capture into tx; sets sent (packets tcpreplay reports sent).
 send() {
-    local args=(--topspeed -i tx)
+    local args=(--topspeed -i send0)
     [ "$limit" -gt 0 ] && args+=(--limit="$limit")
     ip netns exec "$ns" tcpreplay "${args[@]}" "$capture" >"$work/$1.tcpreplay" 2>&1 || { cat "$work/$1.tcpreplay" >&2; return 1; }
     sent=$(sed -n 's/^[[:space:]]*Successful packets:[[:space:]]*\([0-9]*\).*/\1/p' "$work/$1.tcpreplay")
@@ -67,7 +67,8 @@ send() {
 
 # run_tool NAME STOPWAIT CMD...: starts CMD in the namespace, waits until it captures, sends the
 # traffic, waits STOPWAIT seconds for it to drain, stops it with SIGTERM; sets cpu (CPU seconds
-# from the first packet to its exit) and leaves its log in $work/NAME.log.
+# from the first packet until stopped: the steady cost a node pays) and cpu_exit (to its exit,
+# the final flush of its files included), and leaves its log in $work/NAME.log.
 run_tool() {
     local name=$1 settle=$2; shift 2
     ip netns exec "$ns" /usr/bin/time -f '%U %S %M' -o "$work/$name.time" "$@" >"$work/$name.log" 2>&1 &
@@ -91,30 +92,33 @@ run_tool() {
     before=$(cpu_seconds "$pid")
     send "$name" || return 1
     sleep "$settle"
+    local running
+    running=$(cpu_seconds "$pid")
     kill -TERM "$pid"
     wait "$timer" || true
     local user system rss
     read -r user system rss <"$work/$name.time"
-    cpu=$(awk -v u="$user" -v s="$system" -v b="$before" 'BEGIN { printf "%.3f", u + s - b }')
-    echo "live: $name: ${cpu} CPU s from the first packet to exit, peak RSS ${rss} KiB" >&2
+    cpu=$(awk -v r="$running" -v b="$before" 'BEGIN { printf "%.3f", r - b }')
+    cpu_exit=$(awk -v u="$user" -v s="$system" -v b="$before" 'BEGIN { printf "%.3f", u + s - b }')
+    echo "live: $name: ${cpu} CPU s from the first packet until stopped, ${cpu_exit} s to exit (final flush), peak RSS ${rss} KiB" >&2
 }
 
 per_million() { awk -v c="$1" -v p="$2" 'BEGIN { if (p <= 0) print 0; else printf "%.3f", c * 1e6 / p }'; }
 
 # flowlog agent: the large cluster, storing, promiscuous (the frames are not addressed to rx).
-run_tool flowlog 2 "$FLOWLOG" agent --interface rx --promiscuous --buffer-size "$buffer" --cluster "$cluster" \
+run_tool flowlog 2 "$FLOWLOG" agent --interface capture0 --promiscuous --buffer-size "$buffer" --cluster "$cluster" \
     --data "$work/flowlog-data" --node bench --metrics off --log-format json || exit 1
-flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu
+flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu flow_cpu_exit=$cpu_exit
 field() { grep -o "\"$1\":\"[0-9]*\"" "$work/flowlog.log" | head -1 | grep -o '[0-9]*' || echo 0; }
 flow_packets=$(field packets) flow_kernel=$(field kernel_dropped) flow_ring=$(field ring_dropped) flow_flows=$(field flows)
 echo "live: flowlog captured $flow_packets packets, $flow_flows flows; kernel drops $flow_kernel, ring drops $flow_ring" >&2
 
 # nfpcapd: same traffic, same buffer, flows to LZ4 files; it logs its packet and drop counts at exit.
 mkdir -p "$work/nfpcapd-data"
-run_tool nfpcapd 3 nfpcapd -i rx -w "$work/nfpcapd-data" -y -b "$buffer_mb" -v || exit 1
-nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu
-nf_packets=$(grep -o -i 'packets received:* *[0-9]*' "$work/nfpcapd.log" | grep -o '[0-9]*$' | tail -1 || true)
-nf_dropped=$(grep -o -i 'dropped:* *[0-9]*' "$work/nfpcapd.log" | grep -o '[0-9]*$' | tail -1 || true)
+run_tool nfpcapd 3 nfpcapd -i capture0 -w "$work/nfpcapd-data" -y -b "$buffer_mb" -v || exit 1
+nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu nf_cpu_exit=$cpu_exit
+nf_packets=$(sed -n 's/.*Stat: received: \([0-9]*\).*/\1/p' "$work/nfpcapd.log" | tail -1)
+nf_dropped=$(sed -n 's/.*dropped by OS\/Buffer: \([0-9]*\).*/\1/p' "$work/nfpcapd.log" | tail -1)
 echo "live: nfpcapd received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/nfpcapd.log)" >&2
 
 flow_per=$(per_million "$flow_cpu" "$flow_sent") nf_per=$(per_million "$nf_cpu" "$nf_sent")
@@ -125,3 +129,4 @@ bench_row "live: flowlog agent ring drops" "$flow_ring" packets - -
 [ -n "$nf_packets" ] && bench_row "live: nfpcapd packets received" "$nf_packets" packets "tcpreplay sent" "$nf_sent"
 [ -n "$nf_dropped" ] && bench_row "live: nfpcapd kernel drops" "$nf_dropped" packets - -
 bench_row "live: CPU s per M packets, flowlog agent" "$flow_per" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
+bench_row "live: CPU s per M packets, final flush included" "$(per_million "$flow_cpu_exit" "$flow_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"

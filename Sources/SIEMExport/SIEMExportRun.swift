@@ -74,6 +74,7 @@ public final class SIEMExportRun: Sendable {
                 if worker == nil {
                     worker = try SinkWorker(sink: sink, configuration: configuration, sources: sources, metrics: metrics,
                                             transport: transport, log: log)
+                    worker?.following = follow
                 }
                 guard let w = worker else { continue }
                 // Following with the receiver down, keep reading: the spool is the buffer.

@@ -68,7 +68,12 @@ extension SinkWorker {
     }
 
     private func collectFlows(budget: UInt64, into collected: inout Collected, payload: inout [UInt8]) throws {
-        let (reader, blocks) = try openStore()
+        let reader: StoreReader, blocks: StoreBlockReader
+        do {
+            (reader, blocks) = try openStore()
+        } catch let error as FlowlogError where following && error.code == .fileNotFound {
+            return
+        }
         let window = sources.window
         var cursor = window == nil ? state.flows : windowFlows
         defer {

@@ -48,6 +48,9 @@ final class SinkWorker {
     var windowFindings: UInt64 = 0
     /// A cursor moved without records (filtered out): the state must still be written.
     var cursorsMoved = false
+    /// Following a store that an agent is about to write: an empty or missing store is
+    /// nothing to read yet, not an error.
+    var following = false
     var storeReader: StoreReader?
     var blockReader: StoreBlockReader?
     /// Head position of the last batch that failed: sending from there again is a retry.

@@ -203,4 +203,27 @@ import Testing
         }
         #expect(throws: FlowlogError.self) { try PackRenderer.render(Self.packs["pci-dss"]!, namespaces: ["Bad_NS"]) }
     }
+
+    /// A fuzzer found a pack whose network set had lost its `name:` key: it loaded, and rendered
+    /// a GlobalNetworkSet without metadata.name that `--cluster` then refused.
+    @Test func namelessNetworkSetsAndReportsAreRefusedWhereTheyAreWritten() throws {
+        let text = """
+            apiVersion: flowlog.io/v1
+            kind: CompliancePack
+            metadata: {name: p}
+            spec:
+              tier: {name: t}
+              networkSets:
+              - {na*e: allowed, nets: [10.0.0.0/8]}
+              reports:
+              - {reportType: inventory, schedule: "@daily"}
+            """
+        #expect {
+            _ = try CompliancePack.load(text: text, name: "p.yaml")
+        } throws: { error in
+            let errors = (error as? ManifestError)?.errors ?? []
+            return errors.map(\.message).sorted() == ["a network set needs a name", "a report needs a name"]
+                && errors.compactMap { $0.location?.line }.sorted() == [7, 9]
+        }
+    }
 }

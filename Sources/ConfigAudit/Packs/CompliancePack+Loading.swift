@@ -64,8 +64,14 @@ extension CompliancePack {
         }
         podSecurity = policy
 
-        networkSets = (spec?.list("networkSets") ?? []).map { set in
-            (set.string("name") ?? "", set.stringMap("labels"), set.stringList("nets"))
+        // A nameless set or report would render as an object without metadata.name, which no
+        // cluster (and not our own manifest reader) accepts: refuse it where it is written.
+        networkSets = (spec?.list("networkSets") ?? []).compactMap { set in
+            guard let name = set.string("name"), !name.isEmpty else {
+                set.error("a network set needs a name")
+                return nil
+            }
+            return (name, set.stringMap("labels"), set.stringList("nets"))
         }
         policies = (spec?.list("policies") ?? []).compactMap { p in
             guard let name = p.string("name"), !name.isEmpty, let body = p.object("spec") else {
@@ -81,8 +87,12 @@ extension CompliancePack {
             }
             return (apiVersion, kind, name, Self.text(body))
         }
-        reports = (spec?.list("reports") ?? []).map { r in
-            (r.string("name") ?? "", r.string("reportType") ?? "", r.string("schedule") ?? "")
+        reports = (spec?.list("reports") ?? []).compactMap { r in
+            guard let name = r.string("name"), !name.isEmpty else {
+                r.error("a report needs a name")
+                return nil
+            }
+            return (name, r.string("reportType") ?? "", r.string("schedule") ?? "")
         }
         var endpoints: [String: Endpoint] = [:]
         if let map = spec?.object("endpoints") {
