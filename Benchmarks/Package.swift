@@ -17,6 +17,8 @@ let package = Package(
         .executableTarget(name: "samplegen", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),
         ]),
+        // Writes a kube-apiserver audit log (a busy cluster's mix) for the evidence benchmark.
+        .executableTarget(name: "auditgen"),
         .executableTarget(name: "capture-bench", dependencies: [
             .product(name: "FlowCore", package: "flowlog"),
             .product(name: "Capture", package: "flowlog"),

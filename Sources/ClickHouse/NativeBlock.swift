@@ -66,25 +66,40 @@ struct NativeBlock: ColumnValueSink {
     }
 
     /// One row's values of a run of columns, kept to be appended again (`append(_:)`): the
-    /// annotation's columns, the same for every flow decided alike.
+    /// annotation's columns, the same for every flow decided alike. One buffer and a span per
+    /// column, so appending it touches no reference counts.
     struct Fragment {
-        var values: [(bytes: [UInt8], elements: UInt64, isArray: Bool)]
+        var bytes: [UInt8] = []
+        /// Per column: where its bytes end in `bytes`, and its element count (arrays), or -1
+        /// for a scalar column.
+        var spans: [(end: Int, elements: Int)] = []
     }
 
     /// The single row of a block filled for it, as a fragment.
     var fragment: Fragment {
-        Fragment(values: columns.map { ($0.data.bytes, $0.elements, !$0.offsets.bytes.isEmpty) })
+        var f = Fragment()
+        for column in columns {
+            f.bytes += column.data.bytes
+            f.spans.append((f.bytes.count, column.offsets.bytes.isEmpty ? -1 : Int(column.elements)))
+        }
+        return f
     }
 
-    /// Fills the next `fragment.values.count` columns with the fragment's values.
+    /// Fills the next `fragment.spans.count` columns with the fragment's values.
     mutating func append(_ fragment: Fragment) {
-        for value in fragment.values {
-            columns[cursor].data.bytes.append(contentsOf: value.bytes)
-            if value.isArray {
-                columns[cursor].elements += value.elements
-                columns[cursor].offsets.uint64(columns[cursor].elements)
+        fragment.bytes.withUnsafeBufferPointer { bytes in
+            fragment.spans.withUnsafeBufferPointer { spans in
+                var start = 0
+                for span in spans {
+                    columns[cursor].data.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<span.end]))
+                    if span.elements >= 0 {
+                        columns[cursor].elements += UInt64(span.elements)
+                        columns[cursor].offsets.uint64(columns[cursor].elements)
+                    }
+                    start = span.end
+                    cursor += 1
+                }
             }
-            cursor += 1
         }
     }
 
