@@ -1,54 +1,37 @@
 #!/usr/bin/env bash
-# Query benchmark: `flowlog query` beside nfdump on the same capture, same run.
+# Query benchmark: `flowlog query` beside nfdump on the same flows (the same capture), same run.
 #
-# nfdump's file comes from `nfpcapd -r large.pcap -w DIR -y` (LZ4); our store from
-# `flowlog replay large.pcap --data DIR`, and a second one from the store's synthetic
-# Kubernetes generator with as many flows as nfdump's file (each row names its store). Figures
-# are flows/s over the flows in each side's input, best of three runs, process start included.
+# Two captures, each read by both sides: the issue's pcapgen capture (`large.pcap`, no
+# cluster, so our flows carry no identities, like nfdump's) and the large cluster's samplegen
+# capture with its cluster (`flowlog replay --cluster`, every flow annotated). nfdump's files
+# come from `nfpcapd -r CAPTURE -w DIR -y` (LZ4); our stores from `flowlog replay CAPTURE
+# --data DIR`. nfpcapd writes a flow per direction where we write one per conversation, so
+# flows/s would compare different units: every rate here is packets of capture answered per
+# second (both sides answer for the same packets).
 #
-# Rows: a full scan with a filter the index cannot prune, a top-10 destination-port-by-bytes
-# group-by (nfdump -s dstport/bytes), CSV output of every flow (nfdump -o csv), and the
-# fraction of blocks a one-hour query over a day of data reads (goal ≤ 1/20, from --stats).
+# nfdump answers a 2 M-packet capture in 20–40 ms, near the 10 ms resolution of `time`, so
+# every shape but CSV runs on the capture read QUERY_SCALE times (default 10): nfdump reads
+# that many copies of its file (`-R DIR`), we read a store of the capture replayed that many
+# times. CSV prints every flow (nfdump takes seconds for one copy), so it runs on one copy.
 #
-# The top-N goal (≥ 1.5× nfdump) is measured again on ten times the data (QUERY_SCALE), where
-# both sides run for a few hundred milliseconds, so process start and the 10 ms resolution of
-# `time` no longer decide the ratio: nfdump reads ten copies of its file (`-R DIR`), we read
-# the capture replayed ten times, and a synthetic store with ten times nfdump's flow count. The
-# replay row counts packets of capture answered per second, because nfpcapd writes a flow per
-# direction where we write one per conversation (about 2.9 of its flows per one of ours on this
-# capture), so flows/s would compare different units; the synthetic row has equal flow counts.
+# Shapes (the issue's list), each a wall-clock row and a CPU-time row (user + system, all
+# threads), best of three runs, process start included, output to /dev/null on both sides:
+#   filtered scans printing rows (CSV, in stored order): `proto tcp and bytes > 100000`,
+#   an IP/CIDR filter (`ip CIDR` / nfdump `net CIDR`), a namespace filter (cluster capture:
+#   `namespace NS` / nfdump `ip in [every address of the namespace's pods]`); top-10
+#   destination ports by bytes (`--group-by dst.port --top 10` / `nfdump -s dstport/bytes`);
+#   CSV of every flow. The full scan decoding every field is the store's row (store.sh).
+# Plus the share of blocks a one-hour query over a day of data reads (goal ≤ 1/20).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 work="$BENCH_WORK/query"
 mkdir -p "$work"
-pcap=$(bench_large_capture)
-
-# nfdump's input, made once.
-if ! ls "$work"/nf/nfcapd.* >/dev/null 2>&1; then
-    rm -rf "$work/nf"; mkdir -p "$work/nf"
-    nfpcapd -r "$pcap" -w "$work/nf" -y >&2
-fi
-nffile=$(ls "$work"/nf/nfcapd.* | head -1)
-nf_flows=$(nfdump -r "$nffile" -I | awk '/^Flows:/ {print $2}')
-
-# Our inputs: the same capture through `flowlog replay` (no cluster, so the flows carry no
-# identities, like nfdump's), and as many synthetic Kubernetes flows with identities, labels
-# and policy traces (the store's generator), which show the cost of the annotation.
-stores=()
-if "$FLOWLOG" --help 2>/dev/null | grep -Eq "^  replay( |$)"; then
-    if [ ! -d "$work/store-replay" ]; then "$FLOWLOG" replay "$pcap" --data "$work/store-replay" >&2; fi
-    stores+=("replay:$work/store-replay")
-else
-    echo "query: 'flowlog replay' is not available; only the synthetic store is measured" >&2
-fi
-if [ ! -d "$work/store-synthetic" ]; then "$BENCH_BIN/query-bench" fill "$work/store-synthetic" "$nf_flows" >&2; fi
-stores+=("synthetic:$work/store-synthetic")
+scale=${QUERY_SCALE:-10}
 
 # measure CMD...: runs CMD three times, output discarded; prints "<wall s> <cpu s>", the
-# smallest of each (cpu = user + system, all threads). On a loaded machine the CPU figure is
-# the steadier one; on an idle one wall time credits nfdump's worker threads.
+# smallest of each (cpu = user + system, all threads).
 measure() {
     local t="$work/time.$$" wall="" cpu=""
     for _ in 1 2 3; do
@@ -62,68 +45,101 @@ measure() {
     echo "$wall $cpu"
 }
 
-# rate FLOWS SECONDS: flows per second (a floor of 10 ms keeps a too-quick run finite).
+# rate COUNT SECONDS (a floor of 10 ms keeps a too-quick run finite).
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s < 0.01) s = 0.01; printf "%.0f", n / s }'; }
 
-# compare NAME REFERENCE OURS_CMD -- THEIRS_CMD: a wall-clock row and a CPU-time row.
+# compare NAME REFERENCE PACKETS OURS_CMD -- THEIRS_CMD: a wall-clock row and a CPU-time row,
+# both as packets of capture answered per second. Matching rows of each side go to stderr.
 compare() {
-    local name=$1 ref=$2; shift 2
+    local name=$1 ref=$2 packets=$3; shift 3
     local ours=() theirs=()
     while [ "$1" != "--" ]; do ours+=("$1"); shift; done
     shift
     theirs=("$@")
     read -r ow oc < <(measure "${ours[@]}")
     read -r tw tc < <(measure "${theirs[@]}")
-    bench_row "$name, wall ($kind)" "$(rate "$our_flows" "$ow")" flows/s "$ref" "$(rate "$nf_flows" "$tw")"
-    bench_row "$name, CPU ($kind)" "$(rate "$our_flows" "$oc")" flows/cpu-s "$ref" "$(rate "$nf_flows" "$tc")"
+    echo "query: $name: flowlog ${ow}s wall ${oc}s CPU; nfdump ${tw}s wall ${tc}s CPU" >&2
+    bench_row "$name, wall" "$(rate "$packets" "$ow")" pkts/s "$ref" "$(rate "$packets" "$tw")"
+    bench_row "$name, CPU" "$(rate "$packets" "$oc")" pkts/cpu-s "$ref" "$(rate "$packets" "$tc")"
 }
 
-for entry in "${stores[@]}"; do
-    kind=${entry%%:*}
-    store=${entry#*:}
-    our_flows=$("$FLOWLOG" query --data "$store" --group-by proto -o csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }')
-    echo "query: nfdump file $nf_flows flows; our $kind store $our_flows flows" >&2
-    # A filter no block digest can answer, so both sides scan and test every flow. nfdump prints
-    # in file order: flowlog's `--order stored` streams the same way (its default sorts by time).
-    compare "query: scan with filter" "nfdump -o csv FILTER" \
-        "$FLOWLOG" query --data "$store" -o csv --order stored 'proto tcp and bytes > 100000' -- \
-        nfdump -r "$nffile" -q -o csv 'proto tcp and bytes > 100000'
-    compare "query: top-10 dst port by bytes" "nfdump -s dstport/bytes" \
-        "$FLOWLOG" query --data "$store" -o csv --group-by dst.port --top 10 --order bytes -- \
-        nfdump -r "$nffile" -s dstport/bytes -n 10
-    compare "query: CSV, all fields" "nfdump -o csv" \
-        "$FLOWLOG" query --data "$store" -o csv --order stored -- \
-        nfdump -r "$nffile" -o csv
-done
+# rows CMD...: how many lines CMD prints (for the stderr notes on what each side matched).
+rows() { "$@" 2>/dev/null | wc -l; }
 
-# Top-N at scale (see the header).
-scale=${QUERY_SCALE:-10}
-if [ "$(ls "$work/nf-x$scale" 2>/dev/null | wc -l)" != "$scale" ]; then
-    rm -rf "$work/nf-x$scale"; mkdir -p "$work/nf-x$scale"
-    for ((i = 0; i < scale; i++)); do cp "$nffile" "$work/nf-x$scale/nfcapd.2024010100$(printf %02d "$i")"; done
-fi
-capture_packets=$(capinfos -Mc "$pcap" 2>/dev/null | awk '/Number of packets/ { print $NF }' || true)
-[ -n "$capture_packets" ] || { echo "query: capinfos (Debian package tshark) is needed to count the capture's packets" >&2; exit 1; }
-scaled_packets=$((capture_packets * scale))
-scaled_nf_flows=$((nf_flows * scale))
-top_ours=("$FLOWLOG" query -o csv --group-by dst.port --top 10 --order bytes --data)
-top_theirs=(nfdump -R "$work/nf-x$scale" -s dstport/bytes -n 10)
-read -r tw tc < <(measure "${top_theirs[@]}")
-if "$FLOWLOG" --help 2>/dev/null | grep -Eq "^  replay( |$)"; then
-    if [ ! -d "$work/store-replay-x$scale" ]; then
-        files=(); for ((i = 0; i < scale; i++)); do files+=("$pcap"); done
-        "$FLOWLOG" replay "${files[@]}" --data "$work/store-replay-x$scale" >&2
+# inputs NAME CAPTURE [REPLAY OPTIONS…]: nfdump's file and copies, our store of one copy and
+# of `scale` copies; sets nffile, nfdir, store1, storeN, packets.
+inputs() {
+    local name=$1 capture=$2; shift 2
+    local dir="$work/$name"
+    mkdir -p "$dir"
+    if ! ls "$dir"/nf/nfcapd.* >/dev/null 2>&1; then
+        rm -rf "$dir/nf"; mkdir -p "$dir/nf"
+        nfpcapd -r "$capture" -w "$dir/nf" -y >&2
     fi
-    read -r ow oc < <(measure "${top_ours[@]}" "$work/store-replay-x$scale")
-    echo "query: x$scale: nfdump $tw s wall $tc s CPU ($scaled_nf_flows flows); replay store $ow s wall $oc s CPU" >&2
-    bench_row "query: top-10 dst port by bytes, x$scale, wall (replay)" "$(rate "$scaled_packets" "$ow")" pkts/s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_packets" "$tw")"
-    bench_row "query: top-10 dst port by bytes, x$scale, CPU (replay)" "$(rate "$scaled_packets" "$oc")" pkts/cpu-s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_packets" "$tc")"
+    nffile=$(ls "$dir"/nf/nfcapd.* | head -1)
+    nfdir="$dir/nf-x$scale"
+    if [ "$(ls "$nfdir" 2>/dev/null | wc -l)" != "$scale" ]; then
+        rm -rf "$nfdir"; mkdir -p "$nfdir"
+        for ((i = 0; i < scale; i++)); do cp "$nffile" "$nfdir/nfcapd.2024010100$(printf %02d "$i")"; done
+    fi
+    store1="$dir/store"
+    storeN="$dir/store-x$scale"
+    if [ ! -d "$store1" ]; then "$FLOWLOG" replay "$capture" "$@" --data "$store1" >&2; fi
+    if [ ! -d "$storeN" ]; then
+        local files=()
+        for ((i = 0; i < scale; i++)); do files+=("$capture"); done
+        "$FLOWLOG" replay "${files[@]}" "$@" --data "$storeN" >&2
+    fi
+    packets=$(capinfos -Mc "$capture" 2>/dev/null | awk '/Number of packets/ { print $NF }' || true)
+    [ -n "$packets" ] || { echo "query: capinfos (Debian package tshark) is needed to count the capture's packets" >&2; exit 1; }
+    echo "query: $name: nfdump $(nfdump -r "$nffile" -I | awk '/^Flows:/ {print $2}') flows per copy," \
+        "flowlog $("$FLOWLOG" query --data "$store1" --group-by proto -o csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }') per copy," \
+        "$packets packets per copy" >&2
+}
+
+# shapes NAME CIDR [NAMESPACE]: every shape on the inputs last made.
+shapes() {
+    local name=$1 cidr=$2 namespace=${3:-}
+    local n=$((packets * scale))
+    local ours=("$FLOWLOG" query --data "$storeN" -o csv --order stored)
+    local theirs=(nfdump -R "$nfdir" -q -o csv)
+    echo "query: $name: 'proto tcp and bytes > 100000' matches $(rows "${ours[@]}" 'proto tcp and bytes > 100000') rows (header included) / nfdump $(rows "${theirs[@]}" 'proto tcp and bytes > 100000')" >&2
+    compare "query: filter proto tcp and bytes > 100000, x$scale ($name)" "nfdump -o csv FILTER" "$n" \
+        "${ours[@]}" 'proto tcp and bytes > 100000' -- "${theirs[@]}" 'proto tcp and bytes > 100000'
+    echo "query: $name: 'ip $cidr' matches $(rows "${ours[@]}" "ip $cidr") / nfdump 'net $cidr' $(rows "${theirs[@]}" "net $cidr")" >&2
+    compare "query: filter ip CIDR, x$scale ($name)" "nfdump -o csv 'net CIDR'" "$n" \
+        "${ours[@]}" "ip $cidr" -- "${theirs[@]}" "net $cidr"
+    if [ -n "$namespace" ]; then
+        # nfdump knows no namespaces: the same flows are those to or from the namespace's pods.
+        local list
+        list=$(awk -v ns="$namespace" '/^kind:/ { pod = ($2 == "Pod") } pod && /^  namespace:/ { cur = $2 }
+            pod && cur == ns && /^  - ip:/ { gsub(/'"'"'/, "", $3); print $3 }' "$cluster/20-pods.yaml" | sort -u | tr '\n' ' ')
+        echo "query: $name: 'namespace $namespace' matches $(rows "${ours[@]}" "namespace $namespace") / nfdump 'ip in [$(echo "$list" | wc -w) addresses]' $(rows "${theirs[@]}" "ip in [ $list]")" >&2
+        compare "query: filter namespace, x$scale ($name)" "nfdump 'ip in [pod IPs]'" "$n" \
+            "${ours[@]}" "namespace $namespace" -- "${theirs[@]}" "ip in [ $list]"
+    fi
+    compare "query: top-10 dst port by bytes, x$scale ($name)" "nfdump -s dstport/bytes" "$n" \
+        "$FLOWLOG" query --data "$storeN" -o csv --group-by dst.port --top 10 --order bytes -- \
+        nfdump -R "$nfdir" -s dstport/bytes -n 10
+    compare "query: CSV, all fields, x1 ($name)" "nfdump -o csv" "$packets" \
+        "$FLOWLOG" query --data "$store1" -o csv --order stored -- nfdump -r "$nffile" -o csv
+}
+
+# The pcapgen capture: flows without identities.
+inputs replay "$(bench_large_capture)"
+shapes replay 10.244.16.0/24
+
+# The large cluster's capture with its cluster (lib.sh's shared input; skipped without it).
+# The namespace filter takes the namespace with the most pods.
+if cluster_input=$(bench_large_cluster) && [ -s "$cluster_input/capture.pcap" ]; then
+    cluster="$cluster_input/cluster"
+    inputs cluster "$cluster_input/capture.pcap" --cluster "$cluster"
+    namespace=$(awk '/^  namespace:/ { print $2 }' "$cluster/20-pods.yaml" | grep -v -e '^kube-system$' -e '^monitoring$' \
+        | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+    shapes cluster 10.244.16.0/24 "$namespace"
+else
+    echo "query: no large-cluster input; the cluster rows are skipped" >&2
 fi
-if [ ! -d "$work/store-synthetic-x$scale" ]; then "$BENCH_BIN/query-bench" fill "$work/store-synthetic-x$scale" "$scaled_nf_flows" >&2; fi
-read -r ow oc < <(measure "${top_ours[@]}" "$work/store-synthetic-x$scale")
-echo "query: x$scale: synthetic store ($scaled_nf_flows flows) $ow s wall $oc s CPU" >&2
-bench_row "query: top-10 dst port by bytes, x$scale, wall (synthetic)" "$(rate "$scaled_nf_flows" "$ow")" flows/s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_nf_flows" "$tw")"
-bench_row "query: top-10 dst port by bytes, x$scale, CPU (synthetic)" "$(rate "$scaled_nf_flows" "$oc")" flows/cpu-s "nfdump -R x$scale -s dstport/bytes" "$(rate "$scaled_nf_flows" "$tc")"
 
 # One hour out of a day: 200 flows/s for 24 h (17.3 M flows, about 300 MB), default store
 # configuration; the share is of all the store's blocks (`flowlog store info`), since segments

@@ -10,11 +10,20 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# REPORT_CLUSTER=PATH (manifest files or a directory, e.g. samplegen's cluster) replaces the
+# generated cluster: its pods do the talking.
 rate=${REPORT_FLOWS_PER_SECOND:-50}
 work="$BENCH_WORK/report/rate-$rate"
+cluster="$work/cluster.yaml"
+extra=()
+if [ -n "${REPORT_CLUSTER:-}" ]; then
+    cluster=$(cd "$(dirname "$REPORT_CLUSTER")" && pwd)/$(basename "$REPORT_CLUSTER")
+    work="$work-$(echo "$cluster" | cksum | cut -d' ' -f1)"
+    extra=("$cluster")
+fi
 if [ ! -s "$work/prepared-$rate" ]; then
     rm -rf "$work"; mkdir -p "$work"
-    "$BENCH_BIN/report-bench" prepare "$work" "$rate" >"$work/prepared-$rate"
+    "$BENCH_BIN/report-bench" prepare "$work" "$rate" "${extra[@]}" >"$work/prepared-$rate"
 fi
 read -r _ flows _ pods _ policies _ start _ end <"$work/prepared-$rate"
 echo "report: $flows flows, $pods pods, $policies policies, $start to $end" >&2
@@ -31,7 +40,7 @@ cpu() {
     echo "$best"
 }
 
-report=$(cpu "$FLOWLOG" report run --spec "$work/network-access.yaml" --cluster "$work/cluster.yaml" --data "$work/store" \
+report=$(cpu "$FLOWLOG" report run --spec "$work/network-access.yaml" --cluster "$cluster" --data "$work/store" \
     --start "$start" --end "$end" --output "$work/out")
 query=$(cpu "$FLOWLOG" query --data "$work/store" --since "$start" --until "$end" --threads 1 \
     --group-by src.namespace,dst.namespace,action -o csv)

@@ -55,13 +55,12 @@ extension BlockDecoder {
         }
 
         for c in 0..<conversationCount where flows[c] > 0 {
-            let route = conversations[c]
-            block.sums.append(FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
-                                         sourcePort: 0, destinationPort: route.destinationPort,
-                                         ipProtocol: route.ipProtocol, vlan: route.vlan, innerVLAN: route.innerVLAN,
-                                         start: .zero, end: .zero,
-                                         packetsOut: packetsOut[c], bytesOut: bytesOut[c],
-                                         packetsIn: packetsIn[c], bytesIn: bytesIn[c]))
+            var sum = conversations[c]
+            sum.packetsOut = packetsOut[c]
+            sum.bytesOut = bytesOut[c]
+            sum.packetsIn = packetsIn[c]
+            sum.bytesIn = bytesIn[c]
+            block.sums.append(sum)
             block.templateOfSum.append(conversationTemplate[c])
             block.flowCounts.append(flows[c])
         }

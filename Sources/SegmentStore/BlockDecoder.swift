@@ -16,16 +16,6 @@ struct BlockDecoder {
         var description: String { position.map { "\(reason) at raw payload byte \($0)" } ?? reason }
     }
 
-    /// The per-record fields a conversation fixes.
-    struct Route {
-        var source: IPAddress
-        var destination: IPAddress
-        var destinationPort: UInt16
-        var ipProtocol: IPProtocol
-        var vlan: UInt16
-        var innerVLAN: UInt16
-    }
-
 
 
     private var strings: [String] = []
@@ -34,7 +24,9 @@ struct BlockDecoder {
     private var traces: [PolicyTrace] = []
     private var annotations: [FlowAnnotation] = []
     private var addresses: [IPAddress] = []
-    private(set) var conversations: [Route] = []
+    /// Per conversation, a record with the fields its rows share (addresses, destination port,
+    /// protocol, VLANs) and every other field zero; rows and sums start from it.
+    private(set) var conversations: [FlowRecord] = []
     /// Scratch for one packed dictionary field.
     private var packed: [UInt64] = []
     /// Unpacked column values, reused from block to block.
@@ -54,7 +46,7 @@ struct BlockDecoder {
     var payloadVersion: UInt16 = SegmentFormat.version
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
-    private var fields: [[Int]] = Array(repeating: [], count: 8)
+    private var fields: [[UInt64]] = Array(repeating: [], count: 17)
 
     init() {}
 
@@ -68,14 +60,12 @@ struct BlockDecoder {
     }
 
     /// Decodes `raw` into `block`: every record overlapping `[since, until)` (start < until,
-    /// end ≥ since; nil = unbounded) as a `FlowRecord` plus its conversation's number, and one
-    /// prepared `AnnotatedFlow` per conversation. Returns how many records the block holds.
+    /// end ≥ since; nil = unbounded) as a row of its columns, and per conversation its shared
+    /// fields and prepared `AnnotatedFlow`. Returns how many records the block holds.
     mutating func decode(_ raw: UnsafeRawBufferPointer, since: Timestamp?, until: Timestamp?,
-                         into block: inout _DecodedBlock) throws -> Int {
+                         into block: inout BlockRows) throws -> Int {
         do {
-            block.count = 0
-            block.records.removeAll(keepingCapacity: true)
-            block.templateOfRecord.removeAll(keepingCapacity: true)
+            block.clear()
             var layout = try readLayout(raw, templates: &block.templates)
             try decodeRecords(count: layout.count, unit: layout.unit, baseEnd: layout.baseEnd, columns: &layout.columns,
                               since: since, until: until, into: &block)
@@ -122,44 +112,67 @@ struct BlockDecoder {
     }
 
     private mutating func decodeRecords(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
-                               since: Timestamp?, until: Timestamp?, into block: inout _DecodedBlock) throws {
-        let sinceNS = since?.nanoseconds ?? 0
-        let untilNS = until?.nanoseconds ?? .max
-        let bounded = until != nil
+                               since: Timestamp?, until: Timestamp?, into block: inout BlockRows) throws {
+        // Columns unpack straight into the block's arrays (kept from block to block).
+        try PackedColumn.decode(&columns[0], count: count, into: &block.conversationOfRow)
+        try PackedColumn.decode(&columns[1], count: count, into: &block.ends)
+        try PackedColumn.decode(&columns[2], count: count, into: &block.starts)
+        try PackedColumn.decode(&columns[3], count: count, into: &block.sourcePorts)
+        try PackedColumn.decode(&columns[4], count: count, into: &block.packetsOut)
+        try PackedColumn.decode(&columns[5], count: count, into: &block.bytesOut)
+        try PackedColumn.decode(&columns[6], count: count, into: &block.packetsIn)
+        try PackedColumn.decode(&columns[7], count: count, into: &block.bytesIn)
+        try PackedColumn.decode(&columns[8], count: count, into: &block.shapes)
+        let conversationCount = UInt64(conversations.count), shapeCount = UInt64(shapes.count)
+        // Ends from their deltas, starts from the durations, both to nanoseconds; shape numbers
+        // to shapes; every reference checked before a row can use it.
         var end = baseEnd
-        let conversationCount = conversations.count
-        block.records.reserveCapacity(count)
-        block.templateOfRecord.reserveCapacity(count)
-        for k in 0..<BlockEncoder.columnCount { try PackedColumn.decode(&columns[k], count: count, into: &values[k]) }
-        // Locals, so the loop indexes plain arrays (no reference counting per access).
-        let conversationOf = values[0], endDelta = values[1], duration = values[2], sourcePort = values[3]
-        let packetsOut = values[4], bytesOut = values[5], packetsIn = values[6], bytesIn = values[7], shapeOf = values[8]
-        do {
-            for i in 0..<count {
-                let c = Int(truncatingIfNeeded: conversationOf[i])
-                guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
-                end = end &+ Self.unzigzag(endDelta[i])
-                let start = end &- Self.unzigzag(duration[i])
-                let shapeIndex = Int(truncatingIfNeeded: shapeOf[i])
-                guard shapeIndex >= 0, shapeIndex < shapes.count else { throw Malformed(reason: "shape number out of range", position: nil) }
-                let shape = shapes[shapeIndex]
-                let startNS = start &* unit, endNS = end &* unit
-                if (bounded && startNS >= untilNS) || endNS < sinceNS { continue }
-                let route = conversations[c]
-                block.records.append(FlowRecord(
-                    sourceAddress: route.source, destinationAddress: route.destination,
-                    sourcePort: UInt16(truncatingIfNeeded: sourcePort[i]), destinationPort: route.destinationPort,
-                    ipProtocol: route.ipProtocol, vlan: route.vlan, innerVLAN: route.innerVLAN,
-                    icmpType: UInt8(truncatingIfNeeded: shape >> 32), icmpCode: UInt8(truncatingIfNeeded: shape >> 40),
-                    start: Timestamp(nanoseconds: startNS), end: Timestamp(nanoseconds: endNS),
-                    packetsOut: packetsOut[i], bytesOut: bytesOut[i], packetsIn: packetsIn[i], bytesIn: bytesIn[i],
-                    tcpFlagsOut: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape)),
-                    tcpFlagsIn: TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8)),
-                    status: FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16))))
-                block.templateOfRecord.append(conversationTemplate[c])
+        try block.conversationOfRow.withUnsafeBufferPointer { conversationOf in
+            try shapes.withUnsafeBufferPointer { shapeTable in
+                try block.shapes.withUnsafeMutableBufferPointer { shapeOf in
+                    try block.ends.withUnsafeMutableBufferPointer { ends in
+                        try block.starts.withUnsafeMutableBufferPointer { starts in
+                            for i in 0..<count {
+                                guard conversationOf[i] < conversationCount else {
+                                    throw Malformed(reason: "conversation number out of range", position: nil)
+                                }
+                                guard shapeOf[i] < shapeCount else { throw Malformed(reason: "shape number out of range", position: nil) }
+                                shapeOf[i] = shapeTable[Int(truncatingIfNeeded: shapeOf[i])]
+                                end = end &+ Self.unzigzag(ends[i])
+                                starts[i] = (end &- Self.unzigzag(starts[i])) &* unit
+                                ends[i] = end &* unit
+                            }
+                        }
+                    }
+                }
             }
         }
-        block.count = block.records.count
+        var kept = count
+        if since != nil || until != nil {
+            // Rows outside the range are dropped by moving the rest down, column by column.
+            let sinceNS = since?.nanoseconds ?? 0, untilNS = until?.nanoseconds ?? .max
+            kept = 0
+            for i in 0..<count {
+                let startNS = block.starts[i], endNS = block.ends[i]
+                if startNS >= untilNS || endNS < sinceNS { continue }
+                if kept != i {
+                    block.conversationOfRow[kept] = block.conversationOfRow[i]
+                    block.sourcePorts[kept] = block.sourcePorts[i]
+                    block.packetsOut[kept] = block.packetsOut[i]
+                    block.bytesOut[kept] = block.bytesOut[i]
+                    block.packetsIn[kept] = block.packetsIn[i]
+                    block.bytesIn[kept] = block.bytesIn[i]
+                    block.starts[kept] = startNS
+                    block.ends[kept] = endNS
+                    block.shapes[kept] = block.shapes[i]
+                }
+                kept += 1
+            }
+        }
+        block.count = kept
+        // Shared, not copied: `BlockRows.clear` lets go of both before the next block is decoded.
+        block.routes = conversations
+        block.templateOfConversation = conversationTemplate
     }
 
     // MARK: - Dictionaries
@@ -248,19 +261,25 @@ struct BlockDecoder {
         }
 
         let annotationCount = try c.index(below: min(c.remaining, records) + 1)
+        // Staging in `fields` (kept from block to block: fresh arrays per block would cost page
+        // faults on every large block): 0–2 identities and service, 3 verdict, 4–7 traces + 1.
         try readFields(&c, count: annotationCount, limits: [identityCount, identityCount, stringCount])
-        var verdicts = [Verdict](repeating: .unknown, count: annotationCount)
         let verdictAt = c.position
-        for (i, raw) in try readFieldArrays(&c, count: annotationCount, limits: [256])[0].enumerated() {
-            guard let verdict = Verdict(rawValue: UInt8(raw)) else { throw Malformed(reason: "bad verdict", position: verdictAt) }
-            verdicts[i] = verdict
+        try readFields(&c, count: annotationCount, limits: [256], from: 3)
+        for raw in fields[3] where Verdict(rawValue: UInt8(raw)) == nil {
+            throw Malformed(reason: "bad verdict", position: verdictAt)
         }
-        let traceFields = try readFieldArrays(&c, count: annotationCount, limits: Array(repeating: traceCount + 1, count: 4))
+        try readFields(&c, count: annotationCount, limits: Array(repeating: traceCount + 1, count: 4), from: 4)
+        // The staged fields as locals: indexing `fields[k][i]` would retain and release the
+        // inner array on every access.
+        let sourceOf = fields[0], destinationOf = fields[1], serviceOf = fields[2], verdictOf = fields[3]
+        let traceOf = (fields[4], fields[5], fields[6], fields[7])
         for i in 0..<annotationCount where materialize {
-            func trace(_ k: Int) -> PolicyTrace? { traceFields[k][i] == 0 ? nil : traces[traceFields[k][i] - 1] }
-            annotations.append(FlowAnnotation(source: identities[fields[0][i]], destination: identities[fields[1][i]],
-                                              destinationService: strings[fields[2][i]], verdict: verdicts[i],
-                                              egress: trace(0), ingress: trace(1), pendingEgress: trace(2), pendingIngress: trace(3)))
+            func trace(_ number: UInt64) -> PolicyTrace? { number == 0 ? nil : traces[Int(number) - 1] }
+            annotations.append(FlowAnnotation(source: identities[Int(sourceOf[i])], destination: identities[Int(destinationOf[i])],
+                                              destinationService: strings[Int(serviceOf[i])], verdict: Verdict(rawValue: UInt8(verdictOf[i]))!,
+                                              egress: trace(traceOf.0[i]), ingress: trace(traceOf.1[i]),
+                                              pendingEgress: trace(traceOf.2[i]), pendingIngress: trace(traceOf.3[i])))
         }
 
         // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
@@ -279,20 +298,20 @@ struct BlockDecoder {
         // Conversations by source then destination: sources as deltas.
         let conversationCount = try c.index(below: min(c.remaining * 8, records) + 1)
         try PackedColumn.decode(&c, count: conversationCount, into: &packed)
-        fields[0].removeAll(keepingCapacity: true)
+        // Staging: 8 source, 9 destination, 10 port, 11 protocol, 12 vlan + 1, 13 inner vlan + 1,
+        // 14 annotation + 1, 15 node, 16 domain set + 1.
+        fields[8].removeAll(keepingCapacity: true)
         var source = 0
         for delta in packed {
             guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
             source += Int(delta)
             guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            fields[0].append(source)
+            fields[8].append(UInt64(source))
         }
-        fields[1] = try readFieldArrays(&c, count: conversationCount, limits: [addresses.count])[0]
-        let portsAndProtocols = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 256])
-        let ports = portsAndProtocols[0].map { UInt16($0) }, protocols = portsAndProtocols[1].map { UInt8($0) }
-        let rest = try readFieldArrays(&c, count: conversationCount, limits: [1 << 16, 1 << 16, annotationCount + 1, stringCount])
-        var domainsOf: [Int] = []
-        if payloadVersion >= SegmentFormat.domainsVersion {
+        try readFields(&c, count: conversationCount, limits: [addresses.count, 1 << 16, 256, 1 << 16, 1 << 16, annotationCount + 1, stringCount],
+                       from: 9)
+        let hasDomains = payloadVersion >= SegmentFormat.domainsVersion
+        if hasDomains {
             let setCount = try c.index(below: c.remaining + 1)
             for _ in 0..<setCount {
                 let names = try c.index(below: c.remaining + 1)
@@ -303,19 +322,24 @@ struct BlockDecoder {
                 }
                 domainSets.append(materialize ? DomainNames(list) : .none)
             }
-            domainsOf = try readFieldArrays(&c, count: conversationCount, limits: [setCount + 1])[0]
+            try readFields(&c, count: conversationCount, limits: [setCount + 1], from: 16)
         }
+        conversations.reserveCapacity(conversationCount)
+        // Locals, as above (one retain per table, not per access).
+        let sources = fields[8], destinations = fields[9], ports = fields[10], protocols = fields[11]
+        let vlans = fields[12], innerVLANs = fields[13], annotationOf = fields[14], nodeOf = fields[15], domainsOf = fields[16]
         for i in 0..<conversationCount {
-            let annotation = rest[2][i]
-            let domains = domainsOf.isEmpty ? 0 : domainsOf[i]
-            let route = Route(source: addresses[fields[0][i]], destination: addresses[fields[1][i]],
-                              destinationPort: ports[i], ipProtocol: IPProtocol(rawValue: protocols[i]),
-                              vlan: UInt16(truncatingIfNeeded: rest[0][i] &- 1),
-                              innerVLAN: UInt16(truncatingIfNeeded: rest[1][i] &- 1))
-            conversations.append(route)
+            let annotation = Int(annotationOf[i]), node = Int(nodeOf[i])
+            let domains = hasDomains ? Int(domainsOf[i]) : 0
+            conversations.append(FlowRecord(sourceAddress: addresses[Int(sources[i])], destinationAddress: addresses[Int(destinations[i])],
+                                            destinationPort: UInt16(truncatingIfNeeded: ports[i]),
+                                            ipProtocol: IPProtocol(rawValue: UInt8(truncatingIfNeeded: protocols[i])),
+                                            vlan: UInt16(truncatingIfNeeded: vlans[i] &- 1),
+                                            innerVLAN: UInt16(truncatingIfNeeded: innerVLANs[i] &- 1),
+                                            start: .zero, end: .zero))
             // Records only borrow annotation and node from their prepared record (the scan sets
             // the whole `flow`), so conversations with the same pair share one.
-            let pair = materialize ? TemplateKey(annotation: annotation, node: rest[3][i], domains: domains)
+            let pair = materialize ? TemplateKey(annotation: annotation, node: node, domains: domains)
                 : TemplateKey(annotation: 0, node: 0, domains: 0)
             // Neighbours (sorted by source) mostly share their pair: skip the hash lookup then.
             if pair == lastPair.pair {
@@ -327,13 +351,12 @@ struct BlockDecoder {
                 conversationTemplate.append(shared)
                 continue
             }
-            let placeholder = FlowRecord(sourceAddress: route.source, destinationAddress: route.destination,
-                                         ipProtocol: route.ipProtocol, start: .zero, end: .zero)
+            let placeholder = conversations[i]
             templateOfPair[pair] = Int32(templates.count)
             lastPair = (pair, Int32(templates.count))
             conversationTemplate.append(Int32(templates.count))
             templates.append(materialize
-                ? AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1], node: strings[rest[3][i]],
+                ? AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1], node: strings[node],
                                 destinationDomains: domains == 0 ? .none : domainSets[domains - 1])
                 : AnnotatedFlow(flow: placeholder))
         }
@@ -341,45 +364,14 @@ struct BlockDecoder {
         for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
     }
 
-    /// Reads `limits.count` packed fields of `count` values each into `fields[0…]`, each
+    /// Reads `limits.count` packed fields of `count` values each into `fields[first…]`, each
     /// value checked against its limit.
-    private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int]) throws {
+    private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int], from first: Int = 0) throws {
         for (k, limit) in limits.enumerated() {
-            try PackedColumn.decode(&c, count: count, into: &packed)
-            fields[k].removeAll(keepingCapacity: true)
-            for v in packed {
-                guard v < UInt64(limit) else { throw Malformed(reason: "dictionary reference out of range", position: c.position) }
-                fields[k].append(Int(v))
+            try PackedColumn.decode(&c, count: count, into: &fields[first + k])
+            guard count == 0 || fields[first + k].max()! < UInt64(limit) else {
+                throw Malformed(reason: "dictionary reference out of range", position: c.position)
             }
         }
     }
-
-    private mutating func readFieldArrays(_ c: inout ByteCursor, count: Int, limits: [Int]) throws -> [[Int]] {
-        var result: [[Int]] = []
-        for limit in limits {
-            try PackedColumn.decode(&c, count: count, into: &packed)
-            var values = [Int]()
-            values.reserveCapacity(count)
-            for v in packed {
-                guard v < UInt64(limit) else { throw Malformed(reason: "dictionary reference out of range", position: c.position) }
-                values.append(Int(v))
-            }
-            result.append(values)
-        }
-        return result
-    }
-}
-
-/// One decoded block, as the inlined scan loop consumes it. Not API (underscored): public
-/// only so `StoreReader.scan` can be specialised for the caller's visitor.
-public struct _DecodedBlock {
-    /// Records kept (inside the scan's time range).
-    @usableFromInline var count = 0
-    @usableFromInline var records: [FlowRecord] = []
-    /// Per record, the index of its prepared record in `templates`.
-    @usableFromInline var templateOfRecord: [Int32] = []
-    /// Per distinct (annotation, node) of the block, a record with both filled in.
-    @usableFromInline var templates: [AnnotatedFlow] = []
-
-    @usableFromInline init() {}
 }

@@ -64,13 +64,13 @@ protocol BlockDecodingTarget {
     mutating func removeAll()
 }
 
-extension _DecodedBlock: BlockDecodingTarget {
+extension BlockRows: BlockDecodingTarget {
     mutating func decode(_ raw: UnsafeRawBufferPointer, with decoder: inout BlockDecoder, since: Timestamp?,
                          until: Timestamp?) throws -> Int {
         try decoder.decode(raw, since: since, until: until, into: &self)
     }
 
-    mutating func removeAll() { count = 0 }
+    mutating func removeAll() { clear() }
 }
 
 extension ConversationSums: BlockDecodingTarget {
@@ -80,27 +80,12 @@ extension ConversationSums: BlockDecodingTarget {
     }
 }
 
-extension _DecodedBlock {
+extension BlockRows {
     /// The digest of the decoded records (all of them: decode without a time range).
     func rebuildDigest() -> BlockDigest {
         var digest = BlockDigest()
-        var record = templates.first ?? AnnotatedFlow(flow: FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0),
-                                                                       ipProtocol: .tcp, start: .zero, end: .zero))
-        for i in 0..<count {
-            let template = templates[Int(templateOfRecord[i])]
-            record.annotation = template.annotation
-            record.node = template.node
-            record.flow = records[i]
-            digest.insert(record)
-        }
+        for i in 0..<count { digest.insert(flow(i)) }
         digest.seal()
         return digest
-    }
-
-    /// Record `i` in full.
-    func flow(_ i: Int) -> AnnotatedFlow {
-        var record = templates[Int(templateOfRecord[i])]
-        record.flow = records[i]
-        return record
     }
 }

@@ -55,15 +55,19 @@ enum PackedColumn {
     static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws {
         let width = Int(try c.u8())
         guard width <= 64 else { throw ByteCursor.Overrun(position: c.position - 1) }
-        values.removeAll(keepingCapacity: true)
         let packedBytes = (count * width + 7) / 8
         guard c.remaining >= packedBytes else { throw ByteCursor.Overrun(position: c.position) }
+        // Resized, not refilled: every value is written below (zeros only for width 0).
+        if values.count > count {
+            values.removeLast(values.count - count)
+        } else if values.count < count {
+            values.append(contentsOf: repeatElement(0, count: count - values.count))
+        }
         if width == 0 {
-            values.append(contentsOf: repeatElement(0, count: count))
+            values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         } else {
             let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
             let base = c.base.baseAddress! + c.position
-            values.append(contentsOf: repeatElement(0, count: count))
             values.withUnsafeMutableBufferPointer { out in
                 // Values whose 8-byte window lies inside the packed area load one word; the few
                 // at the end (and those straddling 9 bytes) take the careful path.

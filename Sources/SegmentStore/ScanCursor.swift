@@ -92,7 +92,7 @@ public final class _ScanCursor {
     /// Reads and decodes the current block into `block`; false (and the damage recorded) when
     /// it is corrupt.
     @usableFromInline
-    func readBlock(into block: inout _DecodedBlock) throws -> Bool {
+    func readBlock(into block: inout BlockRows) throws -> Bool {
         try read(into: &block)
     }
 

@@ -80,7 +80,7 @@ public final class StoreBlockReader {
     private var fileSequence: UInt64?
     private var layout: SegmentLayout?
     private var blockReader = BlockReader()
-    private var decoded = _DecodedBlock()
+    private var decoded = BlockRows()
 
     public init(reader: StoreReader) {
         self.reader = reader

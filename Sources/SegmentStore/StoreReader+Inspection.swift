@@ -71,7 +71,7 @@ extension StoreReader {
             report.problems.append(error)
         }
         var reader = BlockReader()
-        var decoded = _DecodedBlock()
+        var decoded = BlockRows()
         var seen = Set<String>()
         for segment in try listSegments() {
             guard let (file, ref) = try openSegment(segment) else { continue }

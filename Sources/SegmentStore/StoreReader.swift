@@ -56,7 +56,7 @@ public final class StoreReader: Sendable {
     @inlinable
     public func scan<V: StoreVisitor>(since: Timestamp?, until: Timestamp?, visitor: inout V) throws -> ScanStatistics {
         let cursor = try _ScanCursor(reader: self, since: since, until: until)
-        var block = _DecodedBlock()
+        var block = BlockRows()
         while let digest = try cursor.nextBlock() {
             guard visitor.shouldRead(block: digest) else {
                 cursor.skipBlock()
@@ -65,11 +65,12 @@ public final class StoreReader: Sendable {
             guard try cursor.readBlock(into: &block) else { continue }
             var visited = 0
             var stopped = false
-            for i in 0..<block.count {
-                let c = Int(block.templateOfRecord[i])
-                block.templates[c].flow = block.records[i]
+            visitor.screen(block)
+            for i in 0..<block.count where visitor.admits(block, row: i) {
+                let t = block.templateIndex(ofRow: i)
+                block.templates[t].flow = block.record(i)
                 visited += 1
-                if !visitor.visit(block.templates[c]) {
+                if !visitor.visit(block.templates[t]) {
                     stopped = true
                     break
                 }

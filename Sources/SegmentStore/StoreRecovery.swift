@@ -92,7 +92,7 @@ enum StoreRecovery {
         var flows: UInt64 = 0
         var minStart = Timestamp(nanoseconds: .max), maxEnd = Timestamp.zero
         var reader = BlockReader()
-        var decoded = _DecodedBlock()
+        var decoded = BlockRows()
         for block in layout.blocks {
             do {
                 _ = try reader.read(file, block: block, since: nil, until: nil, into: &decoded)

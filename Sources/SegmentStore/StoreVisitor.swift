@@ -7,8 +7,20 @@ public protocol StoreVisitor {
     /// Whether to read a block; false skips it unread. Blocks of the open segment carry a
     /// digest without a Bloom filter (every `mayContain(token:)` answers true).
     mutating func shouldRead(block digest: BlockDigest) -> Bool
+    /// A block it chose to read, decoded, before any of its rows is built: a visitor that can
+    /// decide rows from their columns (a compiled filter) prepares here, per conversation.
+    mutating func screen(_ block: BlockRows)
+    /// Whether row `row` of the block last screened goes on to `visit` (as a whole record).
+    /// Rows it declines are never built.
+    mutating func admits(_ block: BlockRows, row: Int) -> Bool
     /// One flow; false stops the scan.
     mutating func visit(_ flow: AnnotatedFlow) -> Bool
+}
+
+extension StoreVisitor {
+    /// Takes every row, undecided: `visit` sees them all.
+    @inlinable public mutating func screen(_ block: BlockRows) {}
+    @inlinable public mutating func admits(_ block: BlockRows, row: Int) -> Bool { true }
 }
 
 /// What a `StoreReader.scanConversations` calls back: per block with its digest, then with the

@@ -47,7 +47,7 @@ import Testing
             let v1 = Array(v2[..<start]) + Array(v2[(start + marker.count)...])
             var decoder = BlockDecoder()
             decoder.payloadVersion = 1
-            var block = _DecodedBlock()
+            var block = BlockRows()
             let count = try? v1.withUnsafeBytes { try decoder.decode($0, since: nil, until: nil, into: &block) }
             if count == flows.count {
                 decodedAsV1 = (0..<block.count).map { block.flow($0) }
@@ -57,7 +57,7 @@ import Testing
         #expect(decodedAsV1 == flows)
         // And the same v1 bytes read as version 2 do not pass silently as the same flows.
         var decoder = BlockDecoder()
-        var block = _DecodedBlock()
+        var block = BlockRows()
         let asV2 = try? v2.withUnsafeBytes { try decoder.decode($0, since: nil, until: nil, into: &block) }
         #expect(asV2 == flows.count)
     }

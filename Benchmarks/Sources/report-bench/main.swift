@@ -3,9 +3,10 @@
 // GlobalReport, and a store holding a day of flows between those pods and the internet,
 // annotated by the policy engine as the agent would.
 //
-//   report-bench prepare DIR FLOWS_PER_SECOND
+//   report-bench prepare DIR FLOWS_PER_SECOND [CLUSTER]
 //
-// Writes DIR/cluster.yaml, DIR/network-access.yaml and DIR/store; prints the flow count and
+// Writes DIR/cluster.yaml (unless CLUSTER, manifest files or a directory, is given: its pods
+// are then the ones talking), DIR/network-access.yaml and DIR/store; prints the flow count and
 // the day's bounds (RFC 3339) for the script's --start/--end and --since/--until.
 #if canImport(Glibc)
 import Glibc
@@ -17,20 +18,32 @@ import SegmentStore
 
 func fail(_ message: String) -> Never {
     print("report-bench: \(message)")
-    print("usage: report-bench prepare DIR FLOWS_PER_SECOND")
+    print("usage: report-bench prepare DIR FLOWS_PER_SECOND [CLUSTER]")
     exit(2)
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 4, arguments[1] == "prepare", let rate = Double(arguments[3]), rate > 0 else { fail("bad arguments") }
+guard arguments.count == 4 || arguments.count == 5, arguments[1] == "prepare", let rate = Double(arguments[3]), rate > 0 else {
+    fail("bad arguments")
+}
 let directory = arguments[2]
 let dayStart = Timestamp(seconds: 1_795_392_000, nanoseconds: 0)
 let day: UInt64 = 86_400_000_000_000
 
 do {
     mkdir(directory, 0o755)
-    let generated = SyntheticCluster(namespaces: 8, podsPerNamespace: 512, policyCount: 1_000)
-    try write(generated.yaml, to: directory + "/cluster.yaml")
+    let cluster: Cluster
+    let pods: [IPAddress]
+    if arguments.count == 5 {
+        cluster = try ClusterLoader.load(paths: [arguments[4]])
+        pods = cluster.pods.flatMap(\.addresses).filter { $0.version == .v4 }
+    } else {
+        let generated = SyntheticCluster(namespaces: 8, podsPerNamespace: 512, policyCount: 1_000)
+        try write(generated.yaml, to: directory + "/cluster.yaml")
+        cluster = try ClusterLoader.load(text: generated.yaml, name: "synthetic")
+        pods = generated.podAddresses
+    }
+    guard !pods.isEmpty else { fail("the cluster has no pod with an IPv4 address") }
     try write("""
         apiVersion: projectcalico.org/v3
         kind: GlobalReport
@@ -38,11 +51,10 @@ do {
         spec: {reportType: network-access}
 
         """, to: directory + "/network-access.yaml")
-    let cluster = try ClusterLoader.load(text: generated.yaml, name: "synthetic")
     let engine = PolicyEngine(cluster: cluster)
     let count = Int(rate * 86_400)
     // A pool of distinct conversations, repeated over the day as real traffic repeats.
-    let pool = SyntheticTraffic.flows(count: min(count, 200_000), pods: generated.podAddresses)
+    let pool = SyntheticTraffic.flows(count: min(count, 200_000), pods: pods)
     let writer = try SegmentWriter(directory: directory + "/store", configuration: StoreConfiguration(fsync: .onSeal))
     var batch: [FlowRecord] = []
     var annotated: [AnnotatedFlow] = []

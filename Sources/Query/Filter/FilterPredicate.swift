@@ -40,18 +40,26 @@ public enum FlowCounter: UInt8, Sendable {
 
     /// `reportedByDestination`: see `FlowAnnotation.reportsAtDestination`.
     func value(of flow: FlowRecord, reportedByDestination: Bool) -> UInt64 {
+        value(packetsOut: flow.packetsOut, bytesOut: flow.bytesOut, packetsIn: flow.packetsIn, bytesIn: flow.bytesIn,
+              reportedByDestination: reportedByDestination)
+    }
+
+    /// The same from the four counters as `FlowRecord` holds them (a row's counter columns).
+    @inline(__always)
+    func value(packetsOut: UInt64, bytesOut: UInt64, packetsIn: UInt64, bytesIn: UInt64,
+               reportedByDestination: Bool) -> UInt64 {
         // FlowRecord's `…Out` counters run source → destination, `…In` the other way.
         switch self {
-        case .packets: return flow.packets
-        case .bytes: return flow.bytes
-        case .packetsIn: return reportedByDestination ? flow.packetsOut : flow.packetsIn
-        case .packetsOut: return reportedByDestination ? flow.packetsIn : flow.packetsOut
-        case .bytesIn: return reportedByDestination ? flow.bytesOut : flow.bytesIn
-        case .bytesOut: return reportedByDestination ? flow.bytesIn : flow.bytesOut
-        case .sourcePackets: return flow.packetsOut
-        case .destinationPackets: return flow.packetsIn
-        case .sourceBytes: return flow.bytesOut
-        case .destinationBytes: return flow.bytesIn
+        case .packets: return packetsOut &+ packetsIn
+        case .bytes: return bytesOut &+ bytesIn
+        case .packetsIn: return reportedByDestination ? packetsOut : packetsIn
+        case .packetsOut: return reportedByDestination ? packetsIn : packetsOut
+        case .bytesIn: return reportedByDestination ? bytesOut : bytesIn
+        case .bytesOut: return reportedByDestination ? bytesIn : bytesOut
+        case .sourcePackets: return packetsOut
+        case .destinationPackets: return packetsIn
+        case .sourceBytes: return bytesOut
+        case .destinationBytes: return bytesIn
         }
     }
 }

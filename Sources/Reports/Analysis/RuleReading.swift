@@ -89,23 +89,44 @@ enum RuleReading {
         return peer.nets.contains(where: publicPart)
     }
 
-    /// Whether a pod of a namespace other than `namespace` can be the peer: selectors and nets
-    /// resolved against the pods of this cluster state; no peer constraint at all admits any pod.
-    static func admitsOtherNamespace(_ rule: PolicyRule, direction: PolicyDirection, namespace: String, pods: [PodLabels]) -> Bool {
-        let peer = peer(rule, direction)
-        if let service = peer.service {
-            return service.namespace != namespace
-        }
-        if peer.selector == nil, peer.nets.isEmpty, peer.notSelector == nil { return true }
-        return pods.contains { pod in
-            guard pod.namespace != namespace else { return false }
-            if let selector = peer.selector, !selector.matches(pod.labels) { return false }
-            if let not = peer.notSelector, not.matches(pod.labels) { return false }
-            if peer.nets.isEmpty && peer.notNets.isEmpty { return true }
-            return pod.addresses.contains { address in
-                (peer.nets.isEmpty || peer.nets.contains { $0.contains(address) }) && !peer.notNets.contains { $0.contains(address) }
+    /// Which pods' namespaces a rule's peer can be, read once per rule: "a pod of a namespace
+    /// other than the endpoint's can be the peer" is then a lookup per endpoint. Selectors and nets
+    /// are resolved against the pods of this cluster state; no peer constraint at all admits any pod.
+    enum PeerNamespaces {
+        case any
+        /// A service peer: its namespace.
+        case service(String)
+        /// The namespaces of the pods the peer matches; at most two are collected, which is
+        /// enough to answer for every namespace.
+        case pods(Set<String>)
+
+        func includesOtherThan(_ namespace: String) -> Bool {
+            switch self {
+            case .any: return true
+            case .service(let other): return other != namespace
+            case .pods(let namespaces): return namespaces.contains { $0 != namespace }
             }
         }
+    }
+
+    static func peerNamespaces(_ rule: PolicyRule, direction: PolicyDirection, pods: [PodLabels]) -> PeerNamespaces {
+        let peer = peer(rule, direction)
+        if let service = peer.service { return .service(service.namespace) }
+        if peer.selector == nil, peer.nets.isEmpty, peer.notSelector == nil { return .any }
+        var found: Set<String> = []
+        for pod in pods where !found.contains(pod.namespace) {
+            if let selector = peer.selector, !selector.matches(pod.labels) { continue }
+            if let not = peer.notSelector, not.matches(pod.labels) { continue }
+            if !peer.nets.isEmpty || !peer.notNets.isEmpty {
+                let inside = pod.addresses.contains { address in
+                    (peer.nets.isEmpty || peer.nets.contains { $0.contains(address) }) && !peer.notNets.contains { $0.contains(address) }
+                }
+                if !inside { continue }
+            }
+            found.insert(pod.namespace)
+            if found.count == 2 { break }
+        }
+        return .pods(found)
     }
 }
 

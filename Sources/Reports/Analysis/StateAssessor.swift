@@ -1,31 +1,32 @@
 import FlowCore
 import Policy
 
-/// Assesses every in-scope endpoint of one cluster state. Rule readings that do not depend on
-/// the endpoint are memoised per rule (and per namespace), so a policy selecting thousands of
-/// pods is read once.
+/// Assesses every in-scope endpoint of one cluster state. Rule readings are memoised per rule
+/// (which namespaces' pods its peer can be, rather than a yes/no per namespace), so a policy
+/// selecting thousands of pods is read once.
 struct StateAssessor {
     let cluster: Cluster
     let privateNetworks: PrivateNetworks
     private let tiers: [TierPolicies]
+    /// Every enforced policy, in tier order, flattened once (not per endpoint).
+    private let policies: [ClusterPolicy]
     private let networkSets: [NetworkSetLabels]
     private let pods: [PodLabels]
     private var calicoInternet: [RuleKey: Bool] = [:]
     private var internet: [RuleKey: Bool] = [:]
-    private var otherNamespace: [RuleKey: Bool] = [:]
+    private var peerNamespaces: [RuleKey: RuleReading.PeerNamespaces] = [:]
 
     private struct RuleKey: Hashable {
         let policy: String
         let ingress: Bool
         let index: Int
-        /// "" for readings that do not depend on the endpoint's namespace.
-        let namespace: String
     }
 
     init(cluster: Cluster, privateNetworks: PrivateNetworks) {
         self.cluster = cluster
         self.privateNetworks = privateNetworks
         tiers = TierPolicies.enforced(in: cluster)
+        policies = tiers.flatMap(\.policies)
         networkSets = cluster.networkSets.map { NetworkSetLabels(labels: cluster.selectorLabels(of: $0), nets: $0.nets) }
         pods = cluster.pods.map { PodLabels(namespace: $0.namespace, labels: cluster.selectorLabels(of: $0), addresses: $0.addresses) }
     }
@@ -35,7 +36,7 @@ struct StateAssessor {
     }
 
     mutating func assess(_ endpoint: ReportEndpoint) -> EndpointAssessment {
-        let applied = tiers.flatMap(\.policies).filter { $0.selects(endpoint) }
+        let applied = policies.filter { $0.selects(endpoint) }
         var calico = CalicoFlags()
         var assessed = AssessedFlags()
         var findings: [String] = []
@@ -46,7 +47,7 @@ struct StateAssessor {
             var calicoInternetFlag = false, calicoOtherFlag = false
             for policy in typed {
                 for (index, rule) in policy.rules(for: direction).enumerated() where rule.action == .allow {
-                    let key = RuleKey(policy: policy.calicoName, ingress: direction == .ingress, index: index, namespace: "")
+                    let key = RuleKey(policy: policy.calicoName, ingress: direction == .ingress, index: index)
                     if !calicoInternetFlag {
                         calicoInternetFlag = Self.cached(&calicoInternet, key) {
                             RuleReading.calicoInternet(rule, direction: direction, networkSets: networkSets)
@@ -67,18 +68,22 @@ struct StateAssessor {
                 findings.append("\(word): no tier denies by default; profile \(walk.allowingProfile ?? "") allows what the tiers pass")
             }
             for allow in walk.reachableAllows {
-                let key = RuleKey(policy: allow.origin, ingress: direction == .ingress, index: allow.ruleIndex, namespace: "")
+                let key = RuleKey(policy: allow.origin, ingress: direction == .ingress, index: allow.ruleIndex)
                 if !internetFlag, Self.cached(&internet, key, {
                     RuleReading.admitsInternet(allow.rule, direction: direction, networkSets: networkSets, privateNetworks: privateNetworks)
                 }) {
                     internetFlag = true
                     findings.append("\(word) \(direction == .ingress ? "from" : "to") the internet: rule \(allow.ruleIndex) of \(allow.origin)")
                 }
-                let nsKey = RuleKey(policy: key.policy, ingress: key.ingress, index: key.index, namespace: endpoint.key.namespace)
-                if !otherFlag, Self.cached(&otherNamespace, nsKey, {
-                    RuleReading.admitsOtherNamespace(allow.rule, direction: direction, namespace: endpoint.key.namespace, pods: pods)
-                }) {
-                    otherFlag = true
+                if !otherFlag {
+                    let namespaces: RuleReading.PeerNamespaces
+                    if let known = peerNamespaces[key] {
+                        namespaces = known
+                    } else {
+                        namespaces = RuleReading.peerNamespaces(allow.rule, direction: direction, pods: pods)
+                        peerNamespaces[key] = namespaces
+                    }
+                    otherFlag = namespaces.includesOtherThan(endpoint.key.namespace)
                 }
             }
             if direction == .ingress {

@@ -1,0 +1,93 @@
+import FlowCore
+
+/// One decoded block as a row scan consumes it: the per-record fields column by column (each
+/// row's values at the same index), and per conversation the fields its rows share.
+///
+/// Rows are not built as `FlowRecord`s by the decoder: the inlined scan loop builds one only
+/// for a row the visitor admits (`StoreVisitor.admits`), after a filter has tested the
+/// conversation's fields once and the row's counters in their columns. Only rows inside the
+/// scan's time range are kept; row numbers are positions among those.
+public struct BlockRows {
+    /// Rows kept (inside the scan's time range).
+    @usableFromInline var count = 0
+    /// Per row: conversation number, source port, counters, start and end (ns), shape.
+    @usableFromInline var conversationOfRow: [UInt64] = []
+    @usableFromInline var sourcePorts: [UInt64] = []
+    @usableFromInline var packetsOut: [UInt64] = []
+    @usableFromInline var bytesOut: [UInt64] = []
+    @usableFromInline var packetsIn: [UInt64] = []
+    @usableFromInline var bytesIn: [UInt64] = []
+    @usableFromInline var starts: [UInt64] = []
+    @usableFromInline var ends: [UInt64] = []
+    /// Per row, its shape (TCP flags, status, ICMP type and code: `BlockEncoder.shape`).
+    @usableFromInline var shapes: [UInt64] = []
+    /// Per conversation, a record with the fields its rows share (addresses, destination port,
+    /// protocol, VLANs) and every other field zero.
+    @usableFromInline var routes: [FlowRecord] = []
+    /// Per conversation, the index of its prepared record in `templates`.
+    @usableFromInline var templateOfConversation: [Int32] = []
+    /// Per distinct (annotation, node, domains) of the block, a record with them filled in.
+    @usableFromInline var templates: [AnnotatedFlow] = []
+
+    @usableFromInline init() {}
+
+    /// Rows in the block (inside the scan's time range).
+    @inlinable public var rowCount: Int { count }
+    /// Conversations in the block (rows sharing addresses, destination port, protocol, VLANs,
+    /// annotation, node and domains).
+    @inlinable public var conversationCount: Int { routes.count }
+    /// The conversation of row `row`.
+    @inlinable public func conversation(ofRow row: Int) -> Int { Int(truncatingIfNeeded: conversationOfRow[row]) }
+    /// The fields conversation `c`'s rows share, in a record whose other fields are zero.
+    @inlinable public func route(_ c: Int) -> FlowRecord { routes[c] }
+    /// Which prepared record conversation `c` shares (`preparedCount` of them per block).
+    @inlinable public func preparedIndex(ofConversation c: Int) -> Int { Int(templateOfConversation[c]) }
+    @inlinable public var preparedCount: Int { templates.count }
+    /// A prepared record: annotation, node and domain names as stored; its `flow` is a
+    /// placeholder.
+    @inlinable public func prepared(_ t: Int) -> AnnotatedFlow { templates[t] }
+    @inlinable public func sourcePort(ofRow row: Int) -> UInt16 { UInt16(truncatingIfNeeded: sourcePorts[row]) }
+    /// FlowRecord's counters of the row (`…Out` from source to destination).
+    @inlinable public func packetsOut(ofRow row: Int) -> UInt64 { packetsOut[row] }
+    @inlinable public func bytesOut(ofRow row: Int) -> UInt64 { bytesOut[row] }
+    @inlinable public func packetsIn(ofRow row: Int) -> UInt64 { packetsIn[row] }
+    @inlinable public func bytesIn(ofRow row: Int) -> UInt64 { bytesIn[row] }
+
+    /// Row `row` as a record (its conversation's fields and its own).
+    @inlinable public func record(_ row: Int) -> FlowRecord {
+        var r = routes[Int(truncatingIfNeeded: conversationOfRow[row])]
+        let shape = shapes[row]
+        r.sourcePort = UInt16(truncatingIfNeeded: sourcePorts[row])
+        r.icmpType = UInt8(truncatingIfNeeded: shape >> 32)
+        r.icmpCode = UInt8(truncatingIfNeeded: shape >> 40)
+        r.start = Timestamp(nanoseconds: starts[row])
+        r.end = Timestamp(nanoseconds: ends[row])
+        r.packetsOut = packetsOut[row]
+        r.bytesOut = bytesOut[row]
+        r.packetsIn = packetsIn[row]
+        r.bytesIn = bytesIn[row]
+        r.tcpFlagsOut = TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape))
+        r.tcpFlagsIn = TCPFlags(rawValue: UInt8(truncatingIfNeeded: shape >> 8))
+        r.status = FlowStatus(rawValue: UInt16(truncatingIfNeeded: shape >> 16))
+        return r
+    }
+
+    /// The prepared record of row `row`'s conversation.
+    @inlinable func templateIndex(ofRow row: Int) -> Int {
+        Int(templateOfConversation[Int(truncatingIfNeeded: conversationOfRow[row])])
+    }
+
+    /// Row `row` in full.
+    public func flow(_ row: Int) -> AnnotatedFlow {
+        var record = templates[templateIndex(ofRow: row)]
+        record.flow = self.record(row)
+        return record
+    }
+
+    /// Forgets the rows (and drops the shared tables, so the decoder can reuse its own).
+    mutating func clear() {
+        count = 0
+        routes = []
+        templateOfConversation = []
+    }
+}

@@ -1,0 +1,131 @@
+import FlowCore
+import SegmentStore
+import Testing
+@testable import Query
+
+/// The column-wise filter (`ColumnFilter`, used when the store is scanned) against the plain
+/// one (`FilterProgram` on whole records, used for flows in memory): random filters over
+/// random flows must select exactly the same rows, with and without a time window.
+@Suite struct ColumnFilterTests {
+    /// Sample flows, each repeated 1–4 times with other counters and source ports, so
+    /// conversations hold several rows that a counter test splits.
+    static let flows: [AnnotatedFlow] = {
+        var g = SplitMix64(seed: 77)
+        var out: [AnnotatedFlow] = []
+        for base in SampleFlows.make(count: 1200, seed: 5, clustered: true) {
+            for k in 0..<(1 + Int(g.below(4))) {
+                var f = base
+                if k > 0 {
+                    f.flow.sourcePort = f.flow.ipProtocol == .icmp ? 0 : UInt16(1000 + g.below(60000))
+                    f.flow.packetsOut = g.below(200)
+                    f.flow.bytesOut = g.below(300_000)
+                    f.flow.packetsIn = g.below(200)
+                    f.flow.bytesIn = g.below(300_000)
+                    f.flow.start = Timestamp(nanoseconds: f.flow.start.nanoseconds + g.below(500_000_000))
+                    f.flow.end = Timestamp(nanoseconds: f.flow.start.nanoseconds + g.below(3_000_000_000))
+                }
+                out.append(f)
+            }
+        }
+        return out
+    }()
+
+    static let atoms: [@Sendable (inout SplitMix64) -> String] = [
+        { g in "\(g.pick(["src.", "dst.", "any.", ""]))namespace \(g.pick(SampleFlows.namespaces))" },
+        { g in "ns \(g.pick(["sh*", "d*", "kube-*"]))" },
+        { g in "proto \(g.pick(["tcp", "udp", "icmp"]))" },
+        { g in "\(g.pick(["bytes", "packets", "bytes_in", "bytes_out", "packets_in", "packets_out", "src.bytes", "dst.packets", "source_bytes", "dest_bytes"])) \(g.pick(["<", "<=", ">", ">=", "=", "!="])) \(g.pick([0, 1, 50, 100, 5000, 100_000, 250_000]))" },
+        { g in "\(g.pick(["src.", "dst.", ""]))port \(g.pick(["80", "443", "5432", "> 40000", "< 1024", "!= 53"]))" },
+        { g in "\(g.pick(["src.", "dst.", ""]))ip \(g.pick(["10.0.0.0/8", "10.1.0.0/16", "10.4.0.0/16", "10.0.3.0/24", "192.168.0.0/16"]))" },
+        { g in "action \(g.pick(["allow", "deny", "unknown"]))" },
+        { g in "pending_action \(g.pick(["allow", "deny"]))" },
+        { g in g.pick(["would_change", "would_change no"]) },
+        { g in "reporter \(g.pick(["src", "dst"]))" },
+        { g in "tier \(g.pick(SampleFlows.tiers + ["staging"]))" },
+        { g in "policy \(g.pick(["lockdown", "baseline", "allow-web", "deny-api"]))" },
+        { g in "node node-\(g.below(4))" },
+        { g in "service \(g.pick(["shop/web", "db/api", "sh*"]))" },
+        { g in "vlan \(g.pick(["< 10", "= 3", ">= 0"]))" },
+        { g in "\(g.pick(["src.", "dst."]))labels \"app == '\(g.pick(SampleFlows.apps))'\"" },
+        { g in "type \(g.pick(["hep", "wep"]))" },
+        { g in "pod \(g.pick(["web-*", "api-1x1", "cache-*"]))" },
+        { g in "policy_action \(g.pick(["allow", "deny", "pass"]))" },
+    ]
+
+    static func randomFilter(_ g: inout SplitMix64, depth: Int = 0) -> String {
+        if depth >= 3 || g.below(3) == 0 { return atoms[Int(g.below(UInt64(atoms.count)))](&g) }
+        switch g.below(4) {
+        case 0: return "not (\(randomFilter(&g, depth: depth + 1)))"
+        case 1: return "(\(randomFilter(&g, depth: depth + 1))) or (\(randomFilter(&g, depth: depth + 1)))"
+        default: return "(\(randomFilter(&g, depth: depth + 1))) and (\(randomFilter(&g, depth: depth + 1)))"
+        }
+    }
+
+    func rows(_ filter: String, window: TimeWindow, store: String) throws -> (String, String, QueryStatistics) {
+        let plan = QueryPlan(filter: try FilterProgram(parsing: filter), window: window, format: .csv,
+                             fields: OutputField.allCases, order: .stored)
+        var fromStore = OutputBuffer(target: .memory)
+        let stats = try QueryEngine.run(plan, directory: store, into: &fromStore)
+        var fromMemory = OutputBuffer(target: .memory)
+        _ = try QueryEngine.run(plan, over: InMemoryFlowSource(flows: Self.flows, blockSize: 256), into: &fromMemory)
+        return (fromStore.text, fromMemory.text, stats)
+    }
+
+    @Test func randomFiltersSelectTheSameRowsBothWays() throws {
+        let dir = StoreQueryTests.temporaryDirectory()
+        defer { StoreQueryTests.removeTree(dir) }
+        let writer = try SegmentWriter(directory: dir, configuration: StoreConfiguration(blockRecords: 256, fsync: .onSeal))
+        try writer.append(Self.flows)
+        try writer.close()
+        var g = SplitMix64(seed: 2026)
+        let first = Self.flows.map(\.flow.start).min()!.nanoseconds
+        var compiled = 0, nonEmpty = 0
+        for round in 0..<150 {
+            let filter = Self.randomFilter(&g)
+            let program = try FilterProgram(parsing: filter)
+            if ColumnFilter(program.expression) != nil { compiled += 1 }
+            // Every third round inside a window, so rows are also dropped by time.
+            let window = round % 3 == 0
+                ? TimeWindow(since: Timestamp(nanoseconds: first + 600_000_000_000), until: Timestamp(nanoseconds: first + 1_800_000_000_000))
+                : TimeWindow()
+            let (store, memory, stats) = try rows(filter, window: window, store: dir)
+            #expect(store == memory, "filter: \(filter)")
+            let expected = Self.flows.filter { window.contains($0.flow) && program.matches($0) }.count
+            #expect(stats.flowsMatched == UInt64(expected), "filter: \(filter)")
+            if expected > 0 { nonEmpty += 1 }
+        }
+        #expect(compiled == 150)
+        // The filters are not all trivially empty.
+        #expect(nonEmpty > 50)
+    }
+
+    /// Per conversation the filter is decided once when it reads no per-row field; with a
+    /// counter only the undecided conversations' rows are tested.
+    @Test func conversationsAreDecidedWholeWhenTheyCanBe() throws {
+        var withoutRows = try #require(ColumnFilter(try FilterProgram(parsing: "proto tcp and src.namespace shop").expression))
+        #expect(!withoutRows.readsRows)
+        let withRows = try #require(ColumnFilter(try FilterProgram(parsing: "proto tcp and bytes > 100000").expression))
+        #expect(withRows.readsRows)
+        // `port` (either side) reads the source port of each row and the destination port once.
+        let either = try #require(ColumnFilter(try FilterProgram(parsing: "port 443").expression))
+        #expect(either.steps == [.sourcePort(.equal, 443), .leaf(0), .or])
+        withoutRows = try #require(ColumnFilter(FilterExpression.all))
+        #expect(withoutRows.steps == [.constant(true)])
+    }
+
+    /// A filter with more leaves than the registers hold is not compiled; the scan then tests
+    /// whole records, with the same answer.
+    @Test func largeFiltersFallBackToWholeRecords() throws {
+        let text = (0..<70).map { "dst.port \($0 + 30000)" }.joined(separator: " or ")
+        let program = try FilterProgram(parsing: text)
+        #expect(ColumnFilter(program.expression) == nil)
+        let dir = StoreQueryTests.temporaryDirectory()
+        defer { StoreQueryTests.removeTree(dir) }
+        let writer = try SegmentWriter(directory: dir, configuration: StoreConfiguration(blockRecords: 256, fsync: .onSeal))
+        try writer.append(Self.flows)
+        try writer.close()
+        let (store, memory, stats) = try rows(text, window: TimeWindow(), store: dir)
+        #expect(store == memory)
+        #expect(stats.flowsMatched == UInt64(Self.flows.filter { program.matches($0) }.count))
+    }
+}
