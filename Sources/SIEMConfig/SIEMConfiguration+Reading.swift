@@ -339,6 +339,10 @@ struct SIEMConfigurationReader {
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else { throw failure("a key must be plain text", at: keyNode, field: field) }
             let key = scalar.string
+            // An empty key has no field name to give; its line and column say where it is.
+            guard !key.isEmpty else {
+                throw failure("an empty key; known keys here: \(known.joined(separator: ", "))", at: keyNode, field: field)
+            }
             let path = join(field, key)
             guard known.contains(key) else {
                 throw failure("unknown key '\(key)'\(Spelling.suggestion(for: key, among: known)); known keys here: \(known.joined(separator: ", "))",
