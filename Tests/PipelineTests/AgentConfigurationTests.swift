@@ -143,6 +143,28 @@ struct AgentConfigurationTests {
         }
     }
 
+    @Test("an empty key is named as such, with its line and column (not as unknown key '')", arguments: [
+        ("'': 1\n", 1, 1, ""),
+        ("ring:\n  capacity: 8\n  \"\": 16\n", 3, 3, "ring"),
+        ("store:\n  fsync: on-seal\n  ? ''\n  : 5\n", 3, 5, "store"),
+    ] as [(String, Int, Int, String)])
+    func emptyKey(_ yaml: String, line: Int, column: Int, field: String) {
+        do {
+            _ = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml")
+            Issue.record("accepted \(yaml)")
+        } catch let error as FlowlogError {
+            #expect(error.code == .validation)
+            #expect(error.location?.file == "agent.yaml")
+            #expect(error.location?.line == line, "\(error)")
+            #expect(error.location?.column == column, "\(error)")
+            #expect((error.location?.field ?? "") == field, "\(error)")
+            #expect(error.message.hasPrefix("an empty key; known keys here: "), "\(error)")
+            #expect(!error.message.contains("unknown key"), "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
     @Test("a YAML syntax error names its line and column")
     func syntaxError() {
         do {
