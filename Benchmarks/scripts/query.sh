@@ -67,7 +67,7 @@ compare() {
 rows() { "$@" 2>/dev/null | wc -l; }
 
 # inputs NAME CAPTURE [REPLAY OPTIONS…]: nfdump's file and copies, our store of one copy and
-# of `scale` copies; sets nffile, nfdir, store1, storeN, packets.
+# of `scale` copies; sets nfone (nfdump's files of one copy), nfdir, store1, storeN, packets.
 inputs() {
     local name=$1 capture=$2; shift 2
     local dir="$work/$name"
@@ -76,11 +76,16 @@ inputs() {
         rm -rf "$dir/nf"; mkdir -p "$dir/nf"
         nfpcapd -r "$capture" -w "$dir/nf" -y >&2
     fi
-    nffile=$(ls "$dir"/nf/nfcapd.* | head -1)
+    # nfpcapd rotates files every 5 minutes of capture time: a longer capture gives several,
+    # and every one of them holds part of its flows.
+    local nffiles=("$dir"/nf/nfcapd.*)
+    nfone="$dir/nf"
     nfdir="$dir/nf-x$scale"
-    if [ "$(ls "$nfdir" 2>/dev/null | wc -l)" != "$scale" ]; then
+    if [ "$(ls "$nfdir" 2>/dev/null | wc -l)" != "$((scale * ${#nffiles[@]}))" ]; then
         rm -rf "$nfdir"; mkdir -p "$nfdir"
-        for ((i = 0; i < scale; i++)); do cp "$nffile" "$nfdir/nfcapd.2024010100$(printf %02d "$i")"; done
+        for ((i = 0; i < scale; i++)); do
+            for ((j = 0; j < ${#nffiles[@]}; j++)); do cp "${nffiles[$j]}" "$nfdir/nfcapd.2024010100$(printf %02d%02d "$i" "$j")"; done
+        done
     fi
     store1="$dir/store"
     storeN="$dir/store-x$scale"
@@ -92,7 +97,7 @@ inputs() {
     fi
     packets=$(capinfos -Mc "$capture" 2>/dev/null | awk '/Number of packets/ { print $NF }' || true)
     [ -n "$packets" ] || { echo "query: capinfos (Debian package tshark) is needed to count the capture's packets" >&2; exit 1; }
-    echo "query: $name: nfdump $(nfdump -r "$nffile" -I | awk '/^Flows:/ {print $2}') flows per copy," \
+    echo "query: $name: nfdump $(nfdump -R "$nfone" -I | awk '/^Flows:/ {print $2}') flows per copy," \
         "flowlog $("$FLOWLOG" query --data "$store1" --group-by proto -o csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }') per copy," \
         "$packets packets per copy" >&2
 }
@@ -122,7 +127,7 @@ shapes() {
         "$FLOWLOG" query --data "$storeN" -o csv --group-by dst.port --top 10 --order bytes -- \
         nfdump -R "$nfdir" -s dstport/bytes -n 10
     compare "query: CSV, all fields, x1 ($name)" "nfdump -o csv" "$packets" \
-        "$FLOWLOG" query --data "$store1" -o csv --order stored -- nfdump -r "$nffile" -o csv
+        "$FLOWLOG" query --data "$store1" -o csv --order stored -- nfdump -R "$nfone" -o csv
 }
 
 # The pcapgen capture: flows without identities.

@@ -8,12 +8,12 @@
 /// a fixed FNV-1a (never Swift's per-process seeded `Hasher`), so digests written by one process
 /// answer correctly in another.
 public struct BlockDigest: Hashable, Sendable {
-    public private(set) var count: UInt32 = 0
+    public internal(set) var count: UInt32 = 0
     /// Smallest flow start and largest flow end in the block (valid when count > 0).
-    public private(set) var minStart = Timestamp(nanoseconds: .max)
-    public private(set) var maxEnd = Timestamp.zero
+    public internal(set) var minStart = Timestamp(nanoseconds: .max)
+    public internal(set) var maxEnd = Timestamp.zero
     /// Bit `v.rawValue` set for every verdict present.
-    public private(set) var verdictMask: UInt8 = 0
+    public internal(set) var verdictMask: UInt8 = 0
     /// 256-bit set of IP protocol numbers present.
     public private(set) var protocolMask: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// The Bloom filter; empty until `seal()`.
@@ -21,7 +21,7 @@ public struct BlockDigest: Hashable, Sendable {
     public private(set) var bloomHashCount: UInt8 = 0
 
     /// Token hashes collected before sealing.
-    private var pending: Set<UInt64> = []
+    var pending: Set<UInt64> = []
     /// Annotation boxes whose tokens are already in `pending`: flows decided alike share one box,
     /// so their strings are hashed once per block, not once per flow. Holding the boxes keeps
     /// their identities from being reused until `seal()`.
@@ -152,7 +152,7 @@ public struct BlockDigest: Hashable, Sendable {
         }
     }
 
-    private mutating func insertProtocol(_ p: UInt8) {
+    mutating func insertProtocol(_ p: UInt8) {
         let bit = UInt64(1) << UInt64(p & 63)
         switch p >> 6 {
         case 0: protocolMask.0 |= bit

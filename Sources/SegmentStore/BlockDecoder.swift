@@ -180,7 +180,7 @@ struct BlockDecoder {
     /// left would not).
     private mutating func readDictionaries(_ c: inout ByteCursor, records: Int, materialize: Bool) throws {
         let d = dictionaries
-        d.reset()
+        var e = d.reset()
         d.annotated = materialize
         addresses.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
@@ -190,18 +190,18 @@ struct BlockDecoder {
 
         // Each entry takes at least one byte, which bounds every count by what is left.
         let stringCount = try c.index(below: c.remaining + 1)
-        d.stringStarts.reserveCapacity(stringCount)
-        d.stringEnds.reserveCapacity(stringCount)
+        e.stringStarts.reserveCapacity(stringCount)
+        e.stringEnds.reserveCapacity(stringCount)
         for _ in 0..<stringCount {
             let length = try c.index(below: c.remaining + 1)
-            d.stringStarts.append(Int32(c.position))
+            e.stringStarts.append(Int32(c.position))
             try c.skip(length)
-            d.stringEnds.append(Int32(c.position))
+            e.stringEnds.append(Int32(c.position))
         }
 
         let labelSetCount = try c.index(below: c.remaining + 1)
         for _ in 0..<labelSetCount {
-            d.labelSetStarts.append(Int32(c.position))
+            e.labelSetStarts.append(Int32(c.position))
             let pairs = try c.index(below: c.remaining + 1)
             for _ in 0..<(2 * pairs) { _ = try c.index(below: stringCount) }
         }
@@ -209,7 +209,7 @@ struct BlockDecoder {
         let identityCount = try c.index(below: c.remaining + 1)
         for _ in 0..<identityCount {
             let at = c.position
-            d.identityStarts.append(Int32(at))
+            e.identityStarts.append(Int32(at))
             guard EndpointKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad endpoint kind", position: at) }
             _ = try c.index(below: stringCount)
             _ = try c.index(below: stringCount)
@@ -221,12 +221,12 @@ struct BlockDecoder {
         let traceCount = try c.index(below: c.remaining + 1)
         for _ in 0..<traceCount {
             let at = c.position
-            d.traceStarts.append(Int32(at))
+            e.traceStarts.append(Int32(at))
             let reporterByte = try c.u8()
             guard Reporter(rawValue: reporterByte) != nil, Verdict(rawValue: try c.u8()) != nil else {
                 throw Malformed(reason: "bad trace reporter or action", position: at)
             }
-            d.traceReporters.append(reporterByte)
+            e.traceReporters.append(reporterByte)
             let hitCount = try c.index(below: c.remaining + 1)
             for _ in 0..<hitCount {
                 _ = try c.signed()
@@ -248,12 +248,12 @@ struct BlockDecoder {
         let annotationLimits = [identityCount, identityCount, stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
         for k in 0..<8 {
             let at = c.position
-            try PackedColumn.decode(&c, count: annotationCount, into: &d.annotationFields[k])
-            guard annotationCount == 0 || d.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
+            try PackedColumn.decode(&c, count: annotationCount, into: &e.annotationFields[k])
+            guard annotationCount == 0 || e.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
                 throw Malformed(reason: "dictionary reference out of range", position: c.position)
             }
             if k == 3 {
-                for raw in d.annotationFields[3] where Verdict(rawValue: UInt8(raw)) == nil {
+                for raw in e.annotationFields[3] where Verdict(rawValue: UInt8(raw)) == nil {
                     throw Malformed(reason: "bad verdict", position: at)
                 }
             }
@@ -291,7 +291,7 @@ struct BlockDecoder {
         if hasDomains {
             let setCount = try c.index(below: c.remaining + 1)
             for _ in 0..<setCount {
-                d.domainSetStarts.append(Int32(c.position))
+                e.domainSetStarts.append(Int32(c.position))
                 let names = try c.index(below: c.remaining + 1)
                 for _ in 0..<names { _ = try c.index(below: stringCount) }
             }
@@ -323,7 +323,7 @@ struct BlockDecoder {
                 ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
                 : TemplateKey(annotation: 0, node: 0, domains: 0)
             let first = Int(templateOfAnnotation[pair.annotation])
-            if first >= 0, d.templateKeys[first] == pair {
+            if first >= 0, e.templateKeys[first] == pair {
                 conversationTemplate.append(Int32(first))
                 continue
             }
@@ -331,14 +331,14 @@ struct BlockDecoder {
                 conversationTemplate.append(shared)
                 continue
             }
-            let number = Int32(d.templateKeys.count)
+            let number = Int32(e.templateKeys.count)
             if first < 0 { templateOfAnnotation[pair.annotation] = number } else { templateOfPair[pair] = number }
             conversationTemplate.append(number)
-            d.templateKeys.append(pair)
-            d.templateFirstConversation.append(Int32(i))
+            e.templateKeys.append(pair)
+            e.templateFirstConversation.append(Int32(i))
         }
         // Only what building an entry reads is kept (nothing when entries are never built).
-        d.seal(UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]))
+        d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]))
 
         for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
     }

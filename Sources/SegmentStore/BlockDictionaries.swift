@@ -17,22 +17,39 @@ final class BlockDictionaries {
     /// The payload's bytes up to the end of its dictionaries (positions below are into these).
     private var bytes: [UInt8] = []
 
-    // Where each entry starts, filled by the decoder while it checks the payload.
-    var stringStarts: [Int32] = []
-    var stringEnds: [Int32] = []
-    var labelSetStarts: [Int32] = []
-    var identityStarts: [Int32] = []
-    var traceStarts: [Int32] = []
-    /// Per trace, its reporter byte (what `reportsAtDestination` needs, without the trace).
-    var traceReporters: [UInt8] = []
-    /// Per annotation, field by field: source, destination identity, service string, verdict,
-    /// then egress, ingress, pending egress, pending ingress trace + 1 (0 = none).
-    var annotationFields = [[UInt64]](repeating: [], count: 8)
-    var domainSetStarts: [Int32] = []
-    /// Per prepared record: what it fixes, and its first conversation (whose record is the
-    /// placeholder `flow`).
-    var templateKeys: [TemplateKey] = []
-    var templateFirstConversation: [Int32] = []
+    /// Where each entry starts, filled by the decoder while it checks the payload.
+    struct Entries {
+        var stringStarts: [Int32] = []
+        var stringEnds: [Int32] = []
+        var labelSetStarts: [Int32] = []
+        var identityStarts: [Int32] = []
+        var traceStarts: [Int32] = []
+        /// Per trace, its reporter byte (what `reportsAtDestination` needs, without the trace).
+        var traceReporters: [UInt8] = []
+        /// Per annotation, field by field: source, destination identity, service string,
+        /// verdict, then egress, ingress, pending egress, pending ingress trace + 1 (0 = none).
+        var annotationFields = [[UInt64]](repeating: [], count: 8)
+        var domainSetStarts: [Int32] = []
+        /// Per prepared record: what it fixes, and its first conversation (whose record is the
+        /// placeholder `flow`).
+        var templateKeys: [TemplateKey] = []
+        var templateFirstConversation: [Int32] = []
+
+        mutating func removeAll() {
+            stringStarts.removeAll(keepingCapacity: true)
+            stringEnds.removeAll(keepingCapacity: true)
+            labelSetStarts.removeAll(keepingCapacity: true)
+            identityStarts.removeAll(keepingCapacity: true)
+            traceStarts.removeAll(keepingCapacity: true)
+            traceReporters.removeAll(keepingCapacity: true)
+            for k in annotationFields.indices { annotationFields[k].removeAll(keepingCapacity: true) }
+            domainSetStarts.removeAll(keepingCapacity: true)
+            templateKeys.removeAll(keepingCapacity: true)
+            templateFirstConversation.removeAll(keepingCapacity: true)
+        }
+    }
+    private(set) var entries = Entries()
+
     /// False when the block was decoded without annotations: prepared records then carry
     /// none, and an empty node.
     var annotated = true
@@ -54,18 +71,14 @@ final class BlockDictionaries {
 
     init() {}
 
-    /// Forgets the previous block.
-    func reset() {
+    /// Forgets the previous block and hands its entry tables (emptied, capacity kept) to the
+    /// decoder, which fills them in a local (no exclusivity check per append) and gives them
+    /// back with `seal`.
+    func reset() -> Entries {
         bytes.removeAll(keepingCapacity: true)
-        stringStarts.removeAll(keepingCapacity: true)
-        stringEnds.removeAll(keepingCapacity: true)
-        labelSetStarts.removeAll(keepingCapacity: true)
-        identityStarts.removeAll(keepingCapacity: true)
-        traceStarts.removeAll(keepingCapacity: true)
-        traceReporters.removeAll(keepingCapacity: true)
-        domainSetStarts.removeAll(keepingCapacity: true)
-        templateKeys.removeAll(keepingCapacity: true)
-        templateFirstConversation.removeAll(keepingCapacity: true)
+        var taken = Entries()
+        swap(&taken, &entries)
+        taken.removeAll()
         strings.removeAll(keepingCapacity: true)
         labelSets.removeAll(keepingCapacity: true)
         identities.removeAll(keepingCapacity: true)
@@ -73,43 +86,55 @@ final class BlockDictionaries {
         annotations.removeAll(keepingCapacity: true)
         domainSets.removeAll(keepingCapacity: true)
         annotated = true
+        return taken
     }
 
     /// Keeps the checked payload bytes the entries were found in, and makes room for every
     /// entry to be built.
-    func seal(_ checked: UnsafeRawBufferPointer) {
+    func seal(_ filled: Entries, checked: UnsafeRawBufferPointer) {
+        entries = filled
         bytes.append(contentsOf: checked)
-        strings.append(contentsOf: repeatElement(nil, count: stringStarts.count))
-        labelSets.append(contentsOf: repeatElement(nil, count: labelSetStarts.count))
-        identities.append(contentsOf: repeatElement(nil, count: identityStarts.count))
-        traces.append(contentsOf: repeatElement(nil, count: traceStarts.count))
-        annotations.append(contentsOf: repeatElement(nil, count: annotationFields[0].count))
-        domainSets.append(contentsOf: repeatElement(nil, count: domainSetStarts.count))
+        strings.append(contentsOf: repeatElement(nil, count: entries.stringStarts.count))
+        labelSets.append(contentsOf: repeatElement(nil, count: entries.labelSetStarts.count))
+        identities.append(contentsOf: repeatElement(nil, count: entries.identityStarts.count))
+        traces.append(contentsOf: repeatElement(nil, count: entries.traceStarts.count))
+        annotations.append(contentsOf: repeatElement(nil, count: entries.annotationFields[0].count))
+        domainSets.append(contentsOf: repeatElement(nil, count: entries.domainSetStarts.count))
     }
 
-    var templateCount: Int { templateKeys.count }
+    var templateCount: Int { entries.templateKeys.count }
 
     /// Prepared record `t` with `flow` as its flow: its annotation, node and domain names as
     /// stored. Its parts are built once per block; the record itself is cheap to assemble from
     /// them (the callers keep it when they need it again).
     func template(_ t: Int, flow: FlowRecord) -> AnnotatedFlow {
-        let key = templateKeys[t]
+        let key = entries.templateKeys[t]
         guard annotated else { return AnnotatedFlow(flow: flow) }
         return AnnotatedFlow(flow: flow, annotation: key.annotation == 0 ? nil : annotation(key.annotation - 1),
                              node: string(key.node), destinationDomains: key.domains == 0 ? .none : domainSet(key.domains - 1))
     }
 
     /// Whether prepared record `t` has an annotation.
-    func isAnnotated(template t: Int) -> Bool { annotated && templateKeys[t].annotation != 0 }
+    func isAnnotated(template t: Int) -> Bool { annotated && entries.templateKeys[t].annotation != 0 }
+
+    /// The identity numbers of prepared record `t`'s annotation (nil without one).
+    func identityNumbers(template t: Int) -> (source: Int, destination: Int)? {
+        guard annotated else { return nil }
+        let a = entries.templateKeys[t].annotation - 1
+        guard a >= 0 else { return nil }
+        return (Int(entries.annotationFields[0][a]), Int(entries.annotationFields[1][a]))
+    }
+
+    var identityCount: Int { entries.identityStarts.count }
 
     /// `FlowAnnotation.reportsAtDestination` of prepared record `t`'s annotation, from the
     /// trace reporters alone (false without an annotation).
     func reportsAtDestination(template t: Int) -> Bool {
         guard annotated else { return false }
-        let a = templateKeys[t].annotation - 1
+        let a = entries.templateKeys[t].annotation - 1
         guard a >= 0 else { return false }
-        let ingress = Int(annotationFields[5][a]), egress = Int(annotationFields[4][a])
-        let reporter = ingress != 0 ? traceReporters[ingress - 1] : egress != 0 ? traceReporters[egress - 1] : 0
+        let ingress = Int(entries.annotationFields[5][a]), egress = Int(entries.annotationFields[4][a])
+        let reporter = ingress != 0 ? entries.traceReporters[ingress - 1] : egress != 0 ? entries.traceReporters[egress - 1] : 0
         return reporter == Reporter.destination.rawValue
     }
 
@@ -117,7 +142,7 @@ final class BlockDictionaries {
 
     func string(_ i: Int) -> String {
         if let built = strings[i] { return built }
-        let start = Int(stringStarts[i]), end = Int(stringEnds[i])
+        let start = Int(entries.stringStarts[i]), end = Int(entries.stringEnds[i])
         let made = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
         strings[i] = made
         return made
@@ -125,7 +150,7 @@ final class BlockDictionaries {
 
     func labelSet(_ i: Int) -> [String: String] {
         if let built = labelSets[i] { return built }
-        var p = Int(labelSetStarts[i])
+        var p = Int(entries.labelSetStarts[i])
         let pairs = varint(&p)
         var labels = [String: String](minimumCapacity: pairs)
         for _ in 0..<pairs {
@@ -138,7 +163,7 @@ final class BlockDictionaries {
 
     func identity(_ i: Int) -> EndpointIdentity {
         if let built = identities[i] { return built }
-        var p = Int(identityStarts[i])
+        var p = Int(entries.identityStarts[i])
         let kind = EndpointKind(rawValue: bytes[p]) ?? .network
         p += 1
         let namespace = string(varint(&p)), name = string(varint(&p)), aggregated = string(varint(&p))
@@ -151,7 +176,7 @@ final class BlockDictionaries {
 
     func trace(_ i: Int) -> PolicyTrace {
         if let built = traces[i] { return built }
-        var p = Int(traceStarts[i])
+        var p = Int(entries.traceStarts[i])
         let reporter = Reporter(rawValue: bytes[p]) ?? .source
         let action = Verdict(rawValue: bytes[p + 1]) ?? .unknown
         p += 2
@@ -177,12 +202,12 @@ final class BlockDictionaries {
     func annotation(_ i: Int) -> FlowAnnotation {
         if let built = annotations[i] { return built }
         func trace(field: Int) -> PolicyTrace? {
-            let number = Int(annotationFields[field][i])
+            let number = Int(entries.annotationFields[field][i])
             return number == 0 ? nil : self.trace(number - 1)
         }
-        let made = FlowAnnotation(source: identity(Int(annotationFields[0][i])), destination: identity(Int(annotationFields[1][i])),
-                                  destinationService: string(Int(annotationFields[2][i])),
-                                  verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: annotationFields[3][i])) ?? .unknown,
+        let made = FlowAnnotation(source: identity(Int(entries.annotationFields[0][i])), destination: identity(Int(entries.annotationFields[1][i])),
+                                  destinationService: string(Int(entries.annotationFields[2][i])),
+                                  verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: entries.annotationFields[3][i])) ?? .unknown,
                                   egress: trace(field: 4), ingress: trace(field: 5),
                                   pendingEgress: trace(field: 6), pendingIngress: trace(field: 7))
         annotations[i] = made
@@ -191,7 +216,7 @@ final class BlockDictionaries {
 
     func domainSet(_ i: Int) -> DomainNames {
         if let built = domainSets[i] { return built }
-        var p = Int(domainSetStarts[i])
+        var p = Int(entries.domainSetStarts[i])
         let count = varint(&p)
         var names: [String] = []
         names.reserveCapacity(count)

@@ -24,9 +24,10 @@ extension BlockEncoder {
     }
 
     mutating func intern(_ identity: EndpointIdentity) -> Int {
-        if let known = identityByStorage[identity.storageIdentity] { return known.id }
+        if let known = identityByStorage[identity.storageIdentity] { return known }
         let id = internByValue(identity)
-        identityByStorage[identity.storageIdentity] = (identity, id)
+        identityByStorage[identity.storageIdentity] = id
+        boxesNamed.identities.append(identity)
         return id
     }
 
@@ -44,9 +45,10 @@ extension BlockEncoder {
     }
 
     mutating func intern(_ trace: PolicyTrace) -> Int {
-        if let known = traceByStorage[trace.storageIdentity] { return known.id }
+        if let known = traceByStorage[trace.storageIdentity] { return known }
         let id = internByValue(trace)
-        traceByStorage[trace.storageIdentity] = (trace, id)
+        traceByStorage[trace.storageIdentity] = id
+        boxesNamed.traces.append(trace)
         return id
     }
 
@@ -103,7 +105,7 @@ extension BlockEncoder {
     }
 
     mutating func intern(domains: DomainNames) -> Int {
-        if let box = domains.storageIdentity, let known = domainSetByStorage[box] { return known.id }
+        if let box = domains.storageIdentity, let known = domainSetByStorage[box] { return known }
         let id: Int
         if let existing = domainSets[domains] {
             id = existing
@@ -113,7 +115,10 @@ extension BlockEncoder {
             domainSets[domains] = id
             domainSetList.append(domains)
         }
-        if let box = domains.storageIdentity { domainSetByStorage[box] = (domains, id) }
+        if let box = domains.storageIdentity {
+            domainSetByStorage[box] = id
+            boxesNamed.domainSets.append(domains)
+        }
         return id
     }
 

@@ -39,7 +39,7 @@ struct BlockEncoder {
     var domainSets: [DomainNames: Int] = [:]
     var domainSetList: [DomainNames] = []
     /// Domain sets by shared box: the DNS cache hands flows to one address the same box.
-    var domainSetByStorage: [ObjectIdentifier: (box: DomainNames, id: Int)] = [:]
+    var domainSetByStorage: [ObjectIdentifier: Int] = [:]
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
     /// The columns' values before packing.
     private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
@@ -68,14 +68,18 @@ struct BlockEncoder {
     private var sourcePorts: [UInt16] = []
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
-    // Numbers by shared box (see `FlowAnnotation`); each map holds the boxes it names, so an
-    // identity cannot be reused for another box within the block.
-    private var annotationByStorage: [ObjectIdentifier: (box: FlowAnnotation, id: Int)] = [:]
-    var identityByStorage: [ObjectIdentifier: (box: EndpointIdentity, id: Int)] = [:]
-    var traceByStorage: [ObjectIdentifier: (box: PolicyTrace, id: Int)] = [:]
+    // Numbers by shared box (see `FlowAnnotation`). The maps hold plain numbers (a lookup then
+    // copies no reference); `boxesNamed` holds the boxes they name, so an identifier cannot be
+    // reused for another box within the block.
+    private var annotationByStorage: [ObjectIdentifier: Int] = [:]
+    var identityByStorage: [ObjectIdentifier: Int] = [:]
+    var traceByStorage: [ObjectIdentifier: Int] = [:]
+    var boxesNamed = BoxesNamed()
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
     private var emptyNode = 0
+    /// The last node string met and its number: flows of one capture come from one node.
+    private var lastNode = (name: "", id: 0)
 
     init() { reset() }
 
@@ -87,7 +91,13 @@ struct BlockEncoder {
     /// (their time unit is only known at `finish`). Allocates only for values new to the block.
     mutating func add(_ record: AnnotatedFlow) {
         let f = record.flow
-        let node = record.node.isEmpty ? emptyNode : intern(record.node)
+        let node: Int
+        if record.node == lastNode.name {
+            node = lastNode.id
+        } else {
+            node = record.node.isEmpty ? emptyNode : intern(record.node)
+            lastNode = (record.node, node)
+        }
         let route = Route(source: intern(f.sourceAddress), destination: intern(f.destinationAddress),
                           destinationPort: f.destinationPort, ipProtocol: f.ipProtocol.rawValue,
                           vlan: f.vlan, innerVLAN: f.innerVLAN, node: node)
@@ -100,7 +110,7 @@ struct BlockEncoder {
         sourcePorts.append(f.sourcePort)
         counters.append((f.packetsOut, f.bytesOut, f.packetsIn, f.bytesIn))
         shapeColumn.append(UInt32(intern(shape: Self.shape(f))))
-        digestSummary.add(record, conversation: conversation)
+        digestSummary.add(f)
     }
 
     /// The annotation's number + 1 (0: none). Flows the policy engine answered from its cache
@@ -110,9 +120,10 @@ struct BlockEncoder {
     /// with `==` cost more than it saved: in busy clusters most boxes are new.)
     private mutating func annotationID(_ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
-        if let known = annotationByStorage[annotation.storageIdentity] { return known.id }
+        if let known = annotationByStorage[annotation.storageIdentity] { return known }
         let id = intern(annotation) + 1
-        annotationByStorage[annotation.storageIdentity] = (annotation, id)
+        annotationByStorage[annotation.storageIdentity] = id
+        boxesNamed.annotations.append(annotation)
         return id
     }
 
@@ -252,9 +263,27 @@ struct BlockEncoder {
         for shape in shapeList { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }
         for column in columns { out.append(column.bytes) }
-        let digest = digestSummary.finish()
+        var digest = digestSummary.start()
+        includeDistinctValues(in: &digest)
+        digest.seal()
+        digestSummary = DigestSummary()
         reset()
         return digest
+    }
+
+    /// The boxes the `…ByStorage` maps name, kept alive until the block is finished.
+    struct BoxesNamed {
+        var annotations: [FlowAnnotation] = []
+        var identities: [EndpointIdentity] = []
+        var traces: [PolicyTrace] = []
+        var domainSets: [DomainNames] = []
+
+        mutating func removeAll() {
+            annotations.removeAll(keepingCapacity: true)
+            identities.removeAll(keepingCapacity: true)
+            traces.removeAll(keepingCapacity: true)
+            domainSets.removeAll(keepingCapacity: true)
+        }
     }
 
     private mutating func reset() {
@@ -287,6 +316,8 @@ struct BlockEncoder {
         domainSets.removeAll(keepingCapacity: true)
         domainSetList.removeAll(keepingCapacity: true)
         domainSetByStorage.removeAll(keepingCapacity: true)
+        boxesNamed.removeAll()
+        lastNode = ("", 0)
         for i in columns.indices { columns[i].bytes.removeAll(keepingCapacity: true) }
         emptyNode = intern("")
     }

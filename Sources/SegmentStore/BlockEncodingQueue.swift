@@ -80,7 +80,10 @@ final class BlockEncodingQueue: @unchecked Sendable {
     }
 
     private func encode(cutAt: Timestamp) {
-        for i in rowsInFlight.indices { codec.add(rowsInFlight[i]) }
+        // Lent from the buffer, not copied out of it (a copy retains every box of the flow).
+        rowsInFlight.withUnsafeBufferPointer { rows in
+            for i in rows.indices { codec.add(rows[i]) }
+        }
         let flows = UInt64(rowsInFlight.count)
         result = Result {
             let digest = try codec.finishBlock()

@@ -60,6 +60,17 @@ public struct BlockRows {
     /// annotation), without building it.
     public func preparedReportsAtDestination(_ t: Int) -> Bool { dictionaries!.reportsAtDestination(template: t) }
 
+    /// The numbers of prepared record `t`'s source and destination identities among the
+    /// block's `identityCount` (nil without an annotation), without building anything: a
+    /// filter on identities alone tests each identity once, not each prepared record.
+    public func preparedIdentityNumbers(_ t: Int) -> (source: Int, destination: Int)? {
+        dictionaries!.identityNumbers(template: t)
+    }
+    /// Identities in the block's dictionary.
+    public var identityCount: Int { dictionaries?.identityCount ?? 0 }
+    /// Identity `n` of the block's dictionary (built on first use).
+    public func identity(_ n: Int) -> EndpointIdentity { dictionaries!.identity(n) }
+
     /// Builds prepared record `t` into a slot of `templates` (the scan calls it the first time
     /// it admits one of its rows, then lends the slot's record); returns the slot.
     @usableFromInline mutating func prepare(_ t: Int) -> Int {
@@ -69,7 +80,7 @@ public struct BlockRows {
     }
 
     /// The record of prepared record `t`'s first conversation.
-    private func placeholder(_ t: Int) -> FlowRecord { routes[Int(dictionaries!.templateFirstConversation[t])] }
+    private func placeholder(_ t: Int) -> FlowRecord { routes[Int(dictionaries!.entries.templateFirstConversation[t])] }
 
     /// Takes the decoder's dictionaries for the block just decoded: no prepared record is
     /// built yet.

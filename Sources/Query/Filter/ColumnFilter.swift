@@ -34,6 +34,10 @@ struct ColumnFilter {
     let routeLeaves: [RouteTest]
     /// Whether any step reads a row (else every conversation is decided whole).
     let readsRows: Bool
+    /// When every leaf on the annotation tests one side's identity (namespace, name,
+    /// aggregated name, type, labels), those leaves: they are then answered once per identity
+    /// of the block, and prepared records are never built.
+    let identityLeaves: [FilterPredicate]?
     /// Whether screening reads the prepared records at all: for leaves on the annotation, or
     /// for who reports the flow (which swaps counters `…_in`/`…_out`). When not, a block's
     /// annotations are never built.
@@ -48,6 +52,9 @@ struct ColumnFilter {
 
     // Per block, reused.
     private var preparedMasks: [UInt64] = []
+    /// Per identity of the block: bit k set when identity leaf k's text or test holds for it;
+    /// bit 63 when not yet worked out.
+    private var identityBits: [UInt64] = []
     private(set) var masks: [UInt64] = []
     private(set) var decisions: [Decision] = []
 
@@ -118,6 +125,7 @@ struct ColumnFilter {
         preparedLeaves = prepared
         routeLeaves = route
         readsRows = steps.contains { if case .counter = $0 { return true }; if case .sourcePort = $0 { return true }; return false }
+        identityLeaves = prepared.isEmpty || !prepared.allSatisfy(\.isIdentityTest) ? nil : prepared
         readsPrepared = !prepared.isEmpty || steps.contains {
             guard case .counter(let counter, _, _) = $0 else { return false }
             return [.packetsIn, .packetsOut, .bytesIn, .bytesOut].contains(counter)
@@ -128,11 +136,20 @@ struct ColumnFilter {
     mutating func screen(_ block: BlockRows) {
         let preparedCount = block.preparedCount
         preparedMasks.removeAll(keepingCapacity: true)
+        if identityLeaves != nil {
+            identityBits.removeAll(keepingCapacity: true)
+            identityBits.append(contentsOf: repeatElement(Self.unknownIdentityBit, count: block.identityCount))
+        }
         for t in 0..<(readsPrepared ? preparedCount : 0) {
             // Without leaves on the annotation the prepared record is not built: only who
             // reports the flow matters (to counters `…_in`/`…_out`), read from the trace bytes.
             guard !preparedLeaves.isEmpty else {
                 preparedMasks.append(block.preparedReportsAtDestination(t) ? Self.reportsAtDestinationBit : 0)
+                continue
+            }
+            if let identityLeaves {
+                let mask = identityMask(block, prepared: t, leaves: identityLeaves)
+                preparedMasks.append(mask)
                 continue
             }
             let record = block.prepared(t)
@@ -171,6 +188,38 @@ struct ColumnFilter {
             }
             decisions.append(lastDecision)
         }
+    }
+
+    private static let unknownIdentityBit: UInt64 = 1 << 63
+
+    /// Prepared record `t`'s mask from its identities' answers, each identity worked out once
+    /// per block (same answers as `FilterPredicate.evaluate` on the built record).
+    private mutating func identityMask(_ block: BlockRows, prepared t: Int, leaves: [FilterPredicate]) -> UInt64 {
+        var mask: UInt64 = block.preparedReportsAtDestination(t) ? Self.reportsAtDestinationBit : 0
+        // Unannotated: identity tests are false.
+        guard let (source, destination) = block.preparedIdentityNumbers(t) else { return mask }
+        let s = bits(of: source, block, leaves), d = bits(of: destination, block, leaves)
+        for (bit, leaf) in leaves.enumerated() {
+            let k = UInt64(bit)
+            let holds: UInt64
+            switch leaf.identitySide {
+            case .source: holds = s >> k & 1
+            case .destination: holds = d >> k & 1
+            case .either: holds = (s | d) >> k & 1
+            }
+            mask |= holds << k
+        }
+        return mask
+    }
+
+    private mutating func bits(of identity: Int, _ block: BlockRows, _ leaves: [FilterPredicate]) -> UInt64 {
+        let known = identityBits[identity]
+        guard known & Self.unknownIdentityBit != 0 else { return known }
+        let value = block.identity(identity)
+        var bits: UInt64 = 0
+        for (bit, leaf) in leaves.enumerated() where leaf.holds(forIdentity: value) { bits |= 1 << UInt64(bit) }
+        identityBits[identity] = bits
+        return bits
     }
 
     /// Whether row `row` of the block last screened passes.
@@ -247,6 +296,37 @@ struct ColumnFilter {
             }
         }
         return stack & 1 == 1
+    }
+}
+
+extension FilterPredicate {
+    /// Tests one side's identity alone (`identitySide` says which side).
+    var isIdentityTest: Bool {
+        switch self {
+        case .namespace, .name, .aggregatedName, .endpointKind, .labels: return true
+        default: return false
+        }
+    }
+
+    var identitySide: FlowSide {
+        switch self {
+        case .namespace(let side, _), .name(let side, _), .aggregatedName(let side, _), .endpointKind(let side, _),
+             .labels(let side, _):
+            return side
+        default: return .either
+        }
+    }
+
+    /// An identity test's answer for one identity (the side aside).
+    func holds(forIdentity identity: EndpointIdentity) -> Bool {
+        switch self {
+        case .namespace(_, let match): return match.matches(identity.namespace)
+        case .name(_, let match): return match.matches(identity.name)
+        case .aggregatedName(_, let match): return match.matches(identity.aggregatedName)
+        case .endpointKind(_, let kind): return identity.kind == kind
+        case .labels(_, let selector): return selector.matches(identity.labels)
+        default: return false
+        }
     }
 }
 

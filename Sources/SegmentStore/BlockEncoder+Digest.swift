@@ -1,0 +1,60 @@
+import FlowCore
+
+extension BlockEncoder {
+    /// Adds what the block's conversations and annotations hold to `digest`, each distinct
+    /// value once (see `DigestSummary`): the tokens `BlockDigest.insert` would make of every
+    /// flow.
+    func includeDistinctValues(in digest: inout BlockDigest) {
+        let addresses = addressList, strings = stringList
+        var sourceSeen = [Bool](repeating: false, count: addresses.count)
+        var destinationSeen = sourceSeen
+        var annotationSeen = [Bool](repeating: false, count: annotationList.count)
+        var nodeSeen = [Bool](repeating: false, count: strings.count)
+        for conversation in conversationList {
+            let route = conversation.route
+            digest.include(protocol: route.ipProtocol)
+            digest.include(token: BlockDigest.token(.destinationPort, port: route.destinationPort))
+            let source = addresses[route.source], destination = addresses[route.destination]
+            // Both sides at the source's version's lengths, as `BlockDigest.insert` does.
+            let lengths = source.version == .v4 ? BlockDigest.indexedIPv4PrefixLengths : BlockDigest.indexedIPv6PrefixLengths
+            if !sourceSeen[route.source] {
+                sourceSeen[route.source] = true
+                digest.include(prefixesOf: source, lengths: lengths, as: .sourcePrefix)
+            }
+            if destination.version != source.version {
+                digest.include(prefixesOf: destination, lengths: lengths, as: .destinationPrefix)
+            } else if !destinationSeen[route.destination] {
+                destinationSeen[route.destination] = true
+                digest.include(prefixesOf: destination, lengths: lengths, as: .destinationPrefix)
+            }
+            if !nodeSeen[route.node] {
+                nodeSeen[route.node] = true
+                if !strings[route.node].isEmpty { digest.include(token: BlockDigest.token(.node, strings[route.node])) }
+            }
+            guard conversation.annotation > 0 else {
+                digest.include(verdict: .unknown)
+                continue
+            }
+            annotationSeen[conversation.annotation - 1] = true
+        }
+        var identitySeen = [UInt8](repeating: 0, count: identityList.count)   // bit 0 source, bit 1 destination
+        var traceSeen = [Bool](repeating: false, count: traceList.count)
+        for (a, seen) in annotationSeen.enumerated() where seen {
+            let annotation = annotationList[a], parts = annotationParts[a]
+            digest.include(verdict: annotation.verdict)
+            if identitySeen[parts.0] & 1 == 0 {
+                identitySeen[parts.0] |= 1
+                digest.include(sourceIdentity: identityList[parts.0])
+            }
+            if identitySeen[parts.1] & 2 == 0 {
+                identitySeen[parts.1] |= 2
+                digest.include(destinationIdentity: identityList[parts.1])
+            }
+            if !strings[parts.2].isEmpty { digest.include(token: BlockDigest.token(.service, strings[parts.2])) }
+            for trace in [parts.3, parts.4, parts.5, parts.6] where trace > 0 && !traceSeen[trace - 1] {
+                traceSeen[trace - 1] = true
+                digest.include(trace: traceList[trace - 1])
+            }
+        }
+    }
+}
