@@ -76,11 +76,12 @@ extension ConfigurationReader {
     }
 
     func readStore(_ node: Node, field: String, into store: inout AgentConfiguration.Store) throws {
-        let known = ["segment-size", "segment-age", "retention-size", "retention-age", "fsync", "compression-level"]
+        let known = ["segment-size", "segment-age", "retention-size", "retention-age", "fsync", "compression-level", "flush-interval"]
         for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
             case "segment-size": store.segmentSize = try byteSize(value, field: field, minimum: 4096)
             case "segment-age": store.segmentAge = try duration(value, field: field)
+            case "flush-interval": store.flushInterval = try duration(value, field: field)
             case "retention-size":
                 store.retentionSize = try isUnlimited(value) ? nil : byteSize(value, field: field, minimum: 1)
             case "retention-age":

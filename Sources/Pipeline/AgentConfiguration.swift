@@ -69,6 +69,9 @@ public struct AgentConfiguration: Hashable, Sendable {
         /// Sealed segments older than this are deleted; nil keeps all.
         public var retentionAge: Duration? = .seconds(7 * 86_400)
         public var fsync: FsyncPolicy = .everyBlock
+        /// A partly filled block is written this often, so recent flows reach queries and the
+        /// exporters on a quiet node (a full block is written at once).
+        public var flushInterval: Duration = .seconds(10)
         /// 0 for LZ4's fast mode (least CPU), 3…12 for LZ4-HC at that level (smaller files).
         public var compressionLevel = StoreConfiguration().compressionLevel
         public init() {}

@@ -29,15 +29,15 @@ import Synchronization
 /// drains the rings, seals the open segment and returns.
 ///
 /// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`), locked inside (`names`) or
-/// behind a `Mutex` (`EngineHandOff`); `blockFlushInterval` is set before `run()` only.
+/// behind a `Mutex` (`EngineHandOff`).
 public final class NodeAgent: Service, @unchecked Sendable {
     public let configuration: AgentConfiguration
     let logger: Logger
     let registry: PrometheusCollectorRegistry
     let metrics: PipelineMetrics
     /// How often the processing thread closes the open block so recent flows become durable and
-    /// visible to queries even on a quiet node.
-    public var blockFlushInterval: Duration = .seconds(10)
+    /// visible to queries even on a quiet node (`store.flush-interval`).
+    public var blockFlushInterval: Duration { configuration.store.flushInterval }
 
     /// DNS answers every interface's capture saw, read by the processing thread (Sendable: locked inside).
     let names = DNSNameCache()

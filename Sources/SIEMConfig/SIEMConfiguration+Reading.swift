@@ -53,25 +53,10 @@ extension SIEMConfiguration {
     }
 }
 
-/// Walks the YAML nodes of a SIEM configuration, checking every key.
-struct SIEMConfigurationReader {
+/// Walks the YAML nodes of a SIEM configuration, checking every key (with the agent's
+/// configuration's checks: `YAMLFieldReading`).
+struct SIEMConfigurationReader: YAMLFieldReading {
     let file: String?
-
-    static func syntaxError(_ error: YamlError, file: String?) -> FlowlogError {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return FlowlogError(.parse, "YAML syntax: \(problem)", location: .init(file: file, line: mark.line, column: mark.column))
-        case .reader(let problem, let offset, _, _):
-            return FlowlogError(.parse, "YAML: \(problem)", location: .init(file: file, offset: offset.map { UInt64($0) }))
-        default:
-            return FlowlogError(.parse, "YAML: \(error)", location: .init(file: file))
-        }
-    }
-
-    func failure(_ message: String, at node: Node?, field: String) -> FlowlogError {
-        FlowlogError(.validation, message, location: .init(file: file, line: node?.mark?.line, column: node?.mark?.column,
-                                                           field: field.isEmpty ? nil : field))
-    }
 
     func read(_ node: Node, field: String) throws -> SIEMConfiguration {
         var configuration = SIEMConfiguration()
@@ -89,8 +74,6 @@ struct SIEMConfigurationReader {
         guard sawSinks else { throw failure("a sinks list is required", at: node, field: join(field, "sinks")) }
         return configuration
     }
-
-    private func join(_ field: String, _ key: String) -> String { field.isEmpty ? key : field + "." + key }
 
     private func sinks(_ node: Node, field: String) throws -> [SIEMConfiguration.Sink] {
         guard case .sequence(let sequence) = node, !sequence.isEmpty else {
@@ -326,116 +309,5 @@ struct SIEMConfigurationReader {
             }
         }
         return options
-    }
-
-    // MARK: - Mappings and scalars
-
-    func entries(of node: Node, field: String, known: [String]) throws -> [(key: String, value: Node, field: String)] {
-        guard case .mapping(let mapping) = node else {
-            throw failure("expected a mapping of keys (\(known.joined(separator: ", ")))", at: node, field: field)
-        }
-        var seen = Set<String>()
-        var result: [(key: String, value: Node, field: String)] = []
-        for (keyNode, value) in mapping {
-            guard case .scalar(let scalar) = keyNode else { throw failure("a key must be plain text", at: keyNode, field: field) }
-            let key = scalar.string
-            // An empty key has no field name to give; its line and column say where it is.
-            guard !key.isEmpty else {
-                throw failure("an empty key; known keys here: \(known.joined(separator: ", "))", at: keyNode, field: field)
-            }
-            let path = join(field, key)
-            guard known.contains(key) else {
-                throw failure("unknown key '\(key)'\(Spelling.suggestion(for: key, among: known)); known keys here: \(known.joined(separator: ", "))",
-                              at: keyNode, field: path)
-            }
-            guard seen.insert(key).inserted else { throw failure("'\(key)' appears twice", at: keyNode, field: path) }
-            result.append((key, value, path))
-        }
-        return result
-    }
-
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let scalar) = node else { return false }
-        return scalar.style == .plain && ["~", "null", "Null", "NULL", ""].contains(scalar.string)
-    }
-
-    func text(_ node: Node, field: String) throws -> String {
-        guard case .scalar(let scalar) = node, !isNull(node) else { throw failure("expected a single value", at: node, field: field) }
-        return scalar.string
-    }
-
-    func optionalText(_ node: Node, field: String) throws -> String? { isNull(node) ? nil : try text(node, field: field) }
-
-    func bool(_ node: Node, field: String) throws -> Bool {
-        let value = try text(node, field: field)
-        switch value.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw failure("'\(value)' is not true or false", at: node, field: field)
-        }
-    }
-
-    func integer(_ node: Node, field: String, minimum: Int) throws -> Int {
-        let value = try text(node, field: field)
-        guard let number = Int(value.filter { $0 != "_" }) else { throw failure("'\(value)' is not a whole number", at: node, field: field) }
-        guard number >= minimum else { throw failure("\(number) is below the minimum of \(minimum)", at: node, field: field) }
-        return number
-    }
-
-    func duration(_ node: Node, field: String) throws -> Duration {
-        let value = try text(node, field: field)
-        guard let duration = DurationText.parse(value) else {
-            throw failure("'\(value)' is not a duration (like 500ms, 30s, 5m, 1h)", at: node, field: field)
-        }
-        guard duration > .zero else { throw failure("the duration must be longer than zero", at: node, field: field) }
-        return duration
-    }
-
-    func byteSize(_ node: Node, field: String, minimum: Int) throws -> Int {
-        let value = try text(node, field: field)
-        guard let size = ByteSizeText.parse(value) else {
-            throw failure("'\(value)' is not a size in bytes (like 4096, 64KiB, 16MiB, 1GiB)", at: node, field: field)
-        }
-        guard size >= minimum else { throw failure("\(value) is below the minimum of \(minimum) bytes", at: node, field: field) }
-        return size
-    }
-
-    func strings(_ node: Node, field: String) throws -> [String] {
-        switch node {
-        case .sequence(let sequence): return try sequence.map { try text($0, field: field) }
-        case .scalar: return isNull(node) ? [] : [try text(node, field: field)]
-        default: throw failure("expected a list of values", at: node, field: field)
-        }
-    }
-
-    func choice<Value>(_ node: Node, field: String, _ choices: [(String, Value)]) throws -> Value {
-        let value = try text(node, field: field)
-        guard let match = choices.first(where: { $0.0 == value.lowercased() }) else {
-            throw failure("'\(value)' is not one of: \(choices.map(\.0).joined(separator: ", "))", at: node, field: field)
-        }
-        return match.1
-    }
-}
-
-/// Byte sizes as configuration files write them: `4096`, `64KiB`, `16MiB`, `1GiB`, `10MB`.
-enum ByteSizeText {
-    static func parse(_ text: String) -> Int? {
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, digits.count <= 18, let value = Int(digits) else { return nil }
-        let multiplier: Int
-        switch text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased() {
-        case "", "b": multiplier = 1
-        case "k", "kb": multiplier = 1_000
-        case "kib": multiplier = 1 << 10
-        case "m", "mb": multiplier = 1_000_000
-        case "mib": multiplier = 1 << 20
-        case "g", "gb": multiplier = 1_000_000_000
-        case "gib": multiplier = 1 << 30
-        case "t", "tb": multiplier = 1_000_000_000_000
-        case "tib": multiplier = 1 << 40
-        default: return nil
-        }
-        let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
-        return overflow ? nil : product
     }
 }

@@ -33,6 +33,7 @@ struct AgentConfigurationTests {
           retention-age: 2d
           fsync: 5s
           compression-level: 0
+          flush-interval: 2s
         ring:
           capacity: 4096
           overflow: wait
@@ -64,6 +65,7 @@ struct AgentConfigurationTests {
         #expect(configuration.store.retentionSize == 2_000_000_000)
         #expect(configuration.store.retentionAge == .seconds(2 * 86_400))
         #expect(configuration.store.fsync == .interval(.seconds(5)))
+        #expect(configuration.store.flushInterval == .seconds(2))
         #expect(configuration.store.compressionLevel == 0)
         #expect(configuration.storeConfiguration.compressionLevel == 0)
         #expect(configuration.ring.capacity == 4096)
@@ -81,6 +83,7 @@ struct AgentConfigurationTests {
         #expect(defaults.ring.overflow == .dropNewest)
         #expect(defaults.metrics.address == "127.0.0.1:9464")
         #expect(defaults.store.fsync == .everyBlock)
+        #expect(defaults.store.flushInterval == .seconds(10))
     }
 
     @Test("single values stand for lists; null and none clear optional values")
@@ -117,6 +120,7 @@ struct AgentConfigurationTests {
         BadCase(yaml: "flow-cache:\n  capacity: -5\n", line: 2, field: "flow-cache.capacity", message: "below the minimum"),
         BadCase(yaml: "store:\n  segment-size: 12 parsecs\n", line: 2, field: "store.segment-size", message: "is not a size"),
         BadCase(yaml: "store:\n  fsync: sometimes\n", line: 2, field: "store.fsync", message: "every-block, on-seal"),
+        BadCase(yaml: "store:\n  flush-interval: 0s\n", line: 2, field: "store.flush-interval", message: "longer than zero"),
         BadCase(yaml: "store:\n  compression-level: 2\n", line: 2, field: "store.compression-level", message: "not a compression level"),
         BadCase(yaml: "capture:\n  promiscuous: maybe\n", line: 2, field: "capture.promiscuous", message: "not true or false"),
         BadCase(yaml: "capture:\n  interfaces: {a: b}\n", line: 2, field: "capture.interfaces", message: "expected a list"),
@@ -138,6 +142,28 @@ struct AgentConfigurationTests {
             #expect(error.location?.line == bad.line)
             #expect((error.location?.field ?? "") == bad.field)
             #expect(error.message.contains(bad.message), "\(error)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test("an empty key is named as such, with its line and column (not as unknown key '')", arguments: [
+        ("'': 1\n", 1, 1, ""),
+        ("ring:\n  capacity: 8\n  \"\": 16\n", 3, 3, "ring"),
+        ("store:\n  fsync: on-seal\n  ? ''\n  : 5\n", 3, 5, "store"),
+    ] as [(String, Int, Int, String)])
+    func emptyKey(_ yaml: String, line: Int, column: Int, field: String) {
+        do {
+            _ = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml")
+            Issue.record("accepted \(yaml)")
+        } catch let error as FlowlogError {
+            #expect(error.code == .validation)
+            #expect(error.location?.file == "agent.yaml")
+            #expect(error.location?.line == line, "\(error)")
+            #expect(error.location?.column == column, "\(error)")
+            #expect((error.location?.field ?? "") == field, "\(error)")
+            #expect(error.message.hasPrefix("an empty key; known keys here: "), "\(error)")
+            #expect(!error.message.contains("unknown key"), "\(error)")
         } catch {
             Issue.record("unexpected error \(error)")
         }

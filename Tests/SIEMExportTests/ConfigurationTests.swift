@@ -83,6 +83,7 @@ struct ConfigurationTests {
         ("sinks:\n  - name: e\n    type: elasticsearch\n    url: http://h:9200\n    elasticsearch: {flows-index: Flows}\n", 5, 34, "sinks[0].elasticsearch.flows-index", "is not an index"),
         ("sinks:\n  - name: a\n    type: syslog\n    address: h:1\n    tls: {ca: x.pem}\n", 2, 5, "sinks[0].tls", "needs transport: tls"),
         ("cluster: x\n", 1, 1, "sinks", "a sinks list is required"),
+        ("sinks:\n  - name: a\n    type: syslog\n    address: h:1\n    '': 2\n", 5, 5, "sinks[0]", "an empty key; known keys here: name, type"),
     ] as [(String, Int, Int, String, String)])
     func positionedErrors(_ yaml: String, line: Int, column: Int, field: String, message: String) throws {
         let error = try #require(Self.error(yaml))
