@@ -133,9 +133,10 @@ extension ConfigurationReader {
     }
 
     func readMetrics(_ node: Node, field: String, into metrics: inout AgentConfiguration.Metrics) throws {
-        let known = ["address", "allow-non-loopback", "max-connections", "request-timeout"]
+        let known = ["address", "allow-non-loopback", "max-connections", "request-timeout", "tls"]
         for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
+            case "tls": metrics.tls = isNull(value) ? nil : try readTLS(value, field: field)
             case "address":
                 if isNull(value) || (try? text(value, field: field).lowercased()) == "off" {
                     metrics.address = nil
@@ -153,6 +154,21 @@ extension ConfigurationReader {
             default: metrics.allowNonLoopback = try bool(value, field: field)
             }
         }
+    }
+
+    func readTLS(_ node: Node, field: String) throws -> AgentConfiguration.TLSFiles {
+        var tls = AgentConfiguration.TLSFiles()
+        let known = ["certificate", "key", "client-ca", "client-certificates"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "certificate": tls.certificate = try optionalText(value, field: field)
+            case "key": tls.key = try optionalText(value, field: field)
+            case "client-ca": tls.clientCA = try optionalText(value, field: field)
+            default:
+                tls.clientCertificates = try choice(value, field: field, AgentConfiguration.ClientCertificates.allCases.map { ($0.rawValue, $0) })
+            }
+        }
+        return tls
     }
 
     func readAudit(_ node: Node, field: String, into audit: inout AgentConfiguration.Audit) throws {
@@ -221,7 +237,8 @@ extension ConfigurationReader {
     }
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
-        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table"]
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table",
+                     "report-table", "reports"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -230,7 +247,7 @@ extension ConfigurationReader {
                 result.url = try text(value, field: field)
                 guard result.url.hasPrefix("http://") else { throw failure("'\(result.url)' is not an http://HOST:PORT address", at: value, field: field) }
                 sawURL = true
-            case "database", "table", "audit-table":
+            case "database", "table", "audit-table", "report-table":
                 let name = try text(value, field: field)
                 guard let first = name.utf8.first, !(48...57).contains(first),
                       name.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }) else {
@@ -239,6 +256,7 @@ extension ConfigurationReader {
                 switch key {
                 case "database": result.database = name
                 case "table": result.table = name
+                case "report-table": result.reportTable = name
                 default: result.auditTable = name
                 }
             case "user": result.user = try optionalText(value, field: field)
@@ -253,6 +271,7 @@ extension ConfigurationReader {
                 result.format = name
             case "poll-interval": result.pollInterval = try duration(value, field: field)
             case "create": result.create = try bool(value, field: field)
+            case "reports": result.reports = try bool(value, field: field)
             default: result.checkpoint = try optionalText(value, field: field)
             }
         }
