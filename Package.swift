@@ -10,7 +10,7 @@
 //
 //   Policy ← Audit (versions of cluster objects from Kubernetes audit events)
 //   SegmentStore, Audit ← Evidence (hashes, the signed digest chain, verification, bundles)
-//   SegmentStore, Query, Policy, Audit ← ClickHouse (export to ClickHouse, the query language as SQL)
+//   SegmentStore, Query, Policy, Audit, Reports ← ClickHouse (export to ClickHouse, the query language as SQL)
 //   Policy, Query ← SIEMConfig (the SIEM sinks' schema); SegmentStore, Query, Audit, Reports,
 //   SIEMConfig ← SIEMExport (flows, policy versions and findings to Splunk HEC, Elasticsearch
 //   _bulk and syslog, through a spool per sink)
@@ -140,8 +140,9 @@ let package = Package(
         .target(
             name: "ClickHouse",
             dependencies: [
-                "FlowCore", "SegmentStore", "Query", "Policy", "Audit",
+                "FlowCore", "SegmentStore", "Query", "Policy", "Audit", "Reports",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),

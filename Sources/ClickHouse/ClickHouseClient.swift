@@ -35,7 +35,23 @@ public final class ClickHouseClient: Sendable {
 
     /// `insert` (an `INSERT … FORMAT …` statement) with `rows` as its data.
     public func insert(_ insert: String, rows: [UInt8], settings: [(String, String)] = []) throws {
-        _ = try post(parameters: [("query", insert)] + settings, body: rows)
+        try startInsert(insert, rows: ByteBuffer(bytes: rows), settings: settings).wait()
+    }
+
+    /// Sends `insert` with `rows` as its data and returns at once: the caller prepares the
+    /// next rows while the server ingests these, then waits for the answer.
+    func startInsert(_ insert: String, rows: ByteBuffer, settings: [(String, String)] = []) throws -> InsertInFlight {
+        let request = try makeRequest(parameters: [("query", insert)] + settings, body: rows)
+        return InsertInFlight(client: self, answer: http.execute(request: request, deadline: .now() + requestTimeout))
+    }
+
+    /// An INSERT sent and not yet answered.
+    struct InsertInFlight {
+        fileprivate let client: ClickHouseClient
+        fileprivate let answer: EventLoopFuture<HTTPClient.Response>
+
+        /// Waits for the server's answer; an error unless it took the rows.
+        func wait() throws { _ = try client.body(of: answer) }
     }
 
     /// The server's `version()`.
@@ -46,22 +62,29 @@ public final class ClickHouseClient: Sendable {
     }
 
     private func post(parameters: [(String, String)], body: [UInt8]) throws -> [UInt8] {
+        let request = try makeRequest(parameters: parameters, body: ByteBuffer(bytes: body))
+        return try self.body(of: http.execute(request: request, deadline: .now() + requestTimeout))
+    }
+
+    private func makeRequest(parameters: [(String, String)], body: ByteBuffer) throws -> HTTPClient.Request {
         var url = endpoint.baseURL + "/"
         for (i, (name, value)) in parameters.enumerated() {
             url += (i == 0 ? "?" : "&") + PercentEncoding.encode(name) + "=" + PercentEncoding.encode(value)
         }
-        let request: HTTPClient.Request
         do {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/octet-stream")
             if let authorization = endpoint.authorization { headers.add(name: "Authorization", value: authorization) }
-            request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .bytes(body))
+            return try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
             throw FlowlogError(.invalidArgument, "bad ClickHouse request URL: \(error)", location: .init(field: "--url"))
         }
+    }
+
+    private func body(of answer: EventLoopFuture<HTTPClient.Response>) throws -> [UInt8] {
         let response: HTTPClient.Response
         do {
-            response = try http.execute(request: request, deadline: .now() + requestTimeout).wait()
+            response = try answer.wait()
         } catch {
             throw ClickHouseError(unreachable: "\(endpoint.hostAndPort): \(error)")
         }

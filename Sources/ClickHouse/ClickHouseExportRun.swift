@@ -21,6 +21,8 @@ public struct ClickHouseExportRun: Sendable {
         public var retryFor: Duration
         /// Also export an audit store's versions (`audit_versions`), in the same passes.
         public var audit: AuditVersionExporter.Options?
+        /// Also export the data directory's archived compliance reports (`report_results`).
+        public var reports: ReportResultExporter.Options?
 
         public init(endpoint: ClickHouseEndpoint, exporter: ClickHouseExporter.Options, follow: Bool,
                     pollInterval: Duration = .seconds(1), retryFor: Duration = .seconds(30)) {
@@ -52,6 +54,8 @@ public struct ClickHouseExportRun: Sendable {
         defer { exporter.close() }
         let auditExporter = try settings.audit.map { try AuditVersionExporter(options: $0, client: client, log: log) }
         defer { auditExporter?.close() }
+        let reportExporter = try settings.reports.map { try ReportResultExporter(options: $0, client: client, log: log) }
+        defer { reportExporter?.close() }
         let clock = ContinuousClock()
         var prepared = false
         var backoff = Duration.milliseconds(250)
@@ -62,12 +66,19 @@ public struct ClickHouseExportRun: Sendable {
                 if !prepared {
                     try exporter.prepare()
                     try auditExporter?.prepare()
+                    try reportExporter?.prepare()
                     prepared = true
                 }
                 let progress = try exporter.exportAvailable()
                 if let auditExporter {
                     let versions = try auditExporter.exportAvailable()
                     if versions > 0 { log("export: \(versions) audit versions to \(settings.endpoint.hostAndPort)/\(auditExporter.options.database).\(auditExporter.options.table)") }
+                }
+                if let reportExporter {
+                    let sent = try reportExporter.exportAvailable()
+                    if sent.reports > 0 {
+                        log("export: \(sent.reports) reports (\(sent.rows) rows) to \(settings.endpoint.hostAndPort)/\(reportExporter.options.database).\(reportExporter.options.table)")
+                    }
                 }
                 if failingSince != nil { log("export: \(target) reachable again; caught up") }
                 failingSince = nil

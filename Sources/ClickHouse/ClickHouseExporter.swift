@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import FlowCore
+import NIOCore
 import Query
 import SegmentStore
 
@@ -67,6 +68,7 @@ public final class ClickHouseExporter {
     public private(set) var checkpoint: ExportCheckpoint
     private var reader: StoreReader?
     private var encoder: FlowRowEncoder
+    private var nativeEncoder: NativeFlowEncoder
     private static let insertColumns = FlowColumn.list(FlowColumn.allCases)
     private static let columnNames = FlowColumn.allCases.map(\.rawValue)
     private static let columnTypes = FlowColumn.allCases.map(\.type)
@@ -115,6 +117,7 @@ public final class ClickHouseExporter {
             throw error
         }
         encoder = FlowRowEncoder(storeID: checkpoint.storeID)
+        nativeEncoder = NativeFlowEncoder(storeID: checkpoint.storeID)
     }
 
     deinit { close() }
@@ -178,13 +181,28 @@ public final class ClickHouseExporter {
         try refreshBacklog(reader)
         try settlePending()
         var progress = Progress()
-        while backlogStart < backlog.count {
-            guard let batch = try buildBatch(from: backlog[backlogStart...], reader: reader) else { break }
-            try send(batch)
-            progress.rows += batch.rows
-            progress.blocks += UInt64(batch.blockCount)
-            progress.batches += 1
+        // One batch in flight while the next is read and encoded: the server ingests batch k
+        // while this thread builds k + 1, and k is committed before k + 1 becomes pending, so
+        // the checkpoint still holds at most one pending batch.
+        var inFlight: SentBatch?
+        var next = backlogStart
+        do {
+            while next < backlog.count {
+                guard let batch = try buildBatch(from: backlog[next...], reader: reader) else { break }
+                next += batch.blockCount
+                if let sent = inFlight {
+                    inFlight = nil
+                    try finish(sent, progress: &progress)
+                }
+                inFlight = try start(batch)
+            }
+        } catch {
+            // What is already on its way is still worth committing; its own failure is settled
+            // on the next pass like any other.
+            if let sent = inFlight { try? finish(sent, progress: &progress) }
+            throw error
         }
+        if let sent = inFlight { try finish(sent, progress: &progress) }
         return progress
     }
 
@@ -254,10 +272,10 @@ public final class ClickHouseExporter {
         var rows: UInt64 { units.values.reduce(0) { $0 + $1.rows } }
     }
 
-    /// One day's rows of a batch, encoded in the chosen format (the other stays empty).
+    /// One day's rows of a batch, encoded in the chosen format.
     struct Unit {
         var rowBinary = RowBinaryWriter()
-        var native = NativeBlock(columnCount: 0)
+        var native: NativeBlock?
         var rows: UInt64 = 0
         var minStart = UInt64.max
         var maxStart: UInt64 = 0
@@ -265,14 +283,14 @@ public final class ClickHouseExporter {
         init(format: InsertFormat) {
             switch format {
             case .rowBinary: rowBinary = RowBinaryWriter(capacity: 1 << 20)
-            case .native: native = NativeBlock(columnCount: FlowColumn.allCases.count)
+            case .native: native = NativeBlock(types: ClickHouseExporter.columnTypes)
             }
         }
 
-        func body(_ format: InsertFormat) -> [UInt8] {
+        func body(_ format: InsertFormat) -> ByteBuffer {
             switch format {
-            case .rowBinary: return rowBinary.bytes
-            case .native: return native.encoded(names: ClickHouseExporter.columnNames, types: ClickHouseExporter.columnTypes)
+            case .rowBinary: return ByteBuffer(bytes: rowBinary.bytes)
+            case .native: return native!.encoded(names: ClickHouseExporter.columnNames, types: ClickHouseExporter.columnTypes)
             }
         }
     }
@@ -283,6 +301,7 @@ public final class ClickHouseExporter {
         let blocks = StoreBlockReader(reader: reader)
         var batch: Batch?
         encoder.reset()
+        nativeEncoder.reset()
         for (i, info) in zip(listed.indices, listed) {
             if let b = batch, b.rows + UInt64(info.flowCount) > UInt64(options.batchRows), b.blockCount > 0 { break }
             let outcome = try blocks.read(info.position)
@@ -308,22 +327,39 @@ public final class ClickHouseExporter {
         return batch
     }
 
+    /// Per UTC day, the rows of the block being appended that go into that day's unit.
+    private var rowsOfDay: [UInt32: [Int32]] = [:]
+
     private func append(_ flows: [AnnotatedFlow], of position: BlockPosition, to batch: inout Batch) {
+        for day in rowsOfDay.keys { rowsOfDay[day]!.removeAll(keepingCapacity: true) }
         var lastDay: (index: UInt64, day: UInt32) = (.max, 0)
+        var run: [Int32] = []
         for (row, record) in flows.enumerated() where filter.matches(record) {
             let dayIndex = record.flow.start.seconds / 86_400
-            if dayIndex != lastDay.index { lastDay = (dayIndex, Self.yyyymmdd(daysSinceEpoch: dayIndex)) }
-            let start = record.flow.start.nanoseconds
-            var unit = batch.units[lastDay.day] ?? Unit(format: options.format)
-            batch.units[lastDay.day] = nil  // keeps the unit's buffers uniquely referenced while appending
-            switch options.format {
-            case .rowBinary: encoder.append(record, at: position, row: UInt32(row), into: &unit.rowBinary)
-            case .native: encoder.append(record, at: position, row: UInt32(row), into: &unit.native)
+            if dayIndex != lastDay.index {
+                if !run.isEmpty { rowsOfDay[lastDay.day, default: []] += run }
+                run.removeAll(keepingCapacity: true)
+                lastDay = (dayIndex, Self.yyyymmdd(daysSinceEpoch: dayIndex))
             }
-            unit.rows += 1
-            unit.minStart = min(unit.minStart, start)
-            unit.maxStart = max(unit.maxStart, start)
-            batch.units[lastDay.day] = unit
+            run.append(Int32(row))
+        }
+        if !run.isEmpty { rowsOfDay[lastDay.day, default: []] += run }
+        for (day, rows) in rowsOfDay where !rows.isEmpty {
+            var unit = batch.units[day] ?? Unit(format: options.format)
+            batch.units[day] = nil  // keeps the unit's buffers uniquely referenced while appending
+            for r in rows {
+                let start = flows[Int(r)].flow.start.nanoseconds
+                unit.minStart = min(unit.minStart, start)
+                unit.maxStart = max(unit.maxStart, start)
+            }
+            unit.rows += UInt64(rows.count)
+            switch options.format {
+            case .rowBinary:
+                for r in rows { encoder.append(flows[Int(r)], at: position, row: UInt32(r), into: &unit.rowBinary) }
+            case .native:
+                nativeEncoder.append(flows, rows: rows, at: position, into: unit.native!)
+            }
+            batch.units[day] = unit
         }
     }
 
@@ -336,8 +372,16 @@ public final class ClickHouseExporter {
         "flowlog-\(checkpoint.storeID)-\(batch.first.segment)-\(batch.first.block)-\(day)"
     }
 
-    private func send(_ batch: Batch) throws {
+    /// A batch whose INSERTs were sent and not yet answered.
+    private struct SentBatch {
+        var batch: Batch
+        var inserts: [ClickHouseClient.InsertInFlight]
+    }
+
+    /// Records `batch` as pending and sends its units without waiting for the answers.
+    private func start(_ batch: Batch) throws -> SentBatch {
         let days = batch.units.keys.sorted()
+        var inserts: [ClickHouseClient.InsertInFlight] = []
         if !days.isEmpty {
             checkpoint.pending = ExportCheckpoint.Pending(
                 first: batch.first, last: batch.last,
@@ -348,16 +392,47 @@ public final class ClickHouseExporter {
                 })
             try checkpoint.store(checkpointPath)
             for day in days {
-                try insert(batch.units[day]!.body(options.format), queryID: queryID(batch, day: day))
+                do {
+                    inserts.append(try client.startInsert(insertStatement, rows: batch.units[day]!.body(options.format),
+                                                          settings: insertSettings(queryID: queryID(batch, day: day))))
+                } catch {
+                    metrics.failed()
+                    for sent in inserts { try? sent.wait() }
+                    throw error
+                }
             }
         }
-        try commit(through: batch.last, rows: batch.rows, blocks: UInt64(batch.blockCount), lost: batch.lostBlocks)
+        return SentBatch(batch: batch, inserts: inserts)
     }
 
-    private func insert(_ rows: [UInt8], queryID: String) throws {
+    /// Waits for every INSERT of `sent`, then commits it.
+    private func finish(_ sent: SentBatch, progress: inout Progress) throws {
+        var failure: Error?
+        for insert in sent.inserts {
+            do { try insert.wait() } catch {
+                metrics.failed()
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        let batch = sent.batch
+        try commit(through: batch.last, rows: batch.rows, blocks: UInt64(batch.blockCount), lost: batch.lostBlocks)
+        progress.rows += batch.rows
+        progress.blocks += UInt64(batch.blockCount)
+        progress.batches += 1
+    }
+
+    private var insertStatement: String {
+        "INSERT INTO \(qualifiedTable) (\(Self.insertColumns)) FORMAT \(options.format.rawValue)"
+    }
+
+    private func insertSettings(queryID: String) -> [(String, String)] {
+        [("query_id", queryID), ("max_insert_block_size", String(Options.maximumBatchRows + 48_576))]
+    }
+
+    private func insert(_ rows: ByteBuffer, queryID: String) throws {
         do {
-            try client.insert("INSERT INTO \(qualifiedTable) (\(Self.insertColumns)) FORMAT \(options.format.rawValue)", rows: rows,
-                              settings: [("query_id", queryID), ("max_insert_block_size", String(Options.maximumBatchRows + 48_576))])
+            try client.startInsert(insertStatement, rows: rows, settings: insertSettings(queryID: queryID)).wait()
         } catch {
             metrics.failed()
             throw error
@@ -463,6 +538,7 @@ public final class ClickHouseExporter {
         let blocks = StoreBlockReader(reader: reader)
         var batch = Batch(first: pending.first, last: pending.last)
         encoder.reset()
+        nativeEncoder.reset()
         let listed = try pendingBlocks(pending)
         for info in listed {
             switch try blocks.read(info.position) {

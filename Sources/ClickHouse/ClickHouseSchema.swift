@@ -85,7 +85,14 @@ public struct ClickHouseSchema: Sendable, Equatable {
         [statements[0]] + AuditVersionTable.statements(self, table: table)
     }
 
+    /// The report-results table (`ReportResultTable`), in the same deployment.
+    public func reportStatements(table: String = "report_results") -> [String] {
+        [statements[0]] + ReportResultTable.statements(self, table: table)
+    }
+
     /// Every statement as a script for `clickhouse-client --multiquery`: the flows tables, then
-    /// the audit-versions tables.
-    public var script: String { (statements + auditStatements().dropFirst()).map { $0 + ";\n" }.joined(separator: "\n") }
+    /// the audit-versions and the report-results tables.
+    public var script: String {
+        (statements + auditStatements().dropFirst() + reportStatements().dropFirst()).map { $0 + ";\n" }.joined(separator: "\n")
+    }
 }

@@ -1,9 +1,9 @@
 import FlowCore
 
 /// Where the flow encoders put a row: one call per column, in `FlowColumn` order. RowBinary
-/// writes each value where it stands in the row; Native files it under its column. The
-/// encoders (`FlowRowEncoder`) are generic over it, so each format gets its own specialised
-/// copy and what goes into which column is written down once.
+/// writes each value where it stands in the row; a Native annotation fragment notes where each
+/// column's bytes end. The encoders (`FlowRowEncoder`) are generic over it, so each gets its
+/// own specialised copy and what goes into which annotation column is written down once.
 protocol ColumnValueSink {
     mutating func uint8(_ v: UInt8)
     mutating func uint16(_ v: UInt16)

@@ -1,8 +1,9 @@
 import FlowCore
 import SegmentStore
 
-/// Encodes flows as rows of every `FlowColumn`, in order, as RowBinary (row after row) or
-/// into a Native block (column by column).
+/// Encodes flows as RowBinary rows of every `FlowColumn`, in order; its value-by-value
+/// encoding of a flow and of an annotation is also what `NativeFlowEncoder` builds its
+/// annotation fragments with, so what goes into which column is written down once.
 ///
 /// Flows decided alike share one annotation box (see `FlowAnnotation`), so the annotation's
 /// forty-odd columns are encoded once per box and copied for every further flow that holds
@@ -10,24 +11,18 @@ import SegmentStore
 struct FlowRowEncoder {
     let storeID: String
     private var annotationBytes: [ObjectIdentifier: (FlowAnnotation, [UInt8])] = [:]
-    private var annotationFragments: [ObjectIdentifier: (FlowAnnotation, NativeBlock.Fragment)] = [:]
     private var scratch = RowBinaryWriter(capacity: 512)
     private static let unannotatedBytes: [UInt8] = {
         var w = RowBinaryWriter()
         FlowRowEncoder.encode(nil, into: &w)
         return w.bytes
     }()
-    private static let unannotatedFragment = fragment(nil)
-
-    /// The columns from `annotated` on, which the caches hold per annotation.
-    static let annotationColumnCount = FlowColumn.allCases.count - FlowColumn.allCases.firstIndex(of: .firstAnnotationColumn)!
 
     init(storeID: String) { self.storeID = storeID }
 
     /// Forgets cached annotations (between batches, so memory follows one batch).
     mutating func reset() {
         annotationBytes.removeAll(keepingCapacity: true)
-        annotationFragments.removeAll(keepingCapacity: true)
     }
 
     mutating func append(_ record: AnnotatedFlow, at position: BlockPosition, row: UInt32, into w: inout RowBinaryWriter) {
@@ -46,31 +41,6 @@ struct FlowRowEncoder {
                 w.append(scratch.bytes)
             }
         }
-    }
-
-    mutating func append(_ record: AnnotatedFlow, at position: BlockPosition, row: UInt32, into block: inout NativeBlock) {
-        encodeFlow(record, at: position, row: row, into: &block)
-        switch record.annotation {
-        case .none:
-            block.append(Self.unannotatedFragment)
-        case .some(let a):
-            let key = a.storageIdentity
-            if let cached = annotationFragments[key] {
-                block.append(cached.1)
-            } else {
-                let fragment = Self.fragment(a)
-                annotationFragments[key] = (a, fragment)
-                block.append(fragment)
-            }
-        }
-        block.endRow()
-    }
-
-    private static func fragment(_ annotation: FlowAnnotation?) -> NativeBlock.Fragment {
-        var one = NativeBlock(columnCount: annotationColumnCount)
-        encode(annotation, into: &one)
-        one.endRow()
-        return one.fragment
     }
 
     /// Provenance and the flow record: every column before the annotation.

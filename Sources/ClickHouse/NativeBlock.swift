@@ -1,4 +1,4 @@
-import FlowCore
+import NIOCore
 
 /// ClickHouse's Native format as an HTTP INSERT body: one block, column after column. The
 /// server ingests it faster than RowBinary because it copies whole columns instead of parsing
@@ -15,106 +15,61 @@ import FlowCore
 ///             row's, then every row's elements together, encoded as a column of T
 /// ```
 ///
-/// Filled one row at a time through `ColumnValueSink`: each call fills the next column.
-struct NativeBlock: ColumnValueSink {
-    struct Column {
-        var data = RowBinaryWriter()
+/// Filled column by column (`NativeFlowEncoder`); one block per INSERT, owned by one batch.
+final class NativeBlock {
+    final class Column {
+        /// The values (an array column: its elements, all rows' together).
+        let data = ColumnBytes()
         /// Array columns only: the running element counts, 8 bytes per row.
-        var offsets = RowBinaryWriter()
+        let offsets: ColumnBytes?
         var elements: UInt64 = 0
+
+        init(isArray: Bool) { offsets = isArray ? ColumnBytes() : nil }
+
+        /// Ends a row of an array column that got `count` more elements.
+        @inline(__always) func endArray(_ count: Int) {
+            elements += UInt64(count)
+            offsets!.reserve(8)
+            offsets!.put(elements)
+        }
     }
 
-    private(set) var columns: [Column]
+    let columns: [Column]
     private(set) var rows = 0
-    private var cursor = 0
 
-    init(columnCount: Int) { columns = Array(repeating: Column(), count: columnCount) }
-
-    /// After a row's last column.
-    mutating func endRow() {
-        precondition(cursor == columns.count, "a Native row filled \(cursor) of \(columns.count) columns")
-        cursor = 0
-        rows += 1
+    /// A column per type, in INSERT order.
+    init(types: [String]) {
+        columns = types.map { Column(isArray: $0.hasPrefix("Array(")) }
     }
 
-    mutating func uint8(_ v: UInt8) { columns[cursor].data.uint8(v); cursor += 1 }
-    mutating func uint16(_ v: UInt16) { columns[cursor].data.uint16(v); cursor += 1 }
-    mutating func uint32(_ v: UInt32) { columns[cursor].data.uint32(v); cursor += 1 }
-    mutating func uint64(_ v: UInt64) { columns[cursor].data.uint64(v); cursor += 1 }
-    mutating func string(_ s: String) { columns[cursor].data.string(s); cursor += 1 }
-    mutating func fixed16(_ address: IPAddress) { columns[cursor].data.fixed16(address); cursor += 1 }
-
-    mutating func strings(_ values: [String]) {
-        for v in values { columns[cursor].data.string(v) }
-        endArray(values.count)
-    }
-
-    mutating func int32s(_ values: [Int32]) {
-        for v in values { columns[cursor].data.int32(v) }
-        endArray(values.count)
-    }
-
-    mutating func enum8s(_ values: [UInt8]) {
-        columns[cursor].data.bytes.append(contentsOf: values)
-        endArray(values.count)
-    }
-
-    private mutating func endArray(_ count: Int) {
-        columns[cursor].elements += UInt64(count)
-        columns[cursor].offsets.uint64(columns[cursor].elements)
-        cursor += 1
-    }
-
-    /// One row's values of a run of columns, kept to be appended again (`append(_:)`): the
-    /// annotation's columns, the same for every flow decided alike. One buffer and a span per
-    /// column, so appending it touches no reference counts.
-    struct Fragment {
-        var bytes: [UInt8] = []
-        /// Per column: where its bytes end in `bytes`, and its element count (arrays), or -1
-        /// for a scalar column.
-        var spans: [(end: Int, elements: Int)] = []
-    }
-
-    /// The single row of a block filled for it, as a fragment.
-    var fragment: Fragment {
-        var f = Fragment()
-        for column in columns {
-            f.bytes += column.data.bytes
-            f.spans.append((f.bytes.count, column.offsets.bytes.isEmpty ? -1 : Int(column.elements)))
-        }
-        return f
-    }
-
-    /// Fills the next `fragment.spans.count` columns with the fragment's values.
-    mutating func append(_ fragment: Fragment) {
-        fragment.bytes.withUnsafeBufferPointer { bytes in
-            fragment.spans.withUnsafeBufferPointer { spans in
-                var start = 0
-                for span in spans {
-                    columns[cursor].data.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<span.end]))
-                    if span.elements >= 0 {
-                        columns[cursor].elements += UInt64(span.elements)
-                        columns[cursor].offsets.uint64(columns[cursor].elements)
-                    }
-                    start = span.end
-                    cursor += 1
-                }
-            }
-        }
-    }
+    /// Counts rows once every column holds their values.
+    func rowsAdded(_ count: Int) { rows += count }
 
     /// The block as an INSERT body, its columns named and typed.
-    func encoded(names: [String], types: [String]) -> [UInt8] {
-        precondition(names.count == columns.count && types.count == columns.count && cursor == 0)
-        var out = RowBinaryWriter(capacity: columns.reduce(64) { $0 + $1.data.bytes.count + $1.offsets.bytes.count + 128 })
-        out.varint(columns.count)
-        out.varint(rows)
-        for (i, column) in columns.enumerated() {
-            out.string(names[i])
-            out.string(types[i])
-            out.append(column.offsets.bytes)
-            out.append(column.data.bytes)
+    func encoded(names: [String], types: [String]) -> ByteBuffer {
+        precondition(names.count == columns.count && types.count == columns.count)
+        let size = columns.reduce(64) { $0 + $1.data.count + ($1.offsets?.count ?? 0) + 128 }
+        var out = ByteBufferAllocator().buffer(capacity: size)
+        func varint(_ value: Int) {
+            var v = UInt64(value)
+            while v >= 0x80 {
+                out.writeInteger(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            out.writeInteger(UInt8(v))
         }
-        return out.bytes
+        func string(_ s: String) {
+            varint(s.utf8.count)
+            out.writeString(s)
+        }
+        varint(columns.count)
+        varint(rows)
+        for (i, column) in columns.enumerated() {
+            string(names[i])
+            string(types[i])
+            if let offsets = column.offsets { out.writeBytes(offsets.bytes) }
+            out.writeBytes(column.data.bytes)
+        }
+        return out
     }
 }

@@ -221,7 +221,8 @@ extension ConfigurationReader {
     }
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
-        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table"]
+        let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table",
+                     "report-table", "reports"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -230,7 +231,7 @@ extension ConfigurationReader {
                 result.url = try text(value, field: field)
                 guard result.url.hasPrefix("http://") else { throw failure("'\(result.url)' is not an http://HOST:PORT address", at: value, field: field) }
                 sawURL = true
-            case "database", "table", "audit-table":
+            case "database", "table", "audit-table", "report-table":
                 let name = try text(value, field: field)
                 guard let first = name.utf8.first, !(48...57).contains(first),
                       name.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }) else {
@@ -239,6 +240,7 @@ extension ConfigurationReader {
                 switch key {
                 case "database": result.database = name
                 case "table": result.table = name
+                case "report-table": result.reportTable = name
                 default: result.auditTable = name
                 }
             case "user": result.user = try optionalText(value, field: field)
@@ -253,6 +255,7 @@ extension ConfigurationReader {
                 result.format = name
             case "poll-interval": result.pollInterval = try duration(value, field: field)
             case "create": result.create = try bool(value, field: field)
+            case "reports": result.reports = try bool(value, field: field)
             default: result.checkpoint = try optionalText(value, field: field)
             }
         }

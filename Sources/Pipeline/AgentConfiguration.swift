@@ -208,6 +208,9 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var format = "native"
         /// Where the audit store's versions go when `audit.directory` is set.
         public var auditTable = "audit_versions"
+        /// Where the compliance reports archived under the data directory go, unless `reports` is false.
+        public var reportTable = "report_results"
+        public var reports = true
         public var pollInterval: Duration = .seconds(1)
         public var create = true
         /// nil: under the data directory.

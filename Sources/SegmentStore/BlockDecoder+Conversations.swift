@@ -13,7 +13,8 @@ extension BlockDecoder {
                          into block: inout ConversationSums) throws -> Int {
         do {
             block.removeAll()
-            var layout = try readLayout(raw, templates: &block.templates, annotations: block.withAnnotations)
+            var layout = try readLayout(raw, annotations: block.withAnnotations)
+            block.dictionaries = dictionaries
             try sumRecords(&layout, since: since, until: until, into: &block)
             return layout.count
         } catch let overrun as ByteCursor.Overrun {
@@ -76,7 +77,10 @@ public struct ConversationSums {
     @usableFromInline var sums: [FlowRecord] = []
     @usableFromInline var flowCounts: [UInt64] = []
     @usableFromInline var templateOfSum: [Int32] = []
-    @usableFromInline var templates: [AnnotatedFlow] = []
+    /// The block's prepared records, built when asked for (nil for a block of one flow held in
+    /// memory, whose record is `single`).
+    var dictionaries: BlockDictionaries?
+    var single: AnnotatedFlow?
     /// False leaves annotation and node out (see `ConversationVisitor.needsAnnotations`).
     @usableFromInline var withAnnotations = true
 
@@ -91,10 +95,13 @@ public struct ConversationSums {
     /// Which (annotation, node) pair of this block the conversation has.
     @inlinable public func template(_ i: Int) -> Int { Int(templateOfSum[i]) }
     /// The whole summed record: `sum(i)` with its annotation and node.
-    @inlinable public func conversation(_ i: Int) -> AnnotatedFlow {
-        var record = templates[Int(templateOfSum[i])]
-        record.flow = sums[i]
-        return record
+    public func conversation(_ i: Int) -> AnnotatedFlow {
+        guard let dictionaries else {
+            var record = single!
+            record.flow = sums[i]
+            return record
+        }
+        return dictionaries.template(Int(templateOfSum[i]), flow: sums[i])
     }
 
     mutating func removeAll() {
@@ -110,6 +117,6 @@ extension ConversationSums {
         sums = [flow.flow]
         flowCounts = [1]
         templateOfSum = [0]
-        templates = [flow]
+        single = flow
     }
 }

@@ -2,11 +2,12 @@ import FlowCore
 
 /// Reads a raw block payload (see `BlockEncoder`) back into `AnnotatedFlow`s.
 ///
-/// The dictionaries are decoded once per block into shared values: one prepared
-/// `AnnotatedFlow` per conversation carries the annotation and node string that all its records
-/// share, so a record costs a few varint reads into a trivially copyable `FlowRecord`; the scan
-/// loop (`StoreReader.scan`, inlined into the caller) sets the prepared record's `flow` and lends
-/// it to the visitor, with no allocation or reference counting per record.
+/// The dictionaries are checked once per block and built entry by entry when asked for
+/// (`BlockDictionaries`): one prepared `AnnotatedFlow` per distinct (annotation, node, domain
+/// names) carries what all its conversations' records share, so a record costs a few column
+/// reads into a trivially copyable `FlowRecord`; the scan loop (`StoreReader.scan`, inlined into
+/// the caller) builds a prepared record the first time one of its rows is admitted, sets its
+/// `flow` and lends it to the visitor, with no allocation or reference counting per record.
 struct BlockDecoder {
     /// Why a payload could not be decoded; the caller adds file and offset.
     struct Malformed: Error, CustomStringConvertible {
@@ -18,11 +19,8 @@ struct BlockDecoder {
 
 
 
-    private var strings: [String] = []
-    private var labelSets: [[String: String]] = []
-    private var identities: [EndpointIdentity] = []
-    private var traces: [PolicyTrace] = []
-    private var annotations: [FlowAnnotation] = []
+    /// The block's dictionaries, built on demand; its rows and sums refer to it.
+    let dictionaries = BlockDictionaries()
     private var addresses: [IPAddress] = []
     /// Per conversation, a record with the fields its rows share (addresses, destination port,
     /// protocol, VLANs) and every other field zero; rows and sums start from it.
@@ -33,15 +31,11 @@ struct BlockDecoder {
     var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Per conversation, its prepared record in the decoded block's `templates`.
     private(set) var conversationTemplate: [Int32] = []
-    /// What a prepared record fixes besides the flow: annotation + 1, node string, domain set + 1.
-    private struct TemplateKey: Hashable {
-        var annotation: Int
-        var node: Int
-        var domains: Int
-    }
+    private typealias TemplateKey = BlockDictionaries.TemplateKey
+    /// Per annotation + 1, the first prepared record made for it (-1: none yet); other
+    /// (node, domain set) pairs with the same annotation go to `templateOfPair`.
+    private var templateOfAnnotation: [Int32] = []
     private var templateOfPair: [TemplateKey: Int32] = [:]
-    private var lastPair: (pair: TemplateKey, template: Int32) = (TemplateKey(annotation: -1, node: -1, domains: -1), 0)
-    private var domainSets: [DomainNames] = []
     /// The format version of the block being decoded (its header's): older blocks lack parts.
     var payloadVersion: UInt16 = SegmentFormat.version
     private var shapes: [UInt64] = []
@@ -66,7 +60,8 @@ struct BlockDecoder {
                          into block: inout BlockRows) throws -> Int {
         do {
             block.clear()
-            var layout = try readLayout(raw, templates: &block.templates)
+            var layout = try readLayout(raw)
+            block.lend(dictionaries)
             try decodeRecords(count: layout.count, unit: layout.unit, baseEnd: layout.baseEnd, columns: &layout.columns,
                               since: since, until: until, into: &block)
             return layout.count
@@ -77,10 +72,10 @@ struct BlockDecoder {
 
     /// Reads the payload's preamble and dictionaries and locates its columns.
     ///
-    /// Without `annotations`, the dictionaries are checked but no string, label set, identity,
-    /// trace or annotation is built: templates then carry no annotation and an empty node.
-    mutating func readLayout(_ raw: UnsafeRawBufferPointer, templates: inout [AnnotatedFlow],
-                             annotations materialize: Bool = true) throws -> RecordColumns {
+    /// The dictionaries are checked, not built (`dictionaries` builds entries when asked).
+    /// Without `annotations`, every conversation shares one prepared record, which carries no
+    /// annotation and an empty node.
+    mutating func readLayout(_ raw: UnsafeRawBufferPointer, annotations materialize: Bool = true) throws -> RecordColumns {
         var c = ByteCursor(raw)
         let exponent = try c.u8()
         guard exponent <= 9, exponent % 3 == 0 else { throw Malformed(reason: "bad time unit \(exponent)", position: 0) }
@@ -90,8 +85,7 @@ struct BlockDecoder {
         // bounds every table below, so no count in the payload can make a large allocation.
         let count = try c.index(below: Int(SegmentFormat.maximumBlockRecords) + 1)
         let baseEnd = try c.varint()
-        templates.removeAll(keepingCapacity: true)
-        try readDictionaries(&c, records: count, templates: &templates, materialize: materialize)
+        try readDictionaries(&c, records: count, materialize: materialize)
 
         var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
         for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
@@ -177,109 +171,92 @@ struct BlockDecoder {
 
     // MARK: - Dictionaries
 
+    /// Checks the dictionaries and notes where each entry starts (`BlockDictionaries` builds
+    /// them when asked); numbers the block's prepared records, one per distinct (annotation,
+    /// node, domain set) its conversations use (all one bare record without `materialize`).
+    ///
     /// Each record brings at most one conversation, annotation and shape and two addresses, so
     /// `records` bounds those tables (a packed column of width 0 takes no bytes, so the bytes
     /// left would not).
-    private mutating func readDictionaries(_ c: inout ByteCursor, records: Int, templates: inout [AnnotatedFlow],
-                                           materialize: Bool) throws {
-        strings.removeAll(keepingCapacity: true)
-        labelSets.removeAll(keepingCapacity: true)
-        identities.removeAll(keepingCapacity: true)
-        traces.removeAll(keepingCapacity: true)
-        annotations.removeAll(keepingCapacity: true)
+    private mutating func readDictionaries(_ c: inout ByteCursor, records: Int, materialize: Bool) throws {
+        let d = dictionaries
+        d.reset()
+        d.annotated = materialize
         addresses.removeAll(keepingCapacity: true)
         conversations.removeAll(keepingCapacity: true)
         conversationTemplate.removeAll(keepingCapacity: true)
         templateOfPair.removeAll(keepingCapacity: true)
-        lastPair = (TemplateKey(annotation: -1, node: -1, domains: -1), 0)
-        domainSets.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
         // Each entry takes at least one byte, which bounds every count by what is left.
         let stringCount = try c.index(below: c.remaining + 1)
-        if materialize {
-            for _ in 0..<stringCount { strings.append(try c.string()) }
-        } else {
-            for _ in 0..<stringCount { try c.skip(try c.index(below: c.remaining + 1)) }
+        d.stringStarts.reserveCapacity(stringCount)
+        d.stringEnds.reserveCapacity(stringCount)
+        for _ in 0..<stringCount {
+            let length = try c.index(below: c.remaining + 1)
+            d.stringStarts.append(Int32(c.position))
+            try c.skip(length)
+            d.stringEnds.append(Int32(c.position))
         }
 
         let labelSetCount = try c.index(below: c.remaining + 1)
         for _ in 0..<labelSetCount {
+            d.labelSetStarts.append(Int32(c.position))
             let pairs = try c.index(below: c.remaining + 1)
-            guard materialize else {
-                for _ in 0..<(2 * pairs) { _ = try c.index(below: stringCount) }
-                continue
-            }
-            var labels = [String: String](minimumCapacity: pairs)
-            for _ in 0..<pairs {
-                labels[strings[try c.index(below: stringCount)]] = strings[try c.index(below: stringCount)]
-            }
-            labelSets.append(labels)
+            for _ in 0..<(2 * pairs) { _ = try c.index(below: stringCount) }
         }
 
         let identityCount = try c.index(below: c.remaining + 1)
         for _ in 0..<identityCount {
             let at = c.position
-            guard let kind = EndpointKind(rawValue: try c.u8()) else { throw Malformed(reason: "bad endpoint kind", position: at) }
-            guard materialize else {
-                for limit in [stringCount, stringCount, stringCount, labelSetCount, stringCount] { _ = try c.index(below: limit) }
-                continue
-            }
-            let namespace = strings[try c.index(below: stringCount)]
-            let name = strings[try c.index(below: stringCount)]
-            let aggregated = strings[try c.index(below: stringCount)]
-            let labels = labelSets[try c.index(below: labelSetCount)]
-            let account = strings[try c.index(below: stringCount)]
-            identities.append(EndpointIdentity(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated,
-                                               labels: labels, serviceAccount: account))
+            d.identityStarts.append(Int32(at))
+            guard EndpointKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad endpoint kind", position: at) }
+            _ = try c.index(below: stringCount)
+            _ = try c.index(below: stringCount)
+            _ = try c.index(below: stringCount)
+            _ = try c.index(below: labelSetCount)
+            _ = try c.index(below: stringCount)
         }
 
         let traceCount = try c.index(below: c.remaining + 1)
         for _ in 0..<traceCount {
             let at = c.position
-            guard let reporter = Reporter(rawValue: try c.u8()), let action = Verdict(rawValue: try c.u8()) else {
+            d.traceStarts.append(Int32(at))
+            let reporterByte = try c.u8()
+            guard Reporter(rawValue: reporterByte) != nil, Verdict(rawValue: try c.u8()) != nil else {
                 throw Malformed(reason: "bad trace reporter or action", position: at)
             }
+            d.traceReporters.append(reporterByte)
             let hitCount = try c.index(below: c.remaining + 1)
-            var hits: [PolicyHit] = []
-            if materialize { hits.reserveCapacity(hitCount) }
             for _ in 0..<hitCount {
-                let index = Int(try c.signed())
-                let tier = try c.index(below: stringCount)
+                _ = try c.signed()
+                _ = try c.index(below: stringCount)
                 let kindAt = c.position
-                guard let kind = PolicyKind(rawValue: try c.u8()) else { throw Malformed(reason: "bad policy kind", position: kindAt) }
-                let namespace = try c.index(below: stringCount)
-                let name = try c.index(below: stringCount)
+                guard PolicyKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad policy kind", position: kindAt) }
+                _ = try c.index(below: stringCount)
+                _ = try c.index(below: stringCount)
                 let actionAt = c.position
-                guard let hitAction = PolicyAction(rawValue: try c.u8()) else { throw Malformed(reason: "bad policy action", position: actionAt) }
-                let rule = Int(try c.signed())
-                guard materialize else { continue }
-                hits.append(PolicyHit(index: index, tier: strings[tier], kind: kind, namespace: strings[namespace], name: strings[name],
-                                      action: hitAction, ruleIndex: rule))
+                guard PolicyAction(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad policy action", position: actionAt) }
+                _ = try c.signed()
             }
-            if materialize { traces.append(PolicyTrace(reporter: reporter, action: action, hits: hits)) }
         }
 
         let annotationCount = try c.index(below: min(c.remaining, records) + 1)
-        // Staging in `fields` (kept from block to block: fresh arrays per block would cost page
-        // faults on every large block): 0–2 identities and service, 3 verdict, 4–7 traces + 1.
-        try readFields(&c, count: annotationCount, limits: [identityCount, identityCount, stringCount])
-        let verdictAt = c.position
-        try readFields(&c, count: annotationCount, limits: [256], from: 3)
-        for raw in fields[3] where Verdict(rawValue: UInt8(raw)) == nil {
-            throw Malformed(reason: "bad verdict", position: verdictAt)
-        }
-        try readFields(&c, count: annotationCount, limits: Array(repeating: traceCount + 1, count: 4), from: 4)
-        // The staged fields as locals: indexing `fields[k][i]` would retain and release the
-        // inner array on every access.
-        let sourceOf = fields[0], destinationOf = fields[1], serviceOf = fields[2], verdictOf = fields[3]
-        let traceOf = (fields[4], fields[5], fields[6], fields[7])
-        for i in 0..<annotationCount where materialize {
-            func trace(_ number: UInt64) -> PolicyTrace? { number == 0 ? nil : traces[Int(number) - 1] }
-            annotations.append(FlowAnnotation(source: identities[Int(sourceOf[i])], destination: identities[Int(destinationOf[i])],
-                                              destinationService: strings[Int(serviceOf[i])], verdict: Verdict(rawValue: UInt8(verdictOf[i]))!,
-                                              egress: trace(traceOf.0[i]), ingress: trace(traceOf.1[i]),
-                                              pendingEgress: trace(traceOf.2[i]), pendingIngress: trace(traceOf.3[i])))
+        // Into the dictionaries' arrays (kept from block to block: fresh arrays per block would
+        // cost page faults on every large block): 0–2 identities and service, 3 verdict, 4–7
+        // traces + 1.
+        let annotationLimits = [identityCount, identityCount, stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
+        for k in 0..<8 {
+            let at = c.position
+            try PackedColumn.decode(&c, count: annotationCount, into: &d.annotationFields[k])
+            guard annotationCount == 0 || d.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
+                throw Malformed(reason: "dictionary reference out of range", position: c.position)
+            }
+            if k == 3 {
+                for raw in d.annotationFields[3] where Verdict(rawValue: UInt8(raw)) == nil {
+                    throw Malformed(reason: "bad verdict", position: at)
+                }
+            }
         }
 
         // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
@@ -314,52 +291,54 @@ struct BlockDecoder {
         if hasDomains {
             let setCount = try c.index(below: c.remaining + 1)
             for _ in 0..<setCount {
+                d.domainSetStarts.append(Int32(c.position))
                 let names = try c.index(below: c.remaining + 1)
-                var list: [String] = []
-                for _ in 0..<names {
-                    let s = try c.index(below: stringCount)
-                    if materialize { list.append(strings[s]) }
-                }
-                domainSets.append(materialize ? DomainNames(list) : .none)
+                for _ in 0..<names { _ = try c.index(below: stringCount) }
             }
             try readFields(&c, count: conversationCount, limits: [setCount + 1], from: 16)
         }
-        conversations.reserveCapacity(conversationCount)
         // Locals, as above (one retain per table, not per access).
         let sources = fields[8], destinations = fields[9], ports = fields[10], protocols = fields[11]
         let vlans = fields[12], innerVLANs = fields[13], annotationOf = fields[14], nodeOf = fields[15], domainsOf = fields[16]
+        // One bulk append (no per-element capacity and uniqueness checks), into the kept buffer.
+        conversations.reserveCapacity(conversationCount)
+        addresses.withUnsafeBufferPointer { address in
+            conversations.append(contentsOf: (0..<conversationCount).lazy.map { i in
+                FlowRecord(sourceAddress: address[Int(sources[i])], destinationAddress: address[Int(destinations[i])],
+                           destinationPort: UInt16(truncatingIfNeeded: ports[i]),
+                           ipProtocol: IPProtocol(rawValue: UInt8(truncatingIfNeeded: protocols[i])),
+                           vlan: UInt16(truncatingIfNeeded: vlans[i] &- 1), innerVLAN: UInt16(truncatingIfNeeded: innerVLANs[i] &- 1),
+                           start: .zero, end: .zero)
+            })
+        }
+        // Records only borrow annotation, node and domain names from their prepared record (the
+        // scan sets the whole `flow`), so conversations with the same three share one. Most
+        // annotations come with one node and domain set, so the record is found by annotation
+        // number first; the hash table only holds the rest.
+        templateOfAnnotation.removeAll(keepingCapacity: true)
+        templateOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
+        conversationTemplate.reserveCapacity(conversationCount)
         for i in 0..<conversationCount {
-            let annotation = Int(annotationOf[i]), node = Int(nodeOf[i])
-            let domains = hasDomains ? Int(domainsOf[i]) : 0
-            conversations.append(FlowRecord(sourceAddress: addresses[Int(sources[i])], destinationAddress: addresses[Int(destinations[i])],
-                                            destinationPort: UInt16(truncatingIfNeeded: ports[i]),
-                                            ipProtocol: IPProtocol(rawValue: UInt8(truncatingIfNeeded: protocols[i])),
-                                            vlan: UInt16(truncatingIfNeeded: vlans[i] &- 1),
-                                            innerVLAN: UInt16(truncatingIfNeeded: innerVLANs[i] &- 1),
-                                            start: .zero, end: .zero))
-            // Records only borrow annotation and node from their prepared record (the scan sets
-            // the whole `flow`), so conversations with the same pair share one.
-            let pair = materialize ? TemplateKey(annotation: annotation, node: node, domains: domains)
+            let pair = materialize
+                ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
                 : TemplateKey(annotation: 0, node: 0, domains: 0)
-            // Neighbours (sorted by source) mostly share their pair: skip the hash lookup then.
-            if pair == lastPair.pair {
-                conversationTemplate.append(lastPair.template)
+            let first = Int(templateOfAnnotation[pair.annotation])
+            if first >= 0, d.templateKeys[first] == pair {
+                conversationTemplate.append(Int32(first))
                 continue
             }
-            if let shared = templateOfPair[pair] {
-                lastPair = (pair, shared)
+            if first >= 0, let shared = templateOfPair[pair] {
                 conversationTemplate.append(shared)
                 continue
             }
-            let placeholder = conversations[i]
-            templateOfPair[pair] = Int32(templates.count)
-            lastPair = (pair, Int32(templates.count))
-            conversationTemplate.append(Int32(templates.count))
-            templates.append(materialize
-                ? AnnotatedFlow(flow: placeholder, annotation: annotation == 0 ? nil : annotations[annotation - 1], node: strings[node],
-                                destinationDomains: domains == 0 ? .none : domainSets[domains - 1])
-                : AnnotatedFlow(flow: placeholder))
+            let number = Int32(d.templateKeys.count)
+            if first < 0 { templateOfAnnotation[pair.annotation] = number } else { templateOfPair[pair] = number }
+            conversationTemplate.append(number)
+            d.templateKeys.append(pair)
+            d.templateFirstConversation.append(Int32(i))
         }
+        // Only what building an entry reads is kept (nothing when entries are never built).
+        d.seal(UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]))
 
         for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
     }

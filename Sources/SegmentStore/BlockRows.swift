@@ -24,10 +24,15 @@ public struct BlockRows {
     /// Per conversation, a record with the fields its rows share (addresses, destination port,
     /// protocol, VLANs) and every other field zero.
     @usableFromInline var routes: [FlowRecord] = []
-    /// Per conversation, the index of its prepared record in `templates`.
+    /// Per conversation, the number of its prepared record.
     @usableFromInline var templateOfConversation: [Int32] = []
-    /// Per distinct (annotation, node, domains) of the block, a record with them filled in.
+    /// Per distinct (annotation, node, domains) of the block, where its record (with them
+    /// filled in) is in `templates`, or -1 until the scan first admits one of its rows.
+    @usableFromInline var slotOfTemplate: [Int32] = []
+    /// The prepared records built so far in this block.
     @usableFromInline var templates: [AnnotatedFlow] = []
+    /// The decoder's dictionaries for this block, which build prepared records on demand.
+    var dictionaries: BlockDictionaries?
 
     @usableFromInline init() {}
 
@@ -42,10 +47,39 @@ public struct BlockRows {
     @inlinable public func route(_ c: Int) -> FlowRecord { routes[c] }
     /// Which prepared record conversation `c` shares (`preparedCount` of them per block).
     @inlinable public func preparedIndex(ofConversation c: Int) -> Int { Int(templateOfConversation[c]) }
-    @inlinable public var preparedCount: Int { templates.count }
+    @inlinable public var preparedCount: Int { slotOfTemplate.count }
     /// A prepared record: annotation, node and domain names as stored; its `flow` is a
-    /// placeholder.
-    @inlinable public func prepared(_ t: Int) -> AnnotatedFlow { templates[t] }
+    /// placeholder. Builds the dictionary entries it needs on first use.
+    public func prepared(_ t: Int) -> AnnotatedFlow {
+        let slot = Int(slotOfTemplate[t])
+        return slot >= 0 ? templates[slot] : dictionaries!.template(t, flow: placeholder(t))
+    }
+    /// Whether prepared record `t` carries an annotation (without building it).
+    public func preparedIsAnnotated(_ t: Int) -> Bool { dictionaries!.isAnnotated(template: t) }
+    /// `FlowAnnotation.reportsAtDestination` of prepared record `t` (false without an
+    /// annotation), without building it.
+    public func preparedReportsAtDestination(_ t: Int) -> Bool { dictionaries!.reportsAtDestination(template: t) }
+
+    /// Builds prepared record `t` into a slot of `templates` (the scan calls it the first time
+    /// it admits one of its rows, then lends the slot's record); returns the slot.
+    @usableFromInline mutating func prepare(_ t: Int) -> Int {
+        slotOfTemplate[t] = Int32(templates.count)
+        templates.append(dictionaries!.template(t, flow: placeholder(t)))
+        return templates.count - 1
+    }
+
+    /// The record of prepared record `t`'s first conversation.
+    private func placeholder(_ t: Int) -> FlowRecord { routes[Int(dictionaries!.templateFirstConversation[t])] }
+
+    /// Takes the decoder's dictionaries for the block just decoded: no prepared record is
+    /// built yet.
+    mutating func lend(_ dictionaries: BlockDictionaries) {
+        self.dictionaries = dictionaries
+        templates.removeAll(keepingCapacity: true)
+        slotOfTemplate.removeAll(keepingCapacity: true)
+        slotOfTemplate.append(contentsOf: repeatElement(-1, count: dictionaries.templateCount))
+    }
+
     @inlinable public func sourcePort(ofRow row: Int) -> UInt16 { UInt16(truncatingIfNeeded: sourcePorts[row]) }
     /// FlowRecord's counters of the row (`…Out` from source to destination).
     @inlinable public func packetsOut(ofRow row: Int) -> UInt64 { packetsOut[row] }
@@ -72,14 +106,14 @@ public struct BlockRows {
         return r
     }
 
-    /// The prepared record of row `row`'s conversation.
+    /// The prepared record number of row `row`'s conversation.
     @inlinable func templateIndex(ofRow row: Int) -> Int {
         Int(templateOfConversation[Int(truncatingIfNeeded: conversationOfRow[row])])
     }
 
     /// Row `row` in full.
     public func flow(_ row: Int) -> AnnotatedFlow {
-        var record = templates[templateIndex(ofRow: row)]
+        var record = prepared(templateIndex(ofRow: row))
         record.flow = self.record(row)
         return record
     }
@@ -89,5 +123,7 @@ public struct BlockRows {
         count = 0
         routes = []
         templateOfConversation = []
+        slotOfTemplate.removeAll(keepingCapacity: true)
+        templates.removeAll(keepingCapacity: true)
     }
 }

@@ -68,9 +68,11 @@ public final class StoreReader: Sendable {
             visitor.screen(block)
             for i in 0..<block.count where visitor.admits(block, row: i) {
                 let t = block.templateIndex(ofRow: i)
-                block.templates[t].flow = block.record(i)
+                var slot = Int(block.slotOfTemplate[t])
+                if slot < 0 { slot = block.prepare(t) }
+                block.templates[slot].flow = block.record(i)
                 visited += 1
-                if !visitor.visit(block.templates[t]) {
+                if !visitor.visit(block.templates[slot]) {
                     stopped = true
                     break
                 }

@@ -133,6 +133,45 @@ import Testing
         #expect(cluster.policies.count == 1)
     }
 
+    /// Labels are bounded as Kubernetes bounds them; each overlong part is an error at its key.
+    @Test func overlongLabelsAreErrorsAtTheirKey() throws {
+        let longValue = String(repeating: "v", count: 64)
+        let longName = String(repeating: "n", count: 64)
+        let longPrefix = String(repeating: "p", count: 254)
+        let text = """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: shop
+              labels:
+                ok: \(String(repeating: "v", count: 63))
+                \(String(repeating: "q", count: 253))/\(String(repeating: "n", count: 63)): fine
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: web-1
+              namespace: shop
+              labels:
+                app: \(longValue)
+                \(longName): x
+                \(longPrefix)/name: x
+                example.com/: x
+            status: {podIP: 10.0.0.1}
+
+            """
+        let errors = try #require(loadError(text)?.errors)
+        #expect(errors.count == 4)
+        let byLine = Dictionary(uniqueKeysWithValues: errors.map { ($0.location?.line ?? 0, $0) })
+        #expect(byLine[15]?.message.contains("label value is 64 bytes long; Kubernetes allows at most 63") == true)
+        #expect(byLine[15]?.location?.column == 5)
+        #expect(byLine[15]?.location?.field == "metadata.labels.app")
+        #expect(byLine[16]?.message.contains("label name is 64 bytes long") == true)
+        #expect(byLine[17]?.message.contains("label key prefix is 254 bytes long; Kubernetes allows at most 253") == true)
+        #expect(byLine[18]?.message.contains("label key has an empty name") == true)
+        #expect(errors.allSatisfy { $0.location?.file == "hostile.yaml" && $0.message.hasPrefix("Pod shop/web-1") })
+    }
+
     @Test func overlongFilesAreRefusedBeforeReading() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).yaml").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))

@@ -87,6 +87,7 @@ struct ClickHouseCommandTests {
         let client = try Self.client(Self.url!)
         #expect(try Self.scalar(client, "SELECT count() FROM system.tables WHERE database = '\(db)' AND name = 'flows'") == 1)
         #expect(try Self.scalar(client, "SELECT count() FROM system.tables WHERE database = '\(db)' AND name = 'audit_versions'") == 1)
+        #expect(try Self.scalar(client, "SELECT count() FROM system.tables WHERE database = '\(db)' AND name = 'report_results'") == 1)
         let bad = try Self.run(["clickhouse", "schema", "--ttl", "0"])
         #expect(bad.status == 64)
         try client.execute("DROP DATABASE \(db)")
@@ -118,6 +119,54 @@ struct ClickHouseCommandTests {
         #expect(exported == UInt64(stored))
         #expect(try Self.scalar(client, "SELECT uniqExact(sequence) FROM \(db).audit_versions") == UInt64(stored))
         try client.execute("DROP DATABASE \(db)")
+    }
+
+    @Test("archived compliance reports go to report_results beside the flows, once")
+    func reportResultsBesideFlows() throws {
+        let dir = try Self.store("report-flows", flows: 2_000)
+        let work = FlowlogRunner.temporaryPath("report-export")
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: work)
+        }
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/reports", withIntermediateDirectories: true)
+        try ReportArchiveCommandTests.spec(at: work + "/spec.yaml")
+        let run = try Self.run(["report", "run", "--spec", work + "/spec.yaml", "--cluster", ReportArchiveCommandTests.root + "/samples/cluster",
+                                "--data", dir, "--start", "2026-11-02T09:00:00Z", "--end", "2026-11-02T10:00:00Z", "--output", work + "/out"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let id = String(run.stdout.prefix { $0 != ":" })
+        try FileManager.default.moveItem(atPath: work + "/out", toPath: dir + "/reports/" + id)
+        // The rows the report should give: itself, and each object of each array of objects
+        // reached through objects from the top.
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/reports/\(id)/report.json")))
+        func items(_ value: Any) -> Int {
+            if let object = value as? [String: Any] { return object.values.reduce(0) { $0 + items($1) } }
+            if let array = value as? [Any], !array.isEmpty, array.allSatisfy({ $0 is [String: Any] }) { return array.count }
+            return 0
+        }
+        let expected = UInt64(1 + items(document))
+        let db = Self.database("reports")
+        let client = try Self.client(Self.url!)
+        for _ in 0..<2 {
+            let r = try Self.run(["export", "clickhouse", "--data", dir, "--url", Self.url!, "--database", db])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try Self.scalar(client, "SELECT count() FROM \(db).flows") == 2_000)
+        #expect(expected > 10)
+        #expect(try Self.scalar(client, "SELECT count() FROM \(db).report_results WHERE report_id = '\(id)'") == expected)
+        let summary = ((document as? [String: Any])?["summary"] as? [String: Any])?["calico"] as? [String: Any]
+        let inScope = try #require(summary?["endpointsNumInScope"] as? Int)
+        #expect(try Self.scalar(client, "SELECT toUInt64(values[indexOf(fields, 'summary.calico.endpointsNumInScope')]) FROM \(db).report_results"
+            + " WHERE report_id = '\(id)' AND item = 'report'") == UInt64(inScope))
+        #expect(try Self.scalar(client, "SELECT count() FROM \(db).report_results WHERE item = 'endpoints'") == UInt64(inScope))
+        // --no-reports leaves them out.
+        let other = Self.database("noreports")
+        let r = try Self.run(["export", "clickhouse", "--data", dir, "--url", Self.url!, "--database", other, "--no-reports"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try Self.scalar(client, "SELECT count() FROM system.tables WHERE database = '\(other)' AND name = 'report_results'") == 0)
+        try client.execute("DROP DATABASE \(db)")
+        try client.execute("DROP DATABASE \(other)")
     }
 
     @Test("kill -9 of the exporter at random points, many times: every flow exactly once")

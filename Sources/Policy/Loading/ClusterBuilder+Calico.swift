@@ -83,7 +83,7 @@ extension ClusterBuilder {
     mutating func addNetworkSet(_ r: ManifestField, metadata: ManifestField, name: String, global: Bool) {
         let namespace = global ? "" : (metadata.string("namespace") ?? "default")
         let nets = (r.child("spec")?.list("nets") ?? []).compactMap(prefix)
-        cluster.networkSets.append(ClusterNetworkSet(namespace: namespace, name: name, labels: metadata.stringMap("labels"), nets: nets))
+        cluster.networkSets.append(ClusterNetworkSet(namespace: namespace, name: name, labels: metadata.labels("labels"), nets: nets))
     }
 
     mutating func addHostEndpoint(_ r: ManifestField, metadata: ManifestField, name: String) {
@@ -101,7 +101,7 @@ extension ClusterBuilder {
         }
         cluster.hostEndpoints.append(ClusterHostEndpoint(
             name: name, node: spec?.string("node") ?? "", interfaceName: interfaceName,
-            labels: metadata.stringMap("labels"), expectedIPs: ips,
+            labels: metadata.labels("labels"), expectedIPs: ips,
             profiles: spec?.stringList("profiles") ?? [], ports: ports, origin: r.file))
     }
 }
@@ -119,7 +119,7 @@ extension ClusterBuilder {
             spec?.child(key)?.error("\(count) rules; at most 1024 per direction are allowed")
         }
         if cluster.profiles[name] != nil { r.error("Profile \(name) is defined more than once") }
-        cluster.profiles[name] = ClusterProfile(name: name, labelsToApply: spec?.stringMap("labelsToApply") ?? [:],
+        cluster.profiles[name] = ClusterProfile(name: name, labelsToApply: spec?.labels("labelsToApply") ?? [:],
                                                 ingress: ingress, egress: egress, origin: r.file)
     }
 }

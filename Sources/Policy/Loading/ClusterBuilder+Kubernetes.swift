@@ -3,7 +3,7 @@ import FlowCore
 /// v1 Namespace, Pod, ServiceAccount and Service.
 extension ClusterBuilder {
     mutating func addNamespace(_ r: ManifestField, metadata: ManifestField, name: String) {
-        var labels = metadata.stringMap("labels")
+        var labels = metadata.labels("labels")
         // The API server sets this label on every namespace; hand-written manifests may omit it.
         if labels["kubernetes.io/metadata.name"] == nil { labels["kubernetes.io/metadata.name"] = name }
         if cluster.namespaces[name] != nil { r.error("Namespace \(name) is defined more than once") }
@@ -56,14 +56,14 @@ extension ClusterBuilder {
         }
         cluster.pods.append(ClusterPod(
             namespace: namespace, name: name, generateName: metadata.string("generateName") ?? "",
-            labels: metadata.stringMap("labels"), serviceAccount: serviceAccount.isEmpty ? "default" : serviceAccount,
+            labels: metadata.labels("labels"), serviceAccount: serviceAccount.isEmpty ? "default" : serviceAccount,
             addresses: addresses, ports: ports, node: spec?.string("nodeName") ?? ""))
     }
 
     mutating func addServiceAccount(_ r: ManifestField, metadata: ManifestField, name: String) {
         let namespace = metadata.string("namespace") ?? "default"
         cluster.serviceAccounts["\(namespace)/\(name)"] = ClusterServiceAccount(
-            namespace: namespace, name: name, labels: metadata.stringMap("labels"))
+            namespace: namespace, name: name, labels: metadata.labels("labels"))
     }
 
     mutating func addService(_ r: ManifestField, metadata: ManifestField, name: String) {

@@ -49,10 +49,12 @@ struct ClusterBuilder {
         let namespace = metadata?.string("namespace") ?? ""
         var resource = document
         resource.resource = namespace.isEmpty ? "\(kind) \(name)" : "\(kind) \(namespace)/\(name)"
-        guard let metadata, !name.isEmpty else {
+        guard var metadata, !name.isEmpty else {
             resource.error("missing required field metadata.name")
             return
         }
+        // Errors inside metadata (labels) name the object, as the rest of its errors do.
+        metadata.resource = resource.resource
         let group = apiVersion.contains("/") ? apiVersion.split(separator: "/").first.map(String.init) ?? "" : (apiVersion == "v1" ? "v1" : "")
         if apiVersion.isEmpty {
             resource.warning("missing apiVersion; the object is skipped")

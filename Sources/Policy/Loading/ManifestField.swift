@@ -113,6 +113,48 @@ package struct ManifestField {
         return out
     }
 
+    /// A label map, bounded as Kubernetes validates labels (an object the API server would
+    /// refuse is never a real cluster's): a key is an optional prefix of at most 253 bytes and
+    /// `/`, then a name of 1…63 bytes; a value at most 63 bytes. Without the bound one label could
+    /// carry most of a 256 MiB file into every store block that names its endpoint.
+    package func labels(_ key: String) -> [String: String] {
+        let map = stringMap(key)
+        guard let c = child(key), case .mapping(let mapping) = c.node else { return map }
+        for (k, v) in mapping {
+            guard case .scalar(let ks) = k, case .scalar(let vs) = v else { continue }
+            let entry = ManifestField(node: k, path: "\(c.path).\(Self.shortened(ks.string))", file: file, resource: resource, diagnostics: diagnostics)
+            if let problem = Self.labelKeyProblem(ks.string) { entry.error(problem) }
+            let value = ManifestField.isNull(v) ? "" : vs.string
+            if value.utf8.count > Self.maximumLabelValueBytes {
+                entry.error("label value is \(value.utf8.count) bytes long; Kubernetes allows at most \(Self.maximumLabelValueBytes)")
+            }
+        }
+        return map
+    }
+
+    static let maximumLabelNameBytes = 63
+    static let maximumLabelPrefixBytes = 253
+    static let maximumLabelValueBytes = 63
+
+    static func labelKeyProblem(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+        let nameBytes = slash.map { bytes.count - $0 - 1 } ?? bytes.count
+        if let slash, slash > maximumLabelPrefixBytes {
+            return "label key prefix is \(slash) bytes long; Kubernetes allows at most \(maximumLabelPrefixBytes)"
+        }
+        if nameBytes == 0 { return "label key has an empty name" }
+        if nameBytes > maximumLabelNameBytes {
+            return "label name is \(nameBytes) bytes long; Kubernetes allows at most \(maximumLabelNameBytes)"
+        }
+        return nil
+    }
+
+    /// A key as a field path names it: long keys are cut, so an error line stays readable.
+    private static func shortened(_ key: String) -> String {
+        key.utf8.count <= 80 ? key : String(key.prefix(40)) + "…"
+    }
+
     /// A selector field, parsed; a parse error names the field and the column in the selector.
     /// Calico's limit on selector length; `global()` only means something in a rule's
     /// namespaceSelector and is rejected elsewhere, as Calico's validation does.

@@ -34,6 +34,10 @@ struct ColumnFilter {
     let routeLeaves: [RouteTest]
     /// Whether any step reads a row (else every conversation is decided whole).
     let readsRows: Bool
+    /// Whether screening reads the prepared records at all: for leaves on the annotation, or
+    /// for who reports the flow (which swaps counters `…_in`/`…_out`). When not, a block's
+    /// annotations are never built.
+    let readsPrepared: Bool
 
     /// Bit 63 of a mask: the flow reports at its destination (counters `…_in`/`…_out` swap).
     static let reportsAtDestinationBit: UInt64 = 1 << 63
@@ -114,13 +118,23 @@ struct ColumnFilter {
         preparedLeaves = prepared
         routeLeaves = route
         readsRows = steps.contains { if case .counter = $0 { return true }; if case .sourcePort = $0 { return true }; return false }
+        readsPrepared = !prepared.isEmpty || steps.contains {
+            guard case .counter(let counter, _, _) = $0 else { return false }
+            return [.packetsIn, .packetsOut, .bytesIn, .bytesOut].contains(counter)
+        }
     }
 
     /// Decides every conversation of `block`.
     mutating func screen(_ block: BlockRows) {
         let preparedCount = block.preparedCount
         preparedMasks.removeAll(keepingCapacity: true)
-        for t in 0..<preparedCount {
+        for t in 0..<(readsPrepared ? preparedCount : 0) {
+            // Without leaves on the annotation the prepared record is not built: only who
+            // reports the flow matters (to counters `…_in`/`…_out`), read from the trace bytes.
+            guard !preparedLeaves.isEmpty else {
+                preparedMasks.append(block.preparedReportsAtDestination(t) ? Self.reportsAtDestinationBit : 0)
+                continue
+            }
             let record = block.prepared(t)
             var mask: UInt64 = 0
             switch record.annotation {
@@ -140,8 +154,10 @@ struct ColumnFilter {
         masks.removeAll(keepingCapacity: true)
         decisions.removeAll(keepingCapacity: true)
         let first = preparedLeaves.count
+        // Neighbouring conversations mostly get the same mask: decide it once.
+        var lastMask: UInt64 = 0, lastDecision = decide(0)
         for c in 0..<conversations {
-            var mask = preparedMasks[block.preparedIndex(ofConversation: c)]
+            var mask = readsPrepared ? preparedMasks[block.preparedIndex(ofConversation: c)] : 0
             if !routeLeaves.isEmpty {
                 let route = block.route(c)
                 for k in routeLeaves.indices where routeLeaves[k].holds(route) {
@@ -149,7 +165,11 @@ struct ColumnFilter {
                 }
             }
             masks.append(mask)
-            decisions.append(decide(mask))
+            if mask != lastMask {
+                lastMask = mask
+                lastDecision = decide(mask)
+            }
+            decisions.append(lastDecision)
         }
     }
 

@@ -36,6 +36,14 @@ struct AgentClickHouseExport: Service {
             versions.createTables = section.create
             settings.audit = versions
         }
+        // The reports the agent archives (reports.specs) go beside them too.
+        if section.reports {
+            var reports = ReportResultExporter.Options(dataDirectory: configuration.dataDirectory ?? ".")
+            reports.database = section.database
+            reports.table = section.reportTable
+            reports.createTables = section.create
+            settings.reports = reports
+        }
         // Registered with the metrics system the agent bootstrapped: they appear on /metrics.
         metrics = ExportMetrics()
         self.logger = logger

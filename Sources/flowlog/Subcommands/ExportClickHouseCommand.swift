@@ -25,7 +25,9 @@ struct ExportClickHouseCommand: ParsableCommand {
             database and table are created when missing unless --no-create. FILTER (the query \
             language) limits what is exported; a checkpoint is tied to its filter. With --audit, \
             the versions an audit store holds (flowlog audit ingest) go to --audit-table in the \
-            same passes, also exactly once (their checkpoint lives under the audit directory).
+            same passes, also exactly once (their checkpoint lives under the audit directory). \
+            The compliance reports archived under DIR/reports (flowlog report, the agent's \
+            scheduled reports) go to --report-table, exactly once, unless --no-reports.
 
             Exit status: 0 all exported (or, with --follow, stopped by SIGTERM or SIGINT); 1 \
             ClickHouse or the store failed (ClickHouse unreachable beyond --retry-for, or refusing); \
@@ -66,6 +68,12 @@ struct ExportClickHouseCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Table for the audit versions.", valueName: "name"))
     var auditTable = "audit_versions"
 
+    @Option(help: ArgumentHelp("Table for the archived compliance reports' results.", valueName: "name"))
+    var reportTable = "report_results"
+
+    @Flag(name: .customLong("no-reports"), help: "Do not export the archived compliance reports.")
+    var noReports = false
+
     @Option(help: ArgumentHelp("INSERT data format: native (faster for the server to ingest) or rowbinary.", valueName: "format"))
     var format = "native"
 
@@ -86,7 +94,7 @@ struct ExportClickHouseCommand: ParsableCommand {
         if batchRows < 1 || batchRows > 1_000_000 { throw ValidationError("--batch-rows must be from 1 to 1000000, not \(batchRows)") }
         if !["native", "rowbinary"].contains(format) { throw ValidationError("--format must be native or rowbinary, not '\(format)'") }
         if pollInterval.duration <= .zero { throw ValidationError("--poll-interval must be positive") }
-        for (option, name) in [("--database", database), ("--table", table), ("--audit-table", auditTable)] where !ClickHouseSchema.isPlainName(name) {
+        for (option, name) in [("--database", database), ("--table", table), ("--audit-table", auditTable), ("--report-table", reportTable)] where !ClickHouseSchema.isPlainName(name) {
             throw ValidationError("\(option): '\(name)' is not a plain name (letters, digits, _; not starting with a digit)")
         }
         do {
@@ -122,6 +130,13 @@ struct ExportClickHouseCommand: ParsableCommand {
             versions.table = auditTable
             versions.createTables = !noCreate
             settings.audit = versions
+        }
+        if !noReports {
+            var reports = ReportResultExporter.Options(dataDirectory: data)
+            reports.database = database
+            reports.table = reportTable
+            reports.createTables = !noCreate
+            settings.reports = reports
         }
         // SIGTERM/SIGINT end a --follow run between batches (the checkpoint is durable either way).
         let stop = ManagedAtomic(false)

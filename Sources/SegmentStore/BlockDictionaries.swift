@@ -1,0 +1,221 @@
+import FlowCore
+
+/// The dictionaries of the block last decoded (strings, label sets, identities, traces,
+/// annotations, domain sets), built entry by entry when a row or a filter asks for one.
+///
+/// A block of an annotated store holds thousands of identities, traces and annotations; a
+/// selective query needs a few of them, and most filters (counters, addresses, ports) none.
+/// Building every entry before a row is looked at cost more than the rest of the scan, so the
+/// decoder only checks the dictionaries (every reference in range, every enum byte valid) and
+/// notes where each entry starts; an entry is built from those bytes the first time it is
+/// asked for and kept for the rest of the block. Checking first means building cannot fail.
+///
+/// One per `BlockDecoder`, reused from block to block; the rows and sums of a block refer to it
+/// until the next block is decoded. Not shared between threads (a parallel scan has one
+/// decoder per thread).
+final class BlockDictionaries {
+    /// The payload's bytes up to the end of its dictionaries (positions below are into these).
+    private var bytes: [UInt8] = []
+
+    // Where each entry starts, filled by the decoder while it checks the payload.
+    var stringStarts: [Int32] = []
+    var stringEnds: [Int32] = []
+    var labelSetStarts: [Int32] = []
+    var identityStarts: [Int32] = []
+    var traceStarts: [Int32] = []
+    /// Per trace, its reporter byte (what `reportsAtDestination` needs, without the trace).
+    var traceReporters: [UInt8] = []
+    /// Per annotation, field by field: source, destination identity, service string, verdict,
+    /// then egress, ingress, pending egress, pending ingress trace + 1 (0 = none).
+    var annotationFields = [[UInt64]](repeating: [], count: 8)
+    var domainSetStarts: [Int32] = []
+    /// Per prepared record: what it fixes, and its first conversation (whose record is the
+    /// placeholder `flow`).
+    var templateKeys: [TemplateKey] = []
+    var templateFirstConversation: [Int32] = []
+    /// False when the block was decoded without annotations: prepared records then carry
+    /// none, and an empty node.
+    var annotated = true
+
+    /// What a prepared record fixes besides the flow: annotation + 1, node string, domain set + 1.
+    struct TemplateKey: Hashable {
+        var annotation: Int
+        var node: Int
+        var domains: Int
+    }
+
+    // Built entries, nil until asked for.
+    private var strings: [String?] = []
+    private var labelSets: [[String: String]?] = []
+    private var identities: [EndpointIdentity?] = []
+    private var traces: [PolicyTrace?] = []
+    private var annotations: [FlowAnnotation?] = []
+    private var domainSets: [DomainNames?] = []
+
+    init() {}
+
+    /// Forgets the previous block.
+    func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        stringStarts.removeAll(keepingCapacity: true)
+        stringEnds.removeAll(keepingCapacity: true)
+        labelSetStarts.removeAll(keepingCapacity: true)
+        identityStarts.removeAll(keepingCapacity: true)
+        traceStarts.removeAll(keepingCapacity: true)
+        traceReporters.removeAll(keepingCapacity: true)
+        domainSetStarts.removeAll(keepingCapacity: true)
+        templateKeys.removeAll(keepingCapacity: true)
+        templateFirstConversation.removeAll(keepingCapacity: true)
+        strings.removeAll(keepingCapacity: true)
+        labelSets.removeAll(keepingCapacity: true)
+        identities.removeAll(keepingCapacity: true)
+        traces.removeAll(keepingCapacity: true)
+        annotations.removeAll(keepingCapacity: true)
+        domainSets.removeAll(keepingCapacity: true)
+        annotated = true
+    }
+
+    /// Keeps the checked payload bytes the entries were found in, and makes room for every
+    /// entry to be built.
+    func seal(_ checked: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: checked)
+        strings.append(contentsOf: repeatElement(nil, count: stringStarts.count))
+        labelSets.append(contentsOf: repeatElement(nil, count: labelSetStarts.count))
+        identities.append(contentsOf: repeatElement(nil, count: identityStarts.count))
+        traces.append(contentsOf: repeatElement(nil, count: traceStarts.count))
+        annotations.append(contentsOf: repeatElement(nil, count: annotationFields[0].count))
+        domainSets.append(contentsOf: repeatElement(nil, count: domainSetStarts.count))
+    }
+
+    var templateCount: Int { templateKeys.count }
+
+    /// Prepared record `t` with `flow` as its flow: its annotation, node and domain names as
+    /// stored. Its parts are built once per block; the record itself is cheap to assemble from
+    /// them (the callers keep it when they need it again).
+    func template(_ t: Int, flow: FlowRecord) -> AnnotatedFlow {
+        let key = templateKeys[t]
+        guard annotated else { return AnnotatedFlow(flow: flow) }
+        return AnnotatedFlow(flow: flow, annotation: key.annotation == 0 ? nil : annotation(key.annotation - 1),
+                             node: string(key.node), destinationDomains: key.domains == 0 ? .none : domainSet(key.domains - 1))
+    }
+
+    /// Whether prepared record `t` has an annotation.
+    func isAnnotated(template t: Int) -> Bool { annotated && templateKeys[t].annotation != 0 }
+
+    /// `FlowAnnotation.reportsAtDestination` of prepared record `t`'s annotation, from the
+    /// trace reporters alone (false without an annotation).
+    func reportsAtDestination(template t: Int) -> Bool {
+        guard annotated else { return false }
+        let a = templateKeys[t].annotation - 1
+        guard a >= 0 else { return false }
+        let ingress = Int(annotationFields[5][a]), egress = Int(annotationFields[4][a])
+        let reporter = ingress != 0 ? traceReporters[ingress - 1] : egress != 0 ? traceReporters[egress - 1] : 0
+        return reporter == Reporter.destination.rawValue
+    }
+
+    // MARK: - Building entries (from checked bytes: every reference was found in range)
+
+    func string(_ i: Int) -> String {
+        if let built = strings[i] { return built }
+        let start = Int(stringStarts[i]), end = Int(stringEnds[i])
+        let made = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+        strings[i] = made
+        return made
+    }
+
+    func labelSet(_ i: Int) -> [String: String] {
+        if let built = labelSets[i] { return built }
+        var p = Int(labelSetStarts[i])
+        let pairs = varint(&p)
+        var labels = [String: String](minimumCapacity: pairs)
+        for _ in 0..<pairs {
+            let key = varint(&p)
+            labels[string(key)] = string(varint(&p))
+        }
+        labelSets[i] = labels
+        return labels
+    }
+
+    func identity(_ i: Int) -> EndpointIdentity {
+        if let built = identities[i] { return built }
+        var p = Int(identityStarts[i])
+        let kind = EndpointKind(rawValue: bytes[p]) ?? .network
+        p += 1
+        let namespace = string(varint(&p)), name = string(varint(&p)), aggregated = string(varint(&p))
+        let labels = labelSet(varint(&p))
+        let made = EndpointIdentity(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated,
+                                    labels: labels, serviceAccount: string(varint(&p)))
+        identities[i] = made
+        return made
+    }
+
+    func trace(_ i: Int) -> PolicyTrace {
+        if let built = traces[i] { return built }
+        var p = Int(traceStarts[i])
+        let reporter = Reporter(rawValue: bytes[p]) ?? .source
+        let action = Verdict(rawValue: bytes[p + 1]) ?? .unknown
+        p += 2
+        let count = varint(&p)
+        var hits: [PolicyHit] = []
+        hits.reserveCapacity(count)
+        for _ in 0..<count {
+            let index = signed(&p)
+            let tier = string(varint(&p))
+            let kind = PolicyKind(rawValue: bytes[p]) ?? .profile
+            p += 1
+            let namespace = string(varint(&p)), name = string(varint(&p))
+            let hitAction = PolicyAction(rawValue: bytes[p]) ?? .deny
+            p += 1
+            hits.append(PolicyHit(index: index, tier: tier, kind: kind, namespace: namespace, name: name, action: hitAction,
+                                  ruleIndex: signed(&p)))
+        }
+        let made = PolicyTrace(reporter: reporter, action: action, hits: hits)
+        traces[i] = made
+        return made
+    }
+
+    func annotation(_ i: Int) -> FlowAnnotation {
+        if let built = annotations[i] { return built }
+        func trace(field: Int) -> PolicyTrace? {
+            let number = Int(annotationFields[field][i])
+            return number == 0 ? nil : self.trace(number - 1)
+        }
+        let made = FlowAnnotation(source: identity(Int(annotationFields[0][i])), destination: identity(Int(annotationFields[1][i])),
+                                  destinationService: string(Int(annotationFields[2][i])),
+                                  verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: annotationFields[3][i])) ?? .unknown,
+                                  egress: trace(field: 4), ingress: trace(field: 5),
+                                  pendingEgress: trace(field: 6), pendingIngress: trace(field: 7))
+        annotations[i] = made
+        return made
+    }
+
+    func domainSet(_ i: Int) -> DomainNames {
+        if let built = domainSets[i] { return built }
+        var p = Int(domainSetStarts[i])
+        let count = varint(&p)
+        var names: [String] = []
+        names.reserveCapacity(count)
+        for _ in 0..<count { names.append(string(varint(&p))) }
+        let made = DomainNames(names)
+        domainSets[i] = made
+        return made
+    }
+
+    /// LEB128 from the checked bytes (no bounds left to fail: the decoder read the same bytes).
+    private func varint(_ p: inout Int) -> Int {
+        var result: UInt64 = 0, shift: UInt64 = 0
+        while p < bytes.count, shift < 64 {
+            let byte = bytes[p]
+            p += 1
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        return Int(truncatingIfNeeded: result)
+    }
+
+    private func signed(_ p: inout Int) -> Int {
+        let v = UInt64(bitPattern: Int64(varint(&p)))
+        return Int(truncatingIfNeeded: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1))
+    }
+}
