@@ -246,8 +246,14 @@ struct EvidenceLifecycleTests {
         #expect(try SignedStores.verify(directory).passed)
         var generator = SyntheticFlowGenerator(seed: 7)
         while try SignedStores.names(directory, suffix: ".seg").isEmpty { try writer.append(generator.generate(500)) }
-        let digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
-        #expect(digests.count == 2)
+        // The segment is renamed sealed on the sealer's queue before its digest is written there.
+        var digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
+        let deadline = Date().addingTimeInterval(20)
+        while digests.count < 2, Date() < deadline {
+            usleep(10_000)
+            digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
+        }
+        try #require(digests.count == 2)
         // A kill -9 right after the first seal: the digest that signs it was never written.
         let copy = try SignedStores.copy(directory)
         try FileManager.default.removeItem(atPath: copy + "/evidence/" + digests[1])
