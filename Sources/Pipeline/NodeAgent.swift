@@ -121,11 +121,12 @@ public final class NodeAgent: Service, @unchecked Sendable {
             }
             token = trimmed
         }
+        let tls = try c.metrics.tls.map { try AgentHTTPServer.TLS(files: $0) }
         let server = try await AgentHTTPServer.start(
             address: ListenAddress(parsing: text), allowNonLoopback: c.metrics.allowNonLoopback, registry: registry,
-            webhook: c.audit.webhook ? started.ingestor : nil, bearerToken: token, limits: limits, logger: logger)
-        logger.info("http", metadata: ["metrics": "http://\(server.address)/metrics",
-                                       "webhook": "\(c.audit.webhook ? "http://\(server.address)/audit/webhook" : "off")"])
+            webhook: c.audit.webhook ? started.ingestor : nil, bearerToken: token, tls: tls, limits: limits, logger: logger)
+        let base = "\(server.scheme)://\(server.address)"
+        logger.info("http", metadata: ["metrics": "\(base)/metrics", "webhook": "\(c.audit.webhook ? "\(base)/audit/webhook" : "off")"])
         return server
     }
 
