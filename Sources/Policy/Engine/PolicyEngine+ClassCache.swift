@@ -1,11 +1,5 @@
 import FlowCore
 
-/// An address in network sets, seen from an end of some entity class (-1: not an endpoint).
-struct SetIdentityKey: Hashable {
-    let address: IPAddress
-    let otherClass: Int32
-}
-
 /// The verdict and traces of a flow, without the identities of its ends. A class, so that the
 /// cache hands out one reference instead of copying four optional traces (a retain each).
 final class ClassDecision {
@@ -66,18 +60,19 @@ extension PolicyEngine {
     }
 
     /// `identity(of:other:)` of a numbered address: fixed for most addresses; for an address in
-    /// network sets it is remembered per other end's entity class, since choosing the set compares
+    /// network sets (and no endpoint) it is remembered per other end's entity class, since choosing the set compares
     /// every containing set's prefixes and names and depends only on the address and the other
     /// end's namespace (which its entity class fixes).
     private func endIdentity(_ number: Int, other: Int) -> EndpointIdentity {
         if let fixed = addresses.identity[number] { return fixed }
         let otherEndpoint = Int(addresses.endpoint[other])
-        let key = SetIdentityKey(address: addresses.address[number],
-                                 otherClass: otherEndpoint >= 0 ? Int32(truncatingIfNeeded: classes.entityClass(otherEndpoint, in: index)) : -1)
-        if let known = setIdentities[key] { return known }
+        let otherClass = otherEndpoint >= 0 ? classes.entityClass(otherEndpoint, in: index) : -1
+        let key = KeyNumbering.Key(a: UInt64(number), b: UInt64(bitPattern: Int64(otherClass)), c: 0)
+        if let known = setIdentityNumbers.number(of: key) { return setIdentityList[known] }
         let found = identity(of: side(number: number, port: 0), other: side(number: other, port: 0))
-        if setIdentities.count >= options.cacheCapacity { setIdentities.removeAll(keepingCapacity: true) }
-        setIdentities[key] = found
+        if setIdentityNumbers.count >= options.cacheCapacity { forgetSetIdentities() }
+        setIdentityNumbers.insert(key)
+        setIdentityList.append(found)
         return found
     }
 

@@ -46,8 +46,10 @@ public final class PolicyEngine: @unchecked Sendable {
     /// indexes `classDecisionList`.
     var classDecisionNumbers = KeyNumbering()
     var classDecisionList: [ClassDecision] = []
-    /// Flow-log identities of addresses in network sets, by the other end's entity class.
-    var setIdentities: [SetIdentityKey: EndpointIdentity] = [:]
+    /// Flow-log identities of addresses in network sets by (address number, the other end's
+    /// entity class or -1): the number indexes `setIdentityList`.
+    var setIdentityNumbers = KeyNumbering()
+    var setIdentityList: [EndpointIdentity] = []
     /// Distinct traces by their hits in words (`TraceWords`): most walks end in one of a handful
     /// of traces, so a walk records its hits as numbers and builds a trace (strings and all) only
     /// the first time; cached annotations share the one box.
@@ -132,15 +134,21 @@ public final class PolicyEngine: @unchecked Sendable {
     public func annotate(_ flow: FlowRecord, destinationDomains: DomainNames = .none) -> FlowAnnotation {
         guard options.cachesDecisions else { return decide(flow, destinationDomains: destinationDomains, log: nil) }
         let domainsID = keysOnDomains ? domainID(destinationDomains) : 0
-        // Decision keys hold address numbers, so both ends are numbered in one table generation.
+        // Between IPv4 addresses the key holds the addresses themselves, so a cached flow needs
+        // one probe; otherwise it holds both ends' numbers, from one generation of the address
+        // table. The version byte of the packet word tells the two kinds of key apart.
+        let bothIPv4 = flow.sourceAddress.version == .v4 && flow.destinationAddress.version == .v4
+        let ports = packetWord(flow, sourcePort: keysOnSourcePort ? flow.sourcePort : 0, version: bothIPv4 ? 4 : 0)
+        var key = KeyNumbering.Key(a: flow.sourceAddress.low << 32 | flow.destinationAddress.low & 0xFFFF_FFFF, b: ports,
+                                   c: UInt32(bitPattern: domainsID))
+        if bothIPv4, let known = decisionNumbers.number(of: key) { return decisions[known] }
         if addresses.count + 2 > options.cacheCapacity { forgetAddresses() }
         let source = addressNumber(flow.sourceAddress)
         let destination = addressNumber(flow.destinationAddress)
-        let key = KeyNumbering.Key(
-            a: UInt64(UInt32(truncatingIfNeeded: source)) << 32 | UInt64(UInt32(truncatingIfNeeded: destination)),
-            b: packetWord(flow, sourcePort: keysOnSourcePort ? flow.sourcePort : 0, version: 0),
-            c: UInt32(bitPattern: domainsID))
-        if let known = decisionNumbers.number(of: key) { return decisions[known] }
+        if !bothIPv4 {
+            key.a = UInt64(UInt32(truncatingIfNeeded: source)) << 32 | UInt64(UInt32(truncatingIfNeeded: destination))
+            if let known = decisionNumbers.number(of: key) { return decisions[known] }
+        }
         let decided = decideByClass(flow, source: source, destination: destination, domains: destinationDomains, domainsID: domainsID)
         if decisionNumbers.count >= options.cacheCapacity { forgetDecisions() }
         decisionNumbers.insert(key)
@@ -172,6 +180,12 @@ public final class PolicyEngine: @unchecked Sendable {
     func forgetAddresses() {
         addresses.removeAll()
         forgetDecisions()
+        forgetSetIdentities()
+    }
+
+    func forgetSetIdentities() {
+        setIdentityNumbers.removeAll()
+        setIdentityList.removeAll(keepingCapacity: true)
     }
 
     private func domainID(_ names: DomainNames) -> Int32 {
