@@ -119,6 +119,10 @@ extension AgentConfiguration {
         if audit.webhook && metrics.address == nil {
             throw invalid("audit.webhook", "the webhook is served by the metrics server, which is off (metrics.address)")
         }
+        if let tls = metrics.tls {
+            if tls.certificate == nil { throw invalid("metrics.tls.certificate", "HTTPS needs the server's certificate (PEM)") }
+            if tls.key == nil { throw invalid("metrics.tls.key", "HTTPS needs the server's private key (PEM)") }
+        }
         if evidence.digestInterval < .seconds(1) { throw invalid("evidence.digest-interval", "must be at least 1s") }
         if metrics.requestTimeout < .milliseconds(100) { throw invalid("metrics.request-timeout", "must be at least 100ms") }
         return self

@@ -133,9 +133,10 @@ extension ConfigurationReader {
     }
 
     func readMetrics(_ node: Node, field: String, into metrics: inout AgentConfiguration.Metrics) throws {
-        let known = ["address", "allow-non-loopback", "max-connections", "request-timeout"]
+        let known = ["address", "allow-non-loopback", "max-connections", "request-timeout", "tls"]
         for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
+            case "tls": metrics.tls = isNull(value) ? nil : try readTLS(value, field: field)
             case "address":
                 if isNull(value) || (try? text(value, field: field).lowercased()) == "off" {
                     metrics.address = nil
@@ -153,6 +154,21 @@ extension ConfigurationReader {
             default: metrics.allowNonLoopback = try bool(value, field: field)
             }
         }
+    }
+
+    func readTLS(_ node: Node, field: String) throws -> AgentConfiguration.TLSFiles {
+        var tls = AgentConfiguration.TLSFiles()
+        let known = ["certificate", "key", "client-ca", "client-certificates"]
+        for (key, value, field) in try entries(of: node, field: field, known: known) {
+            switch key {
+            case "certificate": tls.certificate = try optionalText(value, field: field)
+            case "key": tls.key = try optionalText(value, field: field)
+            case "client-ca": tls.clientCA = try optionalText(value, field: field)
+            default:
+                tls.clientCertificates = try choice(value, field: field, AgentConfiguration.ClientCertificates.allCases.map { ($0.rawValue, $0) })
+            }
+        }
+        return tls
     }
 
     func readAudit(_ node: Node, field: String, into audit: inout AgentConfiguration.Audit) throws {

@@ -110,6 +110,8 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var maxConnections: Int = AgentHTTPServer.Limits().maximumConnections
         /// A request (head, and body once the head is in) must arrive within this.
         public var requestTimeout: Duration = AgentHTTPServer.Limits().requestHeadTimeout
+        /// HTTPS instead of HTTP, optionally with client certificates; nil serves plain HTTP.
+        public var tls: TLSFiles?
         public init() {}
 
         /// The HTTP server's limits in its own terms.
@@ -119,6 +121,30 @@ public struct AgentConfiguration: Hashable, Sendable {
             limits.requestHeadTimeout = requestTimeout
             return limits
         }
+    }
+
+    /// `metrics.tls`: the server's certificate and key, and the CAs whose client certificates
+    /// it accepts. Paths only: the files are read when the server starts.
+    public struct TLSFiles: Hashable, Sendable {
+        /// PEM: the server's certificate, then any intermediates.
+        public var certificate: String?
+        /// PEM: the server's private key.
+        public var key: String?
+        /// PEM: the CAs that sign client certificates; nil asks for none.
+        public var clientCA: String?
+        /// Which requests need a client certificate (with `clientCA`).
+        public var clientCertificates: ClientCertificates = .required
+        public init() {}
+    }
+
+    /// Which requests need a verified client certificate when `metrics.tls.client-ca` is set.
+    public enum ClientCertificates: String, Hashable, Sendable, CaseIterable {
+        /// Every connection: the TLS handshake fails without one (Prometheus then scrapes with
+        /// its own `cert_file`).
+        case required
+        /// Only `POST /audit/webhook`: a certificate is asked for and verified when given, and
+        /// `/metrics` and `/healthz` answer without one.
+        case webhook
     }
 
     /// Policy version history from Kubernetes audit events (docs/audit.md).

@@ -3,7 +3,20 @@ import FlowCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOSSL
 import Prometheus
+
+/// Hummingbird's basic context plus the connection, whose TLS handler knows the client's
+/// verified certificate.
+struct AgentRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
 
 extension AgentHTTPServer {
     /// What each path answers.
@@ -11,9 +24,12 @@ extension AgentHTTPServer {
         let registry: PrometheusCollectorRegistry
         let webhook: AuditIngestor?
         let bearerToken: String?
+        /// With `client-certificates: webhook`: the handshake asked for a certificate and
+        /// verified any given, and the webhook refuses connections that gave none.
+        let webhookNeedsClientCertificate: Bool
         let limits: Limits
 
-        func register(on router: Router<BasicRequestContext>) {
+        func register(on router: Router<AgentRequestContext>) {
             router.get("/metrics") { _, _ in metrics(head: false) }
             router.head("/metrics") { _, _ in metrics(head: true) }
             router.get("/healthz") { _, _ in Self.text(.ok, "ok\n") }
@@ -25,7 +41,12 @@ extension AgentHTTPServer {
                 }
             }
             if let webhook {
-                router.post("/audit/webhook") { request, _ in try await receive(request, into: webhook) }
+                router.post("/audit/webhook") { request, context in
+                    if webhookNeedsClientCertificate, try await context.channel.nioSSL_peerCertificate().get() == nil {
+                        return Self.text(.unauthorized, "a client certificate is required\n")
+                    }
+                    return try await receive(request, into: webhook)
+                }
             }
         }
 

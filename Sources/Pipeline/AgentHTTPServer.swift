@@ -3,6 +3,7 @@ import FlowCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -10,7 +11,8 @@ import Prometheus
 import ServiceLifecycle
 
 /// The agent's one HTTP server (Hummingbird 2 on SwiftNIO): Prometheus metrics on `/metrics`,
-/// `/healthz`, and the Kubernetes audit webhook backend on `POST /audit/webhook`.
+/// `/healthz`, and the Kubernetes audit webhook backend on `POST /audit/webhook`, over HTTP or,
+/// with `TLS`, HTTPS (optionally verifying client certificates against the configured CAs).
 ///
 /// Event-driven, so a connection that sends nothing, or sends a byte a minute, costs a file
 /// descriptor and a little memory but never delays another client. Every connection is bounded
@@ -43,12 +45,15 @@ public final class AgentHTTPServer: Sendable {
     }
 
     public let address: ListenAddress
+    /// `https` with TLS, else `http`.
+    public let scheme: String
     private let group: MultiThreadedEventLoopGroup
     private let services: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(address: ListenAddress, group: MultiThreadedEventLoopGroup, services: ServiceGroup, task: Task<Void, any Error>) {
+    private init(address: ListenAddress, scheme: String, group: MultiThreadedEventLoopGroup, services: ServiceGroup, task: Task<Void, any Error>) {
         self.address = address
+        self.scheme = scheme
         self.group = group
         self.services = services
         self.task = task
@@ -58,9 +63,10 @@ public final class AgentHTTPServer: Sendable {
     /// shutdown). Returns once the socket listens.
     ///
     /// - Throws: `FlowlogError` for a non-loopback address without `allowNonLoopback`, a
-    ///   webhook on a non-loopback address without a bearer token, or a bind failure.
+    ///   webhook on a non-loopback address authenticated by neither a bearer token nor client
+    ///   certificates, or a bind failure.
     public static func start(address: ListenAddress, allowNonLoopback: Bool = false, registry: PrometheusCollectorRegistry,
-                             webhook: AuditIngestor? = nil, bearerToken: String? = nil, limits: Limits = Limits(),
+                             webhook: AuditIngestor? = nil, bearerToken: String? = nil, tls: TLS? = nil, limits: Limits = Limits(),
                              logger: Logger = Logger(label: "flowlog.http")) async throws -> AgentHTTPServer {
         guard address.isLoopback || allowNonLoopback else {
             throw FlowlogError(
@@ -69,12 +75,14 @@ public final class AgentHTTPServer: Sendable {
                     + "(metrics.allow-non-loopback: true, or --metrics-allow-remote)",
                 location: .init(field: "metrics.address"))
         }
-        if webhook != nil, !address.isLoopback, bearerToken == nil {
-            throw FlowlogError(.invalidArgument, "the audit webhook on \(address), which is not loopback, needs audit.bearer-token-file",
+        if webhook != nil, !address.isLoopback, bearerToken == nil, tls?.authenticatesWebhookClients != true {
+            throw FlowlogError(.invalidArgument,
+                               "the audit webhook on \(address), which is not loopback, needs audit.bearer-token-file or client certificates (metrics.tls.client-ca)",
                                location: .init(field: "audit.bearer-token-file"))
         }
-        let router = Router(context: BasicRequestContext.self)
-        Routes(registry: registry, webhook: webhook, bearerToken: bearerToken, limits: limits).register(on: router)
+        let router = Router(context: AgentRequestContext.self)
+        Routes(registry: registry, webhook: webhook, bearerToken: bearerToken,
+               webhookNeedsClientCertificate: tls?.clientCertificates == .webhook, limits: limits).register(on: router)
         let (events, continuation) = AsyncStream<Result<Int, any Error>>.makeStream()
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: .nanoseconds(Int64(clamping: limits.requestHeadTimeout.wholeNanoseconds)),
@@ -85,9 +93,15 @@ public final class AgentHTTPServer: Sendable {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server: HTTPServerBuilder
+        if let tls {
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls.configuration)
+        } else {
+            server = .http1(configuration: http1)
+        }
         let application = Application(
             router: router,
-            server: .http1(configuration: http1),
+            server: server,
             configuration: .init(address: .hostname(address.host, port: Int(address.port)), serverName: "flowlog", backlog: 256,
                                  availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in continuation.yield(.success(channel.localAddress?.port ?? 0)) },
@@ -106,7 +120,8 @@ public final class AgentHTTPServer: Sendable {
         for await event in events {
             switch event {
             case .success(let port):
-                return AgentHTTPServer(address: ListenAddress(host: address.host, port: UInt16(clamping: port)), group: group,
+                return AgentHTTPServer(address: ListenAddress(host: address.host, port: UInt16(clamping: port)),
+                                       scheme: tls == nil ? "http" : "https", group: group,
                                        services: services, task: task)
             case .failure(let error):
                 try? await group.shutdownGracefully()

@@ -121,11 +121,12 @@ public final class NodeAgent: Service, @unchecked Sendable {
             }
             token = trimmed
         }
+        let tls = try c.metrics.tls.map { try AgentHTTPServer.TLS(files: $0) }
         let server = try await AgentHTTPServer.start(
             address: ListenAddress(parsing: text), allowNonLoopback: c.metrics.allowNonLoopback, registry: registry,
-            webhook: c.audit.webhook ? started.ingestor : nil, bearerToken: token, limits: limits, logger: logger)
-        logger.info("http", metadata: ["metrics": "http://\(server.address)/metrics",
-                                       "webhook": "\(c.audit.webhook ? "http://\(server.address)/audit/webhook" : "off")"])
+            webhook: c.audit.webhook ? started.ingestor : nil, bearerToken: token, tls: tls, limits: limits, logger: logger)
+        let base = "\(server.scheme)://\(server.address)"
+        logger.info("http", metadata: ["metrics": "\(base)/metrics", "webhook": "\(c.audit.webhook ? "\(base)/audit/webhook" : "off")"])
         return server
     }
 
@@ -306,11 +307,12 @@ public final class NodeAgent: Service, @unchecked Sendable {
                 processor.install(engine)
                 logger.info("policy engine replaced", metadata: ["policies": "\(engine.cluster.policies.count)"])
             }
-            var moved = 0
+            var moved = 0, fullBatch = false
             for ring in rings {
                 let n = ring.tryPop(into: &batch, maximum: 1024)
                 guard n > 0 else { continue }
                 moved += n
+                fullBatch = fullBatch || n == 1024
                 do {
                     try processor.process(&batch, output: &output)
                 } catch {
@@ -327,12 +329,16 @@ public final class NodeAgent: Service, @unchecked Sendable {
                 }
                 for ring in rings { metrics.observe(ring: ring.statistics) }
             }
-            if moved == 0 {
-                if rings.allSatisfy(\.isFinished) { break }
-                idleRounds += 1
-                usleep(idleRounds < 100 ? 100 : 2_000)
-            } else {
+            if moved == 0, rings.allSatisfy(\.isFinished) { break }
+            if fullBatch {
                 idleRounds = 0
+            } else {
+                // Flows trickle in between full batches: waking for every few of them cost a
+                // system call, a pass over every ring and a batch's overhead each time (up to
+                // ten thousand times a second). A millisecond's flows cannot fill a ring
+                // (65,536 by default), and flow records are already seconds late by design.
+                idleRounds += 1
+                usleep(idleRounds < 1_000 ? 1_000 : 2_000)
             }
         }
         for ring in rings { metrics.observe(ring: ring.statistics) }

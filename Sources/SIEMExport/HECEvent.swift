@@ -11,7 +11,7 @@ import SIEMConfig
 /// `/event` endpoint accepts. `index` is left out when the sink names none (the token's default).
 enum HECEvent {
     static func append(_ record: ExportRecord, options: SIEMConfiguration.SplunkOptions, fallbackHost: String, to out: inout [UInt8]) {
-        out += Array("{\"time\":".utf8)
+        out.append(contentsOf: "{\"time\":".utf8)
         let millis = record.time.nanoseconds / 1_000_000
         JSONBytes.appendDecimal(millis / 1000, to: &out)
         out.append(UInt8(ascii: "."))

@@ -10,6 +10,8 @@ import SIEMConfig
 /// the sink's thread.
 final class HTTPSink {
     let endpoint: HTTPEndpoint
+    /// Scheme, host (the `tls.server-name` when given), port and prefix of request URLs.
+    let base: String
     let client: HTTPClient
     let authorization: String?
     let timeout: TimeAmount = .seconds(60)
@@ -19,9 +21,18 @@ final class HTTPSink {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
         configuration.decompression = .disabled
+        var base = endpoint.base
         if endpoint.secure {
-            configuration.tlsConfiguration = try TLSContextFactory.configuration(sink.tls ?? SIEMConfiguration.TLSFiles(), sink: sink.name)
+            let files = sink.tls ?? SIEMConfiguration.TLSFiles()
+            configuration.tlsConfiguration = try TLSContextFactory.configuration(files, sink: sink.name)
+            // The certificate is checked for (and SNI names) the URL's host; to check another
+            // name, requests go to that name and the client connects to the URL's host instead.
+            if let name = files.serverName, name.lowercased() != endpoint.host.lowercased() {
+                configuration.dnsOverride = [name: endpoint.host]
+                base = try HTTPEndpoint(url: "https://" + name + ":\(endpoint.port)" + endpoint.pathPrefix).base
+            }
         }
+        self.base = base
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         if let file = sink.tokenFile {
             authorization = scheme + " " + (try Self.readSecret(file, sink: sink.name))
@@ -56,15 +67,15 @@ final class HTTPSink {
         if let authorization { headers.add(name: "Authorization", value: authorization) }
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(url: endpoint.base + path, method: .POST, headers: headers, body: .bytes(body))
+            request = try HTTPClient.Request(url: base + path, method: .POST, headers: headers, body: .bytes(body))
         } catch {
-            throw FlowlogError(.invalidArgument, "bad request URL \(endpoint.base + path): \(error)")
+            throw FlowlogError(.invalidArgument, "bad request URL \(base + path): \(error)")
         }
         let response: HTTPClient.Response
         do {
             response = try client.execute(request: request, deadline: .now() + timeout).wait()
         } catch {
-            throw SinkUnavailable("\(endpoint.description): \(error)")
+            throw SinkUnavailable("\(endpoint.description): \(TLSContextFactory.explain(error))")
         }
         var answer: [UInt8] = []
         if var buffer = response.body { answer = buffer.readBytes(length: buffer.readableBytes) ?? [] }

@@ -94,6 +94,7 @@ public final class SIEMExportRun: Sendable {
                     backoff = .milliseconds(250)
                 }
                 if !follow && collected.caughtUp && w.spool.isEmpty {
+                    try w.finishWindow()
                     w.transport.finish()
                     w.close()
                     return result(nil)

@@ -112,25 +112,15 @@ final class SinkSpool {
             throw FlowlogError(.invalidArgument, "a record of \(payload.count) bytes is larger than the spool takes (\(Self.maximumRecord))")
         }
         if writer < 0 || end - writerStart >= chunkLimit { try startChunk() }
-        var header = [UInt8](repeating: 0, count: Self.recordHeader)
         let length = UInt32(payload.count)
-        var timeLE = time.nanoseconds.littleEndian
-        let crc = withUnsafeBytes(of: &timeLE) { t in payload.withUnsafeBytes { p in CRC32C.update(CRC32C.checksum(t), p) } }
-        Self.store(length, at: 0, in: &header)
-        Self.store(crc, at: 4, in: &header)
-        Self.store64(time.nanoseconds, at: 8, in: &header)
-        pendingWrite += header
-        pendingWrite += payload
+        let timeLE = time.nanoseconds.littleEndian
+        let crc = withUnsafeBytes(of: timeLE) { t in payload.withUnsafeBytes { p in CRC32C.update(CRC32C.checksum(t), p) } }
+        withUnsafeBytes(of: length.littleEndian) { pendingWrite.append(contentsOf: $0) }
+        withUnsafeBytes(of: crc.littleEndian) { pendingWrite.append(contentsOf: $0) }
+        withUnsafeBytes(of: timeLE) { pendingWrite.append(contentsOf: $0) }
+        pendingWrite.append(contentsOf: payload)
         end += UInt64(Self.recordHeader + payload.count)
         if pendingWrite.count >= 1 << 20 { try flushWrites() }
-    }
-
-    private static func store(_ v: UInt32, at i: Int, in bytes: inout [UInt8]) {
-        for k in 0..<4 { bytes[i + k] = UInt8(truncatingIfNeeded: v >> (8 * k)) }
-    }
-
-    private static func store64(_ v: UInt64, at i: Int, in bytes: inout [UInt8]) {
-        for k in 0..<8 { bytes[i + k] = UInt8(truncatingIfNeeded: v >> (8 * k)) }
     }
 
     private static func load32(_ bytes: UnsafeRawBufferPointer, _ i: Int) -> UInt32 {

@@ -29,6 +29,10 @@ import SegmentStore
 ///     tail 2097152               spool offset: everything before is synced and read past
 ///     inflight 1000              records being sent when this was written
 ///     channel 1d9c…              Splunk request channel (a GUID), kept across restarts
+///     window 1732345200000000000 -   a --since/--until run not finished yet: its bounds (ns, - for none)…
+///     window-flows 12 3 | none   …and its own cursors, so the same window run again resumes
+///     window-audit 17
+///     window-findings 0
 ///
 /// Reading moves cursors and `tail` together after the spool is synced, and syncs this file;
 /// delivery moves `head` and writes without syncing (a kill -9 keeps the page cache; after a
@@ -42,6 +46,18 @@ struct SinkState: Equatable {
     var tail: UInt64 = 0
     var inflight: UInt64 = 0
     var channel = ""
+    /// A `--since/--until` run that has not delivered everything yet.
+    var window: WindowProgress?
+
+    /// How far an unfinished windowed run read; the regular cursors stay where they are.
+    struct WindowProgress: Equatable {
+        /// The window's bounds, in nanoseconds since the epoch; nil: open.
+        var since: UInt64?
+        var until: UInt64?
+        var flows: BlockPosition?
+        var audit: UInt64 = 0
+        var findings: UInt64 = 0
+    }
 
     static let slotSize = 4096
     static let magic = Array("FLSIEMS1".utf8)
@@ -51,6 +67,11 @@ struct SinkState: Equatable {
         text += flows.map { "flows \($0.segment) \($0.block)\n" } ?? "flows none\n"
         text += "audit \(audit)\nfindings \(findings)\nhead \(head)\ntail \(tail)\ninflight \(inflight)\n"
         if !channel.isEmpty { text += "channel \(channel)\n" }
+        if let window {
+            text += "window \(window.since.map(String.init) ?? "-") \(window.until.map(String.init) ?? "-")\n"
+            text += window.flows.map { "window-flows \($0.segment) \($0.block)\n" } ?? "window-flows none\n"
+            text += "window-audit \(window.audit)\nwindow-findings \(window.findings)\n"
+        }
         return Array(text.utf8)
     }
 
@@ -71,6 +92,23 @@ struct SinkState: Equatable {
             case "tail" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.tail = v
             case "inflight" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.inflight = v
             case "channel" where f.count == 2: state.channel = f[1]
+            case "window" where f.count == 3:
+                func bound(_ text: String) throws -> UInt64? {
+                    if text == "-" { return nil }
+                    guard let v = UInt64(text) else { throw bad() }
+                    return v
+                }
+                state.window = WindowProgress(since: try bound(f[1]), until: try bound(f[2]))
+            case "window-flows" where f.count == 2 && f[1] == "none" && state.window != nil: state.window?.flows = nil
+            case "window-flows" where f.count == 3 && state.window != nil:
+                guard let s = UInt64(f[1]), let b = UInt32(f[2]) else { throw bad() }
+                state.window?.flows = BlockPosition(segment: s, block: b)
+            case "window-audit" where f.count == 2 && state.window != nil:
+                guard let v = UInt64(f[1]) else { throw bad() }
+                state.window?.audit = v
+            case "window-findings" where f.count == 2 && state.window != nil:
+                guard let v = UInt64(f[1]) else { throw bad() }
+                state.window?.findings = v
             default: throw bad()
             }
         }

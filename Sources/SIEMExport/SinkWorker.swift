@@ -15,7 +15,8 @@ public struct RecordSources: Sendable {
     /// The audit store (`flowlog audit ingest --audit DIR`); nil: no audit records.
     public var auditDirectory: String?
     /// A one-shot window: only records in it, read from the start without moving the sink's
-    /// cursors (so a later run without a window still sends everything once).
+    /// cursors (so a later run without a window still sends everything once). A run of the
+    /// same window that did not finish is resumed where it stopped; a finished one is sent again.
     public var window: TimeWindow?
 
     public init(dataDirectory: String, auditDirectory: String? = nil, window: TimeWindow? = nil) {
@@ -42,10 +43,20 @@ final class SinkWorker {
     var builder: RecordBuilder
     let hostName: String
     private var lockDescriptor: Int32?
-    /// The window's own flow cursor (a windowed run leaves `state.flows` alone).
-    var windowFlows: BlockPosition?
-    var windowAudit: UInt64 = 0
-    var windowFindings: UInt64 = 0
+    /// The window's own cursors (a windowed run leaves `state.flows` and the others alone),
+    /// kept in the state so that an interrupted window, run again, goes on where it stopped.
+    var windowFlows: BlockPosition? {
+        get { state.window?.flows }
+        set { if state.window?.flows != newValue { state.window?.flows = newValue; cursorsMoved = true } }
+    }
+    var windowAudit: UInt64 {
+        get { state.window?.audit ?? 0 }
+        set { if state.window?.audit != newValue { state.window?.audit = newValue; cursorsMoved = true } }
+    }
+    var windowFindings: UInt64 {
+        get { state.window?.findings ?? 0 }
+        set { if state.window?.findings != newValue { state.window?.findings = newValue; cursorsMoved = true } }
+    }
     /// A cursor moved without records (filtered out): the state must still be written.
     var cursorsMoved = false
     /// Following a store that an agent is about to write: an empty or missing store is
@@ -93,6 +104,14 @@ final class SinkWorker {
                 log("siem: sink \(sink.name): spool files before offset \(spool.head) are missing; what they held is lost")
                 state.head = spool.head
             }
+            if let window = sources.window {
+                let since = window.since?.nanoseconds, until = window.until?.nanoseconds
+                if let progress = state.window, progress.since == since, progress.until == until {
+                    log("siem: sink \(sink.name): resuming the unfinished run of this window where it stopped")
+                } else {
+                    state.window = SinkState.WindowProgress(since: since, until: until)
+                }
+            }
             try stateFile.store(state, durable: true)
             let storeID = try StoreIdentity.loadOrCreate(StoreIdentity.path(storeDirectory: sources.dataDirectory))
             builder = RecordBuilder(storeID: storeID, cluster: configuration.cluster)
@@ -106,7 +125,6 @@ final class SinkWorker {
             log("siem: sink \(sink.name): \(state.inflight) records were being sent when the exporter stopped; sending them again (duplicates where the receiver has no idempotency)")
             metrics.add(.redelivered, Int(state.inflight))
         }
-        windowFlows = nil
         updateSpoolMetrics()
     }
 
@@ -142,6 +160,13 @@ final class SinkWorker {
         }
         return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-" + hex[8..<10].joined() + "-"
             + hex[10..<16].joined()
+    }
+
+    /// A windowed run delivered everything: the window is done, and running it again sends it again.
+    func finishWindow() throws {
+        guard sources.window != nil, state.window != nil else { return }
+        state.window = nil
+        try stateFile.store(state, durable: true)
     }
 
     func updateSpoolMetrics() {

@@ -28,13 +28,13 @@ enum SyslogMessage {
         let severity = record.alert ? options.alertSeverity : options.severity
         out.append(UInt8(ascii: "<"))
         JSONBytes.appendDecimal(UInt64(options.facility * 8 + severity), to: &out)
-        out += Array(">1 ".utf8)
+        out.append(contentsOf: ">1 ".utf8)
         appendTimestamp(record.time, to: &out)
         out.append(0x20)
         appendHeaderField(options.hostname ?? (record.host.isEmpty ? fallbackHost : record.host), limit: 255, to: &out)
         out.append(0x20)
         appendHeaderField(options.appName, limit: 48, to: &out)
-        out += Array(" - ".utf8)
+        out.append(contentsOf: " - ".utf8)
         appendHeaderField(record.kind.singular, limit: 32, to: &out)
         out.append(0x20)
         out.append(UInt8(ascii: "["))
@@ -83,10 +83,12 @@ enum SyslogMessage {
         out.append(UInt8(ascii: "T")); two(s / 3600); out.append(UInt8(ascii: ":")); two(s / 60 % 60)
         out.append(UInt8(ascii: ":")); two(s % 60)
         out.append(UInt8(ascii: "."))
-        var micro = time.nanoseconds % 1_000_000_000 / 1_000
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: 6)
-        for i in stride(from: 5, through: 0, by: -1) { digits[i] = UInt8(ascii: "0") + UInt8(micro % 10); micro /= 10 }
-        out += digits
+        let micro = time.nanoseconds % 1_000_000_000 / 1_000
+        var divisor: UInt64 = 100_000
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(micro / divisor % 10))
+            divisor /= 10
+        }
         out.append(UInt8(ascii: "Z"))
     }
 

@@ -95,7 +95,7 @@ final class SyslogTransport: SinkTransport {
             channel = opened
             return opened
         } catch {
-            throw SinkUnavailable("cannot connect to \(address.host):\(address.port) (\(transport.rawValue)): \(error)")
+            throw SinkUnavailable("cannot connect to \(address.host):\(address.port) (\(transport.rawValue)): \(TLSContextFactory.explain(error))")
         }
     }
 

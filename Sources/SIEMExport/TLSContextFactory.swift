@@ -22,6 +22,26 @@ enum TLSContextFactory {
         return configuration
     }
 
+    /// A failed connection's error in the terms of the sink's `tls` section: BoringSSL's codes
+    /// (kept, in brackets) do not say which setting to look at.
+    static func explain(_ error: Error) -> String {
+        let text = String(describing: error)
+        let hint: String?
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            hint = "the server's certificate does not chain to a trusted CA (tls.ca; the system's roots when it is not set)"
+        } else if (error as? NIOSSLExtraError) == .failedToValidateHostname || text.contains("failedToValidateHostname") {
+            hint = "the server's certificate does not carry the name checked (tls.server-name; the url's or address's host when it is not set)"
+        } else if text.contains("CERTIFICATE_REQUIRED") || text.contains("ALERT_HANDSHAKE_FAILURE") || text.contains("ALERT_BAD_CERTIFICATE")
+                    || text.contains("ALERT_UNKNOWN_CA") {
+            hint = "the server refused the TLS handshake: it wants a client certificate it trusts (tls.cert and tls.key)"
+        } else if text.contains("WRONG_VERSION_NUMBER") {
+            hint = "the server does not speak TLS on this port"
+        } else {
+            hint = nil
+        }
+        return hint.map { "TLS: \($0) [\(text)]" } ?? text
+    }
+
     static func client(_ files: SIEMConfiguration.TLSFiles, sink: String) throws -> NIOSSLContext {
         do {
             return try NIOSSLContext(configuration: try configuration(files, sink: sink))

@@ -246,7 +246,12 @@ struct EvidenceLifecycleTests {
         #expect(try SignedStores.verify(directory).passed)
         var generator = SyntheticFlowGenerator(seed: 7)
         while try SignedStores.names(directory, suffix: ".seg").isEmpty { try writer.append(generator.generate(500)) }
-        let digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
+        // The sealed file's name appears before the seal's observer has written its digest.
+        var digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
+        for _ in 0..<100 where digests.count < 2 {
+            usleep(50_000)
+            digests = try SignedStores.names(directory + "/evidence", suffix: ".digest")
+        }
         #expect(digests.count == 2)
         // A kill -9 right after the first seal: the digest that signs it was never written.
         let copy = try SignedStores.copy(directory)

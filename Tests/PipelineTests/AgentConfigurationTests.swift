@@ -126,6 +126,9 @@ struct AgentConfigurationTests {
         BadCase(yaml: "capture:\n  interfaces: {a: b}\n", line: 2, field: "capture.interfaces", message: "expected a list"),
         BadCase(yaml: "metrics:\n  address: 127.0.0.1\n", line: 2, field: "metrics.address", message: "is not HOST:PORT"),
         BadCase(yaml: "metrics:\n  address: example.org:80\n", line: 2, field: "metrics.address", message: "numeric"),
+        BadCase(yaml: "metrics:\n  tls:\n    cert: a.pem\n", line: 3, field: "metrics.tls.cert", message: "unknown key 'cert'"),
+        BadCase(yaml: "metrics:\n  tls:\n    client-certificates: sometimes\n", line: 3, field: "metrics.tls.client-certificates",
+                message: "'sometimes' is not one of: required, webhook"),
         BadCase(yaml: "log:\n  level: loud\n", line: 2, field: "log.level", message: "not one of"),
         BadCase(yaml: "ring:\n  capacity: 8\n  capacity: 16\n", line: 3, field: "ring.capacity", message: "appears twice"),
         BadCase(yaml: "- just\n- a list\n", line: 1, field: "", message: "expected a mapping"),
@@ -241,6 +244,36 @@ struct AgentConfigurationTests {
         }
         configuration.metrics.allowNonLoopback = true
         _ = try configuration.validated()
+    }
+
+    @Test("metrics.tls: certificate, key, client CA and which requests need a client certificate")
+    func tls() throws {
+        let configuration = try AgentConfiguration.parse(yaml: """
+            metrics:
+              address: 10.0.0.7:9464
+              allow-non-loopback: true
+              tls:
+                certificate: /etc/flowlog/tls/agent.pem
+                key: /etc/flowlog/tls/agent.key
+                client-ca: /etc/flowlog/tls/clients-ca.pem
+                client-certificates: webhook
+            """)
+        let tls = try #require(configuration.metrics.tls)
+        #expect(tls.certificate == "/etc/flowlog/tls/agent.pem")
+        #expect(tls.key == "/etc/flowlog/tls/agent.key")
+        #expect(tls.clientCA == "/etc/flowlog/tls/clients-ca.pem")
+        #expect(tls.clientCertificates == .webhook)
+        #expect(try AgentConfiguration.parse(yaml: "metrics: {tls: {certificate: a.pem, key: a.key}}").metrics.tls?.clientCertificates == .required)
+        #expect(try AgentConfiguration.parse(yaml: "metrics: {tls: ~}").metrics.tls == nil)
+        var keyless = try AgentConfiguration.parse(yaml: "metrics: {tls: {certificate: a.pem}}")
+        keyless.capture.interfaces = ["lo"]
+        keyless.dataDirectory = "data"
+        do {
+            _ = try keyless.validated()
+            Issue.record("accepted HTTPS without a key")
+        } catch let error as FlowlogError {
+            #expect(error.location?.field == "metrics.tls.key")
+        }
     }
 }
 

@@ -2,11 +2,13 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A small HTTP server on 127.0.0.1 (ephemeral port) standing in for Splunk HEC or
 /// Elasticsearch: it records every request whole and answers what `respond` says, so a test
-/// can be down, slow, busy or refuse single items.
+/// can be down, slow, busy or refuse single items. With `tls` it speaks HTTPS only, with the
+/// server certificate given, and requires a client certificate signed by `clientCA`.
 final class TestReceiver: Sendable {
     struct Request: Sendable {
         var method: String
@@ -34,6 +36,11 @@ final class TestReceiver: Sendable {
 
     typealias Responder = @Sendable (Request, Int) -> Response
 
+    final class FailureLog: Sendable {
+        let errors = Mutex<[String]>([])
+        var all: [String] { errors.withLock { $0 } }
+    }
+
     final class RequestLog: Sendable {
         let requests = Mutex<[Request]>([])
     }
@@ -42,14 +49,42 @@ final class TestReceiver: Sendable {
     private let state: RequestLog
     let port: Int
 
-    init(respond: @escaping Responder) throws {
+    /// Server side of HTTPS: its certificate and key, and the CA client certificates must chain to.
+    struct TLS {
+        var certificate: String
+        var key: String
+        var clientCA: String
+    }
+
+    /// TLS handshakes that failed, with the reason the server saw.
+    let handshakeFailures = FailureLog()
+    private let secure: Bool
+
+    init(tls: TLS? = nil, respond: @escaping Responder) throws {
         let state = RequestLog()
         self.state = state
+        secure = tls != nil
+        let failures = handshakeFailures
+        var context: NIOSSLContext?
+        if let tls {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key, format: .pem)))
+            // A server that verifies asks for a client certificate and refuses a handshake without one.
+            configuration.certificateVerification = .noHostnameVerification
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tls.clientCA))
+            context = try NIOSSLContext(configuration: configuration)
+        }
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Handler(state: state, respond: respond))
+                channel.eventLoop.makeCompletedFuture {
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(failures: failures))
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(state: state, respond: respond))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).wait()
@@ -58,7 +93,18 @@ final class TestReceiver: Sendable {
 
     deinit { try? channel.close().wait() }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { (secure ? "https" : "http") + "://127.0.0.1:\(port)" }
+
+    /// Records TLS errors (a handshake the server refused) and closes the connection.
+    private final class HandshakeWatcher: ChannelInboundHandler, Sendable {
+        typealias InboundIn = NIOAny
+        let failures: FailureLog
+        init(failures: FailureLog) { self.failures = failures }
+        func errorCaught(context: ChannelHandlerContext, error: Error) {
+            failures.errors.withLock { $0.append(String(describing: error)) }
+            context.close(promise: nil)
+        }
+    }
     var requests: [Request] { state.requests.withLock { $0 } }
 
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {

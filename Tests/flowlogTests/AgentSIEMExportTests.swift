@@ -8,8 +8,12 @@ import Testing
 
 /// A running agent with `export.siem` delivering what it captures to a real rsyslogd while it
 /// captures: the messages received are the flows `flowlog query` finds in its store, each once.
-/// In the agent suite, whose tests run one at a time (two agents on `lo` would see each other).
+/// In the agent suite, whose tests run one at a time (two agents on `lo` would see each other);
+/// its pods have loopback addresses and ports of their own, so other test runs on the machine
+/// sending on `lo` do not reach its capture filter.
 extension AgentCommandTests {
+    static let siemClient = "127.0.41.2", siemServer = "127.0.41.3"
+    static let siemAllowedPort: UInt16 = 47_741, siemDeniedPort: UInt16 = 47_742
     @Test(.enabled(if: RsyslogReceiver.available, RsyslogReceiver.skipReason))
     func exportsCapturedFlowsToSyslogWhileRunning() throws {
         guard geteuid() == 0 else {
@@ -20,7 +24,11 @@ extension AgentCommandTests {
         let work = FlowlogRunner.temporaryPath("agent-siem")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try Self.cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
+        let cluster = Self.cluster.replacingOccurrences(of: "127.0.0.2", with: Self.siemClient)
+            .replacingOccurrences(of: "127.0.0.3", with: Self.siemServer)
+            .replacingOccurrences(of: "port: \(Self.allowedPort)", with: "port: \(Self.siemAllowedPort)")
+        #expect(cluster.contains(Self.siemServer) && cluster.contains("port: \(Self.siemAllowedPort)"))
+        try cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
         let port = try freeLoopbackPort()
         // Flows end 1 s after their last packet, a partly filled block is written every 300 ms,
         // and the sink sends what it has every 200 ms: a flow reaches rsyslog within seconds.
@@ -33,7 +41,7 @@ extension AgentCommandTests {
                 batch: {count: 500, time: 200ms}
             """
         let config = """
-            capture: {interfaces: [lo], filter: "udp and host 127.0.0.3"}
+            capture: {interfaces: [lo], filter: "udp and host \(Self.siemServer)"}
             cluster: {manifests: [\(work)/cluster.yaml]}
             data-directory: \(work)/data
             node-name: siem-node
@@ -68,7 +76,7 @@ extension AgentCommandTests {
         // Two rounds of distinct flows (one source port each), the second while the first is
         // long delivered: each round reaches rsyslog while the agent keeps capturing.
         var total = 0
-        for (round, (count, destination)) in [(25, Self.allowedPort), (15, Self.deniedPort)].enumerated() {
+        for (round, (count, destination)) in [(25, Self.siemAllowedPort), (15, Self.siemDeniedPort)].enumerated() {
             try sendDistinctFlows(count: count, to: destination)
             total += count
             let arrived = poll(seconds: 30) { stored().count == total && received().count == total }
@@ -78,9 +86,9 @@ extension AgentCommandTests {
         }
         #expect(metric(port, #"flowlog_siem_records_sent_total{sink="soc"}"#) == Double(total))
         for raw in receiver.rawMessages() {
-            #expect(raw.contains(" siem-node flowlog - flow [flow@32473 src=\"127.0.0.2\" "), "\(raw.prefix(160))")
+            #expect(raw.contains(" siem-node flowlog - flow [flow@32473 src=\"\(Self.siemClient)\" "), "\(raw.prefix(160))")
         }
-        let denied = receiver.rawMessages().filter { $0.contains(#"dport="\#(Self.deniedPort)""#) }
+        let denied = receiver.rawMessages().filter { $0.contains(#"dport="\#(Self.siemDeniedPort)""#) }
         #expect(denied.count == 15 && denied.allSatisfy { $0.hasPrefix("<132>1 ") && $0.contains(#"action="deny""#) })
 
         kill(agent.processIdentifier, SIGTERM)
@@ -100,13 +108,13 @@ extension AgentCommandTests {
         #expect(received().count == total)
     }
 
-    /// One UDP datagram from each of `count` fresh sockets on 127.0.0.2 to 127.0.0.3:port: as
-    /// many flows, each with its own source port.
+    /// One UDP datagram from each of `count` fresh sockets on the client pod's address to the
+    /// server pod's port: as many flows, each with its own source port.
     func sendDistinctFlows(count: Int, to port: UInt16) throws {
         var remote = sockaddr_in()
         remote.sin_family = sa_family_t(AF_INET)
         remote.sin_port = port.bigEndian
-        remote.sin_addr.s_addr = inet_addr("127.0.0.3")
+        remote.sin_addr.s_addr = inet_addr(Self.siemServer)
         var sockets: [Int32] = []
         defer { sockets.forEach { close($0) } }
         for _ in 0..<count {
@@ -116,7 +124,7 @@ extension AgentCommandTests {
             sockets.append(fd)
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr("127.0.0.2")
+            local.sin_addr.s_addr = inet_addr(Self.siemClient)
             try #require(withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
             let payload = Array("flowlog siem test".utf8)

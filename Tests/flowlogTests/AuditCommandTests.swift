@@ -1,3 +1,5 @@
+import FlowCore
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -130,6 +132,41 @@ struct AuditCommandTests {
         #expect(blocks.count == 2)
         #expect(blocks[0].hasPrefix("\(flows):1: 10.244.1.5:40000 → 198.51.100.7:8443 tcp at 2026-11-23T07:20:00"))
         #expect(blocks[0].contains("action: deny") && !blocks[0].contains("action: allow\n"))
+        #expect(blocks[1].contains("action: allow") && !blocks[1].contains("action: deny"))
+    }
+
+    /// The question asked of a real store: two connections of shop/frontend-1 to
+    /// 198.51.100.7:8443 captured at 07:20 and 07:45, replayed, queried, and piped into
+    /// `policy explain --flow -`: each is decided against the cluster of its own time.
+    @Test("flowlog query -o ndjson | policy explain --audit --flow -: a replayed store's flows, each at its own time")
+    func explainStoredFlows() throws {
+        let directory = try Self.ingested()
+        typealias B = PacketBuilder
+        var writer = PcapWriter()
+        for (port, seconds) in [(UInt16(40_000), UInt64(1_795_418_400)), (40_001, 1_795_419_900)] {  // 07:20:00Z, 07:45:00Z
+            let syn = B.ethernetIP(source: IPAddress("10.244.1.5")!, destination: IPAddress("198.51.100.7")!, protocol: .tcp,
+                                   transport: B.tcp(sourcePort: port, destinationPort: 8443, flags: .syn))
+            writer.append(syn, at: Timestamp(seconds: seconds, nanoseconds: 0))
+        }
+        let capture = FlowlogRunner.temporaryPath("explain.pcap"), data = FlowlogRunner.temporaryPath("explain-data")
+        try writer.write(to: capture)
+        defer { try? FileManager.default.removeItem(atPath: capture); try? FileManager.default.removeItem(atPath: data) }
+        let replay = try FlowlogRunner.run(["replay", capture, "--data", data])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let query = try FlowlogRunner.run(["query", "--data", data, "dst.port 8443", "-o", "ndjson"])
+        #expect(query.status == 0, "\(query.stderr)")
+        #expect(query.stdout.split(separator: "\n").count == 2)
+        let flows = FlowlogRunner.temporaryPath("explain-flows.ndjson")
+        try query.stdout.write(toFile: flows, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: flows) }
+        let result = try FlowlogRunner.run(["policy", "explain", "--audit", directory, "--flow", "-"], standardInput: flows)
+        #expect(result.status == 0, "\(result.stderr)")
+        let blocks = result.stdout.components(separatedBy: "=== flow ").dropFirst().map { $0 }
+        #expect(blocks.count == 2)
+        #expect(blocks[0].hasPrefix("<stdin>:1: 10.244.1.5:40000 → 198.51.100.7:8443 tcp at 2026-11-23T07:20:00"), "\(result.stdout)")
+        #expect(blocks[0].contains("action: deny"))
+        #expect(blocks[0].contains("action became allow, after:\n  networkpolicy.projectcalico.org/shop/default.allow-web version 2 (patch by bob@example.com)"))
+        #expect(blocks[1].hasPrefix("<stdin>:2: 10.244.1.5:40001 → 198.51.100.7:8443 tcp at 2026-11-23T07:45:00"))
         #expect(blocks[1].contains("action: allow") && !blocks[1].contains("action: deny"))
     }
 }

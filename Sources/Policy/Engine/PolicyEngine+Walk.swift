@@ -7,7 +7,7 @@ extension PolicyEngine {
     /// profiles decide when every tier passed.
     func walk(endpoint: Int, direction: PolicyDirection, facts: FlowFacts, pending: Bool, log: PolicyWalkLog?) -> PolicyTrace {
         let reporter: Reporter = direction == .egress ? .source : .destination
-        var hits: [PolicyHit] = []
+        hitWords.removeAll(keepingCapacity: true)
         let tiers = plan(for: endpoint).tiers(direction, pending: pending)
         log?.depth += 1
         defer { log?.depth -= 1 }
@@ -28,7 +28,6 @@ extension PolicyEngine {
                         }
                         continue
                     }
-                    let index = hits.count
                     let ruleAction = rules[r].action
                     switch ruleAction {
                     case .log:
@@ -36,12 +35,12 @@ extension PolicyEngine {
                     case .allow, .deny:
                         let action: PolicyAction = ruleAction == .allow ? .allow : .deny
                         log?.add("  rule \(r) \(ruleAction.rawValue): matched → \(action)")
-                        hits.append(hit(p, index: index, action: action, ruleIndex: r))
+                        hitWords.append(TraceWords.policy(p, action: action, ruleIndex: r))
                         log?.depth -= 1
-                        return PolicyTrace(reporter: reporter, action: action == .allow ? .allow : .deny, hits: hits)
+                        return trace(reporter: reporter, action: action == .allow ? .allow : .deny)
                     case .pass:
                         log?.add("  rule \(r) Pass: matched → next tier")
-                        hits.append(hit(p, index: index, action: .pass, ruleIndex: r))
+                        hitWords.append(TraceWords.policy(p, action: .pass, ruleIndex: r))
                         passed = true
                         break policyLoop
                     }
@@ -51,44 +50,67 @@ extension PolicyEngine {
             log?.depth -= 1
             if passed { continue }
             let attributed = pending ? selected[0] : selected[selected.count - 1]
-            hits.append(hit(attributed, index: hits.count, action: tier.defaultAction, ruleIndex: -1))
+            hitWords.append(TraceWords.policy(attributed, action: tier.defaultAction, ruleIndex: -1))
             log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name), "
                      + (selected.count == 1 ? "the one selecting policy)"
                         : pending ? "the first selecting policy, as Calico's pending trace names it)"
                         : "the last selecting policy, as Calico's enforced trace names it)"))
             if tier.defaultAction == .deny {
-                return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
+                return trace(reporter: reporter, action: .deny)
             }
         }
-        let profiles = index.entities[endpoint].profiles
+        let profiles = entityProfiles[endpoint]
         for profile in profiles {
+            let name = profileNames[profile.name]
             if profile.allows {
-                log?.add("profile \(profile.name): allow")
-                hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
-                                      action: .allow, ruleIndex: 0))
-                return PolicyTrace(reporter: reporter, action: .allow, hits: hits)
+                log?.add("profile \(name): allow")
+                hitWords.append(TraceWords.profile(profile.name, action: .allow, ruleIndex: 0))
+                return trace(reporter: reporter, action: .allow)
             }
-            if let decided = walkProfile(profile.name, direction: direction, facts: facts, pending: pending, log: log) {
-                hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile, name: profile.name,
-                                      action: decided.action, ruleIndex: decided.rule))
-                return PolicyTrace(reporter: reporter, action: decided.action == .allow ? .allow : .deny, hits: hits)
+            if let decided = walkProfile(name, direction: direction, facts: facts, pending: pending, log: log) {
+                hitWords.append(TraceWords.profile(profile.name, action: decided.action, ruleIndex: decided.rule))
+                return trace(reporter: reporter, action: decided.action == .allow ? .allow : .deny)
             }
         }
         // The dataplane's "no profile matched" drop; the userspace (pending) evaluator names it differently.
         log?.add(profiles.isEmpty ? "no profiles: default deny" : "no profile allows: deny")
-        hits.append(PolicyHit(index: hits.count, tier: PolicyHit.profileTier, kind: .profile,
-                              name: pending ? PolicyHit.profileTier : "__NO_MATCH__", action: .deny, ruleIndex: pending ? -1 : 0))
-        return PolicyTrace(reporter: reporter, action: .deny, hits: hits)
+        hitWords.append(TraceWords.noProfileMatched(pending: pending))
+        return trace(reporter: reporter, action: .deny)
     }
 
-    /// A policy's trace entry, from the copy of its identity kept for this (the policy itself is
-    /// large, and reading fields through it in a walk risks copying all of it).
-    private func hit(_ policy: Int, index: Int, action: PolicyAction, ruleIndex: Int) -> PolicyHit {
-        var hit = hitTemplates[policy]
-        hit.index = index
-        hit.action = action
-        hit.ruleIndex = ruleIndex
-        return hit
+    /// The trace of the hits in `hitWords`: the one built before for the same hits, else a new
+    /// one (the only place a walk's hits become strings).
+    private func trace(reporter: Reporter, action: Verdict) -> PolicyTrace {
+        hitWords.append(TraceWords.header(reporter: reporter, action: action))
+        if let known = traces[hitWords] { return known }
+        var hits: [PolicyHit] = []
+        hits.reserveCapacity(hitWords.count - 1)
+        for word in hitWords.dropLast() { hits.append(hit(word, index: hits.count)) }
+        let built = PolicyTrace(reporter: reporter, action: action, hits: hits)
+        if traces.count >= options.cacheCapacity { traces.removeAll(keepingCapacity: true) }
+        traces[hitWords] = built
+        return built
+    }
+
+    /// A trace entry from its word: a policy's from the copy of its identity kept for this (the
+    /// policy itself is large, and reading fields through it risks copying all of it).
+    private func hit(_ word: UInt64, index: Int) -> PolicyHit {
+        let (kind, number, action, ruleIndex) = TraceWords.fields(word)
+        switch kind {
+        case .policy, .header:
+            var hit = hitTemplates[number]
+            hit.index = index
+            hit.action = action
+            hit.ruleIndex = ruleIndex
+            return hit
+        case .profile:
+            return PolicyHit(index: index, tier: PolicyHit.profileTier, kind: .profile, name: profileNames[number],
+                             action: action, ruleIndex: ruleIndex)
+        case .noProfileMatched:
+            // The pending form is marked by its rule index (-1).
+            return PolicyHit(index: index, tier: PolicyHit.profileTier, kind: .profile,
+                             name: ruleIndex < 0 ? PolicyHit.profileTier : "__NO_MATCH__", action: .deny, ruleIndex: ruleIndex)
+        }
     }
 
     /// A `Profile` resource's rules for one direction: the first Allow or Deny decides; Log

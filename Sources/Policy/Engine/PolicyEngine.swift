@@ -33,17 +33,32 @@ public final class PolicyEngine: @unchecked Sendable {
     let keysOnDomains: Bool
     /// Destination name lists seen so far, numbered from 1 for the cache keys.
     private var domainIDs: [DomainNames: Int32] = [:]
-    private var cache: [DecisionKey: FlowAnnotation] = [:]
+    /// Whole decisions by (source address number, destination address number, packet fields,
+    /// domains): the number indexes `decisions`.
+    var decisionNumbers = KeyNumbering()
+    var decisions: [FlowAnnotation] = []
+    /// Every address a flow end had so far, numbered, with what the engine derived from it.
+    var addresses = AddressTable()
     /// A new address pair is decided by class (see `MatchClasses`): when its ends are ones rules
     /// cannot tell apart from a pair decided before, that pair's verdict and traces are reused.
     var classes: MatchClasses
-    var addressClasses: [IPAddress: AddressClass] = [:]
-    var classDecisions: [ClassDecisionKey: ClassDecision] = [:]
-    /// Flow-log identities of addresses in network sets, by the other end's entity class.
-    var setIdentities: [SetIdentityKey: EndpointIdentity] = [:]
-    /// Distinct traces of the class decisions: most flows share a handful of traces, so cached
-    /// annotations share their storage instead of each holding its own copy.
-    private var internedTraces: Set<PolicyTrace> = []
+    /// Class decisions by (source class, destination class, packet fields, domains): the number
+    /// indexes `classDecisionList`.
+    var classDecisionNumbers = KeyNumbering()
+    var classDecisionList: [ClassDecision] = []
+    /// Flow-log identities of addresses in network sets by (address number, the other end's
+    /// entity class or -1): the number indexes `setIdentityList`.
+    var setIdentityNumbers = KeyNumbering()
+    var setIdentityList: [EndpointIdentity] = []
+    /// Distinct traces by their hits in words (`TraceWords`): most walks end in one of a handful
+    /// of traces, so a walk records its hits as numbers and builds a trace (strings and all) only
+    /// the first time; cached annotations share the one box.
+    var traces: [[UInt64]: PolicyTrace] = [:]
+    /// The hits of the walk in progress (a walk at a time; kept to spare an allocation per walk).
+    var hitWords: [UInt64] = []
+    /// Profile names by number, and per entity its profiles by number (for `TraceWords`).
+    let profileNames: [String]
+    let entityProfiles: [[(name: Int, allows: Bool)]]
 
     public init(cluster: Cluster, options: PolicyOptions = .init()) {
         self.cluster = cluster
@@ -56,6 +71,17 @@ public final class PolicyEngine: @unchecked Sendable {
         self.ingressRules = compiled.map(\.ingress)
         self.egressRules = compiled.map(\.egress)
         self.hitTemplates = compiled.map { $0.policy.hit(index: 0, action: .allow, ruleIndex: 0) }
+        var profileNumbers: [String: Int] = [:]
+        var profileNames: [String] = []
+        self.entityProfiles = index.entities.map { entity in
+            entity.profiles.map { profile in
+                if let known = profileNumbers[profile.name] { return (known, profile.allows) }
+                profileNumbers[profile.name] = profileNames.count
+                profileNames.append(profile.name)
+                return (profileNames.count - 1, profile.allows)
+            }
+        }
+        self.profileNames = profileNames
         let profiles = cluster.profiles.keys.sorted().map {
             CompiledPolicy.compile(cluster.profiles[$0]!.asPolicy, table: &table, cluster: cluster)
         }
@@ -73,9 +99,10 @@ public final class PolicyEngine: @unchecked Sendable {
         // entry a dozen times on the way to a busy node's working set.
         if options.cachesDecisions {
             let initial = min(options.cacheCapacity, 1 << 15)
-            cache.reserveCapacity(initial)
-            classDecisions.reserveCapacity(initial / 8)
-            addressClasses.reserveCapacity(initial / 4)
+            decisionNumbers = KeyNumbering(minimumCapacity: initial)
+            decisions.reserveCapacity(initial)
+            classDecisionNumbers = KeyNumbering(minimumCapacity: initial / 8)
+            addresses = AddressTable(minimumCapacity: initial / 4)
         }
         if options.preparesEndpoints { prepareEndpoints() }
     }
@@ -86,11 +113,15 @@ public final class PolicyEngine: @unchecked Sendable {
             _ = plan(for: entity)
         }
         guard options.cachesDecisions else { return }
-        for address in index.endpointAddresses { _ = addressClass(address) }
+        for address in index.endpointAddresses where addresses.count + 2 <= options.cacheCapacity {
+            _ = addressNumber(address)
+        }
     }
 
     /// Number of decisions currently cached.
-    public var cachedDecisions: Int { cache.count }
+    public var cachedDecisions: Int { decisionNumbers.count }
+    /// Number of distinct class decisions (walks kept) currently cached.
+    var classDecisionCount: Int { classDecisionNumbers.count }
     /// Walks through tiers the class cache could not spare (each decides a source class,
     /// destination class and packet shape for good), and decisions it answered from earlier walks.
     public internal(set) var classWalks = 0
@@ -103,18 +134,58 @@ public final class PolicyEngine: @unchecked Sendable {
     public func annotate(_ flow: FlowRecord, destinationDomains: DomainNames = .none) -> FlowAnnotation {
         guard options.cachesDecisions else { return decide(flow, destinationDomains: destinationDomains, log: nil) }
         let domainsID = keysOnDomains ? domainID(destinationDomains) : 0
-        let key = DecisionKey(
-            source: flow.sourceAddress, destination: flow.destinationAddress,
-            sourcePort: keysOnSourcePort ? flow.sourcePort : 0,
-            destinationPort: flow.ipProtocol.hasPorts ? flow.destinationPort : 0,
-            ipProtocol: flow.ipProtocol.rawValue,
-            icmp: keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0,
-            domains: domainsID)
-        if let known = cache[key] { return known }
-        let decided = decideByClass(flow, domains: destinationDomains, domainsID: domainsID)
-        if cache.count >= options.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-        cache[key] = decided
+        // Between IPv4 addresses the key holds the addresses themselves, so a cached flow needs
+        // one probe; otherwise it holds both ends' numbers, from one generation of the address
+        // table. The version byte of the packet word tells the two kinds of key apart.
+        let bothIPv4 = flow.sourceAddress.version == .v4 && flow.destinationAddress.version == .v4
+        let ports = packetWord(flow, sourcePort: keysOnSourcePort ? flow.sourcePort : 0, version: bothIPv4 ? 4 : 0)
+        var key = KeyNumbering.Key(a: flow.sourceAddress.low << 32 | flow.destinationAddress.low & 0xFFFF_FFFF, b: ports,
+                                   c: UInt32(bitPattern: domainsID))
+        if bothIPv4, let known = decisionNumbers.number(of: key) { return decisions[known] }
+        if addresses.count + 2 > options.cacheCapacity { forgetAddresses() }
+        let source = addressNumber(flow.sourceAddress)
+        let destination = addressNumber(flow.destinationAddress)
+        if !bothIPv4 {
+            key.a = UInt64(UInt32(truncatingIfNeeded: source)) << 32 | UInt64(UInt32(truncatingIfNeeded: destination))
+            if let known = decisionNumbers.number(of: key) { return decisions[known] }
+        }
+        let decided = decideByClass(flow, source: source, destination: destination, domains: destinationDomains, domainsID: domainsID)
+        if decisionNumbers.count >= options.cacheCapacity { forgetDecisions() }
+        decisionNumbers.insert(key)
+        decisions.append(decided)
         return decided
+    }
+
+    /// The packet fields a cache key holds, in one word: source port, destination port (when the
+    /// protocol has ports), ICMP type and code (when some rule tests them), protocol, IP version.
+    @inline(__always)
+    func packetWord(_ flow: FlowRecord, sourcePort: UInt16, version: UInt8) -> UInt64 {
+        let destinationPort = flow.ipProtocol.hasPorts ? flow.destinationPort : 0
+        let icmp = keysOnICMP && flow.ipProtocol.isICMP ? UInt16(flow.icmpType) << 8 | UInt16(flow.icmpCode) : 0
+        return UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(icmp) << 16
+            | UInt64(flow.ipProtocol.rawValue) << 8 | UInt64(version)
+    }
+
+    func forgetDecisions() {
+        decisionNumbers.removeAll()
+        decisions.removeAll(keepingCapacity: true)
+    }
+
+    func forgetClassDecisions() {
+        classDecisionNumbers.removeAll()
+        classDecisionList.removeAll(keepingCapacity: true)
+    }
+
+    /// Address numbers are only meaningful to the decisions keyed by them: both start afresh.
+    func forgetAddresses() {
+        addresses.removeAll()
+        forgetDecisions()
+        forgetSetIdentities()
+    }
+
+    func forgetSetIdentities() {
+        setIdentityNumbers.removeAll()
+        setIdentityList.removeAll(keepingCapacity: true)
     }
 
     private func domainID(_ names: DomainNames) -> Int32 {
@@ -123,24 +194,12 @@ public final class PolicyEngine: @unchecked Sendable {
         if domainIDs.count >= options.cacheCapacity {
             // Numbers are only meaningful inside the caches keyed by them: start all afresh.
             domainIDs.removeAll(keepingCapacity: true)
-            cache.removeAll(keepingCapacity: true)
-            classDecisions.removeAll(keepingCapacity: true)
+            forgetDecisions()
+            forgetClassDecisions()
         }
         let id = Int32(domainIDs.count + 1)
         domainIDs[names] = id
         return id
-    }
-
-    /// Class decisions share equal traces, so the annotations built from them share storage too.
-    func intern(_ decision: ClassDecision) -> ClassDecision {
-        if internedTraces.count >= options.cacheCapacity { internedTraces.removeAll(keepingCapacity: true) }
-        return ClassDecision(verdict: decision.verdict, egress: intern(decision.egress), ingress: intern(decision.ingress),
-                             pendingEgress: intern(decision.pendingEgress), pendingIngress: intern(decision.pendingIngress))
-    }
-
-    private func intern(_ trace: PolicyTrace?) -> PolicyTrace? {
-        guard let trace else { return nil }
-        return internedTraces.insert(trace).memberAfterInsert
     }
 
     /// Annotates a batch: appends one `AnnotatedFlow` per record to `out` and empties `flows`
@@ -252,26 +311,5 @@ public final class PolicyEngine: @unchecked Sendable {
         case .host: return "host endpoint \(e.identity.name)"
         case .networkSet: return "network set \(e.identity.name)"
         }
-    }
-}
-
-/// What a cached decision depends on. Pods have unique addresses, so the address pair stands
-/// for the identity pair and also covers rules on nets.
-struct DecisionKey: Hashable {
-    let source: IPAddress
-    let destination: IPAddress
-    let sourcePort: UInt16
-    let destinationPort: UInt16
-    let ipProtocol: UInt8
-    let icmp: UInt16
-    let domains: Int32
-
-    // One pre-mixed word instead of ten fields keeps SipHash's share of a cache hit small.
-    func hash(into hasher: inout Hasher) {
-        var h = source.low &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ destination.low) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ source.high ^ (destination.high << 1)) &* 0x94D0_49BB_1331_11EB
-        h ^= UInt64(sourcePort) | UInt64(destinationPort) << 16 | UInt64(ipProtocol) << 32 | UInt64(icmp) << 40
-        hasher.combine(h &+ UInt64(UInt32(bitPattern: domains)))
     }
 }

@@ -51,30 +51,16 @@ public enum ClusterLoader {
     }
 
     static func load(text: String, file: String, into builder: inout ClusterBuilder) {
-        do {
-            // Depth, aliases and size first: Yams recurses per level and would crash on them.
-            builder.diagnostics.warnings += try YAMLPrecheck.check(text, file: file)
-        } catch let error as FlowlogError {
-            builder.diagnostics.errors.append(error)
-            return
-        } catch {
-            builder.diagnostics.errors.append(FlowlogError(.parse, "\(error)", location: .init(file: file)))
-            return
+        // One pass of libyaml's events checks the limits (depth, aliases, size: Yams' composer
+        // would recurse per level and crash on them) and builds the nodes; no tag resolution:
+        // fields are read as text and converted here (`ManifestField`).
+        // A limit error comes alone; a syntax error after the documents completed before it.
+        let read = YAMLDocumentReader.read(text, file: file)
+        builder.diagnostics.warnings += read.warnings
+        for document in read.documents {
+            builder.add(ManifestField(node: document, path: "", file: file, resource: "document", diagnostics: builder.diagnostics))
         }
-        do {
-            // Parser.nextRoot rather than compose_all: the latter's sequence swallows syntax errors.
-            // No tag resolution: fields are read as text and converted here (`ManifestField`),
-            // and the default resolver's regular expressions would only slow loading down.
-            let parser = try Parser(yaml: text, resolver: .basic)
-            while let document = try parser.nextRoot() {
-                let root = ManifestField(node: document, path: "", file: file, resource: "document", diagnostics: builder.diagnostics)
-                builder.add(root)
-            }
-        } catch let error as YamlError {
-            builder.diagnostics.errors.append(yamlError(error, file: file))
-        } catch {
-            builder.diagnostics.errors.append(FlowlogError(.parse, "\(error)", location: .init(file: file)))
-        }
+        if let error = read.error { builder.diagnostics.errors.append(error) }
     }
 
     package static func yamlError(_ error: YamlError, file: String) -> FlowlogError {

@@ -12,7 +12,8 @@ import FlowCore
 /// file, line and column. Duplicate keys in one mapping (Yams keeps the last silently) come
 /// back as warnings. Syntax errors are left to Yams, which reports them with its own context.
 ///
-/// The only file that calls libyaml.
+/// With `YAMLDocumentReader` (which applies the same limits while it builds the nodes cluster
+/// manifests are read into), the only code that calls libyaml.
 public enum YAMLPrecheck {
     /// Nesting of sequences and mappings. Kubernetes objects nest about 12 deep (a pod's
     /// `spec.containers[].env[].valueFrom.secretKeyRef.name`); a `kind: List` adds two.
