@@ -85,3 +85,18 @@ bench_large_cluster() {
     bench_samplegen_input "$BENCH_WORK/large-cluster" "$BENCH_LARGE_CLUSTER_ARGS" || return 1
     echo "$BENCH_WORK/large-cluster"
 }
+
+# bench_load: the 1-, 5- and 15-minute load averages, to print beside absolute figures (on a
+# shared machine the load is what distorts them).
+bench_load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# bench_lock / bench_unlock: around the steps that measure an absolute figure, hold the lock
+# file named by BENCH_LOCK (when set) with flock, so that benchmarks sharing a machine measure
+# one at a time. Build and generate inputs before taking it.
+bench_lock() {
+    [ -n "${BENCH_LOCK:-}" ] || return 0
+    exec 9>>"$BENCH_LOCK"
+    echo "waiting for $BENCH_LOCK…" >&2
+    flock 9
+}
+bench_unlock() { [ -n "${BENCH_LOCK:-}" ] && flock -u 9 || true; }
