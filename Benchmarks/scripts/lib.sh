@@ -32,7 +32,8 @@ bench_large_capture() {
 bench_time() {
     local out=$1; shift
     local lock=()
-    [ -n "${BENCH_LOCK:-}" ] && lock=(flock "$BENCH_LOCK")
+    # Not when bench_lock already holds it: a second flock of the same file would wait forever.
+    [ -n "${BENCH_LOCK:-}" ] && [ -z "${BENCH_LOCK_HELD:-}" ] && lock=(flock "$BENCH_LOCK")
     "${lock[@]+"${lock[@]}"}" sh -c 'cut -d" " -f1 /proc/loadavg >>"$0" 2>/dev/null; exec "$@"' "$BENCH_WORK/load.log" \
         /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >&2
 }
@@ -98,5 +99,6 @@ bench_lock() {
     exec 9>>"$BENCH_LOCK"
     echo "waiting for $BENCH_LOCK…" >&2
     flock 9
+    BENCH_LOCK_HELD=1
 }
-bench_unlock() { [ -n "${BENCH_LOCK:-}" ] && flock -u 9 || true; }
+bench_unlock() { BENCH_LOCK_HELD=; [ -n "${BENCH_LOCK:-}" ] && flock -u 9 || true; }
