@@ -23,11 +23,29 @@ bench_large_capture() {
     echo "$out"
 }
 
-# bench_time OUT CMD...: runs CMD, writes "<elapsed seconds> <peak RSS KiB>" to OUT; CMD's own
-# output goes to stderr so result rows stay clean.
+# bench_time OUT CMD...: runs CMD, writes "<elapsed seconds> <peak RSS KiB> <user CPU seconds>
+# <system CPU seconds>" to OUT; CMD's own
+# output goes to stderr so result rows stay clean. With BENCH_LOCK set to a file, CMD runs under
+# `flock BENCH_LOCK` (so benchmarks sharing a machine take turns measuring, while preparing
+# inputs stays outside the lock); the 1-minute load average as the run starts is kept in
+# $BENCH_WORK/load.log (see bench_load_row).
 bench_time() {
     local out=$1; shift
-    /usr/bin/time -f '%e %M' -o "$out" "$@" >&2
+    local lock=()
+    # Not when bench_lock already holds it: a second flock of the same file would wait forever.
+    [ -n "${BENCH_LOCK:-}" ] && [ -z "${BENCH_LOCK_HELD:-}" ] && lock=(flock "$BENCH_LOCK")
+    "${lock[@]+"${lock[@]}"}" sh -c 'cut -d" " -f1 /proc/loadavg >>"$0" 2>/dev/null; exec "$@"' "$BENCH_WORK/load.log" \
+        /usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >&2
+}
+
+# bench_load_row NAME: a row with the lowest and highest 1-minute load average seen as the timed
+# runs since the last call started (figures from a loaded machine are worth less; ratios to a
+# reference run in the same conditions much less so).
+bench_load_row() {
+    local log="$BENCH_WORK/load.log" range
+    range=$(sort -n "$log" 2>/dev/null | sed -n '1p;$p' | paste -sd- -)
+    rm -f "$log"
+    echo "ROW|$1: load average (1 min) as runs started|${range:--}|-|-|-|-"
 }
 
 # bench_row NAME FIGURE UNIT REF REF_FIGURE: prints a result row with RATIO = FIGURE / REF_FIGURE.
@@ -68,3 +86,19 @@ bench_large_cluster() {
     bench_samplegen_input "$BENCH_WORK/large-cluster" "$BENCH_LARGE_CLUSTER_ARGS" || return 1
     echo "$BENCH_WORK/large-cluster"
 }
+
+# bench_load: the 1-, 5- and 15-minute load averages, to print beside absolute figures (on a
+# shared machine the load is what distorts them).
+bench_load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# bench_lock / bench_unlock: around the steps that measure an absolute figure, hold the lock
+# file named by BENCH_LOCK (when set) with flock, so that benchmarks sharing a machine measure
+# one at a time. Build and generate inputs before taking it.
+bench_lock() {
+    [ -n "${BENCH_LOCK:-}" ] || return 0
+    exec 9>>"$BENCH_LOCK"
+    echo "waiting for $BENCH_LOCK…" >&2
+    flock 9
+    BENCH_LOCK_HELD=1
+}
+bench_unlock() { BENCH_LOCK_HELD=; [ -n "${BENCH_LOCK:-}" ] && flock -u 9 || true; }

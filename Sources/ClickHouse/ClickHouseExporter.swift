@@ -372,9 +372,13 @@ public final class ClickHouseExporter {
         "flowlog-\(checkpoint.storeID)-\(batch.first.segment)-\(batch.first.block)-\(day)"
     }
 
-    /// A batch whose INSERTs were sent and not yet answered.
+    /// A batch whose INSERTs were sent and not yet answered: what committing it needs (its
+    /// rows are in the request bodies, not kept twice).
     private struct SentBatch {
-        var batch: Batch
+        var last: BlockPosition
+        var rows: UInt64
+        var blocks: UInt64
+        var lostBlocks: UInt64
         var inserts: [ClickHouseClient.InsertInFlight]
     }
 
@@ -402,7 +406,7 @@ public final class ClickHouseExporter {
                 }
             }
         }
-        return SentBatch(batch: batch, inserts: inserts)
+        return SentBatch(last: batch.last, rows: batch.rows, blocks: UInt64(batch.blockCount), lostBlocks: batch.lostBlocks, inserts: inserts)
     }
 
     /// Waits for every INSERT of `sent`, then commits it.
@@ -415,10 +419,9 @@ public final class ClickHouseExporter {
             }
         }
         if let failure { throw failure }
-        let batch = sent.batch
-        try commit(through: batch.last, rows: batch.rows, blocks: UInt64(batch.blockCount), lost: batch.lostBlocks)
-        progress.rows += batch.rows
-        progress.blocks += UInt64(batch.blockCount)
+        try commit(through: sent.last, rows: sent.rows, blocks: sent.blocks, lost: sent.lostBlocks)
+        progress.rows += sent.rows
+        progress.blocks += sent.blocks
         progress.batches += 1
     }
 

@@ -37,6 +37,20 @@ struct JSONParserTests {
         }
     }
 
+    @Test("the compact text escapes strings byte for byte as JSONText does (stored objects are hashed)")
+    func escaping() throws {
+        var awkward = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) }.joined()
+        awkward += "\"quoted\" back\\slash \u{7F} é 日本 🚀 /"
+        let value = JSONValue.object([.init(awkward, .array([.string(awkward), .string(""), .number("1.10"), .null, .bool(true)]))])
+        let expected = "{" + JSONText.string(awkward) + ":[" + JSONText.string(awkward) + ",\"\",1.10,null,true]}"
+        #expect(value.compactText == expected)
+        var bytes: [UInt8] = []
+        value.encode(into: &bytes)
+        #expect(bytes == Array(expected.utf8))
+        #expect(try JSONParser.parse(value.compactText) == value)
+        #expect(VersionBuilder.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     @Test("nesting beyond the depth limit is an error, not a stack overflow")
     func depthLimit() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

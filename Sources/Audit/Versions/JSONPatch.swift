@@ -50,7 +50,8 @@ public enum JSONPatch {
 
     /// A JSON Pointer token (RFC 6901): `~` → `~0`, `/` → `~1`.
     static func escape(_ key: String) -> String {
-        guard key.contains("~") || key.contains("/") else { return key }
+        // A byte scan: Foundation's substring search here cost a twentieth of a whole ingest.
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
         return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 

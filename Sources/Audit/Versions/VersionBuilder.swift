@@ -98,8 +98,9 @@ public struct VersionBuilder: Sendable {
     public mutating func change(_ key: ObjectKey, to object: JSONValue?, resourceVersion: String, author: AuditAuthor,
                                 verb: String, auditID: String, time: Timestamp, cause: ObjectVersion.Cause) -> ObjectVersion? {
         let head = index.heads[key]
-        let text = object?.compactText ?? "null"
-        let hash = Self.sha256Hex(text)
+        var text: [UInt8] = []
+        if let object { object.encode(into: &text) } else { text = Array("null".utf8) }
+        let hash = Self.sha256Hex(bytes: text)
         if let head, head.hash == hash { return nil }
         if head == nil && object == nil && verb != "delete" { return nil }
         var patch: JSONValue?
@@ -144,11 +145,17 @@ public struct VersionBuilder: Sendable {
         return object.setting("metadata", to: metadata.removing("managedFields"))
     }
 
-    public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+    public static func sha256Hex(_ text: String) -> String { sha256Hex(bytes: Array(text.utf8)) }
+
+    static func sha256Hex(bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: bytes) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }
 
