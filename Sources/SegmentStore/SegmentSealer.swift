@@ -39,9 +39,13 @@ final class SegmentSealer: @unchecked Sendable {
 
     func seal(file: PosixFile, from openPath: String, to sealedPath: String, entry: Manifest.Entry) {
         queue.async { [self] in
+            // Closed once only: a descriptor number closed twice may by then belong to a file or
+            // socket another thread has just opened, which the second close would take from it.
+            var open = true
             do {
                 try file.sync()
                 file.close()
+                open = false
                 try Directory.move(openPath, to: sealedPath)
                 try Directory.sync(directory)
                 manifest.entries.append(entry)
@@ -51,10 +55,13 @@ final class SegmentSealer: @unchecked Sendable {
                                      directory: directory)
                 try applyRetention()
             } catch let error as FlowlogError {
-                file.close()
+                if open { file.close() }
                 outcome.withLock { if $0.failure == nil { $0.failure = error } }
             } catch {
-                file.close()
+                if open { file.close() }
+                // An observer's own error type: still the writer's to report, never dropped.
+                let failure = FlowlogError(.io, "sealing \(entry.name): \(error)", location: .init(file: sealedPath))
+                outcome.withLock { if $0.failure == nil { $0.failure = failure } }
             }
         }
     }
