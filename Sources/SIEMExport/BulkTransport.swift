@@ -12,6 +12,7 @@ import SIEMConfig
 /// because every `_id` is deterministic.
 final class BulkTransport: SinkTransport {
     let http: HTTPSink
+    private var sent = SynchronousSend()
 
     init(sink: SIEMConfiguration.Sink) throws {
         http = try HTTPSink(sink: sink, scheme: "ApiKey")
@@ -20,7 +21,13 @@ final class BulkTransport: SinkTransport {
     func close() {}
     func finish() {}
 
-    func send(_ batch: SinkSpool.Batch, only: [Int]?) throws -> SendOutcome {
+    func start(_ batch: SinkSpool.Batch, only: [Int]?) throws {
+        try sent.run { try post(batch, only: only) }
+    }
+
+    func complete(_ batch: SinkSpool.Batch) throws -> SendOutcome { try sent.take() }
+
+    private func post(_ batch: SinkSpool.Batch, only: [Int]?) throws -> SendOutcome {
         let indices = only ?? Array(batch.entries.indices)
         var body: [UInt8] = []
         body.reserveCapacity(indices.reduce(0) { $0 + batch.entries[$1].range.count })

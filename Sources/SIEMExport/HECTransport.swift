@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import FlowCore
+import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SIEMConfig
@@ -26,6 +27,8 @@ final class HECTransport: SinkTransport {
     let acknowledgeTimeout: Duration
     /// The request body, kept for the next batch (see `SyslogTransport.frames`).
     private var body: ByteBuffer?
+    /// The batch `start` posted: the request, the entries it carried and its body.
+    private var posting: (EventLoopFuture<HTTPClient.Response>, [Int], ByteBuffer)?
 
     init(sink: SIEMConfiguration.Sink, channel: String) throws {
         http = try HTTPSink(sink: sink, scheme: "Splunk")
@@ -41,17 +44,21 @@ final class HECTransport: SinkTransport {
         [("Content-Type", "application/json"), ("X-Splunk-Request-Channel", channel)]
     }
 
-    func send(_ batch: SinkSpool.Batch, only: [Int]?) throws -> SendOutcome {
-        var indices = only ?? Array(batch.entries.indices)
+    func start(_ batch: SinkSpool.Batch, only: [Int]?) throws {
+        let indices = only ?? Array(batch.entries.indices)
+        let body = self.body(batch, indices)
+        // Not waited for here: the worker renders the next batch while this one is posted.
+        posting = (try http.start("/services/collector/event", body: body, headers: headers), indices, body)
+    }
+
+    func complete(_ batch: SinkSpool.Batch) throws -> SendOutcome {
+        guard let (request, sentIndices, sentBody) = posting else { throw SinkUnavailable("no batch was started") }
+        posting = nil
+        var indices = sentIndices
+        var (status, answer) = try http.answer(to: request)
+        body = sentBody
         var outcome = SendOutcome()
-        while !indices.isEmpty {
-            var body = self.body ?? ByteBuffer()
-            self.body = nil
-            body.clear()
-            body.reserveCapacity(only == nil ? batch.payloadBytes : indices.reduce(0) { $0 + batch.entries[$1].range.count })
-            for i in indices { batch.payload(i).withUnsafeBytes { _ = body.writeBytes($0) } }
-            let (status, answer) = try http.post("/services/collector/event", body: body, headers: headers)
-            self.body = body
+        while true {
             let json = HTTPSink.json(answer)
             if status == 200 {
                 if acknowledge {
@@ -62,17 +69,28 @@ final class HECTransport: SinkTransport {
                 }
                 return outcome
             }
-            if status == 400, let invalid = HTTPSink.integer(json?["invalid-event-number"]),
-               invalid >= 0, Int(invalid) < indices.count {
-                // Events before the invalid one were indexed; that one never will be.
-                let bad = Int(invalid)
-                outcome.rejected.append((indices[bad], "HEC: \(json?["text"] as? String ?? "invalid event")"))
-                indices = Array(indices[(bad + 1)...])
-                continue
+            guard status == 400, let invalid = HTTPSink.integer(json?["invalid-event-number"]), invalid >= 0, Int(invalid) < indices.count else {
+                throw SinkUnavailable("HEC answered \(status): \(HTTPSink.excerpt(answer))")
             }
-            throw SinkUnavailable("HEC answered \(status): \(HTTPSink.excerpt(answer))")
+            // Events before the invalid one were indexed; that one never will be.
+            let bad = Int(invalid)
+            outcome.rejected.append((indices[bad], "HEC: \(json?["text"] as? String ?? "invalid event")"))
+            indices = Array(indices[(bad + 1)...])
+            if indices.isEmpty { return outcome }
+            let rest = self.body(batch, indices)
+            (status, answer) = try http.post("/services/collector/event", body: rest, headers: headers)
+            body = rest
         }
-        return outcome
+    }
+
+    /// The events of `indices`, stacked, in the buffer the previous batch used.
+    private func body(_ batch: SinkSpool.Batch, _ indices: [Int]) -> ByteBuffer {
+        var body = self.body ?? ByteBuffer()
+        self.body = nil
+        body.clear()
+        body.reserveCapacity(indices.count == batch.entries.count ? batch.payloadBytes : indices.reduce(0) { $0 + batch.entries[$1].range.count })
+        for i in indices { batch.payload(i).withUnsafeBytes { _ = body.writeBytes($0) } }
+        return body
     }
 
     private func awaitAcknowledgement(_ id: Int64) throws {

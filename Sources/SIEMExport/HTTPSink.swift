@@ -66,6 +66,11 @@ final class HTTPSink {
     }
 
     func post(_ path: String, body: ByteBuffer, headers extra: [(String, String)]) throws -> (status: Int, body: [UInt8]) {
+        try answer(to: start(path, body: body, headers: extra))
+    }
+
+    /// Sends the request and returns without waiting for the answer (`answer(to:)` waits).
+    func start(_ path: String, body: ByteBuffer, headers extra: [(String, String)]) throws -> EventLoopFuture<HTTPClient.Response> {
         var headers = HTTPHeaders()
         for (name, value) in extra { headers.add(name: name, value: value) }
         if let authorization { headers.add(name: "Authorization", value: authorization) }
@@ -75,9 +80,13 @@ final class HTTPSink {
         } catch {
             throw FlowlogError(.invalidArgument, "bad request URL \(base + path): \(error)")
         }
+        return client.execute(request: request, deadline: .now() + timeout)
+    }
+
+    func answer(to request: EventLoopFuture<HTTPClient.Response>) throws -> (status: Int, body: [UInt8]) {
         let response: HTTPClient.Response
         do {
-            response = try client.execute(request: request, deadline: .now() + timeout).wait()
+            response = try request.wait()
         } catch {
             throw SinkUnavailable("\(endpoint.description): \(TLSContextFactory.explain(error))")
         }

@@ -80,12 +80,17 @@ public final class SIEMExportRun: Sendable {
                 // Following with the receiver down, keep reading: the spool is the buffer.
                 let budget = failingSince != nil && follow ? UInt64(sink.spoolLimit) : readAhead
                 var collected = SinkWorker.Collected()
-                if w.spool.pendingBytes < budget / 2 || (failingSince != nil && follow) {
+                // While a batch is on the wire, read and render the next one (two cores at work):
+                // then reading may fill the budget.
+                if w.spool.pendingBytes < (w.sending ? budget : budget / 2) || (failingSince != nil && follow) {
                     collected = try w.collect(budget: budget)
                 }
-                var delivered = 0
+                var delivered = try w.settleBatch(stop: stopped)
                 while w.batchDue(flush: !collected.caughtUp || !follow), !stopped() {
-                    delivered += try w.deliverBatch(stop: stopped)
+                    try w.startBatch()
+                    // More to read: go and render it while this batch is sent.
+                    if !collected.caughtUp && w.spool.pendingBytes < budget { break }
+                    delivered += try w.settleBatch(stop: stopped)
                     if w.spool.pendingBytes < readAhead / 2 { break }
                 }
                 if failingSince != nil {
@@ -99,7 +104,7 @@ public final class SIEMExportRun: Sendable {
                     w.close()
                     return result(nil)
                 }
-                if delivered == 0 && collected.records == 0 && collected.caughtUp {
+                if delivered == 0 && collected.records == 0 && collected.caughtUp && !w.sending {
                     w.pause(follow ? min(pollInterval, sink.batching.time) : .milliseconds(20), stop: stopped)
                 }
             } catch let error as SinkUnavailable {
@@ -127,6 +132,8 @@ public final class SIEMExportRun: Sendable {
                 backoff = min(backoff * 2, .seconds(30))
             }
         }
+        // Stopped: a batch on the wire is waited for, so that what arrived is not sent again.
+        if let w = worker, w.sending { _ = try? w.settleBatch(stop: { true }) }
         worker?.close()
         return result(nil)
     }

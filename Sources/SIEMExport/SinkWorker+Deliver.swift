@@ -15,61 +15,86 @@ extension SinkWorker {
         return false
     }
 
-    /// Sends one batch from the head of the spool and releases what the receiver settled.
-    /// Returns the records settled; throws `SinkUnavailable` (nothing released) when the
-    /// receiver cannot take it now. Items the receiver asks to have again are retried here
-    /// with backoff until settled or `stop` is raised.
-    func deliverBatch(stop: () -> Bool) throws -> Int {
+    /// Reads a batch from the head of the spool and hands it to the transport, which may still
+    /// be sending it when this returns (`sending`); `settleBatch` waits for it. Throws
+    /// `SinkUnavailable` when the receiver cannot take it now.
+    func startBatch() throws {
+        precondition(!sending, "a batch is still being sent")
         try spool.read(from: spool.head, maxRecords: sink.batching.count, maxBytes: sink.batching.bytes, into: &batch)
         if batch.damaged > 0 {
             log("siem: sink \(sink.name): \(batch.damaged) records in the spool failed their checksum; dropped")
             metrics.add(.dropped, batch.damaged)
         }
-        guard batch.end > spool.head else { return 0 }
-        if !batch.entries.isEmpty {
-            if failedAt == spool.head { metrics.add(.retried, batch.entries.count) }
-            state.inflight = UInt64(batch.entries.count)
-            try stateFile.store(state, durable: false)
-            var outcome: SendOutcome
+        guard batch.end > spool.head else { return }
+        guard !batch.entries.isEmpty else {
+            // Only damaged records: nothing to send, and nothing to wait for.
+            try released(through: batch.end)
+            return
+        }
+        if failedAt == spool.head { metrics.add(.retried, batch.entries.count) }
+        state.inflight = UInt64(batch.entries.count)
+        try stateFile.store(state, durable: false)
+        do {
+            try transport.start(batch, only: nil)
+        } catch let error as SinkUnavailable {
+            failedAt = spool.head
+            throw error
+        }
+        sending = true
+    }
+
+    /// Waits for the batch `startBatch` began, retries the items the receiver asks to have
+    /// again (with backoff, until settled or `stop` is raised), and releases what the receiver
+    /// settled. Returns the records settled (0 when no batch was being sent); throws
+    /// `SinkUnavailable` (nothing released) when the receiver did not take it.
+    func settleBatch(stop: () -> Bool) throws -> Int {
+        guard sending else { return 0 }
+        sending = false
+        var outcome: SendOutcome
+        do {
+            outcome = try transport.complete(batch)
+        } catch let error as SinkUnavailable {
+            failedAt = spool.head
+            throw error
+        }
+        var rejected = outcome.rejected
+        var backoff = Duration.milliseconds(100)
+        while !outcome.retry.isEmpty {
+            guard !stop() else {
+                failedAt = spool.head
+                throw SinkUnavailable("stopped with \(outcome.retry.count) records still to retry")
+            }
+            pause(backoff, stop: stop)
+            backoff = min(backoff * 2, .seconds(10))
+            metrics.add(.retried, outcome.retry.count)
             do {
-                outcome = try transport.send(batch, only: nil)
+                outcome = try transport.send(batch, only: outcome.retry)
             } catch let error as SinkUnavailable {
                 failedAt = spool.head
                 throw error
             }
-            var rejected = outcome.rejected
-            var backoff = Duration.milliseconds(100)
-            while !outcome.retry.isEmpty {
-                guard !stop() else {
-                    failedAt = spool.head
-                    throw SinkUnavailable("stopped with \(outcome.retry.count) records still to retry")
-                }
-                pause(backoff, stop: stop)
-                backoff = min(backoff * 2, .seconds(10))
-                metrics.add(.retried, outcome.retry.count)
-                do {
-                    outcome = try transport.send(batch, only: outcome.retry)
-                } catch let error as SinkUnavailable {
-                    failedAt = spool.head
-                    throw error
-                }
-                rejected += outcome.rejected
-            }
-            for (index, reason) in rejected.prefix(3) {
-                log("siem: sink \(sink.name): record \(index + 1) of a batch was refused: \(reason)")
-            }
-            if rejected.count > 3 { log("siem: sink \(sink.name): and \(rejected.count - 3) more refused in that batch") }
-            metrics.add(.failed, rejected.count)
-            metrics.add(.sent, batch.entries.count - rejected.count)
+            rejected += outcome.rejected
         }
+        for (index, reason) in rejected.prefix(3) {
+            log("siem: sink \(sink.name): record \(index + 1) of a batch was refused: \(reason)")
+        }
+        if rejected.count > 3 { log("siem: sink \(sink.name): and \(rejected.count - 3) more refused in that batch") }
+        metrics.add(.failed, rejected.count)
+        metrics.add(.sent, batch.entries.count - rejected.count)
+        // A full spool may have dropped its oldest chunks, this batch's among them, meanwhile.
+        try released(through: max(batch.end, spool.head))
+        return batch.entries.count
+    }
+
+    /// Everything before `position` is settled: the spool lets it go, the state says so.
+    private func released(through position: UInt64) throws {
         failedAt = nil
-        try spool.release(through: batch.end)
+        try spool.release(through: position)
         state.head = spool.head
         state.inflight = 0
         try stateFile.store(state, durable: false)
         if spool.isEmpty { pendingSince = nil } else if pendingSince != nil { pendingSince = clock.now }
         updateSpoolMetrics()
-        return batch.entries.count
     }
 
     /// Sleeps for `duration`, waking early when `stop` says so.

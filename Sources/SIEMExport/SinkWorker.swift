@@ -64,6 +64,8 @@ final class SinkWorker {
     /// The batch being delivered, and the one record read for the spool metrics: refilled,
     /// never reallocated, by every read.
     var batch = SinkSpool.Batch()
+    /// `batch` was handed to the transport and is not settled yet.
+    var sending = false
     var oldest = SinkSpool.Batch()
     /// A cursor moved without records (filtered out): the state must still be written.
     var cursorsMoved = false

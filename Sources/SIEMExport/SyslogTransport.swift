@@ -23,6 +23,9 @@ final class SyslogTransport: SinkTransport {
     /// batch it holds no reference, and `clear()` reuses the storage instead of allocating.
     private var frames: ByteBuffer?
     private var lengthDigits: [UInt8] = []
+    /// The batch `start` handed to NIO: its write and its frames.
+    private var writing: (EventLoopFuture<Void>, ByteBuffer)?
+    private var sentDatagrams = SynchronousSend()
     private let group = MultiThreadedEventLoopGroup.singleton
     static let connectTimeout: TimeAmount = .seconds(5)
     /// The largest UDP payload (IPv4: 65,535 less the IP and UDP headers).
@@ -102,25 +105,13 @@ final class SyslogTransport: SinkTransport {
         }
     }
 
-    func send(_ batch: SinkSpool.Batch, only: [Int]?) throws -> SendOutcome {
+    func start(_ batch: SinkSpool.Batch, only: [Int]?) throws {
         let channel = try connect()
         let indices = only ?? Array(batch.entries.indices)
-        var outcome = SendOutcome()
         do {
             switch transport {
             case .udp:
-                guard let target = datagramTarget else { throw SinkUnavailable("no UDP target") }
-                var last: EventLoopFuture<Void>?
-                for i in indices {
-                    let payload = batch.payload(i)
-                    guard payload.count <= Self.maximumDatagram else {
-                        outcome.rejected.append((i, "a message of \(payload.count) bytes does not fit a UDP datagram (use tcp or tls)"))
-                        continue
-                    }
-                    last = channel.write(AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(bytes: payload)))
-                }
-                channel.flush()
-                try last?.wait()
+                try sentDatagrams.run { try sendDatagrams(batch, indices, on: channel) }
             case .tcp, .tls:
                 var out = frames ?? channel.allocator.buffer(capacity: batch.payloadBytes + 8 * indices.count)
                 frames = nil
@@ -133,16 +124,50 @@ final class SyslogTransport: SinkTransport {
                         out.writeBytes(message)
                     }
                 }
-                try channel.writeAndFlush(out).wait()
-                frames = out
+                // Not waited for here: the worker renders the next batch while NIO writes this one.
+                writing = (channel.writeAndFlush(out), out)
             }
         } catch let error as SinkUnavailable {
             throw error
         } catch {
-            try? channel.close().wait()
-            self.channel = nil
-            throw SinkUnavailable("sending to \(address.host):\(address.port) (\(transport.rawValue)) failed: \(error)")
+            throw failed(channel, error)
         }
+    }
+
+    func complete(_ batch: SinkSpool.Batch) throws -> SendOutcome {
+        guard transport == .tcp || transport == .tls else { return try sentDatagrams.take() }
+        guard let (written, buffer) = writing else { throw SinkUnavailable("no batch was started") }
+        writing = nil
+        do {
+            try written.wait()
+        } catch {
+            throw failed(channel, error)
+        }
+        // NIO has let go of it: the next batch's frames reuse its memory.
+        frames = buffer
+        return SendOutcome()
+    }
+
+    private func failed(_ channel: Channel?, _ error: any Error) -> SinkUnavailable {
+        try? channel?.close().wait()
+        self.channel = nil
+        return SinkUnavailable("sending to \(address.host):\(address.port) (\(transport.rawValue)) failed: \(error)")
+    }
+
+    private func sendDatagrams(_ batch: SinkSpool.Batch, _ indices: [Int], on channel: Channel) throws -> SendOutcome {
+        guard let target = datagramTarget else { throw SinkUnavailable("no UDP target") }
+        var outcome = SendOutcome()
+        var last: EventLoopFuture<Void>?
+        for i in indices {
+            let payload = batch.payload(i)
+            guard payload.count <= Self.maximumDatagram else {
+                outcome.rejected.append((i, "a message of \(payload.count) bytes does not fit a UDP datagram (use tcp or tls)"))
+                continue
+            }
+            last = channel.write(AddressedEnvelope(remoteAddress: target, data: channel.allocator.buffer(bytes: payload)))
+        }
+        channel.flush()
+        try last?.wait()
         return outcome
     }
 
