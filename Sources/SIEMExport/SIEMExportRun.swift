@@ -69,6 +69,8 @@ public final class SIEMExportRun: Sendable {
         }
         // How far reading may run ahead of delivery while the receiver keeps up.
         let readAhead = UInt64(max(sink.batching.bytes * 4, 4 << 20))
+        // The last reading stopped at its budget: more records wait in the sources.
+        var behind = false
         while !stopped() {
             do {
                 if worker == nil {
@@ -84,12 +86,13 @@ public final class SIEMExportRun: Sendable {
                 // then reading may fill the budget.
                 if w.spool.pendingBytes < (w.sending ? budget : budget / 2) || (failingSince != nil && follow) {
                     collected = try w.collect(budget: budget)
+                    behind = !collected.caughtUp
                 }
                 var delivered = try w.settleBatch(stop: stopped)
-                while w.batchDue(flush: !collected.caughtUp || !follow), !stopped() {
+                while w.batchDue(flush: behind || !follow), !stopped() {
                     try w.startBatch()
                     // More to read: go and render it while this batch is sent.
-                    if !collected.caughtUp && w.spool.pendingBytes < budget { break }
+                    if behind { break }
                     delivered += try w.settleBatch(stop: stopped)
                     if w.spool.pendingBytes < readAhead / 2 { break }
                 }
