@@ -4,65 +4,42 @@ import FlowCore
 extension BlockEncoder {
 
     mutating func intern(_ s: String) -> Int {
-        if let id = strings[s] { return id }
-        let id = stringList.count
-        strings[s] = id
-        stringList.append(s)
-        return id
+        blockStrings.number(of: catalog.number(of: s)).number
     }
 
-    mutating func intern(_ labels: [String: String]) -> Int {
-        if let id = labelSets[labels] { return id }
-        for (key, value) in labels {
-            _ = intern(key)
-            _ = intern(value)
-        }
-        let id = labelSetList.count
-        labelSets[labels] = id
-        labelSetList.append(labels)
-        return id
-    }
-
+    /// The identity's block number; on its first use in the block, its strings and label set
+    /// join the block's dictionaries by their catalog numbers (nothing is hashed).
     mutating func intern(_ identity: EndpointIdentity) -> Int {
-        if let known = identityByStorage[identity.storageIdentity] { return known }
-        let id = internByValue(identity)
-        identityByStorage[identity.storageIdentity] = id
-        boxesNamed.identities.append(identity)
-        return id
-    }
-
-    private mutating func internByValue(_ identity: EndpointIdentity) -> Int {
-        if let id = identities[CheapKey(identity)] { return id }
-        _ = intern(identity.namespace)
-        _ = intern(identity.name)
-        _ = intern(identity.aggregatedName)
-        _ = intern(identity.labels)
-        _ = intern(identity.serviceAccount)
-        let id = identityList.count
-        identities[CheapKey(identity)] = id
-        identityList.append(identity)
-        return id
-    }
-
-    mutating func intern(_ trace: PolicyTrace) -> Int {
-        if let known = traceByStorage[trace.storageIdentity] { return known }
-        let id = internByValue(trace)
-        traceByStorage[trace.storageIdentity] = id
-        boxesNamed.traces.append(trace)
-        return id
-    }
-
-    private mutating func internByValue(_ trace: PolicyTrace) -> Int {
-        if let id = traces[CheapKey(trace)] { return id }
-        for hit in trace.hits {
-            _ = intern(hit.tier)
-            _ = intern(hit.namespace)
-            _ = intern(hit.name)
+        let global = catalog.number(of: identity)
+        let (number, isNew) = blockIdentities.number(of: global)
+        if isNew {
+            let parts = catalog.identityParts[global]
+            _ = blockStrings.number(of: parts.namespace)
+            _ = blockStrings.number(of: parts.name)
+            _ = blockStrings.number(of: parts.aggregatedName)
+            if blockLabelSets.number(of: parts.labels).isNew {
+                for part in catalog.labelSetParts[parts.labels] {
+                    _ = blockStrings.number(of: part.key)
+                    _ = blockStrings.number(of: part.value)
+                }
+            }
+            _ = blockStrings.number(of: parts.serviceAccount)
         }
-        let id = traceList.count
-        traces[CheapKey(trace)] = id
-        traceList.append(trace)
-        return id
+        return number
+    }
+
+    /// The trace's block number, as `intern(_: EndpointIdentity)`.
+    mutating func intern(_ trace: PolicyTrace) -> Int {
+        let global = catalog.number(of: trace)
+        let (number, isNew) = blockTraces.number(of: global)
+        if isNew {
+            for names in catalog.traceHitStrings[global] {
+                _ = blockStrings.number(of: names.tier)
+                _ = blockStrings.number(of: names.namespace)
+                _ = blockStrings.number(of: names.name)
+            }
+        }
+        return number
     }
 
     /// Identities and traces are numbered first (by box, usually a dictionary hit on an object
@@ -110,10 +87,10 @@ extension BlockEncoder {
         if let existing = domainSets[domains] {
             id = existing
         } else {
-            for name in domains.names { _ = intern(name) }
             id = domainSetList.count
             domainSets[domains] = id
             domainSetList.append(domains)
+            domainSetStrings.append(domains.names.map { intern($0) })
         }
         if let box = domains.storageIdentity {
             domainSetByStorage[box] = id
