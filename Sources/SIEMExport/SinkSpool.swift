@@ -23,9 +23,9 @@ import SegmentStore
 /// and verified when a record is read that an earlier process (or an earlier opening) wrote:
 /// that is where a torn write after kill -9 or damage on disk shows. Records this opening
 /// appended come back from the page cache its own writes filled, so they are not summed again.
-/// `SinkState` keeps `head` (everything before it is
-/// delivered) and `tail` (everything before it is synced to disk and the stores' cursors moved
-/// past it). Bytes after `tail` are a write interrupted by a crash: opening truncates them, and
+///
+/// `SinkState` keeps `head` (everything before it is delivered) and `tail` (everything before
+/// it is synced to disk and the stores' cursors moved past it). Bytes after `tail` are a write interrupted by a crash: opening truncates them, and
 /// the cursor, which was not moved, reads the same records again. Chunks wholly before `head`
 /// are deleted. When more than `limit` bytes lie between head and tail, the oldest chunks are
 /// dropped and their records counted.
