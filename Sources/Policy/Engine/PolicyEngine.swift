@@ -131,8 +131,10 @@ public final class PolicyEngine: @unchecked Sendable {
             let initial = min(options.cacheCapacity, 1 << 15)
             decisionNumbers = KeyNumbering(minimumCapacity: initial)
             decisions.reserveCapacity(initial)
-            classDecisionNumbers = KeyNumbering(minimumCapacity: initial / 8)
+            classDecisionNumbers = KeyNumbering(minimumCapacity: initial / 2)
             addresses = AddressTable(minimumCapacity: initial / 4)
+            viewNumbers = KeyNumbering(minimumCapacity: initial / 8)
+            directionWalkNumbers = KeyNumbering(minimumCapacity: initial / 8)
         }
         if options.preparesEndpoints { prepareEndpoints() }
     }
