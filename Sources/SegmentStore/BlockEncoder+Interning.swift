@@ -7,10 +7,10 @@ extension BlockEncoder {
         blockStrings.number(of: catalog.number(of: s)).number
     }
 
-    /// The identity's block number; on its first use in the block, its strings and label set
-    /// join the block's dictionaries by their catalog numbers (nothing is hashed).
-    mutating func intern(_ identity: EndpointIdentity) -> Int {
-        let global = catalog.number(of: identity)
+    /// The block number of catalog identity `global`; on its first use in the block, its
+    /// strings and label set join the block's dictionaries by their catalog numbers (nothing is
+    /// hashed).
+    private mutating func blockNumber(identity global: Int) -> Int {
         let (number, isNew) = blockIdentities.number(of: global)
         if isNew {
             let parts = catalog.identityParts[global]
@@ -28,9 +28,8 @@ extension BlockEncoder {
         return number
     }
 
-    /// The trace's block number, as `intern(_: EndpointIdentity)`.
-    mutating func intern(_ trace: PolicyTrace) -> Int {
-        let global = catalog.number(of: trace)
+    /// The block number of catalog trace `global`, as `blockNumber(identity:)`.
+    private mutating func blockNumber(trace global: Int) -> Int {
         let (number, isNew) = blockTraces.number(of: global)
         if isNew {
             for names in catalog.traceHitStrings[global] {
@@ -42,13 +41,20 @@ extension BlockEncoder {
         return number
     }
 
-    /// Identities and traces are numbered first (by box, usually a dictionary hit on an object
-    /// identity), so an annotation is found by its part numbers and verdict: eight integers to
+    /// Identities and traces are found by box first (`partBoxes` names them without copying
+    /// them), so an annotation is found by its part numbers and verdict: eight integers to
     /// hash instead of every string inside it.
     mutating func intern(_ annotation: FlowAnnotation) -> Int {
-        func trace(_ t: PolicyTrace?) -> Int { t.map { intern($0) + 1 } ?? 0 }
-        let parts = (intern(annotation.source), intern(annotation.destination), intern(annotation.destinationService),
-                     trace(annotation.egress), trace(annotation.ingress), trace(annotation.pendingEgress), trace(annotation.pendingIngress))
+        let boxes = annotation.partBoxes
+        let source = catalog.identityNumber(box: boxes.source) ?? catalog.number(of: annotation.source)
+        let destination = catalog.identityNumber(box: boxes.destination) ?? catalog.number(of: annotation.destination)
+        let egress = boxes.egress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.egress!) }
+        let ingress = boxes.ingress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.ingress!) }
+        let pendingEgress = boxes.pendingEgress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.pendingEgress!) }
+        let pendingIngress = boxes.pendingIngress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.pendingIngress!) }
+        func plusOne(_ trace: Int?, _ encoder: inout BlockEncoder) -> Int { trace.map { encoder.blockNumber(trace: $0) + 1 } ?? 0 }
+        let parts = (blockNumber(identity: source), blockNumber(identity: destination), service(annotation.destinationService),
+                     plusOne(egress, &self), plusOne(ingress, &self), plusOne(pendingEgress, &self), plusOne(pendingIngress, &self))
         let key = AnnotationKey(parts: parts, verdict: annotation.verdict)
         if let id = annotations[key] { return id }
         let id = annotationList.count
@@ -57,6 +63,9 @@ extension BlockEncoder {
         annotationParts.append(parts)
         return id
     }
+
+    /// Most flows have no service.
+    private mutating func service(_ name: String) -> Int { name.isEmpty ? emptyNode : intern(name) }
 
     mutating func intern(_ address: IPAddress) -> Int {
         if let id = addresses[address] { return id }

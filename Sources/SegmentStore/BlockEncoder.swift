@@ -76,7 +76,7 @@ struct BlockEncoder {
     var boxesNamed = BoxesNamed()
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
-    private var emptyNode = 0
+    private(set) var emptyNode = 0
     /// The last node string met and its number: flows of one capture come from one node.
     private var lastNode = (name: "", id: 0)
 
@@ -91,7 +91,8 @@ struct BlockEncoder {
 
     /// Adds one record: interns what repeats, keeps the per-record numbers as plain integers
     /// (their time unit is only known at `finish`). Allocates only for values new to the block.
-    mutating func add(_ record: AnnotatedFlow) {
+    /// Borrowed: the rows are the caller's, and a copy would retain every box a flow holds.
+    mutating func add(_ record: borrowing AnnotatedFlow) {
         let f = record.flow
         let node: Int
         if record.node == lastNode.name {
@@ -154,11 +155,15 @@ struct BlockEncoder {
         let addressOrder = addressList.indices.sorted { addressList[$0] < addressList[$1] }
         var addressNumber = [Int](repeating: 0, count: addressList.count)
         for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
-        let conversationOrder = conversationList.indices.sorted {
-            let a = conversationList[$0].route, b = conversationList[$1].route
-            let ka = (addressNumber[a.source], addressNumber[a.destination]), kb = (addressNumber[b.source], addressNumber[b.destination])
-            return ka != kb ? ka < kb : $0 < $1
+        // One word per conversation (source, destination, then first-seen order, 21 bits each:
+        // a block holds at most 2^20 records, so 2^21 addresses), sorted without a closure.
+        precondition(addressList.count <= 1 << 21 && conversationList.count <= 1 << 21, "block too large to sort")
+        var conversationKeys = conversationList.indices.map { i -> UInt64 in
+            let route = conversationList[i].route
+            return UInt64(addressNumber[route.source]) << 42 | UInt64(addressNumber[route.destination]) << 21 | UInt64(i)
         }
+        conversationKeys.sort()
+        let conversationOrder = conversationKeys.map { Int($0 & (1 << 21 - 1)) }
         var conversationNumber = [Int](repeating: 0, count: conversationList.count)
         for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
         for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }

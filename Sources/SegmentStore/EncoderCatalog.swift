@@ -78,6 +78,12 @@ struct EncoderCatalog {
         return id
     }
 
+    /// The number of an identity by its box, if the catalog holds that box.
+    func identityNumber(box: ObjectIdentifier) -> Int? { identityByStorage[box] }
+
+    /// The number of a trace by its box, if the catalog holds that box.
+    func traceNumber(box: ObjectIdentifier) -> Int? { traceByStorage[box] }
+
     mutating func number(of identity: EndpointIdentity) -> Int {
         if let known = identityByStorage[identity.storageIdentity] { return known }
         let id = numberByValue(identity)

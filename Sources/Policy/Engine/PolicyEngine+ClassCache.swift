@@ -87,7 +87,7 @@ extension PolicyEngine {
         if endpoint >= 0 {
             identity = index.entities[endpoint].identity
         } else {
-            // One box per address, so every flow of it shares its identity (as the store numbers them).
+            // One shared box (per kind of outside address), so every flow carries the same identity (the store numbers them by box).
             identity = sets.isEmpty ? .calicoNetwork(address) : nil
         }
         return addresses.add(address, endpoint: endpoint,
