@@ -31,7 +31,7 @@ public final class AuditVersionExporter {
     public let client: ClickHouseClient
     public let checkpointPath: String
     private let log: @Sendable (String) -> Void
-    private var lockDescriptor: Int32?
+    private let lock: CheckpointLock
     private(set) var checkpoint: AuditExportCheckpoint
 
     public init(options: Options, client: ClickHouseClient, log: @escaping @Sendable (String) -> Void) throws {
@@ -48,32 +48,15 @@ public final class AuditVersionExporter {
         let exports = options.auditDirectory + "/exports"
         let target = "\(client.endpoint.hostAndPort) \(options.database) \(options.table)"
         checkpointPath = options.checkpointPath
-            ?? exports + "/clickhouse-" + client.endpoint.hostAndPort.map { $0 == ":" ? "_" : $0 } + "-\(options.database).\(options.table).checkpoint"
-        lockDescriptor = try DurableFile.lock(checkpointPath + ".lock", holder: "audit exporter")
-        do {
-            if let existing = try AuditExportCheckpoint.load(checkpointPath) {
-                guard existing.target == target else {
-                    throw FlowlogError(.invalidArgument, "checkpoint belongs to \(existing.target), not \(target); give a new checkpoint file",
-                                       location: .init(file: checkpointPath))
-                }
-                checkpoint = existing
-            } else {
-                checkpoint = AuditExportCheckpoint(storeID: try ClickHouseExporter.storeIdentity(exports + "/store-id"), target: target)
-                try checkpoint.store(checkpointPath)
-            }
-        } catch {
-            DurableFile.unlock(lockDescriptor!)
-            lockDescriptor = nil
-            throw error
+            ?? CheckpointLock.defaultPath(exports: exports, endpoint: client.endpoint, database: options.database, table: options.table)
+        (lock, checkpoint) = try CheckpointLock.open(checkpointPath, holder: "audit exporter", target: target,
+                                                     newFileHint: "give a new checkpoint file") {
+            AuditExportCheckpoint(storeID: try ClickHouseExporter.storeIdentity(exports + "/store-id"), target: target)
         }
     }
 
-    deinit { close() }
-
-    public func close() {
-        if let fd = lockDescriptor { DurableFile.unlock(fd) }
-        lockDescriptor = nil
-    }
+    /// Releases the checkpoint lock (also when the exporter is released).
+    public func close() { lock.release() }
 
     private var qualifiedTable: String { SQLLiteral.identifier(options.database) + "." + SQLLiteral.identifier(options.table) }
 

@@ -64,7 +64,7 @@ public final class ClickHouseExporter {
     private let log: @Sendable (String) -> Void
     private let filter: FilterProgram
     public let checkpointPath: String
-    private var lockDescriptor: Int32?
+    private let lock: CheckpointLock
     public private(set) var checkpoint: ExportCheckpoint
     private var reader: StoreReader?
     private var encoder: FlowRowEncoder
@@ -92,41 +92,28 @@ public final class ClickHouseExporter {
         let exports = options.storeDirectory + "/exports"
         let target = "\(client.endpoint.hostAndPort) \(options.database) \(options.table)"
         checkpointPath = options.checkpointPath
-            ?? exports + "/clickhouse-" + client.endpoint.hostAndPort.map { $0 == ":" ? "_" : $0 } + "-\(options.database).\(options.table).checkpoint"
-        lockDescriptor = try DurableFile.lock(checkpointPath + ".lock", holder: "exporter")
-        do {
-            let storeID = try Self.storeIdentity(exports + "/store-id")
-            if let existing = try ExportCheckpoint.load(checkpointPath) {
-                guard existing.target == target else {
-                    throw FlowlogError(.invalidArgument, "checkpoint belongs to \(existing.target), not \(target); give --checkpoint a new file",
-                                       location: .init(file: checkpointPath))
-                }
-                guard existing.filter == Self.filterLine(options.filterText) else {
+            ?? CheckpointLock.defaultPath(exports: exports, endpoint: client.endpoint, database: options.database, table: options.table)
+        let filterLine = Self.filterLine(options.filterText)
+        let path = checkpointPath
+        (lock, checkpoint) = try CheckpointLock.open(
+            checkpointPath, holder: "exporter", target: target, newFileHint: "give --checkpoint a new file",
+            check: { (existing: ExportCheckpoint) in
+                guard existing.filter == filterLine else {
                     throw FlowlogError(.invalidArgument, "checkpoint was made exporting filter '\(existing.filter)'; use the same filter or a new --checkpoint",
-                                       location: .init(file: checkpointPath))
+                                       location: .init(file: path))
                 }
-                checkpoint = existing
-            } else {
-                checkpoint = ExportCheckpoint(storeID: storeID, target: target)
-                checkpoint.filter = Self.filterLine(options.filterText)
-                try checkpoint.store(checkpointPath)
-            }
-        } catch {
-            DurableFile.unlock(lockDescriptor!)
-            lockDescriptor = nil
-            throw error
-        }
+            },
+            start: {
+                var started = ExportCheckpoint(storeID: try Self.storeIdentity(exports + "/store-id"), target: target)
+                started.filter = filterLine
+                return started
+            })
         encoder = FlowRowEncoder(storeID: checkpoint.storeID)
         nativeEncoder = NativeFlowEncoder(storeID: checkpoint.storeID)
     }
 
-    deinit { close() }
-
-    /// Releases the checkpoint lock.
-    public func close() {
-        if let fd = lockDescriptor { DurableFile.unlock(fd) }
-        lockDescriptor = nil
-    }
+    /// Releases the checkpoint lock (also when the exporter is released).
+    public func close() { lock.release() }
 
     static func isPlainName(_ s: String) -> Bool { ClickHouseSchema.isPlainName(s) }
 

@@ -1,8 +1,8 @@
 import FlowCore
 import SegmentStore
 
-/// An exporter's durable progress through one store towards one table. Text, checksummed,
-/// replaced whole (`DurableFile`), so it is always the old state or the new one:
+/// An exporter's durable progress through one store towards one table, framed as every
+/// checkpoint is (`CheckpointFile`):
 ///
 /// ```text
 /// flowlog-clickhouse-checkpoint 1
@@ -21,7 +21,7 @@ import SegmentStore
 /// ```
 ///
 /// `docs/clickhouse.md` explains how the pending batch makes export exactly-once.
-public struct ExportCheckpoint: Equatable, Sendable {
+public struct ExportCheckpoint: CheckpointFile, Equatable {
     /// One INSERT of a batch: the batch's rows of one UTC day, which ClickHouse stores as one
     /// part (all or nothing).
     public struct Unit: Equatable, Sendable {
@@ -49,52 +49,33 @@ public struct ExportCheckpoint: Equatable, Sendable {
 
     static let version = 1
     static let header = "flowlog-clickhouse-checkpoint"
+    /// A pending batch lists a unit per UTC day it spans.
+    static let maximumBytes = 1 << 20
+    static let kindName = "ClickHouse checkpoint"
 
     public init(storeID: String, target: String) {
         self.storeID = storeID
         self.target = target
     }
 
-    func encoded() -> [UInt8] {
-        var text = "\(Self.header) \(Self.version)\nstore \(storeID)\ntarget \(target)\nfilter \(filter)\n"
+    func bodyText() -> String {
+        var text = "store \(storeID)\ntarget \(target)\nfilter \(filter)\n"
         text += exported.map { "exported \($0.segment) \($0.block)\n" } ?? "exported none\n"
         text += "totals \(rowsExported) \(blocksExported) \(blocksLost)\n"
         if let pending {
             text += "pending \(pending.first.segment) \(pending.first.block) \(pending.last.segment) \(pending.last.block)\n"
             for u in pending.units { text += "unit \(u.day) \(u.rows) \(u.minStart) \(u.maxStart) \(u.queryID)\n" }
         }
-        var bytes = Array(text.utf8)
-        let crc = String(CRC32C.checksum(bytes), radix: 16)
-        bytes += Array("crc32c \(String(repeating: "0", count: 8 - crc.count) + crc)\n".utf8)
-        return bytes
+        return text
     }
 
-    /// Parses a checkpoint file; errors name the file and line.
-    static func decode(_ bytes: [UInt8], file: String) throws -> ExportCheckpoint {
-        func fail(_ line: Int, _ why: String, _ code: FlowlogError.Code = .corrupt) -> FlowlogError {
-            FlowlogError(code, why, location: .init(file: file, line: line))
-        }
-        guard bytes.count <= 1 << 20 else { throw fail(1, "checkpoint larger than 1 MiB") }
-        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        guard let first = lines.first, first.hasPrefix(Self.header + " "), let version = Int(first.dropFirst(Self.header.count + 1)) else {
-            throw fail(1, "not a flowlog ClickHouse checkpoint")
-        }
-        guard version <= Self.version else {
-            throw fail(1, "checkpoint version \(version) is newer than this flowlog understands (\(Self.version))", .newerFormat)
-        }
-        guard lines.count >= 2, let last = lines.last, last.hasPrefix("crc32c "), let stored = UInt32(last.dropFirst(7), radix: 16) else {
-            throw fail(lines.count, "checkpoint has no checksum line")
-        }
-        guard CRC32C.checksum(Array((lines.dropLast().joined(separator: "\n") + "\n").utf8)) == stored else {
-            throw fail(lines.count, "checkpoint checksum mismatch")
-        }
+    static func parse(body: [(number: Int, text: String)], lastLine: Int, file: String) throws -> ExportCheckpoint {
+        func fail(_ line: Int, _ why: String) -> FlowlogError { corrupt(why, file: file, line: line) }
         var storeID: String?, target: String?
         var checkpoint = ExportCheckpoint(storeID: "", target: "")
         var sawExported = false
-        for (i, line) in lines.enumerated().dropFirst().dropLast() {
+        for (n, line) in body {
             let f = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            let n = i + 1
             switch f.first {
             case "store" where f.count == 2 && f[1].count == 32 && f[1].allSatisfy(\.isHexDigit):
                 storeID = f[1]
@@ -125,17 +106,9 @@ public struct ExportCheckpoint: Equatable, Sendable {
                 throw fail(n, "unexpected line '\(line.prefix(80))'")
             }
         }
-        guard let storeID, let target, sawExported else { throw fail(lines.count, "checkpoint lacks its store, target or exported line") }
+        guard let storeID, let target, sawExported else { throw fail(lastLine, "checkpoint lacks its store, target or exported line") }
         checkpoint.storeID = storeID
         checkpoint.target = target
         return checkpoint
     }
-
-    /// Reads `path`; nil when it does not exist.
-    public static func load(_ path: String) throws -> ExportCheckpoint? {
-        guard let bytes = try DurableFile.read(path) else { return nil }
-        return try decode(bytes, file: path)
-    }
-
-    public func store(_ path: String) throws { try DurableFile.replace(path, with: encoded()) }
 }

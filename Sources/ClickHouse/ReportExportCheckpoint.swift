@@ -1,8 +1,8 @@
 import FlowCore
 import SegmentStore
 
-/// A report exporter's durable progress through one report archive towards one table. Text,
-/// checksummed, replaced whole (`DurableFile`): always the old state or the new one.
+/// A report exporter's durable progress through one report archive towards one table, framed
+/// as every checkpoint is (`CheckpointFile`).
 ///
 /// ```text
 /// flowlog-clickhouse-report-checkpoint 1
@@ -20,7 +20,7 @@ import SegmentStore
 /// Reports have no sequence: the agent may archive an older interval after a newer one (a
 /// catch-up, a retried failure), so progress is the set of reports sent, each with the
 /// SHA-256 of its report.json (a report run again for its interval is sent again).
-struct ReportExportCheckpoint: Equatable, Sendable {
+struct ReportExportCheckpoint: CheckpointFile, Equatable {
     struct Sent: Hashable, Sendable {
         var id: String
         var digest: String
@@ -45,17 +45,16 @@ struct ReportExportCheckpoint: Equatable, Sendable {
     /// A checkpoint lists the archive's reports, a hundred bytes each.
     static let maximumBytes = 64 << 20
 
-    func encoded() -> [UInt8] {
-        var text = "\(Self.header) \(Self.version)\nstore \(storeID)\ntarget \(target)\ntotals \(reportsExported) \(rowsExported)\n"
+    static let kindName = "ClickHouse report checkpoint"
+
+    func bodyText() -> String {
+        var text = "store \(storeID)\ntarget \(target)\ntotals \(reportsExported) \(rowsExported)\n"
         for id in done.keys.sorted() { text += "done \(id) \(done[id]!)\n" }
         if let p = pending {
             text += "pending \(p.rows) \(p.queryID)\n"
             for r in p.reports { text += "report \(r.id) \(r.digest)\n" }
         }
-        var bytes = Array(text.utf8)
-        let crc = String(CRC32C.checksum(bytes), radix: 16)
-        bytes += Array("crc32c \(String(repeating: "0", count: 8 - crc.count) + crc)\n".utf8)
-        return bytes
+        return text
     }
 
     /// Whether a report id or digest can stand in a checkpoint line.
@@ -63,56 +62,34 @@ struct ReportExportCheckpoint: Equatable, Sendable {
         !s.isEmpty && s.utf8.count <= 512 && s.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
-    static func decode(_ bytes: [UInt8], file: String) throws -> ReportExportCheckpoint {
-        func fail(_ line: Int, _ why: String, _ code: FlowlogError.Code = .corrupt) -> FlowlogError {
-            FlowlogError(code, why, location: .init(file: file, line: line))
-        }
-        guard bytes.count <= Self.maximumBytes else { throw fail(1, "checkpoint larger than \(Self.maximumBytes >> 20) MiB") }
-        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        guard let first = lines.first, first.hasPrefix(Self.header + " "), let version = Int(first.dropFirst(Self.header.count + 1)) else {
-            throw fail(1, "not a flowlog ClickHouse report checkpoint")
-        }
-        guard version <= Self.version else {
-            throw fail(1, "checkpoint version \(version) is newer than this flowlog understands (\(Self.version))", .newerFormat)
-        }
-        guard lines.count >= 2, let last = lines.last, last.hasPrefix("crc32c "), let stored = UInt32(last.dropFirst(7), radix: 16),
-              CRC32C.checksum(Array((lines.dropLast().joined(separator: "\n") + "\n").utf8)) == stored else {
-            throw fail(lines.count, "checkpoint checksum missing or wrong")
-        }
+    static func parse(body: [(number: Int, text: String)], lastLine: Int, file: String) throws -> ReportExportCheckpoint {
+        func fail(_ line: Int, _ why: String) -> FlowlogError { corrupt(why, file: file, line: line) }
         var storeID: String?, target: String?
         var checkpoint = ReportExportCheckpoint(storeID: "", target: "")
-        for (i, line) in lines.enumerated().dropFirst().dropLast() {
+        for (n, line) in body {
             let f = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             switch f.first {
             case "store" where f.count == 2 && f[1].count == 32 && f[1].allSatisfy(\.isHexDigit): storeID = f[1]
             case "target" where f.count == 4: target = f[1...].joined(separator: " ")
             case "totals" where f.count == 3:
-                guard let reports = UInt64(f[1]), let rows = UInt64(f[2]) else { throw fail(i + 1, "malformed totals line") }
+                guard let reports = UInt64(f[1]), let rows = UInt64(f[2]) else { throw fail(n, "malformed totals line") }
                 (checkpoint.reportsExported, checkpoint.rowsExported) = (reports, rows)
             case "done" where f.count == 3 && checkpoint.pending == nil:
-                guard isWord(f[1]), isWord(f[2]), checkpoint.done[f[1]] == nil else { throw fail(i + 1, "malformed or repeated done line") }
+                guard isWord(f[1]), isWord(f[2]), checkpoint.done[f[1]] == nil else { throw fail(n, "malformed or repeated done line") }
                 checkpoint.done[f[1]] = f[2]
             case "pending" where f.count == 3 && checkpoint.pending == nil:
-                guard let rows = UInt64(f[1]), isWord(f[2]) else { throw fail(i + 1, "malformed pending line") }
+                guard let rows = UInt64(f[1]), isWord(f[2]) else { throw fail(n, "malformed pending line") }
                 checkpoint.pending = Pending(rows: rows, queryID: f[2], reports: [])
             case "report" where f.count == 3 && checkpoint.pending != nil:
-                guard isWord(f[1]), isWord(f[2]) else { throw fail(i + 1, "malformed report line") }
+                guard isWord(f[1]), isWord(f[2]) else { throw fail(n, "malformed report line") }
                 checkpoint.pending!.reports.append(Sent(id: f[1], digest: f[2]))
             default:
-                throw fail(i + 1, "unexpected line '\(line.prefix(80))'")
+                throw fail(n, "unexpected line '\(line.prefix(80))'")
             }
         }
-        guard let storeID, let target else { throw fail(lines.count, "checkpoint lacks its store or target line") }
-        if let p = checkpoint.pending, p.reports.isEmpty { throw fail(lines.count, "pending line without its reports") }
+        guard let storeID, let target else { throw fail(lastLine, "checkpoint lacks its store or target line") }
+        if let p = checkpoint.pending, p.reports.isEmpty { throw fail(lastLine, "pending line without its reports") }
         (checkpoint.storeID, checkpoint.target) = (storeID, target)
         return checkpoint
     }
-
-    static func load(_ path: String) throws -> ReportExportCheckpoint? {
-        guard let bytes = try DurableFile.read(path) else { return nil }
-        return try decode(bytes, file: path)
-    }
-
-    func store(_ path: String) throws { try DurableFile.replace(path, with: encoded()) }
 }

@@ -45,7 +45,7 @@ public final class ReportResultExporter {
     public let client: ClickHouseClient
     public let checkpointPath: String
     private let log: @Sendable (String) -> Void
-    private var lockDescriptor: Int32?
+    private let lock: CheckpointLock
     private(set) var checkpoint: ReportExportCheckpoint
     /// report.json's size and modification time per report as last listed, and its digest.
     private var known: [String: (signature: String, digest: String)] = [:]
@@ -68,32 +68,15 @@ public final class ReportResultExporter {
         let exports = options.dataDirectory + "/exports"
         let target = "\(client.endpoint.hostAndPort) \(options.database) \(options.table)"
         checkpointPath = options.checkpointPath
-            ?? exports + "/clickhouse-" + client.endpoint.hostAndPort.map { $0 == ":" ? "_" : $0 } + "-\(options.database).\(options.table).checkpoint"
-        lockDescriptor = try DurableFile.lock(checkpointPath + ".lock", holder: "report exporter")
-        do {
-            if let existing = try ReportExportCheckpoint.load(checkpointPath) {
-                guard existing.target == target else {
-                    throw FlowlogError(.invalidArgument, "checkpoint belongs to \(existing.target), not \(target); give a new checkpoint file",
-                                       location: .init(file: checkpointPath))
-                }
-                checkpoint = existing
-            } else {
-                checkpoint = ReportExportCheckpoint(storeID: try ClickHouseExporter.storeIdentity(exports + "/store-id"), target: target)
-                try checkpoint.store(checkpointPath)
-            }
-        } catch {
-            DurableFile.unlock(lockDescriptor!)
-            lockDescriptor = nil
-            throw error
+            ?? CheckpointLock.defaultPath(exports: exports, endpoint: client.endpoint, database: options.database, table: options.table)
+        (lock, checkpoint) = try CheckpointLock.open(checkpointPath, holder: "report exporter", target: target,
+                                                     newFileHint: "give a new checkpoint file") {
+            ReportExportCheckpoint(storeID: try ClickHouseExporter.storeIdentity(exports + "/store-id"), target: target)
         }
     }
 
-    deinit { close() }
-
-    public func close() {
-        if let fd = lockDescriptor { DurableFile.unlock(fd) }
-        lockDescriptor = nil
-    }
+    /// Releases the checkpoint lock (also when the exporter is released).
+    public func close() { lock.release() }
 
     private var qualifiedTable: String { SQLLiteral.identifier(options.database) + "." + SQLLiteral.identifier(options.table) }
 

@@ -150,23 +150,26 @@ public enum ChainVerifier {
             }
         }
         var missing: [String: (hash: String, digest: String)] = [:]
+        var toHash: [(name: String, entry: Digest.FileEntry, digest: String)] = []
         for (name, record) in named.sorted(by: { $0.key < $1.key }) {
             guard presentSet.contains(name) else {
                 if let scope, !scope.overlaps(record.entry) { continue }
                 missing[name] = (record.entry.hash, record.digest)
                 continue
             }
-            let path = directory + "/" + name
-            let size = EvidenceFiles.size(path) ?? 0
+            let size = EvidenceFiles.size(directory + "/" + name) ?? 0
             if size != record.entry.bytes {
                 let how = size > record.entry.bytes ? "extended" : "truncated"
                 report.add(.error, name, "\(how): \(size) bytes, signed with \(record.entry.bytes) (\(record.digest))")
                 continue
             }
-            let hashed = try EvidenceFiles.sha256(path)
+            toHash.append((name, record.entry, record.digest))
+        }
+        let hashes = try FileHashing.sha256(toHash.map { directory + "/" + $0.name })
+        for (file, hashed) in zip(toHash, hashes) {
             report.bytesVerified += hashed.bytes
-            if hashed.hex != record.entry.hash {
-                report.add(.error, name, "changed: SHA-256 \(hashed.hex), signed \(record.entry.hash) (\(record.digest))")
+            if hashed.hex != file.entry.hash {
+                report.add(.error, file.name, "changed: SHA-256 \(hashed.hex), signed \(file.entry.hash) (\(file.digest))")
             } else {
                 report.filesVerified += 1
             }

@@ -118,6 +118,22 @@ public struct FlowAnnotation: Hashable, Sendable {
     /// hold). Stable while any value holding the box is alive.
     public var storageIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
 
+    /// The shared boxes of its identities and traces, named without copying the values: the
+    /// store numbers an annotation's parts by box, and each copy costs a reference count.
+    public var partBoxes: PartBoxes {
+        let s = storage
+        return PartBoxes(source: s.source.storageIdentity, destination: s.destination.storageIdentity,
+                         egress: s.egress?.storageIdentity, ingress: s.ingress?.storageIdentity,
+                         pendingEgress: s.pendingEgress?.storageIdentity, pendingIngress: s.pendingIngress?.storageIdentity)
+    }
+
+    /// See `partBoxes`; nil where the annotation has no such trace.
+    public struct PartBoxes: Sendable {
+        public let source: ObjectIdentifier, destination: ObjectIdentifier
+        public let egress: ObjectIdentifier?, ingress: ObjectIdentifier?
+        public let pendingEgress: ObjectIdentifier?, pendingIngress: ObjectIdentifier?
+    }
+
     public static func == (l: FlowAnnotation, r: FlowAnnotation) -> Bool {
         if l.storage === r.storage { return true }
         let a = l.storage, b = r.storage

@@ -22,6 +22,8 @@ final class FlowProcessor {
     let names: DNSNameCache?
     private(set) var statistics = ProcessingStatistics()
     private var annotated: [AnnotatedFlow] = []
+    /// The batch's DNS names, by flow (kept to spare an allocation per batch).
+    private var found: [DNSNameCache.Lookup] = []
 
     init(engine: PolicyEngine?, writer: SegmentWriter?, node: String, metrics: PipelineMetrics? = nil,
          names: DNSNameCache? = nil) {
@@ -47,9 +49,8 @@ final class FlowProcessor {
         if let names {
             // Per flow: the destination's names for the record, and every client's for policy.
             let started = monotonicNanoseconds()
-            for flow in flows {
-                let found = names.lookup(client: flow.sourceAddress, address: flow.destinationAddress,
-                                         start: flow.start.nanoseconds, end: flow.end.nanoseconds)
+            names.lookup(flows, into: &found)
+            for (flow, found) in zip(flows, found) {
                 annotated.append(AnnotatedFlow(flow: flow, annotation: engine?.annotate(flow, destinationDomains: found.forNode),
                                                node: node, destinationDomains: found.forClient))
             }

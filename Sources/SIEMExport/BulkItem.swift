@@ -11,19 +11,39 @@ import FlowCore
 /// field data streams require.
 enum BulkItem {
     static func append(_ record: ExportRecord, index: String, to out: inout [UInt8]) {
-        out += Array("{\"create\":{\"_index\":".utf8)
+        JSONBytes.appendStatic("{\"create\":{\"_index\":", to: &out)
         JSONBytes.appendString(index, to: &out)
-        out += Array(",\"_id\":".utf8)
-        JSONBytes.appendString(record.id, to: &out)
-        out += Array("}}\n{\"@timestamp\":".utf8)
-        JSONBytes.appendString(record.time.rfc3339, to: &out)
-        // The body is an object: its members follow ours.
-        if record.body.count > 2 {
-            out.append(UInt8(ascii: ","))
-            out += record.body[1...]
-        } else {
-            out.append(UInt8(ascii: "}"))
+        JSONBytes.appendStatic(",\"_id\":", to: &out)
+        record.text.withUnsafeBufferPointer { text in
+            JSONBytes.appendString(bytes: UnsafeBufferPointer(rebasing: text[record.id]), to: &out)
+            JSONBytes.appendStatic("}}\n{\"@timestamp\":\"", to: &out)
+            appendRFC3339(record.time, to: &out)
+            out.append(UInt8(ascii: "\""))
+            // The body is an object: its members follow ours.
+            let body = UnsafeBufferPointer(rebasing: text[record.body])
+            if body.count > 2 {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: body[1...]))
+            } else {
+                out.append(UInt8(ascii: "}"))
+            }
         }
         out.append(0x0A)
+    }
+
+    /// `Timestamp.rfc3339` (nine fraction digits, `Z`) without building a `String`.
+    static func appendRFC3339(_ time: Timestamp, to out: inout [UInt8]) {
+        let seconds = time.nanoseconds / 1_000_000_000
+        let (y, m, d) = Timestamp.civilDate(daysSinceEpoch: Int64(seconds / 86_400))
+        let s = seconds % 86_400
+        JSONBytes.appendPadded(UInt64(y), width: 4, to: &out)
+        out.append(UInt8(ascii: "-")); JSONBytes.appendPadded(UInt64(m), width: 2, to: &out)
+        out.append(UInt8(ascii: "-")); JSONBytes.appendPadded(UInt64(d), width: 2, to: &out)
+        out.append(UInt8(ascii: "T")); JSONBytes.appendPadded(s / 3600, width: 2, to: &out)
+        out.append(UInt8(ascii: ":")); JSONBytes.appendPadded(s / 60 % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: ":")); JSONBytes.appendPadded(s % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        JSONBytes.appendPadded(time.nanoseconds % 1_000_000_000, width: 9, to: &out)
+        out.append(UInt8(ascii: "Z"))
     }
 }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import FlowCore
 import Foundation
+import NIOCore
 import SIEMConfig
 
 /// Splunk HTTP Event Collector: a batch is one `POST /services/collector/event` with the
@@ -23,6 +24,8 @@ final class HECTransport: SinkTransport {
     let channel: String
     let acknowledge: Bool
     let acknowledgeTimeout: Duration
+    /// The request body, kept for the next batch (see `SyslogTransport.frames`).
+    private var body: ByteBuffer?
 
     init(sink: SIEMConfiguration.Sink, channel: String) throws {
         http = try HTTPSink(sink: sink, scheme: "Splunk")
@@ -42,10 +45,13 @@ final class HECTransport: SinkTransport {
         var indices = only ?? Array(batch.entries.indices)
         var outcome = SendOutcome()
         while !indices.isEmpty {
-            var body: [UInt8] = []
-            body.reserveCapacity(indices.reduce(0) { $0 + batch.entries[$1].range.count })
-            for i in indices { body += batch.payload(i) }
+            var body = self.body ?? ByteBuffer()
+            self.body = nil
+            body.clear()
+            body.reserveCapacity(only == nil ? batch.payloadBytes : indices.reduce(0) { $0 + batch.entries[$1].range.count })
+            for i in indices { batch.payload(i).withUnsafeBytes { _ = body.writeBytes($0) } }
             let (status, answer) = try http.post("/services/collector/event", body: body, headers: headers)
+            self.body = body
             let json = HTTPSink.json(answer)
             if status == 200 {
                 if acknowledge {

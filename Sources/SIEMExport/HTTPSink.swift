@@ -62,12 +62,16 @@ final class HTTPSink {
 
     /// POSTs `body` to `path` (after the url's prefix); returns the status and answer.
     func post(_ path: String, body: [UInt8], headers extra: [(String, String)]) throws -> (status: Int, body: [UInt8]) {
+        try post(path, body: ByteBuffer(bytes: body), headers: extra)
+    }
+
+    func post(_ path: String, body: ByteBuffer, headers extra: [(String, String)]) throws -> (status: Int, body: [UInt8]) {
         var headers = HTTPHeaders()
         for (name, value) in extra { headers.add(name: name, value: value) }
         if let authorization { headers.add(name: "Authorization", value: authorization) }
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(url: base + path, method: .POST, headers: headers, body: .bytes(body))
+            request = try HTTPClient.Request(url: base + path, method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
             throw FlowlogError(.invalidArgument, "bad request URL \(base + path): \(error)")
         }

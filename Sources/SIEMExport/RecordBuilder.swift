@@ -14,34 +14,65 @@ struct RecordBuilder {
         self.cluster = cluster
     }
 
-    /// A flow at `row` of the block at `position`; its id names exactly that stored record.
-    mutating func flow(_ record: AnnotatedFlow, segment: UInt64, block: UInt32, row: Int) -> ExportRecord {
-        var body: [UInt8] = []
-        body.reserveCapacity(1024)
-        flowJSON.render(record, into: &body)
-        let flow = record.flow
-        let annotation = record.annotation
-        let source = annotation?.source, destination = annotation?.destination
-        let namespace = source.map(\.namespace).flatMap { $0.isEmpty ? nil : $0 } ?? destination?.namespace ?? ""
+    /// Refills `record` with the flow at `row` of the block at `position`; its id names exactly
+    /// that stored record. Appends only to the record's reused buffers (see `ExportRecord`).
+    mutating func flow(_ flowRecord: AnnotatedFlow, segment: UInt64, block: UInt32, row: Int, into record: inout ExportRecord) {
+        let flow = flowRecord.flow
+        let annotation = flowRecord.annotation
         let verdict = annotation?.verdict ?? .unknown
-        var fields: [(name: String, value: String)] = []
-        if !namespace.isEmpty { fields.append(("namespace", namespace)) }
-        fields.append(("verdict", verdict.description))
-        if !cluster.isEmpty { fields.append(("cluster", cluster)) }
-        var parameters: [(name: String, value: String)] = [
-            ("src", flow.sourceAddress.description), ("sport", String(flow.sourcePort)),
-            ("dst", flow.destinationAddress.description), ("dport", String(flow.destinationPort)),
-            ("proto", flow.ipProtocol.description), ("action", verdict.description),
-        ]
-        if let source, !source.namespace.isEmpty { parameters.append(("src_ns", source.namespace)) }
-        if let source, !source.name.isEmpty { parameters.append(("src_name", source.name)) }
-        if let destination, !destination.namespace.isEmpty { parameters.append(("dst_ns", destination.namespace)) }
-        if let destination, !destination.name.isEmpty { parameters.append(("dst_name", destination.name)) }
-        parameters.append(("packets", String(flow.packets)))
-        parameters.append(("bytes", String(flow.bytes)))
-        if !cluster.isEmpty { parameters.append(("cluster", cluster)) }
-        return ExportRecord(kind: .flows, id: "flow-\(storeID)-\(segment)-\(block)-\(row)", time: flow.start, host: record.node,
-                            body: body, fields: fields, parameters: parameters, alert: verdict == .deny)
+        record.reset(kind: .flows, time: flow.start, alert: verdict == .deny)
+        let idStart = record.text.count
+        _ = record.appendText("flow-")
+        _ = record.appendText(storeID)
+        _ = record.appendText("-")
+        _ = record.appendDecimal(segment)
+        _ = record.appendText("-")
+        _ = record.appendDecimal(UInt64(block))
+        _ = record.appendText("-")
+        _ = record.appendDecimal(UInt64(row))
+        record.id = idStart..<record.text.count
+        record.host = record.appendText(flowRecord.node)
+        record.body = record.appendJSON(of: flowRecord, renderer: &flowJSON)
+
+        let verdictText = Self.text(of: verdict)
+        let clusterText = cluster.isEmpty ? nil : record.appendText(cluster)
+        var sourceNamespace: Range<Int>?, sourceName: Range<Int>?, destinationNamespace: Range<Int>?, destinationName: Range<Int>?
+        if let annotation {
+            let source = annotation.source, destination = annotation.destination
+            if !source.namespace.isEmpty { sourceNamespace = record.appendText(source.namespace) }
+            if !source.name.isEmpty { sourceName = record.appendText(source.name) }
+            if !destination.namespace.isEmpty { destinationNamespace = record.appendText(destination.namespace) }
+            if !destination.name.isEmpty { destinationName = record.appendText(destination.name) }
+        }
+        // Splunk's namespace: the source's, else the destination's (which may be empty).
+        if let namespace = sourceNamespace ?? destinationNamespace {
+            record.addField(record.appendText("namespace"), namespace)
+        }
+        let verdictRange = record.appendText(verdictText)
+        record.addField(record.appendText("verdict"), verdictRange)
+        if let clusterText { record.addField(record.appendText("cluster"), clusterText) }
+
+        record.addParameter(record.appendText("src"), record.appendAddress(flow.sourceAddress))
+        record.addParameter(record.appendText("sport"), record.appendDecimal(UInt64(flow.sourcePort)))
+        record.addParameter(record.appendText("dst"), record.appendAddress(flow.destinationAddress))
+        record.addParameter(record.appendText("dport"), record.appendDecimal(UInt64(flow.destinationPort)))
+        record.addParameter(record.appendText("proto"), record.appendText(flow.ipProtocol.description))
+        record.addParameter(record.appendText("action"), verdictRange)
+        if let sourceNamespace { record.addParameter(record.appendText("src_ns"), sourceNamespace) }
+        if let sourceName { record.addParameter(record.appendText("src_name"), sourceName) }
+        if let destinationNamespace { record.addParameter(record.appendText("dst_ns"), destinationNamespace) }
+        if let destinationName { record.addParameter(record.appendText("dst_name"), destinationName) }
+        record.addParameter(record.appendText("packets"), record.appendDecimal(flow.packets))
+        record.addParameter(record.appendText("bytes"), record.appendDecimal(flow.bytes))
+        if let clusterText { record.addParameter(record.appendText("cluster"), clusterText) }
+    }
+
+    private static func text(of verdict: Verdict) -> StaticString {
+        switch verdict {
+        case .unknown: return "unknown"
+        case .allow: return "allow"
+        case .deny: return "deny"
+        }
     }
 
     /// A version of a cluster object, as `flowlog audit query -o ndjson` prints it.

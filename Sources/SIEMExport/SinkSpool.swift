@@ -19,7 +19,11 @@ import SegmentStore
 ///     | u32 LE | u32 LE   | u64            | the sink's wire format     |
 ///     +--------+----------+----------------+---------------------------+
 ///
-/// (crc32c over time and payload). `SinkState` keeps `head` (everything before it is
+/// (crc32c over time and payload). The checksum is computed once, when a record is appended,
+/// and verified when a record is read that an earlier process (or an earlier opening) wrote:
+/// that is where a torn write after kill -9 or damage on disk shows. Records this opening
+/// appended come back from the page cache its own writes filled, so they are not summed again.
+/// `SinkState` keeps `head` (everything before it is
 /// delivered) and `tail` (everything before it is synced to disk and the stores' cursors moved
 /// past it). Bytes after `tail` are a write interrupted by a crash: opening truncates them, and
 /// the cursor, which was not moved, reads the same records again. Chunks wholly before `head`
@@ -42,6 +46,9 @@ final class SinkSpool {
     private var createdChunk = false
     /// Where `append` has got to, past `tail` until `sync`.
     private(set) var end: UInt64
+    /// The tail when this spool was opened: records from here on were appended by this
+    /// opening, records before it by an earlier one (their checksums are verified on read).
+    private let appendedFrom: UInt64
 
     static let recordHeader = 16
     /// Most bytes one record may take; bigger records are refused (a syslog or HEC receiver
@@ -53,15 +60,38 @@ final class SinkSpool {
         var range: Range<Int>
     }
 
-    /// Records read from `head` on.
+    /// Records read from `head` on: the spool's bytes as read (record headers included), and
+    /// where each record's payload lies in them. Made once per sink and refilled by every
+    /// `read`, so a batch's memory is allocated (and its pages faulted in) once, not per batch.
     struct Batch {
+        /// Grows to the largest read and never shrinks; only `bytes[..<used]` is this batch's.
         var bytes: [UInt8] = []
+        var used = 0
         var entries: [Entry] = []
         /// The position after the last entry.
         var end: UInt64 = 0
         /// Records skipped because they failed their checksum.
         var damaged = 0
+        /// Payload bytes of the entries.
+        var payloadBytes = 0
         func payload(_ i: Int) -> ArraySlice<UInt8> { bytes[entries[i].range] }
+
+        init() {}
+
+        mutating func reset(at position: UInt64) {
+            used = 0
+            entries.removeAll(keepingCapacity: true)
+            end = position
+            damaged = 0
+            payloadBytes = 0
+        }
+
+        /// Makes room for `count` more bytes after `used`; zero-fills only what was never used.
+        mutating func reserve(_ count: Int) {
+            if bytes.count < used + count {
+                bytes.append(contentsOf: repeatElement(0, count: used + count - bytes.count))
+            }
+        }
     }
 
     /// Opens (creating) the spool in `directory` and brings it to `head`/`tail`: later bytes
@@ -87,6 +117,7 @@ final class SinkSpool {
         self.head = head
         self.tail = tail
         end = tail
+        appendedFrom = tail
         chunks = starts
         if head < tail, starts.first.map({ $0 > head }) ?? true {
             // Someone removed spool files: what they held is gone.
@@ -189,8 +220,9 @@ final class SinkSpool {
     private func countRecords(from start: UInt64, to stop: UInt64) throws -> Int {
         var count = 0
         var position = start
+        var batch = Batch()
         while position < stop {
-            let batch = try read(from: position, maxRecords: 100_000, maxBytes: 8 << 20, stop: stop)
+            try read(from: position, maxRecords: 100_000, maxBytes: 8 << 20, stop: stop, into: &batch)
             guard batch.end > position else { break }
             count += batch.entries.count + batch.damaged
             position = batch.end
@@ -203,21 +235,30 @@ final class SinkSpool {
     /// Up to `maxRecords` records or about `maxBytes` payload bytes (at least one record) from
     /// `position`, never past `tail` (or `stop`).
     func read(from position: UInt64, maxRecords: Int, maxBytes: Int, stop: UInt64? = nil) throws -> Batch {
+        var batch = Batch()
+        try read(from: position, maxRecords: maxRecords, maxBytes: maxBytes, stop: stop, into: &batch)
+        return batch
+    }
+
+    /// The same into `batch`, reusing its memory.
+    func read(from position: UInt64, maxRecords: Int, maxBytes: Int, stop: UInt64? = nil, into batch: inout Batch) throws {
         let limitEnd = min(stop ?? tail, tail)
-        var batch = Batch(end: position)
+        batch.reset(at: position)
         var position = position
-        while position < limitEnd, batch.entries.count < maxRecords, batch.bytes.count < maxBytes {
+        while position < limitEnd, batch.entries.count < maxRecords, batch.payloadBytes < maxBytes {
             guard let index = chunks.lastIndex(where: { $0 <= position }) else { break }
             let start = chunks[index]
             let chunkEnd = min(index + 1 < chunks.count ? chunks[index + 1] : tail, limitEnd)
             guard position < chunkEnd else { position = chunkEnd; batch.end = position; continue }
             let path = Self.path(directory, start)
-            let want = Int(min(UInt64(max(maxBytes - batch.bytes.count, 0) + Self.recordHeader + 64 * 1024), chunkEnd - position))
-            var buffer = try SpoolFiles.read(path, offset: position - start, count: max(want, Self.recordHeader))
-            var offset = 0
+            let want = Int(min(UInt64(max(maxBytes - batch.payloadBytes, 0) + Self.recordHeader + 64 * 1024), chunkEnd - position))
+            // The piece read goes after what earlier pieces left in `batch.bytes`.
+            let base = batch.used
+            var got = try readPiece(path, at: position - start, count: max(want, Self.recordHeader), into: &batch)
+            var offset = base
             var progressed = false
-            while offset + Self.recordHeader <= buffer.count, batch.entries.count < maxRecords {
-                let (length, crc, time) = buffer.withUnsafeBytes { b in
+            while offset + Self.recordHeader <= base + got, batch.entries.count < maxRecords {
+                let (length, crc, time) = batch.bytes.withUnsafeBytes { b in
                     (Int(Self.load32(b, offset)), Self.load32(b, offset + 4), Self.load64(b, offset + 8))
                 }
                 let recordEnd = offset + Self.recordHeader + length
@@ -229,25 +270,27 @@ final class SinkSpool {
                     progressed = true
                     break
                 }
-                if recordEnd > buffer.count {
+                if recordEnd > base + got {
                     if !progressed {
                         // One record larger than what was read: read exactly it.
-                        buffer = try SpoolFiles.read(path, offset: position - start, count: Self.recordHeader + length)
-                        guard buffer.count == Self.recordHeader + length else {
+                        batch.used = base
+                        got = try readPiece(path, at: position - start, count: Self.recordHeader + length, into: &batch)
+                        guard got == Self.recordHeader + length else {
                             throw FlowlogError(.truncated, "spool chunk ends inside a record", location: .init(file: path))
                         }
-                        offset = 0
+                        offset = base
                         continue
                     }
                     break
                 }
-                let ok = buffer.withUnsafeBytes { b in
+                // Verified where a crash or the disk could have changed the bytes: see the type's note.
+                let ok = position >= appendedFrom || batch.bytes.withUnsafeBytes { b in
                     CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[(offset + 8)..<recordEnd])) == crc
                 }
                 if ok {
-                    let from = batch.bytes.count
-                    batch.bytes += buffer[(offset + Self.recordHeader)..<recordEnd]
-                    batch.entries.append(Entry(time: Timestamp(nanoseconds: time), range: from..<batch.bytes.count))
+                    let payload = (offset + Self.recordHeader)..<recordEnd
+                    batch.entries.append(Entry(time: Timestamp(nanoseconds: time), range: payload))
+                    batch.payloadBytes += payload.count
                 } else {
                     batch.damaged += 1
                 }
@@ -255,11 +298,24 @@ final class SinkSpool {
                 batch.end = position
                 offset = recordEnd
                 progressed = true
-                if batch.bytes.count >= maxBytes { break }
+                if batch.payloadBytes >= maxBytes { break }
             }
+            // A record cut at the end of the piece is read again, whole, by the next piece.
+            batch.used = offset
             if !progressed { break }
         }
-        return batch
+    }
+
+    /// Reads up to `count` bytes of `path` at `offset` into `batch.bytes` after `batch.used`,
+    /// and counts them used; returns how many it read (fewer at the end of the file).
+    private func readPiece(_ path: String, at offset: UInt64, count: Int, into batch: inout Batch) throws -> Int {
+        batch.reserve(count)
+        let base = batch.used
+        let got = try batch.bytes.withUnsafeMutableBytes { raw in
+            try SpoolFiles.read(path, offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[base..<(base + count)]))
+        }
+        batch.used = base + got
+        return got
     }
 
     /// Everything before `position` is delivered: chunks wholly before it are deleted.

@@ -46,12 +46,12 @@ extension SinkWorker {
     func spoolRecord(_ record: ExportRecord, payload: inout [UInt8]) throws {
         payload.removeAll(keepingCapacity: true)
         switch sink.type {
-        case .syslog: SyslogMessage.append(record, options: sink.syslog, fallbackHost: hostName, to: &payload)
-        case .splunkHEC: HECEvent.append(record, options: sink.splunk, fallbackHost: hostName, to: &payload)
-        case .elasticsearch: BulkItem.append(record, index: sink.elasticsearch.index(for: record.kind), to: &payload)
+        case .syslog: SyslogMessage.append(record, options: syslogOptions, fallbackHost: hostName, to: &payload)
+        case .splunkHEC: HECEvent.append(record, options: splunkOptions, fallbackHost: hostName, to: &payload)
+        case .elasticsearch: BulkItem.append(record, index: bulkIndices[record.kind] ?? "", to: &payload)
         }
         if payload.count > SinkSpool.maximumRecord {
-            log("siem: sink \(sink.name): record \(record.id) is \(payload.count) bytes, more than \(SinkSpool.maximumRecord); not sent")
+            log("siem: sink \(sink.name): record \(record.string(record.id)) is \(payload.count) bytes, more than \(SinkSpool.maximumRecord); not sent")
             metrics.add(.failed, 1)
             return
         }
@@ -75,6 +75,7 @@ extension SinkWorker {
             return
         }
         let window = sources.window
+        var record = ExportRecord()
         var cursor = window == nil ? state.flows : windowFlows
         defer {
             if window == nil {
@@ -100,8 +101,8 @@ extension SinkWorker {
                 switch try blocks.read(info.position) {
                 case .read(let flows):
                     for (row, flow) in flows.enumerated() where filter.matches(flow) && (window?.contains(flow.flow) ?? true) {
-                        try spoolRecord(builder.flow(flow, segment: info.position.segment, block: info.position.block, row: row),
-                                        payload: &payload)
+                        builder.flow(flow, segment: info.position.segment, block: info.position.block, row: row, into: &record)
+                        try spoolRecord(record, payload: &payload)
                         collected.records += 1
                     }
                 case .deleted:

@@ -20,7 +20,7 @@ extension SinkWorker {
     /// receiver cannot take it now. Items the receiver asks to have again are retried here
     /// with backoff until settled or `stop` is raised.
     func deliverBatch(stop: () -> Bool) throws -> Int {
-        let batch = try spool.read(from: spool.head, maxRecords: sink.batching.count, maxBytes: sink.batching.bytes)
+        try spool.read(from: spool.head, maxRecords: sink.batching.count, maxBytes: sink.batching.bytes, into: &batch)
         if batch.damaged > 0 {
             log("siem: sink \(sink.name): \(batch.damaged) records in the spool failed their checksum; dropped")
             metrics.add(.dropped, batch.damaged)

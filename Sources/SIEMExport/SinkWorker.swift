@@ -42,6 +42,10 @@ final class SinkWorker {
     let filter: FilterProgram
     var builder: RecordBuilder
     let hostName: String
+    /// The sink's format options, read out of `sink` once rather than per record.
+    let syslogOptions: SIEMConfiguration.SyslogOptions
+    let splunkOptions: SIEMConfiguration.SplunkOptions
+    let bulkIndices: [RecordKind: String]
     private var lockDescriptor: Int32?
     /// The window's own cursors (a windowed run leaves `state.flows` and the others alone),
     /// kept in the state so that an interrupted window, run again, goes on where it stopped.
@@ -57,6 +61,10 @@ final class SinkWorker {
         get { state.window?.findings ?? 0 }
         set { if state.window?.findings != newValue { state.window?.findings = newValue; cursorsMoved = true } }
     }
+    /// The batch being delivered, and the one record read for the spool metrics: refilled,
+    /// never reallocated, by every read.
+    var batch = SinkSpool.Batch()
+    var oldest = SinkSpool.Batch()
     /// A cursor moved without records (filtered out): the state must still be written.
     var cursorsMoved = false
     /// Following a store that an agent is about to write: an empty or missing store is
@@ -83,6 +91,9 @@ final class SinkWorker {
         directory = root + "/" + sink.name
         filter = try FilterProgram(parsing: sink.filter)
         hostName = Self.systemHostName()
+        syslogOptions = sink.syslog
+        splunkOptions = sink.splunk
+        bulkIndices = Dictionary(uniqueKeysWithValues: RecordKind.allCases.map { ($0, sink.elasticsearch.index(for: $0)) })
         try SpoolFiles.createDirectory(directory)
         let lock = try DurableFile.lock(directory + "/lock", holder: "SIEM exporter for sink \(sink.name)")
         do {
@@ -170,7 +181,10 @@ final class SinkWorker {
     }
 
     func updateSpoolMetrics() {
-        let oldest = spool.isEmpty ? nil : (try? spool.read(from: spool.head, maxRecords: 1, maxBytes: 1))?.entries.first?.time
-        metrics.spool(bytes: spool.diskBytes, oldest: oldest, now: WallClock.now())
+        var time: Timestamp?
+        if !spool.isEmpty, (try? spool.read(from: spool.head, maxRecords: 1, maxBytes: 1, into: &oldest)) != nil {
+            time = oldest.entries.first?.time
+        }
+        metrics.spool(bytes: spool.diskBytes, oldest: time, now: WallClock.now())
     }
 }

@@ -61,26 +61,23 @@ enum SpoolFiles {
         }
     }
 
-    /// Up to `count` bytes at `offset` (fewer at the end of the file).
-    static func read(_ path: String, offset: UInt64, count: Int) throws -> [UInt8] {
+    /// Up to `buffer.count` bytes at `offset` into `buffer`; returns how many (fewer at the end
+    /// of the file).
+    static func read(_ path: String, offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure("open", path) }
         defer { _ = close(fd) }
-        var buffer = [UInt8](repeating: 0, count: count)
         var got = 0
-        try buffer.withUnsafeMutableBytes { raw in
-            while got < count {
-                let n = pread(fd, raw.baseAddress! + got, count - got, off_t(offset) + off_t(got))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("pread", path)
-                }
-                if n == 0 { break }
-                got += n
+        while got < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset) + off_t(got))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure("pread", path)
             }
+            if n == 0 { break }
+            got += n
         }
-        buffer.removeSubrange(got...)
-        return buffer
+        return got
     }
 
     static func syncDirectory(_ path: String) throws {

@@ -15,8 +15,12 @@ import SIEMConfig
 enum SyslogMessage {
     /// A header field as sent: non-printable bytes replaced by `_`, cut to `limit`, `-` when empty.
     static func appendHeaderField(_ text: String, limit: Int, to out: inout [UInt8]) {
+        appendHeaderField(bytes: text.utf8, limit: limit, to: &out)
+    }
+
+    static func appendHeaderField<Bytes: Sequence>(bytes: Bytes, limit: Int, to out: inout [UInt8]) where Bytes.Element == UInt8 {
         var written = 0
-        for byte in text.utf8 where written < limit {
+        for byte in bytes where written < limit {
             out.append(byte >= 33 && byte <= 126 ? byte : UInt8(ascii: "_"))
             written += 1
         }
@@ -28,46 +32,60 @@ enum SyslogMessage {
         let severity = record.alert ? options.alertSeverity : options.severity
         out.append(UInt8(ascii: "<"))
         JSONBytes.appendDecimal(UInt64(options.facility * 8 + severity), to: &out)
-        out.append(contentsOf: ">1 ".utf8)
+        JSONBytes.appendStatic(">1 ", to: &out)
         appendTimestamp(record.time, to: &out)
         out.append(0x20)
-        appendHeaderField(options.hostname ?? (record.host.isEmpty ? fallbackHost : record.host), limit: 255, to: &out)
-        out.append(0x20)
-        appendHeaderField(options.appName, limit: 48, to: &out)
-        out.append(contentsOf: " - ".utf8)
-        appendHeaderField(record.kind.singular, limit: 32, to: &out)
-        out.append(0x20)
-        out.append(UInt8(ascii: "["))
-        appendHeaderField(record.kind.singular, limit: 32 - 1 - 10, to: &out)
-        out.append(UInt8(ascii: "@"))
-        JSONBytes.appendDecimal(UInt64(options.enterpriseNumber), to: &out)
-        for (name, value) in record.parameters {
+        record.text.withUnsafeBufferPointer { text in
+            if let hostname = options.hostname {
+                appendHeaderField(bytes: hostname.utf8, limit: 255, to: &out)
+            } else if record.host.isEmpty {
+                appendHeaderField(bytes: fallbackHost.utf8, limit: 255, to: &out)
+            } else {
+                appendHeaderField(bytes: UnsafeBufferPointer(rebasing: text[record.host]), limit: 255, to: &out)
+            }
             out.append(0x20)
-            appendParameterName(name, to: &out)
-            out += [UInt8(ascii: "="), UInt8(ascii: "\"")]
-            appendParameterValue(value, to: &out)
-            out.append(UInt8(ascii: "\""))
+            appendHeaderField(bytes: options.appName.utf8, limit: 48, to: &out)
+            JSONBytes.appendStatic(" - ", to: &out)
+            let kind = record.kind.singular
+            appendHeaderField(bytes: kind.utf8, limit: 32, to: &out)
+            out.append(0x20)
+            out.append(UInt8(ascii: "["))
+            appendHeaderField(bytes: kind.utf8, limit: 32 - 1 - 10, to: &out)
+            out.append(UInt8(ascii: "@"))
+            JSONBytes.appendDecimal(UInt64(options.enterpriseNumber), to: &out)
+            for parameter in record.parameters {
+                out.append(0x20)
+                appendParameterName(UnsafeBufferPointer(rebasing: text[parameter.name]), to: &out)
+                out.append(UInt8(ascii: "="))
+                out.append(UInt8(ascii: "\""))
+                appendParameterValue(UnsafeBufferPointer(rebasing: text[parameter.value]), to: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "]"))
+            out.append(0x20)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[record.body]))
         }
-        out.append(UInt8(ascii: "]"))
-        out.append(0x20)
-        out += record.body
     }
 
-    static func appendParameterName(_ name: String, to out: inout [UInt8]) {
-        var written = 0
-        for byte in name.utf8 where written < 32 {
+    static func appendParameterName(_ name: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        for byte in name.prefix(32) {
             let allowed = byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "]") && byte != UInt8(ascii: "\"")
             out.append(allowed ? byte : UInt8(ascii: "_"))
-            written += 1
         }
     }
 
     /// RFC 5424 §6.3.3: `"`, `\` and `]` get a backslash; everything else (UTF-8) as is.
-    static func appendParameterValue(_ value: String, to out: inout [UInt8]) {
-        for byte in value.utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") { out.append(UInt8(ascii: "\\")) }
-            out.append(byte)
+    static func appendParameterValue(_ value: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        // Runs without those three bytes are copied whole.
+        var run = 0
+        for i in value.indices {
+            let byte = value[i]
+            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "]") else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: value[run..<i]))
+            out.append(UInt8(ascii: "\\"))
+            run = i
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: value[run...]))
     }
 
     /// `2026-11-23T07:08:24.123456Z`: RFC 5424 allows at most six fraction digits.
@@ -94,8 +112,13 @@ enum SyslogMessage {
 
     /// The octet-counting frame of RFC 5425 §4.3 (and RFC 6587 §3.4.1): `LENGTH SP MESSAGE`.
     static func appendFrame(_ message: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        JSONBytes.appendDecimal(UInt64(message.count), to: &out)
-        out.append(0x20)
+        appendFrameLength(message.count, to: &out)
         out.append(contentsOf: message)
+    }
+
+    /// The frame's `LENGTH SP`, which the message follows.
+    static func appendFrameLength(_ count: Int, to out: inout [UInt8]) {
+        JSONBytes.appendDecimal(UInt64(count), to: &out)
+        out.append(0x20)
     }
 }

@@ -19,7 +19,10 @@ final class SyslogTransport: SinkTransport {
     private let serverName: String?
     private var channel: Channel?
     private var datagramTarget: SocketAddress?
-    private var frames: [UInt8] = []
+    /// The frames of the batch being sent, kept for the next batch: once NIO has written a
+    /// batch it holds no reference, and `clear()` reuses the storage instead of allocating.
+    private var frames: ByteBuffer?
+    private var lengthDigits: [UInt8] = []
     private let group = MultiThreadedEventLoopGroup.singleton
     static let connectTimeout: TimeAmount = .seconds(5)
     /// The largest UDP payload (IPv4: 65,535 less the IP and UDP headers).
@@ -119,11 +122,19 @@ final class SyslogTransport: SinkTransport {
                 channel.flush()
                 try last?.wait()
             case .tcp, .tls:
-                frames.removeAll(keepingCapacity: true)
+                var out = frames ?? channel.allocator.buffer(capacity: batch.payloadBytes + 8 * indices.count)
+                frames = nil
+                out.clear()
                 for i in indices {
-                    batch.payload(i).withUnsafeBytes { SyslogMessage.appendFrame($0, to: &frames) }
+                    batch.payload(i).withUnsafeBytes { message in
+                        lengthDigits.removeAll(keepingCapacity: true)
+                        SyslogMessage.appendFrameLength(message.count, to: &lengthDigits)
+                        out.writeBytes(lengthDigits)
+                        out.writeBytes(message)
+                    }
                 }
-                try channel.writeAndFlush(channel.allocator.buffer(bytes: frames)).wait()
+                try channel.writeAndFlush(out).wait()
+                frames = out
             }
         } catch let error as SinkUnavailable {
             throw error

@@ -19,7 +19,7 @@ struct BlockCodec {
     /// Records in the block being built.
     var count: Int { encoder.count }
 
-    mutating func add(_ record: AnnotatedFlow) { encoder.add(record) }
+    mutating func add(_ record: borrowing AnnotatedFlow) { encoder.add(record) }
 
     /// Closes the block being built: `block.bytes` gets header + compressed payload; returns
     /// the block's digest.

@@ -5,7 +5,8 @@ extension BlockEncoder {
     /// value once (see `DigestSummary`): the tokens `BlockDigest.insert` would make of every
     /// flow.
     func includeDistinctValues(in digest: inout BlockDigest) {
-        let addresses = addressList, strings = stringList
+        let addresses = addressList
+        let strings = blockStrings.members.map { catalog.stringList[$0] }
         var sourceSeen = [Bool](repeating: false, count: addresses.count)
         var destinationSeen = sourceSeen
         var annotationSeen = [Bool](repeating: false, count: annotationList.count)
@@ -37,23 +38,29 @@ extension BlockEncoder {
             }
             annotationSeen[conversation.annotation - 1] = true
         }
-        var identitySeen = [UInt8](repeating: 0, count: identityList.count)   // bit 0 source, bit 1 destination
-        var traceSeen = [Bool](repeating: false, count: traceList.count)
+        var identitySeen = [UInt8](repeating: 0, count: blockIdentities.count)   // bit 0 source, bit 1 destination
+        var traceSeen = [Bool](repeating: false, count: blockTraces.count)
         for (a, seen) in annotationSeen.enumerated() where seen {
             let annotation = annotationList[a], parts = annotationParts[a]
             digest.include(verdict: annotation.verdict)
             if identitySeen[parts.0] & 1 == 0 {
                 identitySeen[parts.0] |= 1
-                digest.include(sourceIdentity: identityList[parts.0])
+                let tokens = catalog.identityTokens[blockIdentities.members[parts.0]].source
+                digest.include(token: tokens.0)
+                digest.include(token: tokens.1)
+                digest.include(token: tokens.2)
             }
             if identitySeen[parts.1] & 2 == 0 {
                 identitySeen[parts.1] |= 2
-                digest.include(destinationIdentity: identityList[parts.1])
+                let tokens = catalog.identityTokens[blockIdentities.members[parts.1]].destination
+                digest.include(token: tokens.0)
+                digest.include(token: tokens.1)
+                digest.include(token: tokens.2)
             }
             if !strings[parts.2].isEmpty { digest.include(token: BlockDigest.token(.service, strings[parts.2])) }
             for trace in [parts.3, parts.4, parts.5, parts.6] where trace > 0 && !traceSeen[trace - 1] {
                 traceSeen[trace - 1] = true
-                digest.include(trace: traceList[trace - 1])
+                for token in catalog.traceTokens[blockTraces.members[trace - 1]] { digest.include(token: token) }
             }
         }
     }

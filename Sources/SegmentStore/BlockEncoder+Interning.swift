@@ -4,74 +4,57 @@ import FlowCore
 extension BlockEncoder {
 
     mutating func intern(_ s: String) -> Int {
-        if let id = strings[s] { return id }
-        let id = stringList.count
-        strings[s] = id
-        stringList.append(s)
-        return id
+        blockStrings.number(of: catalog.number(of: s)).number
     }
 
-    mutating func intern(_ labels: [String: String]) -> Int {
-        if let id = labelSets[labels] { return id }
-        for (key, value) in labels {
-            _ = intern(key)
-            _ = intern(value)
+    /// The block number of catalog identity `global`; on its first use in the block, its
+    /// strings and label set join the block's dictionaries by their catalog numbers (nothing is
+    /// hashed).
+    private mutating func blockNumber(identity global: Int) -> Int {
+        let (number, isNew) = blockIdentities.number(of: global)
+        if isNew {
+            let parts = catalog.identityParts[global]
+            _ = blockStrings.number(of: parts.namespace)
+            _ = blockStrings.number(of: parts.name)
+            _ = blockStrings.number(of: parts.aggregatedName)
+            if blockLabelSets.number(of: parts.labels).isNew {
+                for part in catalog.labelSetParts[parts.labels] {
+                    _ = blockStrings.number(of: part.key)
+                    _ = blockStrings.number(of: part.value)
+                }
+            }
+            _ = blockStrings.number(of: parts.serviceAccount)
         }
-        let id = labelSetList.count
-        labelSets[labels] = id
-        labelSetList.append(labels)
-        return id
+        return number
     }
 
-    mutating func intern(_ identity: EndpointIdentity) -> Int {
-        if let known = identityByStorage[identity.storageIdentity] { return known }
-        let id = internByValue(identity)
-        identityByStorage[identity.storageIdentity] = id
-        boxesNamed.identities.append(identity)
-        return id
-    }
-
-    private mutating func internByValue(_ identity: EndpointIdentity) -> Int {
-        if let id = identities[CheapKey(identity)] { return id }
-        _ = intern(identity.namespace)
-        _ = intern(identity.name)
-        _ = intern(identity.aggregatedName)
-        _ = intern(identity.labels)
-        _ = intern(identity.serviceAccount)
-        let id = identityList.count
-        identities[CheapKey(identity)] = id
-        identityList.append(identity)
-        return id
-    }
-
-    mutating func intern(_ trace: PolicyTrace) -> Int {
-        if let known = traceByStorage[trace.storageIdentity] { return known }
-        let id = internByValue(trace)
-        traceByStorage[trace.storageIdentity] = id
-        boxesNamed.traces.append(trace)
-        return id
-    }
-
-    private mutating func internByValue(_ trace: PolicyTrace) -> Int {
-        if let id = traces[CheapKey(trace)] { return id }
-        for hit in trace.hits {
-            _ = intern(hit.tier)
-            _ = intern(hit.namespace)
-            _ = intern(hit.name)
+    /// The block number of catalog trace `global`, as `blockNumber(identity:)`.
+    private mutating func blockNumber(trace global: Int) -> Int {
+        let (number, isNew) = blockTraces.number(of: global)
+        if isNew {
+            for names in catalog.traceHitStrings[global] {
+                _ = blockStrings.number(of: names.tier)
+                _ = blockStrings.number(of: names.namespace)
+                _ = blockStrings.number(of: names.name)
+            }
         }
-        let id = traceList.count
-        traces[CheapKey(trace)] = id
-        traceList.append(trace)
-        return id
+        return number
     }
 
-    /// Identities and traces are numbered first (by box, usually a dictionary hit on an object
-    /// identity), so an annotation is found by its part numbers and verdict: eight integers to
+    /// Identities and traces are found by box first (`partBoxes` names them without copying
+    /// them), so an annotation is found by its part numbers and verdict: eight integers to
     /// hash instead of every string inside it.
     mutating func intern(_ annotation: FlowAnnotation) -> Int {
-        func trace(_ t: PolicyTrace?) -> Int { t.map { intern($0) + 1 } ?? 0 }
-        let parts = (intern(annotation.source), intern(annotation.destination), intern(annotation.destinationService),
-                     trace(annotation.egress), trace(annotation.ingress), trace(annotation.pendingEgress), trace(annotation.pendingIngress))
+        let boxes = annotation.partBoxes
+        let source = catalog.identityNumber(box: boxes.source) ?? catalog.number(of: annotation.source)
+        let destination = catalog.identityNumber(box: boxes.destination) ?? catalog.number(of: annotation.destination)
+        let egress = boxes.egress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.egress!) }
+        let ingress = boxes.ingress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.ingress!) }
+        let pendingEgress = boxes.pendingEgress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.pendingEgress!) }
+        let pendingIngress = boxes.pendingIngress.map { catalog.traceNumber(box: $0) ?? catalog.number(of: annotation.pendingIngress!) }
+        func plusOne(_ trace: Int?, _ encoder: inout BlockEncoder) -> Int { trace.map { encoder.blockNumber(trace: $0) + 1 } ?? 0 }
+        let parts = (blockNumber(identity: source), blockNumber(identity: destination), service(annotation.destinationService),
+                     plusOne(egress, &self), plusOne(ingress, &self), plusOne(pendingEgress, &self), plusOne(pendingIngress, &self))
         let key = AnnotationKey(parts: parts, verdict: annotation.verdict)
         if let id = annotations[key] { return id }
         let id = annotationList.count
@@ -80,6 +63,9 @@ extension BlockEncoder {
         annotationParts.append(parts)
         return id
     }
+
+    /// Most flows have no service.
+    private mutating func service(_ name: String) -> Int { name.isEmpty ? emptyNode : intern(name) }
 
     mutating func intern(_ address: IPAddress) -> Int {
         if let id = addresses[address] { return id }
@@ -110,10 +96,10 @@ extension BlockEncoder {
         if let existing = domainSets[domains] {
             id = existing
         } else {
-            for name in domains.names { _ = intern(name) }
             id = domainSetList.count
             domainSets[domains] = id
             domainSetList.append(domains)
+            domainSetStrings.append(domains.names.map { intern($0) })
         }
         if let box = domains.storageIdentity {
             domainSetByStorage[box] = id

@@ -18,14 +18,13 @@ import FlowCore
 struct BlockEncoder {
     static let columnCount = 9
 
-    var strings: [String: Int] = [:]
-    var stringList: [String] = []
-    var labelSets: [[String: String]: Int] = [:]
-    var labelSetList: [[String: String]] = []
-    var identities: [CheapKey<EndpointIdentity>: Int] = [:]
-    var identityList: [EndpointIdentity] = []
-    var traces: [CheapKey<PolicyTrace>: Int] = [:]
-    var traceList: [PolicyTrace] = []
+    /// Strings, label sets, identities and traces numbered for the writer's life; the block's
+    /// own numbers of them are kept in the `block…` numberings.
+    var catalog: EncoderCatalog
+    var blockStrings = BlockNumbering()
+    var blockLabelSets = BlockNumbering()
+    var blockIdentities = BlockNumbering()
+    var blockTraces = BlockNumbering()
     var annotations: [AnnotationKey: Int] = [:]
     var annotationList: [FlowAnnotation] = []
     /// Per annotation: source and destination identity, service string, trace numbers + 1.
@@ -38,6 +37,8 @@ struct BlockEncoder {
     var shapeList: [UInt64] = []
     var domainSets: [DomainNames: Int] = [:]
     var domainSetList: [DomainNames] = []
+    /// Per domain set: its names' block string numbers.
+    var domainSetStrings: [[Int]] = []
     /// Domain sets by shared box: the DNS cache hands flows to one address the same box.
     var domainSetByStorage: [ObjectIdentifier: Int] = [:]
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
@@ -72,16 +73,17 @@ struct BlockEncoder {
     // copies no reference); `boxesNamed` holds the boxes they name, so an identifier cannot be
     // reused for another box within the block.
     private var annotationByStorage: [ObjectIdentifier: Int] = [:]
-    var identityByStorage: [ObjectIdentifier: Int] = [:]
-    var traceByStorage: [ObjectIdentifier: Int] = [:]
     var boxesNamed = BoxesNamed()
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
-    private var emptyNode = 0
+    private(set) var emptyNode = 0
     /// The last node string met and its number: flows of one capture come from one node.
     private var lastNode = (name: "", id: 0)
 
-    init() { reset() }
+    init(catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit) {
+        catalog = EncoderCatalog(entryLimit: catalogEntryLimit)
+        reset()
+    }
 
     /// Encodes `flows` (non-empty) as one raw payload, appended to `out`.
     /// Records added since the last `finish`.
@@ -89,7 +91,8 @@ struct BlockEncoder {
 
     /// Adds one record: interns what repeats, keeps the per-record numbers as plain integers
     /// (their time unit is only known at `finish`). Allocates only for values new to the block.
-    mutating func add(_ record: AnnotatedFlow) {
+    /// Borrowed: the rows are the caller's, and a copy would retain every box a flow holds.
+    mutating func add(_ record: borrowing AnnotatedFlow) {
         let f = record.flow
         let node: Int
         if record.node == lastNode.name {
@@ -152,11 +155,15 @@ struct BlockEncoder {
         let addressOrder = addressList.indices.sorted { addressList[$0] < addressList[$1] }
         var addressNumber = [Int](repeating: 0, count: addressList.count)
         for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
-        let conversationOrder = conversationList.indices.sorted {
-            let a = conversationList[$0].route, b = conversationList[$1].route
-            let ka = (addressNumber[a.source], addressNumber[a.destination]), kb = (addressNumber[b.source], addressNumber[b.destination])
-            return ka != kb ? ka < kb : $0 < $1
+        // One word per conversation (source, destination, then first-seen order, 21 bits each:
+        // a block holds at most 2^20 records, so 2^21 addresses), sorted without a closure.
+        precondition(addressList.count <= 1 << 21 && conversationList.count <= 1 << 21, "block too large to sort")
+        var conversationKeys = conversationList.indices.map { i -> UInt64 in
+            let route = conversationList[i].route
+            return UInt64(addressNumber[route.source]) << 42 | UInt64(addressNumber[route.destination]) << 21 | UInt64(i)
         }
+        conversationKeys.sort()
+        let conversationOrder = conversationKeys.map { Int($0 & (1 << 21 - 1)) }
         var conversationNumber = [Int](repeating: 0, count: conversationList.count)
         for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
         for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }
@@ -179,37 +186,39 @@ struct BlockEncoder {
         out.u8(UInt8(exponent))
         out.varint(flows)
         out.varint(baseEnd)
-        out.varint(stringList.count)
-        for s in stringList { out.string(s) }
-        out.varint(labelSetList.count)
-        for set in labelSetList {
-            out.varint(set.count)
-            // Sorted so equal maps always encode to equal bytes.
-            for (key, value) in set.sorted(by: { $0.key < $1.key }) {
-                out.varint(strings[key]!)
-                out.varint(strings[value]!)
+        out.varint(blockStrings.count)
+        for s in blockStrings.members { out.string(catalog.stringList[s]) }
+        out.varint(blockLabelSets.count)
+        for set in blockLabelSets.members {
+            let parts = catalog.labelSetParts[set]
+            out.varint(parts.count)
+            for part in parts {
+                out.varint(blockStrings.existingNumber(of: part.key))
+                out.varint(blockStrings.existingNumber(of: part.value))
             }
         }
-        out.varint(identityList.count)
-        for identity in identityList {
-            out.u8(identity.kind.rawValue)
-            out.varint(strings[identity.namespace]!)
-            out.varint(strings[identity.name]!)
-            out.varint(strings[identity.aggregatedName]!)
-            out.varint(labelSets[identity.labels]!)
-            out.varint(strings[identity.serviceAccount]!)
+        out.varint(blockIdentities.count)
+        for identity in blockIdentities.members {
+            let parts = catalog.identityParts[identity]
+            out.u8(catalog.identityList[identity].kind.rawValue)
+            out.varint(blockStrings.existingNumber(of: parts.namespace))
+            out.varint(blockStrings.existingNumber(of: parts.name))
+            out.varint(blockStrings.existingNumber(of: parts.aggregatedName))
+            out.varint(blockLabelSets.existingNumber(of: parts.labels))
+            out.varint(blockStrings.existingNumber(of: parts.serviceAccount))
         }
-        out.varint(traceList.count)
-        for trace in traceList {
+        out.varint(blockTraces.count)
+        for number in blockTraces.members {
+            let trace = catalog.traceList[number], strings = catalog.traceHitStrings[number]
             out.u8(trace.reporter.rawValue)
             out.u8(trace.action.rawValue)
             out.varint(trace.hits.count)
-            for hit in trace.hits {
+            for (hit, names) in zip(trace.hits, strings) {
                 out.signed(Int64(hit.index))
-                out.varint(strings[hit.tier]!)
+                out.varint(blockStrings.existingNumber(of: names.tier))
                 out.u8(hit.kind.rawValue)
-                out.varint(strings[hit.namespace]!)
-                out.varint(strings[hit.name]!)
+                out.varint(blockStrings.existingNumber(of: names.namespace))
+                out.varint(blockStrings.existingNumber(of: names.name))
                 out.u8(hit.action.rawValue)
                 out.signed(Int64(hit.ruleIndex))
             }
@@ -254,9 +263,9 @@ struct BlockEncoder {
         pack(sorted.map { UInt64($0.annotation) }, into: &out)
         pack(sorted.map { UInt64($0.route.node) }, into: &out)
         out.varint(domainSetList.count)
-        for set in domainSetList {
-            out.varint(set.names.count)
-            for name in set.names { out.varint(strings[name]!) }
+        for names in domainSetStrings {
+            out.varint(names.count)
+            for name in names { out.varint(name) }
         }
         pack(sorted.map { UInt64($0.domains) }, into: &out)
         out.varint(shapeList.count)
@@ -274,14 +283,10 @@ struct BlockEncoder {
     /// The boxes the `…ByStorage` maps name, kept alive until the block is finished.
     struct BoxesNamed {
         var annotations: [FlowAnnotation] = []
-        var identities: [EndpointIdentity] = []
-        var traces: [PolicyTrace] = []
         var domainSets: [DomainNames] = []
 
         mutating func removeAll() {
             annotations.removeAll(keepingCapacity: true)
-            identities.removeAll(keepingCapacity: true)
-            traces.removeAll(keepingCapacity: true)
             domainSets.removeAll(keepingCapacity: true)
         }
     }
@@ -294,16 +299,11 @@ struct BlockEncoder {
         counters.removeAll(keepingCapacity: true)
         shapeColumn.removeAll(keepingCapacity: true)
         annotationByStorage.removeAll(keepingCapacity: true)
-        identityByStorage.removeAll(keepingCapacity: true)
-        traceByStorage.removeAll(keepingCapacity: true)
-        strings.removeAll(keepingCapacity: true)
-        stringList.removeAll(keepingCapacity: true)
-        labelSets.removeAll(keepingCapacity: true)
-        labelSetList.removeAll(keepingCapacity: true)
-        identities.removeAll(keepingCapacity: true)
-        identityList.removeAll(keepingCapacity: true)
-        traces.removeAll(keepingCapacity: true)
-        traceList.removeAll(keepingCapacity: true)
+        catalog.trim()
+        blockStrings.startBlock()
+        blockLabelSets.startBlock()
+        blockIdentities.startBlock()
+        blockTraces.startBlock()
         annotations.removeAll(keepingCapacity: true)
         annotationList.removeAll(keepingCapacity: true)
         annotationParts.removeAll(keepingCapacity: true)
@@ -315,6 +315,7 @@ struct BlockEncoder {
         shapeList.removeAll(keepingCapacity: true)
         domainSets.removeAll(keepingCapacity: true)
         domainSetList.removeAll(keepingCapacity: true)
+        domainSetStrings.removeAll(keepingCapacity: true)
         domainSetByStorage.removeAll(keepingCapacity: true)
         boxesNamed.removeAll()
         lastNode = ("", 0)

@@ -127,4 +127,53 @@ import Testing
         // The newest answer is still there.
         #expect(!cache.lookup(client: client, address: IPAddress(ipv4: 0xC000_0200 + 999), start: 0, end: .max).forNode.isEmpty)
     }
+
+    /// The batch lookup (one lock per few hundred flows, a shortcut when every matching answer
+    /// has the same names) against the rule written out: the client's own answers' names, else
+    /// every client's, and every client's for the node, over answers live during the flow.
+    @Test func batchLookupsGiveWhatTheAnswersSay() {
+        var rng = SplitMix64(seed: 0xD15)
+        func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        let cache = DNSNameCache()
+        let clients = (0..<4).map { IPAddress(ipv4: 0x0A00_0100 + UInt32($0)) }
+        let servers = (0..<12).map { IPAddress(ipv4: 0xC000_0200 + UInt32($0)) }
+        let names = [["a.example.com"], ["b.example.org"], ["c.example.net", "edge.cdn.example"], ["a.example.com"]]
+        var recorded: [(client: IPAddress, server: IPAddress, names: [String], seen: UInt64, expires: UInt64)] = []
+        for i in 0..<60 {
+            let client = clients[below(clients.count)], server = servers[below(servers.count)]
+            let list = names[below(names.count)], ttl = UInt32(1 + below(20)), at = UInt64(i) * 500_000_000
+            cache.record(client: client, answers: [.init(address: server, names: list, ttl: ttl)], at: at)
+            if let i = recorded.firstIndex(where: { $0.client == client && $0.server == server && $0.names == list }) {
+                recorded[i].seen = at
+                recorded[i].expires = max(recorded[i].expires, at + UInt64(ttl) * 1_000_000_000)
+            } else {
+                recorded.append((client, server, list, at, at + UInt64(ttl) * 1_000_000_000))
+            }
+        }
+        let flows = (0..<2_000).map { _ in
+            let start = UInt64(below(40_000)) * 1_000_000
+            return FlowRecord(sourceAddress: clients[below(clients.count)] , destinationAddress: servers[below(servers.count)],
+                              sourcePort: 40000, destinationPort: 443, ipProtocol: .tcp,
+                              start: Timestamp(nanoseconds: start), end: Timestamp(nanoseconds: start + UInt64(below(3_000)) * 1_000_000))
+        }
+        var found: [DNSNameCache.Lookup] = []
+        cache.lookup(flows, into: &found)
+        #expect(found.count == flows.count)
+        var answered = 0, mixed = 0
+        for (flow, got) in zip(flows, found) {
+            let live = recorded.filter {
+                $0.server == flow.destinationAddress && $0.seen <= flow.end.nanoseconds && $0.expires >= flow.start.nanoseconds
+            }
+            let all = DomainNames(live.flatMap(\.names))
+            let own = DomainNames(live.filter { $0.client == flow.sourceAddress }.flatMap(\.names))
+            #expect(got.forNode == all)
+            #expect(got.forClient == (own.isEmpty ? all : own))
+            #expect(got.forClient == cache.lookup(client: flow.sourceAddress, address: flow.destinationAddress,
+                                                  start: flow.start.nanoseconds, end: flow.end.nanoseconds).forClient)
+            if !all.isEmpty { answered += 1 }
+            if Set(live.map(\.names)).count > 1 { mixed += 1 }
+        }
+        // Both the shortcut and the general case were taken.
+        #expect(answered > 100 && mixed > 20, "\(answered) answered, \(mixed) with several name lists")
+    }
 }

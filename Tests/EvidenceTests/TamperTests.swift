@@ -54,6 +54,50 @@ struct TamperTests {
         #expect(report.errors.first?.message.hasPrefix("changed") == true)
     }
 
+    @Test("two changed files are both reported, in name order, with the others verified")
+    func twoChanged() throws {
+        var targets: [String] = []
+        let report = try Self.damaged { dir in
+            let segments = try Self.segments(dir)
+            targets = [segments[2], segments[0]]
+            for name in targets {
+                let path = dir + "/" + name
+                var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+                bytes[bytes.count / 3] ^= 0x80
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+            }
+        }
+        #expect(report.errors.map(\.file) == targets.sorted())
+        #expect(report.filesVerified == (try Self.segments(Self.store)).count - 2)
+    }
+
+    @Test("files hashed side by side: each its own SHA-256 and length, in the order given; the first unreadable one is the error")
+    func sideBySideHashing() throws {
+        let dir = try SignedStores.copy(Self.store)
+        var paths = try Self.segments(dir).map { dir + "/" + $0 }
+        // Sizes from empty to several read buffers, so workers finish out of order.
+        for (i, size) in [0, 1, 1 << 20, 3 << 20 + 17, 4_095].enumerated() {
+            let path = dir + "/extra-\(i)"
+            var bytes = [UInt8](repeating: 0, count: size)
+            for j in bytes.indices { bytes[j] = UInt8(truncatingIfNeeded: j &* 31 &+ i) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            paths.insert(path, at: (i * 3) % (paths.count + 1))
+        }
+        let together = try FileHashing.sha256(paths)
+        let oneByOne = try paths.map(EvidenceFiles.sha256)
+        #expect(together.map(\.hex) == oneByOne.map(\.hex))
+        #expect(together.map(\.bytes) == oneByOne.map(\.bytes))
+        #expect(together.map(\.hex).contains(Digest.sha256Hex([])))
+
+        let withMissing = paths + [dir + "/absent-b", dir + "/absent-a"]
+        do {
+            _ = try FileHashing.sha256(withMissing)
+            Issue.record("a missing file was hashed")
+        } catch {
+            #expect("\(error)".contains("absent-b"), "\(error)")
+        }
+    }
+
     @Test("a truncated file")
     func truncated() throws {
         let report = try Self.damaged { dir in

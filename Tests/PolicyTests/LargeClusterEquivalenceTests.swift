@@ -46,5 +46,7 @@ import Testing
         #expect(expected.contains { $0.source.kind == .networkSet || $0.destination.kind == .networkSet })
         #expect(expected.contains { annotation in annotation.ingress?.hits.contains { hit in hit.action == .pass } ?? false })
         #expect(cached.classHits > 0 && cached.classWalks > 0)
+        // Walks cached per direction answered some class walks, and some needed a walk.
+        #expect(cached.directionHits > 0 && cached.directionWalks > 0)
     }
 }

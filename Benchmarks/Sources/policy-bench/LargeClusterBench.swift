@@ -42,6 +42,7 @@ enum LargeClusterBench {
             print("\(name)_cold_per_second \(Double(flows.count) / PolicyBench.seconds(since: clock))")
             print("\(name)_verdicts unknown=\(verdicts[0]) allow=\(verdicts[1]) deny=\(verdicts[2])")
             print("\(name)_class_walks \(engine.classWalks) of \(engine.classWalks + engine.classHits)")
+            print("\(name)_direction_walks \(engine.directionWalks) of \(engine.directionWalks + engine.directionHits)")
             // POLICY_BENCH_COLD_ONLY=1 stops here (a profile of the cold pass alone).
             if ProcessInfo.processInfo.environment["POLICY_BENCH_COLD_ONLY"] != nil { continue }
             // Warm: the same flows again, served from the engine's caches.

@@ -4,7 +4,7 @@ import Synchronization
 /// What DNS answers the capture has seen: address → the names it was resolved from, per
 /// client, with TTLs in capture time. The capture thread records answers; the thread deciding
 /// flows looks addresses up (hence the lock: both sides touch it rarely, once per DNS response
-/// and once per flow).
+/// and once per few hundred flows).
 ///
 /// An answer counts for a flow when it was seen no later than the flow's end and had not
 /// expired (seen + TTL) before the flow's start. Per flow the cache gives two answers: the
@@ -76,19 +76,55 @@ public final class DNSNameCache: Sendable {
 
     /// The names for a flow from `client` to `address` that ran from `start` to `end` (ns).
     public func lookup(client: IPAddress, address: IPAddress, start: UInt64, end: UInt64) -> Lookup {
-        state.withLock { s in
-            guard let list = s.byAddress[address] else { return Lookup(forClient: .none, forNode: .none) }
-            var own: [String] = []
-            var all: [String] = []
-            for entry in list where entry.seen <= end && entry.expires >= start {
-                if entry.client == client { own.append(contentsOf: entry.names.names) }
-                all.append(contentsOf: entry.names.names)
+        state.withLock { Self.lookup(client: client, address: address, start: start, end: end, in: &$0) }
+    }
+
+    /// `lookup(client:address:start:end:)` of every flow (its source the client), in order, into
+    /// `found` (emptied first): one lock per few hundred flows instead of one per flow.
+    public func lookup(_ flows: [FlowRecord], into found: inout [Lookup]) {
+        found.removeAll(keepingCapacity: true)
+        found.reserveCapacity(flows.count)
+        var next = 0
+        while next < flows.count {
+            // Bounded, so a DNS response the capture thread records never waits long.
+            let end = min(flows.count, next + 256)
+            state.withLock { s in
+                for i in next..<end {
+                    found.append(Self.lookup(client: flows[i].sourceAddress, address: flows[i].destinationAddress,
+                                             start: flows[i].start.nanoseconds, end: flows[i].end.nanoseconds, in: &s))
+                }
             }
-            guard !all.isEmpty else { return Lookup(forClient: .none, forNode: .none) }
-            s.statistics.lookupsAnswered &+= 1
-            let node = Self.intern(all, in: &s)
-            return Lookup(forClient: own.isEmpty ? node : Self.intern(own, in: &s), forNode: node)
+            next = end
         }
+    }
+
+    private static func lookup(client: IPAddress, address: IPAddress, start: UInt64, end: UInt64, in s: inout State) -> Lookup {
+        guard let list = s.byAddress[address] else { return Lookup(forClient: .none, forNode: .none) }
+        // Mostly one client resolved the address, or every client the same names: then both
+        // answers are those names, with no lists to build and intern.
+        var only: DomainNames?
+        var mixed = false
+        for entry in list where entry.seen <= end && entry.expires >= start {
+            if let first = only {
+                if first != entry.names {
+                    mixed = true
+                    break
+                }
+            } else {
+                only = entry.names
+            }
+        }
+        guard let only else { return Lookup(forClient: .none, forNode: .none) }
+        s.statistics.lookupsAnswered &+= 1
+        if !mixed { return Lookup(forClient: only, forNode: only) }
+        var own: [String] = []
+        var all: [String] = []
+        for entry in list where entry.seen <= end && entry.expires >= start {
+            if entry.client == client { own.append(contentsOf: entry.names.names) }
+            all.append(contentsOf: entry.names.names)
+        }
+        let node = Self.intern(all, in: &s)
+        return Lookup(forClient: own.isEmpty ? node : Self.intern(own, in: &s), forNode: node)
     }
 
     private static func intern(_ names: [String], in s: inout State) -> DomainNames {

@@ -25,12 +25,12 @@ extension PolicyEngine {
     /// (source port and ICMP type/code only when some rule looks at them, the destination's
     /// domain names by interned number only when some rule has `domains`).
     func decideByClass(_ flow: FlowRecord, source: Int, destination: Int, domains: DomainNames, domainsID: Int32) -> FlowAnnotation {
+        let sourceClass = addresses.matchClass[source], destinationClass = addresses.matchClass[destination]
+        let packet = packetWord(flow, sourcePort: keysOnSourcePort && flow.ipProtocol.hasPorts ? flow.sourcePort : 0,
+                                version: flow.ipVersion.rawValue)
         let key = KeyNumbering.Key(
-            a: UInt64(UInt32(bitPattern: addresses.matchClass[source])) << 32
-                | UInt64(UInt32(bitPattern: addresses.matchClass[destination])),
-            b: packetWord(flow, sourcePort: keysOnSourcePort && flow.ipProtocol.hasPorts ? flow.sourcePort : 0,
-                          version: flow.ipVersion.rawValue),
-            c: UInt32(bitPattern: domainsID))
+            a: UInt64(UInt32(bitPattern: sourceClass)) << 32 | UInt64(UInt32(bitPattern: destinationClass)),
+            b: packet, c: UInt32(bitPattern: domainsID))
         let decided: ClassDecision
         if let known = classDecisionNumbers.number(of: key) {
             decided = classDecisionList[known]
@@ -41,7 +41,8 @@ extension PolicyEngine {
                 ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
                 source: side(number: source, port: flow.sourcePort), destination: side(number: destination, port: flow.destinationPort),
                 destinationDomains: domains)
-            decided = evaluate(facts, log: nil)
+            decided = evaluate(facts, log: nil, ends: WalkEnds(sourceClass: sourceClass, destinationClass: destinationClass,
+                                                              packet: packet, domainsID: domainsID))
             if classDecisionNumbers.count >= options.cacheCapacity { forgetClassDecisions() }
             classDecisionNumbers.insert(key)
             classDecisionList.append(decided)
@@ -86,7 +87,7 @@ extension PolicyEngine {
         if endpoint >= 0 {
             identity = index.entities[endpoint].identity
         } else {
-            // One box per address, so every flow of it shares its identity (as the store numbers them).
+            // One shared box (per kind of outside address), so every flow carries the same identity (the store numbers them by box).
             identity = sets.isEmpty ? .calicoNetwork(address) : nil
         }
         return addresses.add(address, endpoint: endpoint,

@@ -19,7 +19,7 @@ extension PolicyEngine {
         return matches(rule.source, facts.source, facts) && matches(rule.destination, facts.destination, facts)
     }
 
-    private func matches(_ e: CompiledEntity, _ side: FlowSide, _ facts: FlowFacts) -> Bool {
+    func matches(_ e: CompiledEntity, _ side: FlowSide, _ facts: FlowFacts) -> Bool {
         if !e.nets.isEmpty, !e.nets.contains(where: { $0.contains(side.address) }) { return false }
         if e.notNets.contains(where: { $0.contains(side.address) }) { return false }
         if e.selector >= 0, !anyCandidate(side, matches: e.selector) { return false }
@@ -44,7 +44,7 @@ extension PolicyEngine {
 
     /// A selector matches an address when any endpoint or network set at that address matches
     /// (Calico turns selectors into IP sets); an unknown address has no candidates.
-    private func anyCandidate(_ side: FlowSide, matches selector: Int) -> Bool {
+    func anyCandidate(_ side: FlowSide, matches selector: Int) -> Bool {
         if side.endpoint >= 0, memo.matches(selector, entity: side.endpoint) { return true }
         for set in side.sets where memo.matches(selector, entity: set) { return true }
         return false

@@ -59,6 +59,24 @@ public final class PolicyEngine: @unchecked Sendable {
     /// Profile names by number, and per entity its profiles by number (for `TraceWords`).
     let profileNames: [String]
     let entityProfiles: [[(name: Int, allows: Bool)]]
+    /// What walks ask about the other end, per endpoint class and direction (`CounterpartTests`).
+    var counterparts = CounterpartPrograms()
+    /// Per entity its named ports as `name number << 32 | protocol << 16 | port` words:
+    /// `endpointPortWords[endpointPortStart[e] ..< endpointPortStart[e + 1]]`.
+    let endpointPortWords: [UInt64]
+    let endpointPortStart: [Int32]
+    /// Views of other ends by (view word, number of what came before, word index): see
+    /// `counterpartView`.
+    var viewNumbers = KeyNumbering()
+    /// The view being numbered (kept to spare an allocation per view).
+    var viewWords: [UInt64] = []
+    /// Walks of one direction by (view number and whether pending, packet word, domains): the
+    /// number indexes `directionTraces`.
+    var directionWalkNumbers = KeyNumbering()
+    var directionTraces: [PolicyTrace] = []
+    /// Walks the direction cache could not spare, and walks it answered.
+    public internal(set) var directionWalks = 0
+    public internal(set) var directionHits = 0
 
     public init(cluster: Cluster, options: PolicyOptions = .init()) {
         self.cluster = cluster
@@ -82,6 +100,18 @@ public final class PolicyEngine: @unchecked Sendable {
             }
         }
         self.profileNames = profileNames
+        var counterparts = CounterpartPrograms()
+        var portWords: [UInt64] = []
+        var portStart: [Int32] = [0]
+        for entity in index.entities {
+            for port in entity.namedPorts {
+                portWords.append(UInt64(counterparts.portName(port.name)) << 32 | UInt64(port.ipProtocol.rawValue) << 16 | UInt64(port.port))
+            }
+            portStart.append(Int32(portWords.count))
+        }
+        self.counterparts = counterparts
+        self.endpointPortWords = portWords
+        self.endpointPortStart = portStart
         let profiles = cluster.profiles.keys.sorted().map {
             CompiledPolicy.compile(cluster.profiles[$0]!.asPolicy, table: &table, cluster: cluster)
         }
@@ -101,8 +131,10 @@ public final class PolicyEngine: @unchecked Sendable {
             let initial = min(options.cacheCapacity, 1 << 15)
             decisionNumbers = KeyNumbering(minimumCapacity: initial)
             decisions.reserveCapacity(initial)
-            classDecisionNumbers = KeyNumbering(minimumCapacity: initial / 8)
+            classDecisionNumbers = KeyNumbering(minimumCapacity: initial / 2)
             addresses = AddressTable(minimumCapacity: initial / 4)
+            viewNumbers = KeyNumbering(minimumCapacity: initial / 8)
+            directionWalkNumbers = KeyNumbering(minimumCapacity: initial / 8)
         }
         if options.preparesEndpoints { prepareEndpoints() }
     }
@@ -174,6 +206,7 @@ public final class PolicyEngine: @unchecked Sendable {
     func forgetClassDecisions() {
         classDecisionNumbers.removeAll()
         classDecisionList.removeAll(keepingCapacity: true)
+        forgetDirectionWalks()
     }
 
     /// Address numbers are only meaningful to the decisions keyed by them: both start afresh.
@@ -249,7 +282,10 @@ public final class PolicyEngine: @unchecked Sendable {
 
     /// Egress at the source, ingress at the destination (unless egress denied), pending traces
     /// for workloads where staged policies exist, and the verdict they give.
-    func evaluate(_ facts: FlowFacts, log: PolicyWalkLog?) -> ClassDecision {
+    /// `ends`: the flow is decided by class, and each direction's walk may come from the walks
+    /// cached per direction (`directionWalk`); nil walks every direction (and can log).
+    func evaluate(_ facts: FlowFacts, log: PolicyWalkLog?, ends: WalkEnds? = nil) -> ClassDecision {
+        var egressView = -1, ingressView = -1
         var egress: PolicyTrace?
         var ingress: PolicyTrace?
         var pendingEgress: PolicyTrace?
@@ -257,10 +293,12 @@ public final class PolicyEngine: @unchecked Sendable {
         let pendingWanted = hasStagedPolicies && options.computesPendingTraces
         if facts.source.isEndpoint {
             log?.add("egress at the source \(describe(facts.source.endpoint)):")
-            egress = walk(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: false, log: log)
+            egress = walkEnd(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: false,
+                             log: log, ends: ends, view: &egressView)
             if pendingWanted, index.entities[facts.source.endpoint].kind == .workload {
                 log?.add("pending egress (staged policies enforced):")
-                pendingEgress = walk(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: true, log: log)
+                pendingEgress = walkEnd(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: true,
+                             log: log, ends: ends, view: &egressView)
             }
         } else {
             log?.add("egress: the source \(facts.source.address) is not a Calico endpoint; nothing evaluated")
@@ -271,14 +309,17 @@ public final class PolicyEngine: @unchecked Sendable {
             // the packet out.
             if pendingEgress?.action == .allow, facts.destination.isEndpoint {
                 log?.add("pending ingress at the destination \(describe(facts.destination.endpoint)) (staged policies enforced, as their egress allows):")
-                pendingIngress = walk(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true, log: log)
+                pendingIngress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true,
+                             log: log, ends: ends, view: &ingressView)
             }
         } else if facts.destination.isEndpoint {
             log?.add("ingress at the destination \(describe(facts.destination.endpoint)):")
-            ingress = walk(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: false, log: log)
+            ingress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: false,
+                             log: log, ends: ends, view: &ingressView)
             if pendingWanted, index.entities[facts.destination.endpoint].kind == .workload {
                 log?.add("pending ingress (staged policies enforced):")
-                pendingIngress = walk(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true, log: log)
+                pendingIngress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true,
+                             log: log, ends: ends, view: &ingressView)
             }
         } else {
             log?.add("ingress: the destination \(facts.destination.address) is not a Calico endpoint; nothing evaluated")
@@ -291,6 +332,12 @@ public final class PolicyEngine: @unchecked Sendable {
         log?.add("action: \(verdict)")
         return ClassDecision(verdict: verdict, egress: egress, ingress: ingress,
                              pendingEgress: pendingEgress, pendingIngress: pendingIngress)
+    }
+
+    private func walkEnd(endpoint: Int, direction: PolicyDirection, facts: FlowFacts, pending: Bool, log: PolicyWalkLog?,
+                         ends: WalkEnds?, view: inout Int) -> PolicyTrace {
+        guard let ends else { return walk(endpoint: endpoint, direction: direction, facts: facts, pending: pending, log: log) }
+        return directionWalk(endpoint: endpoint, direction: direction, facts: facts, pending: pending, ends: ends, view: &view)
     }
 
     /// §1.4: the endpoint, else the network set chosen with the other side's namespace, else net.

@@ -1,36 +1,68 @@
-/// Remembers, per (selector, entity), whether the selector matches, so each label map is
-/// evaluated at most once per selector for the engine's lifetime.
+/// Remembers, per (selector, label map), whether the selector matches, so each distinct label
+/// map is evaluated at most once per selector for the engine's lifetime.
 ///
-/// One flat byte table, a row per entity (one byte per selector: 0 unknown, 1 no, 2 yes),
-/// given on the entity's first lookup. A walk tests many selectors against the same one or two
-/// entities (the other end and its network sets), so entity rows keep those answers on a few
-/// cache lines; rows per selector, as before, spread one walk's lookups over megabytes on a
-/// cluster of 4,096 pods and 1,000 policies, and an array of arrays made each write a
-/// uniqueness check and each read a retain.
+/// One flat table, a row per distinct label map with two bits per selector (known, matches),
+/// given on the first lookup of an entity with that map. A walk or a view of the other end
+/// tests many selectors against the same one or two entities (the other end and its network
+/// sets), so rows keep those answers on a few cache lines: on a cluster of 4,096 pods and 1,000
+/// policies a fresh engine's lookups mostly missed the CPU caches with a byte per answer, and
+/// rows per selector, as before that, spread one walk's lookups over megabytes.
 struct SelectorMemo {
     private let selectors: [Selector]
     private let entityLabels: [[String: String]]
     /// Per entity: the offset of its row in `answers`, -1 until first used.
     private var rows: [Int]
-    private var answers: [UInt8] = []
+    /// Bit 2k of a row's word k / 32 (shifted by 2 (k % 32)): selector k's answer is known;
+    /// the bit above it: the answer.
+    private var answers: [UInt64] = []
+    private let rowWords: Int
+
+    /// Per entity, the number of its distinct label map; per label map, its row (-1: none yet).
+    private let labelSets: [Int]
+    private var labelRows: [Int]
 
     init(selectors: [Selector], entityLabels: [[String: String]]) {
         self.selectors = selectors
         self.entityLabels = entityLabels
         self.rows = Array(repeating: -1, count: entityLabels.count)
+        self.rowWords = (selectors.count + 31) / 32
+        var numbers: [[String: String]: Int] = [:]
+        self.labelSets = entityLabels.map { labels in
+            if let known = numbers[labels] { return known }
+            numbers[labels] = numbers.count
+            return numbers.count - 1
+        }
+        self.labelRows = Array(repeating: -1, count: numbers.count)
     }
 
     mutating func matches(_ selector: Int, entity: Int) -> Bool {
         var row = rows[entity]
         if row < 0 {
-            row = answers.count
-            answers.append(contentsOf: repeatElement(0, count: selectors.count))
+            // Entities with equal labels share a row: the pods of a workload mostly do, so a
+            // selector is evaluated once per workload instead of once per pod.
+            let labels = labelSets[entity]
+            row = labelRows[labels]
+            if row < 0 {
+                row = answers.count
+                answers.append(contentsOf: repeatElement(0, count: rowWords))
+                labelRows[labels] = row
+            }
             rows[entity] = row
         }
-        let known = answers[row + selector]
-        if known != 0 { return known == 2 }
+        let word = row + (selector >> 5), shift = UInt64(selector & 31) << 1
+        let known = answers[word] >> shift
+        if known & 1 != 0 { return known & 2 != 0 }
         let result = selectors[selector].matches(entityLabels[entity])
-        answers[row + selector] = result ? 2 : 1
+        answers[word] |= (result ? 3 : 1) << shift
         return result
+    }
+
+    /// Whether the selector matches the endpoint (-1: none) or any of the network sets: the
+    /// candidates Calico's IP sets hold at one address.
+    @inline(__always)
+    mutating func matchesAny(_ selector: Int, endpoint: Int, sets: [Int]) -> Bool {
+        if endpoint >= 0, matches(selector, entity: endpoint) { return true }
+        for set in sets where matches(selector, entity: set) { return true }
+        return false
     }
 }
