@@ -136,7 +136,8 @@ namespace_addresses() {
 
 # answers NAME CIDR [NAMESPACE]: checks both sides' answers of every shape on one copy.
 answers() {
-    local name=$1 cidr=$2 namespace=${3:-} d="$work/$name/answers"
+    local name=$1 cidr=$2 namespace=${3:-}
+    local d="$work/$name/answers"
     mkdir -p "$d"
     local ours=("$FLOWLOG" query --data "$store1" -o csv --order stored)
     local theirs=(nfdump -R "$nfone" -q -o csv)
