@@ -13,8 +13,12 @@ extension PolicyEngine {
         defer { log?.depth -= 1 }
         if tiers.isEmpty { log?.add("no policy in any tier selects this endpoint for \(direction)") }
         for (t, selected) in tiers {
-            let tier = tierPlans[t].tier
-            log?.add("tier \(tier.name) (order \(tier.order.map { formatOrder($0) } ?? "none"), default \(tier.defaultAction)): \(selected.count) selecting \(selected.count == 1 ? "policy" : "policies")")
+            // The tier itself only for the log: copying it retains its name on every walk.
+            let defaultAction = tierDefaultActions[t]
+            if let log {
+                let tier = tierPlans[t].tier
+                log.add("tier \(tier.name) (order \(tier.order.map { formatOrder($0) } ?? "none"), default \(tier.defaultAction)): \(selected.count) selecting \(selected.count == 1 ? "policy" : "policies")")
+            }
             log?.depth += 1
             var passed = false
             policyLoop: for p in selected {
@@ -50,12 +54,12 @@ extension PolicyEngine {
             log?.depth -= 1
             if passed { continue }
             let attributed = pending ? selected[0] : selected[selected.count - 1]
-            hitWords.append(TraceWords.policy(attributed, action: tier.defaultAction, ruleIndex: -1))
-            log?.add("  end of tier \(tier.name): default action \(tier.defaultAction) (attributed to \(policies[attributed].policy.name), "
+            hitWords.append(TraceWords.policy(attributed, action: defaultAction, ruleIndex: -1))
+            log?.add("  end of tier \(tierPlans[t].tier.name): default action \(defaultAction) (attributed to \(policies[attributed].policy.name), "
                      + (selected.count == 1 ? "the one selecting policy)"
                         : pending ? "the first selecting policy, as Calico's pending trace names it)"
                         : "the last selecting policy, as Calico's enforced trace names it)"))
-            if tier.defaultAction == .deny {
+            if defaultAction == .deny {
                 return trace(reporter: reporter, action: .deny)
             }
         }

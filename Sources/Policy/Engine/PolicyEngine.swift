@@ -20,6 +20,8 @@ public final class PolicyEngine: @unchecked Sendable {
     /// `Profile` resources with rules, by name, evaluated after every tier passed.
     let profiles: [String: CompiledPolicy]
     let tierPlans: [TierPlan]
+    /// Each tier's default action, by the tier's index in `tierPlans`.
+    let tierDefaultActions: [PolicyAction]
     var memo: SelectorMemo
     /// Per entity, computed on first use: which policies apply per tier and direction.
     var plans: [EndpointPlan?]
@@ -120,6 +122,7 @@ public final class PolicyEngine: @unchecked Sendable {
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
         self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
+        self.tierDefaultActions = tierPlans.map(\.tier.defaultAction)
         let rules = (compiled + profiles).flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }
         self.keysOnICMP = rules.contains { $0.icmp != nil || $0.notICMP != nil }
