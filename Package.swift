@@ -96,7 +96,8 @@ let package = Package(
         .target(name: "Policy", dependencies: ["FlowCore", "Yams", "CLibYAML"]),
 
         // Stage 4: LZ4-compressed append-only segments with block indexes.
-        .target(name: "SegmentStore", dependencies: ["FlowCore", "CLZ4"]),
+        .target(name: "CCRC32C"),
+        .target(name: "SegmentStore", dependencies: ["FlowCore", "CLZ4", "CCRC32C"]),
 
         // Stage 5: filter language, block pruning, aggregation and output formats.
         .target(name: "Query", dependencies: ["FlowCore", "SegmentStore", "Policy"]),

@@ -15,13 +15,26 @@
 # times. CSV prints every flow (nfdump takes seconds for one copy), so it runs on one copy.
 #
 # Shapes (the issue's list), each a wall-clock row and a CPU-time row (user + system, all
-# threads), best of three runs, process start included, output to /dev/null on both sides:
-#   filtered scans printing rows (CSV, in stored order): `proto tcp and bytes > 100000`,
-#   an IP/CIDR filter (`ip CIDR` / nfdump `net CIDR`), a namespace filter (cluster capture:
-#   `namespace NS` / nfdump `ip in [every address of the namespace's pods]`); top-10
-#   destination ports by bytes (`--group-by dst.port --top 10` / `nfdump -s dstport/bytes`);
-#   CSV of every flow. The full scan decoding every field is the store's row (store.sh).
-# Plus the share of blocks a one-hour query over a day of data reads (goal ≤ 1/20).
+# threads), process start included, output to /dev/null on both sides: filtered scans printing
+# rows (CSV, in stored order): `proto tcp and bytes > 100000`, an IP/CIDR filter (`ip CIDR` /
+# nfdump `net CIDR`), a namespace filter (cluster capture: `namespace NS` / nfdump `ip in
+# [every address of the namespace's pods]`); top-10 destination ports by bytes (`--group-by
+# dst.port --top 10` / `nfdump -s dstport/bytes`); CSV of every flow; the full scan decoding
+# every field without printing (`store-bench --scan`, every field of every flow handed to a
+# visitor / `nfdump -q -o null`). Plus the share of blocks a one-hour query over a day of data
+# reads (goal ≤ 1/20).
+#
+# Before anything is timed, the answers are checked (query-rows.py, on one copy): both sides'
+# CSV of every flow holds the same conversations with the same packets and bytes; the IP and
+# namespace filters give both sides the same conversations and totals; each side's answer to
+# `proto tcp and bytes > 100000` is exactly the rows of its own full CSV the filter admits
+# (flowlog's bytes count both directions, nfdump's one, so the rows differ by meaning); each
+# side's top 10 is what its own full CSV sums to. A failed check stops the benchmark.
+#
+# Timing: QUERY_RUNS rounds (default 3), flowlog and nfdump alternating in each round, the
+# smallest wall and CPU time of each side kept. With BENCH_LOCK set, the timed steps hold that
+# lock (inputs and checks are made before taking it), and the load average is printed beside
+# the figures. Quick: QUERY_SCALE=2 QUERY_RUNS=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -29,42 +42,55 @@ here=$(cd "$(dirname "$0")" && pwd)
 work="$BENCH_WORK/query"
 mkdir -p "$work"
 scale=${QUERY_SCALE:-10}
+runs=${QUERY_RUNS:-3}
+rowcheck=(python3 "$here/query-rows.py")
 
-# measure CMD...: runs CMD three times, output discarded; prints "<wall s> <cpu s>", the
-# smallest of each (cpu = user + system, all threads).
-measure() {
-    local t="$work/time.$$" wall="" cpu=""
-    for _ in 1 2 3; do
-        /usr/bin/time -f '%e %U %S' -o "$t" "$@" >/dev/null 2>/dev/null
-        read -r w u s <"$t"
-        c=$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')
-        if [ -z "$wall" ] || awk -v a="$w" -v b="$wall" 'BEGIN { exit !(a < b) }'; then wall=$w; fi
-        if [ -z "$cpu" ] || awk -v a="$c" -v b="$cpu" 'BEGIN { exit !(a < b) }'; then cpu=$c; fi
-    done
-    rm -f "$t"
-    echo "$wall $cpu"
+# time_once OUT CMD...: runs CMD once, output discarded; writes "<wall s> <cpu s>" to OUT
+# (cpu = user + system, all threads).
+time_once() {
+    local out=$1; shift
+    /usr/bin/time -f '%e %U %S' -o "$out.raw" "$@" >/dev/null 2>/dev/null
+    awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$out.raw" >"$out"
+    rm -f "$out.raw"
 }
+
+# least A B: the smaller number (A when B is empty).
+least() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || a + 0 < b + 0) print a; else print b }'; }
 
 # rate COUNT SECONDS (a floor of 10 ms keeps a too-quick run finite).
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s < 0.01) s = 0.01; printf "%.0f", n / s }'; }
 
 # compare NAME REFERENCE PACKETS OURS_CMD -- THEIRS_CMD: a wall-clock row and a CPU-time row,
-# both as packets of capture answered per second. Matching rows of each side go to stderr.
+# both as packets of capture answered per second; the two commands alternate, QUERY_RUNS
+# rounds, the best of each kept.
 compare() {
     local name=$1 ref=$2 packets=$3; shift 3
     local ours=() theirs=()
     while [ "$1" != "--" ]; do ours+=("$1"); shift; done
     shift
     theirs=("$@")
-    read -r ow oc < <(measure "${ours[@]}")
-    read -r tw tc < <(measure "${theirs[@]}")
-    echo "query: $name: flowlog ${ow}s wall ${oc}s CPU; nfdump ${tw}s wall ${tc}s CPU" >&2
+    local ow="" oc="" tw="" tc="" t="$work/time.$$" w c
+    for ((round = 0; round < runs; round++)); do
+        time_once "$t" "${ours[@]}"; read -r w c <"$t"; ow=$(least "$w" "$ow"); oc=$(least "$c" "$oc")
+        time_once "$t" "${theirs[@]}"; read -r w c <"$t"; tw=$(least "$w" "$tw"); tc=$(least "$c" "$tc")
+    done
+    rm -f "$t"
+    echo "query: $name: flowlog ${ow}s wall ${oc}s CPU; nfdump ${tw}s wall ${tc}s CPU (load $(bench_load))" >&2
     bench_row "$name, wall" "$(rate "$packets" "$ow")" pkts/s "$ref" "$(rate "$packets" "$tw")"
     bench_row "$name, CPU" "$(rate "$packets" "$oc")" pkts/cpu-s "$ref" "$(rate "$packets" "$tc")"
 }
 
-# rows CMD...: how many lines CMD prints (for the stderr notes on what each side matched).
-rows() { "$@" 2>/dev/null | wc -l; }
+# check WHAT CMD...: runs a query-rows.py check; a difference stops the benchmark.
+check() {
+    local what=$1; shift
+    local said
+    if ! said=$("${rowcheck[@]}" "$@"); then
+        echo "query: $what: the answers differ, nothing is timed:" >&2
+        echo "$said" >&2
+        exit 1
+    fi
+    echo "query: $what: $said" >&2
+}
 
 # inputs NAME CAPTURE [REPLAY OPTIONS…]: nfdump's file and copies, our store of one copy and
 # of `scale` copies; sets nfone (nfdump's files of one copy), nfdir, store1, storeN, packets.
@@ -102,46 +128,88 @@ inputs() {
         "$packets packets per copy" >&2
 }
 
-# shapes NAME CIDR [NAMESPACE]: every shape on the inputs last made.
+# namespace_addresses NAMESPACE: every address of the namespace's pods in the cluster.
+namespace_addresses() {
+    awk -v ns="$1" '/^kind:/ { pod = ($2 == "Pod") } pod && /^  namespace:/ { cur = $2 }
+        pod && cur == ns && /^  - ip:/ { gsub(/'"'"'/, "", $3); print $3 }' "$cluster/20-pods.yaml" | sort -u | tr '\n' ' '
+}
+
+# answers NAME CIDR [NAMESPACE]: checks both sides' answers of every shape on one copy.
+answers() {
+    local name=$1 cidr=$2 namespace=${3:-}
+    local d="$work/$name/answers"
+    mkdir -p "$d"
+    local ours=("$FLOWLOG" query --data "$store1" -o csv --order stored)
+    local theirs=(nfdump -R "$nfone" -q -o csv)
+    "${ours[@]}" >"$d/ours-all.csv"
+    "${theirs[@]}" >"$d/theirs-all.csv"
+    check "$name: CSV of every flow, flowlog vs nfdump" same "$d/ours-all.csv" "$d/theirs-all.csv"
+    "${ours[@]}" 'proto tcp and bytes > 100000' >"$d/ours-tcp.csv"
+    "${theirs[@]}" 'proto tcp and bytes > 100000' >"$d/theirs-tcp.csv"
+    check "$name: 'proto tcp and bytes > 100000', flowlog" subset "$d/ours-all.csv" "$d/ours-tcp.csv" tcp-bytes 100000
+    check "$name: 'proto tcp and bytes > 100000', nfdump" subset "$d/theirs-all.csv" "$d/theirs-tcp.csv" tcp-bytes 100000
+    "${ours[@]}" "ip $cidr" >"$d/ours-ip.csv"
+    "${theirs[@]}" "net $cidr" >"$d/theirs-ip.csv"
+    check "$name: 'ip $cidr', flowlog" subset "$d/ours-all.csv" "$d/ours-ip.csv" cidr "$cidr"
+    check "$name: 'ip $cidr' / 'net $cidr', flowlog vs nfdump" same "$d/ours-ip.csv" "$d/theirs-ip.csv"
+    if [ -n "$namespace" ]; then
+        "${ours[@]}" "namespace $namespace" >"$d/ours-ns.csv"
+        "${theirs[@]}" "ip in [ $(namespace_addresses "$namespace")]" >"$d/theirs-ns.csv"
+        check "$name: 'namespace $namespace' / 'ip in [its pods]', flowlog vs nfdump" same "$d/ours-ns.csv" "$d/theirs-ns.csv"
+    fi
+    "$FLOWLOG" query --data "$store1" -o csv --group-by dst.port --top 10 --order bytes >"$d/ours-top.csv"
+    nfdump -R "$nfone" -s dstport/bytes -n 10 -o csv >"$d/theirs-top.csv"
+    check "$name: top-10 destination ports by bytes, flowlog" top "$d/ours-all.csv" "$d/ours-top.csv" 10
+    check "$name: top-10 destination ports by bytes, nfdump" top "$d/theirs-all.csv" "$d/theirs-top.csv" 10
+    # The full scan: every stored flow handed over (store-bench counts them), every nfdump flow read.
+    local flows stored
+    flows=$("$BENCH_BIN/store-bench" --scan "$store1" | awk '{ print $6 }')
+    stored=$(($(wc -l <"$d/ours-all.csv") - 1))
+    [ "$flows" = "$stored" ] || { echo "query: $name: the full scan visited $flows flows, the store holds $stored" >&2; exit 1; }
+    echo "query: $name: full scan: $flows flows visited, as many as the CSV of every flow" >&2
+}
+
+# shapes NAME CIDR [NAMESPACE]: times every shape on the inputs last made.
 shapes() {
     local name=$1 cidr=$2 namespace=${3:-}
     local n=$((packets * scale))
     local ours=("$FLOWLOG" query --data "$storeN" -o csv --order stored)
     local theirs=(nfdump -R "$nfdir" -q -o csv)
-    echo "query: $name: 'proto tcp and bytes > 100000' matches $(rows "${ours[@]}" 'proto tcp and bytes > 100000') rows (header included) / nfdump $(rows "${theirs[@]}" 'proto tcp and bytes > 100000')" >&2
     compare "query: filter proto tcp and bytes > 100000, x$scale ($name)" "nfdump -o csv FILTER" "$n" \
         "${ours[@]}" 'proto tcp and bytes > 100000' -- "${theirs[@]}" 'proto tcp and bytes > 100000'
-    echo "query: $name: 'ip $cidr' matches $(rows "${ours[@]}" "ip $cidr") / nfdump 'net $cidr' $(rows "${theirs[@]}" "net $cidr")" >&2
     compare "query: filter ip CIDR, x$scale ($name)" "nfdump -o csv 'net CIDR'" "$n" \
         "${ours[@]}" "ip $cidr" -- "${theirs[@]}" "net $cidr"
     if [ -n "$namespace" ]; then
         # nfdump knows no namespaces: the same flows are those to or from the namespace's pods.
-        local list
-        list=$(awk -v ns="$namespace" '/^kind:/ { pod = ($2 == "Pod") } pod && /^  namespace:/ { cur = $2 }
-            pod && cur == ns && /^  - ip:/ { gsub(/'"'"'/, "", $3); print $3 }' "$cluster/20-pods.yaml" | sort -u | tr '\n' ' ')
-        echo "query: $name: 'namespace $namespace' matches $(rows "${ours[@]}" "namespace $namespace") / nfdump 'ip in [$(echo "$list" | wc -w) addresses]' $(rows "${theirs[@]}" "ip in [ $list]")" >&2
         compare "query: filter namespace, x$scale ($name)" "nfdump 'ip in [pod IPs]'" "$n" \
-            "${ours[@]}" "namespace $namespace" -- "${theirs[@]}" "ip in [ $list]"
+            "${ours[@]}" "namespace $namespace" -- "${theirs[@]}" "ip in [ $(namespace_addresses "$namespace")]"
     fi
     compare "query: top-10 dst port by bytes, x$scale ($name)" "nfdump -s dstport/bytes" "$n" \
         "$FLOWLOG" query --data "$storeN" -o csv --group-by dst.port --top 10 --order bytes -- \
         nfdump -R "$nfdir" -s dstport/bytes -n 10
+    compare "query: full scan, every field decoded, x$scale ($name)" "nfdump -q -o null" "$n" \
+        "$BENCH_BIN/store-bench" --scan "$storeN" -- nfdump -R "$nfdir" -q -o null
     compare "query: CSV, all fields, x1 ($name)" "nfdump -o csv" "$packets" \
         "$FLOWLOG" query --data "$store1" -o csv --order stored -- nfdump -R "$nfone" -o csv
 }
 
+# Inputs, and every answer checked, before anything is timed.
 # The pcapgen capture: flows without identities.
 inputs replay "$(bench_large_capture)"
-shapes replay 10.244.16.0/24
+replay_store1=$store1 replay_storeN=$storeN replay_nfone=$nfone replay_nfdir=$nfdir replay_packets=$packets
+answers replay 10.244.16.0/24
 
 # The large cluster's capture with its cluster (lib.sh's shared input; skipped without it).
 # The namespace filter takes the namespace with the most pods.
+have_cluster=0
 if cluster_input=$(bench_large_cluster) && [ -s "$cluster_input/capture.pcap" ]; then
+    have_cluster=1
     cluster="$cluster_input/cluster"
     inputs cluster "$cluster_input/capture.pcap" --cluster "$cluster"
     namespace=$(awk '/^  namespace:/ { print $2 }' "$cluster/20-pods.yaml" | grep -v -e '^kube-system$' -e '^monitoring$' \
         | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
-    shapes cluster 10.244.16.0/24 "$namespace"
+    cluster_store1=$store1 cluster_storeN=$storeN cluster_nfone=$nfone cluster_nfdir=$nfdir cluster_packets=$packets
+    answers cluster 10.244.16.0/24 "$namespace"
 else
     echo "query: no large-cluster input; the cluster rows are skipped" >&2
 fi
@@ -151,6 +219,18 @@ fi
 # outside the hour are skipped unopened.
 day="$work/day"
 if [ ! -d "$day" ]; then "$BENCH_BIN/query-bench" day "$day" 200 >&2; fi
+
+bench_lock
+echo "query: timing (load $(bench_load))" >&2
+store1=$replay_store1 storeN=$replay_storeN nfone=$replay_nfone nfdir=$replay_nfdir packets=$replay_packets
+shapes replay 10.244.16.0/24
+if [ "$have_cluster" = 1 ]; then
+    store1=$cluster_store1 storeN=$cluster_storeN nfone=$cluster_nfone nfdir=$cluster_nfdir packets=$cluster_packets
+    shapes cluster 10.244.16.0/24 "$namespace"
+fi
+bench_unlock
+echo "ROW|query: load average (1, 5, 15 min) after timing|$(bench_load | tr ' ' '/')|-|-|-|-"
+
 stats=$("$FLOWLOG" query --data "$day" -o csv --stats --since 2026-11-23T12:00:00Z --until 2026-11-23T13:00:00Z 2>&1 >/dev/null)
 echo "$stats" >&2
 read_blocks=$(echo "$stats" | awk '/^blocks:/ { print $2 }')

@@ -29,6 +29,7 @@ extension BlockDecoder {
         for k in [0, 4, 5, 6, 7] { try PackedColumn.decode(&layout.columns[k], count: count, into: &values[k]) }
         if timed { for k in [1, 2] { try PackedColumn.decode(&layout.columns[k], count: count, into: &values[k]) } }
 
+        let conversations = conversationColumns
         let conversationCount = conversations.count
         // Sums live in locals for the loop (plain arrays, no exclusivity checks per access).
         var flows = [UInt64](repeating: 0, count: conversationCount)
@@ -56,7 +57,7 @@ extension BlockDecoder {
         }
 
         for c in 0..<conversationCount where flows[c] > 0 {
-            var sum = conversations[c]
+            var sum = conversations.record(c)
             sum.packetsOut = packetsOut[c]
             sum.bytesOut = bytesOut[c]
             sum.packetsIn = packetsIn[c]

@@ -22,9 +22,6 @@ struct BlockDecoder {
     /// The block's dictionaries, built on demand; its rows and sums refer to it.
     let dictionaries = BlockDictionaries()
     private var addresses: [IPAddress] = []
-    /// Per conversation, a record with the fields its rows share (addresses, destination port,
-    /// protocol, VLANs) and every other field zero; rows and sums start from it.
-    private(set) var conversations: [FlowRecord] = []
     /// Scratch for one packed dictionary field.
     private var packed: [UInt64] = []
     /// Unpacked column values, reused from block to block.
@@ -117,7 +114,7 @@ struct BlockDecoder {
         try PackedColumn.decode(&columns[6], count: count, into: &block.packetsIn)
         try PackedColumn.decode(&columns[7], count: count, into: &block.bytesIn)
         try PackedColumn.decode(&columns[8], count: count, into: &block.shapes)
-        let conversationCount = UInt64(conversations.count), shapeCount = UInt64(shapes.count)
+        let conversationCount = UInt64(fields[8].count), shapeCount = UInt64(shapes.count)
         // Ends from their deltas, starts from the durations, both to nanoseconds; shape numbers
         // to shapes; every reference checked before a row can use it.
         var end = baseEnd
@@ -164,9 +161,23 @@ struct BlockDecoder {
             }
         }
         block.count = kept
-        // Shared, not copied: `BlockRows.clear` lets go of both before the next block is decoded.
-        block.routes = conversations
+        // Shared, not copied: `BlockRows.clear` lets go of them before the next block is decoded.
+        block.conversations = conversationColumns
         block.templateOfConversation = conversationTemplate
+    }
+
+    /// The block's conversation tables, shared with the decoder's staging (whoever keeps them
+    /// lets go before the next block is decoded, or the decoder's refill copies them).
+    var conversationColumns: ConversationColumns {
+        var columns = ConversationColumns()
+        columns.addresses = addresses
+        columns.sources = fields[8]
+        columns.destinations = fields[9]
+        columns.ports = fields[10]
+        columns.protocols = fields[11]
+        columns.vlans = fields[12]
+        columns.innerVLANs = fields[13]
+        return columns
     }
 
     // MARK: - Dictionaries
@@ -183,7 +194,6 @@ struct BlockDecoder {
         var e = d.reset()
         d.annotated = materialize
         addresses.removeAll(keepingCapacity: true)
-        conversations.removeAll(keepingCapacity: true)
         conversationTemplate.removeAll(keepingCapacity: true)
         templateOfPair.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
@@ -248,8 +258,8 @@ struct BlockDecoder {
         let annotationLimits = [identityCount, identityCount, stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
         for k in 0..<8 {
             let at = c.position
-            try PackedColumn.decode(&c, count: annotationCount, into: &e.annotationFields[k])
-            guard annotationCount == 0 || e.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
+            let bound = try PackedColumn.decode(&c, count: annotationCount, into: &e.annotationFields[k])
+            guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || e.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
                 throw Malformed(reason: "dictionary reference out of range", position: c.position)
             }
             if k == 3 {
@@ -277,14 +287,18 @@ struct BlockDecoder {
         try PackedColumn.decode(&c, count: conversationCount, into: &packed)
         // Staging: 8 source, 9 destination, 10 port, 11 protocol, 12 vlan + 1, 13 inner vlan + 1,
         // 14 annotation + 1, 15 node, 16 domain set + 1.
-        fields[8].removeAll(keepingCapacity: true)
+        // Filled in a local (no uniqueness check per append), then put back.
+        var sources = fields[8]
+        fields[8] = []
+        sources.removeAll(keepingCapacity: true)
         var source = 0
         for delta in packed {
             guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
             source += Int(delta)
             guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            fields[8].append(UInt64(source))
+            sources.append(UInt64(source))
         }
+        fields[8] = sources
         try readFields(&c, count: conversationCount, limits: [addresses.count, 1 << 16, 256, 1 << 16, 1 << 16, annotationCount + 1, stringCount],
                        from: 9)
         let hasDomains = payloadVersion >= SegmentFormat.domainsVersion
@@ -297,46 +311,43 @@ struct BlockDecoder {
             }
             try readFields(&c, count: conversationCount, limits: [setCount + 1], from: 16)
         }
-        // Locals, as above (one retain per table, not per access).
-        let sources = fields[8], destinations = fields[9], ports = fields[10], protocols = fields[11]
-        let vlans = fields[12], innerVLANs = fields[13], annotationOf = fields[14], nodeOf = fields[15], domainsOf = fields[16]
-        // One bulk append (no per-element capacity and uniqueness checks), into the kept buffer.
-        conversations.reserveCapacity(conversationCount)
-        addresses.withUnsafeBufferPointer { address in
-            conversations.append(contentsOf: (0..<conversationCount).lazy.map { i in
-                FlowRecord(sourceAddress: address[Int(sources[i])], destinationAddress: address[Int(destinations[i])],
-                           destinationPort: UInt16(truncatingIfNeeded: ports[i]),
-                           ipProtocol: IPProtocol(rawValue: UInt8(truncatingIfNeeded: protocols[i])),
-                           vlan: UInt16(truncatingIfNeeded: vlans[i] &- 1), innerVLAN: UInt16(truncatingIfNeeded: innerVLANs[i] &- 1),
-                           start: .zero, end: .zero)
-            })
-        }
+        // The conversations stay in their columns (`ConversationColumns`): a record is built
+        // for a row the scan admits. Locals, as above (one retain per table, not per access).
+        let annotationOf = fields[14], nodeOf = fields[15], domainsOf = fields[16]
         // Records only borrow annotation, node and domain names from their prepared record (the
         // scan sets the whole `flow`), so conversations with the same three share one. Most
         // annotations come with one node and domain set, so the record is found by annotation
         // number first; the hash table only holds the rest.
-        templateOfAnnotation.removeAll(keepingCapacity: true)
-        templateOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
-        conversationTemplate.reserveCapacity(conversationCount)
+        // The tables live in locals for the loop (no exclusivity or uniqueness checks per
+        // access), then go back.
+        var firstOfAnnotation = templateOfAnnotation, templateOf = conversationTemplate
+        templateOfAnnotation = []
+        conversationTemplate = []
+        firstOfAnnotation.removeAll(keepingCapacity: true)
+        firstOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
+        templateOf.removeAll(keepingCapacity: true)
+        templateOf.reserveCapacity(conversationCount)
         for i in 0..<conversationCount {
             let pair = materialize
                 ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
                 : TemplateKey(annotation: 0, node: 0, domains: 0)
-            let first = Int(templateOfAnnotation[pair.annotation])
+            let first = Int(firstOfAnnotation[pair.annotation])
             if first >= 0, e.templateKeys[first] == pair {
-                conversationTemplate.append(Int32(first))
+                templateOf.append(Int32(first))
                 continue
             }
             if first >= 0, let shared = templateOfPair[pair] {
-                conversationTemplate.append(shared)
+                templateOf.append(shared)
                 continue
             }
             let number = Int32(e.templateKeys.count)
-            if first < 0 { templateOfAnnotation[pair.annotation] = number } else { templateOfPair[pair] = number }
-            conversationTemplate.append(number)
+            if first < 0 { firstOfAnnotation[pair.annotation] = number } else { templateOfPair[pair] = number }
+            templateOf.append(number)
             e.templateKeys.append(pair)
             e.templateFirstConversation.append(Int32(i))
         }
+        templateOfAnnotation = firstOfAnnotation
+        conversationTemplate = templateOf
         // Only what building an entry reads is kept (nothing when entries are never built).
         d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]))
 
@@ -347,8 +358,9 @@ struct BlockDecoder {
     /// value checked against its limit.
     private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int], from first: Int = 0) throws {
         for (k, limit) in limits.enumerated() {
-            try PackedColumn.decode(&c, count: count, into: &fields[first + k])
-            guard count == 0 || fields[first + k].max()! < UInt64(limit) else {
+            // The packed width alone mostly keeps the references in range: no pass over them.
+            let bound = try PackedColumn.decode(&c, count: count, into: &fields[first + k])
+            guard count == 0 || bound < UInt64(limit) || fields[first + k].max()! < UInt64(limit) else {
                 throw Malformed(reason: "dictionary reference out of range", position: c.position)
             }
         }

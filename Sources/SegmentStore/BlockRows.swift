@@ -21,9 +21,9 @@ public struct BlockRows {
     @usableFromInline var ends: [UInt64] = []
     /// Per row, its shape (TCP flags, status, ICMP type and code: `BlockEncoder.shape`).
     @usableFromInline var shapes: [UInt64] = []
-    /// Per conversation, a record with the fields its rows share (addresses, destination port,
-    /// protocol, VLANs) and every other field zero.
-    @usableFromInline var routes: [FlowRecord] = []
+    /// Per conversation, the fields its rows share (addresses, destination port, protocol,
+    /// VLANs), column by column.
+    @usableFromInline var conversations = ConversationColumns()
     /// Per conversation, the number of its prepared record.
     @usableFromInline var templateOfConversation: [Int32] = []
     /// Per distinct (annotation, node, domains) of the block, where its record (with them
@@ -40,11 +40,14 @@ public struct BlockRows {
     @inlinable public var rowCount: Int { count }
     /// Conversations in the block (rows sharing addresses, destination port, protocol, VLANs,
     /// annotation, node and domains).
-    @inlinable public var conversationCount: Int { routes.count }
+    @inlinable public var conversationCount: Int { conversations.count }
     /// The conversation of row `row`.
     @inlinable public func conversation(ofRow row: Int) -> Int { Int(truncatingIfNeeded: conversationOfRow[row]) }
     /// The fields conversation `c`'s rows share, in a record whose other fields are zero.
-    @inlinable public func route(_ c: Int) -> FlowRecord { routes[c] }
+    @inlinable public func route(_ c: Int) -> FlowRecord { conversations.record(c) }
+    /// The conversations' shared fields, column by column (what a filter tests once per
+    /// conversation, or once per address).
+    @inlinable public var conversationColumns: ConversationColumns { conversations }
     /// Which prepared record conversation `c` shares (`preparedCount` of them per block).
     @inlinable public func preparedIndex(ofConversation c: Int) -> Int { Int(templateOfConversation[c]) }
     @inlinable public var preparedCount: Int { slotOfTemplate.count }
@@ -80,7 +83,7 @@ public struct BlockRows {
     }
 
     /// The record of prepared record `t`'s first conversation.
-    private func placeholder(_ t: Int) -> FlowRecord { routes[Int(dictionaries!.entries.templateFirstConversation[t])] }
+    private func placeholder(_ t: Int) -> FlowRecord { conversations.record(Int(dictionaries!.entries.templateFirstConversation[t])) }
 
     /// Takes the decoder's dictionaries for the block just decoded: no prepared record is
     /// built yet.
@@ -100,7 +103,7 @@ public struct BlockRows {
 
     /// Row `row` as a record (its conversation's fields and its own).
     @inlinable public func record(_ row: Int) -> FlowRecord {
-        var r = routes[Int(truncatingIfNeeded: conversationOfRow[row])]
+        var r = conversations.record(Int(truncatingIfNeeded: conversationOfRow[row]))
         let shape = shapes[row]
         r.sourcePort = UInt16(truncatingIfNeeded: sourcePorts[row])
         r.icmpType = UInt8(truncatingIfNeeded: shape >> 32)
@@ -132,7 +135,7 @@ public struct BlockRows {
     /// Forgets the rows (and drops the shared tables, so the decoder can reuse its own).
     mutating func clear() {
         count = 0
-        routes = []
+        conversations.removeAll()
         templateOfConversation = []
         slotOfTemplate.removeAll(keepingCapacity: true)
         templates.removeAll(keepingCapacity: true)

@@ -1,3 +1,5 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum Kafka record batches,
 /// iSCSI and ext4 metadata use, computed slicing-by-8: eight 256-entry tables let the loop
 /// consume eight bytes per step instead of one.
@@ -27,8 +29,20 @@ public enum CRC32C {
     /// Flattened copy of `tables` (8 × 256) so the inner loop indexes one buffer.
     private static let flat: [UInt32] = tables.flatMap { $0 }
 
+    /// Whether the processor computes CRC-32C itself (x86-64 SSE4.2): `update` then uses the
+    /// instruction, about five times as fast as the tables.
+    static let hardware = flowlog_crc32c_hardware_available() != 0
+
     /// Continues `crc` (the value a previous call returned; 0 to start) over `bytes`.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        if hardware { return ~flowlog_crc32c_hardware_update(~crc, base, bytes.count) }
+        return tableUpdate(crc, bytes)
+    }
+
+    /// `update` with the tables alone (the fallback, and the reference the tests hold the
+    /// instruction to).
+    static func tableUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         guard var p = bytes.baseAddress, bytes.count > 0 else { return crc }
         var n = bytes.count

@@ -52,7 +52,11 @@ enum PackedColumn {
     }
 
     /// Reads `count` values written by `encode` into `values` (resized; capacity kept).
-    static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws {
+    /// Returns a bound no value exceeds (the packed width's largest value when the column has
+    /// no exceptions), so a caller checking references against a table's size can skip the
+    /// pass over the values when the width alone keeps them in range.
+    @discardableResult
+    static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws -> UInt64 {
         let width = Int(try c.u8())
         guard width <= 64 else { throw ByteCursor.Overrun(position: c.position - 1) }
         let packedBytes = (count * width + 7) / 8
@@ -103,6 +107,7 @@ enum PackedColumn {
         }
         try c.skip(packedBytes)
         let exceptions = try c.index(below: count + 1)
+        guard exceptions > 0 else { return width == 64 ? .max : (1 << UInt64(width)) - 1 }
         var index = 0
         for e in 0..<exceptions {
             let delta = try c.index(below: count)
@@ -110,6 +115,7 @@ enum PackedColumn {
             guard index < count, width < 64 else { throw ByteCursor.Overrun(position: c.position) }
             values[index] |= try c.varint() << UInt64(width)
         }
+        return .max
     }
 
     /// The width that minimises packed bits plus the (estimated) cost of the exceptions.

@@ -64,7 +64,7 @@ if arguments.count >= 3, arguments[1] == "--scan" {
             var visitor = SummingVisitor()
             let start = now()
             _ = try reader.scan(since: nil, until: nil, visitor: &visitor)
-            print("scan_flows_per_s \(Int(Double(visitor.flows) / (now() - start))) checksum \(visitor.checksum)")
+            print("scan_flows_per_s \(Int(Double(visitor.flows) / (now() - start))) checksum \(visitor.checksum) flows \(visitor.flows)")
         }
         exit(0)
     } catch {

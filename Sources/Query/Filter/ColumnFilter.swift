@@ -42,6 +42,14 @@ struct ColumnFilter {
     /// for who reports the flow (which swaps counters `…_in`/`…_out`). When not, a block's
     /// annotations are never built.
     let readsPrepared: Bool
+    /// Route leaves on addresses, answered once per address of the block: their bits in a
+    /// conversation's mask come from its source's answers (`sourceAddressBits`: leaves on the
+    /// source or either side) and its destination's (`destinationAddressBits`).
+    private let addressLeaves: [(bit: UInt64, prefix: IPPrefix)]
+    private let sourceAddressBits: UInt64
+    private let destinationAddressBits: UInt64
+    /// The other route leaves (port, protocol, VLAN), answered per conversation from its columns.
+    private let conversationLeaves: [(bit: UInt64, test: RouteTest)]
 
     /// Bit 63 of a mask: the flow reports at its destination (counters `…_in`/`…_out` swap).
     static let reportsAtDestinationBit: UInt64 = 1 << 63
@@ -56,6 +64,8 @@ struct ColumnFilter {
     /// bit 63 when not yet worked out.
     private var identityBits: [UInt64] = []
     private(set) var masks: [UInt64] = []
+    /// Per address of the block: bits of the address leaves whose prefix holds it.
+    private var addressMasks: [UInt64] = []
     private(set) var decisions: [Decision] = []
 
     /// nil when the filter has more leaves or nesting than the registers hold (the scan then
@@ -130,6 +140,22 @@ struct ColumnFilter {
             guard case .counter(let counter, _, _) = $0 else { return false }
             return [.packetsIn, .packetsOut, .bytesIn, .bytesOut].contains(counter)
         }
+        var addressLeaves: [(bit: UInt64, prefix: IPPrefix)] = [], conversationLeaves: [(bit: UInt64, test: RouteTest)] = []
+        var sourceBits: UInt64 = 0, destinationBits: UInt64 = 0
+        for (k, test) in route.enumerated() {
+            let bit = UInt64(prepared.count + k)
+            guard case .address(let side, let prefix) = test else {
+                conversationLeaves.append((bit, test))
+                continue
+            }
+            addressLeaves.append((bit, prefix))
+            if side != .destination { sourceBits |= 1 << bit }
+            if side != .source { destinationBits |= 1 << bit }
+        }
+        self.addressLeaves = addressLeaves
+        self.conversationLeaves = conversationLeaves
+        sourceAddressBits = sourceBits
+        destinationAddressBits = destinationBits
     }
 
     /// Decides every conversation of `block`.
@@ -168,18 +194,34 @@ struct ColumnFilter {
             preparedMasks.append(mask)
         }
         let conversations = block.conversationCount
+        let columns = block.conversationColumns
+        // Each address of the block is tested once; conversations OR their two answers in.
+        if !addressLeaves.isEmpty {
+            var answers = addressMasks
+            addressMasks = []
+            answers.removeAll(keepingCapacity: true)
+            for n in 0..<columns.addressCount {
+                let address = columns.address(n)
+                var m: UInt64 = 0
+                for leaf in addressLeaves where leaf.prefix.contains(address) { m |= 1 << leaf.bit }
+                answers.append(m)
+            }
+            addressMasks = answers
+        }
         masks.removeAll(keepingCapacity: true)
         decisions.removeAll(keepingCapacity: true)
-        let first = preparedLeaves.count
         // Neighbouring conversations mostly get the same mask: decide it once.
         var lastMask: UInt64 = 0, lastDecision = decide(0)
+        let addressAnswers = addressMasks, sourceBits = sourceAddressBits, destinationBits = destinationAddressBits
+        let testsAddresses = !addressLeaves.isEmpty
         for c in 0..<conversations {
             var mask = readsPrepared ? preparedMasks[block.preparedIndex(ofConversation: c)] : 0
-            if !routeLeaves.isEmpty {
-                let route = block.route(c)
-                for k in routeLeaves.indices where routeLeaves[k].holds(route) {
-                    mask |= 1 << UInt64(first + k)
-                }
+            if testsAddresses {
+                mask |= addressAnswers[columns.sourceAddressNumber(c)] & sourceBits
+                    | addressAnswers[columns.destinationAddressNumber(c)] & destinationBits
+            }
+            for leaf in conversationLeaves where leaf.test.holds(conversation: c, of: columns) {
+                mask |= 1 << leaf.bit
             }
             masks.append(mask)
             if mask != lastMask {
@@ -347,6 +389,23 @@ enum RouteTest: Equatable {
         case .destinationPort(let op, let port): return op.holds(UInt64(f.destinationPort), UInt64(port))
         case .ipProtocol(let p): return f.ipProtocol == p
         case .vlan(let op, let id): return f.vlan != FlowRecord.noVLAN && op.holds(UInt64(f.vlan), UInt64(id))
+        }
+    }
+
+    /// The same answer for conversation `c`, read from the block's columns (no record built).
+    @inline(__always)
+    func holds(conversation c: Int, of columns: ConversationColumns) -> Bool {
+        switch self {
+        case .address(.source, let prefix): return prefix.contains(columns.address(columns.sourceAddressNumber(c)))
+        case .address(.destination, let prefix): return prefix.contains(columns.address(columns.destinationAddressNumber(c)))
+        case .address(.either, let prefix):
+            return prefix.contains(columns.address(columns.sourceAddressNumber(c)))
+                || prefix.contains(columns.address(columns.destinationAddressNumber(c)))
+        case .destinationPort(let op, let port): return op.holds(UInt64(columns.destinationPort(c)), UInt64(port))
+        case .ipProtocol(let p): return columns.ipProtocol(c) == p
+        case .vlan(let op, let id):
+            let vlan = columns.vlan(c)
+            return vlan != FlowRecord.noVLAN && op.holds(UInt64(vlan), UInt64(id))
         }
     }
 }
