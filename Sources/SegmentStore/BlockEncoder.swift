@@ -5,6 +5,9 @@ import FlowCore
 ///
 /// The byte layout is drawn in `SegmentFormat` ("raw payload").
 ///
+/// Each block lists its own strings, label sets, identities and traces, but an encoder numbers
+/// them once for its life (`EncoderCatalog`), so a block meeting them again copies numbers
+/// rather than hashing values.
 ///
 /// Ends, not starts, are delta-coded: a flow cache emits flows about in end order, so the
 /// deltas stay small while durations vary.

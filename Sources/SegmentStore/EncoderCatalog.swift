@@ -14,7 +14,7 @@ import FlowCore
 /// catalog only grows, up to `entryLimit` entries in a table, and then starts afresh between two
 /// blocks: it is a cache, and what a block writes never depends on what it holds.
 struct EncoderCatalog {
-    /// Entries a table may hold before the catalog starts afresh (about 40 MB at most in all).
+    /// Entries a table may hold before the catalog starts afresh (bounds it to some tens of MB).
     static let defaultEntryLimit = 1 << 17
     let entryLimit: Int
 

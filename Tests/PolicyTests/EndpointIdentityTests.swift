@@ -60,6 +60,16 @@ import Testing
         #expect(v6.destination.kind == .network && v6.destination.namespace == "-" && v6.destination.name == "-")
     }
 
+    @Test func outsideAddressesShareOneIdentityBoxPerKind() throws {
+        // The store numbers identities by box first: a box per address made it compare values.
+        func box(_ ip: String) throws -> ObjectIdentifier {
+            try TestCluster.decide("", TestCluster.client, ip).destination.storageIdentity
+        }
+        #expect(try box("172.32.0.1") == box("100.64.0.1"))
+        #expect(try box("10.20.30.40") == box("192.168.1.1"))
+        #expect(try box("10.20.30.40") != box("172.32.0.1"))
+    }
+
     @Test func podIdentityUsesGenerateName() throws {
         let a = try TestCluster.decide("", TestCluster.client, TestCluster.web)
         #expect(a.source.aggregatedName == "client-7d9f-*")
