@@ -49,6 +49,7 @@ pkg-config --exists liblz4 2>/dev/null || { echo "run.sh: liblz4 not found; inst
 pkg-config --exists yaml-0.1 2>/dev/null || { echo "run.sh: libyaml not found; install it with: apt-get install -y libyaml-dev" >&2; missing_essential=1; }
 need peer nfpcapd nfdump "end-to-end reference"
 need peer argus argus-server "end-to-end reference"
+need peer python3 python3 "checks the query benchmark's answers before timing them"
 [ "$missing_essential" -eq 0 ] || exit 1
 
 echo "building (release)…" >&2

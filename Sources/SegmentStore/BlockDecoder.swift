@@ -57,8 +57,12 @@ struct BlockDecoder {
                          into block: inout BlockRows) throws -> Int {
         do {
             block.clear()
-            var layout = try readLayout(raw)
+            var layout = try readLayout(raw, numberingOnDemand: block.numbersPreparedOnDemand)
             block.lend(dictionaries)
+            if block.numbersPreparedOnDemand {
+                // The block's table, not shared (it numbers conversations in place).
+                swap(&block.templateOfConversation, &conversationTemplate)
+            }
             try decodeRecords(count: layout.count, unit: layout.unit, baseEnd: layout.baseEnd, columns: &layout.columns,
                               since: since, until: until, into: &block)
             return layout.count
@@ -72,7 +76,8 @@ struct BlockDecoder {
     /// The dictionaries are checked, not built (`dictionaries` builds entries when asked).
     /// Without `annotations`, every conversation shares one prepared record, which carries no
     /// annotation and an empty node.
-    mutating func readLayout(_ raw: UnsafeRawBufferPointer, annotations materialize: Bool = true) throws -> RecordColumns {
+    mutating func readLayout(_ raw: UnsafeRawBufferPointer, annotations materialize: Bool = true,
+                             numberingOnDemand: Bool = false) throws -> RecordColumns {
         var c = ByteCursor(raw)
         let exponent = try c.u8()
         guard exponent <= 9, exponent % 3 == 0 else { throw Malformed(reason: "bad time unit \(exponent)", position: 0) }
@@ -82,7 +87,7 @@ struct BlockDecoder {
         // bounds every table below, so no count in the payload can make a large allocation.
         let count = try c.index(below: Int(SegmentFormat.maximumBlockRecords) + 1)
         let baseEnd = try c.varint()
-        try readDictionaries(&c, records: count, materialize: materialize)
+        try readDictionaries(&c, records: count, materialize: materialize, numberingOnDemand: numberingOnDemand && materialize)
 
         var lengths = [Int](repeating: 0, count: BlockEncoder.columnCount)
         for i in 0..<BlockEncoder.columnCount { lengths[i] = try c.index(below: c.remaining + 1) }
@@ -163,7 +168,7 @@ struct BlockDecoder {
         block.count = kept
         // Shared, not copied: `BlockRows.clear` lets go of them before the next block is decoded.
         block.conversations = conversationColumns
-        block.templateOfConversation = conversationTemplate
+        if !block.numbersPreparedOnDemand { block.templateOfConversation = conversationTemplate }
     }
 
     /// The block's conversation tables, shared with the decoder's staging (whoever keeps them
@@ -189,7 +194,7 @@ struct BlockDecoder {
     /// Each record brings at most one conversation, annotation and shape and two addresses, so
     /// `records` bounds those tables (a packed column of width 0 takes no bytes, so the bytes
     /// left would not).
-    private mutating func readDictionaries(_ c: inout ByteCursor, records: Int, materialize: Bool) throws {
+    private mutating func readDictionaries(_ c: inout ByteCursor, records: Int, materialize: Bool, numberingOnDemand: Bool) throws {
         let d = dictionaries
         var e = d.reset()
         d.annotated = materialize
@@ -315,9 +320,17 @@ struct BlockDecoder {
         // for a row the scan admits. Locals, as above (one retain per table, not per access).
         let annotationOf = fields[14], nodeOf = fields[15], domainsOf = fields[16]
         // Records only borrow annotation, node and domain names from their prepared record (the
-        // scan sets the whole `flow`), so conversations with the same three share one. Most
-        // annotations come with one node and domain set, so the record is found by annotation
-        // number first; the hash table only holds the rest.
+        // scan sets the whole `flow`), so conversations with the same three share one
+        // (`BlockDictionaries.number`). On demand, numbering waits for the rows asked for.
+        if numberingOnDemand {
+            conversationTemplate.removeAll(keepingCapacity: true)
+            conversationTemplate.append(contentsOf: repeatElement(-1, count: conversationCount))
+            d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<c.position]))
+            d.deferNumbering(annotationOf: annotationOf, nodeOf: nodeOf, domainsOf: domainsOf, hasDomains: hasDomains,
+                             annotationCount: annotationCount)
+            for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
+            return
+        }
         // The tables live in locals for the loop (no exclusivity or uniqueness checks per
         // access), then go back.
         var firstOfAnnotation = templateOfAnnotation, templateOf = conversationTemplate
@@ -331,20 +344,8 @@ struct BlockDecoder {
             let pair = materialize
                 ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
                 : TemplateKey(annotation: 0, node: 0, domains: 0)
-            let first = Int(firstOfAnnotation[pair.annotation])
-            if first >= 0, e.templateKeys[first] == pair {
-                templateOf.append(Int32(first))
-                continue
-            }
-            if first >= 0, let shared = templateOfPair[pair] {
-                templateOf.append(shared)
-                continue
-            }
-            let number = Int32(e.templateKeys.count)
-            if first < 0 { firstOfAnnotation[pair.annotation] = number } else { templateOfPair[pair] = number }
-            templateOf.append(number)
-            e.templateKeys.append(pair)
-            e.templateFirstConversation.append(Int32(i))
+            templateOf.append(BlockDictionaries.number(pair, conversation: i, firstOfAnnotation: &firstOfAnnotation,
+                                                       templateOfPair: &templateOfPair, entries: &e))
         }
         templateOfAnnotation = firstOfAnnotation
         conversationTemplate = templateOf

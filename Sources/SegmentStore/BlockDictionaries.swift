@@ -86,6 +86,10 @@ final class BlockDictionaries {
         annotations.removeAll(keepingCapacity: true)
         domainSets.removeAll(keepingCapacity: true)
         annotated = true
+        // Shared with the decoder's staging, which refills them next.
+        annotationOf = []
+        nodeOf = []
+        domainsOf = []
         return taken
     }
 
@@ -103,6 +107,53 @@ final class BlockDictionaries {
     }
 
     var templateCount: Int { entries.templateKeys.count }
+
+    // Numbering prepared records on demand (`deferNumbering`): each conversation's
+    // (annotation, node, domains), and the numbering's tables.
+    private var annotationOf: [UInt64] = []
+    private var nodeOf: [UInt64] = []
+    private var domainsOf: [UInt64] = []
+    private var hasDomains = false
+    private var firstOfAnnotation: [Int32] = []
+    private var templateOfPair: [TemplateKey: Int32] = [:]
+
+    /// Numbers a conversation's prepared record: the one its (annotation, node, domains) already
+    /// has, else the next number. Most annotations come with one node and domain set, so the
+    /// record is found by annotation number first; the hash table only holds the rest.
+    @inline(__always)
+    static func number(_ pair: TemplateKey, conversation i: Int, firstOfAnnotation: inout [Int32],
+                       templateOfPair: inout [TemplateKey: Int32], entries e: inout Entries) -> Int32 {
+        let first = Int(firstOfAnnotation[pair.annotation])
+        if first >= 0, e.templateKeys[first] == pair { return Int32(first) }
+        if first >= 0, let shared = templateOfPair[pair] { return shared }
+        let number = Int32(e.templateKeys.count)
+        if first < 0 { firstOfAnnotation[pair.annotation] = number } else { templateOfPair[pair] = number }
+        e.templateKeys.append(pair)
+        e.templateFirstConversation.append(Int32(i))
+        return number
+    }
+
+    /// After `seal`: the block's prepared records are numbered when a row of theirs is first
+    /// asked for (`number(conversation:)`), from these per-conversation columns (annotation + 1,
+    /// node string, domain set + 1), instead of all of them while decoding: a scan whose filter
+    /// reads no annotation numbers only the conversations it admits.
+    func deferNumbering(annotationOf: [UInt64], nodeOf: [UInt64], domainsOf: [UInt64], hasDomains: Bool, annotationCount: Int) {
+        self.annotationOf = annotationOf
+        self.nodeOf = nodeOf
+        self.domainsOf = domainsOf
+        self.hasDomains = hasDomains
+        firstOfAnnotation.removeAll(keepingCapacity: true)
+        firstOfAnnotation.append(contentsOf: repeatElement(-1, count: annotationCount + 1))
+        templateOfPair.removeAll(keepingCapacity: true)
+    }
+
+    /// Conversation `i`'s prepared record number, numbering it now if it has none yet (see
+    /// `deferNumbering`).
+    func number(conversation i: Int) -> Int {
+        let pair = TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
+        return Int(Self.number(pair, conversation: i, firstOfAnnotation: &firstOfAnnotation, templateOfPair: &templateOfPair,
+                               entries: &entries))
+    }
 
     /// Prepared record `t` with `flow` as its flow: its annotation, node and domain names as
     /// stored. Its parts are built once per block; the record itself is cheap to assemble from

@@ -33,6 +33,12 @@ public struct BlockRows {
     @usableFromInline var templates: [AnnotatedFlow] = []
     /// The decoder's dictionaries for this block, which build prepared records on demand.
     var dictionaries: BlockDictionaries?
+    /// Set before decoding by a scan whose visitor screens rows without prepared records
+    /// (`StoreVisitor.screensWithoutPreparedRecords`): the decoder then numbers a
+    /// conversation's prepared record only when one of its rows is admitted, and
+    /// `templateOfConversation` holds -1 until then. `preparedCount` and
+    /// `preparedIndex(ofConversation:)` are for blocks decoded without it.
+    public var numbersPreparedOnDemand = false
 
     @usableFromInline init() {}
 
@@ -120,9 +126,24 @@ public struct BlockRows {
         return r
     }
 
-    /// The prepared record number of row `row`'s conversation.
+    /// The prepared record number of row `row`'s conversation (numbered in decoding).
     @inlinable func templateIndex(ofRow row: Int) -> Int {
         Int(templateOfConversation[Int(truncatingIfNeeded: conversationOfRow[row])])
+    }
+
+    /// The same, numbering the conversation's prepared record now if the block waits for rows
+    /// to do it (`numbersPreparedOnDemand`).
+    @inlinable mutating func templateIndex(numbering row: Int) -> Int {
+        let c = Int(truncatingIfNeeded: conversationOfRow[row])
+        let t = templateOfConversation[c]
+        return t >= 0 ? Int(t) : number(conversation: c)
+    }
+
+    @usableFromInline mutating func number(conversation c: Int) -> Int {
+        let t = dictionaries!.number(conversation: c)
+        templateOfConversation[c] = Int32(t)
+        if t == slotOfTemplate.count { slotOfTemplate.append(-1) }
+        return t
     }
 
     /// Row `row` in full.

@@ -57,6 +57,7 @@ public final class StoreReader: Sendable {
     public func scan<V: StoreVisitor>(since: Timestamp?, until: Timestamp?, visitor: inout V) throws -> ScanStatistics {
         let cursor = try _ScanCursor(reader: self, since: since, until: until)
         var block = BlockRows()
+        block.numbersPreparedOnDemand = visitor.screensWithoutPreparedRecords
         while let digest = try cursor.nextBlock() {
             guard visitor.shouldRead(block: digest) else {
                 cursor.skipBlock()
@@ -67,7 +68,7 @@ public final class StoreReader: Sendable {
             var stopped = false
             visitor.screen(block)
             for i in 0..<block.count where visitor.admits(block, row: i) {
-                let t = block.templateIndex(ofRow: i)
+                let t = block.templateIndex(numbering: i)
                 var slot = Int(block.slotOfTemplate[t])
                 if slot < 0 { slot = block.prepare(t) }
                 block.templates[slot].flow = block.record(i)

@@ -15,9 +15,14 @@ public protocol StoreVisitor {
     mutating func admits(_ block: BlockRows, row: Int) -> Bool
     /// One flow; false stops the scan.
     mutating func visit(_ flow: AnnotatedFlow) -> Bool
+    /// True when `screen` never asks a block for its prepared records (`BlockRows.prepared`,
+    /// `preparedCount`, …): the store then numbers them only for conversations with an
+    /// admitted row.
+    var screensWithoutPreparedRecords: Bool { get }
 }
 
 extension StoreVisitor {
+    @inlinable public var screensWithoutPreparedRecords: Bool { false }
     /// Takes every row, undecided: `visit` sees them all.
     @inlinable public mutating func screen(_ block: BlockRows) {}
     @inlinable public mutating func admits(_ block: BlockRows, row: Int) -> Bool { true }

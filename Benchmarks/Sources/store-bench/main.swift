@@ -2,7 +2,8 @@
 // deterministic synthetic Kubernetes traffic (FlowTestSupport's SyntheticFlowGenerator).
 //
 //   store-bench DIR [FLOWS] [SEED]      write FLOWS synthetic flows to DIR, then read them
-//   store-bench --scan DIR [REPEAT]      only scan an existing store REPEAT times
+//   store-bench --scan DIR [REPEAT]      only scan an existing store REPEAT times (prints the
+//                                        rate, a checksum and the flows visited)
 //
 // Prints `name value` lines: flows, write_flows_per_s, disk_bytes, bytes_per_flow,
 // scan_flows_per_s (every field decoded), pruned_scan_flows_per_s (namespace digest check),

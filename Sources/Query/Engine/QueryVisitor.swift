@@ -50,6 +50,10 @@ struct QueryVisitor<Sink: MatchSink>: StoreVisitor {
         return pruner.shouldRead(digest, prunedByFilter: &prunedByFilter)
     }
 
+    /// A filter that reads no annotation screens without prepared records (with no filter every
+    /// row is admitted, and numbering them all while decoding is cheaper).
+    var screensWithoutPreparedRecords: Bool { screens && !columns.readsPrepared }
+
     mutating func screen(_ block: BlockRows) {
         guard screens else { return }
         columns.screen(block)
