@@ -119,16 +119,21 @@ struct SIEMCommandTests {
         let receiver = try RsyslogReceiver(tls: false)
         let data = try Self.store("siem-kill", flows: 20_000)
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let config = try Self.writeConfig(Self.syslogConfig(port: receiver.port, transport: "tcp", filter: nil, extra: "    batch: {count: 100}\n"))
+        // Small batches, each spooled and synced before it is sent: 1,000 of them keep the
+        // exporter busy long enough to be killed mid-way on a fast, idle machine too (with
+        // batches of 100 it once sent all 20,000 records, under load, before the receiver
+        // showed 3,000, and reached 5,700–8,700 before the kill on an idle machine).
+        let config = try Self.writeConfig(Self.syslogConfig(port: receiver.port, transport: "tcp", filter: nil, extra: "    batch: {count: 20}\n"))
         let log = FlowlogRunner.temporaryPath("siem-kill.log")
         defer { try? FileManager.default.removeItem(atPath: log) }
         let child = try Child(FlowlogRunner.executable, ["export", "siem", "--config", config, "--data", data], stdout: log, stderr: log)
         let deadline = Date().addingTimeInterval(60)
-        while receiver.rawMessages().count < 3_000, child.isRunning, Date() < deadline { usleep(20_000) }
+        while receiver.rawMessages().count < 1_000, child.isRunning, Date() < deadline { usleep(5_000) }
         child.signal(SIGKILL)
         #expect(child.wait() == 128 + SIGKILL, "the exporter finished before it could be killed")
         let atKill = receiver.rawMessages().count
         #expect(atKill < 20_000)
+        print("kill -9 test: the receiver had \(atKill) of 20,000 records at the kill")
         let r = try FlowlogRunner.run(["export", "siem", "--config", config, "--data", data])
         #expect(r.status == 0, "\(r.stderr)")
         let expected = try Self.queried(data, filter: "")
