@@ -54,20 +54,24 @@ struct AgentClickHouseExport: Service {
         let run = ClickHouseExportRun(settings: settings, metrics: metrics, stop: stop) { [logger] message in
             logger.info("\(message)")
         }
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let thread = Thread {
-                    do {
-                        try run.run()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                    let thread = Thread {
+                        do {
+                            try run.run()
+                            continuation.resume()
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
                     }
+                    thread.name = "clickhouse-export"
+                    thread.start()
                 }
-                thread.name = "clickhouse-export"
-                thread.start()
+            } onGracefulShutdown: {
+                stop.store(true, ordering: .relaxed)
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             stop.store(true, ordering: .relaxed)
         }
     }
