@@ -118,7 +118,7 @@ public final class PolicyEngine: @unchecked Sendable {
             CompiledPolicy.compile(cluster.profiles[$0]!.asPolicy, table: &table, cluster: cluster)
         }
         self.profiles = Dictionary(uniqueKeysWithValues: profiles.map { ($0.policy.name, $0) })
-        self.memo = SelectorMemo(selectors: table.selectors, entityLabels: index.entities.map(\.selectorLabels))
+        self.memo = SelectorMemo(selectors: table.selectors, labels: index.labels, entityMaps: index.selectorLabelMaps)
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
         self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
