@@ -177,6 +177,33 @@ final class BlockDictionaries {
     }
 
     var identityCount: Int { entries.identityStarts.count }
+    var traceCount: Int { entries.traceStarts.count }
+    var annotationCount: Int { annotated ? entries.annotationFields[0].count : 0 }
+
+    // A prepared record's parts by number, for a visitor reading rows where they lie
+    // (`StoreReader.scanRows`).
+    func annotationNumber(template t: Int) -> Int? {
+        let a = entries.templateKeys[t].annotation
+        return annotated && a != 0 ? a - 1 : nil
+    }
+
+    func node(template t: Int) -> String { annotated ? string(entries.templateKeys[t].node) : "" }
+
+    func domains(template t: Int) -> DomainNames {
+        let d = entries.templateKeys[t].domains
+        return annotated && d != 0 ? domainSet(d - 1) : .none
+    }
+
+    func annotationParts(_ a: Int) -> AnnotationParts {
+        func trace(_ field: Int) -> Int? {
+            let number = Int(entries.annotationFields[field][a])
+            return number == 0 ? nil : number - 1
+        }
+        return AnnotationParts(source: Int(entries.annotationFields[0][a]), destination: Int(entries.annotationFields[1][a]),
+                               destinationService: string(Int(entries.annotationFields[2][a])),
+                               verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: entries.annotationFields[3][a])) ?? .unknown,
+                               egress: trace(4), ingress: trace(5), pendingEgress: trace(6), pendingIngress: trace(7))
+    }
 
     /// `FlowAnnotation.reportsAtDestination` of prepared record `t`'s annotation, from the
     /// trace reporters alone (false without an annotation).

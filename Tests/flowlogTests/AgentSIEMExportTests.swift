@@ -88,4 +88,55 @@ extension AgentCommandTests {
         #expect(received().sorted() == stored().sorted())
         #expect(received().count == total)
     }
+
+    /// At SIGTERM capture flushes its flow caches into the store before the exporters stop: the
+    /// flows still open at that moment reach the receiver before the agent exits, not at its
+    /// next start. Nothing is sent while it runs (idle timeout and batch time of minutes), so
+    /// every record the receiver gets was sent during the shutdown.
+    @Test(.enabled(if: RsyslogReceiver.available, RsyslogReceiver.skipReason))
+    func sendsTheFlowsStoredAtShutdownBeforeExiting() throws {
+        guard geteuid() == 0 else {
+            print("skipped: live capture needs CAP_NET_RAW (run the tests as root)")
+            return
+        }
+        let pods = LoopbackPods(test: 5)
+        let receiver = try RsyslogReceiver(tls: false)
+        let work = FlowlogRunner.temporaryPath("agent-siem-drain")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try pods.cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
+        let port = try Probe.freeLoopbackPort()
+        let config = """
+            capture: {interfaces: [lo], filter: "\(pods.captureFilter)"}
+            cluster: {manifests: [\(work)/cluster.yaml]}
+            data-directory: \(work)/data
+            node-name: siem-node
+            metrics: {address: "127.0.0.1:\(port)"}
+            flow-cache: {idle-timeout: 10m}
+            export:
+              siem:
+                shutdown-drain: 60s
+                sinks:
+                  - {name: soc, type: syslog, address: "127.0.0.1:\(receiver.port)", transport: tcp, batch: {count: 100000, time: 10m}}
+
+            """
+        try config.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try RunningAgent(configFile: work + "/agent.yaml")
+        try #require(agent.waitUntilServing(port: port), "the agent did not start")
+        let count = 30
+        try pods.sendDistinctFlows(count: count, to: pods.allowedPort, payload: "flowlog siem drain test")
+        #expect(Probe.until(seconds: 20) { (Probe.metric(port, "flowlog_packets_total") ?? 0) >= Double(count) })
+        func received() -> [String] { receiver.rawMessages().compactMap(SIEMCommandTests.message) }
+        #expect(received().isEmpty, "sent before shutdown: the flows should still be open in the flow cache")
+
+        let end = agent.stop()
+        #expect(end.stopped, "the agent did not stop after SIGTERM")
+        #expect(end.status == 0, "agent log:\n\(end.log)")
+        #expect(end.log.contains("sent everything stored before shutdown"), "agent log:\n\(end.log)")
+        let stored = try FlowlogRunner.run(["query", "--data", work + "/data", "-o", "ndjson"]).stdout.split(separator: "\n").map(String.init)
+        #expect(stored.count == count)
+        // rsyslogd writes its file on its own schedule; the agent has already seen the close.
+        #expect(Probe.until(seconds: 10) { received().count == stored.count })
+        #expect(received().sorted() == stored.sorted(), "what rsyslog got is not what the store holds")
+    }
 }
