@@ -38,8 +38,8 @@ public struct ClickHouseExportRun: Sendable {
     public let settings: Settings
     public let metrics: ExportMetrics
     public let stop: ManagedAtomic<Bool>
-    /// Monotonic nanoseconds at which a drain (`drain(for:)`) ends; 0 while following normally.
-    private let drainDeadline = ManagedAtomic<UInt64>(0)
+    /// Set by `drain(for:)`.
+    private let drainDeadline = DrainDeadline()
     private let log: @Sendable (String) -> Void
 
     public init(settings: Settings, metrics: ExportMetrics = ExportMetrics(), stop: ManagedAtomic<Bool> = ManagedAtomic(false),
@@ -58,23 +58,11 @@ public struct ClickHouseExportRun: Sendable {
             stop.store(true, ordering: .relaxed)
             return
         }
-        let nanoseconds = UInt64(limit.components.seconds) &* 1_000_000_000 &+ UInt64(limit.components.attoseconds / 1_000_000_000)
-        drainDeadline.store(Self.monotonicNanoseconds() &+ max(nanoseconds, 1), ordering: .relaxed)
+        drainDeadline.start(limit: limit)
     }
 
-    private static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
-    }
-
-    private var draining: Bool { drainDeadline.load(ordering: .relaxed) != 0 }
-
-    private var stopped: Bool {
-        if stop.load(ordering: .relaxed) { return true }
-        let deadline = drainDeadline.load(ordering: .relaxed)
-        return deadline != 0 && Self.monotonicNanoseconds() >= deadline
-    }
+    private var draining: Bool { drainDeadline.isRequested }
+    private var stopped: Bool { stop.load(ordering: .relaxed) || drainDeadline.hasPassed }
 
     /// Runs until caught up (or stopped, with `follow`); throws what could not be retried.
     public func run() throws {

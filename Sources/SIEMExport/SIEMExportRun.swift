@@ -14,9 +14,8 @@ public final class SIEMExportRun: Sendable {
     public let follow: Bool
     public let pollInterval: Duration
     public let stop: ManagedAtomic<Bool>
-    /// Nanoseconds since boot by the monotonic clock at which a drain (`drain(for:)`) ends; 0
-    /// while following normally.
-    private let drainDeadline = ManagedAtomic<UInt64>(0)
+    /// Set by `drain(for:)`.
+    private let drainDeadline = DrainDeadline()
     /// One per sink, in configuration order.
     public let metrics: [SinkMetrics]
     private let log: @Sendable (String) -> Void
@@ -50,14 +49,7 @@ public final class SIEMExportRun: Sendable {
             stop.store(true, ordering: .relaxed)
             return
         }
-        let nanoseconds = UInt64(limit.components.seconds) &* 1_000_000_000 &+ UInt64(limit.components.attoseconds / 1_000_000_000)
-        drainDeadline.store(Self.monotonicNanoseconds() &+ max(nanoseconds, 1), ordering: .relaxed)
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+        drainDeadline.start(limit: limit)
     }
 
     /// Runs every sink to its end; returns one result per sink.
@@ -84,12 +76,8 @@ public final class SIEMExportRun: Sendable {
         var backoff = Duration.milliseconds(250)
         var failingSince: ContinuousClock.Instant?
         let clock = ContinuousClock()
-        let stopped: () -> Bool = { [stop, drainDeadline] in
-            if stop.load(ordering: .relaxed) { return true }
-            let deadline = drainDeadline.load(ordering: .relaxed)
-            return deadline != 0 && Self.monotonicNanoseconds() >= deadline
-        }
-        let draining: () -> Bool = { [drainDeadline] in drainDeadline.load(ordering: .relaxed) != 0 }
+        let stopped: () -> Bool = { [stop, drainDeadline] in stop.load(ordering: .relaxed) || drainDeadline.hasPassed }
+        let draining: () -> Bool = { [drainDeadline] in drainDeadline.isRequested }
         func result(_ failure: String?) -> SinkResult {
             SinkResult(sink: sink.name, metrics: metrics.snapshot, failure: failure, spooled: worker?.spool.pendingBytes ?? 0)
         }

@@ -152,6 +152,9 @@ import Testing
                 var rows = RowRebuildingVisitor()
                 let rowStats = try reader.scanRows(since: since, until: until, visitor: &rows)
                 #expect(rows.flows == plain.flows, "seed \(seed), blocks of \(blockSize), since \(String(describing: since))")
+                var parts = PartsRebuildingVisitor()
+                _ = try reader.scanRows(since: since, until: until, visitor: &parts)
+                #expect(parts.flows == plain.flows, "seed \(seed), blocks of \(blockSize), since \(String(describing: since))")
                 #expect(rowStats.flowsVisited == plainStats.flowsVisited && rowStats.blocksRead == plainStats.blocksRead)
                 #expect(plain.flows.count > 0 && plain.flows.count == flows.filter { TimeWindow(since: since, until: until).contains($0.flow) }.count)
             }
@@ -232,12 +235,80 @@ struct RowRebuildingVisitor: StoreRowVisitor {
             if let a = b.preparedAnnotationNumber(t) {
                 let p = b.annotationParts(a)
                 annotation = FlowAnnotation(source: b.identity(p.source), destination: b.identity(p.destination),
-                                            destinationService: p.destinationService, verdict: p.verdict,
+                                            destinationService: b.string(p.destinationService), verdict: p.verdict,
                                             egress: p.egress.map(b.trace), ingress: p.ingress.map(b.trace),
                                             pendingEgress: p.pendingEgress.map(b.trace), pendingIngress: p.pendingIngress.map(b.trace))
             }
             flows.append(AnnotatedFlow(flow: b.record(row), annotation: annotation, node: b.preparedNode(t),
                                        destinationDomains: b.preparedDomains(t)))
+        }
+        return true
+    }
+}
+
+/// The same from the numbers alone, as a reader that builds nothing would read them: every
+/// dictionary entry in stored order (`forEachAnnotation`, `forEachPrepared`), strings from
+/// their bytes, identities, label sets and traces from their parts' numbers.
+struct PartsRebuildingVisitor: StoreRowVisitor {
+    var flows: [AnnotatedFlow] = []
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
+    mutating func visit(rows b: BlockRows) -> Bool {
+        let strings = (0..<b.stringCount).map { n in b.withStringBytes(n) { String(decoding: $0, as: UTF8.self) } }
+        let labelSets = (0..<b.labelSetCount).map { n in
+            var labels: [String: String] = [:]
+            b.forEachLabel(inSet: n) { key, value in labels[strings[key]] = strings[value] }
+            return labels
+        }
+        let identities = (0..<b.identityCount).map { n in
+            let p = b.identityParts(n)
+            return EndpointIdentity(kind: p.kind, namespace: strings[p.namespace], name: strings[p.name],
+                                    aggregatedName: strings[p.aggregatedName], labels: labelSets[p.labelSet],
+                                    serviceAccount: strings[p.serviceAccount])
+        }
+        let traces = (0..<b.traceCount).map { n in
+            var hits: [PolicyHit] = []
+            let head = b.traceParts(n) { h in
+                hits.append(PolicyHit(index: h.index, tier: strings[h.tier], kind: h.kind, namespace: strings[h.namespace],
+                                      name: strings[h.name], action: h.action, ruleIndex: h.ruleIndex))
+            }
+            #expect(head.hits == hits.count)
+            return PolicyTrace(reporter: head.reporter, action: head.action, hits: hits)
+        }
+        var annotations: [FlowAnnotation] = []
+        b.forEachAnnotation { p in
+            annotations.append(FlowAnnotation(source: identities[p.source], destination: identities[p.destination],
+                                              destinationService: strings[p.destinationService], verdict: p.verdict,
+                                              egress: p.egress.map { traces[$0] }, ingress: p.ingress.map { traces[$0] },
+                                              pendingEgress: p.pendingEgress.map { traces[$0] },
+                                              pendingIngress: p.pendingIngress.map { traces[$0] }))
+        }
+        #expect(annotations.count == b.annotationCount)
+        var prepared: [AnnotatedFlow] = []
+        b.forEachPrepared { annotation, node, domains in
+            prepared.append(AnnotatedFlow(flow: FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0),
+                                                           destinationPort: 0, ipProtocol: .tcp, start: .zero, end: .zero),
+                                          annotation: annotation.map { annotations[$0] }, node: node.map { strings[$0] } ?? "",
+                                          destinationDomains: domains.map { b.domainSet($0) } ?? .none))
+        }
+        #expect(prepared.count == b.preparedCount)
+        for row in 0..<b.rowCount {
+            let c = b.conversation(ofRow: row)
+            var r = b.conversationColumns.record(c)
+            r.sourcePort = b.sourcePort(ofRow: row)
+            r.icmpType = b.icmpType(ofRow: row)
+            r.icmpCode = b.icmpCode(ofRow: row)
+            r.tcpFlagsOut = b.tcpFlagsOut(ofRow: row)
+            r.tcpFlagsIn = b.tcpFlagsIn(ofRow: row)
+            r.status = b.status(ofRow: row)
+            r.start = b.start(ofRow: row)
+            r.end = b.end(ofRow: row)
+            r.packetsOut = b.packetsOut(ofRow: row)
+            r.bytesOut = b.bytesOut(ofRow: row)
+            r.packetsIn = b.packetsIn(ofRow: row)
+            r.bytesIn = b.bytesIn(ofRow: row)
+            var flow = prepared[b.preparedIndex(ofConversation: c)]
+            flow.flow = r
+            flows.append(flow)
         }
         return true
     }

@@ -20,42 +20,28 @@ extension AgentCommandTests {
             return
         }
         let url = try #require(ClickHouseServers.url)
-        let pods = LoopbackPods(test: 6)
+        let workspace = try AgentWorkspace("agent-clickhouse-drain", test: 6)
+        defer { workspace.remove() }
         let database = ClickHouseCommandTests.database("agent_drain")
-        let work = FlowlogRunner.temporaryPath("agent-clickhouse-drain")
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try pods.cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
-        let port = try Probe.freeLoopbackPort()
-        let config = """
-            capture: {interfaces: [lo], filter: "\(pods.captureFilter)"}
-            cluster: {manifests: [\(work)/cluster.yaml]}
-            data-directory: \(work)/data
-            node-name: ch-node
-            metrics: {address: "127.0.0.1:\(port)"}
+        let agent = try workspace.startAgent(workspace.configuration(node: "ch-node", """
             flow-cache: {idle-timeout: 10m}
             export:
               clickhouse: {url: "\(url)", database: \(database), poll-interval: 10m, shutdown-drain: 60s}
-
-            """
-        try config.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
-        let agent = try RunningAgent(configFile: work + "/agent.yaml")
-        try #require(agent.waitUntilServing(port: port), "the agent did not start")
+            """))
         let client = try ClickHouseCommandTests.client(url)
         // The exporter's first pass creates the table (and finds nothing to export).
         #expect(Probe.until(seconds: 30) { (try? ClickHouseCommandTests.scalar(client, "SELECT count() FROM \(database).flows")) == 0 })
         let count = 25
-        try pods.sendDistinctFlows(count: count, to: pods.allowedPort, payload: "flowlog clickhouse drain test")
-        #expect(Probe.until(seconds: 20) { (Probe.metric(port, "flowlog_packets_total") ?? 0) >= Double(count) })
+        try workspace.pods.sendDistinctFlows(count: count, to: workspace.pods.allowedPort, payload: "flowlog clickhouse drain test")
+        #expect(workspace.waitForPackets(count))
 
         let end = agent.stop()
         #expect(end.stopped, "the agent did not stop after SIGTERM")
         #expect(end.status == 0, "agent log:\n\(end.log)")
         #expect(end.log.contains("sent everything stored before shutdown"), "agent log:\n\(end.log)")
-        let stored = try FlowlogRunner.run(["query", "--data", work + "/data", "-o", "ndjson"])
-        #expect(stored.stdout.split(separator: "\n").count == count, "\(stored.stdout)\(stored.stderr)")
+        #expect(workspace.storedFlows().count == count)
         #expect(try ClickHouseCommandTests.scalar(client, "SELECT count() FROM \(database).flows") == UInt64(count))
-        #expect(try ClickHouseCommandTests.scalar(client, "SELECT countIf(dst_port = \(pods.allowedPort)) FROM \(database).flows") == UInt64(count))
+        #expect(try ClickHouseCommandTests.scalar(client, "SELECT countIf(dst_port = \(workspace.pods.allowedPort)) FROM \(database).flows") == UInt64(count))
         _ = try? client.execute("DROP DATABASE IF EXISTS \(database)")
     }
 }
