@@ -85,6 +85,11 @@ public final class PacketSource {
             if let buffer = streamBuffer {
                 _ = setvbuf(stream, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.fileReadBufferBytes)
             }
+            #if canImport(Glibc)
+            // Two reads per packet, each taking the stream's lock in a process with threads; only
+            // the capture thread reads this stream (`breakLoop` never touches it).
+            _ = __fsetlocking(stream, Int32(FSETLOCKING_BYCALLER))
+            #endif
             handleOrNil = pcap_fopen_offline_with_tstamp_precision(stream, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
             if handleOrNil == nil {
                 // libpcap closes the stream only when the handle it made is closed.
