@@ -54,7 +54,7 @@ extension PolicyEngine {
                            ipProtocol: facts.ipProtocol)
         else { return -2 }
         let key: KeyNumbering.Key
-        if viewWords.count == 1, walkedClass >= 0, walkedClass < 1 << 15, domains < 1 << 31 {
+        if keysViewsByWord, viewWords.count == 1, walkedClass >= 0, walkedClass < 1 << 15, domains < 1 << 31 {
             // The usual case, a view of at most 64 tests: keyed by the view itself (with the walked
             // class and direction in the other port's place), one probe and no view number.
             // The top bit of `c` keeps these keys apart from those keyed by a view number.

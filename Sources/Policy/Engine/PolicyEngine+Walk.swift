@@ -94,6 +94,7 @@ extension PolicyEngine {
         // and direction walks hold these numbers).
         let number = Int32(traceTable.count)
         traceTable.append(PolicyTrace(reporter: reporter, action: action, hits: hits))
+        traceActions.append(action)
         traceNumbers[hitWords] = number
         return number
     }

@@ -11,6 +11,8 @@ public final class PolicyEngine: @unchecked Sendable {
     public let options: PolicyOptions
 
     let index: EndpointIndex
+    /// Per entity, whether it is a workload endpoint (read per walk; the entities are large).
+    let isWorkload: [Bool]
     let policies: [CompiledPolicy]
     /// Per policy, its rules by direction and its trace identity, kept apart from the policy so a
     /// walk reads one array, not a large struct.
@@ -58,6 +60,8 @@ public final class PolicyEngine: @unchecked Sendable {
     /// direction cache hold traces by their number in `traceTable` (plain values, no retains).
     var traceNumbers: [[UInt64]: Int32] = [:]
     var traceTable: [PolicyTrace] = []
+    /// Each trace's action beside `traceTable`, so a verdict reads no trace box.
+    var traceActions: [Verdict] = []
     /// The hits of the walk in progress (a walk at a time; kept to spare an allocation per walk).
     var hitWords: [UInt64] = []
     /// Profile names by number, and per entity its profiles by number (for `TraceWords`).
@@ -78,6 +82,9 @@ public final class PolicyEngine: @unchecked Sendable {
     /// indexes `directionEntries` (see `directionKey`).
     var directionWalkNumbers = KeyNumbering()
     var directionEntries: [DirectionEntry] = []
+    /// Key the direction cache by a one-word view itself (else every view is numbered first);
+    /// off only in tests, which check the numbered keys on a cluster whose views all fit a word.
+    var keysViewsByWord = true
     /// Walks the direction cache could not spare, and walks it answered.
     public internal(set) var directionWalks = 0
     public internal(set) var directionHits = 0
@@ -87,6 +94,7 @@ public final class PolicyEngine: @unchecked Sendable {
         self.options = options
         let index = EndpointIndex(cluster: cluster)
         self.index = index
+        self.isWorkload = index.entities.map { $0.kind == .workload }
         var table = SelectorTable()
         let compiled = cluster.policies.map { CompiledPolicy.compile($0, table: &table, cluster: cluster) }
         self.policies = compiled
@@ -294,6 +302,7 @@ public final class PolicyEngine: @unchecked Sendable {
     func forgetTraces() {
         traceNumbers.removeAll(keepingCapacity: true)
         traceTable.removeAll(keepingCapacity: true)
+        traceActions.removeAll(keepingCapacity: true)
         forgetClassDecisions()
     }
 
@@ -312,7 +321,7 @@ public final class PolicyEngine: @unchecked Sendable {
             log?.add("egress at the source \(describe(facts.source.endpoint)):")
             egress = walkEnd(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: false,
                              log: log, ends: ends, view: &egressView)
-            if pendingWanted, index.entities[facts.source.endpoint].kind == .workload {
+            if pendingWanted, isWorkload[facts.source.endpoint] {
                 log?.add("pending egress (staged policies enforced):")
                 pendingEgress = walkEnd(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: true,
                              log: log, ends: ends, view: &egressView)
@@ -320,11 +329,11 @@ public final class PolicyEngine: @unchecked Sendable {
         } else {
             log?.add("egress: the source \(facts.source.address) is not a Calico endpoint; nothing evaluated")
         }
-        if egress >= 0, traceTable[Int(egress)].action == .deny {
+        if egress >= 0, traceActions[Int(egress)] == .deny {
             log?.add("ingress: not evaluated, egress denied the packet")
             // The pending verdict still needs the ingress side when staged policies would let
             // the packet out.
-            if pendingEgress >= 0, traceTable[Int(pendingEgress)].action == .allow, facts.destination.isEndpoint {
+            if pendingEgress >= 0, traceActions[Int(pendingEgress)] == .allow, facts.destination.isEndpoint {
                 log?.add("pending ingress at the destination \(describe(facts.destination.endpoint)) (staged policies enforced, as their egress allows):")
                 pendingIngress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true,
                              log: log, ends: ends, view: &ingressView)
@@ -333,7 +342,7 @@ public final class PolicyEngine: @unchecked Sendable {
             log?.add("ingress at the destination \(describe(facts.destination.endpoint)):")
             ingress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: false,
                              log: log, ends: ends, view: &ingressView)
-            if pendingWanted, index.entities[facts.destination.endpoint].kind == .workload {
+            if pendingWanted, isWorkload[facts.destination.endpoint] {
                 log?.add("pending ingress (staged policies enforced):")
                 pendingIngress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true,
                              log: log, ends: ends, view: &ingressView)
@@ -342,9 +351,9 @@ public final class PolicyEngine: @unchecked Sendable {
             log?.add("ingress: the destination \(facts.destination.address) is not a Calico endpoint; nothing evaluated")
         }
         let verdict: Verdict
-        if egress >= 0, traceTable[Int(egress)].action == .deny { verdict = .deny }
-        else if ingress >= 0 { verdict = traceTable[Int(ingress)].action }
-        else if egress >= 0 { verdict = traceTable[Int(egress)].action }
+        if egress >= 0, traceActions[Int(egress)] == .deny { verdict = .deny }
+        else if ingress >= 0 { verdict = traceActions[Int(ingress)] }
+        else if egress >= 0 { verdict = traceActions[Int(egress)] }
         else { verdict = .unknown }
         log?.add("action: \(verdict)")
         return ClassDecision(verdict: verdict, egress: egress, ingress: ingress,
