@@ -138,7 +138,9 @@ public final class _ScanCursor {
         var found: [ScanProblem] = []
         for problem in layout.problems {
             let field = problem.location?.field
-            found.append(ScanProblem(problem, flowsMissing: field == "segment header" || field == "block index" ? 0 : nil))
+            // Entries lost with a dictionary record cost the blocks that use them, which are
+            // reported (with their flows) when they fail to decode.
+            found.append(ScanProblem(problem, flowsMissing: field == "segment header" || field == "block index" || field == "dictionary record" ? 0 : nil))
         }
         if !ref.open && layout.footer == nil && layout.problems.allSatisfy({ $0.location?.field == "segment header" }) {
             found.append(ScanProblem(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
