@@ -170,9 +170,13 @@ public final class _ScanCursor {
             }
             guard let (opened, ref) = try reader.openSegment(segment) else { continue }
             let entry = manifest[ref.name]
-            let layout: SegmentLayout
+            var layout: SegmentLayout
             do {
-                layout = try SegmentLayout.read(opened)
+                // Dictionary records only for a segment the range needs.
+                layout = try SegmentLayout.read(opened, dictionaries: false)
+                if layout.footer.map({ StoreReader.overlaps($0.minStart, $0.maxEnd, since, until) }) ?? true {
+                    try layout.loadDictionary(opened)
+                }
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
                 if share == 0 { statistics.problems.append(ScanProblem(error, flowsMissing: entry?.flows)) }
                 opened.close()

@@ -42,15 +42,15 @@ struct SegmentLayout {
     /// every block refers to them, unless `dictionaries` is false (a listing of blocks).
     static func read(_ file: PosixFile, useIndex: Bool = true, verifyPayloads: Bool = false, dictionaries: Bool = true) throws -> SegmentLayout {
         var layout = try readBlocks(file, useIndex: useIndex, verifyPayloads: verifyPayloads)
-        if dictionaries, layout.header.version >= SegmentFormat.segmentDictionaryVersion || layout.headerDamaged {
-            try layout.loadDictionary(file)
-        }
+        if dictionaries { try layout.loadDictionary(file) }
         return layout
     }
 
-    /// The byte ranges between the segment header and the blocks, where version 3 puts its
-    /// dictionary records, and loads them.
-    private mutating func loadDictionary(_ file: PosixFile) throws {
+    /// Loads a version 3 segment's dictionary records (for a layout read without them): the
+    /// byte ranges between the segment header and the blocks.
+    mutating func loadDictionary(_ file: PosixFile) throws {
+        guard header.version >= SegmentFormat.segmentDictionaryVersion || headerDamaged,
+              !blocks.contains(where: { $0.dictionary != nil }) else { return }
         var regions: [(offset: UInt64, length: UInt64)] = []
         var previousEnd = UInt64(SegmentFormat.segmentHeaderSize)
         for block in blocks.sorted(by: { $0.offset < $1.offset }) {
