@@ -214,7 +214,7 @@ struct BlockEncoder {
     }
 
     /// One dictionary field, packed (dictionary fields are written field by field).
-    private func pack(_ values: [UInt64], into out: inout ByteSink) {
+    func pack(_ values: [UInt64], into out: inout ByteSink) {
         PackedColumn.encode(values, into: &out)
     }
 
@@ -281,45 +281,38 @@ struct BlockEncoder {
             if !dictionaryRange.isEmpty { writeEntries(from: written, into: &dictionary, counted: false) }
             dictionaryMarks = currentMarks
         }
-        // Annotations and conversations field by field: alike values side by side compress better.
-        out.varint(annotationList.count)
-        pack(annotationParts.map { UInt64($0.0) }, into: &out)
-        pack(annotationParts.map { UInt64($0.1) }, into: &out)
-        pack(annotationParts.map { UInt64($0.2) }, into: &out)
-        pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
-        pack(annotationParts.map { UInt64($0.3) }, into: &out)
-        pack(annotationParts.map { UInt64($0.4) }, into: &out)
-        pack(annotationParts.map { UInt64($0.5) }, into: &out)
-        pack(annotationParts.map { UInt64($0.6) }, into: &out)
-        let sortedAddresses = addressOrder.map { addressList[$0] }
-        let v4 = sortedAddresses.prefix { $0.version == .v4 }
-        out.varint(v4.count)
-        var previousV4: UInt64 = 0
-        pack(v4.map { a in
-            defer { previousV4 = a.low }
-            return a.low &- previousV4
-        }, into: &out)
-        out.varint(sortedAddresses.count - v4.count)
-        for address in sortedAddresses.dropFirst(v4.count) {
-            out.u64(address.high.bigEndian)
-            out.u64(address.low.bigEndian)
-        }
         let sorted = conversationOrder.map { conversationList[$0] }
-        out.varint(sorted.count)
-        var previousSource = 0
-        pack(sorted.map { c in
-            let source = addressNumber[c.route.source]
-            defer { previousSource = source }
-            return UInt64(source - previousSource)
-        }, into: &out)
-        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
-        pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
-        pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
-        // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
-        pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
-        pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
-        pack(sorted.map { UInt64($0.annotation) }, into: &out)
-        pack(sorted.map { UInt64($0.route.node) }, into: &out)
+        let sortedAddresses = addressOrder.map { addressList[$0] }
+        if formatVersion >= SegmentFormat.segmentDictionaryVersion {
+            writeFoldedTables(into: &out, sortedAddresses: sortedAddresses, addressNumber: addressNumber, sorted: sorted)
+        } else {
+            // Annotations and conversations field by field: alike values side by side compress better.
+            out.varint(annotationList.count)
+            pack(annotationParts.map { UInt64($0.0) }, into: &out)
+            pack(annotationParts.map { UInt64($0.1) }, into: &out)
+            pack(annotationParts.map { UInt64($0.2) }, into: &out)
+            pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
+            pack(annotationParts.map { UInt64($0.3) }, into: &out)
+            pack(annotationParts.map { UInt64($0.4) }, into: &out)
+            pack(annotationParts.map { UInt64($0.5) }, into: &out)
+            pack(annotationParts.map { UInt64($0.6) }, into: &out)
+            Self.write(addresses: sortedAddresses, into: &out)
+            out.varint(sorted.count)
+            var previousSource = 0
+            pack(sorted.map { c in
+                let source = addressNumber[c.route.source]
+                defer { previousSource = source }
+                return UInt64(source - previousSource)
+            }, into: &out)
+            pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+            pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
+            pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
+            // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
+            pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
+            pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
+            pack(sorted.map { UInt64($0.annotation) }, into: &out)
+            pack(sorted.map { UInt64($0.route.node) }, into: &out)
+        }
         out.varint(domainSetList.count)
         for names in domainSetStrings {
             out.varint(names.count)

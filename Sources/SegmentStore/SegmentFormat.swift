@@ -71,8 +71,7 @@ import FlowCore
 /// raw payload (a block's)
 ///   u8 time unit exponent e (times are stored in units of 10^e ns: 0, 3, 6 or 9)
 ///   varint record count, varint base end (the first record's end, in units)
-///   (versions 1–2 only: strings, label sets, identities and traces; version 3 blocks refer
-///   to the segment's dictionary records by number instead, and start with annotations)
+///   versions 1–2, then:
 ///   strings        varint n; n × (varint length, UTF-8 bytes)
 ///   label sets     varint n; n × (varint pairs; pairs × (varint key string, varint value string))
 ///   identities     varint n; n × (u8 kind, varint namespace, name, aggregated name [strings],
@@ -91,6 +90,23 @@ import FlowCore
 ///                  the previous conversation's, destination address, destination port,
 ///                  protocol, vlan + 1, inner vlan + 1 (mod 2^16: "none" is 0),
 ///                  annotation + 1 (0 = none), node [string]
+///   version 3, instead of those first seven tables (strings, label sets, identities and traces
+///   [segment numbers] are the segment's dictionary records'; `BlockEncoder+Folded` explains):
+///   outcomes       varint m; then field by field, each a packed column of m values: service
+///                  [string], verdict, trace + 1 (0 = none) for egress, ingress, pending
+///                  egress, pending ingress
+///   ports          varint p; packed column of the block's distinct destination ports,
+///                  ascending, as deltas from the previous one (the first from 0)
+///   addresses      as in versions 1–2
+///   address identities  packed column of one value per address: identity + 1 (0 = none)
+///   conversations  as in versions 1–2 except: destination port as its number in the ports
+///                  table, and instead of annotation + 1 a code: 0 = no annotation, 1 = the
+///                  next annotation (numbered in the order conversations first use them),
+///                  k ≥ 2 = the annotation numbered k − 1 before the next one
+///   annotations    field by field, each a packed column of one value per annotation (as many
+///                  as codes 1): outcome, source identity + 1 and destination identity + 1
+///                  where it differs from its first conversation's address's (0 = the same)
+///   then, all versions:
 ///   domain sets    (version 2 on) varint n; n × (varint names; names × varint name [string]);
 ///                  then a packed column of one value per conversation: domain set + 1
 ///                  (0 = none), the destination's names (`dest_domains`)
