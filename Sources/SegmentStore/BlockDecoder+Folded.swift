@@ -24,18 +24,19 @@ extension BlockDecoder {
             }
         }
 
-        // Destination ports: the block's distinct ports ascending, as deltas.
-        let portCount = try c.index(below: min(records, 1 << 16) + 1)
-        try PackedColumn.decode(&c, count: portCount, into: &folded[10])
-        var port: UInt64 = 0
-        for i in 0..<portCount {
+        // (Protocol, destination port) pairs as protocol << 16 | port, ascending, as deltas.
+        let pairLimit: UInt64 = 1 << 24
+        let pairCount = try c.index(below: records + 1)
+        try PackedColumn.decode(&c, count: pairCount, into: &folded[10])
+        var pair: UInt64 = 0
+        for i in 0..<pairCount {
             let delta = folded[10][i]
-            guard delta <= UInt64(UInt16.max) else { throw Malformed(reason: "destination port out of range", position: c.position) }
-            port += delta
-            guard port <= UInt64(UInt16.max), i == 0 || delta > 0 else {
-                throw Malformed(reason: "destination port table not ascending 16-bit ports", position: c.position)
+            guard delta < pairLimit else { throw Malformed(reason: "protocol and port out of range", position: c.position) }
+            pair += delta
+            guard pair < pairLimit, i == 0 || delta > 0 else {
+                throw Malformed(reason: "protocol and port table not ascending", position: c.position)
             }
-            folded[10][i] = port
+            folded[10][i] = pair
         }
 
         try readAddresses(&c, records: records)
@@ -47,10 +48,11 @@ extension BlockDecoder {
         }
 
         let conversationCount = try readConversationSources(&c, records: records)
-        // 9 destination, 10 port number, 11 protocol, 12 vlan + 1, 13 inner vlan + 1, 14 the
-        // annotation code, 15 node.
-        try readFields(&c, count: conversationCount, limits: [addresses.count, portCount, 256, 1 << 16, 1 << 16, Int.max, stringCount],
-                       from: 9, segmentWide: 6)
+        // 9 destination, 10 (protocol, port) number, then 12 vlan + 1, 13 inner vlan + 1, 14 the
+        // annotation code, 15 node; 10 and 11 become port and protocol below.
+        try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
+        fields[11].removeAll(keepingCapacity: true)
         // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are
         // those of this conversation's addresses, unless overridden), k ≥ 2 = the annotation
         // k − 1 before the next new one.
@@ -58,7 +60,9 @@ extension BlockDecoder {
         folded[11].removeAll(keepingCapacity: true)
         folded[12].removeAll(keepingCapacity: true)
         for i in 0..<conversationCount {
-            fields[10][i] = folded[10][Int(fields[10][i])]
+            let service = folded[10][Int(fields[10][i])]
+            fields[10][i] = service & 0xFFFF
+            fields[11].append(service >> 16)
             let code = fields[14][i]
             switch code {
             case 0:

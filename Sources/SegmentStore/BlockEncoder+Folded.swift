@@ -12,6 +12,7 @@ import FlowCore
 /// address's: a reused pod address, a network set). Annotations are numbered in the order the
 /// sorted conversations first use them, so a conversation's reference is mostly "the next
 /// one" (1) or one a few back (2, 3, …): a few bits instead of the annotation's full number.
+/// Protocol and destination port are one number in a per-block table of the pairs met.
 extension BlockEncoder {
     /// An annotation's parts besides its identities, by block and segment numbers.
     struct Outcome: Hashable {
@@ -45,19 +46,17 @@ extension BlockEncoder {
         pack(outcomes.map { UInt64($0.pendingEgress) }, into: &out)
         pack(outcomes.map { UInt64($0.pendingIngress) }, into: &out)
 
-        // A block meets a few to a few thousand destination ports: numbered, ascending.
-        var portNumber = [Int32](repeating: -1, count: 1 << 16)
-        for c in sorted { portNumber[Int(c.route.destinationPort)] = 0 }
-        var ports: [UInt64] = []
-        for port in 0..<(1 << 16) where portNumber[port] == 0 {
-            portNumber[port] = Int32(ports.count)
-            ports.append(UInt64(port))
-        }
-        out.varint(ports.count)
-        var previousPort: UInt64 = 0
-        pack(ports.map { p in
-            defer { previousPort = p }
-            return p - previousPort
+        // A block meets a few to a few thousand (protocol, destination port) pairs: numbered,
+        // ascending by protocol << 16 | port.
+        var services: [UInt64: Int] = [:]
+        for c in sorted { services[Self.service(c.route), default: 0] = 0 }
+        let pairs = services.keys.sorted()
+        for (n, pair) in pairs.enumerated() { services[pair] = n }
+        out.varint(pairs.count)
+        var previousPair: UInt64 = 0
+        pack(pairs.map { p in
+            defer { previousPair = p }
+            return p - previousPair
         }, into: &out)
 
         Self.write(addresses: sortedAddresses, into: &out)
@@ -102,8 +101,7 @@ extension BlockEncoder {
             return UInt64(source - previousSource)
         }, into: &out)
         pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
-        pack(sorted.map { UInt64(portNumber[Int($0.route.destinationPort)]) }, into: &out)
-        pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
+        pack(sorted.map { UInt64(services[Self.service($0.route)]!) }, into: &out)
         pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
         pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
         pack(codes, into: &out)
@@ -113,6 +111,9 @@ extension BlockEncoder {
         pack(overrides.map { UInt64($0.source) }, into: &out)
         pack(overrides.map { UInt64($0.destination) }, into: &out)
     }
+
+    /// A route's protocol and destination port as one number (the ports table's entries).
+    static func service(_ route: Route) -> UInt64 { UInt64(route.ipProtocol) << 16 | UInt64(route.destinationPort) }
 
     /// Addresses ascending (IPv4 before IPv6): IPv4 as packed deltas, IPv6 as 16 bytes each.
     static func write(addresses sorted: [IPAddress], into out: inout ByteSink) {

@@ -95,12 +95,14 @@ import FlowCore
 ///   outcomes       varint m; then field by field, each a packed column of m values: service
 ///                  [string], verdict, trace + 1 (0 = none) for egress, ingress, pending
 ///                  egress, pending ingress
-///   ports          varint p; packed column of the block's distinct destination ports,
-///                  ascending, as deltas from the previous one (the first from 0)
+///   services       varint p; packed column of the block's distinct (protocol, destination
+///                  port) pairs as protocol << 16 | port, ascending, as deltas from the
+///                  previous one (the first from 0)
 ///   addresses      as in versions 1–2
 ///   address identities  packed column of one value per address: identity + 1 (0 = none)
-///   conversations  as in versions 1–2 except: destination port as its number in the ports
-///                  table, and instead of annotation + 1 a code: 0 = no annotation, 1 = the
+///   conversations  as in versions 1–2 except: destination port and protocol as one number
+///                  in the services table (one column), and instead of annotation + 1 a
+///                  code: 0 = no annotation, 1 = the
 ///                  next annotation (numbered in the order conversations first use them),
 ///                  k ≥ 2 = the annotation numbered k − 1 before the next one
 ///   annotations    field by field, each a packed column of one value per annotation (as many
