@@ -104,6 +104,15 @@ let package = Package(
                 .product(name: "Audit", package: "flowlog"),
             ]
         ),
+        // What `flowlog verify` is handed: digest files, bundle archives (extracted, then
+        // verified), PEM public keys; located errors, nothing written outside the work directory.
+        .executableTarget(
+            name: "evidence-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Evidence", package: "flowlog"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -20,16 +20,18 @@
 # nfdump `net CIDR`), a namespace filter (cluster capture: `namespace NS` / nfdump `ip in
 # [every address of the namespace's pods]`); top-10 destination ports by bytes (`--group-by
 # dst.port --top 10` / `nfdump -s dstport/bytes`); CSV of every flow; the full scan decoding
-# every field without printing (`store-bench --scan`, every field of every flow handed to a
-# visitor / `nfdump -q -o null`). Plus the share of blocks a one-hour query over a day of data
-# reads (goal ≤ 1/20).
+# every field without printing (`store-bench --scan`, every field of every flow read from the
+# block's columns and dictionaries and folded into a checksum / `nfdump -q -o null`). Plus the
+# share of blocks a one-hour query over a day of data reads (goal ≤ 1/20).
 #
 # Before anything is timed, the answers are checked (query-rows.py, on one copy): both sides'
 # CSV of every flow holds the same conversations with the same packets and bytes; the IP and
 # namespace filters give both sides the same conversations and totals; each side's answer to
 # `proto tcp and bytes > 100000` is exactly the rows of its own full CSV the filter admits
 # (flowlog's bytes count both directions, nfdump's one, so the rows differ by meaning); each
-# side's top 10 is what its own full CSV sums to. A failed check stops the benchmark.
+# side's top 10 is what its own full CSV sums to; the full scan's checksum of every field
+# equals the one of a scan building a whole record per flow (`store-bench --scan-records`), and
+# it visits every stored flow. A failed check stops the benchmark.
 #
 # Timing: QUERY_RUNS rounds (default 3), flowlog and nfdump alternating in each round, the
 # smallest wall and CPU time of each side kept. With BENCH_LOCK set, the timed steps hold that
@@ -161,12 +163,17 @@ answers() {
     nfdump -R "$nfone" -s dstport/bytes -n 10 -o csv >"$d/theirs-top.csv"
     check "$name: top-10 destination ports by bytes, flowlog" top "$d/ours-all.csv" "$d/ours-top.csv" 10
     check "$name: top-10 destination ports by bytes, nfdump" top "$d/theirs-all.csv" "$d/theirs-top.csv" 10
-    # The full scan: every stored flow handed over (store-bench counts them), every nfdump flow read.
-    local flows stored
-    flows=$("$BENCH_BIN/store-bench" --scan "$store1" | awk '{ print $6 }')
+    # The full scan: every stored flow visited (store-bench counts them) with every field folded
+    # into a checksum, which must equal the one of the plain path that builds a whole record
+    # per flow (--scan-records); every nfdump flow read.
+    local flows stored fast plain
+    fast=$("$BENCH_BIN/store-bench" --scan "$store1" | awk '{ print $4, $6 }')
+    plain=$("$BENCH_BIN/store-bench" --scan-records "$store1" | awk '{ print $4, $6 }')
+    [ "$fast" = "$plain" ] || { echo "query: $name: the full scan's checksum and count ($fast) differ from the whole-record scan's ($plain)" >&2; exit 1; }
+    flows=${fast#* }
     stored=$(($(wc -l <"$d/ours-all.csv") - 1))
     [ "$flows" = "$stored" ] || { echo "query: $name: the full scan visited $flows flows, the store holds $stored" >&2; exit 1; }
-    echo "query: $name: full scan: $flows flows visited, as many as the CSV of every flow" >&2
+    echo "query: $name: full scan: $flows flows visited, as many as the CSV of every flow; every field's checksum equals the whole-record scan's" >&2
 }
 
 # shapes NAME CIDR [NAMESPACE]: times every shape on the inputs last made.

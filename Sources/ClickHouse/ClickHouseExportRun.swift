@@ -10,7 +10,8 @@ import FlowCore
 /// new blocks, until `stop` is raised. While ClickHouse is down or refusing, the store keeps
 /// growing locally and the exporter retries with backoff (up to 30 s between tries); once
 /// the server is back it catches up batch by batch. Used by `flowlog export clickhouse` and
-/// by the agent's `export.clickhouse` section.
+/// by the agent's `export.clickhouse` section, which at shutdown `drain`s: one more pass over
+/// what the store holds once capture has flushed, within a time limit.
 public struct ClickHouseExportRun: Sendable {
     public struct Settings: Sendable {
         public var endpoint: ClickHouseEndpoint
@@ -37,6 +38,8 @@ public struct ClickHouseExportRun: Sendable {
     public let settings: Settings
     public let metrics: ExportMetrics
     public let stop: ManagedAtomic<Bool>
+    /// Set by `drain(for:)`.
+    private let drainDeadline = DrainDeadline()
     private let log: @Sendable (String) -> Void
 
     public init(settings: Settings, metrics: ExportMetrics = ExportMetrics(), stop: ManagedAtomic<Bool> = ManagedAtomic(false),
@@ -46,6 +49,20 @@ public struct ClickHouseExportRun: Sendable {
         self.stop = stop
         self.log = log
     }
+
+    /// Asks a following run to export what the store and the audit and report directories hold
+    /// now, in one more pass, and then return, within `limit` (retrying an unreachable server
+    /// until then); what is left is exported at the next start. A zero limit stops at once.
+    public func drain(for limit: Duration) {
+        guard limit > .zero else {
+            stop.store(true, ordering: .relaxed)
+            return
+        }
+        drainDeadline.start(limit: limit)
+    }
+
+    private var draining: Bool { drainDeadline.isRequested }
+    private var stopped: Bool { stop.load(ordering: .relaxed) || drainDeadline.hasPassed }
 
     /// Runs until caught up (or stopped, with `follow`); throws what could not be retried.
     public func run() throws {
@@ -61,7 +78,9 @@ public struct ClickHouseExportRun: Sendable {
         var backoff = Duration.milliseconds(250)
         var failingSince: ContinuousClock.Instant?
         let target = "\(settings.endpoint.hostAndPort)/\(settings.exporter.database).\(settings.exporter.table)"
-        while !stop.load(ordering: .relaxed) {
+        while !stopped {
+            // A pass that begins after the drain was asked for sees everything capture flushed.
+            let finalPass = draining
             do {
                 if !prepared {
                     try exporter.prepare()
@@ -85,6 +104,10 @@ public struct ClickHouseExportRun: Sendable {
                 backoff = .milliseconds(250)
                 if progress.blocks > 0 && settings.follow {
                     log("export: \(progress.rows) rows from \(progress.blocks) blocks to \(target)")
+                }
+                if finalPass {
+                    log("export: sent everything stored before shutdown to \(target)")
+                    return
                 }
                 guard settings.follow else {
                     let s = metrics.snapshot
@@ -113,7 +136,9 @@ public struct ClickHouseExportRun: Sendable {
     private func pause(_ duration: Duration) {
         let clock = ContinuousClock()
         let end = clock.now + duration
-        while !stop.load(ordering: .relaxed), clock.now < end {
+        // A drain asked for during the pause starts its pass at once.
+        let wasDraining = draining
+        while !stopped, clock.now < end, draining == wasDraining {
             let left = end - clock.now
             let step = min(left, .milliseconds(100))
             let (s, atto) = step.components

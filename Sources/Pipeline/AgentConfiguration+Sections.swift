@@ -238,7 +238,7 @@ extension ConfigurationReader {
 
     func readClickHouseExport(_ node: Node, field: String) throws -> AgentConfiguration.ClickHouseExport {
         let known = ["url", "database", "table", "user", "password-file", "filter", "batch-rows", "format", "poll-interval", "create", "checkpoint", "audit-table",
-                     "report-table", "reports"]
+                     "report-table", "reports", "shutdown-drain"]
         var result = AgentConfiguration.ClickHouseExport(url: "")
         var sawURL = false
         for (key, value, field) in try entries(of: node, field: field, known: known) {
@@ -270,6 +270,9 @@ extension ConfigurationReader {
                 guard ["native", "rowbinary"].contains(name) else { throw failure("'\(name)' is not native or rowbinary", at: value, field: field) }
                 result.format = name
             case "poll-interval": result.pollInterval = try duration(value, field: field)
+            case "shutdown-drain":
+                result.shutdownDrain = try duration(value, field: field, allowZero: true)
+                guard result.shutdownDrain <= .seconds(600) else { throw failure("at most 10m: the agent's shutdown waits for it", at: value, field: field) }
             case "create": result.create = try bool(value, field: field)
             case "reports": result.reports = try bool(value, field: field)
             default: result.checkpoint = try optionalText(value, field: field)

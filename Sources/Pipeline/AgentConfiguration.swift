@@ -238,6 +238,9 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var reportTable = "report_results"
         public var reports = true
         public var pollInterval: Duration = .seconds(1)
+        /// At shutdown, after capture stored its last flows: how long the exporter may go on
+        /// exporting them (the rest goes at the next start); zero stops it at once.
+        public var shutdownDrain: Duration = .seconds(10)
         public var create = true
         /// nil: under the data directory.
         public var checkpoint: String?

@@ -61,8 +61,14 @@ struct SIEMConfigurationReader: YAMLFieldReading {
     func read(_ node: Node, field: String) throws -> SIEMConfiguration {
         var configuration = SIEMConfiguration()
         var sawSinks = false
-        for (key, value, path) in try entries(of: node, field: field, known: ["sinks", "spool-directory", "cluster", "audit-directory"]) {
+        for (key, value, path) in try entries(of: node, field: field, known: ["sinks", "spool-directory", "cluster", "audit-directory", "shutdown-drain"]) {
             switch key {
+            case "shutdown-drain":
+                let limit = try duration(value, field: path, allowZero: true)
+                guard limit <= SIEMConfiguration.maximumShutdownDrain else {
+                    throw failure("at most \(DurationText.format(SIEMConfiguration.maximumShutdownDrain)): the agent's shutdown waits for it", at: value, field: path)
+                }
+                configuration.shutdownDrain = limit
             case "audit-directory": configuration.auditDirectory = try text(value, field: path)
             case "sinks":
                 configuration.sinks = try sinks(value, field: path)

@@ -11,6 +11,11 @@ public struct SIEMConfiguration: Hashable, Sendable {
     public var cluster = ""
     /// The audit store for sinks that take audit records (`--audit` overrides it).
     public var auditDirectory: String?
+    /// In the agent: how long, after capture stored its last flows at shutdown, the sinks may
+    /// go on sending them (what is left waits in the spool); zero stops them at once.
+    public var shutdownDrain: Duration = .seconds(10)
+    /// Beyond this a shutdown would outlast any orchestrator's grace period.
+    public static let maximumShutdownDrain: Duration = .seconds(600)
 
     public init() {}
 

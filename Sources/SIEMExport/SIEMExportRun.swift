@@ -14,6 +14,8 @@ public final class SIEMExportRun: Sendable {
     public let follow: Bool
     public let pollInterval: Duration
     public let stop: ManagedAtomic<Bool>
+    /// Set by `drain(for:)`.
+    private let drainDeadline = DrainDeadline()
     /// One per sink, in configuration order.
     public let metrics: [SinkMetrics]
     private let log: @Sendable (String) -> Void
@@ -37,6 +39,17 @@ public final class SIEMExportRun: Sendable {
         self.stop = stop
         self.metrics = metrics ?? configuration.sinks.map { SinkMetrics(sink: $0.name) }
         self.log = log
+    }
+
+    /// Asks a following run to send what the sources hold now and then end, within `limit`:
+    /// the agent's shutdown, once capture has stored its last flows. What is not sent by then
+    /// stays in the spool for the next start. A zero limit stops at once.
+    public func drain(for limit: Duration) {
+        guard limit > .zero else {
+            stop.store(true, ordering: .relaxed)
+            return
+        }
+        drainDeadline.start(limit: limit)
     }
 
     /// Runs every sink to its end; returns one result per sink.
@@ -63,7 +76,8 @@ public final class SIEMExportRun: Sendable {
         var backoff = Duration.milliseconds(250)
         var failingSince: ContinuousClock.Instant?
         let clock = ContinuousClock()
-        let stopped: () -> Bool = { [stop] in stop.load(ordering: .relaxed) }
+        let stopped: () -> Bool = { [stop, drainDeadline] in stop.load(ordering: .relaxed) || drainDeadline.hasPassed }
+        let draining: () -> Bool = { [drainDeadline] in drainDeadline.isRequested }
         func result(_ failure: String?) -> SinkResult {
             SinkResult(sink: sink.name, metrics: metrics.snapshot, failure: failure, spooled: worker?.spool.pendingBytes ?? 0)
         }
@@ -89,7 +103,8 @@ public final class SIEMExportRun: Sendable {
                     behind = !collected.caughtUp
                 }
                 var delivered = try w.settleBatch(stop: stopped)
-                while w.batchDue(flush: behind || !follow), !stopped() {
+                let finishing = !follow || draining()
+                while w.batchDue(flush: behind || finishing), !stopped() {
                     try w.startBatch()
                     // More to read: go and render it while this batch is sent.
                     if behind { break }
@@ -105,6 +120,12 @@ public final class SIEMExportRun: Sendable {
                     try w.finishWindow()
                     w.transport.finish()
                     w.close()
+                    return result(nil)
+                }
+                if follow && draining() && collected.caughtUp && w.spool.isEmpty && !w.sending {
+                    w.transport.finish()
+                    w.close()
+                    log("siem: sink \(sink.name): sent everything stored before shutdown")
                     return result(nil)
                 }
                 if delivered == 0 && collected.records == 0 && collected.caughtUp && !w.sending {
@@ -137,6 +158,9 @@ public final class SIEMExportRun: Sendable {
         }
         // Stopped: a batch on the wire is waited for, so that what arrived is not sent again.
         if let w = worker, w.sending { _ = try? w.settleBatch(stop: { true }) }
+        if draining(), let w = worker, !w.spool.isEmpty {
+            log("siem: sink \(sink.name): shutdown time ran out; \(w.spool.pendingBytes) bytes stay in the spool and go first at the next start")
+        }
         worker?.close()
         return result(nil)
     }

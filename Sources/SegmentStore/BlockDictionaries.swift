@@ -209,6 +209,120 @@ final class BlockDictionaries {
     }
 
     var identityCount: Int { entries.identityStarts.count }
+    var traceCount: Int { entries.traceStarts.count }
+    var annotationCount: Int { annotated ? entries.annotationFields[0].count : 0 }
+
+    // A prepared record's parts by number, for a visitor reading rows where they lie
+    // (`StoreReader.scanRows`).
+    func annotationNumber(template t: Int) -> Int? {
+        let a = entries.templateKeys[t].annotation
+        return annotated && a != 0 ? a - 1 : nil
+    }
+
+    func nodeNumber(template t: Int) -> Int? { annotated ? entries.templateKeys[t].node : nil }
+
+    func node(template t: Int) -> String { annotated ? string(entries.templateKeys[t].node) : "" }
+
+    func domainsNumber(template t: Int) -> Int? {
+        let d = entries.templateKeys[t].domains
+        return annotated && d != 0 ? d - 1 : nil
+    }
+
+    func domains(template t: Int) -> DomainNames { domainsNumber(template: t).map(domainSet) ?? .none }
+
+    var stringCount: Int { entries.stringStarts.count }
+    var domainSetCount: Int { entries.domainSetStarts.count }
+
+    func annotationParts(_ a: Int) -> AnnotationParts {
+        // One read of the class's tables, not eight (each is an access check and a retain).
+        let fields = entries.annotationFields
+        func trace(_ field: Int) -> Int? {
+            let number = Int(fields[field][a])
+            return number == 0 ? nil : number - 1
+        }
+        return AnnotationParts(source: Int(fields[0][a]), destination: Int(fields[1][a]), destinationService: Int(fields[2][a]),
+                               verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: fields[3][a])) ?? .unknown,
+                               egress: trace(4), ingress: trace(5), pendingEgress: trace(6), pendingIngress: trace(7))
+    }
+
+    /// Every annotation in stored order, by its parts' numbers (one read of the tables for the
+    /// whole block: a visitor reading every entry pays no access check or retain per entry).
+    func forEachAnnotation(_ body: (AnnotationParts) -> Void) {
+        guard annotated else { return }
+        let fields = entries.annotationFields
+        func trace(_ field: Int, _ a: Int) -> Int? {
+            let number = Int(fields[field][a])
+            return number == 0 ? nil : number - 1
+        }
+        for a in fields[0].indices {
+            body(AnnotationParts(source: Int(fields[0][a]), destination: Int(fields[1][a]), destinationService: Int(fields[2][a]),
+                                 verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: fields[3][a])) ?? .unknown,
+                                 egress: trace(4, a), ingress: trace(5, a), pendingEgress: trace(6, a), pendingIngress: trace(7, a)))
+        }
+    }
+
+    /// Every prepared record in order: its annotation number, node string number and domain
+    /// set number (nil: none; node nil when the block was decoded without annotations).
+    func forEachTemplate(_ body: (_ annotation: Int?, _ node: Int?, _ domains: Int?) -> Void) {
+        let keys = entries.templateKeys
+        for key in keys {
+            guard annotated else {
+                body(nil, nil, nil)
+                continue
+            }
+            body(key.annotation == 0 ? nil : key.annotation - 1, key.node, key.domains == 0 ? nil : key.domains - 1)
+        }
+    }
+
+    /// Trace `i`'s reporter, action and hits by their strings' numbers, without building it.
+    func traceParts(_ i: Int, hit: (PolicyHitParts) -> Void) -> (reporter: Reporter, action: Verdict, hits: Int) {
+        var p = Int(entries.traceStarts[i])
+        let reporter = Reporter(rawValue: bytes[p]) ?? .source
+        let action = Verdict(rawValue: bytes[p + 1]) ?? .unknown
+        p += 2
+        let count = varint(&p)
+        for _ in 0..<count {
+            let index = signed(&p)
+            let tier = varint(&p)
+            let kind = PolicyKind(rawValue: bytes[p]) ?? .profile
+            p += 1
+            let namespace = varint(&p), name = varint(&p)
+            let hitAction = PolicyAction(rawValue: bytes[p]) ?? .deny
+            p += 1
+            hit(PolicyHitParts(index: index, tier: tier, kind: kind, namespace: namespace, name: name, action: hitAction,
+                               ruleIndex: signed(&p)))
+        }
+        return (reporter, action, count)
+    }
+
+    var labelSetCount: Int { entries.labelSetStarts.count }
+
+    /// String `i`'s UTF-8 bytes where they lie in the payload (checked when the block was
+    /// decoded), without building a `String`.
+    func withStringBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let start = Int(entries.stringStarts[i]), end = Int(entries.stringEnds[i])
+        return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+    }
+
+    /// Identity `i` by the numbers of its strings and label set, without building it.
+    func identityParts(_ i: Int) -> IdentityParts {
+        var p = Int(entries.identityStarts[i])
+        let kind = EndpointKind(rawValue: bytes[p]) ?? .network
+        p += 1
+        let namespace = varint(&p), name = varint(&p), aggregated = varint(&p), labels = varint(&p)
+        return IdentityParts(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated, labelSet: labels,
+                             serviceAccount: varint(&p))
+    }
+
+    /// Label set `i`'s pairs by string number, in stored order, without building it.
+    func forEachLabel(inSet i: Int, _ body: (_ key: Int, _ value: Int) -> Void) {
+        var p = Int(entries.labelSetStarts[i])
+        let pairs = varint(&p)
+        for _ in 0..<pairs {
+            let key = varint(&p)
+            body(key, varint(&p))
+        }
+    }
 
     /// `FlowAnnotation.reportsAtDestination` of prepared record `t`'s annotation, from the
     /// trace reporters alone (false without an annotation).

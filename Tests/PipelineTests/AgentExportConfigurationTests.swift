@@ -18,13 +18,14 @@ import Testing
                 format: rowbinary
                 audit-table: versions_all
                 poll-interval: 5s
+                shutdown-drain: 0s
                 create: false
                 checkpoint: /var/lib/flowlog/ch.checkpoint
             """, file: "agent.yaml")
         let export = try #require(configuration.export.clickhouse)
         #expect(export.url == "http://10.0.0.5:8123" && export.database == "flows_db" && export.table == "flows_local")
         #expect(export.user == "writer" && export.passwordFile == "/etc/flowlog/clickhouse.password")
-        #expect(export.filter == "not dst.port 53" && export.batchRows == 50_000 && export.pollInterval == .seconds(5))
+        #expect(export.filter == "not dst.port 53" && export.batchRows == 50_000 && export.pollInterval == .seconds(5) && export.shutdownDrain == .zero)
         #expect(!export.create && export.checkpoint == "/var/lib/flowlog/ch.checkpoint" && export.format == "rowbinary")
         #expect(export.auditTable == "versions_all")
         #expect(try AgentConfiguration.parse(yaml: "export:\n  clickhouse:\n    url: http://h:8123\n").export.clickhouse?.format == "native")

@@ -23,6 +23,7 @@ struct ConfigurationTests {
         let yaml = """
             cluster: prod-eu
             spool-directory: /var/spool/flowlog
+            shutdown-drain: 45s
             sinks:
               - name: soc-syslog
                 type: syslog
@@ -49,6 +50,9 @@ struct ConfigurationTests {
         let c = try SIEMConfiguration.parse(yaml: yaml, file: "siem.yaml")
         #expect(c.cluster == "prod-eu")
         #expect(c.spoolDirectory == "/var/spool/flowlog")
+        #expect(c.shutdownDrain == .seconds(45))
+        #expect(try SIEMConfiguration.parse(yaml: "sinks: [{name: a, type: syslog, address: 'h:1'}]").shutdownDrain == .seconds(10))
+        #expect(try SIEMConfiguration.parse(yaml: "shutdown-drain: 0s\nsinks: [{name: a, type: syslog, address: 'h:1'}]").shutdownDrain == .zero)
         #expect(c.sinks.map(\.name) == ["soc-syslog", "splunk", "elastic"])
         let s = c.sinks[0]
         #expect(s.type == .syslog && s.transport == .tls && s.address == "[::1]:6514")
@@ -83,6 +87,8 @@ struct ConfigurationTests {
         ("sinks:\n  - name: e\n    type: elasticsearch\n    url: http://h:9200\n    elasticsearch: {flows-index: Flows}\n", 5, 34, "sinks[0].elasticsearch.flows-index", "is not an index"),
         ("sinks:\n  - name: a\n    type: syslog\n    address: h:1\n    tls: {ca: x.pem}\n", 2, 5, "sinks[0].tls", "needs transport: tls"),
         ("cluster: x\n", 1, 1, "sinks", "a sinks list is required"),
+        ("shutdown-drain: 11m\nsinks: [{name: a, type: syslog, address: 'h:1'}]\n", 1, 17, "shutdown-drain", "at most 10m"),
+        ("shutdown-drain: soon\nsinks: [{name: a, type: syslog, address: 'h:1'}]\n", 1, 17, "shutdown-drain", "is not a duration"),
         ("sinks:\n  - name: a\n    type: syslog\n    address: h:1\n    '': 2\n", 5, 5, "sinks[0]", "an empty key; known keys here: name, type"),
     ] as [(String, Int, Int, String, String)])
     func positionedErrors(_ yaml: String, line: Int, column: Int, field: String, message: String) throws {

@@ -16,13 +16,10 @@ extension AgentCommandTests {
             print("skipped: live capture needs CAP_NET_RAW (run the tests as root)")
             return
         }
-        let pods = LoopbackPods(test: 3)
+        let workspace = try AgentWorkspace("agent-siem", test: 3)
+        defer { workspace.remove() }
+        let pods = workspace.pods, port = workspace.metricsPort, work = workspace.path
         let receiver = try RsyslogReceiver(tls: false)
-        let work = FlowlogRunner.temporaryPath("agent-siem")
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try pods.cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
-        let port = try Probe.freeLoopbackPort()
         // Flows end 1 s after their last packet, a partly filled block is written every 300 ms,
         // and the sink sends what it has every 200 ms: a flow reaches rsyslog within seconds.
         let sinks = """
@@ -33,27 +30,15 @@ extension AgentCommandTests {
                 transport: tcp
                 batch: {count: 500, time: 200ms}
             """
-        let config = """
-            capture: {interfaces: [lo], filter: "\(pods.captureFilter)"}
-            cluster: {manifests: [\(work)/cluster.yaml]}
-            data-directory: \(work)/data
-            node-name: siem-node
-            metrics: {address: "127.0.0.1:\(port)"}
+        let agent = try workspace.startAgent(workspace.configuration(node: "siem-node", """
             flow-cache: {idle-timeout: 1s}
             store: {flush-interval: 300ms}
             export:
               siem:
             \(sinks.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            """))
 
-            """
-        try config.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
-        let agent = try RunningAgent(configFile: work + "/agent.yaml")
-        try #require(agent.waitUntilServing(port: port), "the agent did not start")
-
-        func stored() -> [String] {
-            let r = try? FlowlogRunner.run(["query", "--data", work + "/data", "-o", "ndjson"])
-            return r?.stdout.split(separator: "\n").map(String.init) ?? []
-        }
+        func stored() -> [String] { workspace.storedFlows() }
         func received() -> [String] { receiver.rawMessages().compactMap(SIEMCommandTests.message) }
 
         // Two rounds of distinct flows (one source port each), the second while the first is
@@ -87,5 +72,43 @@ extension AgentCommandTests {
         usleep(300_000)
         #expect(received().sorted() == stored().sorted())
         #expect(received().count == total)
+    }
+
+    /// At SIGTERM capture flushes its flow caches into the store before the exporters stop: the
+    /// flows still open at that moment reach the receiver before the agent exits, not at its
+    /// next start. Nothing is sent while it runs (idle timeout and batch time of minutes), so
+    /// every record the receiver gets was sent during the shutdown.
+    @Test(.enabled(if: RsyslogReceiver.available, RsyslogReceiver.skipReason))
+    func sendsTheFlowsStoredAtShutdownBeforeExiting() throws {
+        guard geteuid() == 0 else {
+            print("skipped: live capture needs CAP_NET_RAW (run the tests as root)")
+            return
+        }
+        let workspace = try AgentWorkspace("agent-siem-drain", test: 5)
+        defer { workspace.remove() }
+        let receiver = try RsyslogReceiver(tls: false)
+        let agent = try workspace.startAgent(workspace.configuration(node: "siem-node", """
+            flow-cache: {idle-timeout: 10m}
+            export:
+              siem:
+                shutdown-drain: 60s
+                sinks:
+                  - {name: soc, type: syslog, address: "127.0.0.1:\(receiver.port)", transport: tcp, batch: {count: 100000, time: 10m}}
+            """))
+        let count = 30
+        try workspace.pods.sendDistinctFlows(count: count, to: workspace.pods.allowedPort, payload: "flowlog siem drain test")
+        #expect(workspace.waitForPackets(count))
+        func received() -> [String] { receiver.rawMessages().compactMap(SIEMCommandTests.message) }
+        #expect(received().isEmpty, "sent before shutdown: the flows should still be open in the flow cache")
+
+        let end = agent.stop()
+        #expect(end.stopped, "the agent did not stop after SIGTERM")
+        #expect(end.status == 0, "agent log:\n\(end.log)")
+        #expect(end.log.contains("sent everything stored before shutdown"), "agent log:\n\(end.log)")
+        let stored = workspace.storedFlows()
+        #expect(stored.count == count)
+        // rsyslogd writes its file on its own schedule; the agent has already seen the close.
+        #expect(Probe.until(seconds: 10) { received().count == stored.count })
+        #expect(received().sorted() == stored.sorted(), "what rsyslog got is not what the store holds")
     }
 }

@@ -236,3 +236,56 @@ extension Thread {
         while !isFinished && Date() < deadline { usleep(10_000) }
     }
 }
+
+/// One agent test's directory: the loopback pods' cluster written into it, a free port for the
+/// agent's HTTP endpoint, and the head of the configuration every such test shares (capture on
+/// `lo` filtered to the pods, the cluster, the data directory, the node's name, metrics).
+struct AgentWorkspace {
+    let pods: LoopbackPods
+    let path: String
+    let metricsPort: UInt16
+
+    init(_ name: String, test: Int) throws {
+        pods = LoopbackPods(test: test)
+        path = FlowlogRunner.temporaryPath(name)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try pods.cluster.write(toFile: path + "/cluster.yaml", atomically: true, encoding: .utf8)
+        metricsPort = try Probe.freeLoopbackPort()
+    }
+
+    var dataDirectory: String { path + "/data" }
+
+    /// The shared head, then `rest` (YAML at the top level, one key a line).
+    func configuration(node: String, _ rest: String) -> String {
+        """
+        capture: {interfaces: [lo], filter: "\(pods.captureFilter)"}
+        cluster: {manifests: [\(path)/cluster.yaml]}
+        data-directory: \(dataDirectory)
+        node-name: \(node)
+        metrics: {address: "127.0.0.1:\(metricsPort)"}
+        \(rest)
+
+        """
+    }
+
+    /// Writes `configuration` as agent.yaml and starts the agent on it, once it serves.
+    func startAgent(_ configuration: String) throws -> RunningAgent {
+        try configuration.write(toFile: path + "/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try RunningAgent(configFile: path + "/agent.yaml")
+        try #require(agent.waitUntilServing(port: metricsPort), "the agent did not start")
+        return agent
+    }
+
+    /// The flows the store holds, as `flowlog query -o ndjson` prints them.
+    func storedFlows() -> [String] {
+        let r = try? FlowlogRunner.run(["query", "--data", dataDirectory, "-o", "ndjson"])
+        return r?.stdout.split(separator: "\n").map(String.init) ?? []
+    }
+
+    /// Waits until the agent counted at least `packets` captured packets.
+    func waitForPackets(_ packets: Int) -> Bool {
+        Probe.until(seconds: 20) { (Probe.metric(metricsPort, "flowlog_packets_total") ?? 0) >= Double(packets) }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -21,6 +21,11 @@ struct SelectableEntity {
 /// Addresses → entities, built once per engine.
 struct EndpointIndex {
     private(set) var entities: [SelectableEntity] = []
+    /// Every entity's label maps numbered once (selectors and match classes share the numbers):
+    /// per entity, the number of its selector labels and of its own labels.
+    private(set) var labels = LabelNumbering()
+    private(set) var selectorLabelMaps: [Int32] = []
+    private(set) var ownLabelMaps: [Int32] = []
     /// Workload and host endpoints by address (a pod wins over a host endpoint on a clash).
     private var endpointByAddress: [IPAddress: Int] = [:]
     /// Network sets: for each prefix length in use (longest first), masked address → entities.
@@ -71,6 +76,10 @@ struct EndpointIndex {
             }
         }
         for version in setPrefixLengths.keys { setPrefixLengths[version]?.sort(by: >) }
+        for entity in entities {
+            selectorLabelMaps.append(labels.number(entity.selectorLabels))
+            ownLabelMaps.append(labels.number(entity.identity.labels))
+        }
         for service in cluster.services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let name = "\(service.namespace)/\(service.name)"
             for ip in service.clusterIPs where serviceByClusterIP[ip] == nil { serviceByClusterIP[ip] = name }

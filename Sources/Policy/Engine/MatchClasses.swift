@@ -15,8 +15,9 @@ struct MatchClasses {
     private struct EntityKey: Hashable {
         let kind: SelectableEntity.Kind
         let namespace: String
-        let selectorLabels: [String: String]
-        let ownLabels: [String: String]
+        /// Label maps by their number in the index's `LabelNumbering`.
+        let selectorLabels: Int32
+        let ownLabels: Int32
         let namedPorts: [NamedPort]
         let profileNames: [String]
         let profileAllows: [Bool]
@@ -61,8 +62,8 @@ struct MatchClasses {
     mutating func entityClass(_ entity: Int, in index: EndpointIndex) -> Int {
         if entityClasses[entity] >= 0 { return entityClasses[entity] }
         let e = index.entities[entity]
-        let key = EntityKey(kind: e.kind, namespace: e.namespace, selectorLabels: e.selectorLabels,
-                            ownLabels: e.identity.labels, namedPorts: e.namedPorts,
+        let key = EntityKey(kind: e.kind, namespace: e.namespace, selectorLabels: index.selectorLabelMaps[entity],
+                            ownLabels: index.ownLabelMaps[entity], namedPorts: e.namedPorts,
                             profileNames: e.profiles.map(\.name), profileAllows: e.profiles.map(\.allows))
         let id: Int
         if let known = entityClassIDs[key] {

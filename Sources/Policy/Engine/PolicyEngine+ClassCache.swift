@@ -1,21 +1,14 @@
 import FlowCore
 
-/// The verdict and traces of a flow, without the identities of its ends. A class, so that the
-/// cache hands out one reference instead of copying four optional traces (a retain each).
-final class ClassDecision {
+/// The verdict and traces of a flow, without the identities of its ends: traces by their number
+/// in the engine's `traceTable` (-1: not walked), so a decision is plain data (no allocation, no
+/// reference counting when the class cache stores or hands it out).
+struct ClassDecision {
     let verdict: Verdict
-    let egress: PolicyTrace?
-    let ingress: PolicyTrace?
-    let pendingEgress: PolicyTrace?
-    let pendingIngress: PolicyTrace?
-
-    init(verdict: Verdict, egress: PolicyTrace?, ingress: PolicyTrace?, pendingEgress: PolicyTrace?, pendingIngress: PolicyTrace?) {
-        self.verdict = verdict
-        self.egress = egress
-        self.ingress = ingress
-        self.pendingEgress = pendingEgress
-        self.pendingIngress = pendingIngress
-    }
+    let egress: Int32
+    let ingress: Int32
+    let pendingEgress: Int32
+    let pendingIngress: Int32
 }
 
 extension PolicyEngine {
@@ -51,8 +44,8 @@ extension PolicyEngine {
             source: endIdentity(source, other: destination),
             destination: endIdentity(destination, other: source),
             destinationService: addresses.service[destination],
-            verdict: decided.verdict, egress: decided.egress, ingress: decided.ingress,
-            pendingEgress: decided.pendingEgress, pendingIngress: decided.pendingIngress)
+            verdict: decided.verdict, egress: trace(decided.egress), ingress: trace(decided.ingress),
+            pendingEgress: trace(decided.pendingEgress), pendingIngress: trace(decided.pendingIngress))
     }
 
     /// The flow end at a numbered address, as the walks see it.

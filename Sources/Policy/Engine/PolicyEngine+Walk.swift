@@ -5,7 +5,7 @@ extension PolicyEngine {
     /// Pass leaves the tier, Log carries on, the tier's default action applies when no policy
     /// decided (attributed to the last selecting policy, or the first on the pending path);
     /// profiles decide when every tier passed.
-    func walk(endpoint: Int, direction: PolicyDirection, facts: FlowFacts, pending: Bool, log: PolicyWalkLog?) -> PolicyTrace {
+    func walk(endpoint: Int, direction: PolicyDirection, facts: FlowFacts, pending: Bool, log: PolicyWalkLog?) -> Int32 {
         let reporter: Reporter = direction == .egress ? .source : .destination
         hitWords.removeAll(keepingCapacity: true)
         let tiers = plan(for: endpoint).tiers(direction, pending: pending)
@@ -82,18 +82,21 @@ extension PolicyEngine {
         return trace(reporter: reporter, action: .deny)
     }
 
-    /// The trace of the hits in `hitWords`: the one built before for the same hits, else a new
-    /// one (the only place a walk's hits become strings).
-    private func trace(reporter: Reporter, action: Verdict) -> PolicyTrace {
+    /// The number in `traceTable` of the trace of the hits in `hitWords`: the one built before for
+    /// the same hits, else a new one (the only place a walk's hits become strings).
+    private func trace(reporter: Reporter, action: Verdict) -> Int32 {
         hitWords.append(TraceWords.header(reporter: reporter, action: action))
-        if let known = traces[hitWords] { return known }
+        if let known = traceNumbers[hitWords] { return known }
         var hits: [PolicyHit] = []
         hits.reserveCapacity(hitWords.count - 1)
         for word in hitWords.dropLast() { hits.append(hit(word, index: hits.count)) }
-        let built = PolicyTrace(reporter: reporter, action: action, hits: hits)
-        if traces.count >= options.cacheCapacity { traces.removeAll(keepingCapacity: true) }
-        traces[hitWords] = built
-        return built
+        // `evaluate` keeps the table within its capacity (between decisions, as class decisions
+        // and direction walks hold these numbers).
+        let number = Int32(traceTable.count)
+        traceTable.append(PolicyTrace(reporter: reporter, action: action, hits: hits))
+        traceActions.append(action)
+        traceNumbers[hitWords] = number
+        return number
     }
 
     /// A trace entry from its word: a policy's from the copy of its identity kept for this (the

@@ -11,6 +11,8 @@ public final class PolicyEngine: @unchecked Sendable {
     public let options: PolicyOptions
 
     let index: EndpointIndex
+    /// Per entity, whether it is a workload endpoint (read per walk; the entities are large).
+    let isWorkload: [Bool]
     let policies: [CompiledPolicy]
     /// Per policy, its rules by direction and its trace identity, kept apart from the policy so a
     /// walk reads one array, not a large struct.
@@ -54,8 +56,12 @@ public final class PolicyEngine: @unchecked Sendable {
     var setIdentityList: [EndpointIdentity] = []
     /// Distinct traces by their hits in words (`TraceWords`): most walks end in one of a handful
     /// of traces, so a walk records its hits as numbers and builds a trace (strings and all) only
-    /// the first time; cached annotations share the one box.
-    var traces: [[UInt64]: PolicyTrace] = [:]
+    /// the first time; cached annotations share the one box. Walks, class decisions and the
+    /// direction cache hold traces by their number in `traceTable` (plain values, no retains).
+    var traceNumbers: [[UInt64]: Int32] = [:]
+    var traceTable: [PolicyTrace] = []
+    /// Each trace's action beside `traceTable`, so a verdict reads no trace box.
+    var traceActions: [Verdict] = []
     /// The hits of the walk in progress (a walk at a time; kept to spare an allocation per walk).
     var hitWords: [UInt64] = []
     /// Profile names by number, and per entity its profiles by number (for `TraceWords`).
@@ -72,10 +78,13 @@ public final class PolicyEngine: @unchecked Sendable {
     var viewNumbers = KeyNumbering()
     /// The view being numbered (kept to spare an allocation per view).
     var viewWords: [UInt64] = []
-    /// Walks of one direction by (view number and whether pending, packet word, domains): the
-    /// number indexes `directionTraces`.
+    /// Walks of one direction by (the other end's view, packet word, domains): the number
+    /// indexes `directionEntries` (see `directionKey`).
     var directionWalkNumbers = KeyNumbering()
-    var directionTraces: [PolicyTrace] = []
+    var directionEntries: [DirectionEntry] = []
+    /// Key the direction cache by a one-word view itself (else every view is numbered first);
+    /// off only in tests, which check the numbered keys on a cluster whose views all fit a word.
+    var keysViewsByWord = true
     /// Walks the direction cache could not spare, and walks it answered.
     public internal(set) var directionWalks = 0
     public internal(set) var directionHits = 0
@@ -85,6 +94,7 @@ public final class PolicyEngine: @unchecked Sendable {
         self.options = options
         let index = EndpointIndex(cluster: cluster)
         self.index = index
+        self.isWorkload = index.entities.map { $0.kind == .workload }
         var table = SelectorTable()
         let compiled = cluster.policies.map { CompiledPolicy.compile($0, table: &table, cluster: cluster) }
         self.policies = compiled
@@ -118,7 +128,7 @@ public final class PolicyEngine: @unchecked Sendable {
             CompiledPolicy.compile(cluster.profiles[$0]!.asPolicy, table: &table, cluster: cluster)
         }
         self.profiles = Dictionary(uniqueKeysWithValues: profiles.map { ($0.policy.name, $0) })
-        self.memo = SelectorMemo(selectors: table.selectors, entityLabels: index.entities.map(\.selectorLabels))
+        self.memo = SelectorMemo(selectors: table.selectors, labels: index.labels, entityMaps: index.selectorLabelMaps)
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
         self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
@@ -279,8 +289,21 @@ public final class PolicyEngine: @unchecked Sendable {
             source: identity(of: facts.source, other: facts.destination),
             destination: identity(of: facts.destination, other: facts.source),
             destinationService: service,
-            verdict: decision.verdict, egress: decision.egress, ingress: decision.ingress,
-            pendingEgress: decision.pendingEgress, pendingIngress: decision.pendingIngress)
+            verdict: decision.verdict, egress: trace(decision.egress), ingress: trace(decision.ingress),
+            pendingEgress: trace(decision.pendingEgress), pendingIngress: trace(decision.pendingIngress))
+    }
+
+    /// The trace of a number from `traceTable`; nil for -1 (no walk).
+    @inline(__always)
+    func trace(_ number: Int32) -> PolicyTrace? { number < 0 ? nil : traceTable[Int(number)] }
+
+    /// Trace numbers are only meaningful to the class decisions and direction walks holding them:
+    /// all start afresh.
+    func forgetTraces() {
+        traceNumbers.removeAll(keepingCapacity: true)
+        traceTable.removeAll(keepingCapacity: true)
+        traceActions.removeAll(keepingCapacity: true)
+        forgetClassDecisions()
     }
 
     /// Egress at the source, ingress at the destination (unless egress denied), pending traces
@@ -288,17 +311,17 @@ public final class PolicyEngine: @unchecked Sendable {
     /// `ends`: the flow is decided by class, and each direction's walk may come from the walks
     /// cached per direction (`directionWalk`); nil walks every direction (and can log).
     func evaluate(_ facts: FlowFacts, log: PolicyWalkLog?, ends: WalkEnds? = nil) -> ClassDecision {
+        // A walk adds at most one trace per direction and kind: make room first, so the numbers
+        // this evaluation hands out stay valid.
+        if traceTable.count + 4 > options.cacheCapacity { forgetTraces() }
         var egressView = -1, ingressView = -1
-        var egress: PolicyTrace?
-        var ingress: PolicyTrace?
-        var pendingEgress: PolicyTrace?
-        var pendingIngress: PolicyTrace?
+        var egress: Int32 = -1, ingress: Int32 = -1, pendingEgress: Int32 = -1, pendingIngress: Int32 = -1
         let pendingWanted = hasStagedPolicies && options.computesPendingTraces
         if facts.source.isEndpoint {
             log?.add("egress at the source \(describe(facts.source.endpoint)):")
             egress = walkEnd(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: false,
                              log: log, ends: ends, view: &egressView)
-            if pendingWanted, index.entities[facts.source.endpoint].kind == .workload {
+            if pendingWanted, isWorkload[facts.source.endpoint] {
                 log?.add("pending egress (staged policies enforced):")
                 pendingEgress = walkEnd(endpoint: facts.source.endpoint, direction: .egress, facts: facts, pending: true,
                              log: log, ends: ends, view: &egressView)
@@ -306,11 +329,11 @@ public final class PolicyEngine: @unchecked Sendable {
         } else {
             log?.add("egress: the source \(facts.source.address) is not a Calico endpoint; nothing evaluated")
         }
-        if egress?.action == .deny {
+        if egress >= 0, traceActions[Int(egress)] == .deny {
             log?.add("ingress: not evaluated, egress denied the packet")
             // The pending verdict still needs the ingress side when staged policies would let
             // the packet out.
-            if pendingEgress?.action == .allow, facts.destination.isEndpoint {
+            if pendingEgress >= 0, traceActions[Int(pendingEgress)] == .allow, facts.destination.isEndpoint {
                 log?.add("pending ingress at the destination \(describe(facts.destination.endpoint)) (staged policies enforced, as their egress allows):")
                 pendingIngress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true,
                              log: log, ends: ends, view: &ingressView)
@@ -319,7 +342,7 @@ public final class PolicyEngine: @unchecked Sendable {
             log?.add("ingress at the destination \(describe(facts.destination.endpoint)):")
             ingress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: false,
                              log: log, ends: ends, view: &ingressView)
-            if pendingWanted, index.entities[facts.destination.endpoint].kind == .workload {
+            if pendingWanted, isWorkload[facts.destination.endpoint] {
                 log?.add("pending ingress (staged policies enforced):")
                 pendingIngress = walkEnd(endpoint: facts.destination.endpoint, direction: .ingress, facts: facts, pending: true,
                              log: log, ends: ends, view: &ingressView)
@@ -328,9 +351,9 @@ public final class PolicyEngine: @unchecked Sendable {
             log?.add("ingress: the destination \(facts.destination.address) is not a Calico endpoint; nothing evaluated")
         }
         let verdict: Verdict
-        if let e = egress, e.action == .deny { verdict = .deny }
-        else if let i = ingress { verdict = i.action }
-        else if let e = egress { verdict = e.action }
+        if egress >= 0, traceActions[Int(egress)] == .deny { verdict = .deny }
+        else if ingress >= 0 { verdict = traceActions[Int(ingress)] }
+        else if egress >= 0 { verdict = traceActions[Int(egress)] }
         else { verdict = .unknown }
         log?.add("action: \(verdict)")
         return ClassDecision(verdict: verdict, egress: egress, ingress: ingress,
@@ -338,9 +361,9 @@ public final class PolicyEngine: @unchecked Sendable {
     }
 
     private func walkEnd(endpoint: Int, direction: PolicyDirection, facts: FlowFacts, pending: Bool, log: PolicyWalkLog?,
-                         ends: WalkEnds?, view: inout Int) -> PolicyTrace {
+                         ends: WalkEnds?, view: inout Int) -> Int32 {
         guard let ends else { return walk(endpoint: endpoint, direction: direction, facts: facts, pending: pending, log: log) }
-        return directionWalk(endpoint: endpoint, direction: direction, facts: facts, pending: pending, ends: ends, view: &view)
+        return directionWalk(endpoint: endpoint, direction: direction, facts: facts, pending: pending, ends: ends, entry: &view)
     }
 
     /// §1.4: the endpoint, else the network set chosen with the other side's namespace, else net.

@@ -8,8 +8,10 @@
 /// policies a fresh engine's lookups mostly missed the CPU caches with a byte per answer, and
 /// rows per selector, as before that, spread one walk's lookups over megabytes.
 struct SelectorMemo {
-    private let selectors: [Selector]
-    private let entityLabels: [[String: String]]
+    /// The selectors as integer tests on numbered label maps (a first evaluation is a few
+    /// integer comparisons, not dictionary lookups hashing strings).
+    private let selectors: NumberedSelectors
+    private let labels: LabelNumbering
     /// Per entity: the offset of its row in `answers`, -1 until first used.
     private var rows: [Int]
     /// Bit 2k of a row's word k / 32 (shifted by 2 (k % 32)): selector k's answer is known;
@@ -17,22 +19,19 @@ struct SelectorMemo {
     private var answers: [UInt64] = []
     private let rowWords: Int
 
-    /// Per entity, the number of its distinct label map; per label map, its row (-1: none yet).
-    private let labelSets: [Int]
+    /// Per entity, the number of its selector label map in `labels`; per label map, its row
+    /// (-1: none yet).
+    private let labelSets: [Int32]
     private var labelRows: [Int]
 
-    init(selectors: [Selector], entityLabels: [[String: String]]) {
-        self.selectors = selectors
-        self.entityLabels = entityLabels
-        self.rows = Array(repeating: -1, count: entityLabels.count)
+    /// `entityMaps`: per entity, the number of its selector labels in `labels`.
+    init(selectors: [Selector], labels: LabelNumbering, entityMaps: [Int32]) {
+        self.selectors = NumberedSelectors(selectors, labels: labels)
+        self.labels = labels
+        self.rows = Array(repeating: -1, count: entityMaps.count)
         self.rowWords = (selectors.count + 31) / 32
-        var numbers: [[String: String]: Int] = [:]
-        self.labelSets = entityLabels.map { labels in
-            if let known = numbers[labels] { return known }
-            numbers[labels] = numbers.count
-            return numbers.count - 1
-        }
-        self.labelRows = Array(repeating: -1, count: numbers.count)
+        self.labelSets = entityMaps
+        self.labelRows = Array(repeating: -1, count: labels.mapCount)
     }
 
     mutating func matches(_ selector: Int, entity: Int) -> Bool {
@@ -40,19 +39,19 @@ struct SelectorMemo {
         if row < 0 {
             // Entities with equal labels share a row: the pods of a workload mostly do, so a
             // selector is evaluated once per workload instead of once per pod.
-            let labels = labelSets[entity]
-            row = labelRows[labels]
+            let map = Int(labelSets[entity])
+            row = labelRows[map]
             if row < 0 {
                 row = answers.count
                 answers.append(contentsOf: repeatElement(0, count: rowWords))
-                labelRows[labels] = row
+                labelRows[map] = row
             }
             rows[entity] = row
         }
         let word = row + (selector >> 5), shift = UInt64(selector & 31) << 1
         let known = answers[word] >> shift
         if known & 1 != 0 { return known & 2 != 0 }
-        let result = selectors[selector].matches(entityLabels[entity])
+        let result = selectors.matches(selector, map: Int(labelSets[entity]), labels: labels)
         answers[word] |= (result ? 3 : 1) << shift
         return result
     }

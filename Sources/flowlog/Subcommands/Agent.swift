@@ -123,15 +123,19 @@ struct Agent: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let metrics = PipelineMetrics.bootstrap(registry: registry)
         let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
-        var services: [any Service] = [agent, ScheduledReports(configuration: settings, logger: Logger(label: "flowlog.reports"))]
-        if let benchmark = Self.scheduledBenchmark(settings, logger: logger) { services.append(benchmark) }
-        if let export = try AgentClickHouseExport(settings, logger: Logger(label: "flowlog.export")) { services.append(export) }
+        // A service group shuts its services down in reverse order, each after the one before
+        // it has returned: the exporters are listed first so that they stop last, after capture
+        // has flushed its flow caches and sealed the store, and can send those flows too.
+        var services: [any Service] = []
         do {
             if let siem = try AgentSIEMExport(settings, logger: Logger(label: "flowlog.siem")) { services.append(siem) }
         } catch let error as FlowlogError {
             Diagnostics.error(error.description)
             throw ExitStatus(error).exitCode
         }
+        if let export = try AgentClickHouseExport(settings, logger: Logger(label: "flowlog.export")) { services.append(export) }
+        services += [agent, ScheduledReports(configuration: settings, logger: Logger(label: "flowlog.reports"))]
+        if let benchmark = Self.scheduledBenchmark(settings, logger: logger) { services.append(benchmark) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  cancellationSignals: [], logger: logger)
         do {

@@ -8,11 +8,14 @@ import ServiceLifecycle
 
 /// The agent's `export.clickhouse` section: `flowlog export clickhouse --follow` on its own
 /// thread beside the capture pipeline (the exporter blocks on HTTP and disk; it must not hold
-/// a task executor's thread). Graceful shutdown stops it between batches.
+/// a task executor's thread). It is shut down after the capture service (see `Agent`), so at
+/// shutdown it exports what capture stored last, for at most `shutdown-drain`; cancellation
+/// stops it at once.
 struct AgentClickHouseExport: Service {
     var settings: ClickHouseExportRun.Settings
     let metrics: ExportMetrics
     let logger: Logger
+    let shutdownDrain: Duration
 
     /// nil when the configuration has no `export.clickhouse` section.
     init?(_ configuration: AgentConfiguration, logger: Logger) throws {
@@ -47,27 +50,33 @@ struct AgentClickHouseExport: Service {
         // Registered with the metrics system the agent bootstrapped: they appear on /metrics.
         metrics = ExportMetrics()
         self.logger = logger
+        shutdownDrain = section.shutdownDrain
     }
 
     func run() async throws {
         let stop = ManagedAtomic(false)
+        let drain = shutdownDrain
         let run = ClickHouseExportRun(settings: settings, metrics: metrics, stop: stop) { [logger] message in
             logger.info("\(message)")
         }
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let thread = Thread {
-                    do {
-                        try run.run()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                    let thread = Thread {
+                        do {
+                            try run.run()
+                            continuation.resume()
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
                     }
+                    thread.name = "clickhouse-export"
+                    thread.start()
                 }
-                thread.name = "clickhouse-export"
-                thread.start()
+            } onGracefulShutdown: {
+                run.drain(for: drain)
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             stop.store(true, ordering: .relaxed)
         }
     }

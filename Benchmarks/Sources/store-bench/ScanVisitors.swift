@@ -1,0 +1,146 @@
+import FlowCore
+import SegmentStore
+
+/// The full scan as a whole-record reader does it: every flow handed over as an
+/// `AnnotatedFlow` (`StoreReader.scan`), every field folded afresh per flow. The reference
+/// for `RowDigestVisitor`.
+struct RecordDigestVisitor: StoreVisitor {
+    var checksum: UInt64 = 0
+    var flows = 0
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
+    mutating func visit(_ flow: AnnotatedFlow) -> Bool {
+        flows += 1
+        checksum &+= FieldDigest.flow(flow)
+        return true
+    }
+}
+
+/// The full scan reading rows where they lie (`StoreReader.scanRows`), every part in the
+/// order it is stored: each dictionary entry of the block (string bytes, label set, identity,
+/// trace, domain set, annotation, then each conversation's prepared record) folded once, from
+/// the numbers of its parts; each conversation's shared fields folded once from the
+/// conversation columns; per row its own fields from the row columns, with its conversation's
+/// digests. The same checksum as `RecordDigestVisitor`.
+///
+/// In stored order because reading an entry where a row first needs it is a cache miss per
+/// table on a large block (a block of the large cluster holds about 24,000 annotations).
+struct RowDigestVisitor: StoreRowVisitor {
+    var checksum: UInt64 = 0
+    var flows = 0
+    // Per block, by number.
+    private var strings: [UInt64] = []
+    private var labelSets: [UInt64] = []
+    private var identities: [UInt64] = []
+    private var traces: [UInt64] = []
+    private var domainSets: [UInt64] = []
+    private var annotations: [UInt64] = []
+    private var prepared: [UInt64] = []
+    private var conversations: [UInt64] = []
+    private var shared: [UInt64] = []
+
+    mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
+
+    mutating func visit(rows b: BlockRows) -> Bool {
+        foldDictionaries(b)
+        let columns = b.conversationColumns
+        conversations.removeAll(keepingCapacity: true)
+        shared.removeAll(keepingCapacity: true)
+        for c in 0..<columns.count {
+            conversations.append(FieldDigest.conversation(columns.record(c)))
+            shared.append(prepared[b.preparedIndex(ofConversation: c)])
+        }
+        var sum: UInt64 = 0
+        conversations.withUnsafeBufferPointer { conversations in
+            shared.withUnsafeBufferPointer { shared in
+                for row in 0..<b.rowCount {
+                    let c = b.conversation(ofRow: row)
+                    let own = FieldDigest.row(conversation: conversations[c], sourcePort: b.sourcePort(ofRow: row),
+                                              icmpType: b.icmpType(ofRow: row), icmpCode: b.icmpCode(ofRow: row),
+                                              tcpFlagsOut: b.tcpFlagsOut(ofRow: row), tcpFlagsIn: b.tcpFlagsIn(ofRow: row),
+                                              status: b.status(ofRow: row), start: b.start(ofRow: row), end: b.end(ofRow: row),
+                                              packetsOut: b.packetsOut(ofRow: row), bytesOut: b.bytesOut(ofRow: row),
+                                              packetsIn: b.packetsIn(ofRow: row), bytesIn: b.bytesIn(ofRow: row))
+                    sum &+= FieldDigest.mix(own, shared[c])
+                }
+            }
+        }
+        checksum &+= sum
+        flows += b.rowCount
+        return true
+    }
+
+    /// Every entry of the block's dictionaries, table by table; strings from their bytes,
+    /// identities and label sets from their strings' numbers, traces from their hits' parts
+    /// (nothing of them is built).
+    private mutating func foldDictionaries(_ b: BlockRows) {
+        // Filled as locals through their buffers (no uniqueness check per entry), then kept for
+        // the next block.
+        var strings = Self.take(&self.strings, count: b.stringCount)
+        var labelSets = Self.take(&self.labelSets, count: b.labelSetCount)
+        var identities = Self.take(&self.identities, count: b.identityCount)
+        var traces = Self.take(&self.traces, count: b.traceCount)
+        var domainSets = Self.take(&self.domainSets, count: b.domainSetCount)
+        var annotations = Self.take(&self.annotations, count: b.annotationCount)
+        var prepared = Self.take(&self.prepared, count: b.preparedCount)
+        strings.withUnsafeMutableBufferPointer { strings in
+            for n in strings.indices { strings[n] = b.withStringBytes(n) { FieldDigest.bytes($0) } }
+            labelSets.withUnsafeMutableBufferPointer { labelSets in
+                for n in labelSets.indices {
+                    var sum: UInt64 = 0
+                    b.forEachLabel(inSet: n) { key, value in sum &+= FieldDigest.label(key: strings[key], value: strings[value]) }
+                    labelSets[n] = sum
+                }
+                identities.withUnsafeMutableBufferPointer { identities in
+                    for n in identities.indices {
+                        let p = b.identityParts(n)
+                        identities[n] = FieldDigest.identity(kind: p.kind, namespace: strings[p.namespace], name: strings[p.name],
+                                                             aggregatedName: strings[p.aggregatedName],
+                                                             serviceAccount: strings[p.serviceAccount], labels: labelSets[p.labelSet])
+                    }
+                }
+            }
+            traces.withUnsafeMutableBufferPointer { traces in
+                for n in traces.indices {
+                    var h = FieldDigest.traceSeed
+                    let head = b.traceParts(n) { hit in
+                        h = FieldDigest.hit(h, index: hit.index, tier: strings[hit.tier], kind: hit.kind,
+                                            namespace: strings[hit.namespace], name: strings[hit.name], action: hit.action,
+                                            ruleIndex: hit.ruleIndex)
+                    }
+                    traces[n] = FieldDigest.traceEnd(h, reporter: head.reporter, action: head.action, hits: head.hits)
+                }
+            }
+        }
+        for n in domainSets.indices { domainSets[n] = FieldDigest.domains(b.domainSet(n)) }
+        annotations.withUnsafeMutableBufferPointer { annotations in
+            var a = 0
+            b.forEachAnnotation { p in
+                annotations[a] = FieldDigest.annotation(
+                    source: identities[p.source], destination: identities[p.destination], service: strings[p.destinationService],
+                    verdict: p.verdict, traces: (p.egress.map { traces[$0] }, p.ingress.map { traces[$0] },
+                                                 p.pendingEgress.map { traces[$0] }, p.pendingIngress.map { traces[$0] }))
+                a += 1
+            }
+        }
+        let noNode = FieldDigest.string(""), noDomains = FieldDigest.domains(.none)
+        prepared.withUnsafeMutableBufferPointer { prepared in
+            var t = 0
+            b.forEachPrepared { annotation, node, domains in
+                prepared[t] = FieldDigest.prepared(annotation: annotation.map { annotations[$0] }, node: node.map { strings[$0] } ?? noNode,
+                                                   domains: domains.map { domainSets[$0] } ?? noDomains)
+                t += 1
+            }
+        }
+        (self.strings, self.labelSets, self.identities, self.traces) = (strings, labelSets, identities, traces)
+        (self.domainSets, self.annotations, self.prepared) = (domainSets, annotations, prepared)
+    }
+
+    /// A table moved out of the visitor, `count` zeros (its capacity kept).
+    private static func take(_ table: inout [UInt64], count: Int) -> [UInt64] {
+        var taken: [UInt64] = []
+        swap(&taken, &table)
+        taken.removeAll(keepingCapacity: true)
+        taken.append(contentsOf: repeatElement(0, count: count))
+        return taken
+    }
+}
