@@ -19,6 +19,9 @@ final class BlockDictionaries {
     /// Version 3: the segment whose dictionary records hold the strings, label sets,
     /// identities and traces (positions of those are into its bytes); nil before version 3.
     private var segment: SegmentDictionary?
+    /// Where the strings, label sets, identities and traces are: the segment's records'
+    /// bytes (version 3), else the block's.
+    private var dictionaryBytes: [UInt8] { segment?.bytes ?? bytes }
 
     /// Where each entry starts, filled by the decoder while it checks the payload.
     struct Entries {
@@ -276,21 +279,22 @@ final class BlockDictionaries {
 
     /// Trace `i`'s reporter, action and hits by their strings' numbers, without building it.
     func traceParts(_ i: Int, hit: (PolicyHitParts) -> Void) -> (reporter: Reporter, action: Verdict, hits: Int) {
+        let bytes = dictionaryBytes
         var p = Int(entries.traceStarts[i])
         let reporter = Reporter(rawValue: bytes[p]) ?? .source
         let action = Verdict(rawValue: bytes[p + 1]) ?? .unknown
         p += 2
-        let count = varint(&p)
+        let count = Self.varint(bytes, &p)
         for _ in 0..<count {
-            let index = signed(&p)
-            let tier = varint(&p)
+            let index = Self.signed(bytes, &p)
+            let tier = Self.varint(bytes, &p)
             let kind = PolicyKind(rawValue: bytes[p]) ?? .profile
             p += 1
-            let namespace = varint(&p), name = varint(&p)
+            let namespace = Self.varint(bytes, &p), name = Self.varint(bytes, &p)
             let hitAction = PolicyAction(rawValue: bytes[p]) ?? .deny
             p += 1
             hit(PolicyHitParts(index: index, tier: tier, kind: kind, namespace: namespace, name: name, action: hitAction,
-                               ruleIndex: signed(&p)))
+                               ruleIndex: Self.signed(bytes, &p)))
         }
         return (reporter, action, count)
     }
@@ -301,26 +305,28 @@ final class BlockDictionaries {
     /// decoded), without building a `String`.
     func withStringBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let start = Int(entries.stringStarts[i]), end = Int(entries.stringEnds[i])
-        return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        return dictionaryBytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
     /// Identity `i` by the numbers of its strings and label set, without building it.
     func identityParts(_ i: Int) -> IdentityParts {
+        let bytes = dictionaryBytes
         var p = Int(entries.identityStarts[i])
         let kind = EndpointKind(rawValue: bytes[p]) ?? .network
         p += 1
-        let namespace = varint(&p), name = varint(&p), aggregated = varint(&p), labels = varint(&p)
+        let namespace = Self.varint(bytes, &p), name = Self.varint(bytes, &p), aggregated = Self.varint(bytes, &p), labels = Self.varint(bytes, &p)
         return IdentityParts(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated, labelSet: labels,
-                             serviceAccount: varint(&p))
+                             serviceAccount: Self.varint(bytes, &p))
     }
 
     /// Label set `i`'s pairs by string number, in stored order, without building it.
     func forEachLabel(inSet i: Int, _ body: (_ key: Int, _ value: Int) -> Void) {
+        let bytes = dictionaryBytes
         var p = Int(entries.labelSetStarts[i])
-        let pairs = varint(&p)
+        let pairs = Self.varint(bytes, &p)
         for _ in 0..<pairs {
-            let key = varint(&p)
-            body(key, varint(&p))
+            let key = Self.varint(bytes, &p)
+            body(key, Self.varint(bytes, &p))
         }
     }
 
