@@ -9,13 +9,17 @@ import FlowRing
 struct RingFlowSink: FlowSink {
     let ring: SPSCRing<FlowRecord>
     var drainMode = false
+    /// Rung after every push, for a consumer that sleeps until flows arrive (the agent's).
+    let doorbell: RingDoorbell?
 
-    init(ring: SPSCRing<FlowRecord>) {
+    init(ring: SPSCRing<FlowRecord>, doorbell: RingDoorbell? = nil) {
         self.ring = ring
+        self.doorbell = doorbell
     }
 
     mutating func accept(_ batch: inout [FlowRecord]) {
         _ = ring.push(contentsOf: batch, overflowPolicy: drainMode ? .wait : ring.overflowPolicy)
         batch.removeAll(keepingCapacity: true)
+        doorbell?.ring()
     }
 }

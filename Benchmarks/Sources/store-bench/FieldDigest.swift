@@ -34,7 +34,8 @@ enum FieldDigest {
         return mix(h, UInt64(r.destinationPort) | UInt64(r.vlan) << 16 | UInt64(r.innerVLAN) << 32)
     }
 
-    /// A row's own fields after its conversation's digest.
+    /// A row's own fields after its conversation's digest (with what the conversation's rows
+    /// share besides: annotation, node, domain names).
     @inline(__always)
     static func row(conversation: UInt64, sourcePort: UInt16, icmpType: UInt8, icmpCode: UInt8, tcpFlagsOut: TCPFlags,
                     tcpFlagsIn: TCPFlags, status: FlowStatus, start: Timestamp, end: Timestamp,
@@ -47,12 +48,6 @@ enum FieldDigest {
         let c = mix(packetsOut, bytesOut.rotated(17))
         let d = mix(packetsIn, bytesIn.rotated(17))
         return mix(mix(a, b.rotated(31)), mix(c, d.rotated(31)).rotated(7))
-    }
-
-    static func record(_ r: FlowRecord) -> UInt64 {
-        row(conversation: conversation(r), sourcePort: r.sourcePort, icmpType: r.icmpType, icmpCode: r.icmpCode,
-            tcpFlagsOut: r.tcpFlagsOut, tcpFlagsIn: r.tcpFlagsIn, status: r.status, start: r.start, end: r.end,
-            packetsOut: r.packetsOut, bytesOut: r.bytesOut, packetsIn: r.packetsIn, bytesIn: r.bytesIn)
     }
 
     static func identity(_ i: EndpointIdentity) -> UInt64 {
@@ -135,7 +130,11 @@ enum FieldDigest {
                                          traces: (a.egress.map(trace), a.ingress.map(trace), a.pendingEgress.map(trace),
                                                   a.pendingIngress.map(trace)))
         }
-        return mix(record(f.flow), prepared(annotation: annotation, node: string(f.node), domains: domains(f.destinationDomains)))
+        let r = f.flow
+        let shared = prepared(annotation: annotation, node: string(f.node), domains: domains(f.destinationDomains))
+        return row(conversation: mix(conversation(r), shared), sourcePort: r.sourcePort, icmpType: r.icmpType, icmpCode: r.icmpCode,
+                   tcpFlagsOut: r.tcpFlagsOut, tcpFlagsIn: r.tcpFlagsIn, status: r.status, start: r.start, end: r.end,
+                   packetsOut: r.packetsOut, bytesOut: r.bytesOut, packetsIn: r.packetsIn, bytesIn: r.bytesIn)
     }
 }
 

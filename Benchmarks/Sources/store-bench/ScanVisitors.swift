@@ -19,8 +19,8 @@ struct RecordDigestVisitor: StoreVisitor {
 /// order it is stored: each dictionary entry of the block (string bytes, label set, identity,
 /// trace, domain set, annotation, then each conversation's prepared record) folded once, from
 /// the numbers of its parts; each conversation's shared fields folded once from the
-/// conversation columns; per row its own fields from the row columns, with its conversation's
-/// digests. The same checksum as `RecordDigestVisitor`.
+/// conversation columns, with its prepared record's digest; per row its own fields from the
+/// row columns onto its conversation's digest. The same checksum as `RecordDigestVisitor`.
 ///
 /// In stored order because reading an entry where a row first needs it is a cache miss per
 /// table on a large block (a block of the large cluster holds about 24,000 annotations).
@@ -35,8 +35,8 @@ struct RowDigestVisitor: StoreRowVisitor {
     private var domainSets: [UInt64] = []
     private var annotations: [UInt64] = []
     private var prepared: [UInt64] = []
+    /// Per conversation: its shared fields and its prepared record's digest, folded.
     private var conversations: [UInt64] = []
-    private var shared: [UInt64] = []
 
     mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
 
@@ -44,24 +44,18 @@ struct RowDigestVisitor: StoreRowVisitor {
         foldDictionaries(b)
         let columns = b.conversationColumns
         conversations.removeAll(keepingCapacity: true)
-        shared.removeAll(keepingCapacity: true)
         for c in 0..<columns.count {
-            conversations.append(FieldDigest.conversation(columns.record(c)))
-            shared.append(prepared[b.preparedIndex(ofConversation: c)])
+            conversations.append(FieldDigest.mix(FieldDigest.conversation(columns.record(c)), prepared[b.preparedIndex(ofConversation: c)]))
         }
         var sum: UInt64 = 0
         conversations.withUnsafeBufferPointer { conversations in
-            shared.withUnsafeBufferPointer { shared in
-                for row in 0..<b.rowCount {
-                    let c = b.conversation(ofRow: row)
-                    let own = FieldDigest.row(conversation: conversations[c], sourcePort: b.sourcePort(ofRow: row),
-                                              icmpType: b.icmpType(ofRow: row), icmpCode: b.icmpCode(ofRow: row),
-                                              tcpFlagsOut: b.tcpFlagsOut(ofRow: row), tcpFlagsIn: b.tcpFlagsIn(ofRow: row),
-                                              status: b.status(ofRow: row), start: b.start(ofRow: row), end: b.end(ofRow: row),
-                                              packetsOut: b.packetsOut(ofRow: row), bytesOut: b.bytesOut(ofRow: row),
-                                              packetsIn: b.packetsIn(ofRow: row), bytesIn: b.bytesIn(ofRow: row))
-                    sum &+= FieldDigest.mix(own, shared[c])
-                }
+            for row in 0..<b.rowCount {
+                sum &+= FieldDigest.row(conversation: conversations[b.conversation(ofRow: row)], sourcePort: b.sourcePort(ofRow: row),
+                                        icmpType: b.icmpType(ofRow: row), icmpCode: b.icmpCode(ofRow: row),
+                                        tcpFlagsOut: b.tcpFlagsOut(ofRow: row), tcpFlagsIn: b.tcpFlagsIn(ofRow: row),
+                                        status: b.status(ofRow: row), start: b.start(ofRow: row), end: b.end(ofRow: row),
+                                        packetsOut: b.packetsOut(ofRow: row), bytesOut: b.bytesOut(ofRow: row),
+                                        packetsIn: b.packetsIn(ofRow: row), bytesIn: b.bytesIn(ofRow: row))
             }
         }
         checksum &+= sum

@@ -49,6 +49,17 @@ struct RankedRows {
         rows.sorted(by: Self.before).map(\.record)
     }
 
+    /// Rows held (without a limit: every row added since the last `drain`).
+    var count: Int { rows.count }
+
+    /// The rows held, in order with their keys and sequence numbers, and none held after; the
+    /// sequence goes on, so rows drained in turns still break ties by the order they came in.
+    mutating func drain() -> [(key: UInt64, sequence: UInt64, record: AnnotatedFlow)] {
+        let drained = rows.sorted(by: Self.before)
+        rows.removeAll()
+        return drained
+    }
+
     private static func before(_ a: (key: UInt64, sequence: UInt64, record: AnnotatedFlow),
                                _ b: (key: UInt64, sequence: UInt64, record: AnnotatedFlow)) -> Bool {
         a.key != b.key ? a.key < b.key : a.sequence < b.sequence

@@ -29,8 +29,8 @@ public struct ExternalResultWriter {
             }
         } else {
             let keep = [plan.top, plan.limit].compactMap { $0 }.min()
-            ordered = OrderedRowsSink(rows: RankedRows(order: order, limit: keep), format: plan.format, fields: plan.fields,
-                                      layout: plan.tableLayout)
+            ordered = OrderedRowsSink(order: order, limit: keep, format: plan.format, fields: plan.fields,
+                                      layout: plan.tableLayout, spillRows: plan.spillRows, spillDirectory: plan.spillDirectory)
         }
     }
 

@@ -61,8 +61,9 @@ public enum QueryEngine {
         // Every flow is read; the first N in the order are kept.
         let keep = [plan.top, plan.limit].compactMap { $0 }.min()
         return try run(plan, source: source,
-                       sink: OrderedRowsSink(rows: RankedRows(order: order, limit: keep), format: plan.format,
-                                             fields: plan.fields, layout: plan.tableLayout),
+                       sink: OrderedRowsSink(order: order, limit: keep, format: plan.format,
+                                             fields: plan.fields, layout: plan.tableLayout,
+                                             spillRows: plan.spillRows, spillDirectory: plan.spillDirectory),
                        scanLimit: nil, into: &out)
     }
 

@@ -28,6 +28,10 @@ public struct QueryPlan: Sendable {
     public var allowsConversationSums = true
     /// Threads for a column-wise read (each takes every n-th block); rows are read on one.
     public var threads = QueryPlan.defaultThreads
+    /// Flow rows in an order other than time or stored, without a limit: how many are held in
+    /// memory before they are sorted into a temporary file (`OrderedRowsSink`), and where.
+    public var spillRows = QueryPlan.defaultSpillRows
+    public var spillDirectory = QueryPlan.defaultSpillDirectory
 
     public init(filter: FilterProgram, window: TimeWindow = TimeWindow(), format: OutputFormat = .csv,
                 fields: [OutputField]? = nil, groupBy: [OutputField] = [], top: Int? = nil,
@@ -44,6 +48,14 @@ public struct QueryPlan: Sendable {
 }
 
 extension QueryPlan {
+    /// 1,048,576 rows: a few hundred MB of records with annotations at most.
+    public static let defaultSpillRows = 1 << 20
+    /// `$TMPDIR`, else /tmp.
+    public static var defaultSpillDirectory: String {
+        if let dir = getenv("TMPDIR"), dir.pointee != 0 { return String(cString: dir) }
+        return "/tmp"
+    }
+
     /// The order results print in: `order`, else time for flow rows, flows for groups and
     /// bytes for `--top` over single flows.
     public var resultOrder: ResultOrder {

@@ -67,6 +67,21 @@ struct FlowRowWriter {
         }
     }
 
+    /// The format a row is rendered in to be written later by this writer (`write(rendered:)`):
+    /// JSON rows as NDJSON lines, since their separators depend on their place.
+    var standaloneFormat: OutputFormat { format == .json ? .ndjson : format }
+
+    /// A row that a writer of `standaloneFormat` rendered, written as this writer's next row.
+    mutating func write(rendered row: UnsafeBufferPointer<UInt8>, into out: inout OutputBuffer) {
+        if format == .json {
+            out.append(ascii: rows == 0 ? "\n" : ",\n")
+            out.append(UnsafeBufferPointer(rebasing: row.dropLast()))
+        } else {
+            out.append(row)
+        }
+        rows += 1
+    }
+
     func end(into out: inout OutputBuffer) {
         if format == .json { out.append(ascii: rows == 0 ? "]\n" : "\n]\n") }
     }

@@ -149,6 +149,7 @@ func replay(_ options: ReplayOptions) throws -> CaptureStatistics {
     configuration.ringCapacity = options.ringCapacity
     configuration.store.compressionLevel = options.compressionLevel
     configuration.resolvesDomains = !options.noDNS
+    configuration.keepsStateUntilExit = true
     if let text = options.segmentSize {
         guard let size = ConfigurationValue.byteSize(text), size >= 4096 else {
             throw ValidationError("--segment-size: '\(text)' is not a size of at least 4096 bytes, such as 64MiB")
