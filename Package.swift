@@ -227,7 +227,8 @@ let package = Package(
             dependencies: ["Policy", "FlowCore", "Yams"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore", "FlowTestSupport", "storegen"]),
+        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "FlowCore", "FlowTestSupport", "storegen"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",

@@ -27,6 +27,18 @@ public struct FlowCapture {
     public var progressInterval: UInt64 = 1 << 16
     /// Decodes DNS responses into a name cache when set (`observeDNS(into:)`).
     var dns: DNSObserver?
+    /// How packets are taken from libpcap; see `Reading`.
+    var reading = Reading.dispatching
+
+    /// `pcap_next_ex` hands out one packet per call; on a live Linux handle it first copies the
+    /// packet out of the kernel's ring, because the ring's frame goes back to the kernel before
+    /// the call returns. `pcap_dispatch` runs a callback on the packets where they lie, up to a
+    /// few hundred per call, for files as well. The one-at-a-time loop stays as the plain
+    /// reference the tests compare the dispatching loop with, packet for packet.
+    enum Reading {
+        case dispatching
+        case oneAtATime
+    }
 
     public init(cache configuration: FlowCacheConfiguration = FlowCacheConfiguration(), batchSize: Int = 256) {
         cache = FlowCache(configuration: configuration)
@@ -79,7 +91,9 @@ public struct FlowCapture {
                                location: .init(file: source.isLive ? nil : source.name, field: source.isLive ? "interface \(source.name)" : nil))
         }
         counters.sources += 1
-        let failure = readAll(source, decoder: PacketDecoder(link: decoding), into: &sink, progress: progress)
+        let failure = reading == .dispatching
+            ? readDispatching(source, decoder: PacketDecoder(link: decoding), into: &sink, progress: progress)
+            : readAll(source, decoder: PacketDecoder(link: decoding), into: &sink, progress: progress)
         if source.isLive { counters.kernel = source.kernelStatistics() }
         deliver(into: &sink)
         if let failure {
@@ -120,35 +134,8 @@ public struct FlowCapture {
             switch source.next(&header, &data) {
             case .packet:
                 guard let h = header else { continue }
-                let caplen = Int(h.pointee.caplen)
-                let wire = h.pointee.len
-                guard let time = Self.nanoseconds(seconds: h.pointee.ts.tv_sec, fraction: Int(h.pointee.ts.tv_usec), fractionScale: scale) else {
-                    // libpcap scales pcapng timestamps by the interface's if_tsresol without
-                    // bounds; a value past 2554 is damage, and the file ends here like a read error.
-                    return FlowlogError(.corrupt,
-                                        "packet \(packetsHere + 1): timestamp \(h.pointee.ts.tv_sec) s is after \(Timestamp.latest), the latest time flowlog can represent (after \(packetsHere) packet\(packetsHere == 1 ? "" : "s"); everything before was kept)",
-                                        location: .init(file: isLive ? nil : source.name, offset: source.fileOffset,
-                                                        field: isLive ? "interface \(source.name)" : "packet timestamp"))
-                }
-                count(time: time, caplen: caplen, wire: wire)
-                let outcome = decoder.decode(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : caplen), into: &packet)
-                switch outcome {
-                case .ip:
-                    counters.ipPackets &+= 1
-                    if packet.isFirstFragment {
-                        fragments.rememberFirstFragment(packet, time: time)
-                    } else if packet.isLaterFragment {
-                        counters.laterFragments &+= 1
-                        if fragments.completeLaterFragment(&packet, time: time) { counters.laterFragmentsMatched &+= 1 }
-                    }
-                    if packet.sourcePort == 53, dns != nil {
-                        dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time)
-                    }
-                    cache.update(packet, time: time, wireLength: wire, into: &batch)
-                case .nonIP:
-                    counters.nonIP &+= 1
-                case .malformed(let reason):
-                    counters.malformed.increment(reason)
+                guard take(h, data, decoder: decoder, packet: &packet, fractionScale: scale) else {
+                    return timestampFailure(h.pointee.ts.tv_sec, source: source, after: packetsHere)
                 }
                 if batch.count >= batchSize { deliver(into: &sink) }
                 packetsHere &+= 1
@@ -177,17 +164,66 @@ public struct FlowCapture {
             case .end:
                 return nil
             case .failed(let reason):
-                let offset = source.fileOffset
-                let truncated = reason.contains("truncated")
-                let code: FlowlogError.Code = truncated ? .truncated : .corrupt
-                let after = "after \(packetsHere) packet\(packetsHere == 1 ? "" : "s")"
-                let what = isLive ? "the capture failed" : truncated ? "the capture file ends in the middle of a packet"
-                    : "the capture file is damaged"
-                return FlowlogError(code, "\(what) \(after); everything before was kept (libpcap: \(reason))",
-                                    location: .init(file: isLive ? nil : source.name, offset: offset,
-                                                    field: isLive ? "interface \(source.name)" : nil))
+                return readFailure(reason, source: source, after: packetsHere)
             }
         }
+    }
+
+    /// Counts, decodes and folds one packet into the flow cache; false (and nothing counted)
+    /// when its time stamp cannot be represented, which ends the source.
+    @inline(__always)
+    mutating func take(_ h: UnsafePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>?, decoder: PacketDecoder,
+                       packet: inout DecodedPacket, fractionScale scale: UInt64) -> Bool {
+        let caplen = Int(h.pointee.caplen)
+        let wire = h.pointee.len
+        guard let time = Self.nanoseconds(seconds: h.pointee.ts.tv_sec, fraction: Int(h.pointee.ts.tv_usec), fractionScale: scale) else {
+            return false
+        }
+        count(time: time, caplen: caplen, wire: wire)
+        let outcome = decoder.decode(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : caplen), into: &packet)
+        switch outcome {
+        case .ip:
+            counters.ipPackets &+= 1
+            if packet.isFirstFragment {
+                fragments.rememberFirstFragment(packet, time: time)
+            } else if packet.isLaterFragment {
+                counters.laterFragments &+= 1
+                if fragments.completeLaterFragment(&packet, time: time) { counters.laterFragmentsMatched &+= 1 }
+            }
+            if packet.sourcePort == 53, dns != nil {
+                dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time)
+            }
+            cache.update(packet, time: time, wireLength: wire, into: &batch)
+        case .nonIP:
+            counters.nonIP &+= 1
+        case .malformed(let reason):
+            counters.malformed.increment(reason)
+        }
+        return true
+    }
+
+    /// libpcap scales pcapng timestamps by the interface's if_tsresol without bounds; a value
+    /// past 2554 is damage, and the file ends there like a read error.
+    func timestampFailure(_ seconds: Int, source: PacketSource, after packetsHere: UInt64) -> FlowlogError {
+        let isLive = source.isLive
+        return FlowlogError(.corrupt,
+                            "packet \(packetsHere + 1): timestamp \(seconds) s is after \(Timestamp.latest), the latest time flowlog can represent (after \(packetsHere) packet\(packetsHere == 1 ? "" : "s"); everything before was kept)",
+                            location: .init(file: isLive ? nil : source.name, offset: source.fileOffset,
+                                            field: isLive ? "interface \(source.name)" : "packet timestamp"))
+    }
+
+    /// A read error as the capture's error, with where it happened.
+    func readFailure(_ reason: String, source: PacketSource, after packetsHere: UInt64) -> FlowlogError {
+        let isLive = source.isLive
+        let offset = source.fileOffset
+        let truncated = reason.contains("truncated")
+        let code: FlowlogError.Code = truncated ? .truncated : .corrupt
+        let after = "after \(packetsHere) packet\(packetsHere == 1 ? "" : "s")"
+        let what = isLive ? "the capture failed" : truncated ? "the capture file ends in the middle of a packet"
+            : "the capture file is damaged"
+        return FlowlogError(code, "\(what) \(after); everything before was kept (libpcap: \(reason))",
+                            location: .init(file: isLive ? nil : source.name, offset: offset,
+                                            field: isLive ? "interface \(source.name)" : nil))
     }
 
     /// Nanoseconds since the epoch for a libpcap time stamp (`fractionScale` turns its

@@ -388,6 +388,31 @@ public final class PacketSource {
         }
     }
 
+    /// Runs `callback` on up to `maximum` packets where libpcap holds them (`pcap_dispatch`),
+    /// with `context` as its user pointer. `.packet` when it ran on any; `.timeout` and `.end`
+    /// as for `next`. A live handle is checked for `breakLoop()` every thousand packets or so.
+    @inline(__always)
+    func dispatch(maximum: Int32, callback: pcap_handler, context: UnsafeMutableRawPointer) -> ReadOutcome {
+        let status = pcap_dispatch(handle, maximum, callback, context.assumingMemoryBound(to: UInt8.self))
+        if status > 0 {
+            if wakeRead >= 0 {
+                packetsSinceWakeCheck &+= Int(status)
+                if packetsSinceWakeCheck >= 1024 {
+                    packetsSinceWakeCheck = 0
+                    if wakeRequested(waitMilliseconds: 0) { return .end }
+                }
+            }
+            return .packet
+        }
+        if status == 0 {
+            // A file has no more packets; a live handle had none ready.
+            guard wakeRead >= 0 else { return .end }
+            return wakeRequested(waitMilliseconds: pollTimeoutMilliseconds) ? .end : .timeout
+        }
+        if status == PCAP_ERROR_BREAK { return .end }
+        return .failed(String(cString: pcap_geterr(handle)))
+    }
+
     /// Waits up to `waitMilliseconds` for packets or a `breakLoop()`; true for the latter.
     func wakeRequested(waitMilliseconds: Int32) -> Bool {
         var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),

@@ -151,8 +151,8 @@ public enum ReplayPipeline {
             do { try processor.close() } catch { failure = error }
         }
         if configuration.keepsStateUntilExit {
-            // One reference the exit reclaims with the whole address space.
-            _ = Unmanaged.passRetained(processor)
+            // A reference in memory that is never freed: the exit reclaims it with the rest.
+            UnsafeMutablePointer<FlowProcessor>.allocate(capacity: 1).initialize(to: processor)
         }
         if let failure { throw failure }
         return Result(capture: producer.statistics, ring: ring.statistics, processing: processor.statistics,

@@ -21,9 +21,9 @@ struct BlockDecoder {
 
     /// The block's dictionaries, built on demand; its rows and sums refer to it.
     let dictionaries = BlockDictionaries()
-    private var addresses: [IPAddress] = []
+    var addresses: [IPAddress] = []
     /// Scratch for one packed dictionary field.
-    private var packed: [UInt64] = []
+    var packed: [UInt64] = []
     /// Unpacked column values, reused from block to block.
     var values = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Per conversation, its prepared record in the decoded block's `templates`.
@@ -35,9 +35,15 @@ struct BlockDecoder {
     private var templateOfPair: [TemplateKey: Int32] = [:]
     /// The format version of the block being decoded (its header's): older blocks lack parts.
     var payloadVersion: UInt16 = SegmentFormat.version
+    /// Version 3: the dictionary records of the block's segment (none read: every reference
+    /// to a string, label set, identity or trace is out of range).
+    var segmentDictionary: SegmentDictionary?
     private var shapes: [UInt64] = []
     /// Field-by-field staging for the annotation and conversation tables.
-    private var fields: [[UInt64]] = Array(repeating: [], count: 17)
+    var fields: [[UInt64]] = Array(repeating: [], count: 17)
+    /// Version 3 staging: 0–5 the outcome table, 6 address identities, 7–9 the annotation
+    /// columns, 10 the port table, 11–12 each annotation's first source and destination.
+    var folded: [[UInt64]] = Array(repeating: [], count: 13)
 
     init() {}
 
@@ -203,116 +209,119 @@ struct BlockDecoder {
         templateOfPair.removeAll(keepingCapacity: true)
         shapes.removeAll(keepingCapacity: true)
 
-        // Each entry takes at least one byte, which bounds every count by what is left.
-        let stringCount = try c.index(below: c.remaining + 1)
-        e.stringStarts.reserveCapacity(stringCount)
-        e.stringEnds.reserveCapacity(stringCount)
-        for _ in 0..<stringCount {
-            let length = try c.index(below: c.remaining + 1)
-            e.stringStarts.append(Int32(c.position))
-            try c.skip(length)
-            e.stringEnds.append(Int32(c.position))
-        }
-
-        let labelSetCount = try c.index(below: c.remaining + 1)
-        for _ in 0..<labelSetCount {
-            e.labelSetStarts.append(Int32(c.position))
-            let pairs = try c.index(below: c.remaining + 1)
-            for _ in 0..<(2 * pairs) { _ = try c.index(below: stringCount) }
-        }
-
-        let identityCount = try c.index(below: c.remaining + 1)
-        for _ in 0..<identityCount {
-            let at = c.position
-            e.identityStarts.append(Int32(at))
-            guard EndpointKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad endpoint kind", position: at) }
-            _ = try c.index(below: stringCount)
-            _ = try c.index(below: stringCount)
-            _ = try c.index(below: stringCount)
-            _ = try c.index(below: labelSetCount)
-            _ = try c.index(below: stringCount)
-        }
-
-        let traceCount = try c.index(below: c.remaining + 1)
-        for _ in 0..<traceCount {
-            let at = c.position
-            e.traceStarts.append(Int32(at))
-            let reporterByte = try c.u8()
-            guard Reporter(rawValue: reporterByte) != nil, Verdict(rawValue: try c.u8()) != nil else {
-                throw Malformed(reason: "bad trace reporter or action", position: at)
+        let stringCount: Int, labelSetCount: Int, identityCount: Int, traceCount: Int
+        let segment: SegmentDictionary?
+        if payloadVersion >= SegmentFormat.segmentDictionaryVersion {
+            // The segment's records hold them, checked when they were loaded.
+            let shared = segmentDictionary ?? .empty
+            segment = shared
+            e.share(shared)
+            stringCount = shared.stringStarts.count
+            labelSetCount = shared.labelSetStarts.count
+            identityCount = shared.identityStarts.count
+            traceCount = shared.traceStarts.count
+        } else {
+            segment = nil
+            // Each entry takes at least one byte, which bounds every count by what is left.
+            stringCount = try c.index(below: c.remaining + 1)
+            e.stringStarts.reserveCapacity(stringCount)
+            e.stringEnds.reserveCapacity(stringCount)
+            for _ in 0..<stringCount {
+                let length = try c.index(below: c.remaining + 1)
+                e.stringStarts.append(Int32(c.position))
+                try c.skip(length)
+                e.stringEnds.append(Int32(c.position))
             }
-            e.traceReporters.append(reporterByte)
-            let hitCount = try c.index(below: c.remaining + 1)
-            for _ in 0..<hitCount {
-                _ = try c.signed()
-                _ = try c.index(below: stringCount)
-                let kindAt = c.position
-                guard PolicyKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad policy kind", position: kindAt) }
+
+            labelSetCount = try c.index(below: c.remaining + 1)
+            for _ in 0..<labelSetCount {
+                e.labelSetStarts.append(Int32(c.position))
+                let pairs = try c.index(below: c.remaining + 1)
+                for _ in 0..<(2 * pairs) { _ = try c.index(below: stringCount) }
+            }
+
+            identityCount = try c.index(below: c.remaining + 1)
+            for _ in 0..<identityCount {
+                let at = c.position
+                e.identityStarts.append(Int32(at))
+                guard EndpointKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad endpoint kind", position: at) }
                 _ = try c.index(below: stringCount)
                 _ = try c.index(below: stringCount)
-                let actionAt = c.position
-                guard PolicyAction(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad policy action", position: actionAt) }
-                _ = try c.signed()
+                _ = try c.index(below: stringCount)
+                _ = try c.index(below: labelSetCount)
+                _ = try c.index(below: stringCount)
             }
-        }
 
-        let annotationCount = try c.index(below: min(c.remaining, records) + 1)
-        // Into the dictionaries' arrays (kept from block to block: fresh arrays per block would
-        // cost page faults on every large block): 0–2 identities and service, 3 verdict, 4–7
-        // traces + 1.
-        let annotationLimits = [identityCount, identityCount, stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
-        for k in 0..<8 {
-            let at = c.position
-            let bound = try PackedColumn.decode(&c, count: annotationCount, into: &e.annotationFields[k])
-            guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || e.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
-                throw Malformed(reason: "dictionary reference out of range", position: c.position)
-            }
-            if k == 3 {
-                for raw in e.annotationFields[3] where Verdict(rawValue: UInt8(raw)) == nil {
-                    throw Malformed(reason: "bad verdict", position: at)
+            traceCount = try c.index(below: c.remaining + 1)
+            for _ in 0..<traceCount {
+                let at = c.position
+                e.traceStarts.append(Int32(at))
+                let reporterByte = try c.u8()
+                guard Reporter(rawValue: reporterByte) != nil, Verdict(rawValue: try c.u8()) != nil else {
+                    throw Malformed(reason: "bad trace reporter or action", position: at)
+                }
+                e.traceReporters.append(reporterByte)
+                let hitCount = try c.index(below: c.remaining + 1)
+                for _ in 0..<hitCount {
+                    _ = try c.signed()
+                    _ = try c.index(below: stringCount)
+                    let kindAt = c.position
+                    guard PolicyKind(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad policy kind", position: kindAt) }
+                    _ = try c.index(below: stringCount)
+                    _ = try c.index(below: stringCount)
+                    let actionAt = c.position
+                    guard PolicyAction(rawValue: try c.u8()) != nil else { throw Malformed(reason: "bad policy action", position: actionAt) }
+                    _ = try c.signed()
                 }
             }
         }
+        let annotationCount: Int
+        if segment != nil {
+            annotationCount = try readFoldedTables(&c, records: records, entries: &e, identityCount: identityCount,
+                                                   stringCount: stringCount, traceCount: traceCount)
+        } else {
+            annotationCount = try c.index(below: min(c.remaining, records) + 1)
+            // Into the dictionaries' arrays (kept from block to block: fresh arrays per block would
+            // cost page faults on every large block): 0–2 identities and service, 3 verdict, 4–7
+            // traces + 1.
+            let annotationLimits = [identityCount, identityCount, stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
+            for k in 0..<8 {
+                let at = c.position
+                let bound = try PackedColumn.decode(&c, count: annotationCount, into: &e.annotationFields[k])
+                guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || e.annotationFields[k].max()! < UInt64(annotationLimits[k]) else {
+                    throw Malformed(reason: k == 3 ? "bad verdict" : outOfRange, position: c.position)
+                }
+                if k == 3 {
+                    for raw in e.annotationFields[3] where Verdict(rawValue: UInt8(raw)) == nil {
+                        throw Malformed(reason: "bad verdict", position: at)
+                    }
+                }
+            }
 
-        // IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each.
-        let v4Count = try c.index(below: min(c.remaining * 8, 2 * records) + 1)
-        try PackedColumn.decode(&c, count: v4Count, into: &packed)
-        var v4: UInt64 = 0
-        for delta in packed {
-            v4 = v4 &+ delta
-            guard v4 <= UInt64(UInt32.max) else { throw Malformed(reason: "IPv4 address out of range", position: c.position) }
-            addresses.append(IPAddress(ipv4: UInt32(v4)))
-        }
-        for _ in 0..<(try c.index(below: min(c.remaining / 16, 2 * records) + 1)) {
-            addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
-        }
+            try readAddresses(&c, records: records)
 
-        // Conversations by source then destination: sources as deltas.
-        let conversationCount = try c.index(below: min(c.remaining * 8, records) + 1)
-        try PackedColumn.decode(&c, count: conversationCount, into: &packed)
-        // Staging: 8 source, 9 destination, 10 port, 11 protocol, 12 vlan + 1, 13 inner vlan + 1,
-        // 14 annotation + 1, 15 node, 16 domain set + 1.
-        // Filled in a local (no uniqueness check per append), then put back.
-        var sources = fields[8]
-        fields[8] = []
-        sources.removeAll(keepingCapacity: true)
-        var source = 0
-        for delta in packed {
-            guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            source += Int(delta)
-            guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            sources.append(UInt64(source))
+            let conversationCount = try readConversationSources(&c, records: records)
+            try readFields(&c, count: conversationCount, limits: [addresses.count, 1 << 16, 256, 1 << 16, 1 << 16, annotationCount + 1, stringCount],
+                           from: 9)
         }
-        fields[8] = sources
-        try readFields(&c, count: conversationCount, limits: [addresses.count, 1 << 16, 256, 1 << 16, 1 << 16, annotationCount + 1, stringCount],
-                       from: 9)
+        let conversationCount = fields[8].count
+        if let segment, segment.hasLost {
+            try Self.requirePresent(e.annotationFields[0], in: segment.identityStarts, what: "identity")
+            try Self.requirePresent(e.annotationFields[1], in: segment.identityStarts, what: "identity")
+            try Self.requirePresent(e.annotationFields[2], in: segment.stringStarts, what: "string")
+            for k in 4...7 { try Self.requirePresent(e.annotationFields[k], in: segment.traceStarts, what: "trace", plusOne: true) }
+            try Self.requirePresent(fields[15], in: segment.stringStarts, what: "string")
+        }
         let hasDomains = payloadVersion >= SegmentFormat.domainsVersion
         if hasDomains {
             let setCount = try c.index(below: c.remaining + 1)
             for _ in 0..<setCount {
                 e.domainSetStarts.append(Int32(c.position))
                 let names = try c.index(below: c.remaining + 1)
-                for _ in 0..<names { _ = try c.index(below: stringCount) }
+                for _ in 0..<names {
+                    let name = try c.index(below: stringCount)
+                    if let segment, segment.stringStarts[name] < 0 { throw Self.lost("string", name) }
+                }
             }
             try readFields(&c, count: conversationCount, limits: [setCount + 1], from: 16)
         }
@@ -325,7 +334,7 @@ struct BlockDecoder {
         if numberingOnDemand {
             conversationTemplate.removeAll(keepingCapacity: true)
             conversationTemplate.append(contentsOf: repeatElement(-1, count: conversationCount))
-            d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<c.position]))
+            d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<c.position]), segment: segment)
             d.deferNumbering(annotationOf: annotationOf, nodeOf: nodeOf, domainsOf: domainsOf, hasDomains: hasDomains,
                              annotationCount: annotationCount)
             for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
@@ -350,19 +359,79 @@ struct BlockDecoder {
         templateOfAnnotation = firstOfAnnotation
         conversationTemplate = templateOf
         // Only what building an entry reads is kept (nothing when entries are never built).
-        d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]))
+        d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]), segment: segment)
 
         for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
     }
 
+    /// IPv4 addresses ascending as packed deltas, then IPv6 addresses as 16 bytes each, into
+    /// `addresses`.
+    mutating func readAddresses(_ c: inout ByteCursor, records: Int) throws {
+        let v4Count = try c.index(below: min(c.remaining * 8, 2 * records) + 1)
+        try PackedColumn.decode(&c, count: v4Count, into: &packed)
+        var v4: UInt64 = 0
+        for delta in packed {
+            v4 = v4 &+ delta
+            guard v4 <= UInt64(UInt32.max) else { throw Malformed(reason: "IPv4 address out of range", position: c.position) }
+            addresses.append(IPAddress(ipv4: UInt32(v4)))
+        }
+        for _ in 0..<(try c.index(below: min(c.remaining / 16, 2 * records) + 1)) {
+            addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
+        }
+    }
+
+    /// Conversations by source then destination: their count, and the sources (deltas) into
+    /// `fields[8]`. Staging from here on: 8 source, 9 destination, 10 port, 11 protocol, 12 vlan
+    /// + 1, 13 inner vlan + 1, 14 annotation + 1, 15 node, 16 domain set + 1.
+    mutating func readConversationSources(_ c: inout ByteCursor, records: Int) throws -> Int {
+        let conversationCount = try c.index(below: min(c.remaining * 8, records) + 1)
+        try PackedColumn.decode(&c, count: conversationCount, into: &packed)
+        // Filled in a local (no uniqueness check per append), then put back.
+        var sources = fields[8]
+        fields[8] = []
+        sources.removeAll(keepingCapacity: true)
+        var source = 0
+        for delta in packed {
+            guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
+            source += Int(delta)
+            guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
+            sources.append(UInt64(source))
+        }
+        fields[8] = sources
+        return conversationCount
+    }
+
+    /// Why a reference is out of range. From version 3 the strings, label sets, identities and
+    /// traces are the segment's: a block may refer to entries of a record that was lost.
+    var outOfRange: String {
+        payloadVersion >= SegmentFormat.segmentDictionaryVersion
+            ? "block uses a dictionary entry past those its segment's dictionary records hold (lost with a damaged dictionary record, or never written)"
+            : "dictionary reference out of range"
+    }
+
+    /// Checks that every value of `numbers` (minus one with `plusOne`, where 0 means none)
+    /// names an entry the segment's dictionary records still hold.
+    private static func requirePresent(_ numbers: [UInt64], in starts: [Int32], what: String, plusOne: Bool = false) throws {
+        for number in numbers {
+            if plusOne && number == 0 { continue }
+            let n = Int(truncatingIfNeeded: plusOne ? number - 1 : number)
+            if starts[n] < 0 { throw lost(what, n) }
+        }
+    }
+
+    private static func lost(_ what: String, _ n: Int) -> Malformed {
+        Malformed(reason: "block uses \(what) \(n) of its segment's dictionary, lost with a damaged dictionary record", position: nil)
+    }
+
     /// Reads `limits.count` packed fields of `count` values each into `fields[first…]`, each
     /// value checked against its limit.
-    private mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int], from first: Int = 0) throws {
+    /// `segmentWide`: the field (by its index in `limits`) names the segment's strings.
+    mutating func readFields(_ c: inout ByteCursor, count: Int, limits: [Int], from first: Int = 0, segmentWide: Int? = nil) throws {
         for (k, limit) in limits.enumerated() {
             // The packed width alone mostly keeps the references in range: no pass over them.
             let bound = try PackedColumn.decode(&c, count: count, into: &fields[first + k])
             guard count == 0 || bound < UInt64(limit) || fields[first + k].max()! < UInt64(limit) else {
-                throw Malformed(reason: "dictionary reference out of range", position: c.position)
+                throw Malformed(reason: k == segmentWide ? outOfRange : "dictionary reference out of range", position: c.position)
             }
         }
     }

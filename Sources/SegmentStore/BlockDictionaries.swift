@@ -16,6 +16,12 @@ import FlowCore
 final class BlockDictionaries {
     /// The payload's bytes up to the end of its dictionaries (positions below are into these).
     private var bytes: [UInt8] = []
+    /// Version 3: the segment whose dictionary records hold the strings, label sets,
+    /// identities and traces (positions of those are into its bytes); nil before version 3.
+    private var segment: SegmentDictionary?
+    /// Where the strings, label sets, identities and traces are: the segment's records'
+    /// bytes (version 3), else the block's.
+    private var dictionaryBytes: [UInt8] { segment?.bytes ?? bytes }
 
     /// Where each entry starts, filled by the decoder while it checks the payload.
     struct Entries {
@@ -35,13 +41,35 @@ final class BlockDictionaries {
         var templateKeys: [TemplateKey] = []
         var templateFirstConversation: [Int32] = []
 
+        /// Whether the string, label set, identity and trace tables are a segment's (version 3),
+        /// shared rather than owned.
+        var sharedWithSegment = false
+
+        /// Version 3: the string, label set, identity and trace tables are the segment's.
+        mutating func share(_ segment: SegmentDictionary) {
+            stringStarts = segment.stringStarts
+            stringEnds = segment.stringEnds
+            labelSetStarts = segment.labelSetStarts
+            identityStarts = segment.identityStarts
+            traceStarts = segment.traceStarts
+            traceReporters = segment.traceReporters
+            sharedWithSegment = true
+        }
+
         mutating func removeAll() {
-            stringStarts.removeAll(keepingCapacity: true)
-            stringEnds.removeAll(keepingCapacity: true)
-            labelSetStarts.removeAll(keepingCapacity: true)
-            identityStarts.removeAll(keepingCapacity: true)
-            traceStarts.removeAll(keepingCapacity: true)
-            traceReporters.removeAll(keepingCapacity: true)
+            if sharedWithSegment {
+                // Let go of the segment's tables (emptying them in place would copy them).
+                stringStarts = []; stringEnds = []; labelSetStarts = []
+                identityStarts = []; traceStarts = []; traceReporters = []
+                sharedWithSegment = false
+            } else {
+                stringStarts.removeAll(keepingCapacity: true)
+                stringEnds.removeAll(keepingCapacity: true)
+                labelSetStarts.removeAll(keepingCapacity: true)
+                identityStarts.removeAll(keepingCapacity: true)
+                traceStarts.removeAll(keepingCapacity: true)
+                traceReporters.removeAll(keepingCapacity: true)
+            }
             for k in annotationFields.indices { annotationFields[k].removeAll(keepingCapacity: true) }
             domainSetStarts.removeAll(keepingCapacity: true)
             templateKeys.removeAll(keepingCapacity: true)
@@ -79,10 +107,8 @@ final class BlockDictionaries {
         var taken = Entries()
         swap(&taken, &entries)
         taken.removeAll()
-        strings.removeAll(keepingCapacity: true)
-        labelSets.removeAll(keepingCapacity: true)
-        identities.removeAll(keepingCapacity: true)
-        traces.removeAll(keepingCapacity: true)
+        // Strings, label sets, identities and traces built are kept while blocks of one
+        // version 3 segment follow each other (`seal` decides).
         annotations.removeAll(keepingCapacity: true)
         domainSets.removeAll(keepingCapacity: true)
         annotated = true
@@ -95,13 +121,22 @@ final class BlockDictionaries {
 
     /// Keeps the checked payload bytes the entries were found in, and makes room for every
     /// entry to be built.
-    func seal(_ filled: Entries, checked: UnsafeRawBufferPointer) {
+    /// `segment`: the version 3 segment whose records hold the strings, label sets,
+    /// identities and traces (entries built for its previous block are kept).
+    func seal(_ filled: Entries, checked: UnsafeRawBufferPointer, segment: SegmentDictionary? = nil) {
         entries = filled
         bytes.append(contentsOf: checked)
-        strings.append(contentsOf: repeatElement(nil, count: entries.stringStarts.count))
-        labelSets.append(contentsOf: repeatElement(nil, count: entries.labelSetStarts.count))
-        identities.append(contentsOf: repeatElement(nil, count: entries.identityStarts.count))
-        traces.append(contentsOf: repeatElement(nil, count: entries.traceStarts.count))
+        if segment == nil || segment !== self.segment {
+            strings.removeAll(keepingCapacity: true)
+            labelSets.removeAll(keepingCapacity: true)
+            identities.removeAll(keepingCapacity: true)
+            traces.removeAll(keepingCapacity: true)
+            strings.append(contentsOf: repeatElement(nil, count: entries.stringStarts.count))
+            labelSets.append(contentsOf: repeatElement(nil, count: entries.labelSetStarts.count))
+            identities.append(contentsOf: repeatElement(nil, count: entries.identityStarts.count))
+            traces.append(contentsOf: repeatElement(nil, count: entries.traceStarts.count))
+        }
+        self.segment = segment
         annotations.append(contentsOf: repeatElement(nil, count: entries.annotationFields[0].count))
         domainSets.append(contentsOf: repeatElement(nil, count: entries.domainSetStarts.count))
     }
@@ -244,21 +279,22 @@ final class BlockDictionaries {
 
     /// Trace `i`'s reporter, action and hits by their strings' numbers, without building it.
     func traceParts(_ i: Int, hit: (PolicyHitParts) -> Void) -> (reporter: Reporter, action: Verdict, hits: Int) {
+        let bytes = dictionaryBytes
         var p = Int(entries.traceStarts[i])
         let reporter = Reporter(rawValue: bytes[p]) ?? .source
         let action = Verdict(rawValue: bytes[p + 1]) ?? .unknown
         p += 2
-        let count = varint(&p)
+        let count = Self.varint(bytes, &p)
         for _ in 0..<count {
-            let index = signed(&p)
-            let tier = varint(&p)
+            let index = Self.signed(bytes, &p)
+            let tier = Self.varint(bytes, &p)
             let kind = PolicyKind(rawValue: bytes[p]) ?? .profile
             p += 1
-            let namespace = varint(&p), name = varint(&p)
+            let namespace = Self.varint(bytes, &p), name = Self.varint(bytes, &p)
             let hitAction = PolicyAction(rawValue: bytes[p]) ?? .deny
             p += 1
             hit(PolicyHitParts(index: index, tier: tier, kind: kind, namespace: namespace, name: name, action: hitAction,
-                               ruleIndex: signed(&p)))
+                               ruleIndex: Self.signed(bytes, &p)))
         }
         return (reporter, action, count)
     }
@@ -269,26 +305,28 @@ final class BlockDictionaries {
     /// decoded), without building a `String`.
     func withStringBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let start = Int(entries.stringStarts[i]), end = Int(entries.stringEnds[i])
-        return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        return dictionaryBytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
     /// Identity `i` by the numbers of its strings and label set, without building it.
     func identityParts(_ i: Int) -> IdentityParts {
+        let bytes = dictionaryBytes
         var p = Int(entries.identityStarts[i])
         let kind = EndpointKind(rawValue: bytes[p]) ?? .network
         p += 1
-        let namespace = varint(&p), name = varint(&p), aggregated = varint(&p), labels = varint(&p)
+        let namespace = Self.varint(bytes, &p), name = Self.varint(bytes, &p), aggregated = Self.varint(bytes, &p), labels = Self.varint(bytes, &p)
         return IdentityParts(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated, labelSet: labels,
-                             serviceAccount: varint(&p))
+                             serviceAccount: Self.varint(bytes, &p))
     }
 
     /// Label set `i`'s pairs by string number, in stored order, without building it.
     func forEachLabel(inSet i: Int, _ body: (_ key: Int, _ value: Int) -> Void) {
+        let bytes = dictionaryBytes
         var p = Int(entries.labelSetStarts[i])
-        let pairs = varint(&p)
+        let pairs = Self.varint(bytes, &p)
         for _ in 0..<pairs {
-            let key = varint(&p)
-            body(key, varint(&p))
+            let key = Self.varint(bytes, &p)
+            body(key, Self.varint(bytes, &p))
         }
     }
 
@@ -308,19 +346,21 @@ final class BlockDictionaries {
     func string(_ i: Int) -> String {
         if let built = strings[i] { return built }
         let start = Int(entries.stringStarts[i]), end = Int(entries.stringEnds[i])
-        let made = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+        let source = segment?.bytes ?? bytes
+        let made = source.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
         strings[i] = made
         return made
     }
 
     func labelSet(_ i: Int) -> [String: String] {
         if let built = labelSets[i] { return built }
+        let b = segment?.bytes ?? bytes
         var p = Int(entries.labelSetStarts[i])
-        let pairs = varint(&p)
+        let pairs = Self.varint(b, &p)
         var labels = [String: String](minimumCapacity: pairs)
         for _ in 0..<pairs {
-            let key = varint(&p)
-            labels[string(key)] = string(varint(&p))
+            let key = Self.varint(b, &p)
+            labels[string(key)] = string(Self.varint(b, &p))
         }
         labelSets[i] = labels
         return labels
@@ -328,36 +368,38 @@ final class BlockDictionaries {
 
     func identity(_ i: Int) -> EndpointIdentity {
         if let built = identities[i] { return built }
+        let b = segment?.bytes ?? bytes
         var p = Int(entries.identityStarts[i])
-        let kind = EndpointKind(rawValue: bytes[p]) ?? .network
+        let kind = EndpointKind(rawValue: b[p]) ?? .network
         p += 1
-        let namespace = string(varint(&p)), name = string(varint(&p)), aggregated = string(varint(&p))
-        let labels = labelSet(varint(&p))
+        let namespace = string(Self.varint(b, &p)), name = string(Self.varint(b, &p)), aggregated = string(Self.varint(b, &p))
+        let labels = labelSet(Self.varint(b, &p))
         let made = EndpointIdentity(kind: kind, namespace: namespace, name: name, aggregatedName: aggregated,
-                                    labels: labels, serviceAccount: string(varint(&p)))
+                                    labels: labels, serviceAccount: string(Self.varint(b, &p)))
         identities[i] = made
         return made
     }
 
     func trace(_ i: Int) -> PolicyTrace {
         if let built = traces[i] { return built }
+        let b = segment?.bytes ?? bytes
         var p = Int(entries.traceStarts[i])
-        let reporter = Reporter(rawValue: bytes[p]) ?? .source
-        let action = Verdict(rawValue: bytes[p + 1]) ?? .unknown
+        let reporter = Reporter(rawValue: b[p]) ?? .source
+        let action = Verdict(rawValue: b[p + 1]) ?? .unknown
         p += 2
-        let count = varint(&p)
+        let count = Self.varint(b, &p)
         var hits: [PolicyHit] = []
         hits.reserveCapacity(count)
         for _ in 0..<count {
-            let index = signed(&p)
-            let tier = string(varint(&p))
-            let kind = PolicyKind(rawValue: bytes[p]) ?? .profile
+            let index = Self.signed(b, &p)
+            let tier = string(Self.varint(b, &p))
+            let kind = PolicyKind(rawValue: b[p]) ?? .profile
             p += 1
-            let namespace = string(varint(&p)), name = string(varint(&p))
-            let hitAction = PolicyAction(rawValue: bytes[p]) ?? .deny
+            let namespace = string(Self.varint(b, &p)), name = string(Self.varint(b, &p))
+            let hitAction = PolicyAction(rawValue: b[p]) ?? .deny
             p += 1
             hits.append(PolicyHit(index: index, tier: tier, kind: kind, namespace: namespace, name: name, action: hitAction,
-                                  ruleIndex: signed(&p)))
+                                  ruleIndex: Self.signed(b, &p)))
         }
         let made = PolicyTrace(reporter: reporter, action: action, hits: hits)
         traces[i] = made
@@ -382,17 +424,17 @@ final class BlockDictionaries {
     func domainSet(_ i: Int) -> DomainNames {
         if let built = domainSets[i] { return built }
         var p = Int(entries.domainSetStarts[i])
-        let count = varint(&p)
+        let count = Self.varint(bytes, &p)
         var names: [String] = []
         names.reserveCapacity(count)
-        for _ in 0..<count { names.append(string(varint(&p))) }
+        for _ in 0..<count { names.append(string(Self.varint(bytes, &p))) }
         let made = DomainNames(names)
         domainSets[i] = made
         return made
     }
 
     /// LEB128 from the checked bytes (no bounds left to fail: the decoder read the same bytes).
-    private func varint(_ p: inout Int) -> Int {
+    private static func varint(_ bytes: [UInt8], _ p: inout Int) -> Int {
         var result: UInt64 = 0, shift: UInt64 = 0
         while p < bytes.count, shift < 64 {
             let byte = bytes[p]
@@ -404,8 +446,8 @@ final class BlockDictionaries {
         return Int(truncatingIfNeeded: result)
     }
 
-    private func signed(_ p: inout Int) -> Int {
-        let v = UInt64(bitPattern: Int64(varint(&p)))
+    private static func signed(_ bytes: [UInt8], _ p: inout Int) -> Int {
+        let v = UInt64(bitPattern: Int64(varint(bytes, &p)))
         return Int(truncatingIfNeeded: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1))
     }
 }

@@ -6,11 +6,13 @@ extension BlockEncoder {
     /// flow.
     func includeDistinctValues(in digest: inout BlockDigest) {
         let addresses = addressList
-        let strings = blockStrings.members.map { catalog.stringList[$0] }
+        // Only the strings the block uses: a segment-wide numbering (version 3) holds the
+        // segment's, some of them numbers a catalog that started afresh no longer has.
+        func string(_ n: Int) -> String { catalog.stringList[blockStrings.members[n]] }
         var sourceSeen = [Bool](repeating: false, count: addresses.count)
         var destinationSeen = sourceSeen
         var annotationSeen = [Bool](repeating: false, count: annotationList.count)
-        var nodeSeen = [Bool](repeating: false, count: strings.count)
+        var nodeSeen = [Bool](repeating: false, count: blockStrings.count)
         for conversation in conversationList {
             let route = conversation.route
             digest.include(protocol: route.ipProtocol)
@@ -30,7 +32,8 @@ extension BlockEncoder {
             }
             if !nodeSeen[route.node] {
                 nodeSeen[route.node] = true
-                if !strings[route.node].isEmpty { digest.include(token: BlockDigest.token(.node, strings[route.node])) }
+                let node = string(route.node)
+                if !node.isEmpty { digest.include(token: BlockDigest.token(.node, node)) }
             }
             guard conversation.annotation > 0 else {
                 digest.include(verdict: .unknown)
@@ -57,7 +60,8 @@ extension BlockEncoder {
                 digest.include(token: tokens.1)
                 digest.include(token: tokens.2)
             }
-            if !strings[parts.2].isEmpty { digest.include(token: BlockDigest.token(.service, strings[parts.2])) }
+            let service = string(parts.2)
+            if !service.isEmpty { digest.include(token: BlockDigest.token(.service, service)) }
             for trace in [parts.3, parts.4, parts.5, parts.6] where trace > 0 && !traceSeen[trace - 1] {
                 traceSeen[trace - 1] = true
                 for token in catalog.traceTokens[blockTraces.members[trace - 1]] { digest.include(token: token) }

@@ -28,6 +28,16 @@ struct BlockEncoder {
     var blockLabelSets = BlockNumbering()
     var blockIdentities = BlockNumbering()
     var blockTraces = BlockNumbering()
+    /// The format version written: up to 2 every block lists its own strings, label sets,
+    /// identities and traces; from 3 they are numbered per segment (the `block…` numberings then
+    /// live for the segment) and new ones go to a dictionary record beside the block.
+    let formatVersion: UInt16
+    /// Version 3: how many entries of each numbering earlier dictionary records hold.
+    private(set) var dictionaryMarks = DictionaryMarks()
+    /// Version 3: the raw dictionary record payload of the block last finished (empty when the
+    /// block needed no new entry) and the entry numbers it holds.
+    private(set) var dictionary = ByteSink()
+    private(set) var dictionaryRange = DictionaryRange(from: DictionaryMarks(), to: DictionaryMarks())
     var annotations: [AnnotationKey: Int] = [:]
     var annotationList: [FlowAnnotation] = []
     /// Per annotation: source and destination identity, service string, trace numbers + 1.
@@ -83,9 +93,79 @@ struct BlockEncoder {
     /// The last node string met and its number: flows of one capture come from one node.
     private var lastNode = (name: "", id: 0)
 
-    init(catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit) {
+    init(catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit, formatVersion: UInt16 = SegmentFormat.version) {
+        precondition(formatVersion >= SegmentFormat.domainsVersion && formatVersion <= SegmentFormat.version, "unsupported format version")
         catalog = EncoderCatalog(entryLimit: catalogEntryLimit)
+        self.formatVersion = formatVersion
         reset()
+    }
+
+    /// Version 3: the next block starts a segment, so it numbers strings, label sets,
+    /// identities and traces from 0 and its dictionary record holds all it uses. Call between
+    /// blocks (no record added since the last `finish`).
+    mutating func startSegment() {
+        precondition(count == 0, "startSegment() inside a block")
+        guard formatVersion >= SegmentFormat.segmentDictionaryVersion else { return }
+        blockStrings.startBlock()
+        blockLabelSets.startBlock()
+        blockIdentities.startBlock()
+        blockTraces.startBlock()
+        dictionaryMarks = DictionaryMarks()
+        emptyNode = intern("")
+        lastNode = ("", emptyNode)
+    }
+
+    /// The dictionary record of the block last finished did not reach the file: its entries
+    /// go to the next block's record.
+    mutating func dictionaryNotWritten() {
+        dictionaryMarks = dictionaryRange.from
+        dictionaryRange = DictionaryRange(from: dictionaryMarks, to: dictionaryMarks)
+    }
+
+    private var currentMarks: DictionaryMarks {
+        DictionaryMarks(strings: blockStrings.count, labelSets: blockLabelSets.count, identities: blockIdentities.count,
+                        traces: blockTraces.count)
+    }
+
+    /// The entries numbered from `marks` on, each table in turn (layout in `SegmentFormat`);
+    /// `counted` puts each table's count before it (a version 1–2 block's dictionaries).
+    private func writeEntries(from marks: DictionaryMarks, into out: inout ByteSink, counted: Bool) {
+        for s in blockStrings.members[marks.strings...] { out.string(catalog.stringList[s]) }
+        if counted { out.varint(blockLabelSets.count) }
+        for set in blockLabelSets.members[marks.labelSets...] {
+            let parts = catalog.labelSetParts[set]
+            out.varint(parts.count)
+            for part in parts {
+                out.varint(blockStrings.existingNumber(of: part.key))
+                out.varint(blockStrings.existingNumber(of: part.value))
+            }
+        }
+        if counted { out.varint(blockIdentities.count) }
+        for identity in blockIdentities.members[marks.identities...] {
+            let parts = catalog.identityParts[identity]
+            out.u8(catalog.identityList[identity].kind.rawValue)
+            out.varint(blockStrings.existingNumber(of: parts.namespace))
+            out.varint(blockStrings.existingNumber(of: parts.name))
+            out.varint(blockStrings.existingNumber(of: parts.aggregatedName))
+            out.varint(blockLabelSets.existingNumber(of: parts.labels))
+            out.varint(blockStrings.existingNumber(of: parts.serviceAccount))
+        }
+        if counted { out.varint(blockTraces.count) }
+        for number in blockTraces.members[marks.traces...] {
+            let trace = catalog.traceList[number], strings = catalog.traceHitStrings[number]
+            out.u8(trace.reporter.rawValue)
+            out.u8(trace.action.rawValue)
+            out.varint(trace.hits.count)
+            for (hit, names) in zip(trace.hits, strings) {
+                out.signed(Int64(hit.index))
+                out.varint(blockStrings.existingNumber(of: names.tier))
+                out.u8(hit.kind.rawValue)
+                out.varint(blockStrings.existingNumber(of: names.namespace))
+                out.varint(blockStrings.existingNumber(of: names.name))
+                out.u8(hit.action.rawValue)
+                out.signed(Int64(hit.ruleIndex))
+            }
+        }
     }
 
     /// Encodes `flows` (non-empty) as one raw payload, appended to `out`.
@@ -134,7 +214,7 @@ struct BlockEncoder {
     }
 
     /// One dictionary field, packed (dictionary fields are written field by field).
-    private func pack(_ values: [UInt64], into out: inout ByteSink) {
+    func pack(_ values: [UInt64], into out: inout ByteSink) {
         PackedColumn.encode(values, into: &out)
     }
 
@@ -189,82 +269,50 @@ struct BlockEncoder {
         out.u8(UInt8(exponent))
         out.varint(flows)
         out.varint(baseEnd)
-        out.varint(blockStrings.count)
-        for s in blockStrings.members { out.string(catalog.stringList[s]) }
-        out.varint(blockLabelSets.count)
-        for set in blockLabelSets.members {
-            let parts = catalog.labelSetParts[set]
-            out.varint(parts.count)
-            for part in parts {
-                out.varint(blockStrings.existingNumber(of: part.key))
-                out.varint(blockStrings.existingNumber(of: part.value))
-            }
-        }
-        out.varint(blockIdentities.count)
-        for identity in blockIdentities.members {
-            let parts = catalog.identityParts[identity]
-            out.u8(catalog.identityList[identity].kind.rawValue)
-            out.varint(blockStrings.existingNumber(of: parts.namespace))
-            out.varint(blockStrings.existingNumber(of: parts.name))
-            out.varint(blockStrings.existingNumber(of: parts.aggregatedName))
-            out.varint(blockLabelSets.existingNumber(of: parts.labels))
-            out.varint(blockStrings.existingNumber(of: parts.serviceAccount))
-        }
-        out.varint(blockTraces.count)
-        for number in blockTraces.members {
-            let trace = catalog.traceList[number], strings = catalog.traceHitStrings[number]
-            out.u8(trace.reporter.rawValue)
-            out.u8(trace.action.rawValue)
-            out.varint(trace.hits.count)
-            for (hit, names) in zip(trace.hits, strings) {
-                out.signed(Int64(hit.index))
-                out.varint(blockStrings.existingNumber(of: names.tier))
-                out.u8(hit.kind.rawValue)
-                out.varint(blockStrings.existingNumber(of: names.namespace))
-                out.varint(blockStrings.existingNumber(of: names.name))
-                out.u8(hit.action.rawValue)
-                out.signed(Int64(hit.ruleIndex))
-            }
-        }
-        // Annotations and conversations field by field: alike values side by side compress better.
-        out.varint(annotationList.count)
-        pack(annotationParts.map { UInt64($0.0) }, into: &out)
-        pack(annotationParts.map { UInt64($0.1) }, into: &out)
-        pack(annotationParts.map { UInt64($0.2) }, into: &out)
-        pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
-        pack(annotationParts.map { UInt64($0.3) }, into: &out)
-        pack(annotationParts.map { UInt64($0.4) }, into: &out)
-        pack(annotationParts.map { UInt64($0.5) }, into: &out)
-        pack(annotationParts.map { UInt64($0.6) }, into: &out)
-        let sortedAddresses = addressOrder.map { addressList[$0] }
-        let v4 = sortedAddresses.prefix { $0.version == .v4 }
-        out.varint(v4.count)
-        var previousV4: UInt64 = 0
-        pack(v4.map { a in
-            defer { previousV4 = a.low }
-            return a.low &- previousV4
-        }, into: &out)
-        out.varint(sortedAddresses.count - v4.count)
-        for address in sortedAddresses.dropFirst(v4.count) {
-            out.u64(address.high.bigEndian)
-            out.u64(address.low.bigEndian)
+        if formatVersion < SegmentFormat.segmentDictionaryVersion {
+            out.varint(blockStrings.count)
+            writeEntries(from: DictionaryMarks(), into: &out, counted: true)
+        } else {
+            // Version 3: the entries new since the segment's last dictionary record go to a
+            // record of their own (`dictionary`), the block refers to them by number.
+            let written = dictionaryMarks
+            dictionary.bytes.removeAll(keepingCapacity: true)
+            dictionaryRange = DictionaryRange(from: written, to: currentMarks)
+            if !dictionaryRange.isEmpty { writeEntries(from: written, into: &dictionary, counted: false) }
+            dictionaryMarks = currentMarks
         }
         let sorted = conversationOrder.map { conversationList[$0] }
-        out.varint(sorted.count)
-        var previousSource = 0
-        pack(sorted.map { c in
-            let source = addressNumber[c.route.source]
-            defer { previousSource = source }
-            return UInt64(source - previousSource)
-        }, into: &out)
-        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
-        pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
-        pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
-        // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
-        pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
-        pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
-        pack(sorted.map { UInt64($0.annotation) }, into: &out)
-        pack(sorted.map { UInt64($0.route.node) }, into: &out)
+        let sortedAddresses = addressOrder.map { addressList[$0] }
+        if formatVersion >= SegmentFormat.segmentDictionaryVersion {
+            writeFoldedTables(into: &out, sortedAddresses: sortedAddresses, addressNumber: addressNumber, sorted: sorted)
+        } else {
+            // Annotations and conversations field by field: alike values side by side compress better.
+            out.varint(annotationList.count)
+            pack(annotationParts.map { UInt64($0.0) }, into: &out)
+            pack(annotationParts.map { UInt64($0.1) }, into: &out)
+            pack(annotationParts.map { UInt64($0.2) }, into: &out)
+            pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
+            pack(annotationParts.map { UInt64($0.3) }, into: &out)
+            pack(annotationParts.map { UInt64($0.4) }, into: &out)
+            pack(annotationParts.map { UInt64($0.5) }, into: &out)
+            pack(annotationParts.map { UInt64($0.6) }, into: &out)
+            Self.write(addresses: sortedAddresses, into: &out)
+            out.varint(sorted.count)
+            var previousSource = 0
+            pack(sorted.map { c in
+                let source = addressNumber[c.route.source]
+                defer { previousSource = source }
+                return UInt64(source - previousSource)
+            }, into: &out)
+            pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+            pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
+            pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
+            // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
+            pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
+            pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
+            pack(sorted.map { UInt64($0.annotation) }, into: &out)
+            pack(sorted.map { UInt64($0.route.node) }, into: &out)
+        }
         out.varint(domainSetList.count)
         for names in domainSetStrings {
             out.varint(names.count)
@@ -302,11 +350,20 @@ struct BlockEncoder {
         counters.removeAll(keepingCapacity: true)
         shapeColumn.removeAll(keepingCapacity: true)
         annotationByStorage.removeAll(keepingCapacity: true)
-        catalog.trim()
-        blockStrings.startBlock()
-        blockLabelSets.startBlock()
-        blockIdentities.startBlock()
-        blockTraces.startBlock()
+        let catalogStartedAfresh = catalog.trim()
+        if formatVersion < SegmentFormat.segmentDictionaryVersion {
+            blockStrings.startBlock()
+            blockLabelSets.startBlock()
+            blockIdentities.startBlock()
+            blockTraces.startBlock()
+        } else if catalogStartedAfresh {
+            // Catalog numbers now name other values: the segment keeps its numbers (every one
+            // is in a record already written) and numbers what comes next after them.
+            blockStrings.rekey()
+            blockLabelSets.rekey()
+            blockIdentities.rekey()
+            blockTraces.rekey()
+        }
         annotations.removeAll(keepingCapacity: true)
         annotationList.removeAll(keepingCapacity: true)
         annotationParts.removeAll(keepingCapacity: true)
@@ -321,9 +378,9 @@ struct BlockEncoder {
         domainSetStrings.removeAll(keepingCapacity: true)
         domainSetByStorage.removeAll(keepingCapacity: true)
         boxesNamed.removeAll()
-        lastNode = ("", 0)
         for i in columns.indices { columns[i].bytes.removeAll(keepingCapacity: true) }
         emptyNode = intern("")
+        lastNode = ("", emptyNode)
     }
 
     /// The coarsest unit (1 s, 1 ms, 1 µs, 1 ns) every start and end is a whole multiple of, so
@@ -340,4 +397,16 @@ struct BlockEncoder {
         }
         return exponent
     }
+}
+
+/// How many entries of each segment-wide numbering a dictionary record boundary has.
+struct DictionaryMarks: Equatable {
+    var strings = 0, labelSets = 0, identities = 0, traces = 0
+}
+
+/// The entry numbers one dictionary record defines: `from` up to `to`, table by table.
+struct DictionaryRange: Equatable {
+    var from: DictionaryMarks
+    var to: DictionaryMarks
+    var isEmpty: Bool { from == to }
 }

@@ -9,6 +9,11 @@ struct EncodedBlock {
     /// When the writer cut the block; segment age is judged by it, so a block that waited
     /// for the encoder joins the segment it would have joined had it been written at once.
     var cutAt: Timestamp
+    /// Where in `bytes` the block starts (its dictionary record's copies come first).
+    var blockStart: Int
+    /// Encoded as the first block of a segment: it must open one (version 3 blocks refer to
+    /// the dictionary records of their own segment).
+    var startsSegment: Bool
 }
 
 /// Encodes and compresses one block at a time away from the writer's thread.
@@ -37,8 +42,9 @@ final class BlockEncodingQueue: @unchecked Sendable {
     private let queue = DispatchQueue(label: "flowlog.block-encoder")
     private let finished = DispatchSemaphore(value: 0)
 
-    init(level: Int, background: Bool) {
-        codec = BlockCodec(level: level)
+    init(level: Int, background: Bool, formatVersion: UInt16 = SegmentFormat.version,
+         catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit) {
+        codec = BlockCodec(level: level, formatVersion: formatVersion, catalogEntryLimit: catalogEntryLimit)
         self.background = background
     }
 
@@ -46,18 +52,19 @@ final class BlockEncodingQueue: @unchecked Sendable {
     var isBusy: Bool { inFlight }
 
     /// Starts encoding `rows` (non-empty); `rows` is left empty, with capacity to fill again.
-    /// At most one block at a time: take the previous one first.
-    func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp) {
+    /// At most one block at a time: take the previous one first. `startsSegment`: the block
+    /// will open a new segment.
+    func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp, startsSegment: Bool) {
         precondition(!inFlight && result == nil, "a block is already being encoded")
         precondition(!rows.isEmpty, "an empty block")
         swap(&rows, &rowsInFlight)
         inFlight = true
         guard background else {
-            encode(cutAt: cutAt)
+            encode(cutAt: cutAt, startsSegment: startsSegment)
             return
         }
         queue.async { [self] in
-            encode(cutAt: cutAt)
+            encode(cutAt: cutAt, startsSegment: startsSegment)
             finished.signal()
         }
     }
@@ -79,7 +86,8 @@ final class BlockEncodingQueue: @unchecked Sendable {
         return try result?.get()
     }
 
-    private func encode(cutAt: Timestamp) {
+    private func encode(cutAt: Timestamp, startsSegment: Bool) {
+        if startsSegment { codec.startSegment() }
         // Lent from the buffer, not copied out of it (a copy retains every box of the flow).
         rowsInFlight.withUnsafeBufferPointer { rows in
             for i in rows.indices { codec.add(rows[i]) }
@@ -87,7 +95,8 @@ final class BlockEncodingQueue: @unchecked Sendable {
         let flows = UInt64(rowsInFlight.count)
         result = Result {
             let digest = try codec.finishBlock()
-            return EncodedBlock(bytes: codec.block.bytes, digest: digest, flows: flows, cutAt: cutAt)
+            return EncodedBlock(bytes: codec.block.bytes, digest: digest, flows: flows, cutAt: cutAt, blockStart: codec.blockStart,
+                                startsSegment: startsSegment)
         }
         rowsInFlight.removeAll(keepingCapacity: true)
     }

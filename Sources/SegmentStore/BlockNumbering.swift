@@ -27,8 +27,20 @@ struct BlockNumbering {
 
     /// The block number of a value the block has met (its parts, when it is written).
     func existingNumber(of global: Int) -> Int {
+        // (After `rekey`, every value asked for was numbered since: parts are numbered with
+        // the value that uses them.)
         precondition(global < stamp.count && stamp[global] == generation, "value not numbered in this block")
         return Int(slot[global])
+    }
+
+    /// Forgets which values have numbers but keeps the numbers given (the next value gets the
+    /// next number): for a catalog that started afresh, whose numbers now name other values.
+    mutating func rekey() {
+        generation &+= 1
+        if generation == 0 {
+            for i in stamp.indices { stamp[i] = 0 }
+            generation = 1
+        }
     }
 
     mutating func startBlock() {

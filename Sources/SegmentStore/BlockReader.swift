@@ -37,6 +37,7 @@ struct BlockReader {
             throw FlowlogError(.corrupt, "block header disagrees with the index", location: location)
         }
         decoder.payloadVersion = header.version
+        decoder.segmentDictionary = block.dictionary
         do {
             let rawSize = try stored.withUnsafeBytes {
                 try BlockCodec.decompress(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.blockHeaderSize..<length]),

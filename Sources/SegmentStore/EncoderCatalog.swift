@@ -138,13 +138,15 @@ struct EncoderCatalog {
         return id
     }
 
-    /// Called between blocks: starts afresh when a table is full. Box maps fill faster than the
-    /// value tables when a producer makes a box per flow, so they are emptied on their own.
-    mutating func trim() {
+    /// Called between blocks: starts afresh when a table is full (and then says so: numbers
+    /// given before name other values from now on). Box maps fill faster than the value tables
+    /// when a producer makes a box per flow, so they are emptied on their own.
+    @discardableResult
+    mutating func trim() -> Bool {
         if stringList.count > entryLimit || labelSetParts.count > entryLimit
             || identityList.count > entryLimit || traceList.count > entryLimit {
             self = EncoderCatalog(entryLimit: entryLimit)
-            return
+            return true
         }
         if identityBoxes.count > entryLimit {
             identityByStorage.removeAll()
@@ -154,5 +156,6 @@ struct EncoderCatalog {
             traceByStorage.removeAll()
             traceBoxes.removeAll()
         }
+        return false
     }
 }

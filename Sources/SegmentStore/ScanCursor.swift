@@ -138,7 +138,9 @@ public final class _ScanCursor {
         var found: [ScanProblem] = []
         for problem in layout.problems {
             let field = problem.location?.field
-            found.append(ScanProblem(problem, flowsMissing: field == "segment header" || field == "block index" ? 0 : nil))
+            // Entries lost with a dictionary record cost the blocks that use them, which are
+            // reported (with their flows) when they fail to decode.
+            found.append(ScanProblem(problem, flowsMissing: field == "segment header" || field == "block index" || field == "dictionary record" ? 0 : nil))
         }
         if !ref.open && layout.footer == nil && layout.problems.allSatisfy({ $0.location?.field == "segment header" }) {
             found.append(ScanProblem(FlowlogError(.corrupt, "sealed segment has no valid index and footer (truncated?); read its blocks one by one",
@@ -168,9 +170,13 @@ public final class _ScanCursor {
             }
             guard let (opened, ref) = try reader.openSegment(segment) else { continue }
             let entry = manifest[ref.name]
-            let layout: SegmentLayout
+            var layout: SegmentLayout
             do {
-                layout = try SegmentLayout.read(opened)
+                // Dictionary records only for a segment the range needs.
+                layout = try SegmentLayout.read(opened, dictionaries: false)
+                if layout.footer.map({ StoreReader.overlaps($0.minStart, $0.maxEnd, since, until) }) ?? true {
+                    try layout.loadDictionary(opened)
+                }
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
                 if share == 0 { statistics.problems.append(ScanProblem(error, flowsMissing: entry?.flows)) }
                 opened.close()

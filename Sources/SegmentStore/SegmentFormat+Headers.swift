@@ -241,3 +241,78 @@ struct BlockIndexEntry: Equatable {
         return BlockIndexEntry(offset: offset, length: length, digest: digest)
     }
 }
+
+// MARK: - Dictionary record header (version 3)
+
+struct DictionaryRecordHeader: Equatable {
+    var version: UInt16 = SegmentFormat.version
+    var rawSize: UInt32
+    var storedSize: UInt32
+    /// Per table (strings, label sets, identities, traces): the first number it defines, and
+    /// how many.
+    var first: DictionaryMarks
+    var counts: DictionaryMarks
+    var payloadCRC: UInt32
+
+    var totalSize: Int { SegmentFormat.dictionaryHeaderSize + Int(storedSize) }
+
+    /// The marks after this record's entries (checked in `decode` not to overflow).
+    var end: DictionaryMarks {
+        DictionaryMarks(strings: first.strings + counts.strings, labelSets: first.labelSets + counts.labelSets,
+                        identities: first.identities + counts.identities, traces: first.traces + counts.traces)
+    }
+
+    func encode(into sink: inout ByteSink) {
+        let start = sink.bytes.count
+        sink.u32(SegmentFormat.dictionaryMagic)
+        sink.u16(version)
+        sink.u8(SegmentFormat.codecLZ4)
+        sink.u8(0)
+        sink.u32(rawSize)
+        sink.u32(storedSize)
+        for (f, n) in [(first.strings, counts.strings), (first.labelSets, counts.labelSets),
+                       (first.identities, counts.identities), (first.traces, counts.traces)] {
+            sink.u32(UInt32(f))
+            sink.u32(UInt32(n))
+        }
+        sink.u32(payloadCRC)
+        let crc = sink.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start..<(start + 52)])) }
+        sink.u32(crc)
+    }
+
+    /// Decodes and checks the header at `offset` of `bytes`; nil when there is no valid one
+    /// there (the caller searches on). A header that checks out but whose sizes no writer makes
+    /// throws (its copy says the same).
+    static func decode(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(BlockHeader.Problem) -> DictionaryRecordHeader? {
+        guard offset >= 0, bytes.count - offset >= SegmentFormat.dictionaryHeaderSize,
+              UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) == SegmentFormat.dictionaryMagic else {
+            return nil
+        }
+        func u8(_ o: Int) -> UInt8 { bytes[offset + o] }
+        func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + o, as: UInt16.self)) }
+        func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + o, as: UInt32.self)) }
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 52)])) == u32(52) else { return nil }
+        let version = u16(4)
+        guard version <= SegmentFormat.version else { throw .newerVersion(version) }
+        guard u8(6) == SegmentFormat.codecLZ4 else { throw .unknownCodec(u8(6)) }
+        let rawSize = u32(8), storedSize = u32(12)
+        guard storedSize > 0, rawSize > 0, UInt64(rawSize) <= UInt64(storedSize) * SegmentFormat.maximumCompressionRatio,
+              rawSize <= SegmentFormat.maximumRawBlockSize else {
+            throw .implausible("dictionary record header says \(storedSize) stored bytes hold \(rawSize) raw bytes")
+        }
+        // Every entry takes at least one raw byte, and numbers stay 32-bit.
+        let firsts = [u32(16), u32(24), u32(32), u32(40)].map(UInt64.init)
+        let counts = [u32(20), u32(28), u32(36), u32(44)].map(UInt64.init)
+        guard counts.reduce(0, +) <= UInt64(rawSize) else {
+            throw .implausible("dictionary record header counts \(counts.reduce(0, +)) entries in \(rawSize) raw bytes")
+        }
+        guard zip(firsts, counts).allSatisfy({ $0 + $1 <= UInt64(Int32.max) }) else {
+            throw .implausible("dictionary record numbers entries past 2^31")
+        }
+        return DictionaryRecordHeader(
+            version: version, rawSize: rawSize, storedSize: storedSize,
+            first: DictionaryMarks(strings: Int(firsts[0]), labelSets: Int(firsts[1]), identities: Int(firsts[2]), traces: Int(firsts[3])),
+            counts: DictionaryMarks(strings: Int(counts[0]), labelSets: Int(counts[1]), identities: Int(counts[2]), traces: Int(counts[3])),
+            payloadCRC: u32(48))
+    }
+}

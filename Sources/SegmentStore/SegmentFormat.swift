@@ -23,6 +23,20 @@ import FlowCore
 /// |   8 sequence u64   16 created (ns since epoch) u64               |
 /// |  24 reserved u32   28 CRC-32C of bytes 0..<28                    |
 /// +------------------------------------------------------------------+ 32
+/// | version 3: dictionary record, copy 1 (before the first block that |
+/// |   uses its entries; absent when that block uses no new entry)    |
+/// |   dictionary record header (56 bytes)                            |
+/// |     0 magic "FLDC"  4 format version u16  6 codec u8 (1 = LZ4)   |
+/// |     7 flags u8 (0)  8 raw payload size u32  12 stored size u32   |
+/// |    16 first string u32     20 strings u32                        |
+/// |    24 first label set u32  28 label sets u32                     |
+/// |    32 first identity u32   36 identities u32                     |
+/// |    40 first trace u32      44 traces u32                         |
+/// |    48 CRC-32C of the stored payload                              |
+/// |    52 CRC-32C of header bytes 0..<52                             |
+/// |   stored payload: the dictionary payload below as one LZ4 block  |
+/// | version 3: the same record again, byte for byte (copy 2)         |
+/// +------------------------------------------------------------------+
 /// | block 0                                                          |
 /// |   block header (80 bytes)                                        |
 /// |     0 magic "FLBK"  4 format version u16  6 codec u8 (1 = LZ4)   |
@@ -49,9 +63,15 @@ import FlowCore
 /// |  44 max end u64  52 CRC-32C of footer bytes 0..<52               |
 /// +------------------------------------------------------------------+
 ///
-/// raw payload
+/// dictionary payload (version 3): the segment's strings, label sets, identities and traces
+///   numbered from the header's "first" numbers on, each table as in a version 1–2 block's
+///   dictionaries below but without its count (the header gives it); [strings] and
+///   [label set] references are segment numbers of this or an earlier record.
+///
+/// raw payload (a block's)
 ///   u8 time unit exponent e (times are stored in units of 10^e ns: 0, 3, 6 or 9)
 ///   varint record count, varint base end (the first record's end, in units)
+///   versions 1–2, then:
 ///   strings        varint n; n × (varint length, UTF-8 bytes)
 ///   label sets     varint n; n × (varint pairs; pairs × (varint key string, varint value string))
 ///   identities     varint n; n × (u8 kind, varint namespace, name, aggregated name [strings],
@@ -70,6 +90,25 @@ import FlowCore
 ///                  the previous conversation's, destination address, destination port,
 ///                  protocol, vlan + 1, inner vlan + 1 (mod 2^16: "none" is 0),
 ///                  annotation + 1 (0 = none), node [string]
+///   version 3, instead of those first seven tables (strings, label sets, identities and traces
+///   [segment numbers] are the segment's dictionary records'; `BlockEncoder+Folded` explains):
+///   outcomes       varint m; then field by field, each a packed column of m values: service
+///                  [string], verdict, trace + 1 (0 = none) for egress, ingress, pending
+///                  egress, pending ingress
+///   services       varint p; packed column of the block's distinct (protocol, destination
+///                  port) pairs as protocol << 16 | port, ascending, as deltas from the
+///                  previous one (the first from 0)
+///   addresses      as in versions 1–2
+///   address identities  packed column of one value per address: identity + 1 (0 = none)
+///   conversations  as in versions 1–2 except: destination port and protocol as one number
+///                  in the services table (one column), and instead of annotation + 1 a
+///                  code: 0 = no annotation, 1 = the
+///                  next annotation (numbered in the order conversations first use them),
+///                  k ≥ 2 = the annotation numbered k − 1 before the next one
+///   annotations    field by field, each a packed column of one value per annotation (as many
+///                  as codes 1): outcome, source identity + 1 and destination identity + 1
+///                  where it differs from its first conversation's address's (0 = the same)
+///   then, all versions:
 ///   domain sets    (version 2 on) varint n; n × (varint names; names × varint name [string]);
 ///                  then a packed column of one value per conversation: domain set + 1
 ///                  (0 = none), the destination's names (`dest_domains`)
@@ -88,26 +127,42 @@ import FlowCore
 ///
 /// A record's "conversation" holds everything it shares with other flows of the same client and
 /// service (addresses, destination port, protocol, VLANs, annotation, node); `BlockEncoder`
-/// explains the choices. Strings, label maps, identities, traces and annotations are numbered
-/// per block, so every block decodes on its own.
+/// explains the choices. Annotations, addresses, conversations, domain sets and shapes are
+/// numbered per block. Up to version 2 so are strings, label maps, identities and traces, and
+/// every block decodes on its own. From version 3 those four are numbered per segment and kept
+/// in dictionary records between the blocks (a large cluster's blocks met the same thousands of
+/// endpoints and traces, and each block repeated them): a block decodes with the records before
+/// it. Each record is checksummed and written twice, so one damaged copy costs nothing; when
+/// both are lost, the blocks that use one of its entries are reported damaged and the others
+/// still read. The index lists blocks only: records are what lies between them.
 ///
-/// An open segment is the same file without index and footer. Each block is self-contained
-/// (its own dictionaries, independently compressed, its own checksums), so recovery keeps every
-/// block whose header and payload check out and cuts the file after the last one.
+/// An open segment is the same file without index and footer. Every record and block carries
+/// its own checksums and is compressed on its own, so recovery keeps every block whose header
+/// and payload check out and cuts the file after the last one (records after it define entries
+/// no kept block uses).
 enum SegmentFormat {
     /// Bumped on any incompatible change; readers reject files with a larger version and read
     /// every smaller one. 2: blocks carry the destination's domain names per conversation.
-    static let version: UInt16 = 2
+    /// 3: strings, label sets, identities and traces in segment dictionary records.
+    static let version: UInt16 = 3
     /// The first version whose blocks hold the domain sets.
     static let domainsVersion: UInt16 = 2
+    /// The first version with segment dictionary records.
+    static let segmentDictionaryVersion: UInt16 = 3
 
     static let segmentMagic: UInt32 = 0x4753_4C46      // "FLSG" as bytes
     static let blockMagic: UInt32 = 0x4B42_4C46        // "FLBK"
     static let footerMagic: UInt32 = 0x5849_4C46       // "FLIX"
+    static let dictionaryMagic: UInt32 = 0x4344_4C46   // "FLDC"
 
     static let segmentHeaderSize = 32
     static let blockHeaderSize = 80
     static let footerSize = 56
+    static let dictionaryHeaderSize = 56
+    /// Copies of each dictionary record.
+    static let dictionaryCopies = 2
+    /// Bytes of all dictionary payloads of one segment, raw: positions into them are 32-bit.
+    static let maximumSegmentDictionarySize = 1 << 30
 
     /// Codec ids (block header byte 6).
     static let codecLZ4: UInt8 = 1

@@ -7,6 +7,8 @@ struct SegmentLayout {
         var offset: UInt64
         var length: UInt32
         var digest: BlockDigest
+        /// Version 3: the segment's dictionary records, which the block's references name.
+        var dictionary: SegmentDictionary? = nil
     }
 
     var header: SegmentHeader
@@ -16,8 +18,12 @@ struct SegmentLayout {
     /// End of the last good block (where a writer would append or an index would start).
     var validEnd: UInt64
     var fileSize: UInt64
-    /// Damage found on the way (file and offset in each).
+    /// Damage found on the way (file and offset in each); dictionary records only when
+    /// entries were lost.
     var problems: [FlowlogError]
+    /// Damaged dictionary record copies whose twin was read: nothing lost, but damage
+    /// (`store verify` reports it).
+    var dictionaryCopiesDamaged: [FlowlogError] = []
 
     var flowCount: UInt64 { blocks.reduce(0) { $0 + UInt64($1.digest.count) } }
 
@@ -31,7 +37,34 @@ struct SegmentLayout {
     /// A damaged segment header costs only itself: every block carries its own checksums and
     /// the footer its own, so the index (or a walk from the first block on) still finds them.
     /// Only when neither a footer nor a single block checks out is the file not a segment.
-    static func read(_ file: PosixFile, useIndex: Bool = true, verifyPayloads: Bool = false) throws -> SegmentLayout {
+    ///
+    /// Version 3 segments' dictionary records (the bytes between blocks) are loaded too, and
+    /// every block refers to them, unless `dictionaries` is false (a listing of blocks).
+    static func read(_ file: PosixFile, useIndex: Bool = true, verifyPayloads: Bool = false, dictionaries: Bool = true) throws -> SegmentLayout {
+        var layout = try readBlocks(file, useIndex: useIndex, verifyPayloads: verifyPayloads)
+        if dictionaries { try layout.loadDictionary(file) }
+        return layout
+    }
+
+    /// Loads a version 3 segment's dictionary records (for a layout read without them): the
+    /// byte ranges between the segment header and the blocks.
+    mutating func loadDictionary(_ file: PosixFile) throws {
+        guard header.version >= SegmentFormat.segmentDictionaryVersion || headerDamaged,
+              !blocks.contains(where: { $0.dictionary != nil }) else { return }
+        var regions: [(offset: UInt64, length: UInt64)] = []
+        var previousEnd = UInt64(SegmentFormat.segmentHeaderSize)
+        for block in blocks.sorted(by: { $0.offset < $1.offset }) {
+            if block.offset > previousEnd { regions.append((previousEnd, block.offset - previousEnd)) }
+            previousEnd = max(previousEnd, block.offset + UInt64(block.length))
+        }
+        guard !regions.isEmpty else { return }
+        let (dictionary, damage) = try SegmentDictionary.load(file, regions: regions)
+        for i in blocks.indices { blocks[i].dictionary = dictionary }
+        problems += damage.lost
+        dictionaryCopiesDamaged = damage.copies
+    }
+
+    private static func readBlocks(_ file: PosixFile, useIndex: Bool, verifyPayloads: Bool) throws -> SegmentLayout {
         let size = try file.size
         var buffer: [UInt8] = []
         let got = try file.read(into: &buffer, count: SegmentFormat.segmentHeaderSize, at: 0)
@@ -125,6 +158,14 @@ struct SegmentLayout {
         var payload: [UInt8] = []
         while offset + UInt64(SegmentFormat.blockHeaderSize) <= fileSize {
             _ = try file.read(into: &headerBytes, count: SegmentFormat.blockHeaderSize, at: offset)
+            // Version 3 dictionary records are read with the block index's gaps
+            // (`loadDictionary`); the walk steps over them. A record cut short is a torn tail.
+            if let record = try dictionaryRecord(headerBytes, at: offset, file: file) {
+                let end = offset + UInt64(record.totalSize)
+                guard end <= fileSize else { return }
+                offset = end
+                continue
+            }
             let decoded: BlockHeader?
             switch BlockHeader.decode(headerBytes) {
             case .success(let header):
@@ -146,8 +187,11 @@ struct SegmentLayout {
                                                  location: .init(file: file.path, offset: offset, field: "block header")))
                     return
                 }
-                problems.append(FlowlogError(.corrupt, "damaged block header; skipped \(next - offset) bytes to the next block",
-                                             location: .init(file: file.path, offset: offset, field: "block header")))
+                // A damaged dictionary record copy is reported by the dictionary's loading.
+                if !headerBytes.starts(with: Self.dictionaryMagicBytes) {
+                    problems.append(FlowlogError(.corrupt, "damaged block header; skipped \(next - offset) bytes to the next block",
+                                                 location: .init(file: file.path, offset: offset, field: "block header")))
+                }
                 offset = next
                 continue
             }
@@ -172,7 +216,32 @@ struct SegmentLayout {
         }
     }
 
-    /// The offset of the next complete block with a valid header after `offset`, if any.
+    static let dictionaryMagicBytes: [UInt8] = [0x46, 0x4C, 0x44, 0x43]   // "FLDC"
+
+    /// The dictionary record whose header is at the start of `bytes` (read at `offset`), nil
+    /// when there is none; a record of a newer format throws.
+    private func dictionaryRecord(_ bytes: [UInt8], at offset: UInt64, file: PosixFile) throws -> DictionaryRecordHeader? {
+        guard bytes.starts(with: Self.dictionaryMagicBytes) else { return nil }
+        var full = bytes
+        if full.count < SegmentFormat.dictionaryHeaderSize {
+            _ = try file.read(into: &full, count: SegmentFormat.dictionaryHeaderSize, at: offset)
+        }
+        let decoded = full.withUnsafeBytes { raw in
+            Result { () throws(BlockHeader.Problem) -> DictionaryRecordHeader? in try DictionaryRecordHeader.decode(raw, at: 0) }
+        }
+        switch decoded {
+        case .success(let header):
+            return header
+        case .failure(.newerVersion(let v)):
+            throw FlowlogError(.newerFormat, "dictionary record format version \(v) is newer than this flowlog understands (\(SegmentFormat.version))",
+                               location: .init(file: file.path, offset: offset, field: "dictionary record header"))
+        case .failure:
+            return nil
+        }
+    }
+
+    /// The offset of the next complete block or dictionary record with a valid header after
+    /// `offset`, if any.
     private func nextValidHeader(_ file: PosixFile, after offset: UInt64) throws -> UInt64? {
         var rest: [UInt8] = []
         let count = Int(fileSize - offset)
@@ -181,6 +250,10 @@ struct SegmentLayout {
         while i + SegmentFormat.blockHeaderSize <= got {
             if rest[i] == 0x46, rest[i + 1] == 0x4C, rest[i + 2] == 0x42, rest[i + 3] == 0x4B,
                case .success(let header) = BlockHeader.decode(rest, at: i), i + header.totalSize <= got {
+                return offset + UInt64(i)
+            }
+            if rest[i] == 0x46, rest[i + 1] == 0x4C, rest[i + 2] == 0x44, rest[i + 3] == 0x43,
+               let record = try? rest.withUnsafeBytes({ raw throws(BlockHeader.Problem) in try DictionaryRecordHeader.decode(raw, at: i) }), i + record.totalSize <= got {
                 return offset + UInt64(i)
             }
             i += 1

@@ -43,7 +43,8 @@ public final class SegmentWriter: @unchecked Sendable {
     public init(directory: String, configuration: StoreConfiguration = .init(), sealObserver: (any SealObserver)? = nil) throws {
         self.directory = directory
         self.configuration = configuration
-        encoding = BlockEncodingQueue(level: configuration.compressionLevel, background: configuration.encodesInBackground)
+        encoding = BlockEncodingQueue(level: configuration.compressionLevel, background: configuration.encodesInBackground,
+                                      formatVersion: configuration.formatVersion, catalogEntryLimit: configuration.catalogEntryLimit)
         try Directory.create(directory)
         lockDescriptor = try Directory.lock(directory)
         do {
@@ -118,9 +119,15 @@ public final class SegmentWriter: @unchecked Sendable {
 
     /// Hands the filled block to the encoder, after writing the one before it (so blocks reach
     /// the file in the order they were cut and at most one is in flight).
+    ///
+    /// A segment is rolled only here, or with nothing being encoded: a version 3 block refers to
+    /// its segment's dictionary records, so the encoder must know, when it starts a block,
+    /// whether the block opens a segment.
     private func cutBlock() throws {
         try writeFinished(waiting: true)
-        encoding.submit(&rows, cutAt: Directory.now())
+        let now = Directory.now()
+        try rollIfDue(at: now)
+        encoding.submit(&rows, cutAt: now, startsSegment: segment == nil)
     }
 
     /// Cuts the partly filled block and writes everything.
@@ -143,12 +150,17 @@ public final class SegmentWriter: @unchecked Sendable {
     private func writeUnwritten() throws {
         guard let block = unwritten else { return }
         let digest = block.digest, flows = block.flows
-        // A segment past its age takes no more blocks, however long ago the last one came.
-        if let open = segment, age(of: open, at: block.cutAt) >= configuration.segmentMaxAge { try roll() }
-        if segment == nil { try openSegment(at: block.cutAt) }
+        // (A segment past its age took no more blocks: `cutBlock` rolled it before the block
+        // was encoded.)
+        if block.startsSegment {
+            if segment != nil { try roll() }
+            try openSegment(at: block.cutAt)
+        }
+        precondition(segment != nil, "a block encoded to continue a segment, with none open")
         let length = block.bytes.count
         try segment!.file.write(block.bytes, at: segment!.size)
-        segment!.index.append(BlockIndexEntry(offset: segment!.size, length: UInt32(length), digest: digest))
+        segment!.index.append(BlockIndexEntry(offset: segment!.size + UInt64(block.blockStart), length: UInt32(length - block.blockStart),
+                                              digest: digest))
         segment!.size += UInt64(length)
         segment!.flows += flows
         if digest.minStart < segment!.minStart { segment!.minStart = digest.minStart }
@@ -183,7 +195,7 @@ public final class SegmentWriter: @unchecked Sendable {
         let path = directory + "/" + SegmentFormat.fileName(sequence: sequence, open: true)
         let file = try PosixFile.openForWriting(path, create: true)
         do {
-            try file.write(SegmentHeader(sequence: sequence, created: now).encoded(), at: 0)
+            try file.write(SegmentHeader(version: configuration.formatVersion, sequence: sequence, created: now).encoded(), at: 0)
         } catch {
             file.close()
             try? Directory.remove(path)
@@ -198,9 +210,9 @@ public final class SegmentWriter: @unchecked Sendable {
 
     // MARK: - Segments
 
-    private func rollIfDue() throws {
-        guard let segment else { return }
-        if segment.size >= UInt64(configuration.segmentMaxBytes) || age(of: segment) >= configuration.segmentMaxAge {
+    private func rollIfDue(at now: Timestamp = Directory.now()) throws {
+        guard let segment, !encoding.isBusy, unwritten == nil else { return }
+        if segment.size >= UInt64(configuration.segmentMaxBytes) || age(of: segment, at: now) >= configuration.segmentMaxAge {
             try roll()
         }
     }

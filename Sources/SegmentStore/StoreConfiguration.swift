@@ -39,6 +39,11 @@ public struct StoreConfiguration: Sendable, Equatable {
     /// the caller; `append` then returns before its last filled block is written, and
     /// `flush`/`close` wait for it. false does that work inside `append`.
     public var encodesInBackground: Bool
+    /// The segment format version written (2 or 3). Not public: only tests write the older
+    /// version, to check that stores of older flowlogs still read.
+    var formatVersion: UInt16 = SegmentFormat.version
+    /// `EncoderCatalog`'s bound; tests make it small so the catalog starts afresh often.
+    var catalogEntryLimit = EncoderCatalog.defaultEntryLimit
 
     public init(blockRecords: Int = 32_768, segmentMaxBytes: Int = 64 << 20, segmentMaxAge: Double = 3600,
                 retentionMaxBytes: Int? = 10 << 30, retentionMaxAge: Double? = 7 * 86_400,

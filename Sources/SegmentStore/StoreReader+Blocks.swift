@@ -54,7 +54,7 @@ extension StoreReader {
             defer { file.close() }
             let layout: SegmentLayout
             do {
-                layout = try SegmentLayout.read(file)
+                layout = try SegmentLayout.read(file, dictionaries: false)
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
                 problems.append(error)
                 continue

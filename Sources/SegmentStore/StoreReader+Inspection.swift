@@ -44,7 +44,7 @@ extension StoreReader {
             defer { file.close() }
             let layout: SegmentLayout
             do {
-                layout = try SegmentLayout.read(file)
+                layout = try SegmentLayout.read(file, dictionaries: false)
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
                 result.append(SegmentSummary(name: ref.name, sealed: !ref.open, blocks: 0, flows: 0,
                                              bytes: (try? file.size) ?? 0, minStart: .zero, maxEnd: .zero, created: .zero))
@@ -82,12 +82,12 @@ extension StoreReader {
             let layout: SegmentLayout, walked: SegmentLayout
             do {
                 layout = try SegmentLayout.read(file)
-                walked = try SegmentLayout.read(file, useIndex: false, verifyPayloads: false)
+                walked = try SegmentLayout.read(file, useIndex: false, verifyPayloads: false, dictionaries: false)
             } catch let error as FlowlogError where error.code != .io {
                 check.problems.append(error)
                 continue
             }
-            check.problems += layout.problems
+            check.problems += layout.problems + layout.dictionaryCopiesDamaged
             if layout.footer == nil { check.unfinishedTail = layout.fileSize - layout.validEnd }
             if !ref.open && layout.footer == nil {
                 check.problems.append(FlowlogError(.corrupt, "sealed segment has no valid index and footer", location: .init(file: ref.path)))

@@ -132,7 +132,7 @@ enum StoreRecovery {
             defer { file.close() }
             let layout: SegmentLayout
             do {
-                layout = try SegmentLayout.read(file)
+                layout = try SegmentLayout.read(file, dictionaries: false)
             } catch let error as FlowlogError where error.code != .newerFormat && error.code != .io {
                 // Not a segment after all (or nothing in it checks out): verify reports it; the
                 // writer leaves it alone and must still open the store.

@@ -283,7 +283,9 @@ struct EvidenceLifecycleTests {
     func crashBeforeTheFirstSealsDigest() throws {
         let directory = SignedStores.temporaryDirectory("first-seal")
         let recorder = try EvidenceRecorder(store: .flows, directory: directory, signingKey: SignedStores.key)
-        let configuration = StoreConfiguration(blockRecords: 500, segmentMaxBytes: 30_000, retentionMaxBytes: nil, retentionMaxAge: nil,
+        // Segments large enough that a segment's first block (which carries the segment's whole
+        // dictionary record, twice) does not fill it at once: each append then seals at most one.
+        let configuration = StoreConfiguration(blockRecords: 500, segmentMaxBytes: 200_000, retentionMaxBytes: nil, retentionMaxAge: nil,
                                                encodesInBackground: false)
         let writer = try SegmentWriter(directory: directory, configuration: configuration, sealObserver: recorder)
         #expect(try SignedStores.names(directory + "/evidence", suffix: ".digest").count == 1)

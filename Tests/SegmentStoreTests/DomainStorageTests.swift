@@ -32,7 +32,7 @@ import Testing
         // (a zero count and an all-zero packed column) after the conversations' node column.
         var generator = SyntheticFlowGenerator(seed: 12)
         let flows = generator.generate(40)
-        var encoder = BlockEncoder()
+        var encoder = BlockEncoder(formatVersion: 2)
         for flow in flows { encoder.add(flow) }
         var sink = ByteSink()
         _ = encoder.finish(into: &sink)
@@ -57,6 +57,7 @@ import Testing
         #expect(decodedAsV1 == flows)
         // And the same v1 bytes read as version 2 do not pass silently as the same flows.
         var decoder = BlockDecoder()
+        decoder.payloadVersion = 2
         var block = BlockRows()
         let asV2 = try? v2.withUnsafeBytes { try decoder.decode($0, since: nil, until: nil, into: &block) }
         #expect(asV2 == flows.count)

@@ -5,6 +5,8 @@ import Testing
 
 /// The encoder numbers identities and traces once per writer (`EncoderCatalog`) and finds them
 /// by shared box; a block must come out the same as when every value is numbered afresh by value.
+/// (Version 2 blocks, which list their own dictionaries: version 3 blocks number per segment, and
+/// `SegmentDictionaryTests` compares them with these.)
 @Suite struct EncoderCatalogTests {
     /// The same flows with every annotation, identity and trace in a new box of its own (as a
     /// producer that shares nothing hands them over), label maps rebuilt key by key in reverse order.
@@ -31,11 +33,11 @@ import Testing
     /// carried over between blocks: the plain path).
     static func encode(_ flows: [AnnotatedFlow], blockSize: Int, fresh: Bool, catalogLimit: Int = EncoderCatalog.defaultEntryLimit)
         -> [(bytes: [UInt8], digest: BlockDigest)] {
-        var encoder = BlockEncoder(catalogEntryLimit: catalogLimit)
+        var encoder = BlockEncoder(catalogEntryLimit: catalogLimit, formatVersion: 2)
         var blocks: [(bytes: [UInt8], digest: BlockDigest)] = []
         var start = 0
         while start < flows.count {
-            if fresh { encoder = BlockEncoder(catalogEntryLimit: catalogLimit) }
+            if fresh { encoder = BlockEncoder(catalogEntryLimit: catalogLimit, formatVersion: 2) }
             let end = min(start + blockSize, flows.count)
             for flow in flows[start..<end] { encoder.add(flow) }
             var sink = ByteSink()
@@ -69,6 +71,7 @@ import Testing
         var back: [AnnotatedFlow] = []
         for block in Self.encode(mixed, blockSize: blockSize, fresh: false) {
             var decoder = BlockDecoder()
+            decoder.payloadVersion = 2
             var rows = BlockRows()
             let count = try block.bytes.withUnsafeBytes { try decoder.decode($0, since: nil, until: nil, into: &rows) }
             back.append(contentsOf: (0..<count).map { rows.flow($0) })

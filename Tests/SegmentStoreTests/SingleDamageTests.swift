@@ -230,6 +230,7 @@ import Testing
     /// read past the payload.
     @Test func aStringLengthIsCheckedAfterItsVarint() throws {
         var decoder = BlockDecoder()
+        decoder.payloadVersion = 2   // the layout below lists the block's own dictionaries
         var block = BlockRows()
         // time unit 0, count 1, base end 0, one string: length 3 as 0x83 0x00, then two bytes.
         let raw: [UInt8] = [0, 1, 0, 1, 0x83, 0x00, 0x61, 0x62]
@@ -242,6 +243,7 @@ import Testing
     /// not make the decoder allocate per claimed record beyond the block limit.
     @Test func payloadCountsAreBoundedByTheBlock() throws {
         var decoder = BlockDecoder()
+        decoder.payloadVersion = 2   // the layout below lists the block's own dictionaries
         var block = BlockRows()
         // time unit 0, count 2^21 (varint), base end 0, then nothing.
         let raw: [UInt8] = [0, 0x80, 0x80, 0x80, 0x01, 0]

@@ -18,17 +18,25 @@ private let directory: String = {
 }()
 
 /// Called by libFuzzer for each input. The first byte chooses what the rest is:
-/// 0 mod 3 — a raw block payload, which this target compresses (LZ4 literals), checksums and
-/// frames as the only block of an open segment, so the block decoder sees any payload;
-/// 1 mod 3 — a whole sealed segment file as stored; 2 mod 3 — the same as an open segment,
-/// which a writer opening the directory recovers and seals. Reading, verifying and recovering
-/// give flows or located problems, never a crash.
+/// 0 mod 4 — a raw block payload (version 1), which this target compresses (LZ4 literals),
+/// checksums and frames as the only block of an open segment, so the block decoder sees any
+/// payload; 1 mod 4 — a whole sealed segment file as stored; 2 mod 4 — the same as an open
+/// segment, which a writer opening the directory recovers and seals; 3 mod 4 — a version 3
+/// dictionary record's entry counts (4 × u16) and raw payload length (u16), that payload, then a
+/// raw block payload: framed as a version 3 open segment holding the record twice and the
+/// block, so the dictionary loader and the block decoder see any record and block.
+/// Reading, verifying and recovering give flows or located problems, never a crash.
 func storeFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let input = Array(UnsafeBufferPointer(start: data, count: size).dropFirst())
-    let mode = data[0] % 3
+    let mode = data[0] % 4
     let name = mode == 1 ? "000000000001.seg" : "000000000001.seg.open"
-    let bytes = mode == 0 ? openSegment(holdingPayload: input) : input
+    let bytes: [UInt8]
+    switch mode {
+    case 0: bytes = openSegment(holdingPayload: input)
+    case 3: bytes = openSegment(holdingDictionaryAndPayload: input)
+    default: bytes = input
+    }
     for leftover in ["000000000001.seg", "000000000001.seg.open", "MANIFEST", "LOCK"] { unlink(directory + "/" + leftover) }
     guard write(bytes, to: directory + "/" + name) else { fatalError("cannot write the input file") }
 
@@ -89,16 +97,17 @@ private func write(_ bytes: [UInt8], to path: String) -> Bool {
 // MARK: - Framing a payload as the format (docs/segment-format.md) lays it out
 
 /// Segment header, then one block whose header counts the records the payload claims.
-private func openSegment(holdingPayload raw: [UInt8]) -> [UInt8] {
+private func openSegment(holdingPayload raw: [UInt8], version: UInt16 = 1, between: [UInt8] = []) -> [UInt8] {
     var out: [UInt8] = []
     func u16(_ v: UInt16) { out += [UInt8(v & 0xFF), UInt8(v >> 8)] }
     func u32(_ v: UInt32) { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
     func u64(_ v: UInt64) { for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
-    u32(0x4753_4C46); u16(1); u16(0); u64(1); u64(1_700_000_000_000_000_000); u32(0)
+    u32(0x4753_4C46); u16(version); u16(0); u64(1); u64(1_700_000_000_000_000_000); u32(0)
     u32(crc32c(out[0..<28]))
+    out += between
     let stored = literalsOnlyLZ4(raw)
     let start = out.count
-    u32(0x4B42_4C46); u16(1); out.append(1); out.append(0)
+    u32(0x4B42_4C46); u16(version); out.append(1); out.append(0)
     u32(claimedCount(raw)); u32(UInt32(raw.count)); u32(UInt32(stored.count))
     out += [0xFF, 0, 0, 0]
     u64(0); u64(UInt64.max)
@@ -107,6 +116,27 @@ private func openSegment(holdingPayload raw: [UInt8]) -> [UInt8] {
     u32(crc32c(out[start..<(start + 76)]))
     out += stored
     return out
+}
+
+/// Mode 3: a version 3 segment with one dictionary record (twice) before one block.
+private func openSegment(holdingDictionaryAndPayload input: [UInt8]) -> [UInt8] {
+    guard input.count >= 10 else { return openSegment(holdingPayload: input, version: 3) }
+    func u16(at i: Int) -> UInt16 { UInt16(input[i]) | UInt16(input[i + 1]) << 8 }
+    let counts = (0..<4).map { u16(at: 2 * $0) }
+    let length = min(Int(u16(at: 8)), input.count - 10)
+    let dictionary = Array(input[10..<(10 + length)])
+    let block = Array(input[(10 + length)...])
+    var record: [UInt8] = []
+    func u32(_ v: UInt32) { for i in 0..<4 { record.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    let stored = literalsOnlyLZ4(dictionary)
+    guard !stored.isEmpty else { return openSegment(holdingPayload: block, version: 3) }
+    u32(0x4344_4C46); record += [3, 0, 1, 0]
+    u32(UInt32(dictionary.count)); u32(UInt32(stored.count))
+    for count in counts { u32(0); u32(UInt32(count)) }
+    u32(crc32c(stored[...]))
+    u32(crc32c(record[0..<52]))
+    record += stored
+    return openSegment(holdingPayload: block, version: 3, between: record + record)
 }
 
 /// The record count a payload starts with (after the time unit byte), as the header must agree.

@@ -1,0 +1,109 @@
+import FlowCore
+
+/// Version 3's annotation tables, folded into the addresses and conversations (layout in
+/// `SegmentFormat`), read back into the per-annotation fields and per-conversation annotation
+/// numbers a version 2 block holds, so everything after reads both alike.
+extension BlockDecoder {
+    /// Reads outcomes, ports, addresses, address identities, conversations and annotation
+    /// columns; fills `addresses`, `fields[8...15]` (ports as ports, annotation + 1) and the
+    /// annotation fields of `e`; returns the annotation count. Every number is checked.
+    mutating func readFoldedTables(_ c: inout ByteCursor, records: Int, entries e: inout BlockDictionaries.Entries,
+                                   identityCount: Int, stringCount: Int, traceCount: Int) throws -> Int {
+        // Outcomes: service, verdict, then egress, ingress, pending egress, pending ingress
+        // trace + 1. Each annotation has one, so the records bound their count.
+        let outcomeCount = try c.index(below: records + 1)
+        let outcomeLimits = [stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
+        for k in 0..<6 {
+            let at = c.position
+            let bound = try PackedColumn.decode(&c, count: outcomeCount, into: &folded[k])
+            guard outcomeCount == 0 || bound < UInt64(outcomeLimits[k]) || folded[k].max()! < UInt64(outcomeLimits[k]) else {
+                throw Malformed(reason: k == 1 ? "bad verdict" : outOfRange, position: c.position)
+            }
+            if k == 1 {
+                for raw in folded[1] where Verdict(rawValue: UInt8(raw)) == nil { throw Malformed(reason: "bad verdict", position: at) }
+            }
+        }
+
+        // (Protocol, destination port) pairs as protocol << 16 | port, ascending, as deltas.
+        let pairLimit: UInt64 = 1 << 24
+        let pairCount = try c.index(below: records + 1)
+        try PackedColumn.decode(&c, count: pairCount, into: &folded[10])
+        var pair: UInt64 = 0
+        for i in 0..<pairCount {
+            let delta = folded[10][i]
+            guard delta < pairLimit else { throw Malformed(reason: "protocol and port out of range", position: c.position) }
+            pair += delta
+            guard pair < pairLimit, i == 0 || delta > 0 else {
+                throw Malformed(reason: "protocol and port table not ascending", position: c.position)
+            }
+            folded[10][i] = pair
+        }
+
+        try readAddresses(&c, records: records)
+        // Per address, the identity + 1 its annotations give it (0: none).
+        let identitiesAt = c.position
+        let identityBound = try PackedColumn.decode(&c, count: addresses.count, into: &folded[6])
+        guard addresses.isEmpty || identityBound <= UInt64(identityCount) || folded[6].max()! <= UInt64(identityCount) else {
+            throw Malformed(reason: outOfRange, position: identitiesAt)
+        }
+
+        let conversationCount = try readConversationSources(&c, records: records)
+        // 9 destination, 10 (protocol, port) number, then 12 vlan + 1, 13 inner vlan + 1, 14 the
+        // annotation code, 15 node; 10 and 11 become port and protocol below.
+        try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
+        fields[11].removeAll(keepingCapacity: true)
+        // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are
+        // those of this conversation's addresses, unless overridden), k ≥ 2 = the annotation
+        // k − 1 before the next new one.
+        var annotationCount = 0
+        folded[11].removeAll(keepingCapacity: true)
+        folded[12].removeAll(keepingCapacity: true)
+        for i in 0..<conversationCount {
+            let service = folded[10][Int(fields[10][i])]
+            fields[10][i] = service & 0xFFFF
+            fields[11].append(service >> 16)
+            let code = fields[14][i]
+            switch code {
+            case 0:
+                break
+            case 1:
+                folded[11].append(fields[8][i])
+                folded[12].append(fields[9][i])
+                annotationCount += 1
+                fields[14][i] = UInt64(annotationCount)
+            default:
+                guard code - 1 <= UInt64(annotationCount) else {
+                    throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
+                }
+                fields[14][i] = UInt64(annotationCount) - (code - 1) + 1
+            }
+        }
+
+        // Per annotation: outcome, source and destination identity + 1 where they differ from
+        // their address's (0: the address's).
+        let annotationLimits = [outcomeCount, identityCount + 1, identityCount + 1]
+        for k in 0..<3 {
+            let bound = try PackedColumn.decode(&c, count: annotationCount, into: &folded[7 + k])
+            guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || folded[7 + k].max()! < UInt64(annotationLimits[k]) else {
+                throw Malformed(reason: k == 0 ? "annotation outcome out of range" : outOfRange, position: c.position)
+            }
+        }
+        for k in 0..<8 {
+            e.annotationFields[k].removeAll(keepingCapacity: true)
+            e.annotationFields[k].reserveCapacity(annotationCount)
+        }
+        for a in 0..<annotationCount {
+            let outcome = Int(folded[7][a])
+            let source = folded[8][a] != 0 ? folded[8][a] : folded[6][Int(folded[11][a])]
+            let destination = folded[9][a] != 0 ? folded[9][a] : folded[6][Int(folded[12][a])]
+            guard source != 0, destination != 0 else {
+                throw Malformed(reason: "annotation without an identity (its address has none and none is given)", position: nil)
+            }
+            e.annotationFields[0].append(source - 1)
+            e.annotationFields[1].append(destination - 1)
+            for k in 0..<6 { e.annotationFields[2 + k].append(folded[k][outcome]) }
+        }
+        return annotationCount
+    }
+}

@@ -1,0 +1,133 @@
+import FlowCore
+
+/// Version 3's annotation tables, folded into the addresses and conversations.
+///
+/// On a large cluster nearly every connection is a new pod pair, so a block held about as many
+/// annotations as conversations (0.66 per flow), each listing both identities, service, verdict
+/// and four traces: 6 bytes per flow, more than any record column. Yet an address has one
+/// identity in a block (the pod that holds it), and what an annotation adds to its two
+/// identities, its *outcome* (service, verdict, traces), takes a few hundred values per block.
+/// So a version 3 block keeps the identity once per address, the outcomes in a small table, and
+/// per annotation only its outcome number (plus an identity where it differs from its
+/// address's: a reused pod address, a network set). Annotations are numbered in the order the
+/// sorted conversations first use them, so a conversation's reference is mostly "the next
+/// one" (1) or one a few back (2, 3, …): a few bits instead of the annotation's full number.
+/// Protocol and destination port are one number in a per-block table of the pairs met.
+extension BlockEncoder {
+    /// An annotation's parts besides its identities, by block and segment numbers.
+    struct Outcome: Hashable {
+        var service: Int, verdict: UInt8, egress: Int, ingress: Int, pendingEgress: Int, pendingIngress: Int
+    }
+
+    /// Writes outcomes, ports, addresses, address identities, conversations and annotation
+    /// columns (layout in `SegmentFormat`). `sortedAddresses` and `sorted` are the tables in the
+    /// order written, `addressNumber` the written number of each address by its first-seen one.
+    func writeFoldedTables(into out: inout ByteSink, sortedAddresses: [IPAddress], addressNumber: [Int], sorted: [Conversation]) {
+        var outcomeOf = [Int](repeating: 0, count: annotationList.count)
+        var outcomeNumbers: [Outcome: Int] = [:]
+        var outcomes: [Outcome] = []
+        for a in annotationList.indices {
+            let p = annotationParts[a]
+            let outcome = Outcome(service: p.2, verdict: annotationList[a].verdict.rawValue, egress: p.3, ingress: p.4,
+                                  pendingEgress: p.5, pendingIngress: p.6)
+            if let known = outcomeNumbers[outcome] {
+                outcomeOf[a] = known
+            } else {
+                outcomeOf[a] = outcomes.count
+                outcomeNumbers[outcome] = outcomes.count
+                outcomes.append(outcome)
+            }
+        }
+        out.varint(outcomes.count)
+        pack(outcomes.map { UInt64($0.service) }, into: &out)
+        pack(outcomes.map { UInt64($0.verdict) }, into: &out)
+        pack(outcomes.map { UInt64($0.egress) }, into: &out)
+        pack(outcomes.map { UInt64($0.ingress) }, into: &out)
+        pack(outcomes.map { UInt64($0.pendingEgress) }, into: &out)
+        pack(outcomes.map { UInt64($0.pendingIngress) }, into: &out)
+
+        // A block meets a few to a few thousand (protocol, destination port) pairs: numbered,
+        // ascending by protocol << 16 | port.
+        var services: [UInt64: Int] = [:]
+        for c in sorted { services[Self.service(c.route), default: 0] = 0 }
+        let pairs = services.keys.sorted()
+        for (n, pair) in pairs.enumerated() { services[pair] = n }
+        out.varint(pairs.count)
+        var previousPair: UInt64 = 0
+        pack(pairs.map { p in
+            defer { previousPair = p }
+            return p - previousPair
+        }, into: &out)
+
+        Self.write(addresses: sortedAddresses, into: &out)
+
+        // Annotations in the order the conversations first use them; each address takes the
+        // identity of the first annotation that names it.
+        var newNumber = [Int](repeating: -1, count: annotationList.count)
+        var order: [Int] = []
+        order.reserveCapacity(annotationList.count)
+        var identityOfAddress = [Int](repeating: 0, count: sortedAddresses.count)
+        var overrides: [(source: Int, destination: Int)] = []
+        overrides.reserveCapacity(annotationList.count)
+        var codes: [UInt64] = []
+        codes.reserveCapacity(sorted.count)
+        for c in sorted {
+            guard c.annotation > 0 else {
+                codes.append(0)
+                continue
+            }
+            let old = c.annotation - 1
+            if newNumber[old] >= 0 {
+                codes.append(UInt64(order.count - newNumber[old] + 1))
+                continue
+            }
+            newNumber[old] = order.count
+            order.append(old)
+            codes.append(1)
+            let parts = annotationParts[old]
+            let s = addressNumber[c.route.source], d = addressNumber[c.route.destination]
+            if identityOfAddress[s] == 0 { identityOfAddress[s] = parts.0 + 1 }
+            if identityOfAddress[d] == 0 { identityOfAddress[d] = parts.1 + 1 }
+            overrides.append((identityOfAddress[s] == parts.0 + 1 ? 0 : parts.0 + 1,
+                              identityOfAddress[d] == parts.1 + 1 ? 0 : parts.1 + 1))
+        }
+        pack(identityOfAddress.map { UInt64($0) }, into: &out)
+
+        out.varint(sorted.count)
+        var previousSource = 0
+        pack(sorted.map { c in
+            let source = addressNumber[c.route.source]
+            defer { previousSource = source }
+            return UInt64(source - previousSource)
+        }, into: &out)
+        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+        pack(sorted.map { UInt64(services[Self.service($0.route)]!) }, into: &out)
+        pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
+        pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
+        pack(codes, into: &out)
+        pack(sorted.map { UInt64($0.route.node) }, into: &out)
+
+        pack(order.map { UInt64(outcomeOf[$0]) }, into: &out)
+        pack(overrides.map { UInt64($0.source) }, into: &out)
+        pack(overrides.map { UInt64($0.destination) }, into: &out)
+    }
+
+    /// A route's protocol and destination port as one number (the ports table's entries).
+    static func service(_ route: Route) -> UInt64 { UInt64(route.ipProtocol) << 16 | UInt64(route.destinationPort) }
+
+    /// Addresses ascending (IPv4 before IPv6): IPv4 as packed deltas, IPv6 as 16 bytes each.
+    static func write(addresses sorted: [IPAddress], into out: inout ByteSink) {
+        let v4 = sorted.prefix { $0.version == .v4 }
+        out.varint(v4.count)
+        var previousV4: UInt64 = 0
+        PackedColumn.encode(v4.map { a in
+            defer { previousV4 = a.low }
+            return a.low &- previousV4
+        }, into: &out)
+        out.varint(sorted.count - v4.count)
+        for address in sorted.dropFirst(v4.count) {
+            out.u64(address.high.bigEndian)
+            out.u64(address.low.bigEndian)
+        }
+    }
+}
