@@ -93,14 +93,7 @@ extension BlockEncoder {
         }
         pack(identityOfAddress.map { UInt64($0) }, into: &out)
 
-        out.varint(sorted.count)
-        var previousSource = 0
-        pack(sorted.map { c in
-            let source = addressNumber[c.route.source]
-            defer { previousSource = source }
-            return UInt64(source - previousSource)
-        }, into: &out)
-        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+        writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
         pack(sorted.map { UInt64(services[Self.service($0.route)]!) }, into: &out)
         pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
         pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
@@ -110,6 +103,19 @@ extension BlockEncoder {
         pack(order.map { UInt64(outcomeOf[$0]) }, into: &out)
         pack(overrides.map { UInt64($0.source) }, into: &out)
         pack(overrides.map { UInt64($0.destination) }, into: &out)
+    }
+
+    /// The conversation table's count and its first two columns, alike in every version: source
+    /// address numbers as deltas (the table is sorted by source), destination address numbers.
+    func writeConversationAddresses(_ sorted: [Conversation], addressNumber: [Int], into out: inout ByteSink) {
+        out.varint(sorted.count)
+        var previousSource = 0
+        pack(sorted.map { c in
+            let source = addressNumber[c.route.source]
+            defer { previousSource = source }
+            return UInt64(source - previousSource)
+        }, into: &out)
+        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
     }
 
     /// A route's protocol and destination port as one number (the ports table's entries).

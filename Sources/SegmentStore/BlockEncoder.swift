@@ -297,14 +297,7 @@ struct BlockEncoder {
             pack(annotationParts.map { UInt64($0.5) }, into: &out)
             pack(annotationParts.map { UInt64($0.6) }, into: &out)
             Self.write(addresses: sortedAddresses, into: &out)
-            out.varint(sorted.count)
-            var previousSource = 0
-            pack(sorted.map { c in
-                let source = addressNumber[c.route.source]
-                defer { previousSource = source }
-                return UInt64(source - previousSource)
-            }, into: &out)
-            pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+            writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
             pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
             pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
             // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
