@@ -86,6 +86,9 @@ public final class SIEMExportRun: Sendable {
         // The last reading stopped at its budget: more records wait in the sources.
         var behind = false
         while !stopped() {
+            // Only a pass that began after the drain was asked for has read what capture
+            // flushed at shutdown; one already under way may have caught up before the flush.
+            let drainingAtStart = draining()
             do {
                 if worker == nil {
                     worker = try SinkWorker(sink: sink, configuration: configuration, sources: sources, metrics: metrics,
@@ -122,14 +125,16 @@ public final class SIEMExportRun: Sendable {
                     w.close()
                     return result(nil)
                 }
-                if follow && draining() && collected.caughtUp && w.spool.isEmpty && !w.sending {
+                if follow && drainingAtStart && collected.caughtUp && w.spool.isEmpty && !w.sending {
                     w.transport.finish()
                     w.close()
                     log("siem: sink \(sink.name): sent everything stored before shutdown")
                     return result(nil)
                 }
                 if delivered == 0 && collected.records == 0 && collected.caughtUp && !w.sending {
-                    w.pause(follow ? min(pollInterval, sink.batching.time) : .milliseconds(20), stop: stopped)
+                    // A drain asked for meanwhile starts its pass at once.
+                    w.pause(follow ? min(pollInterval, sink.batching.time) : .milliseconds(20),
+                            stop: { stopped() || draining() != drainingAtStart })
                 }
             } catch let error as SinkUnavailable {
                 let now = clock.now
