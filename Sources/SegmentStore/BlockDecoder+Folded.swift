@@ -4,6 +4,40 @@ import FlowCore
 /// `SegmentFormat`), read back into the per-annotation fields and per-conversation annotation
 /// numbers a version 2 block holds, so everything after reads both alike.
 extension BlockDecoder {
+    /// Version 4's outcome per annotation into `folded[7]`: a bit per annotation (1 = the
+    /// outcome of the annotation before it whose first conversation has the same destination
+    /// address, `folded[12]`), then the outcomes of the others.
+    private mutating func readPredictedOutcomes(_ c: inout ByteCursor, annotations: Int, outcomes: Int) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: annotations, into: &folded[7])
+        guard annotations == 0 || repeatsBound <= 1 || folded[7].max()! <= 1 else {
+            throw Malformed(reason: "outcome repeat flag other than 0 or 1", position: c.position)
+        }
+        var others = 0
+        for flag in folded[7] where flag == 0 { others += 1 }
+        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
+        guard others == 0 || bound < UInt64(outcomes) || packed.max()! < UInt64(outcomes) else {
+            throw Malformed(reason: "annotation outcome out of range", position: c.position)
+        }
+        // Per address: the last outcome + 1 of an annotation to it (0: none yet).
+        folded[13].removeAll(keepingCapacity: true)
+        folded[13].append(contentsOf: repeatElement(0, count: addresses.count))
+        var next = 0
+        for a in 0..<annotations {
+            let destination = Int(truncatingIfNeeded: folded[12][a])
+            if folded[7][a] == 1 {
+                let last = folded[13][destination]
+                guard last > 0 else {
+                    throw Malformed(reason: "annotation repeats the outcome of an earlier one to its destination, and there is none", position: nil)
+                }
+                folded[7][a] = last - 1
+            } else {
+                folded[7][a] = packed[next]
+                next += 1
+            }
+            folded[13][destination] = folded[7][a] + 1
+        }
+    }
+
     /// Reads outcomes, ports, addresses, address identities, conversations and annotation
     /// columns; fills `addresses`, `fields[8...15]` (ports as ports, annotation + 1) and the
     /// annotation fields of `e`; returns the annotation count. Every number is checked.
@@ -83,7 +117,9 @@ extension BlockDecoder {
         // Per annotation: outcome, source and destination identity + 1 where they differ from
         // their address's (0: the address's).
         let annotationLimits = [outcomeCount, identityCount + 1, identityCount + 1]
-        for k in 0..<3 {
+        let predicted = payloadVersion >= SegmentFormat.basedColumnsVersion
+        if predicted { try readPredictedOutcomes(&c, annotations: annotationCount, outcomes: outcomeCount) }
+        for k in (predicted ? 1 : 0)..<3 {
             let bound = try PackedColumn.decode(&c, count: annotationCount, into: &folded[7 + k])
             guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || folded[7 + k].max()! < UInt64(annotationLimits[k]) else {
                 throw Malformed(reason: k == 0 ? "annotation outcome out of range" : outOfRange, position: c.position)
