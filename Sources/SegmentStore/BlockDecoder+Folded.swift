@@ -4,6 +4,76 @@ import FlowCore
 /// `SegmentFormat`), read back into the per-annotation fields and per-conversation annotation
 /// numbers a version 2 block holds, so everything after reads both alike.
 extension BlockDecoder {
+    /// Version 4's destinations into `fields[9]`: those of the conversations that start a
+    /// source (the first, and each whose source differs from the one before), then the others
+    /// as deltas from the conversation before. Every number is checked.
+    private mutating func readGroupedDestinations(_ c: inout ByteCursor, count: Int) throws {
+        var starting = 0
+        fields[8].withUnsafeBufferPointer { sources in
+            for i in 0..<count where i == 0 || sources[i] != sources[i - 1] { starting += 1 }
+        }
+        let limit = UInt64(addresses.count)
+        let bound = try PackedColumn.decode(&c, count: starting, into: &packed)
+        guard starting == 0 || bound < limit || packed.max()! < limit else {
+            throw Malformed(reason: "address reference out of range", position: c.position)
+        }
+        try PackedColumn.decode(&c, count: count - starting, into: &folded[13])
+        var destinations = fields[9]
+        fields[9] = []
+        destinations.removeAll(keepingCapacity: true)
+        var nextStart = 0, nextDelta = 0
+        for i in 0..<count {
+            if i == 0 || fields[8][i] != fields[8][i - 1] {
+                destinations.append(packed[nextStart])
+                nextStart += 1
+            } else {
+                let delta = folded[13][nextDelta]
+                nextDelta += 1
+                let previous = destinations[i - 1]
+                guard delta < limit - previous else {
+                    fields[9] = destinations
+                    throw Malformed(reason: "address reference out of range", position: c.position)
+                }
+                destinations.append(previous + delta)
+            }
+        }
+        fields[9] = destinations
+    }
+
+    /// Version 4's (protocol, port) number per conversation into `fields[10]`: a bit per
+    /// conversation (1 = the number of the conversation before it to the same destination),
+    /// then the numbers of the others. Every number is checked.
+    private mutating func readPredictedServices(_ c: inout ByteCursor, count: Int, pairs: Int) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: count, into: &fields[10])
+        guard count == 0 || repeatsBound <= 1 || fields[10].max()! <= 1 else {
+            throw Malformed(reason: "service repeat flag other than 0 or 1", position: c.position)
+        }
+        var others = 0
+        for flag in fields[10] where flag == 0 { others += 1 }
+        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
+        guard others == 0 || bound < UInt64(pairs) || packed.max()! < UInt64(pairs) else {
+            throw Malformed(reason: "dictionary reference out of range", position: c.position)
+        }
+        // Per address: the last service number + 1 of a conversation to it (0: none yet).
+        folded[13].removeAll(keepingCapacity: true)
+        folded[13].append(contentsOf: repeatElement(0, count: addresses.count))
+        var next = 0
+        for i in 0..<count {
+            let destination = Int(truncatingIfNeeded: fields[9][i])
+            if fields[10][i] == 1 {
+                let last = folded[13][destination]
+                guard last > 0 else {
+                    throw Malformed(reason: "conversation repeats the service of an earlier one to its destination, and there is none", position: nil)
+                }
+                fields[10][i] = last - 1
+            } else {
+                fields[10][i] = packed[next]
+                next += 1
+            }
+            folded[13][destination] = fields[10][i] + 1
+        }
+    }
+
     /// Version 4's outcome per annotation into `folded[7]`: a bit per annotation (1 = the
     /// outcome of the annotation before it whose first conversation has the same destination
     /// address, `folded[12]`), then the outcomes of the others.
@@ -84,7 +154,12 @@ extension BlockDecoder {
         let conversationCount = try readConversationSources(&c, records: records)
         // 9 destination, 10 (protocol, port) number, then 12 vlan + 1, 13 inner vlan + 1, 14 the
         // annotation code, 15 node; 10 and 11 become port and protocol below.
-        try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        if payloadVersion >= SegmentFormat.basedColumnsVersion {
+            try readGroupedDestinations(&c, count: conversationCount)
+            try readPredictedServices(&c, count: conversationCount, pairs: pairCount)
+        } else {
+            try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        }
         try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
         fields[11].removeAll(keepingCapacity: true)
         // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are

@@ -99,7 +99,29 @@ extension BlockEncoder {
         pack(identityOfAddress.map { UInt64($0) }, into: &out)
 
         writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
-        pack(sorted.map { UInt64(services[Self.service($0.route)]!) }, into: &out)
+        let serviceNumbers = sorted.map { services[Self.service($0.route)]! }
+        if version4 {
+            // A destination mostly serves one port: a bit per conversation says "the (protocol,
+            // port) of the conversation before it to the same destination", and only the
+            // others are written.
+            var lastService = [Int](repeating: -1, count: sortedAddresses.count)
+            var repeats: [UInt64] = [], others: [UInt64] = []
+            repeats.reserveCapacity(sorted.count)
+            for (c, number) in zip(sorted, serviceNumbers) {
+                let d = addressNumber[c.route.destination]
+                if lastService[d] == number {
+                    repeats.append(1)
+                } else {
+                    repeats.append(0)
+                    others.append(UInt64(number))
+                }
+                lastService[d] = number
+            }
+            pack(repeats, into: &out)
+            pack(others, into: &out)
+        } else {
+            pack(serviceNumbers.map { UInt64($0) }, into: &out)
+        }
         pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
         pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
         pack(codes, into: &out)
@@ -131,8 +153,11 @@ extension BlockEncoder {
         pack(overrides.map { UInt64($0.destination) }, into: &out)
     }
 
-    /// The conversation table's count and its first two columns, alike in every version: source
-    /// address numbers as deltas (the table is sorted by source), destination address numbers.
+    /// The conversation table's count and its source and destination columns: source address
+    /// numbers as deltas (the table is sorted by source, then destination), destination address
+    /// numbers; from version 4 the destinations in two columns, those of the conversations that
+    /// start a source as they are, the others as deltas from the conversation before (a source
+    /// meets a few destinations, ascending: deltas need fewer bits than numbers).
     func writeConversationAddresses(_ sorted: [Conversation], addressNumber: [Int], into out: inout ByteSink) {
         out.varint(sorted.count)
         var previousSource = 0
@@ -141,7 +166,21 @@ extension BlockEncoder {
             defer { previousSource = source }
             return UInt64(source - previousSource)
         }, into: &out)
-        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+        guard formatVersion >= SegmentFormat.basedColumnsVersion else {
+            pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+            return
+        }
+        var starting: [UInt64] = [], following: [UInt64] = []
+        for (i, c) in sorted.enumerated() {
+            let destination = addressNumber[c.route.destination]
+            if i > 0 && addressNumber[sorted[i - 1].route.source] == addressNumber[c.route.source] {
+                following.append(UInt64(destination - addressNumber[sorted[i - 1].route.destination]))
+            } else {
+                starting.append(UInt64(destination))
+            }
+        }
+        pack(starting, into: &out)
+        pack(following, into: &out)
     }
 
     /// A route's protocol and destination port as one number (the ports table's entries).

@@ -112,6 +112,13 @@ import FlowCore
 ///     addresses    IPv6 addresses (still ascending) each as u8 k, the count of leading bytes
 ///                  it shares with the address before (the first: with ::), k ≤ 15, then its
 ///                  16 − k other bytes
+///     conversations  instead of the destination column two packed columns: the destinations
+///                  of the conversations that start a source (the first, and each whose source
+///                  differs from the one before's), then for the others the destination less
+///                  the one before's; instead of the services column a packed column of
+///                  one bit per conversation (1 = the services number of the conversation
+///                  before it to the same destination address), then a packed column of
+///                  the numbers of the conversations whose bit is 0
 ///     annotations  instead of the outcome column: a packed column of one bit per annotation
 ///                  (1 = the outcome of the last earlier annotation whose first conversation
 ///                  has the same destination address), then a packed column of the outcomes
