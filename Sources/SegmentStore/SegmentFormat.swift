@@ -35,7 +35,8 @@ import FlowCore
 /// |    48 CRC-32C of the stored payload                              |
 /// |    52 CRC-32C of header bytes 0..<52                             |
 /// |   stored payload: the dictionary payload below as one LZ4 block  |
-/// | version 3 on: the same record again, byte for byte (copy 2)      |
+/// | version 3 on: the same record again, byte for byte (copy 2; not  |
+/// |   before the block a writer closes the segment with)             |
 /// +------------------------------------------------------------------+
 /// | block 0                                                          |
 /// |   block header (80 bytes)                                        |
@@ -151,7 +152,11 @@ import FlowCore
 /// endpoints and traces, and each block repeated them): a block decodes with the records before
 /// it. Each record is checksummed and written twice, so one damaged copy costs nothing; when
 /// both are lost, the blocks that use one of its entries are reported damaged and the others
-/// still read. The index lists blocks only: records are what lies between them.
+/// still read. The record before the block a writer seals the segment after (on close) is
+/// written once: only that block uses it, so losing it costs that block, as damage to the block
+/// itself would (and a one-block store does not pay for a second copy of all it defines).
+/// Readers take any number of copies. The index lists blocks only: records are what lies
+/// between them.
 ///
 /// An open segment is the same file without index and footer. Every record and block carries
 /// its own checksums and is compressed on its own, so recovery keeps every block whose header
@@ -180,7 +185,7 @@ enum SegmentFormat {
     static let blockHeaderSize = 80
     static let footerSize = 56
     static let dictionaryHeaderSize = 56
-    /// Copies of each dictionary record.
+    /// Copies of each dictionary record (but the one before a segment's closing block).
     static let dictionaryCopies = 2
     /// Bytes of all dictionary payloads of one segment, raw: positions into them are 32-bit.
     static let maximumSegmentDictionarySize = 1 << 30

@@ -258,6 +258,65 @@ import Testing
         #expect(report.segments.flatMap(\.problems).contains { $0.message.contains("lost with a damaged dictionary record") })
     }
 
+    /// The block a writer seals its segment after (on close) has its dictionary record once:
+    /// only that block uses the entries. A one-block store reads back and verifies clean; the
+    /// record's loss costs that block, reported with its file and flows, as the block's own
+    /// damage would. Blocks cut before the close keep two copies.
+    @Test func theClosingBlocksRecordIsWrittenOnce() throws {
+        var generator = SyntheticFlowGenerator(seed: 41)
+        let flows = generator.generate(300)
+        let dir = TemporaryDirectory("closing")
+        defer { dir.remove() }
+        _ = try write(flows, to: dir.path, configuration: Self.configuration(version: SegmentFormat.version, blockRecords: 1000))
+        let path = dir.path + "/" + dir.files(suffix: ".seg")[0]
+        let layout = try SegmentLayout.read(PosixFile.openForReading(path), dictionaries: false)
+        #expect(layout.blocks.count == 1)
+        let gap = Int(layout.blocks[0].offset) - SegmentFormat.segmentHeaderSize
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        let header = try bytes.withUnsafeBytes { raw in
+            try DictionaryRecordHeader.decode(raw, at: SegmentFormat.segmentHeaderSize)
+        }
+        #expect(header?.totalSize == gap, "one record copy fills the gap before the block")
+        let (back, scan) = try readAll(dir.path)
+        #expect(back == flows)
+        #expect(scan.problems.isEmpty)
+        #expect(try StoreReader(directory: dir.path).verify().isClean)
+
+        try Self.flip(path, at: [SegmentFormat.segmentHeaderSize + gap - 3])
+        let (after, damaged) = try readAll(dir.path)
+        #expect(after.isEmpty)
+        let lost = damaged.problems.filter { $0.flowsMissing ?? 0 > 0 }
+        #expect(lost.count == 1, "\(damaged.problems)")
+        #expect(lost.first?.flowsMissing == 300)
+        #expect(lost.first?.error.location?.file?.contains(".seg") == true)
+        #expect(!(try StoreReader(directory: dir.path).verify().isClean))
+
+        // Three blocks: the two cut while appending have their records twice, the one the
+        // close cuts once.
+        let more = TemporaryDirectory("closing-more")
+        defer { more.remove() }
+        var others = SyntheticFlowGenerator(seed: 42)
+        let three = others.generate(250)
+        _ = try write(three, to: more.path, configuration: Self.configuration(version: SegmentFormat.version, blockRecords: 100))
+        let morePath = more.path + "/" + more.files(suffix: ".seg")[0]
+        let blocks = try SegmentLayout.read(PosixFile.openForReading(morePath), dictionaries: false).blocks
+        #expect(blocks.count == 3)
+        let file = try #require(FileManager.default.contents(atPath: morePath))
+        var previousEnd = SegmentFormat.segmentHeaderSize
+        for (i, block) in blocks.enumerated() {
+            let gap = Int(block.offset) - previousEnd
+            if gap > 0 {
+                let record = try file.withUnsafeBytes { raw in try DictionaryRecordHeader.decode(raw, at: previousEnd) }
+                let size = try #require(record?.totalSize)
+                #expect(gap == size * (i == 2 ? 1 : 2), "block \(i): \(gap) bytes of records, one is \(size)")
+            }
+            previousEnd = Int(block.offset) + Int(block.length)
+        }
+        let (threeBack, threeScan) = try readAll(more.path)
+        #expect(threeBack == three)
+        #expect(threeScan.problems.isEmpty)
+    }
+
     /// The last block's record lost: no later record says where the lost entries were, so
     /// the blocks using them find their references out of range, and are reported.
     @Test func lostLastRecordCostsItsBlock() throws {
