@@ -18,26 +18,33 @@ extension BlockDecoder {
             throw Malformed(reason: "address reference out of range", position: c.position)
         }
         try PackedColumn.decode(&c, count: count - starting, into: &folded[13])
+        // Filled in a local through buffers (no exclusivity or uniqueness checks per value).
         var destinations = fields[9]
         fields[9] = []
-        destinations.removeAll(keepingCapacity: true)
-        var nextStart = 0, nextDelta = 0
-        for i in 0..<count {
-            if i == 0 || fields[8][i] != fields[8][i - 1] {
-                destinations.append(packed[nextStart])
-                nextStart += 1
-            } else {
-                let delta = folded[13][nextDelta]
-                nextDelta += 1
-                let previous = destinations[i - 1]
-                guard delta < limit - previous else {
-                    fields[9] = destinations
-                    throw Malformed(reason: "address reference out of range", position: c.position)
+        if destinations.count != count { destinations = [UInt64](repeating: 0, count: count) }
+        let inRange = destinations.withUnsafeMutableBufferPointer { out in
+            fields[8].withUnsafeBufferPointer { sources in
+                packed.withUnsafeBufferPointer { starts in
+                    folded[13].withUnsafeBufferPointer { deltas in
+                        var nextStart = 0, nextDelta = 0
+                        for i in 0..<count {
+                            if i == 0 || sources[i] != sources[i - 1] {
+                                out[i] = starts[nextStart]
+                                nextStart += 1
+                            } else {
+                                let delta = deltas[nextDelta], previous = out[i - 1]
+                                nextDelta += 1
+                                guard delta < limit - previous else { return false }
+                                out[i] = previous + delta
+                            }
+                        }
+                        return true
+                    }
                 }
-                destinations.append(previous + delta)
             }
         }
         fields[9] = destinations
+        guard inRange else { throw Malformed(reason: "address reference out of range", position: c.position) }
     }
 
     /// Version 4's (protocol, port) number per conversation into `fields[10]`: a bit per
@@ -54,23 +61,41 @@ extension BlockDecoder {
         guard others == 0 || bound < UInt64(pairs) || packed.max()! < UInt64(pairs) else {
             throw Malformed(reason: "dictionary reference out of range", position: c.position)
         }
-        // Per address: the last service number + 1 of a conversation to it (0: none yet).
-        folded[13].removeAll(keepingCapacity: true)
-        folded[13].append(contentsOf: repeatElement(0, count: addresses.count))
-        var next = 0
-        for i in 0..<count {
-            let destination = Int(truncatingIfNeeded: fields[9][i])
-            if fields[10][i] == 1 {
-                let last = folded[13][destination]
-                guard last > 0 else {
-                    throw Malformed(reason: "conversation repeats the service of an earlier one to its destination, and there is none", position: nil)
+        let keys = fields[9]
+        guard Self.resolveRepeats(&fields[10], keys: keys, others: packed, last: &folded[13], keyCount: addresses.count) else {
+            throw Malformed(reason: "conversation repeats the service of an earlier one to its destination, and there is none", position: nil)
+        }
+    }
+
+    /// Turns repeat flags into values: where `values[i]` is 1, the value last taken for key
+    /// `keys[i]` (each below `keyCount`), where 0 the next of `others`; false when a flag finds
+    /// no earlier value for its key. `last` is scratch.
+    private static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
+                                       keyCount: Int) -> Bool {
+        last.removeAll(keepingCapacity: true)
+        last.append(contentsOf: repeatElement(0, count: keyCount))
+        return values.withUnsafeMutableBufferPointer { values in
+            last.withUnsafeMutableBufferPointer { last in
+                keys.withUnsafeBufferPointer { keys in
+                    others.withUnsafeBufferPointer { others in
+                        var next = 0
+                        for i in values.indices {
+                            let key = Int(truncatingIfNeeded: keys[i])
+                            let value: UInt64
+                            if values[i] == 1 {
+                                guard last[key] > 0 else { return false }
+                                value = last[key] - 1
+                            } else {
+                                value = others[next]
+                                next += 1
+                            }
+                            values[i] = value
+                            last[key] = value + 1
+                        }
+                        return true
+                    }
                 }
-                fields[10][i] = last - 1
-            } else {
-                fields[10][i] = packed[next]
-                next += 1
             }
-            folded[13][destination] = fields[10][i] + 1
         }
     }
 
@@ -88,23 +113,12 @@ extension BlockDecoder {
         guard others == 0 || bound < UInt64(outcomes) || packed.max()! < UInt64(outcomes) else {
             throw Malformed(reason: "annotation outcome out of range", position: c.position)
         }
-        // Per address: the last outcome + 1 of an annotation to it (0: none yet).
-        folded[13].removeAll(keepingCapacity: true)
-        folded[13].append(contentsOf: repeatElement(0, count: addresses.count))
-        var next = 0
-        for a in 0..<annotations {
-            let destination = Int(truncatingIfNeeded: folded[12][a])
-            if folded[7][a] == 1 {
-                let last = folded[13][destination]
-                guard last > 0 else {
-                    throw Malformed(reason: "annotation repeats the outcome of an earlier one to its destination, and there is none", position: nil)
-                }
-                folded[7][a] = last - 1
-            } else {
-                folded[7][a] = packed[next]
-                next += 1
-            }
-            folded[13][destination] = folded[7][a] + 1
+        let keys = folded[12]
+        var last = folded[13]
+        folded[13] = []
+        defer { folded[13] = last }
+        guard Self.resolveRepeats(&folded[7], keys: keys, others: packed, last: &last, keyCount: addresses.count) else {
+            throw Malformed(reason: "annotation repeats the outcome of an earlier one to its destination, and there is none", position: nil)
         }
     }
 
