@@ -30,7 +30,12 @@ public enum ReplayPipeline {
         /// The reporting node's name written with every flow.
         public var node = ""
         /// Ring slots (rounded up to a power of two) and the batch size on both sides.
-        public var ringCapacity = 1 << 16
+        public var ringCapacity = Configuration.defaultRingCapacity
+        /// Enough to hold what the capture thread yields while a large cluster loads (it reads
+        /// the 200,000-flow capture in about a third of a second; loading 4,096 pods
+        /// and 1,000 policies takes two thirds of that), so capture never waits for loading to
+        /// end. A slot is backed by memory only once a flow has used it.
+        public static let defaultRingCapacity = 1 << 18
         public var batchSize = 1024
         /// Decode DNS responses and annotate flows with their destination's names
         /// (`dest_domains`, and the names `destination.domains` rules test).

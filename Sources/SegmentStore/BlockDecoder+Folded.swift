@@ -52,33 +52,10 @@ extension BlockDecoder {
         // annotation code, 15 node; 10 and 11 become port and protocol below.
         try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
         try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
-        fields[11].removeAll(keepingCapacity: true)
         // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are
         // those of this conversation's addresses, unless overridden), k ≥ 2 = the annotation
         // k − 1 before the next new one.
-        var annotationCount = 0
-        folded[11].removeAll(keepingCapacity: true)
-        folded[12].removeAll(keepingCapacity: true)
-        for i in 0..<conversationCount {
-            let service = folded[10][Int(fields[10][i])]
-            fields[10][i] = service & 0xFFFF
-            fields[11].append(service >> 16)
-            let code = fields[14][i]
-            switch code {
-            case 0:
-                break
-            case 1:
-                folded[11].append(fields[8][i])
-                folded[12].append(fields[9][i])
-                annotationCount += 1
-                fields[14][i] = UInt64(annotationCount)
-            default:
-                guard code - 1 <= UInt64(annotationCount) else {
-                    throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
-                }
-                fields[14][i] = UInt64(annotationCount) - (code - 1) + 1
-            }
-        }
+        let annotationCount = try unfoldConversations(count: conversationCount, pairs: folded[10])
 
         // Per annotation: outcome, source and destination identity + 1 where they differ from
         // their address's (0: the address's).
@@ -89,21 +66,115 @@ extension BlockDecoder {
                 throw Malformed(reason: k == 0 ? "annotation outcome out of range" : outOfRange, position: c.position)
             }
         }
-        for k in 0..<8 {
-            e.annotationFields[k].removeAll(keepingCapacity: true)
-            e.annotationFields[k].reserveCapacity(annotationCount)
-        }
-        for a in 0..<annotationCount {
-            let outcome = Int(folded[7][a])
-            let source = folded[8][a] != 0 ? folded[8][a] : folded[6][Int(folded[11][a])]
-            let destination = folded[9][a] != 0 ? folded[9][a] : folded[6][Int(folded[12][a])]
-            guard source != 0, destination != 0 else {
-                throw Malformed(reason: "annotation without an identity (its address has none and none is given)", position: nil)
-            }
-            e.annotationFields[0].append(source - 1)
-            e.annotationFields[1].append(destination - 1)
-            for k in 0..<6 { e.annotationFields[2 + k].append(folded[k][outcome]) }
-        }
+        // Column by column (each a pass over locals, no uniqueness check per value); every
+        // number read below was checked against its table's size above.
+        try Self.resolveIdentities(own: folded[8], addressIdentity: folded[6], addressOf: folded[11], into: &e.annotationFields[0])
+        try Self.resolveIdentities(own: folded[9], addressIdentity: folded[6], addressOf: folded[12], into: &e.annotationFields[1])
+        for k in 0..<6 { Self.gather(folded[k], at: folded[7], into: &e.annotationFields[2 + k]) }
         return annotationCount
+    }
+
+    /// Turns the conversations' (protocol, port) numbers into ports (`fields[10]`) and protocols
+    /// (`fields[11]`), and their annotation codes (`fields[14]`) into annotation + 1, noting each
+    /// new annotation's first source and destination (`folded[11]`, `folded[12]`); returns the
+    /// number of annotations.
+    private mutating func unfoldConversations(count: Int, pairs: [UInt64]) throws -> Int {
+        var ports = Self.take(&fields[10]), protocols = Self.take(&fields[11]), codes = Self.take(&fields[14])
+        var firstSources = Self.take(&folded[11]), firstDestinations = Self.take(&folded[12])
+        Self.resize(&protocols, to: count)
+        Self.resize(&firstSources, to: count)
+        Self.resize(&firstDestinations, to: count)
+        let sources = fields[8], destinations = fields[9]
+        var annotationCount = 0
+        try pairs.withUnsafeBufferPointer { pairs in
+            try sources.withUnsafeBufferPointer { sources in
+                try destinations.withUnsafeBufferPointer { destinations in
+                    try ports.withUnsafeMutableBufferPointer { ports in
+                        try protocols.withUnsafeMutableBufferPointer { protocols in
+                            try codes.withUnsafeMutableBufferPointer { codes in
+                                try firstSources.withUnsafeMutableBufferPointer { firstSources in
+                                    try firstDestinations.withUnsafeMutableBufferPointer { firstDestinations in
+                                        for i in 0..<count {
+                                            let pair = pairs[Int(truncatingIfNeeded: ports[i])]
+                                            ports[i] = pair & 0xFFFF
+                                            protocols[i] = pair >> 16
+                                            let code = codes[i]
+                                            if code == 1 {
+                                                firstSources[annotationCount] = sources[i]
+                                                firstDestinations[annotationCount] = destinations[i]
+                                                annotationCount += 1
+                                                codes[i] = UInt64(annotationCount)
+                                            } else if code > 1 {
+                                                guard code - 1 <= UInt64(annotationCount) else {
+                                                    throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
+                                                }
+                                                codes[i] = UInt64(annotationCount) - (code - 1) + 1
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        firstSources.removeLast(count - annotationCount)
+        firstDestinations.removeLast(count - annotationCount)
+        (fields[10], fields[11], fields[14]) = (ports, protocols, codes)
+        (folded[11], folded[12]) = (firstSources, firstDestinations)
+        return annotationCount
+    }
+
+    /// Per annotation, its identity: its own + 1 where given (`own`), else that of the address
+    /// (`addressOf`) its first conversation has (`addressIdentity`, + 1); `out` gets the number.
+    private static func resolveIdentities(own: [UInt64], addressIdentity: [UInt64], addressOf: [UInt64],
+                                          into out: inout [UInt64]) throws {
+        resize(&out, to: own.count)
+        try own.withUnsafeBufferPointer { own in
+            try addressIdentity.withUnsafeBufferPointer { addressIdentity in
+                try addressOf.withUnsafeBufferPointer { addressOf in
+                    try out.withUnsafeMutableBufferPointer { out in
+                        for a in 0..<own.count {
+                            let identity = own[a] != 0 ? own[a] : addressIdentity[Int(truncatingIfNeeded: addressOf[a])]
+                            guard identity != 0 else {
+                                throw Malformed(reason: "annotation without an identity (its address has none and none is given)", position: nil)
+                            }
+                            out[a] = identity - 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[a] = table[indices[a]]` for every index (each checked below `table.count` before).
+    private static func gather(_ table: [UInt64], at indices: [UInt64], into out: inout [UInt64]) {
+        resize(&out, to: indices.count)
+        table.withUnsafeBufferPointer { table in
+            indices.withUnsafeBufferPointer { indices in
+                out.withUnsafeMutableBufferPointer { out in
+                    for a in 0..<indices.count { out[a] = table[Int(truncatingIfNeeded: indices[a])] }
+                }
+            }
+        }
+    }
+
+    /// An array moved out of its place (left empty), so it is uniquely referenced while filled.
+    @inline(__always)
+    private static func take(_ array: inout [UInt64]) -> [UInt64] {
+        var taken: [UInt64] = []
+        swap(&taken, &array)
+        return taken
+    }
+
+    /// `count` values, capacity kept; values already there are not refilled.
+    @inline(__always)
+    private static func resize(_ array: inout [UInt64], to count: Int) {
+        if array.count > count {
+            array.removeLast(array.count - count)
+        } else if array.count < count {
+            array.append(contentsOf: repeatElement(0, count: count - array.count))
+        }
     }
 }

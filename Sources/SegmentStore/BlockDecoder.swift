@@ -347,15 +347,52 @@ struct BlockDecoder {
         conversationTemplate = []
         firstOfAnnotation.removeAll(keepingCapacity: true)
         firstOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
+        // Written through buffers sized for the worst case (a record per conversation), then
+        // cut to the records numbered: as `BlockDictionaries.number`, without an append (and
+        // its uniqueness and capacity checks) per conversation.
         templateOf.removeAll(keepingCapacity: true)
-        templateOf.reserveCapacity(conversationCount)
-        for i in 0..<conversationCount {
-            let pair = materialize
-                ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
-                : TemplateKey(annotation: 0, node: 0, domains: 0)
-            templateOf.append(BlockDictionaries.number(pair, conversation: i, firstOfAnnotation: &firstOfAnnotation,
-                                                       templateOfPair: &templateOfPair, entries: &e))
+        templateOf.append(contentsOf: repeatElement(0, count: conversationCount))
+        var keys = e.templateKeys, firsts = e.templateFirstConversation
+        (e.templateKeys, e.templateFirstConversation) = ([], [])
+        keys.removeAll(keepingCapacity: true)
+        keys.append(contentsOf: repeatElement(TemplateKey(annotation: 0, node: 0, domains: 0), count: conversationCount))
+        firsts.removeAll(keepingCapacity: true)
+        firsts.append(contentsOf: repeatElement(0, count: conversationCount))
+        var numbered = 0
+        keys.withUnsafeMutableBufferPointer { keys in
+            firsts.withUnsafeMutableBufferPointer { firsts in
+                templateOf.withUnsafeMutableBufferPointer { templateOf in
+                    firstOfAnnotation.withUnsafeMutableBufferPointer { firstOfAnnotation in
+                        for i in 0..<conversationCount {
+                            let pair = materialize
+                                ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
+                                : TemplateKey(annotation: 0, node: 0, domains: 0)
+                            let first = Int(firstOfAnnotation[pair.annotation])
+                            if first >= 0 {
+                                if keys[first] == pair {
+                                    templateOf[i] = Int32(first)
+                                    continue
+                                }
+                                if let shared = templateOfPair[pair] {
+                                    templateOf[i] = shared
+                                    continue
+                                }
+                                templateOfPair[pair] = Int32(numbered)
+                            } else {
+                                firstOfAnnotation[pair.annotation] = Int32(numbered)
+                            }
+                            keys[numbered] = pair
+                            firsts[numbered] = Int32(i)
+                            templateOf[i] = Int32(numbered)
+                            numbered += 1
+                        }
+                    }
+                }
+            }
         }
+        keys.removeLast(conversationCount - numbered)
+        firsts.removeLast(conversationCount - numbered)
+        (e.templateKeys, e.templateFirstConversation) = (keys, firsts)
         templateOfAnnotation = firstOfAnnotation
         conversationTemplate = templateOf
         // Only what building an entry reads is kept (nothing when entries are never built).

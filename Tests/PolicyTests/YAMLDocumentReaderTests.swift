@@ -3,7 +3,7 @@ import Testing
 import Yams
 @testable import Policy
 
-/// The one-pass reader against what it replaced: `YAMLPrecheck` then Yams' `Parser`, on random
+/// The one-pass reader (a flat document) against what it replaced: `YAMLPrecheck` then Yams' `Parser`, on random
 /// texts (block and flow collections, quoted and tagged scalars, anchors and aliases, duplicate
 /// keys, several documents) and on the same texts cut short at random places (syntax errors).
 @Suite struct YAMLDocumentReaderTests {
@@ -17,6 +17,21 @@ import Yams
             return "q(\(s.tag.description)\(mark(s.mark)) " + s.map(describe).joined(separator: ",") + ")"
         case .mapping(let m):
             return "m(\(m.tag.description)\(mark(m.mark)) " + m.map { describe($0.key) + ":" + describe($0.value) }.joined(separator: ",") + ")"
+        }
+    }
+
+    /// The same for the flat document's node, in the same words.
+    static func describe(_ node: ManifestNode) -> String {
+        let mark = node.line.map { "@\($0):\(node.column!)" } ?? "@-"
+        switch node.kind {
+        case .scalar:
+            return "s(\(node.scalarText!.debugDescription) \(node.tag) \(node.style)\(mark))"
+        case .sequence:
+            return "q(\(node.tag)\(mark) " + node.children.map(describe).joined(separator: ",") + ")"
+        case .mapping:
+            return "m(\(node.tag)\(mark) " + node.pairs.map { describe($0.key) + ":" + describe($0.value) }.joined(separator: ",") + ")"
+        case .alias:
+            return "alias"
         }
     }
 
@@ -149,5 +164,56 @@ import Yams
         let wide = (0..<40).map { "k\($0): v" }.joined(separator: "\n") + "\nk3: again\nk39: again\n"
         #expect(Self.read(wide).warnings == Self.reference(wide).warnings)
         #expect(Self.read(wide).warnings.count == 2)
+    }
+
+    /// What the loader asks of a node (text, null, children, pairs) answers as Yams' node does.
+    @Test func accessorsAnswerAsYamsNodes() throws {
+        var generator = TextGenerator(rng: SplitMix64(seed: 0xACCE))
+        var nulls = 0, nodes = 0
+        func compare(_ flat: ManifestNode, _ node: Node) {
+            nodes += 1
+            #expect(flat.isNull == (node.null != nil), "\(Self.describe(node))")
+            if flat.isNull { nulls += 1 }
+            #expect(flat.scalarText == node.scalar?.string)
+            #expect(flat.line == node.mark?.line && flat.column == node.mark?.column)
+            switch node {
+            case .scalar(let s):
+                #expect(flat.isScalar && flat.scalarEquals(s.string) && !flat.scalarEquals(s.string + "x"))
+            case .sequence(let items):
+                #expect(flat.isSequence && flat.childCount == items.count)
+                for (a, b) in zip(flat.children, items) { compare(a, b) }
+            case .mapping(let m):
+                #expect(flat.isMapping && flat.pairCount == m.count)
+                for (a, b) in zip(flat.pairs, m) {
+                    compare(a.key, b.key)
+                    compare(a.value, b.value)
+                }
+            }
+        }
+        for _ in 0..<300 {
+            let text = generator.text()
+            let read = YAMLDocumentReader.read(text, file: "t.yaml")
+            guard read.error == nil, let parser = try? Parser(yaml: text, resolver: .basic) else { continue }
+            var documents: [Node] = []
+            while let document = try parser.nextRoot() { documents.append(document) }
+            #expect(read.documents.count == documents.count)
+            for (flat, node) in zip(read.documents, documents) { compare(flat, node) }
+        }
+        #expect(nodes > 2000 && nulls > 50, "\(nodes) nodes, \(nulls) null")
+    }
+
+    /// A Yams tree converted to the flat form (as report specifications are) reads the same.
+    @Test func convertedYamsNodesReadTheSame() throws {
+        var generator = TextGenerator(rng: SplitMix64(seed: 0x51A7))
+        var compared = 0
+        for _ in 0..<300 {
+            let text = generator.text()
+            guard let parser = try? Parser(yaml: text, resolver: .basic) else { continue }
+            while let document = try? parser.nextRoot() {
+                #expect(Self.describe(ManifestNode(document)) == Self.describe(document), "\(text.debugDescription)")
+                compared += 1
+            }
+        }
+        #expect(compared > 200)
     }
 }

@@ -175,7 +175,7 @@ extension ClusterBuilder {
     /// writes no pod selector for it), `pods`, and for egress `networks`. `nodes` and
     /// `domainNames` have no Calico conversion.
     private func clusterPeer(_ f: ManifestField, ingress: Bool) -> PeerConversion {
-        guard case .mapping(let mapping) = f.node, mapping.count == 1 else {
+        guard f.node.isMapping, f.node.pairCount == 1 else {
             f.error("a peer needs exactly one of namespaces, pods\(ingress ? "" : ", nodes, networks, domainNames")")
             return .invalid
         }

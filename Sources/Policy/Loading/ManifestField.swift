@@ -1,18 +1,17 @@
 import FlowCore
 import Foundation
-import Yams
 
 /// A YAML/JSON node with where it came from: the file, the resource it belongs to and the field
 /// path, so every error can say file:line, resource and field.
 package struct ManifestField {
-    package let node: Node
+    package let node: ManifestNode
     package let path: String
     package let file: String
     /// `Kind namespace/name` (or `Kind name`).
     package var resource: String
     package let diagnostics: LoadDiagnostics
 
-    package init(node: Node, path: String, file: String, resource: String, diagnostics: LoadDiagnostics) {
+    package init(node: ManifestNode, path: String, file: String, resource: String, diagnostics: LoadDiagnostics) {
         self.node = node
         self.path = path
         self.file = file
@@ -21,13 +20,13 @@ package struct ManifestField {
     }
 
     package func child(_ key: String) -> ManifestField? {
-        guard case .mapping(let mapping) = node, let value = ManifestField.value(of: key, in: mapping) else { return nil }
-        if ManifestField.isNull(value) { return nil }
+        guard let value = node.value(of: key) else { return nil }
+        if value.isNull { return nil }
         return ManifestField(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, resource: resource, diagnostics: diagnostics)
     }
 
     package var location: FlowlogError.Location {
-        FlowlogError.Location(file: file, line: node.mark?.line, column: node.mark?.column, field: path.isEmpty ? nil : path)
+        FlowlogError.Location(file: file, line: node.line, column: node.column, field: path.isEmpty ? nil : path)
     }
 
     package func error(_ message: String) {
@@ -38,16 +37,16 @@ package struct ManifestField {
         diagnostics.warnings.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
     }
 
-    package var isMapping: Bool { node.mapping != nil }
+    package var isMapping: Bool { node.isMapping }
 
     // MARK: - Typed reads (a wrong type is reported and read as absent)
 
     package var scalarText: String? {
-        guard case .scalar(let s) = node else {
+        guard let text = node.scalarText else {
             error("expected a scalar value")
             return nil
         }
-        return s.string
+        return text
     }
 
     package func string(_ key: String) -> String? { child(key)?.scalarText }
@@ -84,11 +83,11 @@ package struct ManifestField {
 
     package func list(_ key: String) -> [ManifestField] {
         guard let c = child(key) else { return [] }
-        guard case .sequence(let seq) = c.node else {
+        guard c.node.isSequence else {
             c.error("expected a list")
             return []
         }
-        return seq.enumerated().map { i, n in
+        return c.node.children.enumerated().map { i, n in
             ManifestField(node: n, path: "\(c.path)[\(i)]", file: file, resource: resource, diagnostics: diagnostics)
         }
     }
@@ -98,17 +97,17 @@ package struct ManifestField {
     /// A `string: string` map such as `labels`.
     package func stringMap(_ key: String) -> [String: String] {
         guard let c = child(key) else { return [:] }
-        guard case .mapping(let m) = c.node else {
+        guard c.node.isMapping else {
             c.error("expected a map of strings")
             return [:]
         }
         var out: [String: String] = [:]
-        for (k, v) in m {
-            guard case .scalar(let ks) = k, case .scalar(let vs) = v else {
+        for (k, v) in c.node.pairs {
+            guard let key = k.scalarText, let value = v.scalarText else {
                 c.error("expected string keys and values")
                 continue
             }
-            out[ks.string] = ManifestField.isNull(v) ? "" : vs.string
+            out[key] = v.isNull ? "" : value
         }
         return out
     }
@@ -119,12 +118,12 @@ package struct ManifestField {
     /// carry most of a 256 MiB file into every store block that names its endpoint.
     package func labels(_ key: String) -> [String: String] {
         let map = stringMap(key)
-        guard let c = child(key), case .mapping(let mapping) = c.node else { return map }
-        for (k, v) in mapping {
-            guard case .scalar(let ks) = k, case .scalar(let vs) = v else { continue }
-            let entry = ManifestField(node: k, path: "\(c.path).\(Self.shortened(ks.string))", file: file, resource: resource, diagnostics: diagnostics)
-            if let problem = Self.labelKeyProblem(ks.string) { entry.error(problem) }
-            let value = ManifestField.isNull(v) ? "" : vs.string
+        guard let c = child(key), c.node.isMapping else { return map }
+        for (k, v) in c.node.pairs {
+            guard let keyText = k.scalarText, let valueText = v.scalarText else { continue }
+            let entry = ManifestField(node: k, path: "\(c.path).\(Self.shortened(keyText))", file: file, resource: resource, diagnostics: diagnostics)
+            if let problem = Self.labelKeyProblem(keyText) { entry.error(problem) }
+            let value = v.isNull ? "" : valueText
             if value.utf8.count > Self.maximumLabelValueBytes {
                 entry.error("label value is \(value.utf8.count) bytes long; Kubernetes allows at most \(Self.maximumLabelValueBytes)")
             }
@@ -183,28 +182,6 @@ package struct ManifestField {
 }
 
 extension ManifestField {
-    /// The value of the last key spelled `key`, as Yams' `mapping[key]` finds it, without
-    /// building a probe node and resolving tags for every comparison (that resolution ran
-    /// regular expressions and was most of the loading time). A plain or quoted key matches;
-    /// an explicitly tagged one only as `!!str` or `!`, which is what Yams' comparison of
-    /// resolved tags gives for field names (none of them reads as a number, bool or null).
-    package static func value(of key: String, in mapping: Node.Mapping) -> Node? {
-        var index = mapping.endIndex
-        while index > mapping.startIndex {
-            index -= 1
-            let (candidate, value) = mapping[index]
-            guard case .scalar(let scalar) = candidate, scalar.string == key else { continue }
-            switch scalar.tag.description {
-            case Tag.Name.implicit.rawValue, Tag.Name.nonSpecific.rawValue, Tag.Name.str.rawValue: return value
-            default: continue
-            }
-        }
-        return nil
-    }
-
     /// `~`, `null` or an empty value.
-    package static func isNull(_ node: Node) -> Bool {
-        guard case .scalar = node else { return false }
-        return node.null != nil
-    }
+    package static func isNull(_ node: ManifestNode) -> Bool { node.isNull }
 }

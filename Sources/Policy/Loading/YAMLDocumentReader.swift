@@ -1,19 +1,26 @@
 import CLibYAML
 import FlowCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Yams
 
-/// Reads YAML (and JSON) text into Yams nodes in one pass of libyaml's event parser, enforcing
-/// `YAMLPrecheck`'s limits and reporting its duplicate-key warnings on the way.
+/// Reads YAML (and JSON) text into a flat `ManifestDocument` in one pass of libyaml's event
+/// parser, enforcing `YAMLPrecheck`'s limits and reporting its duplicate-key warnings on the way.
 ///
 /// Loading a large cluster used to parse every manifest twice: once for the limits, once more
 /// in Yams' `Parser`, which wraps every event in an object, decodes every scalar through
-/// Foundation and recurses per nesting level. The nodes built here are the ones that parser
-/// builds (same strings, tags, marks and anchors, including anchors reaching across documents of
-/// one stream), and the errors say the same things: a limit error refuses the whole text, a
-/// syntax error keeps the documents completed before it, as Yams' `nextRoot` loop did.
+/// Foundation and recurses per nesting level; then it built a tree of Yams nodes, most of which
+/// the loader never read and all of which it had to free. The documents built here hold what
+/// that parser's nodes held (same text, tags, styles, marks and anchors, including anchors
+/// reaching across documents of one stream), and the errors say the same things: a limit error
+/// refuses the whole text, a syntax error keeps the documents completed before it, as Yams'
+/// `nextRoot` loop did.
 enum YAMLDocumentReader {
     struct Result {
-        var documents: [Node] = []
+        var documents: [ManifestNode] = []
         var warnings: [FlowlogError] = []
         var error: FlowlogError?
     }
@@ -38,10 +45,14 @@ enum YAMLDocumentReader {
             defer { yaml_parser_delete(&parser) }
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             var builder = Builder(file: file)
+            // Grown by doubling, the two arrays were copied a dozen times on the way to a large
+            // file's size (a tenth of the loading time); untouched capacity costs no memory.
+            builder.flat.bytes.reserveCapacity(count)
+            builder.flat.entries.reserveCapacity(count / 16 + 16)
             var event = yaml_event_t()
             while true {
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    result.documents = builder.documents
+                    result.documents = builder.finishedDocuments()
                     result.warnings = builder.warnings
                     result.error = builder.undefinedAlias ?? syntaxError(parser, text: text, file: file)
                     return
@@ -59,7 +70,7 @@ enum YAMLDocumentReader {
                     return
                 }
             }
-            result.documents = builder.documents
+            result.documents = builder.finishedDocuments()
             result.warnings = builder.warnings
             result.error = builder.undefinedAlias
         }
@@ -92,45 +103,44 @@ enum YAMLDocumentReader {
     private struct Builder {
         struct Frame {
             var isMapping: Bool
-            /// Finished children in order (a mapping's alternate key, value, key, …).
-            var children: [Node] = []
+            /// The collection's entry.
+            var index: UInt32
+            /// Finished children so far (a mapping's alternate key, value, key, …).
+            var children = 0
             /// Nodes in this collection so far, aliases expanded, itself included.
             var nodes = 1
             var anchor: String?
-            var tag: String?
-            var style: UInt32
-            var mark: Mark
-            /// Scalar keys seen so far with their line and column; a dictionary only once the
-            /// mapping grows past a few keys.
-            var keyList: [(key: String, line: Int, column: Int)] = []
+            /// Scalar keys seen so far (their text's place in `flat.bytes`) with their line and
+            /// column; a dictionary only once the mapping grows past a few keys.
+            var keyList: [(start: Int, count: Int, line: Int, column: Int)] = []
             var keyIndex: [String: (line: Int, column: Int)]?
         }
 
         let file: String
+        var flat = ManifestDocument.Builder()
         var frames: [Frame] = []
-        var documents: [Node] = []
+        var roots: [UInt32] = []
         var warnings: [FlowlogError] = []
         /// Yams keeps anchors for the whole stream; the expansion count is per document, as
         /// `YAMLPrecheck` counts it.
-        var anchors: [String: Node] = [:]
+        var anchors: [String: UInt32] = [:]
         var anchorNodes: [String: Int] = [:]
         var expandedByAliases = 0
         /// Yams stops composing at an alias to no anchor, keeping the documents before it, while
         /// the limit check went on to the end: so does this, building no further document.
         var undefinedAlias: FlowlogError?
-        var finishedRoot: Node?
+        var finishedRoot: UInt32?
 
         init(file: String) { self.file = file }
 
-        func location(_ mark: yaml_mark_t) -> FlowlogError.Location {
-            .init(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        func finishedDocuments() -> [ManifestNode] {
+            guard !roots.isEmpty else { return [] }
+            let document = flat.finish()
+            return roots.map { ManifestNode(document: document, index: Int($0)) }
         }
 
-        /// Yams gives `Mark` no public initialiser; it is two stored `Int`s, line then column, laid
-        /// out as this tuple (`unsafeBitCast` traps if the sizes ever differ, and
-        /// `YAMLDocumentReaderTests` reads the fields back).
-        static func mark(_ mark: yaml_mark_t) -> Mark {
-            unsafeBitCast((Int(mark.line) + 1, Int(mark.column) + 1), to: Mark.self)
+        func location(_ mark: yaml_mark_t) -> FlowlogError.Location {
+            .init(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
         }
 
         static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -138,45 +148,60 @@ enum YAMLDocumentReader {
             return String(cString: pointer)
         }
 
-        /// A scalar key of the innermost mapping, checked against the keys before it.
-        mutating func note(key: String, at mark: yaml_mark_t) {
+        /// A scalar key of the innermost mapping (its text at `start` in `flat.bytes`), checked
+        /// against the keys before it. Keys are compared as bytes; a `String` is made only for
+        /// a wide mapping's index or a warning.
+        mutating func note(keyAt start: Int, count: Int, at mark: yaml_mark_t) {
             let last = frames.count - 1
             let here = (line: Int(mark.line) + 1, column: Int(mark.column) + 1)
             var first: (line: Int, column: Int)?
             if frames[last].keyIndex != nil {
+                let key = keyText(start, count)
                 first = frames[last].keyIndex![key]
                 if first == nil { frames[last].keyIndex![key] = here }
-            } else if let found = frames[last].keyList.first(where: { $0.key == key }) {
+            } else if let found = frames[last].keyList.first(where: { sameBytes($0.start, $0.count, start, count) }) {
                 first = (found.line, found.column)
             } else if frames[last].keyList.count < 16 {
-                frames[last].keyList.append((key, here.line, here.column))
+                frames[last].keyList.append((start, count, here.line, here.column))
             } else {
                 var index: [String: (line: Int, column: Int)] = [:]
-                for entry in frames[last].keyList where index[entry.key] == nil { index[entry.key] = (entry.line, entry.column) }
-                index[key] = here
+                for entry in frames[last].keyList {
+                    let key = keyText(entry.start, entry.count)
+                    if index[key] == nil { index[key] = (entry.line, entry.column) }
+                }
+                index[keyText(start, count)] = here
                 frames[last].keyIndex = index
                 frames[last].keyList = []
             }
             if let first {
                 warnings.append(FlowlogError(
-                    .validation, "duplicate key '\(key)' (first at line \(first.line), column \(first.column)); the last one is used",
+                    .validation, "duplicate key '\(keyText(start, count))' (first at line \(first.line), column \(first.column)); the last one is used",
                     location: location(mark)))
             }
+        }
+
+        func keyText(_ start: Int, _ count: Int) -> String {
+            String(decoding: flat.bytes[start..<(start + count)], as: UTF8.self)
+        }
+
+        func sameBytes(_ a: Int, _ aCount: Int, _ b: Int, _ bCount: Int) -> Bool {
+            guard aCount == bCount else { return false }
+            return flat.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + a, $0.baseAddress! + b, aCount) == 0 }
         }
 
         /// Whether the next child of the innermost collection is a mapping key.
         var expectingKey: Bool {
             guard let last = frames.last, last.isMapping else { return false }
-            return last.children.count % 2 == 0
+            return last.children % 2 == 0
         }
 
-        /// Hands a finished node (of `nodes` nodes, aliases expanded) to its parent, or ends a document.
-        mutating func finish(_ node: Node, nodes: Int) {
+        /// Counts a finished node (of `nodes` nodes, aliases expanded) in its parent, or ends a document.
+        mutating func finish(_ index: UInt32, nodes: Int) {
             if frames.isEmpty {
                 // Complete once its end parses (Yams' composer reads that event before returning it).
-                if undefinedAlias == nil { finishedRoot = node }
+                if undefinedAlias == nil { finishedRoot = index }
             } else {
-                frames[frames.count - 1].children.append(node)
+                frames[frames.count - 1].children += 1
                 frames[frames.count - 1].nodes &+= nodes
             }
         }
@@ -185,26 +210,28 @@ enum YAMLDocumentReader {
             switch event.type {
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
-                let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), as: UTF8.self)
-                if expectingKey { note(key: value, at: event.start_mark) }
                 let tag = scalar.quoted_implicit == 1 ? Tag.Name.str.rawValue : Self.text(scalar.tag)
-                let node = Node.scalar(Node.Scalar(value, Self.tag(tag), Node.Scalar.Style(rawValue: scalar.style.rawValue) ?? .any,
-                                                   Self.mark(event.start_mark)))
+                let start = flat.bytes.count
+                let index = flat.scalar(UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), tag: flat.tagNumber(tag),
+                                        style: UInt8(truncatingIfNeeded: scalar.style.rawValue),
+                                        line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+                if expectingKey { note(keyAt: start, count: Int(scalar.length), at: event.start_mark) }
                 if let anchor = Self.text(scalar.anchor) {
-                    anchors[anchor] = node
+                    anchors[anchor] = index
                     anchorNodes[anchor] = 1
                 }
-                finish(node, nodes: 1)
+                finish(index, nodes: 1)
             case YAML_ALIAS_EVENT:
                 let name = Self.text(event.data.alias.anchor) ?? ""
-                let node: Node
+                let index = UInt32(flat.entries.count)
                 if let anchored = anchors[name] {
-                    node = anchored
+                    flat.alias(to: anchored)
                 } else {
                     if undefinedAlias == nil {
                         undefinedAlias = FlowlogError(.parse, "YAML/JSON syntax: found undefined alias", location: location(event.start_mark))
                     }
-                    node = .scalar(Node.Scalar(""))
+                    // A stand-in no finished document reaches (none is finished after it).
+                    flat.scalar(UnsafeBufferPointer(start: nil, count: 0), tag: 0, style: 0, line: 0, column: 0)
                 }
                 let nodes = anchorNodes[name] ?? 1
                 expandedByAliases &+= nodes
@@ -212,7 +239,7 @@ enum YAMLDocumentReader {
                     throw FlowlogError(.parse, "aliases expand to more than \(YAMLPrecheck.maximumAliasExpansion) nodes",
                                        location: location(event.start_mark))
                 }
-                finish(node, nodes: nodes)
+                finish(index, nodes: nodes)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 guard frames.count < YAMLPrecheck.maximumDepth else {
                     throw FlowlogError(.parse, "nested more than \(YAMLPrecheck.maximumDepth) levels deep", location: location(event.start_mark))
@@ -222,43 +249,26 @@ enum YAMLDocumentReader {
                 let implicit = isMapping ? event.data.mapping_start.implicit : event.data.sequence_start.implicit
                 let tag = implicit != 0 ? nil : Self.text(isMapping ? event.data.mapping_start.tag : event.data.sequence_start.tag)
                 let style = isMapping ? event.data.mapping_start.style.rawValue : event.data.sequence_start.style.rawValue
-                frames.append(Frame(isMapping: isMapping, anchor: Self.text(start), tag: tag, style: style,
-                                    mark: Self.mark(event.start_mark)))
+                let index = flat.open(isMapping ? .mapping : .sequence, tag: flat.tagNumber(tag), style: UInt8(truncatingIfNeeded: style),
+                                      line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+                frames.append(Frame(isMapping: isMapping, index: index, anchor: Self.text(start)))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let frame = frames.popLast() else { return }
-                let node: Node
-                if frame.isMapping {
-                    var pairs: [(Node, Node)] = []
-                    pairs.reserveCapacity(frame.children.count / 2)
-                    var i = 0
-                    while i + 1 < frame.children.count {
-                        pairs.append((frame.children[i], frame.children[i + 1]))
-                        i += 2
-                    }
-                    node = .mapping(Node.Mapping(pairs, Self.tag(frame.tag), Node.Mapping.Style(rawValue: frame.style) ?? .any,
-                                                 frame.mark))
-                } else {
-                    node = .sequence(Node.Sequence(frame.children, Self.tag(frame.tag),
-                                                   Node.Sequence.Style(rawValue: frame.style) ?? .any, frame.mark))
-                }
+                // A mapping's children come in pairs (libyaml emits a value for every key).
+                flat.close(frame.index, children: frame.isMapping ? frame.children & ~1 : frame.children)
                 if let anchor = frame.anchor {
-                    anchors[anchor] = node
+                    anchors[anchor] = frame.index
                     anchorNodes[anchor] = frame.nodes
                 }
-                finish(node, nodes: frame.nodes)
+                finish(frame.index, nodes: frame.nodes)
             case YAML_DOCUMENT_START_EVENT:
                 anchorNodes.removeAll(keepingCapacity: true)
             case YAML_DOCUMENT_END_EVENT:
-                if let root = finishedRoot { documents.append(root) }
+                if let root = finishedRoot { roots.append(root) }
                 finishedRoot = nil
             default:
                 break
             }
-        }
-
-        /// As Yams' parser makes them (basic resolver: no regular expressions).
-        static func tag(_ name: String?) -> Tag {
-            Tag(name.map(Tag.Name.init(rawValue:)) ?? .implicit, .basic, .default)
         }
     }
 }

@@ -56,7 +56,7 @@ public enum ReportSpecLoader {
                                                            location: .init(file: file)))
                     break
                 }
-                let root = ManifestField(node: document, path: "", file: file, resource: "document", diagnostics: diagnostics)
+                let root = ManifestField(node: ManifestNode(document), path: "", file: file, resource: "document", diagnostics: diagnostics)
                 collect(root, into: &specs)
             }
         } catch let error as YamlError {

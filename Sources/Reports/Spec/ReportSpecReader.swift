@@ -178,11 +178,11 @@ struct ReportSpecReader {
     }
 
     static func checkKnown(_ f: ManifestField, _ known: Set<String>) {
-        guard case .mapping(let mapping) = f.node else { return }
-        for (key, _) in mapping {
-            guard case .scalar(let scalar) = key else { continue }
-            if !known.contains(scalar.string) {
-                let path = f.path.isEmpty ? scalar.string : "\(f.path).\(scalar.string)"
+        guard f.node.isMapping else { return }
+        for (key, _) in f.node.pairs {
+            guard let name = key.scalarText else { continue }
+            if !known.contains(name) {
+                let path = f.path.isEmpty ? name : "\(f.path).\(name)"
                 let at = ManifestField(node: key, path: path, file: f.file, resource: f.resource, diagnostics: f.diagnostics)
                 at.error("unknown field; expected one of \(known.sorted().joined(separator: ", "))")
             }

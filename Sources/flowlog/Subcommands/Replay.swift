@@ -72,8 +72,8 @@ struct ReplayOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Ed25519 private key (flowlog keys generate): hash every sealed segment and sign the digest chain in DATA/evidence.", valueName: "file"))
     var signingKey: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Ring slots between the capture and policy threads (rounded up to a power of two).", valueName: "count"))
-    var ringCapacity: Int = 1 << 16
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ring slots between the capture and policy threads (rounded up to a power of two; a slot takes memory once a flow used it).", valueName: "count"))
+    var ringCapacity: Int = ReplayPipeline.Configuration.defaultRingCapacity
 
     @Flag(name: .customLong("no-dns"),
           help: "Do not decode DNS responses (flows get no dest_domains; destination.domains rules then match nothing).")
