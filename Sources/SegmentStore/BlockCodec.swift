@@ -32,12 +32,17 @@ struct BlockCodec {
     /// Closes the block being built: `block.bytes` gets the block's dictionary record twice
     /// (version 3, when the block uses entries new to the segment), then header + compressed
     /// payload from `blockStart` on; returns the block's digest.
-    mutating func finishBlock() throws -> BlockDigest {
+    ///
+    /// `endsSegment`: the writer seals the segment after this block, so no other block will
+    /// use the record's entries, and the record is written once: its loss then costs this
+    /// block only, as damage to the block itself would (a small store's one block no longer
+    /// pays for a second copy of all its dictionary).
+    mutating func finishBlock(endsSegment: Bool = false) throws -> BlockDigest {
         raw.bytes.removeAll(keepingCapacity: true)
         let flows = encoder.count
         let digest = encoder.finish(into: &raw)
         do {
-            return try assemble(flows: flows, digest: digest)
+            return try assemble(flows: flows, digest: digest, copies: endsSegment ? 1 : SegmentFormat.dictionaryCopies)
         } catch {
             // The block is lost: the entries its record held are not on disk, so the next
             // block's record must hold them.
@@ -46,7 +51,7 @@ struct BlockCodec {
         }
     }
 
-    private mutating func assemble(flows: Int, digest: BlockDigest) throws -> BlockDigest {
+    private mutating func assemble(flows: Int, digest: BlockDigest, copies: Int) throws -> BlockDigest {
         guard raw.bytes.count <= Int(SegmentFormat.maximumRawBlockSize) else {
             throw FlowlogError(.invalidArgument, "block of \(flows) flows is too large to compress", call: "LZ4_compress_default")
         }
@@ -73,7 +78,7 @@ struct BlockCodec {
             header.encode(into: &headerSink)
             block.bytes.replaceSubrange(0..<SegmentFormat.dictionaryHeaderSize, with: headerSink.bytes)
             let record = block.bytes
-            for _ in 1..<SegmentFormat.dictionaryCopies { block.bytes.append(contentsOf: record) }
+            for _ in 1..<copies { block.bytes.append(contentsOf: record) }
         }
         blockStart = block.bytes.count
         block.bytes.append(contentsOf: repeatElement(0, count: SegmentFormat.blockHeaderSize))

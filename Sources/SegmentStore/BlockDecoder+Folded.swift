@@ -4,6 +4,124 @@ import FlowCore
 /// `SegmentFormat`), read back into the per-annotation fields and per-conversation annotation
 /// numbers a version 2 block holds, so everything after reads both alike.
 extension BlockDecoder {
+    /// Version 4's destinations into `fields[9]`: those of the conversations that start a
+    /// source (the first, and each whose source differs from the one before), then the others
+    /// as deltas from the conversation before. Every number is checked.
+    private mutating func readGroupedDestinations(_ c: inout ByteCursor, count: Int) throws {
+        var starting = 0
+        fields[8].withUnsafeBufferPointer { sources in
+            for i in 0..<count where i == 0 || sources[i] != sources[i - 1] { starting += 1 }
+        }
+        let limit = UInt64(addresses.count)
+        let bound = try PackedColumn.decode(&c, count: starting, into: &packed)
+        guard starting == 0 || bound < limit || packed.max()! < limit else {
+            throw Malformed(reason: "address reference out of range", position: c.position)
+        }
+        try PackedColumn.decode(&c, count: count - starting, into: &folded[13])
+        // Filled in a local through buffers (no exclusivity or uniqueness checks per value).
+        var destinations = fields[9]
+        fields[9] = []
+        if destinations.count != count { destinations = [UInt64](repeating: 0, count: count) }
+        let inRange = destinations.withUnsafeMutableBufferPointer { out in
+            fields[8].withUnsafeBufferPointer { sources in
+                packed.withUnsafeBufferPointer { starts in
+                    folded[13].withUnsafeBufferPointer { deltas in
+                        var nextStart = 0, nextDelta = 0
+                        for i in 0..<count {
+                            if i == 0 || sources[i] != sources[i - 1] {
+                                out[i] = starts[nextStart]
+                                nextStart += 1
+                            } else {
+                                let delta = deltas[nextDelta], previous = out[i - 1]
+                                nextDelta += 1
+                                guard delta < limit - previous else { return false }
+                                out[i] = previous + delta
+                            }
+                        }
+                        return true
+                    }
+                }
+            }
+        }
+        fields[9] = destinations
+        guard inRange else { throw Malformed(reason: "address reference out of range", position: c.position) }
+    }
+
+    /// Version 4's (protocol, port) number per conversation into `fields[10]`: a bit per
+    /// conversation (1 = the number of the conversation before it to the same destination),
+    /// then the numbers of the others. Every number is checked.
+    private mutating func readPredictedServices(_ c: inout ByteCursor, count: Int, pairs: Int) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: count, into: &fields[10])
+        guard count == 0 || repeatsBound <= 1 || fields[10].max()! <= 1 else {
+            throw Malformed(reason: "service repeat flag other than 0 or 1", position: c.position)
+        }
+        var others = 0
+        for flag in fields[10] where flag == 0 { others += 1 }
+        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
+        guard others == 0 || bound < UInt64(pairs) || packed.max()! < UInt64(pairs) else {
+            throw Malformed(reason: "dictionary reference out of range", position: c.position)
+        }
+        let keys = fields[9]
+        guard Self.resolveRepeats(&fields[10], keys: keys, others: packed, last: &folded[13], keyCount: addresses.count) else {
+            throw Malformed(reason: "conversation repeats the service of an earlier one to its destination, and there is none", position: nil)
+        }
+    }
+
+    /// Turns repeat flags into values: where `values[i]` is 1, the value last taken for key
+    /// `keys[i]` (each below `keyCount`), where 0 the next of `others`; false when a flag finds
+    /// no earlier value for its key. `last` is scratch.
+    private static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
+                                       keyCount: Int) -> Bool {
+        last.removeAll(keepingCapacity: true)
+        last.append(contentsOf: repeatElement(0, count: keyCount))
+        return values.withUnsafeMutableBufferPointer { values in
+            last.withUnsafeMutableBufferPointer { last in
+                keys.withUnsafeBufferPointer { keys in
+                    others.withUnsafeBufferPointer { others in
+                        var next = 0
+                        for i in values.indices {
+                            let key = Int(truncatingIfNeeded: keys[i])
+                            let value: UInt64
+                            if values[i] == 1 {
+                                guard last[key] > 0 else { return false }
+                                value = last[key] - 1
+                            } else {
+                                value = others[next]
+                                next += 1
+                            }
+                            values[i] = value
+                            last[key] = value + 1
+                        }
+                        return true
+                    }
+                }
+            }
+        }
+    }
+
+    /// Version 4's outcome per annotation into `folded[7]`: a bit per annotation (1 = the
+    /// outcome of the annotation before it whose first conversation has the same destination
+    /// address, `folded[12]`), then the outcomes of the others.
+    private mutating func readPredictedOutcomes(_ c: inout ByteCursor, annotations: Int, outcomes: Int) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: annotations, into: &folded[7])
+        guard annotations == 0 || repeatsBound <= 1 || folded[7].max()! <= 1 else {
+            throw Malformed(reason: "outcome repeat flag other than 0 or 1", position: c.position)
+        }
+        var others = 0
+        for flag in folded[7] where flag == 0 { others += 1 }
+        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
+        guard others == 0 || bound < UInt64(outcomes) || packed.max()! < UInt64(outcomes) else {
+            throw Malformed(reason: "annotation outcome out of range", position: c.position)
+        }
+        let keys = folded[12]
+        var last = folded[13]
+        folded[13] = []
+        defer { folded[13] = last }
+        guard Self.resolveRepeats(&folded[7], keys: keys, others: packed, last: &last, keyCount: addresses.count) else {
+            throw Malformed(reason: "annotation repeats the outcome of an earlier one to its destination, and there is none", position: nil)
+        }
+    }
+
     /// Reads outcomes, ports, addresses, address identities, conversations and annotation
     /// columns; fills `addresses`, `fields[8...15]` (ports as ports, annotation + 1) and the
     /// annotation fields of `e`; returns the annotation count. Every number is checked.
@@ -50,7 +168,12 @@ extension BlockDecoder {
         let conversationCount = try readConversationSources(&c, records: records)
         // 9 destination, 10 (protocol, port) number, then 12 vlan + 1, 13 inner vlan + 1, 14 the
         // annotation code, 15 node; 10 and 11 become port and protocol below.
-        try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        if payloadVersion >= SegmentFormat.basedColumnsVersion {
+            try readGroupedDestinations(&c, count: conversationCount)
+            try readPredictedServices(&c, count: conversationCount, pairs: pairCount)
+        } else {
+            try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        }
         try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
         // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are
         // those of this conversation's addresses, unless overridden), k ≥ 2 = the annotation
@@ -60,7 +183,9 @@ extension BlockDecoder {
         // Per annotation: outcome, source and destination identity + 1 where they differ from
         // their address's (0: the address's).
         let annotationLimits = [outcomeCount, identityCount + 1, identityCount + 1]
-        for k in 0..<3 {
+        let predicted = payloadVersion >= SegmentFormat.basedColumnsVersion
+        if predicted { try readPredictedOutcomes(&c, annotations: annotationCount, outcomes: outcomeCount) }
+        for k in (predicted ? 1 : 0)..<3 {
             let bound = try PackedColumn.decode(&c, count: annotationCount, into: &folded[7 + k])
             guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || folded[7 + k].max()! < UInt64(annotationLimits[k]) else {
                 throw Malformed(reason: k == 0 ? "annotation outcome out of range" : outOfRange, position: c.position)

@@ -53,18 +53,19 @@ final class BlockEncodingQueue: @unchecked Sendable {
 
     /// Starts encoding `rows` (non-empty); `rows` is left empty, with capacity to fill again.
     /// At most one block at a time: take the previous one first. `startsSegment`: the block
-    /// will open a new segment.
-    func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp, startsSegment: Bool) {
+    /// will open a new segment; `endsSegment`: it is the last block of its segment (the
+    /// writer closes), so its dictionary record is written once (`BlockCodec.finishBlock`).
+    func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool = false) {
         precondition(!inFlight && result == nil, "a block is already being encoded")
         precondition(!rows.isEmpty, "an empty block")
         swap(&rows, &rowsInFlight)
         inFlight = true
         guard background else {
-            encode(cutAt: cutAt, startsSegment: startsSegment)
+            encode(cutAt: cutAt, startsSegment: startsSegment, endsSegment: endsSegment)
             return
         }
         queue.async { [self] in
-            encode(cutAt: cutAt, startsSegment: startsSegment)
+            encode(cutAt: cutAt, startsSegment: startsSegment, endsSegment: endsSegment)
             finished.signal()
         }
     }
@@ -86,7 +87,7 @@ final class BlockEncodingQueue: @unchecked Sendable {
         return try result?.get()
     }
 
-    private func encode(cutAt: Timestamp, startsSegment: Bool) {
+    private func encode(cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool) {
         if startsSegment { codec.startSegment() }
         // Lent from the buffer, not copied out of it (a copy retains every box of the flow).
         rowsInFlight.withUnsafeBufferPointer { rows in
@@ -94,7 +95,7 @@ final class BlockEncodingQueue: @unchecked Sendable {
         }
         let flows = UInt64(rowsInFlight.count)
         result = Result {
-            let digest = try codec.finishBlock()
+            let digest = try codec.finishBlock(endsSegment: endsSegment)
             return EncodedBlock(bytes: codec.block.bytes, digest: digest, flows: flows, cutAt: cutAt, blockStart: codec.blockStart,
                                 startsSegment: startsSegment)
         }

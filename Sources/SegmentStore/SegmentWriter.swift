@@ -96,7 +96,7 @@ public final class SegmentWriter: @unchecked Sendable {
             closed = true
             Directory.unlock(lockDescriptor)
         }
-        try writeAll()
+        try writeAll(closing: true)
         try roll()
         sealer.drain()
         if let error = sealer.takeError() { throw error }
@@ -123,16 +123,17 @@ public final class SegmentWriter: @unchecked Sendable {
     /// A segment is rolled only here, or with nothing being encoded: a version 3 block refers to
     /// its segment's dictionary records, so the encoder must know, when it starts a block,
     /// whether the block opens a segment.
-    private func cutBlock() throws {
+    private func cutBlock(closing: Bool = false) throws {
         try writeFinished(waiting: true)
         let now = Directory.now()
         try rollIfDue(at: now)
-        encoding.submit(&rows, cutAt: now, startsSegment: segment == nil)
+        encoding.submit(&rows, cutAt: now, startsSegment: segment == nil, endsSegment: closing)
     }
 
-    /// Cuts the partly filled block and writes everything.
-    private func writeAll() throws {
-        if !rows.isEmpty { try cutBlock() }
+    /// Cuts the partly filled block and writes everything; `closing`: the segment is sealed
+    /// next, so that block is its last.
+    private func writeAll(closing: Bool = false) throws {
+        if !rows.isEmpty { try cutBlock(closing: closing) }
         try writeFinished(waiting: true)
     }
 
