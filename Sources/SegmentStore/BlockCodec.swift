@@ -12,6 +12,10 @@ struct RawBlock {
     var formatVersion: UInt16
     var flows: Int
     var digest: BlockDigest
+    /// Copies of the dictionary record written before the block: one for the last block of a
+    /// segment (no other block will use its entries, so its loss costs this block only, as
+    /// damage to the block itself would), `SegmentFormat.dictionaryCopies` otherwise.
+    var dictionaryCopies: Int
 
     /// Whether a dictionary record goes before the block.
     var hasDictionaryRecord: Bool { formatVersion >= SegmentFormat.segmentDictionaryVersion && !dictionaryRange.isEmpty }
@@ -20,7 +24,7 @@ struct RawBlock {
     var maximumStoredBytes: Int {
         var total = SegmentFormat.blockHeaderSize + Int(LZ4_compressBound(Int32(payload.count)))
         if hasDictionaryRecord {
-            total += SegmentFormat.dictionaryCopies
+            total += dictionaryCopies
                 * (SegmentFormat.dictionaryHeaderSize + Int(LZ4_compressBound(Int32(dictionary.count))))
         }
         return total
@@ -58,13 +62,16 @@ struct BlockCodec {
 
     /// Closes the block being built and returns it raw, with its digest. A block too large to
     /// compress is refused here (and its dictionary entries go to the next block's record).
-    mutating func finishRaw() throws -> RawBlock {
+    /// `endsSegment`: the writer seals the segment after this block, so its dictionary record
+    /// is written once (a small store's one block no longer pays for a second copy).
+    mutating func finishRaw(endsSegment: Bool = false) throws -> RawBlock {
         var raw = ByteSink(capacity: lastRawSize)
         let flows = encoder.count
         let digest = encoder.finish(into: &raw)
         lastRawSize = raw.bytes.count
         let block = RawBlock(payload: raw.bytes, dictionary: encoder.dictionary.bytes, dictionaryRange: encoder.dictionaryRange,
-                             formatVersion: encoder.formatVersion, flows: flows, digest: digest)
+                             formatVersion: encoder.formatVersion, flows: flows, digest: digest,
+                             dictionaryCopies: endsSegment ? 1 : SegmentFormat.dictionaryCopies)
         do {
             try BlockCompressor.check(block)
         } catch {
@@ -75,10 +82,10 @@ struct BlockCodec {
     }
 
     /// Closes the block being built and compresses it: the bytes to write (the block's
-    /// dictionary record twice, when it has one, then header + compressed payload from
+    /// dictionary record, when it has one, twice or, ending a segment, once, then header + compressed payload from
     /// `blockStart` on) and its digest.
-    mutating func finishBlock() throws -> (bytes: [UInt8], blockStart: Int, digest: BlockDigest) {
-        let raw = try finishRaw()
+    mutating func finishBlock(endsSegment: Bool = false) throws -> (bytes: [UInt8], blockStart: Int, digest: BlockDigest) {
+        let raw = try finishRaw(endsSegment: endsSegment)
         do {
             let assembled = try compressor.assemble(raw)
             return (assembled.bytes, assembled.blockStart, raw.digest)
@@ -114,8 +121,8 @@ struct BlockCompressor {
         }
     }
 
-    /// The block's dictionary record twice (version 3, when the block uses entries new to the
-    /// segment), then header + compressed payload from `blockStart` on.
+    /// The block's dictionary record (version 3, when the block uses entries new to the
+    /// segment) `raw.dictionaryCopies` times, then header + compressed payload from `blockStart` on.
     mutating func assemble(_ raw: RawBlock) throws -> (bytes: [UInt8], blockStart: Int) {
         try Self.check(raw)
         var block = ByteSink(capacity: raw.maximumStoredBytes)
@@ -136,7 +143,7 @@ struct BlockCompressor {
             header.encode(into: &headerSink)
             block.bytes.replaceSubrange(0..<SegmentFormat.dictionaryHeaderSize, with: headerSink.bytes)
             let record = block.bytes
-            for _ in 1..<SegmentFormat.dictionaryCopies { block.bytes.append(contentsOf: record) }
+            for _ in 1..<raw.dictionaryCopies { block.bytes.append(contentsOf: record) }
         }
         let blockStart = block.bytes.count
         block.bytes.append(contentsOf: repeatElement(0, count: SegmentFormat.blockHeaderSize))

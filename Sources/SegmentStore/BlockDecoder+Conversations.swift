@@ -26,8 +26,8 @@ extension BlockDecoder {
                                      into block: inout ConversationSums) throws {
         let count = layout.count
         let timed = since != nil || until != nil
-        for k in [0, 4, 5, 6, 7] { try PackedColumn.decode(&layout.columns[k], count: count, into: &values[k]) }
-        if timed { for k in [1, 2] { try PackedColumn.decode(&layout.columns[k], count: count, into: &values[k]) } }
+        for k in [0, 4, 5, 6, 7] { try layout.unpack(k, into: &values[k]) }
+        if timed { for k in [1, 2] { try layout.unpack(k, into: &values[k]) } }
 
         let conversations = conversationColumns
         let conversationCount = conversations.count
@@ -46,7 +46,7 @@ extension BlockDecoder {
             guard c >= 0, c < conversationCount else { throw Malformed(reason: "conversation number out of range", position: nil) }
             if timed {
                 end = end &+ Self.unzigzag(endDelta[i])
-                let startNS = (end &- Self.unzigzag(duration[i])) &* layout.unit, endNS = end &* layout.unit
+                let startNS = (end &- layout.duration(duration[i])) &* layout.unit, endNS = end &* layout.unit
                 if startNS >= untilNS || endNS < sinceNS { continue }
             }
             flows[c] &+= 1

@@ -4,6 +4,124 @@ import FlowCore
 /// `SegmentFormat`), read back into the per-annotation fields and per-conversation annotation
 /// numbers a version 2 block holds, so everything after reads both alike.
 extension BlockDecoder {
+    /// Version 4's destinations into `fields[9]`: those of the conversations that start a
+    /// source (the first, and each whose source differs from the one before), then the others
+    /// as deltas from the conversation before. Every number is checked.
+    private mutating func readGroupedDestinations(_ c: inout ByteCursor, count: Int) throws {
+        var starting = 0
+        fields[8].withUnsafeBufferPointer { sources in
+            for i in 0..<count where i == 0 || sources[i] != sources[i - 1] { starting += 1 }
+        }
+        let limit = UInt64(addresses.count)
+        let bound = try PackedColumn.decode(&c, count: starting, into: &packed)
+        guard starting == 0 || bound < limit || packed.max()! < limit else {
+            throw Malformed(reason: "address reference out of range", position: c.position)
+        }
+        try PackedColumn.decode(&c, count: count - starting, into: &folded[13])
+        // Filled in a local through buffers (no exclusivity or uniqueness checks per value).
+        var destinations = fields[9]
+        fields[9] = []
+        if destinations.count != count { destinations = [UInt64](repeating: 0, count: count) }
+        let inRange = destinations.withUnsafeMutableBufferPointer { out in
+            fields[8].withUnsafeBufferPointer { sources in
+                packed.withUnsafeBufferPointer { starts in
+                    folded[13].withUnsafeBufferPointer { deltas in
+                        var nextStart = 0, nextDelta = 0
+                        for i in 0..<count {
+                            if i == 0 || sources[i] != sources[i - 1] {
+                                out[i] = starts[nextStart]
+                                nextStart += 1
+                            } else {
+                                let delta = deltas[nextDelta], previous = out[i - 1]
+                                nextDelta += 1
+                                guard delta < limit - previous else { return false }
+                                out[i] = previous + delta
+                            }
+                        }
+                        return true
+                    }
+                }
+            }
+        }
+        fields[9] = destinations
+        guard inRange else { throw Malformed(reason: "address reference out of range", position: c.position) }
+    }
+
+    /// Version 4's (protocol, port) number per conversation into `fields[10]`: a bit per
+    /// conversation (1 = the number of the conversation before it to the same destination),
+    /// then the numbers of the others. Every number is checked.
+    private mutating func readPredictedServices(_ c: inout ByteCursor, count: Int, pairs: Int) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: count, into: &fields[10])
+        guard count == 0 || repeatsBound <= 1 || fields[10].max()! <= 1 else {
+            throw Malformed(reason: "service repeat flag other than 0 or 1", position: c.position)
+        }
+        var others = 0
+        for flag in fields[10] where flag == 0 { others += 1 }
+        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
+        guard others == 0 || bound < UInt64(pairs) || packed.max()! < UInt64(pairs) else {
+            throw Malformed(reason: "dictionary reference out of range", position: c.position)
+        }
+        let keys = fields[9]
+        guard Self.resolveRepeats(&fields[10], keys: keys, others: packed, last: &folded[13], keyCount: addresses.count) else {
+            throw Malformed(reason: "conversation repeats the service of an earlier one to its destination, and there is none", position: nil)
+        }
+    }
+
+    /// Turns repeat flags into values: where `values[i]` is 1, the value last taken for key
+    /// `keys[i]` (each below `keyCount`), where 0 the next of `others`; false when a flag finds
+    /// no earlier value for its key. `last` is scratch.
+    private static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
+                                       keyCount: Int) -> Bool {
+        last.removeAll(keepingCapacity: true)
+        last.append(contentsOf: repeatElement(0, count: keyCount))
+        return values.withUnsafeMutableBufferPointer { values in
+            last.withUnsafeMutableBufferPointer { last in
+                keys.withUnsafeBufferPointer { keys in
+                    others.withUnsafeBufferPointer { others in
+                        var next = 0
+                        for i in values.indices {
+                            let key = Int(truncatingIfNeeded: keys[i])
+                            let value: UInt64
+                            if values[i] == 1 {
+                                guard last[key] > 0 else { return false }
+                                value = last[key] - 1
+                            } else {
+                                value = others[next]
+                                next += 1
+                            }
+                            values[i] = value
+                            last[key] = value + 1
+                        }
+                        return true
+                    }
+                }
+            }
+        }
+    }
+
+    /// Version 4's outcome per annotation into `folded[7]`: a bit per annotation (1 = the
+    /// outcome of the annotation before it whose first conversation has the same destination
+    /// address, `folded[12]`), then the outcomes of the others.
+    private mutating func readPredictedOutcomes(_ c: inout ByteCursor, annotations: Int, outcomes: Int) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: annotations, into: &folded[7])
+        guard annotations == 0 || repeatsBound <= 1 || folded[7].max()! <= 1 else {
+            throw Malformed(reason: "outcome repeat flag other than 0 or 1", position: c.position)
+        }
+        var others = 0
+        for flag in folded[7] where flag == 0 { others += 1 }
+        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
+        guard others == 0 || bound < UInt64(outcomes) || packed.max()! < UInt64(outcomes) else {
+            throw Malformed(reason: "annotation outcome out of range", position: c.position)
+        }
+        let keys = folded[12]
+        var last = folded[13]
+        folded[13] = []
+        defer { folded[13] = last }
+        guard Self.resolveRepeats(&folded[7], keys: keys, others: packed, last: &last, keyCount: addresses.count) else {
+            throw Malformed(reason: "annotation repeats the outcome of an earlier one to its destination, and there is none", position: nil)
+        }
+    }
+
     /// Reads outcomes, ports, addresses, address identities, conversations and annotation
     /// columns; fills `addresses`, `fields[8...15]` (ports as ports, annotation + 1) and the
     /// annotation fields of `e`; returns the annotation count. Every number is checked.
@@ -50,60 +168,138 @@ extension BlockDecoder {
         let conversationCount = try readConversationSources(&c, records: records)
         // 9 destination, 10 (protocol, port) number, then 12 vlan + 1, 13 inner vlan + 1, 14 the
         // annotation code, 15 node; 10 and 11 become port and protocol below.
-        try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        if payloadVersion >= SegmentFormat.basedColumnsVersion {
+            try readGroupedDestinations(&c, count: conversationCount)
+            try readPredictedServices(&c, count: conversationCount, pairs: pairCount)
+        } else {
+            try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
+        }
         try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
-        fields[11].removeAll(keepingCapacity: true)
         // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are
         // those of this conversation's addresses, unless overridden), k ≥ 2 = the annotation
         // k − 1 before the next new one.
-        var annotationCount = 0
-        folded[11].removeAll(keepingCapacity: true)
-        folded[12].removeAll(keepingCapacity: true)
-        for i in 0..<conversationCount {
-            let service = folded[10][Int(fields[10][i])]
-            fields[10][i] = service & 0xFFFF
-            fields[11].append(service >> 16)
-            let code = fields[14][i]
-            switch code {
-            case 0:
-                break
-            case 1:
-                folded[11].append(fields[8][i])
-                folded[12].append(fields[9][i])
-                annotationCount += 1
-                fields[14][i] = UInt64(annotationCount)
-            default:
-                guard code - 1 <= UInt64(annotationCount) else {
-                    throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
-                }
-                fields[14][i] = UInt64(annotationCount) - (code - 1) + 1
-            }
-        }
+        let annotationCount = try unfoldConversations(count: conversationCount, pairs: folded[10])
 
         // Per annotation: outcome, source and destination identity + 1 where they differ from
         // their address's (0: the address's).
         let annotationLimits = [outcomeCount, identityCount + 1, identityCount + 1]
-        for k in 0..<3 {
+        let predicted = payloadVersion >= SegmentFormat.basedColumnsVersion
+        if predicted { try readPredictedOutcomes(&c, annotations: annotationCount, outcomes: outcomeCount) }
+        for k in (predicted ? 1 : 0)..<3 {
             let bound = try PackedColumn.decode(&c, count: annotationCount, into: &folded[7 + k])
             guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || folded[7 + k].max()! < UInt64(annotationLimits[k]) else {
                 throw Malformed(reason: k == 0 ? "annotation outcome out of range" : outOfRange, position: c.position)
             }
         }
-        for k in 0..<8 {
-            e.annotationFields[k].removeAll(keepingCapacity: true)
-            e.annotationFields[k].reserveCapacity(annotationCount)
-        }
-        for a in 0..<annotationCount {
-            let outcome = Int(folded[7][a])
-            let source = folded[8][a] != 0 ? folded[8][a] : folded[6][Int(folded[11][a])]
-            let destination = folded[9][a] != 0 ? folded[9][a] : folded[6][Int(folded[12][a])]
-            guard source != 0, destination != 0 else {
-                throw Malformed(reason: "annotation without an identity (its address has none and none is given)", position: nil)
-            }
-            e.annotationFields[0].append(source - 1)
-            e.annotationFields[1].append(destination - 1)
-            for k in 0..<6 { e.annotationFields[2 + k].append(folded[k][outcome]) }
-        }
+        // Column by column (each a pass over locals, no uniqueness check per value); every
+        // number read below was checked against its table's size above.
+        try Self.resolveIdentities(own: folded[8], addressIdentity: folded[6], addressOf: folded[11], into: &e.annotationFields[0])
+        try Self.resolveIdentities(own: folded[9], addressIdentity: folded[6], addressOf: folded[12], into: &e.annotationFields[1])
+        for k in 0..<6 { Self.gather(folded[k], at: folded[7], into: &e.annotationFields[2 + k]) }
         return annotationCount
+    }
+
+    /// Turns the conversations' (protocol, port) numbers into ports (`fields[10]`) and protocols
+    /// (`fields[11]`), and their annotation codes (`fields[14]`) into annotation + 1, noting each
+    /// new annotation's first source and destination (`folded[11]`, `folded[12]`); returns the
+    /// number of annotations.
+    private mutating func unfoldConversations(count: Int, pairs: [UInt64]) throws -> Int {
+        var ports = Self.take(&fields[10]), protocols = Self.take(&fields[11]), codes = Self.take(&fields[14])
+        var firstSources = Self.take(&folded[11]), firstDestinations = Self.take(&folded[12])
+        Self.resize(&protocols, to: count)
+        Self.resize(&firstSources, to: count)
+        Self.resize(&firstDestinations, to: count)
+        let sources = fields[8], destinations = fields[9]
+        var annotationCount = 0
+        try pairs.withUnsafeBufferPointer { pairs in
+            try sources.withUnsafeBufferPointer { sources in
+                try destinations.withUnsafeBufferPointer { destinations in
+                    try ports.withUnsafeMutableBufferPointer { ports in
+                        try protocols.withUnsafeMutableBufferPointer { protocols in
+                            try codes.withUnsafeMutableBufferPointer { codes in
+                                try firstSources.withUnsafeMutableBufferPointer { firstSources in
+                                    try firstDestinations.withUnsafeMutableBufferPointer { firstDestinations in
+                                        for i in 0..<count {
+                                            let pair = pairs[Int(truncatingIfNeeded: ports[i])]
+                                            ports[i] = pair & 0xFFFF
+                                            protocols[i] = pair >> 16
+                                            let code = codes[i]
+                                            if code == 1 {
+                                                firstSources[annotationCount] = sources[i]
+                                                firstDestinations[annotationCount] = destinations[i]
+                                                annotationCount += 1
+                                                codes[i] = UInt64(annotationCount)
+                                            } else if code > 1 {
+                                                guard code - 1 <= UInt64(annotationCount) else {
+                                                    throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
+                                                }
+                                                codes[i] = UInt64(annotationCount) - (code - 1) + 1
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        firstSources.removeLast(count - annotationCount)
+        firstDestinations.removeLast(count - annotationCount)
+        (fields[10], fields[11], fields[14]) = (ports, protocols, codes)
+        (folded[11], folded[12]) = (firstSources, firstDestinations)
+        return annotationCount
+    }
+
+    /// Per annotation, its identity: its own + 1 where given (`own`), else that of the address
+    /// (`addressOf`) its first conversation has (`addressIdentity`, + 1); `out` gets the number.
+    private static func resolveIdentities(own: [UInt64], addressIdentity: [UInt64], addressOf: [UInt64],
+                                          into out: inout [UInt64]) throws {
+        resize(&out, to: own.count)
+        try own.withUnsafeBufferPointer { own in
+            try addressIdentity.withUnsafeBufferPointer { addressIdentity in
+                try addressOf.withUnsafeBufferPointer { addressOf in
+                    try out.withUnsafeMutableBufferPointer { out in
+                        for a in 0..<own.count {
+                            let identity = own[a] != 0 ? own[a] : addressIdentity[Int(truncatingIfNeeded: addressOf[a])]
+                            guard identity != 0 else {
+                                throw Malformed(reason: "annotation without an identity (its address has none and none is given)", position: nil)
+                            }
+                            out[a] = identity - 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[a] = table[indices[a]]` for every index (each checked below `table.count` before).
+    private static func gather(_ table: [UInt64], at indices: [UInt64], into out: inout [UInt64]) {
+        resize(&out, to: indices.count)
+        table.withUnsafeBufferPointer { table in
+            indices.withUnsafeBufferPointer { indices in
+                out.withUnsafeMutableBufferPointer { out in
+                    for a in 0..<indices.count { out[a] = table[Int(truncatingIfNeeded: indices[a])] }
+                }
+            }
+        }
+    }
+
+    /// An array moved out of its place (left empty), so it is uniquely referenced while filled.
+    @inline(__always)
+    private static func take(_ array: inout [UInt64]) -> [UInt64] {
+        var taken: [UInt64] = []
+        swap(&taken, &array)
+        return taken
+    }
+
+    /// `count` values, capacity kept; values already there are not refilled.
+    @inline(__always)
+    private static func resize(_ array: inout [UInt64], to count: Int) {
+        if array.count > count {
+            array.removeLast(array.count - count)
+        } else if array.count < count {
+            array.append(contentsOf: repeatElement(0, count: count - array.count))
+        }
     }
 }

@@ -42,8 +42,9 @@ struct BlockDecoder {
     /// Field-by-field staging for the annotation and conversation tables.
     var fields: [[UInt64]] = Array(repeating: [], count: 17)
     /// Version 3 staging: 0–5 the outcome table, 6 address identities, 7–9 the annotation
-    /// columns, 10 the port table, 11–12 each annotation's first source and destination.
-    var folded: [[UInt64]] = Array(repeating: [], count: 13)
+    /// columns, 10 the port table, 11–12 each annotation's first source and destination, 13
+    /// (version 4) per address the last outcome + 1 of an annotation to it.
+    var folded: [[UInt64]] = Array(repeating: [], count: 14)
 
     init() {}
 
@@ -54,6 +55,20 @@ struct BlockDecoder {
         var unit: UInt64
         var baseEnd: UInt64
         var columns: [ByteCursor]
+        /// Version 4 on: every column has a base (`BasedColumn`) and durations are unsigned.
+        var based: Bool
+
+        /// Unpacks column `k` into `values` (resized; capacity kept).
+        mutating func unpack(_ k: Int, into values: inout [UInt64]) throws {
+            if based {
+                try BasedColumn.decode(&columns[k], count: count, into: &values)
+            } else {
+                try PackedColumn.decode(&columns[k], count: count, into: &values)
+            }
+        }
+
+        /// A stored duration in units.
+        @inline(__always) func duration(_ stored: UInt64) -> UInt64 { based ? stored : BlockDecoder.unzigzag(stored) }
     }
 
     /// Decodes `raw` into `block`: every record overlapping `[since, until)` (start < until,
@@ -69,8 +84,7 @@ struct BlockDecoder {
                 // The block's table, not shared (it numbers conversations in place).
                 swap(&block.templateOfConversation, &conversationTemplate)
             }
-            try decodeRecords(count: layout.count, unit: layout.unit, baseEnd: layout.baseEnd, columns: &layout.columns,
-                              since: since, until: until, into: &block)
+            try decodeRecords(&layout, since: since, until: until, into: &block)
             return layout.count
         } catch let overrun as ByteCursor.Overrun {
             throw Malformed(reason: "value out of range or past the end", position: overrun.position)
@@ -105,7 +119,8 @@ struct BlockDecoder {
             columns.append(ByteCursor(raw, from: position, to: position + length))
             position += length
         }
-        return RecordColumns(count: count, unit: unit, baseEnd: baseEnd, columns: columns)
+        return RecordColumns(count: count, unit: unit, baseEnd: baseEnd, columns: columns,
+                             based: payloadVersion >= SegmentFormat.basedColumnsVersion)
     }
 
     /// Undoes `BlockEncoder.zigzag`.
@@ -113,18 +128,19 @@ struct BlockDecoder {
         UInt64(bitPattern: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1))
     }
 
-    private mutating func decodeRecords(count: Int, unit: UInt64, baseEnd: UInt64, columns: inout [ByteCursor],
-                               since: Timestamp?, until: Timestamp?, into block: inout BlockRows) throws {
+    private mutating func decodeRecords(_ layout: inout RecordColumns, since: Timestamp?, until: Timestamp?,
+                                        into block: inout BlockRows) throws {
+        let count = layout.count, unit = layout.unit, baseEnd = layout.baseEnd, signed = !layout.based
         // Columns unpack straight into the block's arrays (kept from block to block).
-        try PackedColumn.decode(&columns[0], count: count, into: &block.conversationOfRow)
-        try PackedColumn.decode(&columns[1], count: count, into: &block.ends)
-        try PackedColumn.decode(&columns[2], count: count, into: &block.starts)
-        try PackedColumn.decode(&columns[3], count: count, into: &block.sourcePorts)
-        try PackedColumn.decode(&columns[4], count: count, into: &block.packetsOut)
-        try PackedColumn.decode(&columns[5], count: count, into: &block.bytesOut)
-        try PackedColumn.decode(&columns[6], count: count, into: &block.packetsIn)
-        try PackedColumn.decode(&columns[7], count: count, into: &block.bytesIn)
-        try PackedColumn.decode(&columns[8], count: count, into: &block.shapes)
+        try layout.unpack(0, into: &block.conversationOfRow)
+        try layout.unpack(1, into: &block.ends)
+        try layout.unpack(2, into: &block.starts)
+        try layout.unpack(3, into: &block.sourcePorts)
+        try layout.unpack(4, into: &block.packetsOut)
+        try layout.unpack(5, into: &block.bytesOut)
+        try layout.unpack(6, into: &block.packetsIn)
+        try layout.unpack(7, into: &block.bytesIn)
+        try layout.unpack(8, into: &block.shapes)
         let conversationCount = UInt64(fields[8].count), shapeCount = UInt64(shapes.count)
         // Ends from their deltas, starts from the durations, both to nanoseconds; shape numbers
         // to shapes; every reference checked before a row can use it.
@@ -141,7 +157,7 @@ struct BlockDecoder {
                                 guard shapeOf[i] < shapeCount else { throw Malformed(reason: "shape number out of range", position: nil) }
                                 shapeOf[i] = shapeTable[Int(truncatingIfNeeded: shapeOf[i])]
                                 end = end &+ Self.unzigzag(ends[i])
-                                starts[i] = (end &- Self.unzigzag(starts[i])) &* unit
+                                starts[i] = (end &- (signed ? Self.unzigzag(starts[i]) : starts[i])) &* unit
                                 ends[i] = end &* unit
                             }
                         }
@@ -347,15 +363,52 @@ struct BlockDecoder {
         conversationTemplate = []
         firstOfAnnotation.removeAll(keepingCapacity: true)
         firstOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
+        // Written through buffers sized for the worst case (a record per conversation), then
+        // cut to the records numbered: as `BlockDictionaries.number`, without an append (and
+        // its uniqueness and capacity checks) per conversation.
         templateOf.removeAll(keepingCapacity: true)
-        templateOf.reserveCapacity(conversationCount)
-        for i in 0..<conversationCount {
-            let pair = materialize
-                ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
-                : TemplateKey(annotation: 0, node: 0, domains: 0)
-            templateOf.append(BlockDictionaries.number(pair, conversation: i, firstOfAnnotation: &firstOfAnnotation,
-                                                       templateOfPair: &templateOfPair, entries: &e))
+        templateOf.append(contentsOf: repeatElement(0, count: conversationCount))
+        var keys = e.templateKeys, firsts = e.templateFirstConversation
+        (e.templateKeys, e.templateFirstConversation) = ([], [])
+        keys.removeAll(keepingCapacity: true)
+        keys.append(contentsOf: repeatElement(TemplateKey(annotation: 0, node: 0, domains: 0), count: conversationCount))
+        firsts.removeAll(keepingCapacity: true)
+        firsts.append(contentsOf: repeatElement(0, count: conversationCount))
+        var numbered = 0
+        keys.withUnsafeMutableBufferPointer { keys in
+            firsts.withUnsafeMutableBufferPointer { firsts in
+                templateOf.withUnsafeMutableBufferPointer { templateOf in
+                    firstOfAnnotation.withUnsafeMutableBufferPointer { firstOfAnnotation in
+                        for i in 0..<conversationCount {
+                            let pair = materialize
+                                ? TemplateKey(annotation: Int(annotationOf[i]), node: Int(nodeOf[i]), domains: hasDomains ? Int(domainsOf[i]) : 0)
+                                : TemplateKey(annotation: 0, node: 0, domains: 0)
+                            let first = Int(firstOfAnnotation[pair.annotation])
+                            if first >= 0 {
+                                if keys[first] == pair {
+                                    templateOf[i] = Int32(first)
+                                    continue
+                                }
+                                if let shared = templateOfPair[pair] {
+                                    templateOf[i] = shared
+                                    continue
+                                }
+                                templateOfPair[pair] = Int32(numbered)
+                            } else {
+                                firstOfAnnotation[pair.annotation] = Int32(numbered)
+                            }
+                            keys[numbered] = pair
+                            firsts[numbered] = Int32(i)
+                            templateOf[i] = Int32(numbered)
+                            numbered += 1
+                        }
+                    }
+                }
+            }
         }
+        keys.removeLast(conversationCount - numbered)
+        firsts.removeLast(conversationCount - numbered)
+        (e.templateKeys, e.templateFirstConversation) = (keys, firsts)
         templateOfAnnotation = firstOfAnnotation
         conversationTemplate = templateOf
         // Only what building an entry reads is kept (nothing when entries are never built).
@@ -375,8 +428,28 @@ struct BlockDecoder {
             guard v4 <= UInt64(UInt32.max) else { throw Malformed(reason: "IPv4 address out of range", position: c.position) }
             addresses.append(IPAddress(ipv4: UInt32(v4)))
         }
-        for _ in 0..<(try c.index(below: min(c.remaining / 16, 2 * records) + 1)) {
-            addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
+        guard payloadVersion >= SegmentFormat.basedColumnsVersion else {
+            for _ in 0..<(try c.index(below: min(c.remaining / 16, 2 * records) + 1)) {
+                addresses.append(IPAddress(ipv6High: UInt64(bigEndian: try c.u64()), low: UInt64(bigEndian: try c.u64())))
+            }
+            return
+        }
+        // Version 4: each the count of leading bytes it shares with the one before (the first
+        // with the all-zero address), then the rest; every address takes at least two bytes.
+        var high: UInt64 = 0, low: UInt64 = 0
+        for _ in 0..<(try c.index(below: min(c.remaining / 2, 2 * records) + 1)) {
+            let at = c.position
+            let shared = Int(try c.u8())
+            guard shared < 16 else { throw Malformed(reason: "IPv6 address shares \(shared) bytes with the one before (at most 15)", position: at) }
+            for k in shared..<16 {
+                let byte = UInt64(try c.u8()), shift = UInt64(56 - 8 * (k % 8))
+                if k < 8 {
+                    high = high & ~(0xFF << shift) | byte << shift
+                } else {
+                    low = low & ~(0xFF << shift) | byte << shift
+                }
+            }
+            addresses.append(IPAddress(ipv6High: high, low: low))
         }
     }
 

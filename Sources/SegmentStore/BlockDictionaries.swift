@@ -22,6 +22,8 @@ final class BlockDictionaries {
     /// Where the strings, label sets, identities and traces are: the segment's records'
     /// bytes (version 3), else the block's.
     private var dictionaryBytes: [UInt8] { segment?.bytes ?? bytes }
+    /// Version 3: the segment dictionary whose tables the block uses.
+    var sharedSegment: SegmentDictionary? { segment }
 
     /// Where each entry starts, filled by the decoder while it checks the payload.
     struct Entries {

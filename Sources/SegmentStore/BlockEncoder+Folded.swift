@@ -59,7 +59,8 @@ extension BlockEncoder {
             return p - previousPair
         }, into: &out)
 
-        Self.write(addresses: sortedAddresses, into: &out)
+        let version4 = formatVersion >= SegmentFormat.basedColumnsVersion
+        Self.write(addresses: sortedAddresses, prefixCoded: version4, into: &out)
 
         // Annotations in the order the conversations first use them; each address takes the
         // identity of the first annotation that names it.
@@ -71,6 +72,9 @@ extension BlockEncoder {
         overrides.reserveCapacity(annotationList.count)
         var codes: [UInt64] = []
         codes.reserveCapacity(sorted.count)
+        /// Per annotation (in `order`), the written number of its first conversation's destination.
+        var firstDestination: [Int] = []
+        firstDestination.reserveCapacity(annotationList.count)
         for c in sorted {
             guard c.annotation > 0 else {
                 codes.append(0)
@@ -86,6 +90,7 @@ extension BlockEncoder {
             codes.append(1)
             let parts = annotationParts[old]
             let s = addressNumber[c.route.source], d = addressNumber[c.route.destination]
+            firstDestination.append(d)
             if identityOfAddress[s] == 0 { identityOfAddress[s] = parts.0 + 1 }
             if identityOfAddress[d] == 0 { identityOfAddress[d] = parts.1 + 1 }
             overrides.append((identityOfAddress[s] == parts.0 + 1 ? 0 : parts.0 + 1,
@@ -94,19 +99,65 @@ extension BlockEncoder {
         pack(identityOfAddress.map { UInt64($0) }, into: &out)
 
         writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
-        pack(sorted.map { UInt64(services[Self.service($0.route)]!) }, into: &out)
+        let serviceNumbers = sorted.map { services[Self.service($0.route)]! }
+        if version4 {
+            // A destination mostly serves one port: a bit per conversation says "the (protocol,
+            // port) of the conversation before it to the same destination", and only the
+            // others are written.
+            var lastService = [Int](repeating: -1, count: sortedAddresses.count)
+            var repeats: [UInt64] = [], others: [UInt64] = []
+            repeats.reserveCapacity(sorted.count)
+            for (c, number) in zip(sorted, serviceNumbers) {
+                let d = addressNumber[c.route.destination]
+                if lastService[d] == number {
+                    repeats.append(1)
+                } else {
+                    repeats.append(0)
+                    others.append(UInt64(number))
+                }
+                lastService[d] = number
+            }
+            pack(repeats, into: &out)
+            pack(others, into: &out)
+        } else {
+            pack(serviceNumbers.map { UInt64($0) }, into: &out)
+        }
         pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
         pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
         pack(codes, into: &out)
         pack(sorted.map { UInt64($0.route.node) }, into: &out)
 
-        pack(order.map { UInt64(outcomeOf[$0]) }, into: &out)
+        if version4 {
+            // An endpoint's ingress policy decides much of an outcome, so an annotation often has
+            // the outcome of the one before it to the same destination: a bit says so, and only
+            // the other outcomes are written.
+            var lastOutcome = [Int](repeating: -1, count: sortedAddresses.count)
+            var repeats: [UInt64] = [], others: [UInt64] = []
+            repeats.reserveCapacity(order.count)
+            for (n, old) in order.enumerated() {
+                let d = firstDestination[n], outcome = outcomeOf[old]
+                if lastOutcome[d] == outcome {
+                    repeats.append(1)
+                } else {
+                    repeats.append(0)
+                    others.append(UInt64(outcome))
+                }
+                lastOutcome[d] = outcome
+            }
+            pack(repeats, into: &out)
+            pack(others, into: &out)
+        } else {
+            pack(order.map { UInt64(outcomeOf[$0]) }, into: &out)
+        }
         pack(overrides.map { UInt64($0.source) }, into: &out)
         pack(overrides.map { UInt64($0.destination) }, into: &out)
     }
 
-    /// The conversation table's count and its first two columns, alike in every version: source
-    /// address numbers as deltas (the table is sorted by source), destination address numbers.
+    /// The conversation table's count and its source and destination columns: source address
+    /// numbers as deltas (the table is sorted by source, then destination), destination address
+    /// numbers; from version 4 the destinations in two columns, those of the conversations that
+    /// start a source as they are, the others as deltas from the conversation before (a source
+    /// meets a few destinations, ascending: deltas need fewer bits than numbers).
     func writeConversationAddresses(_ sorted: [Conversation], addressNumber: [Int], into out: inout ByteSink) {
         out.varint(sorted.count)
         var previousSource = 0
@@ -115,14 +166,30 @@ extension BlockEncoder {
             defer { previousSource = source }
             return UInt64(source - previousSource)
         }, into: &out)
-        pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+        guard formatVersion >= SegmentFormat.basedColumnsVersion else {
+            pack(sorted.map { UInt64(addressNumber[$0.route.destination]) }, into: &out)
+            return
+        }
+        var starting: [UInt64] = [], following: [UInt64] = []
+        for (i, c) in sorted.enumerated() {
+            let destination = addressNumber[c.route.destination]
+            if i > 0 && addressNumber[sorted[i - 1].route.source] == addressNumber[c.route.source] {
+                following.append(UInt64(destination - addressNumber[sorted[i - 1].route.destination]))
+            } else {
+                starting.append(UInt64(destination))
+            }
+        }
+        pack(starting, into: &out)
+        pack(following, into: &out)
     }
 
     /// A route's protocol and destination port as one number (the ports table's entries).
     static func service(_ route: Route) -> UInt64 { UInt64(route.ipProtocol) << 16 | UInt64(route.destinationPort) }
 
-    /// Addresses ascending (IPv4 before IPv6): IPv4 as packed deltas, IPv6 as 16 bytes each.
-    static func write(addresses sorted: [IPAddress], into out: inout ByteSink) {
+    /// Addresses ascending (IPv4 before IPv6): IPv4 as packed deltas, IPv6 as 16 bytes each or,
+    /// `prefixCoded`, as the count of leading bytes shared with the one before and the rest
+    /// (a cluster's IPv6 addresses share their first 8 to 14 bytes).
+    static func write(addresses sorted: [IPAddress], prefixCoded: Bool, into out: inout ByteSink) {
         let v4 = sorted.prefix { $0.version == .v4 }
         out.varint(v4.count)
         var previousV4: UInt64 = 0
@@ -131,9 +198,29 @@ extension BlockEncoder {
             return a.low &- previousV4
         }, into: &out)
         out.varint(sorted.count - v4.count)
+        guard prefixCoded else {
+            for address in sorted.dropFirst(v4.count) {
+                out.u64(address.high.bigEndian)
+                out.u64(address.low.bigEndian)
+            }
+            return
+        }
+        var previous = (high: UInt64(0), low: UInt64(0))
         for address in sorted.dropFirst(v4.count) {
-            out.u64(address.high.bigEndian)
-            out.u64(address.low.bigEndian)
+            // Shared leading bytes, at most 15 (the table's addresses differ; `::` after the
+            // all-zero start still writes its last byte).
+            let shared: Int
+            if address.high != previous.high {
+                shared = (address.high ^ previous.high).leadingZeroBitCount / 8
+            } else {
+                shared = min(15, 8 + (address.low ^ previous.low).leadingZeroBitCount / 8)
+            }
+            out.u8(UInt8(shared))
+            for k in shared..<16 {
+                let word = k < 8 ? address.high : address.low
+                out.u8(UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * (k % 8))))
+            }
+            previous = (address.high, address.low)
         }
     }
 }

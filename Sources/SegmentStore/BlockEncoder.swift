@@ -57,6 +57,8 @@ struct BlockEncoder {
     private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
     /// The columns' values before packing.
     private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
+    /// Values less their base, and the sample a base is chosen from (`BasedColumn`).
+    private var baseScratch: [UInt64] = []
 
     /// Everything of a conversation but its annotation.
     struct Route: Hashable {
@@ -250,11 +252,14 @@ struct BlockEncoder {
         var conversationNumber = [Int](repeating: 0, count: conversationList.count)
         for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
         for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }
+        // From version 4 a duration is end − start as it is (a flow ends after it starts; one
+        // that does not wraps to an exception), before that zigzag-coded.
+        let based = formatVersion >= SegmentFormat.basedColumnsVersion
         for i in 0..<count {
             let start = starts[i] / unit, end = ends[i] / unit
             scratch[0].append(UInt64(conversationNumber[Int(conversationColumn[i])]))
             scratch[1].append(Self.zigzag(end &- previousEnd))
-            scratch[2].append(Self.zigzag(end &- start))
+            scratch[2].append(based ? end &- start : Self.zigzag(end &- start))
             scratch[3].append(UInt64(sourcePorts[i]))
             scratch[4].append(counters[i].0)
             scratch[5].append(counters[i].1)
@@ -263,7 +268,13 @@ struct BlockEncoder {
             scratch[8].append(UInt64(shapeColumn[i]))
             previousEnd = end
         }
-        for k in scratch.indices { PackedColumn.encode(scratch[k], into: &columns[k]) }
+        for k in scratch.indices {
+            if based {
+                BasedColumn.encode(scratch[k], into: &columns[k], scratch: &baseScratch)
+            } else {
+                PackedColumn.encode(scratch[k], into: &columns[k])
+            }
+        }
         let flows = count
 
         out.u8(UInt8(exponent))
@@ -296,7 +307,7 @@ struct BlockEncoder {
             pack(annotationParts.map { UInt64($0.4) }, into: &out)
             pack(annotationParts.map { UInt64($0.5) }, into: &out)
             pack(annotationParts.map { UInt64($0.6) }, into: &out)
-            Self.write(addresses: sortedAddresses, into: &out)
+            Self.write(addresses: sortedAddresses, prefixCoded: false, into: &out)
             writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
             pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
             pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)

@@ -43,6 +43,7 @@ final class BlockEncodingQueue {
     final class Ticket: @unchecked Sendable {
         let cutAt: Timestamp
         let startsSegment: Bool
+        let endsSegment: Bool
         var rows: [AnnotatedFlow] = []
         let built = DispatchGroup()
         let compressed = DispatchGroup()
@@ -51,9 +52,10 @@ final class BlockEncodingQueue {
         var compressionFailed = false
         var result: Result<EncodedBlock, Error>?
 
-        init(cutAt: Timestamp, startsSegment: Bool) {
+        init(cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool) {
             self.cutAt = cutAt
             self.startsSegment = startsSegment
+            self.endsSegment = endsSegment
         }
     }
 
@@ -103,11 +105,12 @@ final class BlockEncodingQueue {
 
     /// Starts encoding `rows` (non-empty); `rows` is left empty, with capacity to fill again.
     /// At most two blocks at a time: take the older ones first. `startsSegment`: the block
-    /// will open a new segment.
-    func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp, startsSegment: Bool) {
+    /// will open a new segment; `endsSegment`: it is the last block of its segment (the writer
+    /// closes), so its dictionary record is written once (`BlockCodec.finishRaw`).
+    func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool = false) {
         precondition(tickets.count < 2, "two blocks are already being encoded")
         precondition(!rows.isEmpty, "an empty block")
-        let ticket = Ticket(cutAt: cutAt, startsSegment: startsSegment)
+        let ticket = Ticket(cutAt: cutAt, startsSegment: startsSegment, endsSegment: endsSegment)
         var spare = spareRows.popLast() ?? []
         swap(&rows, &spare)
         ticket.rows = spare
@@ -156,7 +159,7 @@ final class BlockEncodingQueue {
         }
         let raw: RawBlock
         do {
-            raw = try stages.codec.finishRaw()
+            raw = try stages.codec.finishRaw(endsSegment: ticket.endsSegment)
         } catch {
             ticket.result = .failure(error)
             if background {

@@ -146,6 +146,25 @@ public struct BlockRows {
         return t
     }
 
+    /// Screens the block with `visitor`, then hands it each row it admits as a whole record, in
+    /// row order: the row's prepared record (built the first time one of its rows is admitted)
+    /// with the row's flow set, lent, not copied. Returns how many rows were handed over, and
+    /// whether the visitor asked to stop (after the last of them).
+    @inlinable
+    public mutating func visitRows<V: StoreVisitor>(with visitor: inout V) -> (visited: Int, stopped: Bool) {
+        var visited = 0
+        visitor.screen(self)
+        for i in 0..<count where visitor.admits(self, row: i) {
+            let t = templateIndex(numbering: i)
+            var slot = Int(slotOfTemplate[t])
+            if slot < 0 { slot = prepare(t) }
+            templates[slot].flow = record(i)
+            visited += 1
+            if !visitor.visit(templates[slot]) { return (visited, true) }
+        }
+        return (visited, false)
+    }
+
     /// Row `row` in full.
     public func flow(_ row: Int) -> AnnotatedFlow {
         var record = prepared(templateIndex(ofRow: row))

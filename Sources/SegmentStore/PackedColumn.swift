@@ -122,9 +122,25 @@ enum PackedColumn {
     static func bestWidth(_ values: [UInt64]) -> Int {
         var histogram = [Int](repeating: 0, count: 65)
         for v in values { histogram[v == 0 ? 0 : 64 - v.leadingZeroBitCount] += 1 }
+        return best(histogram, count: values.count).width
+    }
+
+    /// The bits `encode` would spend on the values `values − base` (wrapping), the exceptions
+    /// estimated as in `bestWidth`.
+    static func cost(_ values: [UInt64], base: UInt64) -> Int {
+        var histogram = [Int](repeating: 0, count: 65)
+        for v in values {
+            let x = v &- base
+            histogram[x == 0 ? 0 : 64 - x.leadingZeroBitCount] += 1
+        }
+        return best(histogram, count: values.count).cost
+    }
+
+    /// The width with the fewest bits for values whose bit lengths `histogram` counts.
+    private static func best(_ histogram: [Int], count: Int) -> (width: Int, cost: Int) {
         var best = 64, bestCost = Int.max
         for width in 0...64 {
-            var cost = values.count * width
+            var cost = count * width
             for length in (width + 1)..<65 where histogram[length] > 0 {
                 // Index delta (~1.5 bytes) plus the high bits as a varint.
                 cost += histogram[length] * (12 + 8 * ((length - width + 6) / 7))
@@ -134,6 +150,64 @@ enum PackedColumn {
                 best = width
             }
         }
-        return best
+        return (best, bestCost)
+    }
+}
+
+/// A packed column after a base every value is taken from ("frame of reference"), for a block's
+/// record columns from format version 4:
+///
+/// ```text
+///   varint base; a packed column of (value − base) mod 2^64
+/// ```
+///
+/// Values bunched away from zero then pack in the bits their spread needs: ephemeral source
+/// ports (32768–60999) take 15 bits instead of 16. A value below the base wraps to a large
+/// one, which the packed column keeps as an exception.
+enum BasedColumn {
+    /// Appends `values` with the base that packs them smallest of a few candidates: 0, the
+    /// least value, and a low percentile of a sample (so a few outliers below the bulk do not
+    /// pin the base to them).
+    static func encode(_ values: [UInt64], into out: inout ByteSink, scratch: inout [UInt64]) {
+        var base: UInt64 = 0
+        if let least = values.min(), least > 0 {
+            var candidates: [UInt64] = [least]
+            scratch.removeAll(keepingCapacity: true)
+            let stride = max(1, values.count / 1024)
+            var i = 0
+            while i < values.count {
+                scratch.append(values[i])
+                i += stride
+            }
+            scratch.sort()
+            let low = scratch[scratch.count / 100]
+            if low > least { candidates.append(low) }
+            var bestCost = PackedColumn.cost(values, base: 0)
+            for candidate in candidates {
+                let cost = PackedColumn.cost(values, base: candidate) + 8 * ((64 - candidate.leadingZeroBitCount + 6) / 7)
+                if cost < bestCost {
+                    bestCost = cost
+                    base = candidate
+                }
+            }
+        }
+        out.varint(base)
+        if base == 0 {
+            PackedColumn.encode(values, into: &out)
+        } else {
+            scratch.removeAll(keepingCapacity: true)
+            for v in values { scratch.append(v &- base) }
+            PackedColumn.encode(scratch, into: &out)
+        }
+    }
+
+    /// Reads `count` values written by `encode` into `values` (resized; capacity kept).
+    static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws {
+        let base = try c.varint()
+        try PackedColumn.decode(&c, count: count, into: &values)
+        guard base != 0 else { return }
+        values.withUnsafeMutableBufferPointer { v in
+            for i in v.indices { v[i] = v[i] &+ base }
+        }
     }
 }

@@ -11,7 +11,7 @@ public final class _ScanCursor {
     private var segments: [StoreReader.SegmentRef]
     private var nextSegment = 0
     private var manifest: [String: Manifest.Entry] = [:]
-    private var file: PosixFile?
+    private var file: SegmentFileHandle?
     private var blocks: [SegmentLayout.Block] = []
     private var nextBlockIndex = 0
     private var current: SegmentLayout.Block?
@@ -63,7 +63,6 @@ public final class _ScanCursor {
         }
     }
 
-    deinit { file?.close() }
 
     /// The digest of the next block that overlaps the time range, nil when none is left.
     @usableFromInline
@@ -104,21 +103,33 @@ public final class _ScanCursor {
     }
 
     private func read<Target: BlockDecodingTarget>(into block: inout Target) throws -> Bool {
-        guard let file, let current else { return false }
-        statistics.blocksRead += 1
-        statistics.bytesRead += UInt64(current.length)
+        guard let job = currentJob() else { return false }
+        return try account(job, job.read(with: &blockReader, into: &block))
+    }
+
+    /// The current block as a job another thread can read and decode (`BlockJob.read`): its
+    /// segment file stays open while a job holds it.
+    func currentJob() -> BlockJob? {
+        guard let file, let current else { return nil }
         // A block wholly inside the range needs no test per record (and a column-wise read then
         // leaves the time columns packed).
         let inside = (since.map { current.digest.minStart >= $0 } ?? true) && (until.map { current.digest.maxEnd < $0 } ?? true)
-        do {
-            let count = try blockReader.read(file, block: current, since: inside ? nil : since, until: inside ? nil : until, into: &block)
-            statistics.flowsDecoded += UInt64(count)
-            return true
-        } catch let error as FlowlogError where error.code == .corrupt || error.code == .truncated {
-            statistics.problems.append(ScanProblem(error, flowsMissing: UInt64(current.digest.count)))
-            block.removeAll()
-            return false
-        }
+        return BlockJob(file: file, block: current, since: inside ? nil : since, until: inside ? nil : until)
+    }
+
+    /// Counts what reading a job's block gave: true when it was decoded, false (the damage
+    /// recorded) when it is corrupt; rethrows any other failure.
+    func account(_ job: BlockJob, _ outcome: BlockJob.Outcome) throws -> Bool {
+        try statistics.account(job, outcome)
+    }
+
+    /// What the cursor has counted since the last call (segments and blocks passed, skipped,
+    /// read, problems met), and starts counting afresh. A scan that reads blocks ahead of
+    /// handing them over adds each block's share only when it hands the block over, so its
+    /// figures are those of a scan that read one block at a time.
+    func takeStatistics() -> ScanStatistics {
+        defer { statistics = ScanStatistics() }
+        return statistics
     }
 
     @usableFromInline
@@ -126,7 +137,6 @@ public final class _ScanCursor {
 
     @usableFromInline
     func finish() -> ScanStatistics {
-        file?.close()
         file = nil
         return statistics
     }
@@ -156,7 +166,6 @@ public final class _ScanCursor {
 
     /// Opens the next segment that may overlap the range and lists its blocks; false at the end.
     private func openNextSegment() throws -> Bool {
-        file?.close()
         file = nil
         blocks = []
         nextBlockIndex = 0
@@ -188,7 +197,7 @@ public final class _ScanCursor {
                 opened.close()
                 continue
             }
-            file = opened
+            file = SegmentFileHandle(opened)
             blocks = layout.blocks
             return true
         }

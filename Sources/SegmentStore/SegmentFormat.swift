@@ -23,8 +23,8 @@ import FlowCore
 /// |   8 sequence u64   16 created (ns since epoch) u64               |
 /// |  24 reserved u32   28 CRC-32C of bytes 0..<28                    |
 /// +------------------------------------------------------------------+ 32
-/// | version 3: dictionary record, copy 1 (before the first block that |
-/// |   uses its entries; absent when that block uses no new entry)    |
+/// | version 3 on: dictionary record, copy 1 (before the first block   |
+/// |   that uses its entries; absent when it uses no new entry)       |
 /// |   dictionary record header (56 bytes)                            |
 /// |     0 magic "FLDC"  4 format version u16  6 codec u8 (1 = LZ4)   |
 /// |     7 flags u8 (0)  8 raw payload size u32  12 stored size u32   |
@@ -35,7 +35,8 @@ import FlowCore
 /// |    48 CRC-32C of the stored payload                              |
 /// |    52 CRC-32C of header bytes 0..<52                             |
 /// |   stored payload: the dictionary payload below as one LZ4 block  |
-/// | version 3: the same record again, byte for byte (copy 2)         |
+/// | version 3 on: the same record again, byte for byte (copy 2; not  |
+/// |   before the block a writer closes the segment with)             |
 /// +------------------------------------------------------------------+
 /// | block 0                                                          |
 /// |   block header (80 bytes)                                        |
@@ -108,6 +109,23 @@ import FlowCore
 ///   annotations    field by field, each a packed column of one value per annotation (as many
 ///                  as codes 1): outcome, source identity + 1 and destination identity + 1
 ///                  where it differs from its first conversation's address's (0 = the same)
+///   version 4, as version 3 except:
+///     addresses    IPv6 addresses (still ascending) each as u8 k, the count of leading bytes
+///                  it shares with the address before (the first: with ::), k ≤ 15, then its
+///                  16 − k other bytes
+///     conversations  instead of the destination column two packed columns: the destinations
+///                  of the conversations that start a source (the first, and each whose source
+///                  differs from the one before's), then for the others the destination less
+///                  the one before's; instead of the services column a packed column of
+///                  one bit per conversation (1 = the services number of the conversation
+///                  before it to the same destination address), then a packed column of
+///                  the numbers of the conversations whose bit is 0
+///     annotations  instead of the outcome column: a packed column of one bit per annotation
+///                  (1 = the outcome of the last earlier annotation whose first conversation
+///                  has the same destination address), then a packed column of the outcomes
+///                  of the annotations whose bit is 0; the identity columns as in version 3
+///     columns      each a based column (varint base, then the packed column of value − base
+///                  mod 2^64), and duration is end − start as it is (units), not zigzag
 ///   then, all versions:
 ///   domain sets    (version 2 on) varint n; n × (varint names; names × varint name [string]);
 ///                  then a packed column of one value per conversation: domain set + 1
@@ -134,7 +152,11 @@ import FlowCore
 /// endpoints and traces, and each block repeated them): a block decodes with the records before
 /// it. Each record is checksummed and written twice, so one damaged copy costs nothing; when
 /// both are lost, the blocks that use one of its entries are reported damaged and the others
-/// still read. The index lists blocks only: records are what lies between them.
+/// still read. The record before the block a writer seals the segment after (on close) is
+/// written once: only that block uses it, so losing it costs that block, as damage to the block
+/// itself would (and a one-block store does not pay for a second copy of all it defines).
+/// Readers take any number of copies. The index lists blocks only: records are what lies
+/// between them.
 ///
 /// An open segment is the same file without index and footer. Every record and block carries
 /// its own checksums and is compressed on its own, so recovery keeps every block whose header
@@ -144,11 +166,15 @@ enum SegmentFormat {
     /// Bumped on any incompatible change; readers reject files with a larger version and read
     /// every smaller one. 2: blocks carry the destination's domain names per conversation.
     /// 3: strings, label sets, identities and traces in segment dictionary records.
-    static let version: UInt16 = 3
+    /// 4: record columns with a base, IPv6 addresses prefix-coded, outcomes predicted.
+    static let version: UInt16 = 4
     /// The first version whose blocks hold the domain sets.
     static let domainsVersion: UInt16 = 2
     /// The first version with segment dictionary records.
     static let segmentDictionaryVersion: UInt16 = 3
+    /// The first version whose record columns carry a base, whose IPv6 addresses share their
+    /// prefix with the one before and whose annotations may repeat an earlier outcome.
+    static let basedColumnsVersion: UInt16 = 4
 
     static let segmentMagic: UInt32 = 0x4753_4C46      // "FLSG" as bytes
     static let blockMagic: UInt32 = 0x4B42_4C46        // "FLBK"
@@ -159,7 +185,7 @@ enum SegmentFormat {
     static let blockHeaderSize = 80
     static let footerSize = 56
     static let dictionaryHeaderSize = 56
-    /// Copies of each dictionary record.
+    /// Copies of each dictionary record (but the one before a segment's closing block).
     static let dictionaryCopies = 2
     /// Bytes of all dictionary payloads of one segment, raw: positions into them are 32-bit.
     static let maximumSegmentDictionarySize = 1 << 30

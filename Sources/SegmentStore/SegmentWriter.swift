@@ -99,7 +99,7 @@ public final class SegmentWriter: @unchecked Sendable {
             closed = true
             Directory.unlock(lockDescriptor)
         }
-        try writeAll()
+        try writeAll(closing: true)
         try roll()
         sealer.drain()
         if let error = sealer.takeError() { throw error }
@@ -129,7 +129,9 @@ public final class SegmentWriter: @unchecked Sendable {
     /// the next was handed over: after the block before it, would the segment be old or large
     /// enough to roll? When the block before is still compressing and even its largest size
     /// could not make the segment roll, the answer is no without waiting for it.
-    private func cutBlock() throws {
+    ///
+    /// `closing`: the segment is sealed after this block, so it is the segment's last.
+    private func cutBlock(closing: Bool = false) throws {
         try writeAllButNewest()
         let now = Directory.now()
         if let newest = encoding.newestBuilt() {
@@ -138,18 +140,19 @@ public final class SegmentWriter: @unchecked Sendable {
             if let bound = newest.storedBound, let opened, let size,
                size + UInt64(bound) < UInt64(configuration.segmentMaxBytes),
                Double(now.nanoseconds &- opened.nanoseconds) / 1e9 < configuration.segmentMaxAge {
-                encoding.submit(&rows, cutAt: now, startsSegment: false)
+                encoding.submit(&rows, cutAt: now, startsSegment: false, endsSegment: closing)
                 return
             }
             try writeFinished(waiting: true)
         }
         try rollIfDue(at: now)
-        encoding.submit(&rows, cutAt: now, startsSegment: segment == nil)
+        encoding.submit(&rows, cutAt: now, startsSegment: segment == nil, endsSegment: closing)
     }
 
-    /// Cuts the partly filled block and writes everything.
-    private func writeAll() throws {
-        if !rows.isEmpty { try cutBlock() }
+    /// Cuts the partly filled block and writes everything; `closing`: the segment is sealed
+    /// next, so that block is its last.
+    private func writeAll(closing: Bool = false) throws {
+        if !rows.isEmpty { try cutBlock(closing: closing) }
         try writeFinished(waiting: true)
     }
 

@@ -73,7 +73,21 @@ public struct PolicyHitParts: Equatable, Sendable {
     public var ruleIndex: Int
 }
 
+/// The string, label set, identity and trace tables that the blocks of one version 3 segment
+/// share (its dictionary records'): equal for two blocks exactly when their entries with the
+/// same numbers are the same, so a reader that folds those tables can fold them once per
+/// segment instead of once per block. Holds the tables alive, so equality cannot be fooled by
+/// an address reused for another segment's.
+public struct SegmentTables: Equatable {
+    let dictionary: SegmentDictionary
+    public static func == (l: SegmentTables, r: SegmentTables) -> Bool { l.dictionary === r.dictionary }
+}
+
 extension BlockRows {
+    /// The segment tables the block's strings, label sets, identities and traces are numbered
+    /// in; nil for a block that holds its own (format versions before 3).
+    public var segmentTables: SegmentTables? { dictionaries?.sharedSegment.map { SegmentTables(dictionary: $0) } }
+
     /// Every annotation of the block in stored order (numbers 0, 1, …), by its parts' numbers.
     public func forEachAnnotation(_ body: (AnnotationParts) -> Void) { dictionaries?.forEachAnnotation(body) }
     /// Every prepared record in order (numbers 0, 1, …): the numbers of its annotation, node

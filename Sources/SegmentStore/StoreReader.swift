@@ -64,20 +64,7 @@ public final class StoreReader: Sendable {
                 continue
             }
             guard try cursor.readBlock(into: &block) else { continue }
-            var visited = 0
-            var stopped = false
-            visitor.screen(block)
-            for i in 0..<block.count where visitor.admits(block, row: i) {
-                let t = block.templateIndex(numbering: i)
-                var slot = Int(block.slotOfTemplate[t])
-                if slot < 0 { slot = block.prepare(t) }
-                block.templates[slot].flow = block.record(i)
-                visited += 1
-                if !visitor.visit(block.templates[slot]) {
-                    stopped = true
-                    break
-                }
-            }
+            let (visited, stopped) = block.visitRows(with: &visitor)
             cursor.visited(visited)
             if stopped { break }
         }

@@ -15,32 +15,42 @@ struct RecordDigestVisitor: StoreVisitor {
     }
 }
 
-/// The full scan reading rows where they lie (`StoreReader.scanRows`), every part in the
-/// order it is stored: each dictionary entry of the block (string bytes, label set, identity,
-/// trace, domain set, annotation, then each conversation's prepared record) folded once, from
-/// the numbers of its parts; each conversation's shared fields folded once from the
-/// conversation columns, with its prepared record's digest; per row its own fields from the
-/// row columns onto its conversation's digest. The same checksum as `RecordDigestVisitor`.
+/// The full scan reading rows where they lie (a worker of `StoreReader.scanBlocks`, one per
+/// thread), every part in the order it is stored: each dictionary entry of the block
+/// (string bytes, label set, identity, trace, domain set, annotation, then each conversation's
+/// prepared record) folded once, from the numbers of its parts; each conversation's shared
+/// fields folded once from the conversation columns, with its prepared record's digest; per row
+/// its own fields from the row columns onto its conversation's digest. The same checksum as
+/// `RecordDigestVisitor`.
 ///
 /// In stored order because reading an entry where a row first needs it is a cache miss per
-/// table on a large block (a block of the large cluster holds about 24,000 annotations).
-struct RowDigestVisitor: StoreRowVisitor {
-    var checksum: UInt64 = 0
-    var flows = 0
-    // Per block, by number.
+/// table on a large block (a block of the large cluster holds about 24,000 annotations). The
+/// strings, label sets, identities and traces of a version 3 block are its segment's, shared
+/// by all its blocks: they are folded once per segment (`BlockRows.segmentTables`).
+struct RowDigestVisitor: StoreBlockWorker {
+    // By number: the segment's tables (or the block's, before version 3)…
     private var strings: [UInt64] = []
     private var labelSets: [UInt64] = []
     private var identities: [UInt64] = []
     private var traces: [UInt64] = []
+    /// …folded for these segment tables (nil: the last block's own).
+    private var folded: SegmentTables?
+    // …and the block's.
     private var domainSets: [UInt64] = []
     private var annotations: [UInt64] = []
     private var prepared: [UInt64] = []
     /// Per conversation: its shared fields and its prepared record's digest, folded.
     private var conversations: [UInt64] = []
 
-    mutating func shouldRead(block digest: BlockDigest) -> Bool { true }
+    // StoreBlockWorker: each block's sum and row count, added up in `DigestTotal`.
+    var numbersPreparedOnDemand: Bool { false }
+    func makeOutput() -> BlockDigestSum { BlockDigestSum() }
+    mutating func work(on block: inout BlockRows, into output: inout BlockDigestSum) {
+        output = BlockDigestSum(checksum: digest(block), flows: block.rowCount)
+    }
 
-    mutating func visit(rows b: BlockRows) -> Bool {
+    /// The sum of the block's rows' digests.
+    private mutating func digest(_ b: BlockRows) -> UInt64 {
         foldDictionaries(b)
         let columns = b.conversationColumns
         conversations.removeAll(keepingCapacity: true)
@@ -58,24 +68,52 @@ struct RowDigestVisitor: StoreRowVisitor {
                                         packetsIn: b.packetsIn(ofRow: row), bytesIn: b.bytesIn(ofRow: row))
             }
         }
-        checksum &+= sum
-        flows += b.rowCount
-        return true
+        return sum
     }
 
     /// Every entry of the block's dictionaries, table by table; strings from their bytes,
     /// identities and label sets from their strings' numbers, traces from their hits' parts
-    /// (nothing of them is built).
+    /// (nothing of them is built). The segment's tables only when the block's differ from the
+    /// last block's.
     private mutating func foldDictionaries(_ b: BlockRows) {
+        let tables = b.segmentTables
+        if tables == nil || tables != folded { foldSegmentTables(b) }
+        folded = tables
         // Filled as locals through their buffers (no uniqueness check per entry), then kept for
         // the next block.
+        var domainSets = Self.take(&self.domainSets, count: b.domainSetCount)
+        var annotations = Self.take(&self.annotations, count: b.annotationCount)
+        var prepared = Self.take(&self.prepared, count: b.preparedCount)
+        let strings = self.strings, identities = self.identities, traces = self.traces
+        for n in domainSets.indices { domainSets[n] = FieldDigest.domains(b.domainSet(n)) }
+        annotations.withUnsafeMutableBufferPointer { annotations in
+            var a = 0
+            b.forEachAnnotation { p in
+                annotations[a] = FieldDigest.annotation(
+                    source: identities[p.source], destination: identities[p.destination], service: strings[p.destinationService],
+                    verdict: p.verdict, traces: (p.egress.map { traces[$0] }, p.ingress.map { traces[$0] },
+                                                 p.pendingEgress.map { traces[$0] }, p.pendingIngress.map { traces[$0] }))
+                a += 1
+            }
+        }
+        let noNode = FieldDigest.string(""), noDomains = FieldDigest.domains(.none)
+        prepared.withUnsafeMutableBufferPointer { prepared in
+            var t = 0
+            b.forEachPrepared { annotation, node, domains in
+                prepared[t] = FieldDigest.prepared(annotation: annotation.map { annotations[$0] }, node: node.map { strings[$0] } ?? noNode,
+                                                   domains: domains.map { domainSets[$0] } ?? noDomains)
+                t += 1
+            }
+        }
+        (self.domainSets, self.annotations, self.prepared) = (domainSets, annotations, prepared)
+    }
+
+    /// The strings, label sets, identities and traces.
+    private mutating func foldSegmentTables(_ b: BlockRows) {
         var strings = Self.take(&self.strings, count: b.stringCount)
         var labelSets = Self.take(&self.labelSets, count: b.labelSetCount)
         var identities = Self.take(&self.identities, count: b.identityCount)
         var traces = Self.take(&self.traces, count: b.traceCount)
-        var domainSets = Self.take(&self.domainSets, count: b.domainSetCount)
-        var annotations = Self.take(&self.annotations, count: b.annotationCount)
-        var prepared = Self.take(&self.prepared, count: b.preparedCount)
         strings.withUnsafeMutableBufferPointer { strings in
             for n in strings.indices { strings[n] = b.withStringBytes(n) { FieldDigest.bytes($0) } }
             labelSets.withUnsafeMutableBufferPointer { labelSets in
@@ -105,28 +143,7 @@ struct RowDigestVisitor: StoreRowVisitor {
                 }
             }
         }
-        for n in domainSets.indices { domainSets[n] = FieldDigest.domains(b.domainSet(n)) }
-        annotations.withUnsafeMutableBufferPointer { annotations in
-            var a = 0
-            b.forEachAnnotation { p in
-                annotations[a] = FieldDigest.annotation(
-                    source: identities[p.source], destination: identities[p.destination], service: strings[p.destinationService],
-                    verdict: p.verdict, traces: (p.egress.map { traces[$0] }, p.ingress.map { traces[$0] },
-                                                 p.pendingEgress.map { traces[$0] }, p.pendingIngress.map { traces[$0] }))
-                a += 1
-            }
-        }
-        let noNode = FieldDigest.string(""), noDomains = FieldDigest.domains(.none)
-        prepared.withUnsafeMutableBufferPointer { prepared in
-            var t = 0
-            b.forEachPrepared { annotation, node, domains in
-                prepared[t] = FieldDigest.prepared(annotation: annotation.map { annotations[$0] }, node: node.map { strings[$0] } ?? noNode,
-                                                   domains: domains.map { domainSets[$0] } ?? noDomains)
-                t += 1
-            }
-        }
         (self.strings, self.labelSets, self.identities, self.traces) = (strings, labelSets, identities, traces)
-        (self.domainSets, self.annotations, self.prepared) = (domainSets, annotations, prepared)
     }
 
     /// A table moved out of the visitor, `count` zeros (its capacity kept).
@@ -136,5 +153,27 @@ struct RowDigestVisitor: StoreRowVisitor {
         taken.removeAll(keepingCapacity: true)
         taken.append(contentsOf: repeatElement(0, count: count))
         return taken
+    }
+}
+
+/// One block's part of the full scan's checksum.
+struct BlockDigestSum {
+    var checksum: UInt64 = 0
+    var flows = 0
+}
+
+/// The full scan's total over the blocks the workers summed (a sum: the order does not matter,
+/// but `scanBlocks` hands them over in scan order anyway).
+struct DigestTotal: StoreBlockConsumer {
+    var checksum: UInt64 = 0
+    var flows = 0
+    func shouldRead(block digest: BlockDigest) -> Bool { true }
+    mutating func consume(block digest: BlockDigest, _ block: ScannedBlock<BlockDigestSum>, visited: inout Int) -> Bool {
+        if case .read(let sum) = block {
+            checksum &+= sum.checksum
+            flows += sum.flows
+            visited = sum.flows
+        }
+        return true
     }
 }

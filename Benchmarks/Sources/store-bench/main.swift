@@ -2,10 +2,13 @@
 // deterministic synthetic Kubernetes traffic (FlowTestSupport's SyntheticFlowGenerator).
 //
 //   store-bench DIR [FLOWS] [SEED]      write FLOWS synthetic flows to DIR, then read them
-//   store-bench --scan DIR [REPEAT]      only scan an existing store REPEAT times, every field
+//   store-bench --scan DIR [REPEAT] [--threads N]
+//                                        only scan an existing store REPEAT times, every field
 //                                        of every flow decoded and folded into a checksum, rows
-//                                        read where they lie (prints the rate, the checksum and
-//                                        the flows visited)
+//                                        read where they lie, blocks decoded on N threads
+//                                        (default: the processors online, at most 8; 1 reads
+//                                        on the calling thread alone); prints the rate, the
+//                                        checksum and the flows visited
 //   store-bench --scan-records DIR [REPEAT]  the same through whole records (`AnnotatedFlow`
 //                                        per flow): the reference, same checksum
 //
@@ -61,7 +64,16 @@ struct SummingVisitor: StoreVisitor {
     }
 }
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
+var threads = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+if let at = arguments.firstIndex(of: "--threads") {
+    guard at + 1 < arguments.count, let n = Int(arguments[at + 1]), (1...256).contains(n) else {
+        fputs("store-bench: --threads needs a count from 1 to 256\n", stderr)
+        exit(2)
+    }
+    threads = n
+    arguments.removeSubrange(at...(at + 1))
+}
 if arguments.count >= 3, arguments[1] == "--scan" || arguments[1] == "--scan-records" {
     do {
         let reader = try StoreReader(directory: arguments[2])
@@ -69,9 +81,10 @@ if arguments.count >= 3, arguments[1] == "--scan" || arguments[1] == "--scan-rec
             let start = now()
             let checksum: UInt64, flows: Int
             if arguments[1] == "--scan" {
-                var visitor = RowDigestVisitor()
-                _ = try reader.scanRows(since: nil, until: nil, visitor: &visitor)
-                (checksum, flows) = (visitor.checksum, visitor.flows)
+                var workers = [RowDigestVisitor](repeating: RowDigestVisitor(), count: threads)
+                var total = DigestTotal()
+                _ = try reader.scanBlocks(since: nil, until: nil, workers: &workers, consumer: &total)
+                (checksum, flows) = (total.checksum, total.flows)
             } else {
                 var visitor = RecordDigestVisitor()
                 _ = try reader.scan(since: nil, until: nil, visitor: &visitor)

@@ -18,23 +18,25 @@ private let directory: String = {
 }()
 
 /// Called by libFuzzer for each input. The first byte chooses what the rest is:
-/// 0 mod 4 — a raw block payload (version 1), which this target compresses (LZ4 literals),
-/// checksums and frames as the only block of an open segment, so the block decoder sees any
-/// payload; 1 mod 4 — a whole sealed segment file as stored; 2 mod 4 — the same as an open
-/// segment, which a writer opening the directory recovers and seals; 3 mod 4 — a version 3
-/// dictionary record's entry counts (4 × u16) and raw payload length (u16), that payload, then a
-/// raw block payload: framed as a version 3 open segment holding the record twice and the
-/// block, so the dictionary loader and the block decoder see any record and block.
+/// 0 mod 4 — a raw block payload (version 1, or 4 when the byte's bit 2 is set), which this
+/// target compresses (LZ4 literals), checksums and frames as the only block of an open segment,
+/// so the block decoder sees any payload; 1 mod 4 — a whole sealed segment file as stored;
+/// 2 mod 4 — the same as an open segment, which a writer opening the directory recovers and
+/// seals; 3 mod 4 — a dictionary record's entry counts (4 × u16) and raw payload length (u16),
+/// that payload, then a raw block payload: framed as a version 3 (bit 2 set: version 4) open
+/// segment holding the record twice and the block, so the dictionary loader and the block
+/// decoder see any record and block of either version.
 /// Reading, verifying and recovering give flows or located problems, never a crash.
 func storeFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let input = Array(UnsafeBufferPointer(start: data, count: size).dropFirst())
     let mode = data[0] % 4
+    let newest = data[0] & 4 != 0
     let name = mode == 1 ? "000000000001.seg" : "000000000001.seg.open"
     let bytes: [UInt8]
     switch mode {
-    case 0: bytes = openSegment(holdingPayload: input)
-    case 3: bytes = openSegment(holdingDictionaryAndPayload: input)
+    case 0: bytes = openSegment(holdingPayload: input, version: newest ? 4 : 1)
+    case 3: bytes = openSegment(holdingDictionaryAndPayload: input, version: newest ? 4 : 3)
     default: bytes = input
     }
     for leftover in ["000000000001.seg", "000000000001.seg.open", "MANIFEST", "LOCK"] { unlink(directory + "/" + leftover) }
@@ -118,9 +120,9 @@ private func openSegment(holdingPayload raw: [UInt8], version: UInt16 = 1, betwe
     return out
 }
 
-/// Mode 3: a version 3 segment with one dictionary record (twice) before one block.
-private func openSegment(holdingDictionaryAndPayload input: [UInt8]) -> [UInt8] {
-    guard input.count >= 10 else { return openSegment(holdingPayload: input, version: 3) }
+/// Mode 3: a version 3 or 4 segment with one dictionary record (twice) before one block.
+private func openSegment(holdingDictionaryAndPayload input: [UInt8], version: UInt16) -> [UInt8] {
+    guard input.count >= 10 else { return openSegment(holdingPayload: input, version: version) }
     func u16(at i: Int) -> UInt16 { UInt16(input[i]) | UInt16(input[i + 1]) << 8 }
     let counts = (0..<4).map { u16(at: 2 * $0) }
     let length = min(Int(u16(at: 8)), input.count - 10)
@@ -129,14 +131,14 @@ private func openSegment(holdingDictionaryAndPayload input: [UInt8]) -> [UInt8] 
     var record: [UInt8] = []
     func u32(_ v: UInt32) { for i in 0..<4 { record.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
     let stored = literalsOnlyLZ4(dictionary)
-    guard !stored.isEmpty else { return openSegment(holdingPayload: block, version: 3) }
-    u32(0x4344_4C46); record += [3, 0, 1, 0]
+    guard !stored.isEmpty else { return openSegment(holdingPayload: block, version: version) }
+    u32(0x4344_4C46); record += [UInt8(version), 0, 1, 0]
     u32(UInt32(dictionary.count)); u32(UInt32(stored.count))
     for count in counts { u32(0); u32(UInt32(count)) }
     u32(crc32c(stored[...]))
     u32(crc32c(record[0..<52]))
     record += stored
-    return openSegment(holdingPayload: block, version: 3, between: record + record)
+    return openSegment(holdingPayload: block, version: version, between: record + record)
 }
 
 /// The record count a payload starts with (after the time unit byte), as the header must agree.

@@ -84,18 +84,18 @@ struct StoreFlowSource: FlowSource {
     let reader: StoreReader
 
     func scan<V: StoreVisitor>(window: TimeWindow, visitor: inout V) throws -> QueryStatistics {
-        statistics(try reader.scan(since: window.since, until: window.until, visitor: &visitor))
+        Self.statistics(try reader.scan(since: window.since, until: window.until, visitor: &visitor))
     }
 
     func scanConversations<V: ConversationVisitor>(window: TimeWindow, visitors: inout [V]) throws -> QueryStatistics {
-        statistics(try reader.scanConversations(since: window.since, until: window.until, visitors: &visitors))
+        Self.statistics(try reader.scanConversations(since: window.since, until: window.until, visitors: &visitors))
     }
 
     func blockStarts(window: TimeWindow) throws -> [Timestamp] {
         try reader.blockStarts(since: window.since, until: window.until)
     }
 
-    private func statistics(_ scan: ScanStatistics) -> QueryStatistics {
+    static func statistics(_ scan: ScanStatistics) -> QueryStatistics {
         var stats = QueryStatistics()
         stats.segmentsTotal = scan.segmentsTotal
         stats.segmentsSkipped = scan.segmentsSkipped

@@ -70,6 +70,9 @@ public enum QueryEngine {
     private static func run<Source: FlowSource, Sink: MatchSink>(
         _ plan: QueryPlan, source: Source, sink: Sink, scanLimit: Int?, into out: inout OutputBuffer
     ) throws -> QueryStatistics {
+        if plan.threads > 1, let store = source as? StoreFlowSource {
+            return try run(plan, reader: store.reader, threads: plan.threads, sink: sink, scanLimit: scanLimit, into: &out)
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var visitor = QueryVisitor(filter: plan.filter,
@@ -90,6 +93,35 @@ public enum QueryEngine {
         stats.blocksPrunedByFilter = visitor.prunedByFilter
         stats.groups = visitor.sink.groupCount
         stats.peakRowsHeld = visitor.sink.peakRowsHeld
+        stats.elapsedSeconds = seconds(since: started, clock)
+        return stats
+    }
+
+    /// The same over the store with blocks read, decoded and filtered on `threads` threads
+    /// (`StoreReader.scanBlocks`); the matches reach the sink in scan order, so the output is
+    /// the one-thread scan's byte for byte.
+    private static func run<Sink: MatchSink>(_ plan: QueryPlan, reader: StoreReader, threads: Int, sink: Sink,
+                                             scanLimit: Int?, into out: inout OutputBuffer) throws -> QueryStatistics {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var workers = (0..<threads).map { _ in RowMatcher(filter: plan.filter, window: plan.window, limit: scanLimit) }
+        var consumer = MatchedRowsConsumer(
+            pruner: BlockPruner(filter: plan.filter.expression, since: plan.window.since, until: plan.window.until),
+            limit: scanLimit.map { UInt64($0) }, sink: sink, out: out)
+        // As in the one-thread run: the buffer moves into the consumer and back out.
+        out = OutputBuffer(target: out.target)
+        defer { out = consumer.out }
+        try consumer.sink.begin(into: &consumer.out)
+        var stats = StoreFlowSource.statistics(
+            try reader.scanBlocks(since: plan.window.since, until: plan.window.until, workers: &workers, consumer: &consumer))
+        if let failure = consumer.failure { throw failure }
+        try consumer.sink.finish(into: &consumer.out)
+        try consumer.out.flush()
+        stats.flowsScanned = consumer.scanned
+        stats.flowsMatched = consumer.matched
+        stats.blocksPrunedByFilter = consumer.prunedByFilter
+        stats.groups = consumer.sink.groupCount
+        stats.peakRowsHeld = consumer.sink.peakRowsHeld
         stats.elapsedSeconds = seconds(since: started, clock)
         return stats
     }

@@ -26,7 +26,9 @@ public struct QueryPlan: Sendable {
     /// of rows (`readsConversationSums`); the answer is the same. False forces rows, for
     /// checking one path against the other.
     public var allowsConversationSums = true
-    /// Threads for a column-wise read (each takes every n-th block); rows are read on one.
+    /// Threads reading blocks: a column-wise group-by deals them round-robin; a row scan decodes
+    /// and filters them on this many workers and hands the matches over in scan order. 1 reads
+    /// everything on the calling thread.
     public var threads = QueryPlan.defaultThreads
     /// Flow rows in an order other than time or stored, without a limit: how many are held in
     /// memory before they are sorted into a temporary file (`OrderedRowsSink`), and where.
@@ -81,7 +83,8 @@ extension QueryPlan {
         }
     }
 
-    /// The processors online, at most 8.
+    /// The processors online (what `ProcessInfo.activeProcessorCount` answers on Linux), at
+    /// most 8: beyond that the output, written on one thread, is what limits a scan.
     public static var defaultThreads: Int {
         #if canImport(Glibc)
         return max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
