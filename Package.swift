@@ -79,12 +79,14 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
         ),
+        // The compiler's prefetch hint (no library): the flow cache starts its lookups early.
+        .systemLibrary(name: "CPrefetch"),
 
         // Value types shared by every stage; no I/O.
         .target(name: "FlowCore"),
 
         // Stage 1: libpcap capture, link/IP/transport decoding, the flow cache.
-        .target(name: "Capture", dependencies: ["FlowCore", "CPcap"]),
+        .target(name: "Capture", dependencies: ["FlowCore", "CPcap", "CPrefetch"]),
 
         // Stage 2: the lock-free single-producer single-consumer ring between threads.
         .target(

@@ -11,6 +11,11 @@
 # Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
 #   LIVE_PACKETS  packets sent per tool (default: the whole capture, ≈2 M; 200000 is a quick run)
 #   LIVE_BUFFER   flowlog's kernel capture buffer (default 64MiB); nfpcapd gets the same (-b)
+#   LIVE_BASELINE another flowlog binary (e.g. main's) run the same way in the same run, for
+#                 before/after figures beside the same nfpcapd run
+#   LIVE_PERF     a directory: `perf record -g` follows each flowlog agent while the traffic
+#                 is sent and leaves NAME.perf.data there (`perf report -i`)
+#   BENCH_LOCK    a lock file: the timed runs hold it (flock), so benchmarks take turns
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -88,12 +93,20 @@ run_tool() {
         kill -0 "$pid" 2>/dev/null || { echo "live: $name exited early" >&2; cat "$work/$name.log" >&2; return 1; }
         sleep 0.1
     done
-    local before
+    local before perf=""
+    if [ -n "${LIVE_PERF:-}" ] && [ "$name" != nfpcapd ] && command -v perf >/dev/null; then
+        mkdir -p "$LIVE_PERF"
+        perf record -q -g -p "$pid" -o "$LIVE_PERF/$name.perf.data" 2>"$work/$name.perf.log" &
+        perf=$!
+        started_pids+=("$perf")
+        sleep 0.5
+    fi
     before=$(cpu_seconds "$pid")
     send "$name" || return 1
     sleep "$settle"
     local running
     running=$(cpu_seconds "$pid")
+    if [ -n "$perf" ]; then kill -INT "$perf" 2>/dev/null; wait "$perf" 2>/dev/null || true; fi
     kill -TERM "$pid"
     wait "$timer" || true
     local user system rss
@@ -105,13 +118,28 @@ run_tool() {
 
 per_million() { awk -v c="$1" -v p="$2" 'BEGIN { if (p <= 0) print 0; else printf "%.3f", c * 1e6 / p }'; }
 
+# The timed runs take turns with other benchmarks on a shared machine; the load is printed beside.
+bench_lock
+load_before=$(bench_load)
+
 # flowlog agent: the large cluster, storing, promiscuous (the frames are not addressed to rx).
-run_tool flowlog 2 "$FLOWLOG" agent --interface capture0 --promiscuous --buffer-size "$buffer" --cluster "$cluster" \
-    --data "$work/flowlog-data" --node bench --metrics off --log-format json || exit 1
+# run_agent NAME BINARY: sets NAME's sent, rate, CPU and capture counters (agent_*).
+run_agent() {
+    local name=$1 binary=$2
+    rm -rf "$work/$name-data"
+    run_tool "$name" 2 "$binary" agent --interface capture0 --promiscuous --buffer-size "$buffer" --cluster "$cluster" \
+        --data "$work/$name-data" --node bench --metrics off --log-format json || exit 1
+    field() { grep -o "\"$1\":\"[0-9]*\"" "$work/$name.log" | head -1 | grep -o '[0-9]*' || echo 0; }
+    agent_packets=$(field packets) agent_kernel=$(field kernel_dropped) agent_ring=$(field ring_dropped) agent_flows=$(field flows)
+    echo "live: $name captured $agent_packets packets, $agent_flows flows; kernel drops $agent_kernel, ring drops $agent_ring" >&2
+}
+if [ -n "${LIVE_BASELINE:-}" ]; then
+    run_agent baseline "$LIVE_BASELINE"
+    base_sent=$sent base_rate=$sent_rate base_cpu=$cpu base_cpu_exit=$cpu_exit base_kernel=$agent_kernel base_ring=$agent_ring
+fi
+run_agent flowlog "$FLOWLOG"
 flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu flow_cpu_exit=$cpu_exit
-field() { grep -o "\"$1\":\"[0-9]*\"" "$work/flowlog.log" | head -1 | grep -o '[0-9]*' || echo 0; }
-flow_packets=$(field packets) flow_kernel=$(field kernel_dropped) flow_ring=$(field ring_dropped) flow_flows=$(field flows)
-echo "live: flowlog captured $flow_packets packets, $flow_flows flows; kernel drops $flow_kernel, ring drops $flow_ring" >&2
+flow_packets=$agent_packets flow_kernel=$agent_kernel flow_ring=$agent_ring
 
 # nfpcapd: same traffic, same buffer, flows to LZ4 files; it logs its packet and drop counts at exit.
 mkdir -p "$work/nfpcapd-data"
@@ -119,6 +147,8 @@ run_tool nfpcapd 3 nfpcapd -i capture0 -w "$work/nfpcapd-data" -y -b "$buffer_mb
 nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu nf_cpu_exit=$cpu_exit
 nf_packets=$(sed -n 's/.*Stat: received: \([0-9]*\).*/\1/p' "$work/nfpcapd.log" | tail -1)
 nf_dropped=$(sed -n 's/.*dropped by OS\/Buffer: \([0-9]*\).*/\1/p' "$work/nfpcapd.log" | tail -1)
+load_after=$(bench_load)
+bench_unlock
 echo "live: nfpcapd received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/nfpcapd.log)" >&2
 
 flow_per=$(per_million "$flow_cpu" "$flow_sent") nf_per=$(per_million "$nf_cpu" "$nf_sent")
@@ -130,3 +160,10 @@ bench_row "live: flowlog agent ring drops" "$flow_ring" packets - -
 [ -n "$nf_dropped" ] && bench_row "live: nfpcapd kernel drops" "$nf_dropped" packets - -
 bench_row "live: CPU s per M packets, flowlog agent" "$flow_per" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
 bench_row "live: CPU s per M packets, final flush included" "$(per_million "$flow_cpu_exit" "$flow_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
+if [ -n "${LIVE_BASELINE:-}" ]; then
+    bench_row "live: baseline binary kernel + ring drops" "$((base_kernel + base_ring))" packets - -
+    bench_row "live: CPU s per M packets, baseline binary" "$(per_million "$base_cpu" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
+    bench_row "live: CPU s per M packets, baseline, flush incl." "$(per_million "$base_cpu_exit" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
+    bench_row "live: tcpreplay rate (baseline run)" "$base_rate" packets/s "nfpcapd run" "$nf_rate"
+fi
+echo "ROW|live: load average (1, 5, 15 min) before / after|${load_before// /,} / ${load_after// /,}|-|-|-|-"

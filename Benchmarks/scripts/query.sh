@@ -24,6 +24,11 @@
 # block's columns and dictionaries and folded into a checksum / `nfdump -q -o null`). Plus the
 # share of blocks a one-hour query over a day of data reads (goal ≤ 1/20).
 #
+# Both sides use the machine's cores as they do by default: nfdump its reader and worker
+# threads, flowlog (and store-bench) a worker per processor online decoding and filtering
+# blocks (`--threads`; rows still print in the one-thread order). The CPU rows count every
+# thread, so they show what the parallelism costs.
+#
 # Before anything is timed, the answers are checked (query-rows.py, on one copy): both sides'
 # CSV of every flow holds the same conversations with the same packets and bytes; the IP and
 # namespace filters give both sides the same conversations and totals; each side's answer to

@@ -11,10 +11,22 @@ extension FlowCache {
 
     /// Emits every flow (`FlowStatus.flushed`), oldest first, and empties the cache.
     public mutating func flush(into output: inout [FlowRecord]) {
+        var gathering = GatheringFlowSink()
+        flush(into: &output, handingOnEvery: .max, to: &gathering)
+    }
+
+    /// `flush(into:)`, handing `output` to `sink` whenever it holds `chunk` records. A node
+    /// stopping holds every flow of the last minute: gathering them all first would grow one
+    /// array by hundreds of thousands of records before the consumer could start on any.
+    mutating func flush<S: FlowSink>(into output: inout [FlowRecord], handingOnEvery chunk: Int, to sink: inout S) {
         makeUnique()
         var index = byAge.head
         while index >= 0 {
             emit(Int(index), reason: .flushed, into: &output)
+            if output.count >= chunk {
+                sink.accept(&output)
+                output.removeAll(keepingCapacity: true)
+            }
             index = entries[Int(index)].youngerByAge
         }
         storage.entryCount = 0
@@ -90,4 +102,9 @@ extension FlowCache {
         default: statistics.flushed &+= 1
         }
     }
+}
+
+/// A sink that is never handed anything (`flush(into:)` gathers every record in its output).
+private struct GatheringFlowSink: FlowSink {
+    mutating func accept(_ batch: inout [FlowRecord]) {}
 }

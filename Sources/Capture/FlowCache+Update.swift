@@ -6,14 +6,21 @@ extension FlowCache {
     /// Emitted records are appended to `output`.
     mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
                          into output: inout [FlowRecord]) {
+        update(KeyedPacket(packet, time: time, wireLength: wireLength), into: &output)
+    }
+
+    /// `update` for a packet already reduced to its key (the lookahead's path; see
+    /// `FlowCache+Lookahead.swift`).
+    mutating func update(_ packet: KeyedPacket, into output: inout [FlowRecord]) {
         makeUnique()
+        let time = packet.time
         if time > clock { clock = time }
         // Expire first, so a packet after a long pause starts a new record.
         expire(at: clock, into: &output)
-        let (key, fromA) = FlowKey.canonical(packet)
-        let hash = key.hashValue64
+        let key = packet.key, fromA = packet.fromA, hash = packet.hash
         let flags = packet.tcpFlags
-        let isTCP = packet.ipProtocol == 6
+        let isTCP = key.ipProtocol == 6
+        let wireLength = packet.wireLength
         // A bare SYN opens a new connection even when the old one on the same ports is still
         // closing (ports reused quickly): the old one is emitted first.
         let opensConnection = isTCP && flags & 0x12 == 0x02
@@ -44,7 +51,7 @@ extension FlowCache {
         }
     }
 
-    mutating func create(_ key: FlowKey, hash: UInt64, fromA: Bool, packet: DecodedPacket, time: UInt64,
+    mutating func create(_ key: FlowKey, hash: UInt64, fromA: Bool, packet: KeyedPacket, time: UInt64,
                          into output: inout [FlowRecord]) -> Int {
         if count >= configuration.capacity, let victim = leastRecentlyActive() {
             emit(victim, reason: .evicted, into: &output)

@@ -66,6 +66,9 @@ extension FlowCache {
         while cursor >= 0 {
             let index = Int(cursor)
             cursor = entries[index].next
+            // A bucket's entries lie anywhere in the table: start fetching the next one while
+            // this one is emitted and unlinked.
+            if cursor >= 0 { prefetchEntry(at: Int(cursor)) }
             if deadline(index) <= now {
                 // Already out of any bucket list: only the index and age list remain.
                 emit(index, reason: entries[index].closing ? .expiredTeardown : .expiredIdle, into: &output)

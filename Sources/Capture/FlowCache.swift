@@ -2,7 +2,7 @@ import FlowCore
 
 /// The bidirectional flow table: packets in, finished `FlowRecord`s out.
 ///
-/// Storage is one array of entries (reused through a free list) and an open-addressing index
+/// Storage is one block of entries (reused through a free list) and an open-addressing index
 /// of 64-bit slots (linear probing, at most half full, backward-shift deletion). Each slot
 /// holds the upper half of the key's hash beside the entry index, so most probes never touch
 /// an entry. Idle and teardown deadlines live in a timing wheel of 256 buckets, each 1/128 of
@@ -10,7 +10,8 @@ import FlowCore
 /// reschedules a flow lazily when it reaches the flow's old bucket, so the per-packet cost has
 /// no list surgery (which would touch two unrelated flows' memory). Deadlines are honoured to
 /// within one bucket width. A list of all flows by interval start drives the active timeout.
-/// Nothing allocates per packet; the arrays grow by doubling.
+/// Nothing allocates per packet; the entry block is reserved for the whole capacity and the
+/// index grows by doubling.
 ///
 /// Time is the packets' own: the cache's clock is the latest packet time seen (or a later
 /// time given to `expire(now:into:)`), so a replay expires flows as a live capture would have.
@@ -45,7 +46,7 @@ public struct FlowCache {
     public init(configuration: FlowCacheConfiguration = FlowCacheConfiguration()) {
         self.configuration = configuration
         let initial = 1 << 12
-        storage = FlowTableStorage(entryCapacity: initial / 2, slotCount: initial)
+        storage = FlowTableStorage(reservedEntries: configuration.capacity, slotCount: initial)
         slotMask = initial - 1
         let longest = max(configuration.idleTimeoutNanoseconds, configuration.teardownLingerNanoseconds)
         tickNanoseconds = max(1, longest / UInt64(FlowCache.wheelSize / 2))
@@ -115,7 +116,7 @@ public struct FlowCache {
 
 
     mutating func growIndex() {
-        let (old, oldCount) = storage.replaceSlots(count: storage.slotCount * 2)
+        let (old, oldCount, oldMemory) = storage.replaceSlots(count: storage.slotCount * 2)
         slotMask = storage.slotCount - 1
         let slots = self.slots
         for i in 0..<oldCount where old[i] != 0 {
@@ -123,7 +124,7 @@ public struct FlowCache {
             while slots[slot] != 0 { slot = (slot + 1) & slotMask }
             slots[slot] = old[i]
         }
-        old.deallocate()
+        oldMemory.unmap()
     }
 
     // MARK: - Entries

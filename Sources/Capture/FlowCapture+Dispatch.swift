@@ -9,6 +9,8 @@ struct DispatchTarget {
     let fractionScale: UInt64
     let handle: OpaquePointer
     var packet = DecodedPacket()
+    /// Packets whose flow-cache lookups are under way; drained after every `pcap_dispatch` call.
+    let lookahead: UnsafeMutablePointer<FlowLookahead>
     /// Packets taken from this source so far.
     var packets: UInt64 = 0
     /// The seconds of a time stamp flowlog cannot represent; the callback stops the loop there.
@@ -28,12 +30,20 @@ extension FlowCapture {
         var nextProgress = progress == nil ? UInt64.max : interval
         var lastDelivery = isLive ? wallClock() : 0
         return withUnsafeMutablePointer(to: &self) { capture -> FlowlogError? in
+            let lookahead = UnsafeMutablePointer<FlowLookahead>.allocate(capacity: 1)
+            lookahead.initialize(to: FlowLookahead())
+            defer {
+                lookahead.pointee.deallocate()
+                lookahead.deallocate()
+            }
             var target = DispatchTarget(capture: capture, decoder: decoder, fractionScale: source.fractionScale,
-                                        handle: source.handle)
+                                        handle: source.handle, lookahead: lookahead)
             while true {
                 let outcome = withUnsafeMutablePointer(to: &target) { pointer in
                     source.dispatch(maximum: Self.dispatchLimit, callback: takeDispatched, context: UnsafeMutableRawPointer(pointer))
                 }
+                // Every packet the call handed over is in the cache before anything reads it.
+                capture.pointee.cache.drain(&lookahead.pointee, into: &capture.pointee.batch)
                 if let seconds = target.unrepresentableSeconds {
                     return capture.pointee.timestampFailure(seconds, source: source, after: target.packets)
                 }
@@ -80,7 +90,7 @@ private func takeDispatched(_ user: UnsafeMutablePointer<UInt8>?, _ header: Unsa
     guard target.pointee.unrepresentableSeconds == nil else { return }
     let decoder = target.pointee.decoder
     if target.pointee.capture.pointee.take(header, data, decoder: decoder, packet: &target.pointee.packet,
-                                           fractionScale: target.pointee.fractionScale) {
+                                           fractionScale: target.pointee.fractionScale, lookahead: target.pointee.lookahead) {
         target.pointee.packets &+= 1
     } else {
         target.pointee.unrepresentableSeconds = header.pointee.ts.tv_sec

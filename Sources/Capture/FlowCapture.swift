@@ -17,7 +17,7 @@ import Darwin
 /// and the cache still holds the open flows, so the caller can go on with the next file and
 /// `finish` as usual.
 public struct FlowCapture {
-    public private(set) var cache: FlowCache
+    public internal(set) var cache: FlowCache
     public let batchSize: Int
     var counters = CaptureStatistics()
     /// Emitted records waiting to be handed on; allocated once, reused.
@@ -104,7 +104,7 @@ public struct FlowCapture {
 
     /// Emits every flow still in the cache (`FlowStatus.flushed`) and hands all to the sink.
     public mutating func finish<S: FlowSink>(into sink: inout S) {
-        cache.flush(into: &batch)
+        cache.flush(into: &batch, handingOnEvery: batchSize, to: &sink)
         deliver(into: &sink)
     }
 
@@ -170,10 +170,12 @@ public struct FlowCapture {
     }
 
     /// Counts, decodes and folds one packet into the flow cache; false (and nothing counted)
-    /// when its time stamp cannot be represented, which ends the source.
+    /// when its time stamp cannot be represented, which ends the source. With a `lookahead`
+    /// the packet is queued there and folded in a few packets later (the caller drains it).
     @inline(__always)
     mutating func take(_ h: UnsafePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>?, decoder: PacketDecoder,
-                       packet: inout DecodedPacket, fractionScale scale: UInt64) -> Bool {
+                       packet: inout DecodedPacket, fractionScale scale: UInt64,
+                       lookahead: UnsafeMutablePointer<FlowLookahead>? = nil) -> Bool {
         let caplen = Int(h.pointee.caplen)
         let wire = h.pointee.len
         guard let time = Self.nanoseconds(seconds: h.pointee.ts.tv_sec, fraction: Int(h.pointee.ts.tv_usec), fractionScale: scale) else {
@@ -193,7 +195,12 @@ public struct FlowCapture {
             if packet.sourcePort == 53, dns != nil {
                 dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time)
             }
-            cache.update(packet, time: time, wireLength: wire, into: &batch)
+            let keyed = KeyedPacket(packet, time: time, wireLength: wire)
+            if let lookahead {
+                cache.update(keyed, lookahead: &lookahead.pointee, into: &batch)
+            } else {
+                cache.update(keyed, into: &batch)
+            }
         case .nonIP:
             counters.nonIP &+= 1
         case .malformed(let reason):
