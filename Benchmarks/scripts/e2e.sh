@@ -7,6 +7,9 @@
 #
 # Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
 #   E2E_RUNS   timed runs per tool, the fastest counts (default 1)
+#   E2E_PROFILE=1  also profile one replay with perf and print its CPU split per stage
+#   BENCH_LOCK a lock file: each timed run holds a flock on it (benchmarks sharing a machine
+#              take turns); the load average as runs start is printed as a row
 #   E2E_ARGS   samplegen arguments for another input (default: the large cluster, lib.sh)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -36,7 +39,8 @@ measure() {
     best_s="" best_kib="" best_cpu=""
     for ((i = 1; i <= runs; i++)); do
         rm -rf "$out" && mkdir -p "$out"
-        if ! /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" "$@" >&2 2>"$work/$name.log"; then
+        # Under BENCH_LOCK (when set) the timed run takes its turn with other benchmarks.
+        if ! bench_time "$work/$name.time" "$@" 2>"$work/$name.log"; then
             cat "$work/$name.log" >&2
             echo "e2e: $name failed: $*" >&2
             return 1
@@ -82,6 +86,20 @@ if [ "$stored" -eq 0 ]; then
     exit 1
 fi
 flow_pps=$(rate "$best_s") flow_kib=$best_kib flow_cpu=$best_cpu
+# E2E_PROFILE=1: one more replay under `perf record`, and its CPU split per stage (thread).
+if [ -n "${E2E_PROFILE:-}" ]; then
+    if command -v perf >/dev/null && command -v python3 >/dev/null; then
+        rm -rf "$work/flowlog-profile"
+        if perf record -q -g -o "$work/perf.data" -- "$FLOWLOG" replay "$capture" --cluster "$cluster" --data "$work/flowlog-profile" \
+                >/dev/null 2>&1 && perf script -i "$work/perf.data" -F tid,ip,sym,dso >"$work/perf.txt" 2>/dev/null; then
+            echo "e2e: CPU split of one replay (perf samples by stage):" >&2
+            python3 "$BENCH_ROOT/Benchmarks/tools/perf-stages.py" "$work/perf.txt" >&2
+        fi
+        rm -rf "$work/flowlog-profile"
+    else
+        echo "e2e: E2E_PROFILE needs perf (apt-get install -y linux-perf) and python3" >&2
+    fi
+fi
 # The capture's denied connections are known: a replay that counts otherwise is not measuring
 # the same work (a flow merged or split by the cache shifts the count by one or two).
 expected_denied=$(sed -n 's/.*flows (\([0-9]*\) denied.*/\1/p' "$input/samplegen.log")
@@ -115,3 +133,4 @@ if [ -z "${pps[nfpcapd]:-}" ] && [ -z "${pps[argus]:-}" ]; then
     bench_row "e2e replay packets/s" "$flow_pps" packets/s - -
     bench_row "e2e replay peak RSS" "$flow_kib" KiB - -
 fi
+bench_load_row "e2e"

@@ -1,27 +1,54 @@
 import CLZ4
 import FlowCore
 
+/// A block encoded but not yet compressed: what `BlockCompressor` needs to assemble it.
+struct RawBlock {
+    /// The raw payload (layout in `SegmentFormat`).
+    var payload: [UInt8]
+    /// Version 3: the raw dictionary record payload (empty when the block needs no new entry)
+    /// and the entry numbers it holds.
+    var dictionary: [UInt8]
+    var dictionaryRange: DictionaryRange
+    var formatVersion: UInt16
+    var flows: Int
+    var digest: BlockDigest
+    /// Copies of the dictionary record written before the block: one for the last block of a
+    /// segment (no other block will use its entries, so its loss costs this block only, as
+    /// damage to the block itself would), `SegmentFormat.dictionaryCopies` otherwise.
+    var dictionaryCopies: Int
+
+    /// Whether a dictionary record goes before the block.
+    var hasDictionaryRecord: Bool { formatVersion >= SegmentFormat.segmentDictionaryVersion && !dictionaryRange.isEmpty }
+
+    /// The most bytes the assembled block can take (LZ4's bound on each payload, headers, copies).
+    var maximumStoredBytes: Int {
+        var total = SegmentFormat.blockHeaderSize + Int(LZ4_compressBound(Int32(payload.count)))
+        if hasDictionaryRecord {
+            total += dictionaryCopies
+                * (SegmentFormat.dictionaryHeaderSize + Int(LZ4_compressBound(Int32(dictionary.count))))
+        }
+        return total
+    }
+}
+
 /// Builds and opens whole blocks: header + LZ4 payload. The one place liblz4 is called.
+///
+/// Building a block (`add`, then `finishRaw`) and compressing it (`BlockCompressor`) are apart,
+/// so a writer can compress one block on one core while the next is built on another; with
+/// `finishBlock` one codec does both, one after the other.
 struct BlockCodec {
     private var encoder: BlockEncoder
-    private var raw = ByteSink()
-    private(set) var block = ByteSink()
-    /// 0: LZ4's fast mode; 3…12: LZ4-HC at that level (same block format, same decoder).
-    let level: Int
-    /// LZ4-HC's working memory, allocated once per writer rather than per block.
-    private var hcState: [UInt8]
+    private var compressor: BlockCompressor
+    /// The raw payload's size of the block before, to reserve the next one's at once.
+    private var lastRawSize = 0
 
     init(level: Int, formatVersion: UInt16 = SegmentFormat.version, catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit) {
-        self.level = level
         encoder = BlockEncoder(catalogEntryLimit: catalogEntryLimit, formatVersion: formatVersion)
-        hcState = level > 0 ? [UInt8](repeating: 0, count: Int(LZ4_sizeofStateHC())) : []
+        compressor = BlockCompressor(level: level)
     }
 
     /// Records in the block being built.
     var count: Int { encoder.count }
-
-    /// Where in `block.bytes` the block itself starts: after its dictionary record's copies.
-    private(set) var blockStart = 0
 
     mutating func add(_ record: borrowing AnnotatedFlow) { encoder.add(record) }
 
@@ -29,20 +56,39 @@ struct BlockCodec {
     /// segment). Between blocks only.
     mutating func startSegment() { encoder.startSegment() }
 
-    /// Closes the block being built: `block.bytes` gets the block's dictionary record twice
-    /// (version 3, when the block uses entries new to the segment), then header + compressed
-    /// payload from `blockStart` on; returns the block's digest.
-    ///
-    /// `endsSegment`: the writer seals the segment after this block, so no other block will
-    /// use the record's entries, and the record is written once: its loss then costs this
-    /// block only, as damage to the block itself would (a small store's one block no longer
-    /// pays for a second copy of all its dictionary).
-    mutating func finishBlock(endsSegment: Bool = false) throws -> BlockDigest {
-        raw.bytes.removeAll(keepingCapacity: true)
+    /// The dictionary record of the block last finished did not reach the file (its
+    /// compression failed): its entries go to the next block's record. Between blocks only.
+    mutating func dictionaryNotWritten() { encoder.dictionaryNotWritten() }
+
+    /// Closes the block being built and returns it raw, with its digest. A block too large to
+    /// compress is refused here (and its dictionary entries go to the next block's record).
+    /// `endsSegment`: the writer seals the segment after this block, so its dictionary record
+    /// is written once (a small store's one block no longer pays for a second copy).
+    mutating func finishRaw(endsSegment: Bool = false) throws -> RawBlock {
+        var raw = ByteSink(capacity: lastRawSize)
         let flows = encoder.count
         let digest = encoder.finish(into: &raw)
+        lastRawSize = raw.bytes.count
+        let block = RawBlock(payload: raw.bytes, dictionary: encoder.dictionary.bytes, dictionaryRange: encoder.dictionaryRange,
+                             formatVersion: encoder.formatVersion, flows: flows, digest: digest,
+                             dictionaryCopies: endsSegment ? 1 : SegmentFormat.dictionaryCopies)
         do {
-            return try assemble(flows: flows, digest: digest, copies: endsSegment ? 1 : SegmentFormat.dictionaryCopies)
+            try BlockCompressor.check(block)
+        } catch {
+            encoder.dictionaryNotWritten()
+            throw error
+        }
+        return block
+    }
+
+    /// Closes the block being built and compresses it: the bytes to write (the block's
+    /// dictionary record, when it has one, twice or, ending a segment, once, then header + compressed payload from
+    /// `blockStart` on) and its digest.
+    mutating func finishBlock(endsSegment: Bool = false) throws -> (bytes: [UInt8], blockStart: Int, digest: BlockDigest) {
+        let raw = try finishRaw(endsSegment: endsSegment)
+        do {
+            let assembled = try compressor.assemble(raw)
+            return (assembled.bytes, assembled.blockStart, raw.digest)
         } catch {
             // The block is lost: the entries its record held are not on disk, so the next
             // block's record must hold them.
@@ -50,27 +96,46 @@ struct BlockCodec {
             throw error
         }
     }
+}
 
-    private mutating func assemble(flows: Int, digest: BlockDigest, copies: Int) throws -> BlockDigest {
-        guard raw.bytes.count <= Int(SegmentFormat.maximumRawBlockSize) else {
-            throw FlowlogError(.invalidArgument, "block of \(flows) flows is too large to compress", call: "LZ4_compress_default")
+/// Compresses raw blocks into the bytes a segment holds.
+struct BlockCompressor {
+    /// 0: LZ4's fast mode; 3…12: LZ4-HC at that level (same block format, same decoder).
+    let level: Int
+    /// LZ4-HC's working memory, allocated once per writer rather than per block.
+    private var hcState: [UInt8]
+
+    init(level: Int) {
+        self.level = level
+        hcState = level > 0 ? [UInt8](repeating: 0, count: Int(LZ4_sizeofStateHC())) : []
+    }
+
+    /// The sizes LZ4 takes (checked before a block is handed over to be compressed).
+    static func check(_ raw: RawBlock) throws {
+        guard raw.payload.count <= Int(SegmentFormat.maximumRawBlockSize) else {
+            throw FlowlogError(.invalidArgument, "block of \(raw.flows) flows is too large to compress", call: "LZ4_compress_default")
         }
-        block.bytes.removeAll(keepingCapacity: true)
-        let range = encoder.dictionaryRange
-        if encoder.formatVersion >= SegmentFormat.segmentDictionaryVersion && !range.isEmpty {
-            let dictionary = encoder.dictionary.bytes
-            guard dictionary.count <= Int(SegmentFormat.maximumRawBlockSize) else {
-                throw FlowlogError(.invalidArgument, "dictionary record of \(dictionary.count) bytes is too large to compress",
-                                   call: "LZ4_compress_default")
-            }
+        if raw.hasDictionaryRecord, raw.dictionary.count > Int(SegmentFormat.maximumRawBlockSize) {
+            throw FlowlogError(.invalidArgument, "dictionary record of \(raw.dictionary.count) bytes is too large to compress",
+                               call: "LZ4_compress_default")
+        }
+    }
+
+    /// The block's dictionary record (version 3, when the block uses entries new to the
+    /// segment) `raw.dictionaryCopies` times, then header + compressed payload from `blockStart` on.
+    mutating func assemble(_ raw: RawBlock) throws -> (bytes: [UInt8], blockStart: Int) {
+        try Self.check(raw)
+        var block = ByteSink(capacity: raw.maximumStoredBytes)
+        if raw.hasDictionaryRecord {
+            let dictionary = raw.dictionary
             block.bytes.append(contentsOf: repeatElement(0, count: SegmentFormat.dictionaryHeaderSize))
-            let stored = try compress(dictionary, at: SegmentFormat.dictionaryHeaderSize)
+            let stored = try compress(dictionary, into: &block, at: SegmentFormat.dictionaryHeaderSize)
             let payloadCRC = block.bytes.withUnsafeBytes {
                 CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[SegmentFormat.dictionaryHeaderSize...]))
             }
-            let from = range.from, to = range.to
+            let from = raw.dictionaryRange.from, to = raw.dictionaryRange.to
             let header = DictionaryRecordHeader(
-                version: encoder.formatVersion, rawSize: UInt32(dictionary.count), storedSize: UInt32(stored), first: from,
+                version: raw.formatVersion, rawSize: UInt32(dictionary.count), storedSize: UInt32(stored), first: from,
                 counts: DictionaryMarks(strings: to.strings - from.strings, labelSets: to.labelSets - from.labelSets,
                                         identities: to.identities - from.identities, traces: to.traces - from.traces),
                 payloadCRC: payloadCRC)
@@ -78,25 +143,26 @@ struct BlockCodec {
             header.encode(into: &headerSink)
             block.bytes.replaceSubrange(0..<SegmentFormat.dictionaryHeaderSize, with: headerSink.bytes)
             let record = block.bytes
-            for _ in 1..<copies { block.bytes.append(contentsOf: record) }
+            for _ in 1..<raw.dictionaryCopies { block.bytes.append(contentsOf: record) }
         }
-        blockStart = block.bytes.count
+        let blockStart = block.bytes.count
         block.bytes.append(contentsOf: repeatElement(0, count: SegmentFormat.blockHeaderSize))
-        let stored = try compress(raw.bytes, at: blockStart + SegmentFormat.blockHeaderSize)
+        let stored = try compress(raw.payload, into: &block, at: blockStart + SegmentFormat.blockHeaderSize)
         let payloadCRC = block.bytes.withUnsafeBytes {
             CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(blockStart + SegmentFormat.blockHeaderSize)...]))
         }
-        let header = BlockHeader(version: encoder.formatVersion, count: UInt32(flows), rawSize: UInt32(raw.bytes.count),
+        let digest = raw.digest
+        let header = BlockHeader(version: raw.formatVersion, count: UInt32(raw.flows), rawSize: UInt32(raw.payload.count),
                                  storedSize: UInt32(stored), verdictMask: digest.verdictMask, minStart: digest.minStart,
                                  maxEnd: digest.maxEnd, protocolMask: digest.protocolMask, payloadCRC: payloadCRC)
         var headerSink = ByteSink(capacity: SegmentFormat.blockHeaderSize)
         header.encode(into: &headerSink)
         block.bytes.replaceSubrange(blockStart..<(blockStart + SegmentFormat.blockHeaderSize), with: headerSink.bytes)
-        return digest
+        return (block.bytes, blockStart)
     }
 
-    /// Compresses `source` into `block.bytes`, which ends at `offset`; returns the stored size.
-    private mutating func compress(_ source: [UInt8], at offset: Int) throws -> Int {
+    /// Compresses `source` into `block`, which ends at `offset`; returns the stored size.
+    private mutating func compress(_ source: [UInt8], into block: inout ByteSink, at offset: Int) throws -> Int {
         precondition(block.bytes.count == offset)
         let bound = Int(LZ4_compressBound(Int32(source.count)))
         block.bytes.append(contentsOf: repeatElement(0, count: bound))
@@ -118,7 +184,10 @@ struct BlockCodec {
         block.bytes.removeLast(bound - Int(stored))
         return Int(stored)
     }
+}
 
+/// Opening stored blocks.
+extension BlockCodec {
     /// Checks the stored payload's CRC and decompresses it into `raw` (resized as needed).
     /// Throws a description of the problem (the caller adds file and offset).
     static func decompress(_ stored: UnsafeRawBufferPointer, header: BlockHeader, into raw: inout [UInt8]) throws -> Int {

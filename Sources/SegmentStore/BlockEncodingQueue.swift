@@ -16,89 +16,180 @@ struct EncodedBlock {
     var startsSegment: Bool
 }
 
-/// Encodes and compresses one block at a time away from the writer's thread.
+/// Encodes and compresses blocks away from the writer's thread, in two stages on two queues:
+/// building a block (interning, columns, dictionary record, digest) and compressing it.
 ///
 /// Building a block's dictionaries and LZ4-HC compressing it cost several microseconds per flow,
 /// as much as everything else the consumer thread does; here they overlap with the writer's
-/// caller producing the next block. The writer hands over a filled block's rows and takes the
-/// result back before handing over another, so at most one block is encoded while the next
-/// fills, and blocks come back in the order they were cut. Writing stays with the writer, on
-/// its own thread, so the file only ever grows by whole blocks in order.
+/// caller producing the next block, and compressing one block overlaps with building the next,
+/// so on two cores the chain of work that must run in order is the building alone. The writer
+/// hands over a filled block's rows; at most two blocks are with the queue, the newer of them
+/// possibly still being built, and blocks come back in the order they were cut. Writing stays
+/// with the writer, on its own thread, so the file only ever grows by whole blocks in order.
+///
+/// A block's compression must succeed before the next block's dictionary record is closed
+/// (that record holds the entries new since the last record on disk): the building stage waits
+/// for the compression before it, which is almost always done by then.
 ///
 /// With `background == false` the same work runs inline, on the caller's thread.
-///
-/// `@unchecked Sendable`: the mutable fields have one owner at a time; the job owns them from
-/// `queue.async` until it signals `finished`, the writer after it waits on `finished`, and the
-/// semaphore orders the two.
-final class BlockEncodingQueue: @unchecked Sendable {
-    /// Touched by the encoding job while one is in flight, otherwise by the writer's thread.
-    private var codec: BlockCodec
-    private var result: Result<EncodedBlock, Error>?
-    /// The rows being encoded; between blocks, an empty buffer the writer fills next (the two
-    /// buffers swap on every block, so neither is allocated again).
-    private var rowsInFlight: [AnnotatedFlow] = []
-    private var inFlight = false
+final class BlockEncodingQueue {
+    /// One submitted block on its way through both stages.
+    ///
+    /// `@unchecked Sendable`: each field has one writer at a time. The building job sets
+    /// `storedBound`, and the compressing job (or the building job, when building failed)
+    /// `result` and `compressionFailed`, before leaving `built` and `compressed` respectively;
+    /// others read them only after waiting on the same group, which orders the accesses. `rows`
+    /// belongs to the building job until it leaves `built`, then to the writer's thread.
+    final class Ticket: @unchecked Sendable {
+        let cutAt: Timestamp
+        let startsSegment: Bool
+        let endsSegment: Bool
+        var rows: [AnnotatedFlow] = []
+        let built = DispatchGroup()
+        let compressed = DispatchGroup()
+        /// The most bytes the block can take once compressed; nil when building failed.
+        var storedBound: Int?
+        var compressionFailed = false
+        var result: Result<EncodedBlock, Error>?
+
+        init(cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool) {
+            self.cutAt = cutAt
+            self.startsSegment = startsSegment
+            self.endsSegment = endsSegment
+        }
+    }
+
+    /// Stage state: the codec is touched only by building jobs, the compressor only by
+    /// compressing jobs (each stage's queue is serial), or inline by the writer.
+    private let stages: Stages
     private let background: Bool
-    private let queue = DispatchQueue(label: "flowlog.block-encoder")
-    private let finished = DispatchSemaphore(value: 0)
+    /// Writer's thread: the blocks submitted and not yet taken, oldest first.
+    private var tickets: [Ticket] = []
+    /// Writer's thread: emptied row buffers to hand the next blocks' rows over in.
+    private var spareRows: [[AnnotatedFlow]] = []
+
+    /// `@unchecked Sendable`: see `stages` (serial queues, one owner per field).
+    private final class Stages: @unchecked Sendable {
+        var codec: BlockCodec
+        var compressor: BlockCompressor
+        let building = DispatchQueue(label: "flowlog.block-encoder")
+        let compressing = DispatchQueue(label: "flowlog.block-compressor")
+
+        init(codec: BlockCodec, compressor: BlockCompressor) {
+            self.codec = codec
+            self.compressor = compressor
+        }
+    }
 
     init(level: Int, background: Bool, formatVersion: UInt16 = SegmentFormat.version,
          catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit) {
-        codec = BlockCodec(level: level, formatVersion: formatVersion, catalogEntryLimit: catalogEntryLimit)
+        stages = Stages(codec: BlockCodec(level: level, formatVersion: formatVersion, catalogEntryLimit: catalogEntryLimit),
+                        compressor: BlockCompressor(level: level))
         self.background = background
     }
 
-    /// True while a block is being encoded and not yet taken.
-    var isBusy: Bool { inFlight }
+    /// True while a block is with the queue and not yet taken.
+    var isBusy: Bool { !tickets.isEmpty }
+
+    /// Blocks with the queue and not yet taken.
+    var pending: Int { tickets.count }
+
+    /// The newest block not yet taken, once it is built: whether it opens a segment, when it
+    /// was cut and the most bytes it can take (nil when building it failed). Waits for the
+    /// building, not the compression.
+    func newestBuilt() -> (startsSegment: Bool, cutAt: Timestamp, storedBound: Int?)? {
+        guard let newest = tickets.last else { return nil }
+        newest.built.wait()
+        return (newest.startsSegment, newest.cutAt, newest.storedBound)
+    }
 
     /// Starts encoding `rows` (non-empty); `rows` is left empty, with capacity to fill again.
-    /// At most one block at a time: take the previous one first. `startsSegment`: the block
-    /// will open a new segment; `endsSegment`: it is the last block of its segment (the
-    /// writer closes), so its dictionary record is written once (`BlockCodec.finishBlock`).
+    /// At most two blocks at a time: take the older ones first. `startsSegment`: the block
+    /// will open a new segment; `endsSegment`: it is the last block of its segment (the writer
+    /// closes), so its dictionary record is written once (`BlockCodec.finishRaw`).
     func submit(_ rows: inout [AnnotatedFlow], cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool = false) {
-        precondition(!inFlight && result == nil, "a block is already being encoded")
+        precondition(tickets.count < 2, "two blocks are already being encoded")
         precondition(!rows.isEmpty, "an empty block")
-        swap(&rows, &rowsInFlight)
-        inFlight = true
+        let ticket = Ticket(cutAt: cutAt, startsSegment: startsSegment, endsSegment: endsSegment)
+        var spare = spareRows.popLast() ?? []
+        swap(&rows, &spare)
+        ticket.rows = spare
+        let before = tickets.last
+        tickets.append(ticket)
+        let stages = self.stages, background = self.background
         guard background else {
-            encode(cutAt: cutAt, startsSegment: startsSegment, endsSegment: endsSegment)
+            Self.build(ticket, after: before, stages: stages, background: false)
             return
         }
-        queue.async { [self] in
-            encode(cutAt: cutAt, startsSegment: startsSegment, endsSegment: endsSegment)
-            finished.signal()
-        }
+        ticket.built.enter()
+        ticket.compressed.enter()
+        stages.building.async { Self.build(ticket, after: before, stages: stages, background: true) }
     }
 
-    /// The encoded block, if one was submitted: waits for it when `waiting`, otherwise returns
-    /// nil while it is still being encoded. Throws what encoding threw (the block is lost, as
-    /// it was when the writer encoded inline).
+    /// The oldest encoded block, if one was submitted: waits for it when `waiting`, otherwise
+    /// returns nil while it is still being encoded. Throws what encoding threw (the block is
+    /// lost, as it was when the writer encoded inline).
     func take(waiting: Bool) throws -> EncodedBlock? {
-        guard inFlight else { return nil }
-        if background {
-            if waiting {
-                finished.wait()
-            } else if finished.wait(timeout: .now()) == .timedOut {
-                return nil
-            }
+        guard let oldest = tickets.first else { return nil }
+        if waiting {
+            oldest.compressed.wait()
+        } else if oldest.compressed.wait(timeout: .now()) == .timedOut {
+            return nil
         }
-        inFlight = false
-        defer { result = nil }
-        return try result?.get()
+        tickets.removeFirst()
+        // The rows are released here, on the writer's thread, not on the encoder's.
+        oldest.built.wait()
+        var rows = oldest.rows
+        oldest.rows = []
+        rows.removeAll(keepingCapacity: true)
+        spareRows.append(rows)
+        return try oldest.result?.get()
     }
 
-    private func encode(cutAt: Timestamp, startsSegment: Bool, endsSegment: Bool) {
-        if startsSegment { codec.startSegment() }
+    /// The building stage: numbers and lays out the block, then hands it to compression.
+    private static func build(_ ticket: Ticket, after before: Ticket?, stages: Stages, background: Bool) {
+        if ticket.startsSegment { stages.codec.startSegment() }
         // Lent from the buffer, not copied out of it (a copy retains every box of the flow).
-        rowsInFlight.withUnsafeBufferPointer { rows in
-            for i in rows.indices { codec.add(rows[i]) }
+        ticket.rows.withUnsafeBufferPointer { rows in
+            for i in rows.indices { stages.codec.add(rows[i]) }
         }
-        let flows = UInt64(rowsInFlight.count)
-        result = Result {
-            let digest = try codec.finishBlock(endsSegment: endsSegment)
-            return EncodedBlock(bytes: codec.block.bytes, digest: digest, flows: flows, cutAt: cutAt, blockStart: codec.blockStart,
-                                startsSegment: startsSegment)
+        if let before {
+            before.compressed.wait()
+            if before.compressionFailed { stages.codec.dictionaryNotWritten() }
         }
-        rowsInFlight.removeAll(keepingCapacity: true)
+        let raw: RawBlock
+        do {
+            raw = try stages.codec.finishRaw(endsSegment: ticket.endsSegment)
+        } catch {
+            ticket.result = .failure(error)
+            if background {
+                ticket.compressed.leave()
+                ticket.built.leave()
+            }
+            return
+        }
+        ticket.storedBound = raw.maximumStoredBytes
+        guard background else {
+            compress(raw, for: ticket, stages: stages)
+            return
+        }
+        stages.compressing.async {
+            compress(raw, for: ticket, stages: stages)
+            ticket.compressed.leave()
+        }
+        ticket.built.leave()
+    }
+
+    /// The compressing stage.
+    private static func compress(_ raw: RawBlock, for ticket: Ticket, stages: Stages) {
+        do {
+            let assembled = try stages.compressor.assemble(raw)
+            ticket.result = .success(EncodedBlock(bytes: assembled.bytes, digest: raw.digest, flows: UInt64(raw.flows),
+                                                  cutAt: ticket.cutAt, blockStart: assembled.blockStart,
+                                                  startsSegment: ticket.startsSegment))
+        } catch {
+            ticket.result = .failure(error)
+            ticket.compressionFailed = true
+        }
     }
 }

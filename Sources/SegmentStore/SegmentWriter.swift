@@ -76,6 +76,9 @@ public final class SegmentWriter: @unchecked Sendable {
             rows.append(flows[i])
             if rows.count >= configuration.blockRecords { try cutBlock() }
         }
+        // At most one block behind on return: the block before the newest may still be
+        // compressing (beside the newest's building); it is waited for here.
+        try writeAllButNewest()
         try writeFinished(waiting: false)
         try rollIfDue()
     }
@@ -117,15 +120,31 @@ public final class SegmentWriter: @unchecked Sendable {
         if let error = sealer.takeError() { throw error }
     }
 
-    /// Hands the filled block to the encoder, after writing the one before it (so blocks reach
-    /// the file in the order they were cut and at most one is in flight).
+    /// Hands the filled block to the encoder. Blocks reach the file in the order they were cut;
+    /// at most two are with the encoder: this one, and the one before it still compressing.
     ///
     /// A segment is rolled only here, or with nothing being encoded: a version 3 block refers to
     /// its segment's dictionary records, so the encoder must know, when it starts a block,
-    /// whether the block opens a segment.
+    /// whether the block opens a segment. That is decided as when each block was written before
+    /// the next was handed over: after the block before it, would the segment be old or large
+    /// enough to roll? When the block before is still compressing and even its largest size
+    /// could not make the segment roll, the answer is no without waiting for it.
+    ///
+    /// `closing`: the segment is sealed after this block, so it is the segment's last.
     private func cutBlock(closing: Bool = false) throws {
-        try writeFinished(waiting: true)
+        try writeAllButNewest()
         let now = Directory.now()
+        if let newest = encoding.newestBuilt() {
+            let opened = newest.startsSegment ? newest.cutAt : segment?.opened
+            let size = newest.startsSegment ? UInt64(SegmentFormat.segmentHeaderSize) : segment?.size
+            if let bound = newest.storedBound, let opened, let size,
+               size + UInt64(bound) < UInt64(configuration.segmentMaxBytes),
+               Double(now.nanoseconds &- opened.nanoseconds) / 1e9 < configuration.segmentMaxAge {
+                encoding.submit(&rows, cutAt: now, startsSegment: false, endsSegment: closing)
+                return
+            }
+            try writeFinished(waiting: true)
+        }
         try rollIfDue(at: now)
         encoding.submit(&rows, cutAt: now, startsSegment: segment == nil, endsSegment: closing)
     }
@@ -137,15 +156,25 @@ public final class SegmentWriter: @unchecked Sendable {
         try writeFinished(waiting: true)
     }
 
-    /// Writes the block whose write failed before, then the encoded block if it is ready (or,
-    /// when `waiting`, once it is). A block whose write failed stays in `unwritten` and is
-    /// written first next time, so a transient I/O error loses no accepted flow.
+    /// Writes the block whose write failed before, then every encoded block that is ready (or,
+    /// when `waiting`, every block once it is). A block whose write failed stays in `unwritten`
+    /// and is written first next time, so a transient I/O error loses no accepted flow.
     private func writeFinished(waiting: Bool) throws {
         try writeUnwritten()
-        if let block = try encoding.take(waiting: waiting) {
+        while let block = try encoding.take(waiting: waiting) {
             unwritten = block
             try writeUnwritten()
         }
+    }
+
+    /// Writes every block but the newest, waiting for them; then the newest if it is ready.
+    private func writeAllButNewest() throws {
+        try writeUnwritten()
+        while encoding.pending > 1, let block = try encoding.take(waiting: true) {
+            unwritten = block
+            try writeUnwritten()
+        }
+        try writeFinished(waiting: false)
     }
 
     private func writeUnwritten() throws {
@@ -153,11 +182,13 @@ public final class SegmentWriter: @unchecked Sendable {
         let digest = block.digest, flows = block.flows
         // (A segment past its age took no more blocks: `cutBlock` rolled it before the block
         // was encoded.)
-        if block.startsSegment {
+        // A block encoded to continue a segment finds none open only when the block that was
+        // to open it was lost (its compression failed); its dictionary record then holds every
+        // entry the segment's numbering gave (the lost record's too), so it opens one itself.
+        if block.startsSegment || segment == nil {
             if segment != nil { try roll() }
             try openSegment(at: block.cutAt)
         }
-        precondition(segment != nil, "a block encoded to continue a segment, with none open")
         let length = block.bytes.count
         try segment!.file.write(block.bytes, at: segment!.size)
         segment!.index.append(BlockIndexEntry(offset: segment!.size + UInt64(block.blockStart), length: UInt32(length - block.blockStart),
