@@ -21,7 +21,8 @@ extension BlockDecoder {
         // Filled in a local through buffers (no exclusivity or uniqueness checks per value).
         var destinations = fields[9]
         fields[9] = []
-        if destinations.count != count { destinations = [UInt64](repeating: 0, count: count) }
+        destinations.removeAll(keepingCapacity: true)
+        destinations.append(contentsOf: repeatElement(0, count: count))
         let inRange = destinations.withUnsafeMutableBufferPointer { out in
             fields[8].withUnsafeBufferPointer { sources in
                 packed.withUnsafeBufferPointer { starts in
@@ -131,9 +132,21 @@ extension BlockDecoder {
         // trace + 1. Each annotation has one, so the records bound their count.
         let outcomeCount = try c.index(below: records + 1)
         let outcomeLimits = [stringCount, 256, traceCount + 1, traceCount + 1, traceCount + 1, traceCount + 1]
+        let sortedOutcomes = payloadVersion >= SegmentFormat.basedColumnsVersion
         for k in 0..<6 {
             let at = c.position
-            let bound = try PackedColumn.decode(&c, count: outcomeCount, into: &folded[k])
+            var bound = try PackedColumn.decode(&c, count: outcomeCount, into: &folded[k])
+            if k == 2 && sortedOutcomes {
+                // Version 4: the table is sorted by egress trace, written as deltas.
+                var egress: UInt64 = 0
+                for i in 0..<outcomeCount {
+                    let delta = folded[2][i]
+                    guard delta < UInt64(outcomeLimits[2]) - egress else { throw Malformed(reason: outOfRange, position: c.position) }
+                    egress += delta
+                    folded[2][i] = egress
+                }
+                bound = egress
+            }
             guard outcomeCount == 0 || bound < UInt64(outcomeLimits[k]) || folded[k].max()! < UInt64(outcomeLimits[k]) else {
                 throw Malformed(reason: k == 1 ? "bad verdict" : outOfRange, position: c.position)
             }

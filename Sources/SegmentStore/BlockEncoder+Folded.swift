@@ -38,10 +38,33 @@ extension BlockEncoder {
                 outcomes.append(outcome)
             }
         }
+        let version4 = formatVersion >= SegmentFormat.basedColumnsVersion
+        if version4 {
+            // Sorted by their traces (egress first), so the egress column delta-codes to a few
+            // bits and the others fall into runs LZ4 finds; the annotations' outcome numbers
+            // follow the new order.
+            let order = outcomes.indices.sorted { a, b in
+                let x = outcomes[a], y = outcomes[b]
+                return (x.egress, x.ingress, x.pendingEgress, x.pendingIngress, x.service, x.verdict)
+                    < (y.egress, y.ingress, y.pendingEgress, y.pendingIngress, y.service, y.verdict)
+            }
+            var newNumber = [Int](repeating: 0, count: outcomes.count)
+            for (new, old) in order.enumerated() { newNumber[old] = new }
+            outcomes = order.map { outcomes[$0] }
+            for a in outcomeOf.indices { outcomeOf[a] = newNumber[outcomeOf[a]] }
+        }
         out.varint(outcomes.count)
         pack(outcomes.map { UInt64($0.service) }, into: &out)
         pack(outcomes.map { UInt64($0.verdict) }, into: &out)
-        pack(outcomes.map { UInt64($0.egress) }, into: &out)
+        if version4 {
+            var previous = 0
+            pack(outcomes.map { o in
+                defer { previous = o.egress }
+                return UInt64(o.egress - previous)
+            }, into: &out)
+        } else {
+            pack(outcomes.map { UInt64($0.egress) }, into: &out)
+        }
         pack(outcomes.map { UInt64($0.ingress) }, into: &out)
         pack(outcomes.map { UInt64($0.pendingEgress) }, into: &out)
         pack(outcomes.map { UInt64($0.pendingIngress) }, into: &out)
@@ -59,7 +82,6 @@ extension BlockEncoder {
             return p - previousPair
         }, into: &out)
 
-        let version4 = formatVersion >= SegmentFormat.basedColumnsVersion
         Self.write(addresses: sortedAddresses, prefixCoded: version4, into: &out)
 
         // Annotations in the order the conversations first use them; each address takes the

@@ -110,6 +110,8 @@ import FlowCore
 ///                  as codes 1): outcome, source identity + 1 and destination identity + 1
 ///                  where it differs from its first conversation's address's (0 = the same)
 ///   version 4, as version 3 except:
+///     outcomes     sorted by egress, ingress, pending egress, pending ingress trace, service,
+///                  verdict; the egress column as deltas from the one before (the first from 0)
 ///     addresses    IPv6 addresses (still ascending) each as u8 k, the count of leading bytes
 ///                  it shares with the address before (the first: with ::), k ≤ 15, then its
 ///                  16 − k other bytes

@@ -55,20 +55,10 @@ public final class DNSNameCache: Sendable {
             for answer in answers {
                 let names = Self.intern(answer.names, in: &s)
                 let expires = time &+ UInt64(answer.ttl) &* 1_000_000_000
-                var list = s.byAddress[answer.address] ?? []
-                if let i = list.firstIndex(where: { $0.client == client && $0.names == names }) {
-                    list[i].seen = max(list[i].seen, time)
-                    list[i].expires = max(list[i].expires, expires)
-                } else {
-                    if list.count >= Self.clientsPerAddress {
-                        list.removeFirst()
-                        s.entries -= 1
-                        s.statistics.evicted &+= 1
-                    }
-                    list.append(Entry(client: client, names: names, seen: time, expires: expires))
-                    s.entries += 1
-                }
-                s.byAddress[answer.address] = list
+                // In place: a copy of the list taken out of the dictionary and stored back
+                // would be copied whole (with a retain per entry) on every answer.
+                Self.remember(Entry(client: client, names: names, seen: time, expires: expires),
+                              in: &s.byAddress[answer.address, default: []], entries: &s.entries, statistics: &s.statistics)
                 s.statistics.answers &+= 1
             }
         }
@@ -133,6 +123,24 @@ public final class DNSNameCache: Sendable {
         let value = DomainNames(names)
         s.interned[names] = value
         return value
+    }
+
+    /// Refreshes the entry of the same client and names in an address's list, or appends one
+    /// (forgetting the oldest past `clientsPerAddress`).
+    private static func remember(_ entry: Entry, in list: inout [Entry], entries: inout Int,
+                                 statistics: inout DNSCacheStatistics) {
+        if let i = list.firstIndex(where: { $0.client == entry.client && $0.names == entry.names }) {
+            list[i].seen = max(list[i].seen, entry.seen)
+            list[i].expires = max(list[i].expires, entry.expires)
+            return
+        }
+        if list.count >= Self.clientsPerAddress {
+            list.removeFirst()
+            entries -= 1
+            statistics.evicted &+= 1
+        }
+        list.append(entry)
+        entries += 1
     }
 
     /// Drops expired entries; when that is not enough, forgets addresses until a quarter is free.
