@@ -203,8 +203,9 @@ struct HostileClientTests {
         let (cutOff, clients, elapsed, scrapes) = await onOwnThread { () -> (Int, Int, Double, [Scrape]) in
             let slow = (0..<20).compactMap { _ in LoopbackClient.open(port: port) }
             defer { for descriptor in slow { close(descriptor) } }
-            // Trickled at 20 bytes a second this head would take over 20 s to finish: a cut-off
-            // well before that is the deadline's doing, with room for a loaded machine's timers.
+            // Trickled at 20 bytes a second this head takes over 20 s, and each byte resets the
+            // 30 s idle timeout: every client cut off while it still trickles is the deadline's
+            // doing. How soon is not asserted: on a loaded machine the cut-off once came 15 s in.
             let request = Array("GET /metrics HTTP/1.1\r\nX-Slow: " + String(repeating: "a", count: 400))
             var cutOff = 0
             var scrapes: [Scrape] = []
@@ -219,8 +220,7 @@ struct HostileClientTests {
             return (cutOff, slow.count, Double(monotonicNanoseconds() - start) / 1e9, scrapes)
         }
         #expect(clients == 20)
-        #expect(cutOff == clients, "only \(cutOff) of \(clients) slow clients cut off")
-        #expect(elapsed < 10.0, "cut off after \(elapsed) s")
+        #expect(cutOff == clients, "only \(cutOff) of \(clients) slow clients cut off after \(elapsed) s of trickling")
         #expect(!scrapes.isEmpty && scrapes.allSatisfy { $0.status == 200 && $0.seconds < 1.0 }, "\(scrapes)")
         await server.stop()
     }
