@@ -59,19 +59,16 @@ import Testing
         #expect(engine.cachedDecisions <= 2)
     }
 
-    /// Equal annotations come in one shared box (the store numbers annotations by box), and
-    /// sharing never changes an answer: on random flows of the large test cluster, with the
-    /// caches' usual size and a size small enough that every table starts afresh often.
+    /// On random flows of the large test cluster, each pair of ends several times, the caching
+    /// engine answers as the uncached one, with the caches' usual size and a size small enough
+    /// that every table starts afresh often.
     @Test(arguments: [1 << 18, 64])
-    func equalAnnotationsShareOneBox(capacity: Int) throws {
+    func cachedAnswersEqualUncached(capacity: Int) throws {
         let cluster = try ClusterLoader.load(text: LargeTestCluster.yaml())
         let engine = PolicyEngine(cluster: cluster, options: PolicyOptions(cacheCapacity: capacity))
         let plain = PolicyEngine(cluster: cluster, options: PolicyOptions(cachesDecisions: false))
-        var boxes: [FlowAnnotation: Set<ObjectIdentifier>] = [:]
-        var flows = 0
-        // Each pair of ends several times: to other destination ports, most of which no rule
-        // names (so their decisions are equal, though cached apart), and from other source ports.
-        var all: [FlowRecord] = []
+        // Other destination ports, most of which no rule names (so their decisions are equal,
+        // though cached apart), and other source ports.
         for base in LargeTestCluster.randomFlows(count: 1_500, seed: 0x5A4E) {
             for k in 0..<4 {
                 var flow = base
@@ -79,21 +76,8 @@ import Testing
                     flow.sourcePort = 32_768 &+ UInt16(k) &* 977 &+ base.sourcePort % 1000
                     if k > 0 { flow.destinationPort = 9_000 &+ UInt16(k) }
                 }
-                all.append(flow)
+                #expect(engine.annotate(flow) == plain.annotate(flow), "\(flow)")
             }
-        }
-        for flow in all {
-            let annotation = engine.annotate(flow)
-            #expect(annotation == plain.annotate(flow), "\(flow)")
-            boxes[annotation, default: []].insert(annotation.storageIdentity)
-            flows += 1
-        }
-        let distinct = boxes.count, made = boxes.values.reduce(0) { $0 + $1.count }
-        if capacity == 1 << 18 {
-            // One box per distinct annotation but where the same annotation has other ends'
-            // addresses (an IPv6 and an IPv4 address of one pod: two boxes).
-            #expect(Double(made) < 1.2 * Double(distinct), "\(made) boxes for \(distinct) annotations")
-            #expect(Double(made) < 0.75 * Double(flows), "\(made) boxes for \(flows) flows")
         }
     }
 }

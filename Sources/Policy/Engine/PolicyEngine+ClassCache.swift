@@ -11,30 +11,6 @@ struct ClassDecision {
     let pendingIngress: Int32
 }
 
-/// What an annotation is made of, by number: both identities by box, the destination address
-/// (its number fixes the service) and the decision's verdict and trace numbers. Flows between the
-/// same ends that the rules treat alike (other ports, other source ports) get one shared box, so
-/// the store, which numbers annotations by box first, meets each of them once per block.
-/// The boxes named stay alive while the map holds annotations made of them.
-struct AnnotationParts: Hashable {
-    let source: ObjectIdentifier
-    let destination: ObjectIdentifier
-    let destinationAddress: Int32
-    let verdict: UInt8
-    let egress: Int32, ingress: Int32, pendingEgress: Int32, pendingIngress: Int32
-
-    init(source: ObjectIdentifier, destination: ObjectIdentifier, destinationAddress: Int32, decision: ClassDecision) {
-        self.source = source
-        self.destination = destination
-        self.destinationAddress = destinationAddress
-        verdict = decision.verdict.rawValue
-        egress = decision.egress
-        ingress = decision.ingress
-        pendingEgress = decision.pendingEgress
-        pendingIngress = decision.pendingIngress
-    }
-}
-
 extension PolicyEngine {
     /// Decides a flow whose address pair is not cached: walks only when no flow between ends of
     /// the same classes with the same packet fields was decided before. Everything a walk can
@@ -64,19 +40,12 @@ extension PolicyEngine {
             classDecisionNumbers.insert(key)
             classDecisionList.append(decided)
         }
-        let sourceIdentity = endIdentity(source, other: destination)
-        let destinationIdentity = endIdentity(destination, other: source)
-        let parts = AnnotationParts(source: sourceIdentity.storageIdentity, destination: destinationIdentity.storageIdentity,
-                                    destinationAddress: Int32(truncatingIfNeeded: destination), decision: decided)
-        if let shared = annotationBoxes[parts] { return shared }
-        let annotation = FlowAnnotation(
-            source: sourceIdentity, destination: destinationIdentity,
+        return FlowAnnotation(
+            source: endIdentity(source, other: destination),
+            destination: endIdentity(destination, other: source),
             destinationService: addresses.service[destination],
             verdict: decided.verdict, egress: trace(decided.egress), ingress: trace(decided.ingress),
             pendingEgress: trace(decided.pendingEgress), pendingIngress: trace(decided.pendingIngress))
-        if annotationBoxes.count >= options.cacheCapacity { annotationBoxes.removeAll(keepingCapacity: true) }
-        annotationBoxes[parts] = annotation
-        return annotation
     }
 
     /// The flow end at a numbered address, as the walks see it.

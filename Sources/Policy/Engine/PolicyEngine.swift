@@ -41,8 +41,6 @@ public final class PolicyEngine: @unchecked Sendable {
     /// domains): the number indexes `decisions`.
     var decisionNumbers = KeyNumbering()
     var decisions: [FlowAnnotation] = []
-    /// Annotations made so far by their parts (`AnnotationParts`): equal annotations share a box.
-    var annotationBoxes: [AnnotationParts: FlowAnnotation] = [:]
     /// Every address a flow end had so far, numbered, with what the engine derived from it.
     var addresses = AddressTable()
     /// A new address pair is decided by class (see `MatchClasses`): when its ends are ones rules
@@ -229,7 +227,6 @@ public final class PolicyEngine: @unchecked Sendable {
         addresses.removeAll()
         forgetDecisions()
         forgetSetIdentities()
-        annotationBoxes.removeAll(keepingCapacity: true)
     }
 
     func forgetSetIdentities() {
@@ -306,7 +303,6 @@ public final class PolicyEngine: @unchecked Sendable {
         traceNumbers.removeAll(keepingCapacity: true)
         traceTable.removeAll(keepingCapacity: true)
         traceActions.removeAll(keepingCapacity: true)
-        annotationBoxes.removeAll(keepingCapacity: true)
         forgetClassDecisions()
     }
 
