@@ -9,7 +9,7 @@
 # flows/s would compare different units: every rate here is packets of capture answered per
 # second (both sides answer for the same packets).
 #
-# nfdump answers a 2 M-packet capture in 20–40 ms, near the 10 ms resolution of `time`, so
+# nfdump answers a 2 M-packet capture in 20–40 ms, where a process's start is a large share, so
 # every shape but CSV runs on the capture read QUERY_SCALE times (default 10): nfdump reads
 # that many copies of its file (`-R DIR`), we read a store of the capture replayed that many
 # times. CSV prints every flow (nfdump takes seconds for one copy), so it runs on one copy.
@@ -53,19 +53,31 @@ runs=${QUERY_RUNS:-3}
 rowcheck=(python3 "$here/query-rows.py")
 
 # time_once OUT CMD...: runs CMD once, output discarded; writes "<wall s> <cpu s>" to OUT
-# (cpu = user + system, all threads).
+# (cpu = user + system, all threads, from the kernel's accounting of the child). Not
+# `/usr/bin/time`: it prints 10 ms steps, and a timed shape here takes 40-200 ms, so its
+# rounding alone moved a ratio by up to 15 %. A CMD that fails stops the benchmark.
 time_once() {
     local out=$1; shift
-    /usr/bin/time -f '%e %U %S' -o "$out.raw" "$@" >/dev/null 2>/dev/null
-    awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$out.raw" >"$out"
-    rm -f "$out.raw"
+    python3 -c '
+import os, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+null = os.open(os.devnull, os.O_WRONLY)
+start = time.perf_counter()
+pid = os.posix_spawnp(cmd[0], cmd, os.environ,
+                      file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(out, "w") as f:
+    f.write("%.4f %.4f\n" % (wall, usage.ru_utime + usage.ru_stime))
+sys.exit(os.waitstatus_to_exitcode(status) and 1)
+' "$out" "$@"
 }
 
 # least A B: the smaller number (A when B is empty).
 least() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || a + 0 < b + 0) print a; else print b }'; }
 
-# rate COUNT SECONDS (a floor of 10 ms keeps a too-quick run finite).
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s < 0.01) s = 0.01; printf "%.0f", n / s }'; }
+# rate COUNT SECONDS (a floor of 0.1 ms keeps a too-quick run finite).
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s < 0.0001) s = 0.0001; printf "%.0f", n / s }'; }
 
 # compare NAME REFERENCE PACKETS OURS_CMD -- THEIRS_CMD: a wall-clock row and a CPU-time row,
 # both as packets of capture answered per second; the two commands alternate, QUERY_RUNS
