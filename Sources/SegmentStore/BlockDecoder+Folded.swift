@@ -52,19 +52,37 @@ extension BlockDecoder {
     /// conversation (1 = the number of the conversation before it to the same destination),
     /// then the numbers of the others. Every number is checked.
     private mutating func readPredictedServices(_ c: inout ByteCursor, count: Int, pairs: Int) throws {
-        let repeatsBound = try PackedColumn.decode(&c, count: count, into: &fields[10])
-        guard count == 0 || repeatsBound <= 1 || fields[10].max()! <= 1 else {
-            throw Malformed(reason: "service repeat flag other than 0 or 1", position: c.position)
-        }
-        var others = 0
-        for flag in fields[10] where flag == 0 { others += 1 }
-        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
-        guard others == 0 || bound < UInt64(pairs) || packed.max()! < UInt64(pairs) else {
-            throw Malformed(reason: "dictionary reference out of range", position: c.position)
-        }
         let keys = fields[9]
-        guard Self.resolveRepeats(&fields[10], keys: keys, others: packed, last: &folded[13], keyCount: addresses.count) else {
-            throw Malformed(reason: "conversation repeats the service of an earlier one to its destination, and there is none", position: nil)
+        try Self.readPredicted(&c, count: count, into: &fields[10], others: &packed, keys: keys, keyCount: addresses.count,
+                               limit: pairs, last: &folded[13], names: PredictedColumnNames(
+                                   flag: "service repeat flag other than 0 or 1",
+                                   range: "dictionary reference out of range",
+                                   repeated: "conversation repeats the service of an earlier one to its destination, and there is none"))
+    }
+
+    /// The words a predicted column's errors use.
+    private struct PredictedColumnNames {
+        let flag: String, range: String, repeated: String
+    }
+
+    /// A version 4 predicted column into `values`: a repeat flag per entry (1 = the value last
+    /// taken for the entry's key in `keys`), then the values of the others, each below `limit`.
+    /// `others` and `last` are scratch.
+    private static func readPredicted(_ c: inout ByteCursor, count: Int, into values: inout [UInt64], others: inout [UInt64],
+                                      keys: [UInt64], keyCount: Int, limit: Int, last: inout [UInt64],
+                                      names: PredictedColumnNames) throws {
+        let repeatsBound = try PackedColumn.decode(&c, count: count, into: &values)
+        guard count == 0 || repeatsBound <= 1 || values.max()! <= 1 else {
+            throw Malformed(reason: names.flag, position: c.position)
+        }
+        var otherCount = 0
+        for flag in values where flag == 0 { otherCount += 1 }
+        let bound = try PackedColumn.decode(&c, count: otherCount, into: &others)
+        guard otherCount == 0 || bound < UInt64(limit) || others.max()! < UInt64(limit) else {
+            throw Malformed(reason: names.range, position: c.position)
+        }
+        guard resolveRepeats(&values, keys: keys, others: others, last: &last, keyCount: keyCount) else {
+            throw Malformed(reason: names.repeated, position: nil)
         }
     }
 
@@ -104,23 +122,17 @@ extension BlockDecoder {
     /// outcome of the annotation before it whose first conversation has the same destination
     /// address, `folded[12]`), then the outcomes of the others.
     private mutating func readPredictedOutcomes(_ c: inout ByteCursor, annotations: Int, outcomes: Int) throws {
-        let repeatsBound = try PackedColumn.decode(&c, count: annotations, into: &folded[7])
-        guard annotations == 0 || repeatsBound <= 1 || folded[7].max()! <= 1 else {
-            throw Malformed(reason: "outcome repeat flag other than 0 or 1", position: c.position)
-        }
-        var others = 0
-        for flag in folded[7] where flag == 0 { others += 1 }
-        let bound = try PackedColumn.decode(&c, count: others, into: &packed)
-        guard others == 0 || bound < UInt64(outcomes) || packed.max()! < UInt64(outcomes) else {
-            throw Malformed(reason: "annotation outcome out of range", position: c.position)
-        }
         let keys = folded[12]
+        // `folded[13]` is the scratch, taken out so that two of `folded`'s columns are not
+        // both passed inout.
         var last = folded[13]
         folded[13] = []
         defer { folded[13] = last }
-        guard Self.resolveRepeats(&folded[7], keys: keys, others: packed, last: &last, keyCount: addresses.count) else {
-            throw Malformed(reason: "annotation repeats the outcome of an earlier one to its destination, and there is none", position: nil)
-        }
+        try Self.readPredicted(&c, count: annotations, into: &folded[7], others: &packed, keys: keys, keyCount: addresses.count,
+                               limit: outcomes, last: &last, names: PredictedColumnNames(
+                                   flag: "outcome repeat flag other than 0 or 1",
+                                   range: "annotation outcome out of range",
+                                   repeated: "annotation repeats the outcome of an earlier one to its destination, and there is none"))
     }
 
     /// Reads outcomes, ports, addresses, address identities, conversations and annotation

@@ -126,21 +126,8 @@ extension BlockEncoder {
             // A destination mostly serves one port: a bit per conversation says "the (protocol,
             // port) of the conversation before it to the same destination", and only the
             // others are written.
-            var lastService = [Int](repeating: -1, count: sortedAddresses.count)
-            var repeats: [UInt64] = [], others: [UInt64] = []
-            repeats.reserveCapacity(sorted.count)
-            for (c, number) in zip(sorted, serviceNumbers) {
-                let d = addressNumber[c.route.destination]
-                if lastService[d] == number {
-                    repeats.append(1)
-                } else {
-                    repeats.append(0)
-                    others.append(UInt64(number))
-                }
-                lastService[d] = number
-            }
-            pack(repeats, into: &out)
-            pack(others, into: &out)
+            writePredicted(serviceNumbers, keys: sorted.map { addressNumber[$0.route.destination] },
+                           keyCount: sortedAddresses.count, into: &out)
         } else {
             pack(serviceNumbers.map { UInt64($0) }, into: &out)
         }
@@ -153,26 +140,31 @@ extension BlockEncoder {
             // An endpoint's ingress policy decides much of an outcome, so an annotation often has
             // the outcome of the one before it to the same destination: a bit says so, and only
             // the other outcomes are written.
-            var lastOutcome = [Int](repeating: -1, count: sortedAddresses.count)
-            var repeats: [UInt64] = [], others: [UInt64] = []
-            repeats.reserveCapacity(order.count)
-            for (n, old) in order.enumerated() {
-                let d = firstDestination[n], outcome = outcomeOf[old]
-                if lastOutcome[d] == outcome {
-                    repeats.append(1)
-                } else {
-                    repeats.append(0)
-                    others.append(UInt64(outcome))
-                }
-                lastOutcome[d] = outcome
-            }
-            pack(repeats, into: &out)
-            pack(others, into: &out)
+            writePredicted(order.map { outcomeOf[$0] }, keys: firstDestination, keyCount: sortedAddresses.count, into: &out)
         } else {
             pack(order.map { UInt64(outcomeOf[$0]) }, into: &out)
         }
         pack(overrides.map { UInt64($0.source) }, into: &out)
         pack(overrides.map { UInt64($0.destination) }, into: &out)
+    }
+
+    /// A version 4 predicted column: a bit per value, 1 when it equals the value last written
+    /// for the same key (each of `keys` below `keyCount`), then the values of the others.
+    func writePredicted(_ values: [Int], keys: [Int], keyCount: Int, into out: inout ByteSink) {
+        var last = [Int](repeating: -1, count: keyCount)
+        var repeats: [UInt64] = [], others: [UInt64] = []
+        repeats.reserveCapacity(values.count)
+        for (key, value) in zip(keys, values) {
+            if last[key] == value {
+                repeats.append(1)
+            } else {
+                repeats.append(0)
+                others.append(UInt64(value))
+            }
+            last[key] = value
+        }
+        pack(repeats, into: &out)
+        pack(others, into: &out)
     }
 
     /// The conversation table's count and its source and destination columns: source address
