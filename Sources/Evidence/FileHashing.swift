@@ -18,7 +18,7 @@ enum FileHashing {
         if paths.count < 2 { return try paths.map(EvidenceFiles.sha256) }
         let results = Mutex([Result<(hex: String, bytes: UInt64), any Error>?](repeating: nil, count: paths.count))
         let next = Atomic<Int>(0)
-        let workers = min(paths.count, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        let workers = min(paths.count, UsableProcessors.count)
         // Workers take the next file as they finish one, so one large file does not hold up
         // the others behind it.
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -83,14 +83,11 @@ extension QueryPlan {
         }
     }
 
-    /// The processors online (what `ProcessInfo.activeProcessorCount` answers on Linux), at
-    /// most 8: beyond that the output, written on one thread, is what limits a scan.
+    /// The processors this process may use (`UsableProcessors`: online, within its CPU
+    /// affinity and its cgroup's CPU quota), at most 8: beyond that the output, written on one
+    /// thread, is what limits a scan.
     public static var defaultThreads: Int {
-        #if canImport(Glibc)
-        return max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
-        #else
-        return 1
-        #endif
+        min(8, UsableProcessors.count)
     }
 }
 

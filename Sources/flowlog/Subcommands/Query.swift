@@ -105,7 +105,7 @@ struct QueryCommand: ParsableCommand {
     var limit: String?
 
     @Option(name: .long, parsing: .unconditional,
-            help: ArgumentHelp("Threads decoding and filtering blocks; output keeps the one-thread order (default: the processors online, at most 8; 1: one thread).", valueName: "n"))
+            help: ArgumentHelp("Threads decoding and filtering blocks; output keeps the one-thread order (default: the processors this process may use, within its CPU affinity and cgroup quota, at most 8; 1: one thread).", valueName: "n"))
     var threads: String?
 
     @Flag(name: .customLong("rows"), help: "Read whole rows even where a group-by could sum per conversation column-wise (same answer; for checking).")
