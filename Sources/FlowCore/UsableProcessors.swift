@@ -101,8 +101,9 @@ public enum UsableProcessors {
         }
     }
 
-    private static func readText(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY)
+    /// A small text file whole (at most 64 KiB), nil when it cannot be opened.
+    static func readText(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var bytes: [UInt8] = []

@@ -52,19 +52,9 @@ struct UsableProcessorsTests {
         #expect(count <= Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #endif
         #if os(Linux)
-        var status: [UInt8] = []
-        let descriptor = open("/proc/thread-self/status", O_RDONLY)
-        if descriptor >= 0 {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                status.append(contentsOf: chunk[0..<n])
-            }
-            close(descriptor)
-            if let allowed = UsableProcessors.allowedCount(status: String(decoding: status, as: UTF8.self)) {
-                #expect(count <= allowed)
-            }
+        if let status = UsableProcessors.readText("/proc/thread-self/status"),
+           let allowed = UsableProcessors.allowedCount(status: status) {
+            #expect(count <= allowed)
         }
         #endif
     }
