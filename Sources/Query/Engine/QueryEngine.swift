@@ -88,11 +88,7 @@ public enum QueryEngine {
         if let failure = visitor.failure { throw failure }
         try visitor.sink.finish(into: &visitor.out)
         try visitor.out.flush()
-        stats.flowsScanned = visitor.scanned
-        stats.flowsMatched = visitor.matched
-        stats.blocksPrunedByFilter = visitor.prunedByFilter
-        stats.groups = visitor.sink.groupCount
-        stats.peakRowsHeld = visitor.sink.peakRowsHeld
+        stats.count(scanned: visitor.scanned, matched: visitor.matched, prunedByFilter: visitor.prunedByFilter, sink: visitor.sink)
         stats.elapsedSeconds = seconds(since: started, clock)
         return stats
     }
@@ -117,11 +113,7 @@ public enum QueryEngine {
         if let failure = consumer.failure { throw failure }
         try consumer.sink.finish(into: &consumer.out)
         try consumer.out.flush()
-        stats.flowsScanned = consumer.scanned
-        stats.flowsMatched = consumer.matched
-        stats.blocksPrunedByFilter = consumer.prunedByFilter
-        stats.groups = consumer.sink.groupCount
-        stats.peakRowsHeld = consumer.sink.peakRowsHeld
+        stats.count(scanned: consumer.scanned, matched: consumer.matched, prunedByFilter: consumer.prunedByFilter, sink: consumer.sink)
         stats.elapsedSeconds = seconds(since: started, clock)
         return stats
     }
@@ -159,5 +151,17 @@ public enum QueryEngine {
     private static func seconds(since started: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
         let elapsed = clock.now - started
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+extension QueryStatistics {
+    /// What a row scan counted (the one-thread visitor's or the parallel consumer's) and what
+    /// its sink held.
+    mutating func count<Sink: MatchSink>(scanned: UInt64, matched: UInt64, prunedByFilter: Int, sink: Sink) {
+        flowsScanned = scanned
+        flowsMatched = matched
+        blocksPrunedByFilter = prunedByFilter
+        groups = sink.groupCount
+        peakRowsHeld = sink.peakRowsHeld
     }
 }
