@@ -26,7 +26,11 @@ extension BlockDecoder {
                                      into block: inout ConversationSums) throws {
         let count = layout.count
         let timed = since != nil || until != nil
-        for k in [0, 4, 5, 6, 7] { try layout.unpack(k, into: &values[k]) }
+        for k in [0, 4, 5, 6, 7] {
+            // (Key columns come first: 4 before 5 and 6, 6 before 7.)
+            let keys = BlockEncoder.conditioning[k].map { values[$0] } ?? []
+            try layout.unpack(k, into: &values[k], keys: keys)
+        }
         if timed { for k in [1, 2] { try layout.unpack(k, into: &values[k]) } }
 
         let conversations = conversationColumns

@@ -135,6 +135,30 @@ extension BlockDecoder {
                                    repeated: "annotation repeats the outcome of an earlier one to its destination, and there is none"))
     }
 
+    /// Version 5's outcome + 1 per conversation (0 = no annotation), predicted from the last
+    /// conversation to the same destination: each annotated conversation is an annotation of
+    /// its own, so the annotation codes (`fields[14]`) become 1 for those and 0 for the others,
+    /// and the annotations' outcomes (`folded[7]`) are those of the annotated conversations.
+    private mutating func readConversationOutcomes(_ c: inout ByteCursor, count: Int, outcomes: Int) throws {
+        let keys = fields[9]
+        var last = Self.take(&folded[13])
+        defer { folded[13] = last }
+        try Self.readPredicted(&c, count: count, into: &fields[14], others: &packed, keys: keys, keyCount: addresses.count,
+                               limit: outcomes + 1, last: &last, names: PredictedColumnNames(
+                                   flag: "outcome repeat flag other than 0 or 1",
+                                   range: "conversation outcome out of range",
+                                   repeated: "conversation repeats the outcome of an earlier one to its destination, and there is none"))
+        var codes = Self.take(&fields[14]), annotationOutcomes = Self.take(&folded[7])
+        annotationOutcomes.removeAll(keepingCapacity: true)
+        codes.withUnsafeMutableBufferPointer { codes in
+            for i in codes.indices where codes[i] > 0 {
+                annotationOutcomes.append(codes[i] - 1)
+                codes[i] = 1
+            }
+        }
+        (fields[14], folded[7]) = (codes, annotationOutcomes)
+    }
+
     /// Reads outcomes, ports, addresses, address identities, conversations and annotation
     /// columns; fills `addresses`, `fields[8...15]` (ports as ports, annotation + 1) and the
     /// annotation fields of `e`; returns the annotation count. Every number is checked.
@@ -199,17 +223,24 @@ extension BlockDecoder {
         } else {
             try readFields(&c, count: conversationCount, limits: [addresses.count, pairCount], from: 9)
         }
-        try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
+        let perConversation = payloadVersion >= SegmentFormat.conversationOutcomesVersion
+        if perConversation {
+            try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16], from: 12)
+            try readConversationOutcomes(&c, count: conversationCount, outcomes: outcomeCount)
+            try readFields(&c, count: conversationCount, limits: [stringCount], from: 15, segmentWide: 0)
+        } else {
+            try readFields(&c, count: conversationCount, limits: [1 << 16, 1 << 16, Int.max, stringCount], from: 12, segmentWide: 3)
+        }
         // Annotation codes to annotation + 1: 1 = the next new annotation (its identities are
         // those of this conversation's addresses, unless overridden), k ≥ 2 = the annotation
         // k − 1 before the next new one.
         let annotationCount = try unfoldConversations(count: conversationCount, pairs: folded[10])
 
-        // Per annotation: outcome, source and destination identity + 1 where they differ from
-        // their address's (0: the address's).
+        // Per annotation: outcome (version 5: read with the conversations), source and
+        // destination identity + 1 where they differ from their address's (0: the address's).
         let annotationLimits = [outcomeCount, identityCount + 1, identityCount + 1]
         let predicted = payloadVersion >= SegmentFormat.basedColumnsVersion
-        if predicted { try readPredictedOutcomes(&c, annotations: annotationCount, outcomes: outcomeCount) }
+        if predicted && !perConversation { try readPredictedOutcomes(&c, annotations: annotationCount, outcomes: outcomeCount) }
         for k in (predicted ? 1 : 0)..<3 {
             let bound = try PackedColumn.decode(&c, count: annotationCount, into: &folded[7 + k])
             guard annotationCount == 0 || bound < UInt64(annotationLimits[k]) || folded[7 + k].max()! < UInt64(annotationLimits[k]) else {

@@ -57,10 +57,17 @@ struct BlockDecoder {
         var columns: [ByteCursor]
         /// Version 4 on: every column has a base (`BasedColumn`) and durations are unsigned.
         var based: Bool
+        /// Version 5 on: the columns `BlockEncoder.conditioning` names are predicted from others.
+        var conditioned: Bool
+        /// Scratch for a conditioned column's prediction table.
+        var table: [UInt64] = []
 
-        /// Unpacks column `k` into `values` (resized; capacity kept).
-        mutating func unpack(_ k: Int, into values: inout [UInt64]) throws {
-            if based {
+        /// Unpacks column `k` into `values` (resized; capacity kept). A column predicted from
+        /// another (`BlockEncoder.conditioning`) needs that one's values, unpacked first, as `keys`.
+        mutating func unpack(_ k: Int, into values: inout [UInt64], keys: [UInt64] = []) throws {
+            if conditioned && BlockEncoder.conditioning[k] != nil {
+                try ConditionedColumn.decode(&columns[k], count: count, keys: keys, into: &values, table: &table)
+            } else if based {
                 try BasedColumn.decode(&columns[k], count: count, into: &values)
             } else {
                 try PackedColumn.decode(&columns[k], count: count, into: &values)
@@ -120,7 +127,8 @@ struct BlockDecoder {
             position += length
         }
         return RecordColumns(count: count, unit: unit, baseEnd: baseEnd, columns: columns,
-                             based: payloadVersion >= SegmentFormat.basedColumnsVersion)
+                             based: payloadVersion >= SegmentFormat.basedColumnsVersion,
+                             conditioned: payloadVersion >= SegmentFormat.conditionedColumnsVersion)
     }
 
     /// Undoes `BlockEncoder.zigzag`.
@@ -137,9 +145,9 @@ struct BlockDecoder {
         try layout.unpack(2, into: &block.starts)
         try layout.unpack(3, into: &block.sourcePorts)
         try layout.unpack(4, into: &block.packetsOut)
-        try layout.unpack(5, into: &block.bytesOut)
-        try layout.unpack(6, into: &block.packetsIn)
-        try layout.unpack(7, into: &block.bytesIn)
+        try layout.unpack(5, into: &block.bytesOut, keys: block.packetsOut)
+        try layout.unpack(6, into: &block.packetsIn, keys: block.packetsOut)
+        try layout.unpack(7, into: &block.bytesIn, keys: block.packetsIn)
         try layout.unpack(8, into: &block.shapes)
         let conversationCount = UInt64(fields[8].count), shapeCount = UInt64(shapes.count)
         // Ends from their deltas, starts from the durations, both to nanoseconds; shape numbers

@@ -84,8 +84,10 @@ extension BlockEncoder {
 
         Self.write(addresses: sortedAddresses, prefixCoded: version4, into: &out)
 
-        // Annotations in the order the conversations first use them; each address takes the
-        // identity of the first annotation that names it.
+        // Annotations in the order the conversations first use them (version 5: one per
+        // annotated conversation, in conversation order); each address takes the identity of
+        // the first annotation that names it.
+        let perConversation = formatVersion >= SegmentFormat.conversationOutcomesVersion
         var newNumber = [Int](repeating: -1, count: annotationList.count)
         var order: [Int] = []
         order.reserveCapacity(annotationList.count)
@@ -103,7 +105,7 @@ extension BlockEncoder {
                 continue
             }
             let old = c.annotation - 1
-            if newNumber[old] >= 0 {
+            if newNumber[old] >= 0 && !perConversation {
                 codes.append(UInt64(order.count - newNumber[old] + 1))
                 continue
             }
@@ -133,22 +135,32 @@ extension BlockEncoder {
         }
         pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
         pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
-        pack(codes, into: &out)
+        if perConversation {
+            // Version 5: a conversation's annotation is its addresses' identities and an
+            // outcome, so instead of a code naming a shared annotation each conversation has
+            // its outcome + 1 (0 = none), predicted from the last conversation to the same
+            // destination (an endpoint's ingress policy decides much of it).
+            writePredicted(sorted.map { $0.annotation > 0 ? outcomeOf[$0.annotation - 1] + 1 : 0 },
+                           keys: sorted.map { addressNumber[$0.route.destination] }, keyCount: sortedAddresses.count, into: &out)
+        } else {
+            pack(codes, into: &out)
+        }
         pack(sorted.map { UInt64($0.route.node) }, into: &out)
 
-        if version4 {
+        // (Version 5: the outcomes went with the conversations.)
+        if version4 && !perConversation {
             // An endpoint's ingress policy decides much of an outcome, so an annotation often has
             // the outcome of the one before it to the same destination: a bit says so, and only
             // the other outcomes are written.
             writePredicted(order.map { outcomeOf[$0] }, keys: firstDestination, keyCount: sortedAddresses.count, into: &out)
-        } else {
+        } else if !version4 {
             pack(order.map { UInt64(outcomeOf[$0]) }, into: &out)
         }
         pack(overrides.map { UInt64($0.source) }, into: &out)
         pack(overrides.map { UInt64($0.destination) }, into: &out)
     }
 
-    /// A version 4 predicted column: a bit per value, 1 when it equals the value last written
+    /// A predicted column (version 4 on): a bit per value, 1 when it equals the value last written
     /// for the same key (each of `keys` below `keyCount`), then the values of the others.
     func writePredicted(_ values: [Int], keys: [Int], keyCount: Int, into out: inout ByteSink) {
         var last = [Int](repeating: -1, count: keyCount)

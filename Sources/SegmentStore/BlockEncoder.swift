@@ -59,6 +59,12 @@ struct BlockEncoder {
     private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
     /// Values less their base, and the sample a base is chosen from (`BasedColumn`).
     private var baseScratch: [UInt64] = []
+    /// A conditioned column's predicted form, before it is known to be the smaller.
+    private var trialColumn = ByteSink()
+    /// From version 5, per record column the column its values are predicted from
+    /// (`ConditionedColumn`): bytes out from packets out, packets in from packets out, bytes in
+    /// from packets in. Each key column comes before the column it predicts.
+    static let conditioning: [Int?] = [nil, nil, nil, nil, nil, 4, 4, 6, nil]
 
     /// Everything of a conversation but its annotation.
     struct Route: Hashable {
@@ -268,8 +274,11 @@ struct BlockEncoder {
             scratch[8].append(UInt64(shapeColumn[i]))
             previousEnd = end
         }
+        let conditioned = formatVersion >= SegmentFormat.conditionedColumnsVersion
         for k in scratch.indices {
-            if based {
+            if conditioned, let key = Self.conditioning[k] {
+                ConditionedColumn.encode(scratch[k], keys: scratch[key], into: &columns[k], scratch: &baseScratch, trial: &trialColumn)
+            } else if based {
                 BasedColumn.encode(scratch[k], into: &columns[k], scratch: &baseScratch)
             } else {
                 PackedColumn.encode(scratch[k], into: &columns[k])

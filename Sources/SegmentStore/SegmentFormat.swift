@@ -128,6 +128,20 @@ import FlowCore
 ///                  of the annotations whose bit is 0; the identity columns as in version 3
 ///     columns      each a based column (varint base, then the packed column of value − base
 ///                  mod 2^64), and duration is end − start as it is (units), not zigzag
+///   version 5, as version 4 except:
+///     conversations  instead of the annotation code column, each conversation's outcome + 1
+///                  (0 = no annotation) as a predicted column keyed by destination: a packed
+///                  column of one bit per conversation (1 = the outcome + 1 of the conversation
+///                  before it to the same destination address), then a packed column of the
+///                  outcomes + 1 of the conversations whose bit is 0. Each conversation with an
+///                  outcome is an annotation of its own, numbered in conversation order
+///     annotations  no outcome column (the conversations carry it); the identity columns as in
+///                  version 3, one value per annotated conversation
+///     columns      bytes out, packets in and bytes in each a conditioned column, predicted
+///                  from packets out, packets out and packets in (the key column, same rows):
+///                  varint L ≤ 1024; L = 0: a based column of the values; else a packed column
+///                  of L values zigzag(T[k] − T[k − 1]) (T[−1] = 0), then a based column of
+///                  zigzag(value − prediction) mod 2^64, prediction = T[key] if key < L else 0
 ///   then, all versions:
 ///   domain sets    (version 2 on) varint n; n × (varint names; names × varint name [string]);
 ///                  then a packed column of one value per conversation: domain set + 1
@@ -169,7 +183,9 @@ enum SegmentFormat {
     /// every smaller one. 2: blocks carry the destination's domain names per conversation.
     /// 3: strings, label sets, identities and traces in segment dictionary records.
     /// 4: record columns with a base, IPv6 addresses prefix-coded, outcomes predicted.
-    static let version: UInt16 = 4
+    /// 5: an outcome per conversation instead of a code naming a shared annotation; bytes and
+    /// packets in predicted from the packets.
+    static let version: UInt16 = 5
     /// The first version whose blocks hold the domain sets.
     static let domainsVersion: UInt16 = 2
     /// The first version with segment dictionary records.
@@ -177,6 +193,12 @@ enum SegmentFormat {
     /// The first version whose record columns carry a base, whose IPv6 addresses share their
     /// prefix with the one before and whose annotations may repeat an earlier outcome.
     static let basedColumnsVersion: UInt16 = 4
+    /// The first version whose conversations carry their outcome (each annotated conversation
+    /// is an annotation of its own).
+    static let conversationOutcomesVersion: UInt16 = 5
+    /// The first version whose bytes and packets-in columns are stored as differences from a
+    /// value predicted by the packets (`ConditionedColumn`).
+    static let conditionedColumnsVersion: UInt16 = 5
 
     static let segmentMagic: UInt32 = 0x4753_4C46      // "FLSG" as bytes
     static let blockMagic: UInt32 = 0x4B42_4C46        // "FLBK"

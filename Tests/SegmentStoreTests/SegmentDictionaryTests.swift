@@ -6,8 +6,9 @@ import Testing
 
 /// Format version 3: strings, label sets, identities and traces in segment dictionary records,
 /// each written twice between the blocks; version 4 the same records with based record columns,
-/// prefix-coded IPv6 addresses and predicted outcomes. Version 2 (every block its own
-/// dictionaries) and 3 are the oracles: the same flows written every way read back the same.
+/// prefix-coded IPv6 addresses and predicted outcomes; version 5 outcomes per conversation and
+/// counters predicted from the packets. Version 2 (every block its own dictionaries), 3 and 4
+/// are the oracles: the same flows written every way read back the same.
 @Suite struct SegmentDictionaryTests {
     static func configuration(version: UInt16, blockRecords: Int, segmentMaxBytes: Int = 64 << 20,
                               catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit, background: Bool = true) -> StoreConfiguration {
@@ -19,7 +20,7 @@ import Testing
     }
 
     /// Randomized flows (every field, edge cases, boxes shared and not), written as versions 2,
-    /// 3 and 4 with the same blocks: each reads back as the flows, field for field.
+    /// 3, 4 and 5 with the same blocks: each reads back as the flows, field for field.
     @Test(arguments: [(UInt64(1), 300, EncoderCatalog.defaultEntryLimit), (2, 1000, 40), (3, 97, 300), (4, 2500, 25)])
     func versionThreeReadsAsVersionTwo(seed: UInt64, blockRecords: Int, catalogLimit: Int) throws {
         var generator = SyntheticFlowGenerator(seed: seed)
@@ -29,7 +30,7 @@ import Testing
         flows = flows.map { random.next() & 1 == 0 ? EncoderCatalogTests.unshared($0) : $0 }
         var back: [UInt16: [AnnotatedFlow]] = [:]
         var bytes: [UInt16: UInt64] = [:]
-        for version: UInt16 in [2, 3, 4] {
+        for version: UInt16 in [2, 3, 4, 5] {
             let dir = TemporaryDirectory("v\(version)")
             defer { dir.remove() }
             // Small segments: several segments, each starting its numbering afresh.
@@ -50,10 +51,12 @@ import Testing
         #expect(back[2] == flows)
         #expect(back[3] == flows)
         #expect(back[4] == flows)
+        #expect(back[5] == flows)
         // (A catalog bounded to a few dozen entries starts afresh every block or two, and a
         // segment then defines values again: only the default bound says which is smaller.)
         if catalogLimit == EncoderCatalog.defaultEntryLimit { #expect(bytes[3]! < bytes[2]!, "v3 \(bytes[3]!) bytes, v2 \(bytes[2]!)") }
         #expect(bytes[4]! < bytes[3]!, "v4 \(bytes[4]!) bytes, v3 \(bytes[3]!)")
+        #expect(bytes[5]! < bytes[4]!, "v5 \(bytes[5]!) bytes, v4 \(bytes[4]!)")
     }
 
     /// Blocks through the column API (what queries read) give the same rows in both versions.
@@ -61,7 +64,7 @@ import Testing
         var generator = SyntheticFlowGenerator(seed: 9)
         let flows = generator.generate(3000)
         var sums: [UInt16: [String]] = [:]
-        for version: UInt16 in [2, 3, 4] {
+        for version: UInt16 in [2, 3, 4, 5] {
             let dir = TemporaryDirectory("cols\(version)")
             defer { dir.remove() }
             _ = try write(flows, to: dir.path, configuration: Self.configuration(version: version, blockRecords: 700))
@@ -77,6 +80,7 @@ import Testing
         }
         #expect(sums[2] == sums[3])
         #expect(sums[3] == sums[4])
+        #expect(sums[4] == sums[5])
         #expect(sums[3]?.count == flows.count)
     }
 
@@ -112,7 +116,7 @@ import Testing
             return copy
         }
         for blockRecords in [64, 500, 5000] {
-            for version: UInt16 in [3, 4] {
+            for version: UInt16 in [3, 4, 5] {
             let dir = TemporaryDirectory("folded")
             defer { dir.remove() }
             _ = try write(flows, to: dir.path, configuration: Self.configuration(version: version, blockRecords: blockRecords))
@@ -148,12 +152,14 @@ import Testing
             return copy
         }
         for blockRecords in [1, 17, 400] {
-            let dir = TemporaryDirectory("v6")
-            defer { dir.remove() }
-            _ = try write(flows, to: dir.path, configuration: Self.configuration(version: 4, blockRecords: blockRecords))
-            let (back, scan) = try readAll(dir.path)
-            #expect(back == flows, "blocks of \(blockRecords)")
-            #expect(scan.problems.isEmpty)
+            for version: UInt16 in [4, 5] {
+                let dir = TemporaryDirectory("v6")
+                defer { dir.remove() }
+                _ = try write(flows, to: dir.path, configuration: Self.configuration(version: version, blockRecords: blockRecords))
+                let (back, scan) = try readAll(dir.path)
+                #expect(back == flows, "version \(version), blocks of \(blockRecords)")
+                #expect(scan.problems.isEmpty)
+            }
         }
     }
 
@@ -406,18 +412,20 @@ import Testing
         #expect(all == Self.fixtureFlows() + more)
     }
 
-    /// A store written by the version 3 writer (`Fixtures/v3-store`: `fixtureFlows()` in blocks
-    /// of 256, see Fixtures/README.md) reads back as the flows it was made of, and verifies; a
-    /// writer adds version 4 segments beside it.
-    @Test func versionThreeFixtureStillReads() throws {
-        let fixture = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).path + "/v3-store"
-        let dir = TemporaryDirectory("v3-fixture")
+    /// A store written by the version 3 writer (`Fixtures/v3-store`) and one written by the
+    /// version 4 writer (`Fixtures/v4-store`), both `fixtureFlows()` in blocks of 256 (see
+    /// Fixtures/README.md), read back as the flows they were made of, and verify; a writer adds
+    /// segments of the current version beside them.
+    @Test(arguments: [UInt16(3), 4])
+    func olderFixtureStillReads(version: UInt16) throws {
+        let fixture = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).path + "/v\(version)-store"
+        let dir = TemporaryDirectory("v\(version)-fixture")
         defer { dir.remove() }
         for name in try FileManager.default.contentsOfDirectory(atPath: fixture) {
             try FileManager.default.copyItem(atPath: fixture + "/" + name, toPath: dir.path + "/" + name)
         }
         let segment = dir.path + "/" + dir.files(suffix: ".seg")[0]
-        #expect(try SegmentLayout.read(PosixFile.openForReading(segment)).header.version == 3)
+        #expect(try SegmentLayout.read(PosixFile.openForReading(segment)).header.version == version)
         let (back, scan) = try readAll(dir.path)
         #expect(back == Self.fixtureFlows())
         #expect(scan.problems.isEmpty)

@@ -18,25 +18,26 @@ private let directory: String = {
 }()
 
 /// Called by libFuzzer for each input. The first byte chooses what the rest is:
-/// 0 mod 4 — a raw block payload (version 1, or 4 when the byte's bit 2 is set), which this
+/// 0 mod 4 — a raw block payload (version 1, or when the byte's bit 2 is set 4, or 5 with bit 3
+/// set too), which this
 /// target compresses (LZ4 literals), checksums and frames as the only block of an open segment,
 /// so the block decoder sees any payload; 1 mod 4 — a whole sealed segment file as stored;
 /// 2 mod 4 — the same as an open segment, which a writer opening the directory recovers and
 /// seals; 3 mod 4 — a dictionary record's entry counts (4 × u16) and raw payload length (u16),
-/// that payload, then a raw block payload: framed as a version 3 (bit 2 set: version 4) open
-/// segment holding the record twice and the block, so the dictionary loader and the block
-/// decoder see any record and block of either version.
+/// that payload, then a raw block payload: framed as a version 3 (bit 2 set: version 4, bits 2
+/// and 3: version 5) open segment holding the record twice and the block, so the dictionary
+/// loader and the block decoder see any record and block of each version.
 /// Reading, verifying and recovering give flows or located problems, never a crash.
 func storeFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let input = Array(UnsafeBufferPointer(start: data, count: size).dropFirst())
     let mode = data[0] % 4
-    let newest = data[0] & 4 != 0
+    let newer: UInt16? = data[0] & 4 == 0 ? nil : (data[0] & 8 != 0 ? 5 : 4)
     let name = mode == 1 ? "000000000001.seg" : "000000000001.seg.open"
     let bytes: [UInt8]
     switch mode {
-    case 0: bytes = openSegment(holdingPayload: input, version: newest ? 4 : 1)
-    case 3: bytes = openSegment(holdingDictionaryAndPayload: input, version: newest ? 4 : 3)
+    case 0: bytes = openSegment(holdingPayload: input, version: newer ?? 1)
+    case 3: bytes = openSegment(holdingDictionaryAndPayload: input, version: newer ?? 3)
     default: bytes = input
     }
     for leftover in ["000000000001.seg", "000000000001.seg.open", "MANIFEST", "LOCK"] { unlink(directory + "/" + leftover) }
@@ -120,7 +121,7 @@ private func openSegment(holdingPayload raw: [UInt8], version: UInt16 = 1, betwe
     return out
 }
 
-/// Mode 3: a version 3 or 4 segment with one dictionary record (twice) before one block.
+/// Mode 3: a version 3, 4 or 5 segment with one dictionary record (twice) before one block.
 private func openSegment(holdingDictionaryAndPayload input: [UInt8], version: UInt16) -> [UInt8] {
     guard input.count >= 10 else { return openSegment(holdingPayload: input, version: version) }
     func u16(at i: Int) -> UInt16 { UInt16(input[i]) | UInt16(input[i + 1]) << 8 }
