@@ -149,13 +149,19 @@ extension BlockDecoder {
                                    range: "conversation outcome out of range",
                                    repeated: "conversation repeats the outcome of an earlier one to its destination, and there is none"))
         var codes = Self.take(&fields[14]), annotationOutcomes = Self.take(&folded[7])
-        annotationOutcomes.removeAll(keepingCapacity: true)
-        codes.withUnsafeMutableBufferPointer { codes in
-            for i in codes.indices where codes[i] > 0 {
-                annotationOutcomes.append(codes[i] - 1)
-                codes[i] = 1
+        Self.resize(&annotationOutcomes, to: count)
+        let annotations = codes.withUnsafeMutableBufferPointer { codes in
+            annotationOutcomes.withUnsafeMutableBufferPointer { outcomes in
+                var n = 0
+                for i in 0..<codes.count where codes[i] > 0 {
+                    outcomes[n] = codes[i] - 1
+                    codes[i] = 1
+                    n += 1
+                }
+                return n
             }
         }
+        annotationOutcomes.removeLast(count - annotations)
         (fields[14], folded[7]) = (codes, annotationOutcomes)
     }
 

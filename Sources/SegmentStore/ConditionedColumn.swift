@@ -101,7 +101,9 @@ enum ConditionedColumn {
             t = t &+ BlockDecoder.unzigzag(table[k])
             table[k] = t
         }
-        try BasedColumn.decode(&c, count: count, into: &values)
+        // The residuals' based column, its base added in the same pass as the prediction.
+        let base = try c.varint()
+        try PackedColumn.decode(&c, count: count, into: &values)
         precondition(keys.count >= count, "a key per value")
         let limit = UInt64(length)
         table.withUnsafeBufferPointer { table in
@@ -110,7 +112,7 @@ enum ConditionedColumn {
                     for i in 0..<count {
                         let key = keys[i]
                         let prediction = key < limit ? table[Int(truncatingIfNeeded: key)] : 0
-                        values[i] = prediction &+ BlockDecoder.unzigzag(values[i])
+                        values[i] = prediction &+ BlockDecoder.unzigzag(values[i] &+ base)
                     }
                 }
             }
