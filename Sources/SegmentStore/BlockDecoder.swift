@@ -45,6 +45,10 @@ struct BlockDecoder {
     /// columns, 10 the port table, 11–12 each annotation's first source and destination, 13
     /// (version 4) per address the last outcome + 1 of an annotation to it.
     var folded: [[UInt64]] = Array(repeating: [], count: 14)
+    /// Version 5: the table that finds equal annotations (`shareAnnotations`), reused, and the
+    /// stamp of its slots filled for the current block.
+    var annotationSlots: [UInt64] = []
+    var annotationSlotStamp: UInt32 = 0
 
     init() {}
 
