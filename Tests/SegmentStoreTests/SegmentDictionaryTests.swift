@@ -128,6 +128,31 @@ import Testing
         }
     }
 
+    /// Version 5 stores an outcome per conversation; readers give conversations with the same
+    /// identities and outcome one annotation, so a block has as many as the version 4 block of
+    /// the same flows (and builds as many prepared records).
+    @Test func versionFiveSharesAnnotationsAsVersionFourDid() throws {
+        var generator = SyntheticFlowGenerator(seed: 41)
+        let flows = generator.generate(3000)
+        var counts: [UInt16: [Int]] = [:]
+        for version: UInt16 in [4, 5] {
+            let dir = TemporaryDirectory("share\(version)")
+            defer { dir.remove() }
+            _ = try write(flows, to: dir.path, configuration: Self.configuration(version: version, blockRecords: 700))
+            let file = try PosixFile.openForReading(dir.path + "/" + dir.files(suffix: ".seg")[0])
+            defer { file.close() }
+            let layout = try SegmentLayout.read(file)
+            var reader = BlockReader()
+            var rows = BlockRows()
+            for block in layout.blocks {
+                _ = try reader.read(file, block: block, since: nil, until: nil, into: &rows)
+                counts[version, default: []].append(rows.dictionaries!.annotationCount)
+            }
+        }
+        #expect(counts[5] == counts[4])
+        #expect(counts[4]!.count == 5 && counts[4]!.allSatisfy { $0 > 1 }, "\(counts)")
+    }
+
     /// Version 4 writes an IPv6 address as the bytes it does not share with the one before:
     /// the all-zero address, neighbours differing in the last byte only, addresses differing in
     /// the first byte and in each byte position all come back, in blocks of every size.
