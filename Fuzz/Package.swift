@@ -113,6 +113,17 @@ let package = Package(
                 .product(name: "Evidence", package: "flowlog"),
             ]
         ),
+        // What an exporter reads first after a restart: ClickHouse checkpoints, a SIEM sink's
+        // state file and its spool chunks; what reads back writes back the same, errors name
+        // the file (and the line).
+        .executableTarget(
+            name: "export-state-fuzz",
+            dependencies: [
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "ClickHouse", package: "flowlog"),
+                .product(name: "SIEMExport", package: "flowlog"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -58,7 +58,7 @@ corpus_of() {
 max_len_of() {
     case "$1" in
         selector-fuzz|filter-fuzz|time-fuzz) echo 1024 ;;
-        capture-fuzz|store-fuzz|evidence-fuzz) echo 16384 ;;
+        capture-fuzz|store-fuzz|evidence-fuzz|export-state-fuzz) echo 16384 ;;
         audit-event-fuzz) echo 65536 ;;
         *) echo 4096 ;;
     esac

@@ -38,12 +38,7 @@ extension CheckpointFile {
         FlowlogError(.corrupt, why, location: .init(file: file, line: line))
     }
 
-    func encoded() -> [UInt8] {
-        var bytes = Array("\(Self.header) \(Self.version)\n\(bodyText())".utf8)
-        let crc = String(CRC32C.checksum(bytes), radix: 16)
-        bytes += Array("crc32c \(String(repeating: "0", count: 8 - crc.count) + crc)\n".utf8)
-        return bytes
-    }
+    func encoded() -> [UInt8] { frameCheckpoint(firstLine: "\(Self.header) \(Self.version)", body: Array(bodyText().utf8)) }
 
     /// Parses a checkpoint file; errors name the file and line.
     static func decode(_ bytes: [UInt8], file: String) throws -> Self {
@@ -76,6 +71,44 @@ extension CheckpointFile {
     }
 
     func store(_ path: String) throws { try DurableFile.replace(path, with: encoded()) }
+}
+
+/// The exporters' checkpoint kinds, for reading a checkpoint file from its bytes alone: what a
+/// restarting exporter would make of it, without a server. The fuzz target
+/// (`Fuzz/Sources/export-state-fuzz`) reads hostile files through it.
+public enum CheckpointKind: String, CaseIterable, Sendable {
+    case flows, audit, reports
+
+    /// `header version`, the file's first line.
+    public var firstLine: String {
+        switch self {
+        case .flows: "\(ExportCheckpoint.header) \(ExportCheckpoint.version)"
+        case .audit: "\(AuditExportCheckpoint.header) \(AuditExportCheckpoint.version)"
+        case .reports: "\(ReportExportCheckpoint.header) \(ReportExportCheckpoint.version)"
+        }
+    }
+
+    /// Frames `body` (lines ending in newlines) as a checkpoint file of this kind: the first
+    /// line, the body and a checksum line that matches.
+    public func framed(body: [UInt8]) -> [UInt8] { frameCheckpoint(firstLine: firstLine, body: body) }
+
+    /// Reads `bytes` as a checkpoint of this kind and gives back the file this flowlog would
+    /// write for what it read; errors name `file` and the line.
+    public func canonicalForm(of bytes: [UInt8], file: String) throws -> [UInt8] {
+        switch self {
+        case .flows: try ExportCheckpoint.decode(bytes, file: file).encoded()
+        case .audit: try AuditExportCheckpoint.decode(bytes, file: file).encoded()
+        case .reports: try ReportExportCheckpoint.decode(bytes, file: file).encoded()
+        }
+    }
+}
+
+/// The first line, the body, and the checksum line over both.
+private func frameCheckpoint(firstLine: String, body: [UInt8]) -> [UInt8] {
+    var bytes = Array("\(firstLine)\n".utf8) + body
+    let crc = String(CRC32C.checksum(bytes), radix: 16)
+    bytes += Array("crc32c \(String(repeating: "0", count: 8 - crc.count) + crc)\n".utf8)
+    return bytes
 }
 
 /// An exporter's hold on its checkpoint: the lock file beside it, taken for as long as the

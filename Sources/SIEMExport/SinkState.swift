@@ -60,6 +60,14 @@ struct SinkState: Equatable {
     }
 
     static let slotSize = 4096
+    /// Magic, generation, length and checksum before a slot's text.
+    static let slotHeader = 24
+    /// Longest text a slot holds.
+    static let textCapacity = slotSize - slotHeader
+    /// Longest `format` and `channel` values read back: what a sink writes is far shorter
+    /// (`syslog 1`, a GUID), and bounding them keeps every state that reads back small enough
+    /// to be written again.
+    static let maximumWord = 128
     static let magic = Array("FLSIEMS1".utf8)
 
     func encoded() -> [UInt8] {
@@ -81,7 +89,9 @@ struct SinkState: Equatable {
             let f = line.split(separator: " ").map(String.init)
             func bad() -> FlowlogError { FlowlogError(.corrupt, "malformed state line '\(line.prefix(80))'", location: .init(file: file, line: i + 1)) }
             switch f.first {
-            case "format" where f.count >= 2: state.format = f[1...].joined(separator: " ")
+            case "format" where f.count >= 2:
+                state.format = f[1...].joined(separator: " ")
+                guard state.format.utf8.count <= maximumWord else { throw bad() }
             case "flows" where f.count == 2 && f[1] == "none": state.flows = nil
             case "flows" where f.count == 3:
                 guard let s = UInt64(f[1]), let b = UInt32(f[2]) else { throw bad() }
@@ -91,7 +101,7 @@ struct SinkState: Equatable {
             case "head" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.head = v
             case "tail" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.tail = v
             case "inflight" where f.count == 2: guard let v = UInt64(f[1]) else { throw bad() }; state.inflight = v
-            case "channel" where f.count == 2: state.channel = f[1]
+            case "channel" where f.count == 2 && f[1].utf8.count <= maximumWord: state.channel = f[1]
             case "window" where f.count == 3:
                 func bound(_ text: String) throws -> UInt64? {
                     if text == "-" { return nil }
@@ -145,10 +155,12 @@ final class SinkStateFile {
             let generation = bytes[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
             let length = Int(bytes[16..<20].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) })
             let crc = bytes[20..<24].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
-            guard length <= SinkState.slotSize - 24 else { continue }
-            let text = bytes[24..<(24 + length)]
+            // A generation this large is never written (one per sync), and the next write
+            // would overflow it: the slot is damaged.
+            guard length <= SinkState.textCapacity, generation < 1 << 62 else { continue }
+            let text = bytes[SinkState.slotHeader..<(SinkState.slotHeader + length)]
             let computed = bytes.withUnsafeBytes { b in
-                CRC32C.update(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[8..<16])), UnsafeRawBufferPointer(rebasing: b[24..<(24 + length)]))
+                CRC32C.update(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[8..<16])), UnsafeRawBufferPointer(rebasing: b[SinkState.slotHeader..<(SinkState.slotHeader + length)]))
             }
             guard computed == crc else { continue }
             let state = try SinkState.decode(text, file: path)
@@ -163,9 +175,23 @@ final class SinkStateFile {
 
     /// Writes `state` into the older slot; `durable` syncs it.
     func store(_ state: SinkState, durable: Bool) throws {
-        generation += 1
         let text = state.encoded()
-        precondition(text.count <= SinkState.slotSize - 24, "state text fits a slot")
+        guard text.count <= SinkState.textCapacity else {
+            throw FlowlogError(.invalidArgument, "the sink state is \(text.count) bytes, more than a slot holds (\(SinkState.textCapacity))",
+                               location: .init(file: path))
+        }
+        generation += 1
+        let slot = Self.slot(text: text, generation: generation)
+        let offset = off_t(Int(generation % 2) * SinkState.slotSize)
+        let n = slot.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, offset) }
+        guard n == SinkState.slotSize else { throw SpoolFiles.failure("pwrite", path) }
+        if durable {
+            guard fdatasync(fd) == 0 else { throw SpoolFiles.failure("fdatasync", path) }
+        }
+    }
+
+    /// One slot as the type's layout draws it; `text` fits `SinkState.textCapacity`.
+    static func slot(text: [UInt8], generation: UInt64) -> [UInt8] {
         var slot = SinkState.magic
         for k in 0..<8 { slot.append(UInt8(truncatingIfNeeded: generation >> (8 * UInt64(k)))) }
         for k in 0..<4 { slot.append(UInt8(truncatingIfNeeded: UInt32(text.count) >> (8 * UInt32(k)))) }
@@ -173,11 +199,6 @@ final class SinkStateFile {
         for k in 0..<4 { slot.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k)))) }
         slot += text
         slot += [UInt8](repeating: 0, count: SinkState.slotSize - slot.count)
-        let offset = off_t(Int(generation % 2) * SinkState.slotSize)
-        let n = slot.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, offset) }
-        guard n == SinkState.slotSize else { throw SpoolFiles.failure("pwrite", path) }
-        if durable {
-            guard fdatasync(fd) == 0 else { throw SpoolFiles.failure("fdatasync", path) }
-        }
+        return slot
     }
 }

@@ -8,9 +8,12 @@ extension BlockDecoder {
     /// source (the first, and each whose source differs from the one before), then the others
     /// as deltas from the conversation before. Every number is checked.
     private mutating func readGroupedDestinations(_ c: inout ByteCursor, count: Int) throws {
+        // A conversation starts a source where its source differs from the one before; the
+        // loops below test that without a branch (sources come in runs of unpredictable length).
         var starting = 0
         fields[8].withUnsafeBufferPointer { sources in
-            for i in 0..<count where i == 0 || sources[i] != sources[i - 1] { starting += 1 }
+            if count > 0 { starting = 1 }
+            for i in 1..<max(count, 1) { starting &+= sources[i] != sources[i - 1] ? 1 : 0 }
         }
         let limit = UInt64(addresses.count)
         let bound = try PackedColumn.decode(&c, count: starting, into: &packed)
@@ -18,32 +21,41 @@ extension BlockDecoder {
             throw Malformed(reason: "address reference out of range", position: c.position)
         }
         try PackedColumn.decode(&c, count: count - starting, into: &folded[13])
+        // One spare value past each (read, never used, by the last conversation of the other kind).
+        packed.append(0)
+        folded[13].append(0)
         // Filled in a local through buffers (no exclusivity or uniqueness checks per value).
         var destinations = fields[9]
         fields[9] = []
-        destinations.removeAll(keepingCapacity: true)
-        destinations.append(contentsOf: repeatElement(0, count: count))
+        Self.resize(&destinations, to: count)
         let inRange = destinations.withUnsafeMutableBufferPointer { out in
             fields[8].withUnsafeBufferPointer { sources in
                 packed.withUnsafeBufferPointer { starts in
                     folded[13].withUnsafeBufferPointer { deltas in
                         var nextStart = 0, nextDelta = 0
+                        var previous: UInt64 = 0, previousSource = UInt64.max
+                        var outOfRange = false
                         for i in 0..<count {
-                            if i == 0 || sources[i] != sources[i - 1] {
-                                out[i] = starts[nextStart]
-                                nextStart += 1
-                            } else {
-                                let delta = deltas[nextDelta], previous = out[i - 1]
-                                nextDelta += 1
-                                guard delta < limit - previous else { return false }
-                                out[i] = previous + delta
-                            }
+                            let source = sources[i]
+                            let startsSource = source != previousSource  // (no source is UInt64.max)
+                            let start = starts[nextStart], delta = deltas[nextDelta]
+                            // A delta must keep the destination below the limit (`previous`
+                            // is below it unless an error is already noted).
+                            outOfRange = outOfRange || (!startsSource && delta >= limit &- previous)
+                            let value = startsSource ? start : previous &+ delta
+                            out[i] = value
+                            nextStart &+= startsSource ? 1 : 0
+                            nextDelta &+= startsSource ? 0 : 1
+                            previous = value
+                            previousSource = source
                         }
-                        return true
+                        return !outOfRange
                     }
                 }
             }
         }
+        packed.removeLast()
+        folded[13].removeLast()
         fields[9] = destinations
         guard inRange else { throw Malformed(reason: "address reference out of range", position: c.position) }
     }
@@ -75,43 +87,49 @@ extension BlockDecoder {
         guard count == 0 || repeatsBound <= 1 || values.max()! <= 1 else {
             throw Malformed(reason: names.flag, position: c.position)
         }
-        var otherCount = 0
-        for flag in values where flag == 0 { otherCount += 1 }
+        var flagged = 0
+        values.withUnsafeBufferPointer { flags in
+            for flag in flags { flagged &+= Int(truncatingIfNeeded: flag) }
+        }
+        let otherCount = count - flagged
         let bound = try PackedColumn.decode(&c, count: otherCount, into: &others)
         guard otherCount == 0 || bound < UInt64(limit) || others.max()! < UInt64(limit) else {
             throw Malformed(reason: names.range, position: c.position)
         }
+        others.append(0)  // the spare `resolveRepeats` reads
+        defer { others.removeLast() }
         guard resolveRepeats(&values, keys: keys, others: others, last: &last, keyCount: keyCount) else {
             throw Malformed(reason: names.repeated, position: nil)
         }
     }
 
     /// Turns repeat flags into values: where `values[i]` is 1, the value last taken for key
-    /// `keys[i]` (each below `keyCount`), where 0 the next of `others`; false when a flag finds
-    /// no earlier value for its key. `last` is scratch.
+    /// `keys[i]` (each below `keyCount`), where 0 the next of `others` (which ends with one spare
+    /// value, never taken); false when a flag finds no earlier value for its key. `last` is scratch.
     private static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
                                        keyCount: Int) -> Bool {
         last.removeAll(keepingCapacity: true)
         last.append(contentsOf: repeatElement(0, count: keyCount))
+        // Flags come in no predictable order, so the loop has no branch on them: both candidate
+        // values are loaded (`others` ends with a spare value, for a repeat after the last
+        // other) and one is kept.
         return values.withUnsafeMutableBufferPointer { values in
             last.withUnsafeMutableBufferPointer { last in
                 keys.withUnsafeBufferPointer { keys in
                     others.withUnsafeBufferPointer { others in
                         var next = 0
+                        var missing = false
                         for i in values.indices {
                             let key = Int(truncatingIfNeeded: keys[i])
-                            let value: UInt64
-                            if values[i] == 1 {
-                                guard last[key] > 0 else { return false }
-                                value = last[key] - 1
-                            } else {
-                                value = others[next]
-                                next += 1
-                            }
+                            let repeats = values[i] == 1
+                            let remembered = last[key], other = others[next]
+                            missing = missing || (repeats && remembered == 0)
+                            let value = repeats ? remembered &- 1 : other
+                            next &+= repeats ? 0 : 1
                             values[i] = value
-                            last[key] = value + 1
+                            last[key] = value &+ 1
                         }
-                        return true
+                        return !missing
                     }
                 }
             }
@@ -244,23 +262,29 @@ extension BlockDecoder {
                             try codes.withUnsafeMutableBufferPointer { codes in
                                 try firstSources.withUnsafeMutableBufferPointer { firstSources in
                                     try firstDestinations.withUnsafeMutableBufferPointer { firstDestinations in
+                                        // Without a branch on the code (new and earlier
+                                        // annotations come mixed): a new one's first addresses
+                                        // are written at the next slot either way and kept only
+                                        // when the count moves past it.
+                                        var before: UInt64 = 0
+                                        var tooFarBack = false
                                         for i in 0..<count {
                                             let pair = pairs[Int(truncatingIfNeeded: ports[i])]
                                             ports[i] = pair & 0xFFFF
                                             protocols[i] = pair >> 16
                                             let code = codes[i]
-                                            if code == 1 {
-                                                firstSources[annotationCount] = sources[i]
-                                                firstDestinations[annotationCount] = destinations[i]
-                                                annotationCount += 1
-                                                codes[i] = UInt64(annotationCount)
-                                            } else if code > 1 {
-                                                guard code - 1 <= UInt64(annotationCount) else {
-                                                    throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
-                                                }
-                                                codes[i] = UInt64(annotationCount) - (code - 1) + 1
-                                            }
+                                            let slot = Int(truncatingIfNeeded: before)
+                                            firstSources[slot] = sources[i]
+                                            firstDestinations[slot] = destinations[i]
+                                            // 1 (new): before + 1; k ≥ 2: before − (k − 1) + 1.
+                                            tooFarBack = tooFarBack || code > before &+ 1
+                                            codes[i] = code == 0 ? 0 : before &+ 2 &- code
+                                            before &+= code == 1 ? 1 : 0
                                         }
+                                        guard !tooFarBack else {
+                                            throw Malformed(reason: "conversation refers to an annotation before the block's first", position: nil)
+                                        }
+                                        annotationCount = Int(truncatingIfNeeded: before)
                                     }
                                 }
                             }

@@ -57,52 +57,29 @@ enum PackedColumn {
     /// pass over the values when the width alone keeps them in range.
     @discardableResult
     static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws -> UInt64 {
+        try decode(&c, count: count, into: &values, adding: 0)
+    }
+
+    /// `decode`, with `base` added (wrapping) to every value as it is unpacked: a based column
+    /// costs no second pass. The bound returned is then meaningless unless `base` is 0.
+    @discardableResult
+    static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64], adding base: UInt64) throws -> UInt64 {
         let width = Int(try c.u8())
         guard width <= 64 else { throw ByteCursor.Overrun(position: c.position - 1) }
         let packedBytes = (count * width + 7) / 8
         guard c.remaining >= packedBytes else { throw ByteCursor.Overrun(position: c.position) }
-        // Resized, not refilled: every value is written below (zeros only for width 0).
+        // Resized, not refilled: every value is written below.
         if values.count > count {
             values.removeLast(values.count - count)
         } else if values.count < count {
             values.append(contentsOf: repeatElement(0, count: count - values.count))
         }
         if width == 0 {
-            values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            values.withUnsafeMutableBufferPointer { $0.update(repeating: base) }
         } else {
-            let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
-            let base = c.base.baseAddress! + c.position
+            let base8 = c.base.baseAddress! + c.position
             values.withUnsafeMutableBufferPointer { out in
-                // Values whose 8-byte window lies inside the packed area load one word; the few
-                // at the end (and those straddling 9 bytes) take the careful path.
-                var i = 0
-                var bit = 0
-                if width <= 56 && packedBytes >= 8 {
-                    let lastFast = (packedBytes - 8) * 8  // the last bit offset whose word fits
-                    while i < count && bit <= lastFast {
-                        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
-                        out[i] = (word >> UInt64(bit & 7)) & mask
-                        bit += width
-                        i += 1
-                    }
-                }
-                while i < count {
-                    let byte = bit >> 3, shift = bit & 7
-                    var word: UInt64 = 0
-                    let available = min(8, packedBytes - byte)
-                    if available == 8 {
-                        word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
-                    } else {
-                        for k in 0..<available { word |= UInt64(base.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k) }
-                    }
-                    var v = word >> UInt64(shift)
-                    if shift + width > 64 {
-                        v |= UInt64(base.load(fromByteOffset: byte + 8, as: UInt8.self)) << UInt64(64 - shift)
-                    }
-                    out[i] = v & mask
-                    bit += width
-                    i += 1
-                }
+                unpack(base8, packedBytes: packedBytes, width: width, count: count, adding: base, into: out.baseAddress!)
             }
         }
         try c.skip(packedBytes)
@@ -113,9 +90,74 @@ enum PackedColumn {
             let delta = try c.index(below: count)
             index = e == 0 ? delta : index + delta
             guard index < count, width < 64 else { throw ByteCursor.Overrun(position: c.position) }
-            values[index] |= try c.varint() << UInt64(width)
+            let high = try c.varint()
+            values[index] = ((values[index] &- base) | high << UInt64(width)) &+ base
         }
         return .max
+    }
+
+    /// Unpacks `count` values of `width` bits (1…64) from `packed` (`packedBytes` long), each
+    /// plus `base`. The common narrow widths get loops of their own, where the width is a
+    /// constant: the shifts and offsets are then known per value and the loop unrolls.
+    @inline(__always)
+    private static func unpack(_ packed: UnsafeRawPointer, packedBytes: Int, width: Int, count: Int, adding base: UInt64,
+                               into out: UnsafeMutablePointer<UInt64>) {
+        // Values whose 8-byte window lies inside the packed area load one word; the few at the
+        // end (and those straddling 9 bytes) take the careful path.
+        var i = 0
+        if width <= 56 && packedBytes >= 8 {
+            // Value j's window starts at byte j·width/8, which must be at most packedBytes − 8.
+            let fast = min(count, ((packedBytes - 8) * 8) / width + 1)
+            switch width {
+            case 1: unpackFast(packed, width: 1, count: fast, adding: base, into: out)
+            case 2: unpackFast(packed, width: 2, count: fast, adding: base, into: out)
+            case 8: unpackBytes(packed, as: UInt8.self, count: fast, adding: base, into: out)
+            case 16: unpackBytes(packed, as: UInt16.self, count: fast, adding: base, into: out)
+            case 32: unpackBytes(packed, as: UInt32.self, count: fast, adding: base, into: out)
+            default: unpackFast(packed, width: width, count: fast, adding: base, into: out)
+            }
+            i = fast
+        }
+        let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+        var bit = i * width
+        while i < count {
+            let byte = bit >> 3, shift = bit & 7
+            var word: UInt64 = 0
+            let available = min(8, packedBytes - byte)
+            if available == 8 {
+                word = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+            } else {
+                for k in 0..<available { word |= UInt64(packed.load(fromByteOffset: byte + k, as: UInt8.self)) << UInt64(8 * k) }
+            }
+            var v = word >> UInt64(shift)
+            if shift + width > 64 {
+                v |= UInt64(packed.load(fromByteOffset: byte + 8, as: UInt8.self)) << UInt64(64 - shift)
+            }
+            out[i] = (v & mask) &+ base
+            bit += width
+            i += 1
+        }
+    }
+
+    /// The first `count` values, each of whose 8-byte windows lies inside the packed area.
+    @inline(__always)
+    private static func unpackFast(_ packed: UnsafeRawPointer, width: Int, count: Int, adding base: UInt64,
+                                   into out: UnsafeMutablePointer<UInt64>) {
+        let mask: UInt64 = (1 << UInt64(width)) - 1
+        for j in 0..<count {
+            let bit = j &* width
+            let word = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
+            out[j] = ((word &>> UInt64(bit & 7)) & mask) &+ base
+        }
+    }
+
+    /// Values of a whole number of bytes, little-endian.
+    @inline(__always)
+    private static func unpackBytes<T: FixedWidthInteger & UnsignedInteger>(_ packed: UnsafeRawPointer, as: T.Type, count: Int,
+                                                                            adding base: UInt64, into out: UnsafeMutablePointer<UInt64>) {
+        for j in 0..<count {
+            out[j] = UInt64(T(littleEndian: packed.loadUnaligned(fromByteOffset: j &* MemoryLayout<T>.size, as: T.self))) &+ base
+        }
     }
 
     /// The width that minimises packed bits plus the (estimated) cost of the exceptions.
@@ -204,10 +246,6 @@ enum BasedColumn {
     /// Reads `count` values written by `encode` into `values` (resized; capacity kept).
     static func decode(_ c: inout ByteCursor, count: Int, into values: inout [UInt64]) throws {
         let base = try c.varint()
-        try PackedColumn.decode(&c, count: count, into: &values)
-        guard base != 0 else { return }
-        values.withUnsafeMutableBufferPointer { v in
-            for i in v.indices { v[i] = v[i] &+ base }
-        }
+        try PackedColumn.decode(&c, count: count, into: &values, adding: base)
     }
 }

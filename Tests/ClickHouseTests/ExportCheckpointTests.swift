@@ -39,4 +39,29 @@ import Testing
         #expect(throws: FlowlogError.self) { _ = try ExportCheckpoint.decode(torn, file: "cp") }
         #expect(throws: FlowlogError.self) { _ = try ExportCheckpoint.decode(Array("hello\n".utf8), file: "cp") }
     }
+
+    @Test func everyKindReadsFromItsBytesAlone() throws {
+        let id = String(repeating: "0123456789abcdef", count: 2)
+        let bodies: [CheckpointKind: String] = [
+            .flows: "store \(id)\ntarget h:1 d t\nfilter \nexported 3 4\ntotals 5 6 0\n",
+            .audit: "store \(id)\ntarget h:1 d t\nexported 17\ntotals 17\npending 18 20 3 q-2\n",
+            .reports: "store \(id)\ntarget h:1 d t\ntotals 1 10\ndone r1 abc\n",
+        ]
+        for kind in CheckpointKind.allCases {
+            let file = kind.framed(body: Array(bodies[kind]!.utf8))
+            // Written as this flowlog writes it: the canonical form is the file itself.
+            #expect(try kind.canonicalForm(of: file, file: "cp") == file)
+            for other in CheckpointKind.allCases where other != kind {
+                #expect(throws: FlowlogError.self) { _ = try other.canonicalForm(of: file, file: "cp") }
+            }
+        }
+        #expect(try CheckpointKind.flows.canonicalForm(of: Self.sample().encoded(), file: "cp") == Self.sample().encoded())
+        // A line the body parser refuses is named by its number.
+        do {
+            _ = try CheckpointKind.audit.canonicalForm(of: CheckpointKind.audit.framed(body: Array("store x\n".utf8)), file: "cp")
+            Issue.record("a malformed store line was accepted")
+        } catch let error as FlowlogError {
+            #expect(error.location?.file == "cp" && error.location?.line == 2)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import FlowCore
+import SegmentStore
 import Foundation
 @testable import SIEMConfig
 @testable import SIEMExport
@@ -156,5 +157,54 @@ struct SpoolTests {
         try bytes.write(to: URL(fileURLWithPath: path))
         let older = try #require(try SinkStateFile(path: path).load())
         #expect(older.head == 10 && older.tail == 20)
+    }
+
+    @Test("a state that reads back always fits a slot again; an unusable generation counts as damage")
+    func hostileStateFiles() throws {
+        let dir = TestStore.temporaryDirectory("state-hostile")
+        defer { TestStore.remove(dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // A channel too long to be a sink's own would make the written-back text outgrow its slot.
+        let longChannel = Array("format syslog 1\nflows none\nchannel \(String(repeating: "c", count: 4_000))\n".utf8)
+        #expect(throws: FlowlogError.self) { _ = try SinkFilesCheck.canonicalStateText(longChannel, file: "s") }
+        // A whole slot at a generation the next write would overflow is skipped like a torn one.
+        let path = dir + "/state"
+        let text = Array("format syslog 1\nflows 1 2\nhead 1\ntail 2\n".utf8)
+        let older = SinkFilesCheck.stateSlot(text: text, generation: 3)
+        let hostile = SinkFilesCheck.stateSlot(text: Array("format syslog 1\nflows 9 9\n".utf8), generation: .max)
+        try Data(hostile + older).write(to: URL(fileURLWithPath: path))
+        let loaded = try #require(try SinkStateFile(path: path).load())
+        #expect(loaded.flows == BlockPosition(segment: 1, block: 2) && loaded.head == 1 && loaded.tail == 2)
+        let file = try SinkStateFile(path: path)
+        _ = try file.load()
+        try file.store(loaded, durable: false)
+        #expect(try SinkStateFile(path: path).load() == loaded)
+        // Writing more than a slot holds is an error, not a trap.
+        var big = loaded
+        big.format = String(repeating: "f", count: 5_000)
+        #expect(throws: FlowlogError.self) { try file.store(big, durable: false) }
+    }
+
+    @Test("reading a spool as a restart does: records, damage and a head moved past missing chunks")
+    func spoolReadingAsARestart() throws {
+        let dir = TestStore.temporaryDirectory("spool-check")
+        defer { TestStore.remove(dir) }
+        var tail: UInt64 = 0
+        do {
+            let spool = try SinkSpool(directory: dir, limit: 1 << 20, head: 0, tail: 0)
+            for i in 0..<100 { try spool.append(time: Timestamp(nanoseconds: UInt64(i)), payload: Array(repeating: UInt8(i), count: 50)) }
+            try spool.sync()
+            tail = spool.tail
+        }
+        let whole = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 1 << 20, batchRecords: 7)
+        #expect(whole == SinkFilesCheck.SpoolReading(records: 100, damaged: 0, payloadBytes: 5_000, end: tail, head: 0))
+        // One flipped payload byte: that record is counted as damaged, the rest read.
+        let chunk = SinkSpool.path(dir, 0)
+        var bytes = try #require(FileManager.default.contents(atPath: chunk))
+        bytes[16 + 66 * 10 + 20] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: chunk))
+        let damaged = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 1 << 20)
+        #expect(damaged.records == 99 && damaged.damaged == 1 && damaged.end == tail)
+        #expect(throws: FlowlogError.self) { _ = try SinkFilesCheck.readSpool(directory: dir, head: 2, tail: 1, limit: 1 << 20) }
     }
 }
