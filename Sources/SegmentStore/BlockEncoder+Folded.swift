@@ -23,13 +23,14 @@ extension BlockEncoder {
     /// columns (layout in `SegmentFormat`). `sortedAddresses` and `sorted` are the tables in the
     /// order written, `addressNumber` the written number of each address by its first-seen one.
     func writeFoldedTables(into out: inout ByteSink, sortedAddresses: [IPAddress], addressNumber: [Int], sorted: [Conversation]) {
-        var outcomeOf = [Int](repeating: 0, count: annotationList.count)
+        let annotationParts = annotations.keys
+        var outcomeOf = [Int](repeating: 0, count: annotationParts.count)
         var outcomeNumbers: [Outcome: Int] = [:]
         var outcomes: [Outcome] = []
-        for a in annotationList.indices {
+        for a in annotationParts.indices {
             let p = annotationParts[a]
-            let outcome = Outcome(service: p.2, verdict: annotationList[a].verdict.rawValue, egress: p.3, ingress: p.4,
-                                  pendingEgress: p.5, pendingIngress: p.6)
+            let outcome = Outcome(service: p.service, verdict: p.verdict.rawValue, egress: p.egress, ingress: p.ingress,
+                                  pendingEgress: p.pendingEgress, pendingIngress: p.pendingIngress)
             if let known = outcomeNumbers[outcome] {
                 outcomeOf[a] = known
             } else {
@@ -86,17 +87,17 @@ extension BlockEncoder {
 
         // Annotations in the order the conversations first use them; each address takes the
         // identity of the first annotation that names it.
-        var newNumber = [Int](repeating: -1, count: annotationList.count)
+        var newNumber = [Int](repeating: -1, count: annotationParts.count)
         var order: [Int] = []
-        order.reserveCapacity(annotationList.count)
+        order.reserveCapacity(annotationParts.count)
         var identityOfAddress = [Int](repeating: 0, count: sortedAddresses.count)
         var overrides: [(source: Int, destination: Int)] = []
-        overrides.reserveCapacity(annotationList.count)
+        overrides.reserveCapacity(annotationParts.count)
         var codes: [UInt64] = []
         codes.reserveCapacity(sorted.count)
         /// Per annotation (in `order`), the written number of its first conversation's destination.
         var firstDestination: [Int] = []
-        firstDestination.reserveCapacity(annotationList.count)
+        firstDestination.reserveCapacity(annotationParts.count)
         for c in sorted {
             guard c.annotation > 0 else {
                 codes.append(0)
@@ -113,10 +114,10 @@ extension BlockEncoder {
             let parts = annotationParts[old]
             let s = addressNumber[c.route.source], d = addressNumber[c.route.destination]
             firstDestination.append(d)
-            if identityOfAddress[s] == 0 { identityOfAddress[s] = parts.0 + 1 }
-            if identityOfAddress[d] == 0 { identityOfAddress[d] = parts.1 + 1 }
-            overrides.append((identityOfAddress[s] == parts.0 + 1 ? 0 : parts.0 + 1,
-                              identityOfAddress[d] == parts.1 + 1 ? 0 : parts.1 + 1))
+            if identityOfAddress[s] == 0 { identityOfAddress[s] = parts.source + 1 }
+            if identityOfAddress[d] == 0 { identityOfAddress[d] = parts.destination + 1 }
+            overrides.append((identityOfAddress[s] == parts.source + 1 ? 0 : parts.source + 1,
+                              identityOfAddress[d] == parts.destination + 1 ? 0 : parts.destination + 1))
         }
         pack(identityOfAddress.map { UInt64($0) }, into: &out)
 
