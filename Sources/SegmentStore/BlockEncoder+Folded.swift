@@ -15,8 +15,14 @@ import FlowCore
 /// Protocol and destination port are one number in a per-block table of the pairs met.
 extension BlockEncoder {
     /// An annotation's parts besides its identities, by block and segment numbers.
-    struct Outcome: Hashable {
+    struct Outcome: DenseKey {
         var service: Int, verdict: UInt8, egress: Int, ingress: Int, pendingEgress: Int, pendingIngress: Int
+
+        var denseHash: UInt64 {
+            var h = DenseHash.mix(UInt64(truncatingIfNeeded: service) << 8 | UInt64(verdict), UInt64(truncatingIfNeeded: egress))
+            h = DenseHash.mix(h, UInt64(truncatingIfNeeded: ingress))
+            return DenseHash.mix(h, UInt64(truncatingIfNeeded: pendingEgress) << 32 ^ UInt64(truncatingIfNeeded: pendingIngress))
+        }
     }
 
     /// Writes outcomes, ports, addresses, address identities, conversations and annotation
@@ -24,21 +30,12 @@ extension BlockEncoder {
     /// order written, `addressNumber` the written number of each address by its first-seen one.
     func writeFoldedTables(into out: inout ByteSink, sortedAddresses: [IPAddress], addressNumber: [Int], sorted: [Conversation]) {
         let annotationParts = annotations.keys
-        var outcomeOf = [Int](repeating: 0, count: annotationParts.count)
-        var outcomeNumbers: [Outcome: Int] = [:]
-        var outcomes: [Outcome] = []
-        for a in annotationParts.indices {
-            let p = annotationParts[a]
-            let outcome = Outcome(service: p.service, verdict: p.verdict.rawValue, egress: p.egress, ingress: p.ingress,
-                                  pendingEgress: p.pendingEgress, pendingIngress: p.pendingIngress)
-            if let known = outcomeNumbers[outcome] {
-                outcomeOf[a] = known
-            } else {
-                outcomeOf[a] = outcomes.count
-                outcomeNumbers[outcome] = outcomes.count
-                outcomes.append(outcome)
-            }
+        var outcomeNumbers = DenseNumbering<Outcome>()
+        var outcomeOf = annotationParts.map { p in
+            outcomeNumbers.number(of: Outcome(service: p.service, verdict: p.verdict.rawValue, egress: p.egress, ingress: p.ingress,
+                                              pendingEgress: p.pendingEgress, pendingIngress: p.pendingIngress))
         }
+        var outcomes = outcomeNumbers.keys
         let version4 = formatVersion >= SegmentFormat.basedColumnsVersion
         if version4 {
             // Sorted by their traces (egress first), so the egress column delta-codes to a few
@@ -72,10 +69,12 @@ extension BlockEncoder {
 
         // A block meets a few to a few thousand (protocol, destination port) pairs: numbered,
         // ascending by protocol << 16 | port.
-        var services: [UInt64: Int] = [:]
-        for c in sorted { services[Self.service(c.route), default: 0] = 0 }
-        let pairs = services.keys.sorted()
-        for (n, pair) in pairs.enumerated() { services[pair] = n }
+        var servicesMet = DenseNumbering<UInt64>()
+        let serviceMet = sorted.map { servicesMet.number(of: Self.service($0.route)) }
+        let pairOrder = servicesMet.keys.indices.sorted { servicesMet.keys[$0] < servicesMet.keys[$1] }
+        let pairs = pairOrder.map { servicesMet.keys[$0] }
+        var pairNumber = [Int](repeating: 0, count: pairs.count)
+        for (n, met) in pairOrder.enumerated() { pairNumber[met] = n }
         out.varint(pairs.count)
         var previousPair: UInt64 = 0
         pack(pairs.map { p in
@@ -122,7 +121,7 @@ extension BlockEncoder {
         pack(identityOfAddress.map { UInt64($0) }, into: &out)
 
         writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
-        let serviceNumbers = sorted.map { services[Self.service($0.route)]! }
+        let serviceNumbers = serviceMet.map { pairNumber[$0] }
         if version4 {
             // A destination mostly serves one port: a bit per conversation says "the (protocol,
             // port) of the conversation before it to the same destination", and only the

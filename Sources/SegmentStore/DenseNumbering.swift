@@ -35,14 +35,17 @@ struct DenseNumbering<Key: DenseKey> {
     mutating func number(of key: Key) -> Int {
         let hash = Self.finalized(key.denseHash)
         let tag = UInt32(truncatingIfNeeded: hash)
-        let found: Int32 = slots.withUnsafeBufferPointer { table in
-            let mask = table.count - 1
-            var i = Int(truncatingIfNeeded: hash >> shift)
-            while true {
-                let slot = table[i]
-                if slot.number < 0 { return -1 - Int32(truncatingIfNeeded: i) }
-                if slot.tag == tag && keys[Int(slot.number)] == key { return slot.number }
-                i = (i + 1) & mask
+        let start = Int(truncatingIfNeeded: hash >> shift)
+        let found: Int32 = keys.withUnsafeBufferPointer { keys in
+            slots.withUnsafeBufferPointer { table in
+                let mask = table.count - 1
+                var i = start
+                while true {
+                    let slot = table[i]
+                    if slot.number < 0 { return -1 - Int32(truncatingIfNeeded: i) }
+                    if slot.tag == tag && keys[Int(slot.number)] == key { return slot.number }
+                    i = (i + 1) & mask
+                }
             }
         }
         if found >= 0 { return Int(found) }
