@@ -22,6 +22,13 @@ extension FlowSink {
 /// The same for annotated flows (policy → store).
 public protocol AnnotatedFlowSink {
     mutating func accept(_ batch: inout [AnnotatedFlow])
+    /// Whether `accept` looks at the flows. A sink that only empties the batch says no, so the
+    /// stage before it may move the flows into the store instead of copying them.
+    var readsFlows: Bool { get }
+}
+
+extension AnnotatedFlowSink {
+    public var readsFlows: Bool { true }
 }
 
 /// Collects everything; for tests and small replays.

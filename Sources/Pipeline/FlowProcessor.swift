@@ -102,7 +102,11 @@ final class FlowProcessor {
         defer { annotated.removeAll(keepingCapacity: true) }
         if let writer {
             let before = writer.statistics
-            try writer.append(annotated)
+            if output.readsFlows {
+                try writer.append(annotated)
+            } else {
+                try writer.append(taking: &annotated)
+            }
             noteWriterProgress(since: before)
         }
         output.accept(&annotated)
@@ -175,5 +179,6 @@ public struct ProcessingStatistics: Hashable, Sendable {
 /// An output that discards: the default when flows are only stored.
 public struct DiscardingFlowSink: AnnotatedFlowSink {
     public init() {}
+    public var readsFlows: Bool { false }
     public mutating func accept(_ batch: inout [AnnotatedFlow]) { batch.removeAll(keepingCapacity: true) }
 }
