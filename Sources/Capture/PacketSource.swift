@@ -435,7 +435,7 @@ public final class PacketSource {
     /// libpcap's 2 MiB): at most 20 ms, and no longer than a quarter of the buffer takes to fill
     /// at 1 GB/s, so pausing never risks a drop the buffer would otherwise have absorbed. The
     /// default buffer gets none.
-    static func busyPause(bufferBytes: Int) -> Int32 {
+    public static func busyPause(bufferBytes: Int) -> Int32 {
         Int32(min(20, max(0, bufferBytes) / 4 / 1_000_000))
     }
 
