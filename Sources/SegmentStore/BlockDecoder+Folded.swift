@@ -238,7 +238,10 @@ extension BlockDecoder {
         // number read below was checked against its table's size above.
         try Self.resolveIdentities(own: folded[8], addressIdentity: folded[6], addressOf: folded[11], into: &e.annotationFields[0])
         try Self.resolveIdentities(own: folded[9], addressIdentity: folded[6], addressOf: folded[12], into: &e.annotationFields[1])
-        for k in 0..<6 { Self.gather(folded[k], at: folded[7], into: &e.annotationFields[2 + k]) }
+        // The outcome table and each annotation's outcome number go to the entries as they are
+        // (swapped: both sides' arrays keep their capacity for the next block).
+        for k in 0..<6 { swap(&folded[k], &e.annotationFields[2 + k]) }
+        swap(&folded[7], &e.outcomeOfAnnotation)
         return annotationCount
     }
 
@@ -317,18 +320,6 @@ extension BlockDecoder {
                             out[a] = identity - 1
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /// `out[a] = table[indices[a]]` for every index (each checked below `table.count` before).
-    private static func gather(_ table: [UInt64], at indices: [UInt64], into out: inout [UInt64]) {
-        resize(&out, to: indices.count)
-        table.withUnsafeBufferPointer { table in
-            indices.withUnsafeBufferPointer { indices in
-                out.withUnsafeMutableBufferPointer { out in
-                    for a in 0..<indices.count { out[a] = table[Int(truncatingIfNeeded: indices[a])] }
                 }
             }
         }

@@ -313,6 +313,8 @@ struct BlockDecoder {
                     }
                 }
             }
+            // Each annotation its own outcome.
+            for a in 0..<annotationCount { e.outcomeOfAnnotation.append(UInt64(a)) }
 
             try readAddresses(&c, records: records)
 
@@ -324,8 +326,11 @@ struct BlockDecoder {
         if let segment, segment.hasLost {
             try Self.requirePresent(e.annotationFields[0], in: segment.identityStarts, what: "identity")
             try Self.requirePresent(e.annotationFields[1], in: segment.identityStarts, what: "identity")
-            try Self.requirePresent(e.annotationFields[2], in: segment.stringStarts, what: "string")
-            for k in 4...7 { try Self.requirePresent(e.annotationFields[k], in: segment.traceStarts, what: "trace", plusOne: true) }
+            // The outcomes' references as the annotations use them (an outcome no annotation
+            // uses costs nothing).
+            func used(_ k: Int) -> [UInt64] { e.outcomeOfAnnotation.map { e.annotationFields[k][Int($0)] } }
+            try Self.requirePresent(used(2), in: segment.stringStarts, what: "string")
+            for k in 4...7 { try Self.requirePresent(used(k), in: segment.traceStarts, what: "trace", plusOne: true) }
             try Self.requirePresent(fields[15], in: segment.stringStarts, what: "string")
         }
         let hasDomains = payloadVersion >= SegmentFormat.domainsVersion
