@@ -123,6 +123,16 @@ struct BlockDecoder {
                              based: payloadVersion >= SegmentFormat.basedColumnsVersion)
     }
 
+    /// `count` elements, capacity kept; those already there keep their values.
+    @inline(__always)
+    static func resize<T>(_ array: inout [T], to count: Int, filler: T) {
+        if array.count > count {
+            array.removeLast(array.count - count)
+        } else if array.count < count {
+            array.append(contentsOf: repeatElement(filler, count: count - array.count))
+        }
+    }
+
     /// Undoes `BlockEncoder.zigzag`.
     @inline(__always) static func unzigzag(_ v: UInt64) -> UInt64 {
         UInt64(bitPattern: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1))
@@ -355,6 +365,8 @@ struct BlockDecoder {
         if numberingOnDemand {
             conversationTemplate.removeAll(keepingCapacity: true)
             conversationTemplate.append(contentsOf: repeatElement(-1, count: conversationCount))
+            e.templateKeys.removeAll(keepingCapacity: true)
+            e.templateFirstConversation.removeAll(keepingCapacity: true)
             d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<c.position]), segment: segment)
             d.deferNumbering(annotationOf: annotationOf, nodeOf: nodeOf, domainsOf: domainsOf, hasDomains: hasDomains,
                              annotationCount: annotationCount)
@@ -370,15 +382,13 @@ struct BlockDecoder {
         firstOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
         // Written through buffers sized for the worst case (a record per conversation), then
         // cut to the records numbered: as `BlockDictionaries.number`, without an append (and
-        // its uniqueness and capacity checks) per conversation.
-        templateOf.removeAll(keepingCapacity: true)
-        templateOf.append(contentsOf: repeatElement(0, count: conversationCount))
+        // its uniqueness and capacity checks) per conversation. Not refilled: the loop reads
+        // no slot before writing it, so what the last block left can stay.
+        Self.resize(&templateOf, to: conversationCount, filler: 0)
         var keys = e.templateKeys, firsts = e.templateFirstConversation
         (e.templateKeys, e.templateFirstConversation) = ([], [])
-        keys.removeAll(keepingCapacity: true)
-        keys.append(contentsOf: repeatElement(TemplateKey(annotation: 0, node: 0, domains: 0), count: conversationCount))
-        firsts.removeAll(keepingCapacity: true)
-        firsts.append(contentsOf: repeatElement(0, count: conversationCount))
+        Self.resize(&keys, to: conversationCount, filler: TemplateKey(annotation: 0, node: 0, domains: 0))
+        Self.resize(&firsts, to: conversationCount, filler: 0)
         var numbered = 0
         keys.withUnsafeMutableBufferPointer { keys in
             firsts.withUnsafeMutableBufferPointer { firsts in

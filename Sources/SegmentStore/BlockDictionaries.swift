@@ -80,8 +80,8 @@ final class BlockDictionaries {
             for k in annotationFields.indices { annotationFields[k].removeAll(keepingCapacity: true) }
             outcomeOfAnnotation.removeAll(keepingCapacity: true)
             domainSetStarts.removeAll(keepingCapacity: true)
-            templateKeys.removeAll(keepingCapacity: true)
-            templateFirstConversation.removeAll(keepingCapacity: true)
+            // The prepared records' tables are left as they are: the decoder sizes them and
+            // writes every slot it keeps (a refill of every slot per block cost more).
         }
     }
     private(set) var entries = Entries()
