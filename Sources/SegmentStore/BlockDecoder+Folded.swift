@@ -106,7 +106,7 @@ extension BlockDecoder {
     /// Turns repeat flags into values: where `values[i]` is 1, the value last taken for key
     /// `keys[i]` (each below `keyCount`), where 0 the next of `others` (which ends with one spare
     /// value, never taken); false when a flag finds no earlier value for its key. `last` is scratch.
-    private static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
+    static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
                                        keyCount: Int) -> Bool {
         last.removeAll(keepingCapacity: true)
         last.append(contentsOf: repeatElement(0, count: keyCount))

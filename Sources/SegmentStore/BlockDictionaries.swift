@@ -274,9 +274,70 @@ final class BlockDictionaries {
     /// Every annotation in stored order, by its parts' numbers (one read of the tables for the
     /// whole block: a visitor reading every entry pays no access check or retain per entry).
     func forEachAnnotation(_ body: (AnnotationParts) -> Void) {
+        withOutcomeTable { outcomes in
+            forEachAnnotationByOutcome { source, destination, o in
+                let p = outcomes[o]
+                body(AnnotationParts(source: source, destination: destination, destinationService: p.destinationService,
+                                     verdict: p.verdict, egress: p.egress, ingress: p.ingress,
+                                     pendingEgress: p.pendingEgress, pendingIngress: p.pendingIngress))
+            }
+        }
+    }
+
+    /// The block's outcomes as a table, lent to `body` (kept from block to block).
+    private func withOutcomeTable(_ body: (UnsafeBufferPointer<OutcomeParts>) -> Void) {
+        var table = outcomeTable
+        outcomeTable = []
+        table.removeAll(keepingCapacity: true)
+        forEachOutcome { table.append($0) }
+        table.withUnsafeBufferPointer(body)
+        outcomeTable = table
+    }
+    private var outcomeTable: [OutcomeParts] = []
+
+    /// Outcomes in the block (what its annotations share besides their identities).
+    var outcomeCount: Int { annotated ? entries.annotationFields[2].count : 0 }
+
+    /// Every outcome in stored order, by its parts' numbers.
+    func forEachOutcome(_ body: (OutcomeParts) -> Void) {
         guard annotated else { return }
-        let fields = entries.annotationFields, outcomeOf = entries.outcomeOfAnnotation
-        for a in fields[0].indices { body(Self.parts(a, fields: fields, outcomeOf: outcomeOf)) }
+        let fields = entries.annotationFields
+        fields[2].withUnsafeBufferPointer { service in
+            fields[3].withUnsafeBufferPointer { verdict in
+                fields[4].withUnsafeBufferPointer { egress in
+                    fields[5].withUnsafeBufferPointer { ingress in
+                        fields[6].withUnsafeBufferPointer { pendingEgress in
+                            fields[7].withUnsafeBufferPointer { pendingIngress in
+                                @inline(__always) func trace(_ number: UInt64) -> Int? { number == 0 ? nil : Int(truncatingIfNeeded: number) - 1 }
+                                for o in service.indices {
+                                    body(OutcomeParts(destinationService: Int(truncatingIfNeeded: service[o]),
+                                                      verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: verdict[o])) ?? .unknown,
+                                                      egress: trace(egress[o]), ingress: trace(ingress[o]),
+                                                      pendingEgress: trace(pendingEgress[o]), pendingIngress: trace(pendingIngress[o])))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every annotation in stored order: its source and destination identity numbers and its
+    /// outcome's number.
+    func forEachAnnotationByOutcome(_ body: (_ source: Int, _ destination: Int, _ outcome: Int) -> Void) {
+        guard annotated else { return }
+        let fields = entries.annotationFields
+        fields[0].withUnsafeBufferPointer { sources in
+            fields[1].withUnsafeBufferPointer { destinations in
+                entries.outcomeOfAnnotation.withUnsafeBufferPointer { outcomes in
+                    for a in sources.indices {
+                        body(Int(truncatingIfNeeded: sources[a]), Int(truncatingIfNeeded: destinations[a]),
+                             Int(truncatingIfNeeded: outcomes[a]))
+                    }
+                }
+            }
+        }
     }
 
     /// Every prepared record in order: its annotation number, node string number and domain
