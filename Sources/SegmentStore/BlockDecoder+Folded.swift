@@ -8,13 +8,9 @@ extension BlockDecoder {
     /// source (the first, and each whose source differs from the one before), then the others
     /// as deltas from the conversation before. Every number is checked.
     private mutating func readGroupedDestinations(_ c: inout ByteCursor, count: Int) throws {
-        // A conversation starts a source where its source differs from the one before; the
-        // loops below test that without a branch (sources come in runs of unpredictable length).
-        var starting = 0
-        fields[8].withUnsafeBufferPointer { sources in
-            if count > 0 { starting = 1 }
-            for i in 1..<max(count, 1) { starting &+= sources[i] != sources[i - 1] ? 1 : 0 }
-        }
+        // A conversation starts a source where its source differs from the one before (the
+        // loop below tests that without a branch: sources come in runs of unpredictable length).
+        let starting = sourcesStarted
         let limit = UInt64(addresses.count)
         let bound = try PackedColumn.decode(&c, count: starting, into: &packed)
         guard starting == 0 || bound < limit || packed.max()! < limit else {

@@ -39,6 +39,9 @@ struct BlockDecoder {
     /// to a string, label set, identity or trace is out of range).
     var segmentDictionary: SegmentDictionary?
     private var shapes: [UInt64] = []
+    /// Of the conversations `readConversationSources` read last, how many start a source (the
+    /// first, and each whose source differs from the one before).
+    var sourcesStarted = 0
     /// Field-by-field staging for the annotation and conversation tables.
     var fields: [[UInt64]] = Array(repeating: [], count: 17)
     /// Version 3 staging: 0–5 the outcome table, 6 address identities, 7–9 the annotation
@@ -474,18 +477,31 @@ struct BlockDecoder {
     mutating func readConversationSources(_ c: inout ByteCursor, records: Int) throws -> Int {
         let conversationCount = try c.index(below: min(c.remaining * 8, records) + 1)
         try PackedColumn.decode(&c, count: conversationCount, into: &packed)
-        // Filled in a local (no uniqueness check per append), then put back.
+        // Filled in a local through its buffer (no uniqueness check per value), then put back;
+        // the range is checked once after the loop. A conversation whose delta is not 0 (or
+        // the first) starts a source: counted here for version 4's destinations.
         var sources = fields[8]
         fields[8] = []
-        sources.removeAll(keepingCapacity: true)
-        var source = 0
-        for delta in packed {
-            guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            source += Int(delta)
-            guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            sources.append(UInt64(source))
+        Self.resize(&sources, to: conversationCount, filler: 0)
+        let limit = UInt64(addresses.count)
+        var starting = 0
+        let inRange = sources.withUnsafeMutableBufferPointer { out in
+            packed.withUnsafeBufferPointer { deltas in
+                var source: UInt64 = 0
+                var outOfRange = false
+                for i in 0..<conversationCount {
+                    let delta = deltas[i]
+                    source &+= delta
+                    outOfRange = outOfRange || delta >= limit || source >= limit
+                    out[i] = source
+                    starting &+= i == 0 || delta != 0 ? 1 : 0
+                }
+                return !outOfRange
+            }
         }
         fields[8] = sources
+        guard inRange else { throw Malformed(reason: "address reference out of range", position: c.position) }
+        sourcesStarted = starting
         return conversationCount
     }
 
