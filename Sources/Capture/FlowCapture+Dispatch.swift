@@ -49,14 +49,14 @@ extension FlowCapture {
                 }
                 switch outcome {
                 case .packet:
-                    if capture.pointee.batch.count >= capture.pointee.batchSize { capture.pointee.deliver(into: &sink) }
+                    if capture.pointee.isDeliveryDue { capture.pointee.deliver(into: &sink) }
                     if target.packets >= nextProgress {
                         while nextProgress <= target.packets { nextProgress &+= interval }
                         progress?(Progress(source: source.name, packets: target.packets, wireBytes: capture.pointee.counters.wireBytes,
                                            evictions: capture.pointee.cache.statistics.evicted, fileOffset: source.fileOffset,
                                            fileSize: source.fileSize, activeFlows: capture.pointee.cache.count))
                     }
-                    if isLive && !capture.pointee.batch.isEmpty {
+                    if isLive && !(capture.pointee.batch.isEmpty && capture.pointee.resolutions.isEmpty) {
                         let now = wallClock()
                         if now &- lastDelivery >= 1_000_000_000 {
                             capture.pointee.deliver(into: &sink)

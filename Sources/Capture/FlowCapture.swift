@@ -25,8 +25,10 @@ public struct FlowCapture {
     var fragments = FragmentTable()
     /// How often (in packets) the progress callback is called.
     public var progressInterval: UInt64 = 1 << 16
-    /// Decodes DNS responses into a name cache when set (`observeDNS(into:)`).
+    /// Decodes DNS responses when set (`observeDNS()`).
     var dns: DNSObserver?
+    /// DNS answers seen since the last hand-over, each placed among `batch`'s flows.
+    var resolutions: [AddressResolution] = []
     /// How packets are taken from libpcap; see `Reading`.
     var reading = Reading.dispatching
 
@@ -55,9 +57,12 @@ public struct FlowCapture {
         return s
     }
 
-    /// Decodes DNS responses seen from here on and records their answers in `cache`.
-    public mutating func observeDNS(into cache: DNSNameCache) {
-        dns = DNSObserver(cache: cache)
+    /// Decodes DNS responses seen from here on and hands their address answers to the sink
+    /// beside the flows (`FlowSink.accept(_:resolutions:)`), in stream order: an answer comes
+    /// after every flow emitted before its packet was read and before every later one.
+    public mutating func observeDNS() {
+        dns = DNSObserver()
+        resolutions.reserveCapacity(256)
     }
 
     /// Progress of a running source, reported every `progressInterval` packets and, for live
@@ -104,6 +109,8 @@ public struct FlowCapture {
 
     /// Emits every flow still in the cache (`FlowStatus.flushed`) and hands all to the sink.
     public mutating func finish<S: FlowSink>(into sink: inout S) {
+        // Answers waiting for the hand-over precede every flow the flush emits.
+        deliver(into: &sink)
         cache.flush(into: &batch, handingOnEvery: batchSize, to: &sink)
         deliver(into: &sink)
     }
@@ -115,9 +122,17 @@ public struct FlowCapture {
     }
 
     mutating func deliver<S: FlowSink>(into sink: inout S) {
-        if !batch.isEmpty { sink.accept(&batch) }
+        if !resolutions.isEmpty {
+            sink.accept(&batch, resolutions: &resolutions)
+            resolutions.removeAll(keepingCapacity: true)
+        } else if !batch.isEmpty {
+            sink.accept(&batch)
+        }
         batch.removeAll(keepingCapacity: true)
     }
+
+    /// Whether enough waits to be handed on (flows, or the DNS answers of a burst of responses).
+    var isDeliveryDue: Bool { batch.count >= batchSize || resolutions.count >= batchSize }
 
     /// The packet loop; returns the read error that ended it, if any.
     mutating func readAll<S: FlowSink>(_ source: PacketSource, decoder: PacketDecoder, into sink: inout S,
@@ -137,7 +152,7 @@ public struct FlowCapture {
                 guard take(h, data, decoder: decoder, packet: &packet, fractionScale: scale) else {
                     return timestampFailure(h.pointee.ts.tv_sec, source: source, after: packetsHere)
                 }
-                if batch.count >= batchSize { deliver(into: &sink) }
+                if isDeliveryDue { deliver(into: &sink) }
                 packetsHere &+= 1
                 if packetsHere >= nextProgress {
                     nextProgress &+= progressInterval
@@ -145,7 +160,7 @@ public struct FlowCapture {
                                        evictions: cache.statistics.evicted, fileOffset: source.fileOffset,
                                        fileSize: source.fileSize, activeFlows: cache.count))
                 }
-                if isLive && packetsHere & 0xFF == 0 && !batch.isEmpty {
+                if isLive && packetsHere & 0xFF == 0 && !(batch.isEmpty && resolutions.isEmpty) {
                     let now = wallClock()
                     if now &- lastDelivery >= 1_000_000_000 {
                         deliver(into: &sink)
@@ -193,7 +208,11 @@ public struct FlowCapture {
                 if fragments.completeLaterFragment(&packet, time: time) { counters.laterFragmentsMatched &+= 1 }
             }
             if packet.sourcePort == 53, dns != nil {
-                dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time)
+                // The packets before this one are folded first, so the answers' position counts
+                // every flow they emitted, whatever the lookahead's depth.
+                if let lookahead { cache.drain(&lookahead.pointee, into: &batch) }
+                dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time,
+                             position: batch.count, into: &resolutions)
             }
             let keyed = KeyedPacket(packet, time: time, wireLength: wire)
             if let lookahead {

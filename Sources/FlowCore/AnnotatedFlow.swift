@@ -16,9 +16,12 @@ public struct FlowAnnotation: Hashable, Sendable {
         var ingress: PolicyTrace?
         var pendingEgress: PolicyTrace?
         var pendingIngress: PolicyTrace?
+        /// Cleared by every change to a numbered part: the numbers then no longer name it.
+        var numbers: AnnotationNumbers
 
         init(source: EndpointIdentity, destination: EndpointIdentity, destinationService: String, verdict: Verdict,
-             egress: PolicyTrace?, ingress: PolicyTrace?, pendingEgress: PolicyTrace?, pendingIngress: PolicyTrace?) {
+             egress: PolicyTrace?, ingress: PolicyTrace?, pendingEgress: PolicyTrace?, pendingIngress: PolicyTrace?,
+             numbers: AnnotationNumbers) {
             self.source = source
             self.destination = destination
             self.destinationService = destinationService
@@ -27,11 +30,13 @@ public struct FlowAnnotation: Hashable, Sendable {
             self.ingress = ingress
             self.pendingEgress = pendingEgress
             self.pendingIngress = pendingIngress
+            self.numbers = numbers
         }
 
         func copy() -> Storage {
             Storage(source: source, destination: destination, destinationService: destinationService, verdict: verdict,
-                    egress: egress, ingress: ingress, pendingEgress: pendingEgress, pendingIngress: pendingIngress)
+                    egress: egress, ingress: ingress, pendingEgress: pendingEgress, pendingIngress: pendingIngress,
+                    numbers: numbers)
         }
     }
 
@@ -39,10 +44,18 @@ public struct FlowAnnotation: Hashable, Sendable {
 
     public init(source: EndpointIdentity, destination: EndpointIdentity, destinationService: String = "",
                 verdict: Verdict, egress: PolicyTrace? = nil, ingress: PolicyTrace? = nil,
-                pendingEgress: PolicyTrace? = nil, pendingIngress: PolicyTrace? = nil) {
+                pendingEgress: PolicyTrace? = nil, pendingIngress: PolicyTrace? = nil, numbers: AnnotationNumbers = .absent) {
         storage = Storage(source: source, destination: destination, destinationService: destinationService,
                           verdict: verdict, egress: egress, ingress: ingress,
-                          pendingEgress: pendingEgress, pendingIngress: pendingIngress)
+                          pendingEgress: pendingEgress, pendingIngress: pendingIngress, numbers: numbers)
+    }
+
+    /// The box for a change to a numbered part: unique, and its numbers dropped (they named the
+    /// part before the change).
+    private mutating func renumbered() -> Storage {
+        let s = unique()
+        s.numbers = .absent
+        return s
     }
 
     private mutating func unique() -> Storage {
@@ -52,17 +65,17 @@ public struct FlowAnnotation: Hashable, Sendable {
 
     public var source: EndpointIdentity {
         get { storage.source }
-        set { unique().source = newValue }
+        set { renumbered().source = newValue }
     }
     public var destination: EndpointIdentity {
         get { storage.destination }
-        set { unique().destination = newValue }
+        set { renumbered().destination = newValue }
     }
     /// `<namespace>/<name>` of the Kubernetes Service whose endpoints include the destination
     /// (or whose cluster IP is the destination address); "" when none.
     public var destinationService: String {
         get { storage.destinationService }
-        set { unique().destinationService = newValue }
+        set { renumbered().destinationService = newValue }
     }
     /// Overall fate: egress at the source must allow, then ingress at the destination.
     public var verdict: Verdict {
@@ -72,21 +85,21 @@ public struct FlowAnnotation: Hashable, Sendable {
     /// Egress trace at the source; nil when the source is not an endpoint.
     public var egress: PolicyTrace? {
         get { storage.egress }
-        set { unique().egress = newValue }
+        set { renumbered().egress = newValue }
     }
     /// Ingress trace at the destination; nil when not an endpoint or egress already denied.
     public var ingress: PolicyTrace? {
         get { storage.ingress }
-        set { unique().ingress = newValue }
+        set { renumbered().ingress = newValue }
     }
     /// What would happen if staged policies were enforced; nil where no staged policy exists.
     public var pendingEgress: PolicyTrace? {
         get { storage.pendingEgress }
-        set { unique().pendingEgress = newValue }
+        set { renumbered().pendingEgress = newValue }
     }
     public var pendingIngress: PolicyTrace? {
         get { storage.pendingIngress }
-        set { unique().pendingIngress = newValue }
+        set { renumbered().pendingIngress = newValue }
     }
 
     /// The verdict the flow would get if staged policies were enforced: each direction's
@@ -102,6 +115,13 @@ public struct FlowAnnotation: Hashable, Sendable {
         if let ingress { return ingress.action }
         if let egress { return egress.action }
         return .unknown
+    }
+
+    /// The producer's numbers of the parts (see `AnnotationNumbers`); absent unless the producer
+    /// gave them. Not part of the value: equal annotations may carry different numbers.
+    public var numbers: AnnotationNumbers {
+        get { storage.numbers }
+        set { unique().numbers = newValue }
     }
 
     /// Who reports the flow as Calico would: the destination when it has an ingress trace,

@@ -9,9 +9,8 @@ import Darwin
 /// How a side of the ring waits for the other: re-check a few times (the other thread is usually
 /// just about to publish), then give the core away with `sched_yield`, then sleep for growing
 /// intervals capped at `maximumSleep`, so an idle agent does not burn a core while a busy one
-/// never sleeps at all.
-@usableFromInline
-struct RingBackoff {
+/// never sleeps at all. Public for consumers that wait on more than one ring.
+public struct RingBackoff {
     @usableFromInline static let spinLimit = 64
     @usableFromInline static let yieldLimit = 64 + 32
     /// The first sleep; doubles per step up to `maximumSleepMicroseconds`.
@@ -21,13 +20,13 @@ struct RingBackoff {
     @usableFromInline var step: Int = 0
     @usableFromInline var sleepMicroseconds: UInt32 = RingBackoff.firstSleepMicroseconds
 
-    @inlinable init() {}
+    @inlinable public init() {}
 
     /// True once the backoff has gone past spinning: used to count one "wait" per episode.
     @inlinable var hasStarted: Bool { step > 0 }
 
     @inlinable
-    mutating func pause() {
+    public mutating func pause() {
         step &+= 1
         if step <= Self.spinLimit { return }
         pauseSlowly()

@@ -18,7 +18,8 @@ final class FlowProcessor {
     let writer: SegmentWriter?
     let node: String
     let metrics: PipelineMetrics?
-    /// The DNS answers the capture threads saw; nil when names are not resolved.
+    /// The DNS answers the capture threads saw, applied here in stream order; nil when names
+    /// are not resolved.
     let names: DNSNameCache?
     private(set) var statistics = ProcessingStatistics()
     private var annotated: [AnnotatedFlow] = []
@@ -43,13 +44,25 @@ final class FlowProcessor {
     /// Annotates, stores and outputs `flows`, leaving it empty. A store error is thrown after
     /// the batch was counted; what the writer had accepted before stays on disk.
     func process<Output: AnnotatedFlowSink>(_ flows: inout [FlowRecord], output: inout Output) throws {
+        var none: [AddressResolution] = []
+        try process(&flows, resolutions: &none, output: &output)
+    }
+
+    /// The same, applying the DNS answers placed among `flows` (`position` an index into it, in
+    /// order) each just before the flow at its position; leaves both empty.
+    func process<Output: AnnotatedFlowSink>(_ flows: inout [FlowRecord], resolutions: inout [AddressResolution],
+                                            output: inout Output) throws {
+        if let names, !resolutions.isEmpty {
+            lookUp(flows, among: resolutions, in: names)
+        }
+        resolutions.removeAll(keepingCapacity: true)
         guard !flows.isEmpty else { return }
         let count = flows.count
         statistics.flowsIn += UInt64(count)
         if let names {
             // Per flow: the destination's names for the record, and every client's for policy.
             let started = monotonicNanoseconds()
-            names.lookup(flows, into: &found)
+            if found.isEmpty { names.lookup(flows[...], appendingTo: &found) }
             for (flow, found) in zip(flows, found) {
                 annotated.append(AnnotatedFlow(flow: flow, annotation: engine?.annotate(flow, destinationDomains: found.forNode),
                                                node: node, destinationDomains: found.forClient))
@@ -69,6 +82,7 @@ final class FlowProcessor {
             for flow in flows { annotated.append(AnnotatedFlow(flow: flow, annotation: nil, node: node)) }
         }
         flows.removeAll(keepingCapacity: true)
+        found.removeAll(keepingCapacity: true)
         var batchVerdicts = (0, 0, 0)
         for record in annotated {
             switch record.annotation?.verdict ?? .unknown {
@@ -88,10 +102,37 @@ final class FlowProcessor {
         defer { annotated.removeAll(keepingCapacity: true) }
         if let writer {
             let before = writer.statistics
-            try writer.append(annotated)
+            if output.readsFlows {
+                try writer.append(annotated)
+            } else {
+                try writer.append(taking: &annotated)
+            }
             noteWriterProgress(since: before)
         }
         output.accept(&annotated)
+    }
+
+    /// Looks up the names of every flow into `found`, applying each answer just before the flow
+    /// at its position (those after the last flow at the end).
+    private func lookUp(_ flows: [FlowRecord], among resolutions: [AddressResolution], in names: DNSNameCache) {
+        found.removeAll(keepingCapacity: true)
+        var from = 0
+        var next = 0
+        while true {
+            while next < resolutions.count, resolutions[next].position <= UInt64(from) {
+                names.record(resolutions[next])
+                next += 1
+            }
+            let to = next < resolutions.count ? min(Int(clamping: resolutions[next].position), flows.count) : flows.count
+            if to > from { names.lookup(flows[from..<to], appendingTo: &found) }
+            from = to
+            if from >= flows.count && next >= resolutions.count { return }
+            if from >= flows.count {
+                // Answers placed past the batch's last flow: theirs is the next batch.
+                for resolution in resolutions[next...] { names.record(resolution) }
+                return
+            }
+        }
     }
 
     /// Closes the open block so what was written so far is durable and visible to queries.
@@ -138,5 +179,6 @@ public struct ProcessingStatistics: Hashable, Sendable {
 /// An output that discards: the default when flows are only stored.
 public struct DiscardingFlowSink: AnnotatedFlowSink {
     public init() {}
+    public var readsFlows: Bool { false }
     public mutating func accept(_ batch: inout [AnnotatedFlow]) { batch.removeAll(keepingCapacity: true) }
 }

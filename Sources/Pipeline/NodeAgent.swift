@@ -22,13 +22,14 @@ import Synchronization
 /// `ServiceGroup`).
 ///
 /// Threads: one per interface runs libpcap, decoding and that interface's flow cache and pushes
-/// finished flows into its own ring (single producer, single consumer; full rings drop and count,
-/// capture never blocks); one processing thread drains every ring, annotates, stores, and swaps
+/// finished flows, and the DNS answers seen among them, into its own channel (single producer,
+/// single consumer rings; full rings drop and count, capture never blocks); one processing thread
+/// drains every channel, applies the answers in order, names, annotates, stores, and swaps
 /// in a reloaded policy engine between batches; the manifest watcher and the metrics endpoint
 /// have a thread each. Shutdown breaks the capture loops, flushes every flow cache into its ring,
 /// drains the rings, seals the open segment and returns.
 ///
-/// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`), locked inside (`names`) or
+/// `@unchecked Sendable`: shared state is immutable, atomic (`stopping`, `failedInterfaces`) or
 /// behind a `Mutex` (`EngineHandOff`).
 public final class NodeAgent: Service, @unchecked Sendable {
     public let configuration: AgentConfiguration
@@ -39,8 +40,6 @@ public final class NodeAgent: Service, @unchecked Sendable {
     /// visible to queries even on a quiet node (`store.flush-interval`).
     public var blockFlushInterval: Duration { configuration.store.flushInterval }
 
-    /// DNS answers every interface's capture saw, read by the processing thread (Sendable: locked inside).
-    let names = DNSNameCache()
     private let pendingEngine = EngineHandOff()
     /// Wakes the processing thread when a capture thread handed flows on (or closed its ring)
     /// and when a reloaded engine waits.
@@ -93,7 +92,8 @@ public final class NodeAgent: Service, @unchecked Sendable {
         logger.info("stopped", metadata: [
             "flows": "\(summary.processing.flowsIn)", "allow": "\(summary.processing.flowsAllowed)",
             "deny": "\(summary.processing.flowsDenied)", "unknown": "\(summary.processing.flowsUnknown)",
-            "ring_dropped": "\(started.captures.reduce(0) { $0 + $1.ring.statistics.dropped })",
+            "ring_dropped": "\(started.captures.reduce(0) { $0 + $1.channel.flows.statistics.dropped })",
+            "dns_answers_dropped": "\(started.captures.reduce(0) { $0 + $1.channel.resolutions.statistics.dropped })",
             "bytes_written": "\(summary.writer?.bytesWritten ?? 0)",
         ])
         if let failure = summary.failure { throw failure }
@@ -149,7 +149,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
 
     struct InterfaceCapture {
         let source: PacketSource
-        let ring: SPSCRing<FlowRecord>
+        let channel: FlowChannel
         let thread: BackgroundThread
     }
 
@@ -220,21 +220,23 @@ public final class NodeAgent: Service, @unchecked Sendable {
             let recovery = writer.statistics.recovery
             logger.info("store open", metadata: ["directory": "\(writer.directory)", "recovery": "\(recovery)"])
         }
-        let rings = sources.map { _ in SPSCRing<FlowRecord>(minimumCapacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
-        if let ring = rings.first, ring.capacity != c.ring.capacity {
+        let channels = sources.map { _ in FlowChannel(capacity: c.ring.capacity, overflowPolicy: c.ring.overflow) }
+        if let channel = channels.first, channel.flows.capacity != c.ring.capacity {
             logger.notice("ring capacity rounded up to a power of two",
-                          metadata: ["configured": "\(c.ring.capacity)", "capacity": "\(ring.capacity)"])
+                          metadata: ["configured": "\(c.ring.capacity)", "capacity": "\(channel.flows.capacity)"])
         }
         let node = c.nodeName ?? hostName()
+        // The processing thread's own: every interface's DNS answers reach it beside its flows.
+        let names = DNSNameCache(retention: DNSNameCache.retention(for: c.flowCacheConfiguration))
         let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics, names: names)
         let state = ProcessingState()
         let processing = try thread("processing") { [self] in
-            process(rings: rings, processor: processor, state: state)
+            process(channels: channels, processor: processor, state: state)
         }
         var captures: [InterfaceCapture] = []
-        for (source, ring) in zip(sources, rings) {
-            let t = try thread("capture \(source.name)") { [self] in capture(source, into: ring) }
-            captures.append(InterfaceCapture(source: source, ring: ring, thread: t))
+        for (source, channel) in zip(sources, channels) {
+            let t = try thread("capture \(source.name)") { [self] in capture(source, into: channel) }
+            captures.append(InterfaceCapture(source: source, channel: channel, thread: t))
             logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
                                                 "filter": "\(c.capture.filter ?? "")"])
         }
@@ -261,11 +263,11 @@ public final class NodeAgent: Service, @unchecked Sendable {
 
     /// One interface: capture until `breakLoop`, then flush the flow cache into the ring (waiting
     /// for room: the processing thread is draining) and close it.
-    private func capture(_ source: PacketSource, into ring: SPSCRing<FlowRecord>) {
+    private func capture(_ source: PacketSource, into channel: FlowChannel) {
         var flowCapture = FlowCapture(cache: configuration.flowCacheConfiguration)
-        flowCapture.observeDNS(into: names)
+        flowCapture.observeDNS()
         flowCapture.progressInterval = 512
-        var sink = RingFlowSink(ring: ring, doorbell: doorbell)
+        var sink = RingFlowSink(channel: channel, doorbell: doorbell)
         var reportedPackets: UInt64 = 0, reportedBytes: UInt64 = 0
         var kernelRead: UInt64 = 0
         let metrics = self.metrics
@@ -301,17 +303,18 @@ public final class NodeAgent: Service, @unchecked Sendable {
             "interface": "\(source.name)", "packets": "\(statistics.packets)", "flows": "\(statistics.flowsEmitted)",
             "kernel_dropped": "\(statistics.kernel?.dropped ?? 0)", "evicted": "\(statistics.evictions)",
         ])
-        ring.close()
+        channel.close()
         doorbell.ring()
     }
 
     /// How often a capture thread reads the kernel's drop counters for the metrics.
     static let kernelStatisticsInterval: UInt64 = 1_000_000_000
 
-    /// Drains every ring round-robin until all are closed and empty.
-    private func process(rings: [SPSCRing<FlowRecord>], processor: FlowProcessor, state: ProcessingState) {
+    /// Drains every channel round-robin until all are closed and empty.
+    private func process(channels: [FlowChannel], processor: FlowProcessor, state: ProcessingState) {
         var batch: [FlowRecord] = []
         batch.reserveCapacity(1024)
+        var resolutions: [AddressResolution] = []
         var output = DiscardingFlowSink()
         var lastFlush = monotonicNanoseconds()
         let flushEvery = blockFlushInterval.wholeNanoseconds
@@ -322,15 +325,16 @@ public final class NodeAgent: Service, @unchecked Sendable {
                 logger.info("policy engine replaced", metadata: ["policies": "\(engine.cluster.policies.count)"])
             }
             var moved = 0, fullBatch = false
-            for ring in rings {
-                let n = ring.tryPop(into: &batch, maximum: 1024)
-                guard n > 0 else { continue }
-                moved += n
+            for channel in channels {
+                guard channel.tryTake(into: &batch, resolutions: &resolutions, maximum: 1024) > 0 else { continue }
+                let n = batch.count
+                moved += n + resolutions.count
                 fullBatch = fullBatch || n == 1024
                 do {
-                    try processor.process(&batch, output: &output)
+                    try processor.process(&batch, resolutions: &resolutions, output: &output)
                 } catch {
                     batch.removeAll(keepingCapacity: true)
+                    resolutions.removeAll(keepingCapacity: true)
                     logger.error("store write failed; flows of this batch are lost", metadata: ["error": "\(error)", "flows": "\(n)"])
                     failure = error as? FlowlogError ?? FlowlogError(.io, "\(error)")
                 }
@@ -341,9 +345,9 @@ public final class NodeAgent: Service, @unchecked Sendable {
                 do { try processor.flush() } catch {
                     logger.error("store flush failed", metadata: ["error": "\(error)"])
                 }
-                for ring in rings { metrics.observe(ring: ring.statistics) }
+                for channel in channels { metrics.observe(ring: channel.flows.statistics) }
             }
-            if moved == 0, rings.allSatisfy(\.isFinished) { break }
+            if moved == 0, channels.allSatisfy(\.isFinished) { break }
             if !fullBatch {
                 // Sleep until a capture thread hands flows on (it does so in batches, a few dozen
                 // times a second at most) or the next flush is due. Polling the rings every
@@ -352,7 +356,7 @@ public final class NodeAgent: Service, @unchecked Sendable {
                 doorbell.wait(nanoseconds: max(flushEvery > sinceFlush ? flushEvery &- sinceFlush : 0, 1_000_000))
             }
         }
-        for ring in rings { metrics.observe(ring: ring.statistics) }
+        for channel in channels { metrics.observe(ring: channel.flows.statistics) }
         do { try processor.close() } catch {
             logger.error("sealing the open segment failed", metadata: ["error": "\(error)"])
             failure = error as? FlowlogError ?? FlowlogError(.io, "\(error)")

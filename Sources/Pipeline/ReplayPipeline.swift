@@ -93,19 +93,19 @@ public enum ReplayPipeline {
             if !configuration.clusterManifests.isEmpty { _ = try ClusterLoader.load(paths: configuration.clusterManifests) }
             throw error
         }
-        let ring = SPSCRing<FlowRecord>(minimumCapacity: configuration.ringCapacity, overflowPolicy: .wait)
+        let channel = FlowChannel(capacity: configuration.ringCapacity, overflowPolicy: .wait)
 
         let started = monotonicNanoseconds()
         let producer = CaptureThreadState()
         let batchSize = configuration.batchSize
         let cacheConfiguration = configuration.cache
-        let names = configuration.resolvesDomains ? DNSNameCache() : nil
+        let resolvesDomains = configuration.resolvesDomains
         let thread: BackgroundThread
         do {
             thread = try BackgroundThread {
                 var capture = FlowCapture(cache: cacheConfiguration, batchSize: batchSize)
-                if let names { capture.observeDNS(into: names) }
-                var sink = RingFlowSink(ring: ring)
+                if resolvesDomains { capture.observeDNS() }
+                var sink = RingFlowSink(channel: channel)
                 for (number, source) in sources.enumerated() {
                     if producer.isStopped { break }
                     let report = progress.map { report in { (p: FlowCapture.Progress) in report(Progress(file: number, fileCount: sources.count, capture: p)) } }
@@ -114,7 +114,7 @@ public enum ReplayPipeline {
                 }
                 capture.finish(into: &sink)
                 producer.finish(with: capture.statistics)
-                ring.close()
+                channel.close()
             }
         } catch let failure as SystemCallError {
             throw FlowlogError(.libraryCall, "cannot start the capture thread: \(failure.message)", call: failure.call)
@@ -127,27 +127,30 @@ public enum ReplayPipeline {
             let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store,
                                                                                              sealObserver: configuration.sealObserver) }
             let engine = cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
+            // The deciding thread's own: answers reach it through the channel, in stream order.
+            let names = configuration.resolvesDomains ? DNSNameCache(retention: DNSNameCache.retention(for: cacheConfiguration)) : nil
             processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node, names: names)
         } catch {
             producer.stop()
             for source in sources { source.breakLoop() }
-            ring.close()
+            channel.close()
             thread.join()
             throw error
         }
 
         var batch: [FlowRecord] = []
         batch.reserveCapacity(batchSize)
+        var resolutions: [AddressResolution] = []
         var failure: Error?
-        while ring.pop(into: &batch, maximum: batchSize) > 0 {
+        while channel.take(into: &batch, resolutions: &resolutions, maximum: batchSize) > 0 {
             do {
-                try processor.process(&batch, output: &output)
+                try processor.process(&batch, resolutions: &resolutions, output: &output)
             } catch {
                 // Stop reading: the store cannot take more. Let the producer finish quickly.
                 failure = error
                 producer.stop()
                 for source in sources { source.breakLoop() }
-                ring.close()
+                channel.close()
                 break
             }
         }
@@ -160,7 +163,7 @@ public enum ReplayPipeline {
             UnsafeMutablePointer<FlowProcessor>.allocate(capacity: 1).initialize(to: processor)
         }
         if let failure { throw failure }
-        return Result(capture: producer.statistics, ring: ring.statistics, processing: processor.statistics,
+        return Result(capture: producer.statistics, ring: channel.flows.statistics, processing: processor.statistics,
                       writer: processor.writerStatistics, elapsedNanoseconds: monotonicNanoseconds() &- started)
     }
 }

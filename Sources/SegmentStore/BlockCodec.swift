@@ -52,6 +52,12 @@ struct BlockCodec {
 
     mutating func add(_ record: borrowing AnnotatedFlow) { encoder.add(record) }
 
+    /// Adds a block's rows, read where they lie: a row handed across the codec's own storage
+    /// was copied first (a retain of every box it holds, and a release after).
+    mutating func add(contentsOf rows: UnsafeBufferPointer<AnnotatedFlow>) {
+        for i in rows.indices { encoder.add(rows[i]) }
+    }
+
     /// The next block is the first of a segment (version 3 numbers dictionary entries per
     /// segment). Between blocks only.
     mutating func startSegment() { encoder.startSegment() }

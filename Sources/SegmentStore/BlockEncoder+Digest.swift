@@ -5,15 +5,15 @@ extension BlockEncoder {
     /// value once (see `DigestSummary`): the tokens `BlockDigest.insert` would make of every
     /// flow.
     func includeDistinctValues(in digest: inout BlockDigest) {
-        let addresses = addressList
+        let addresses = self.addresses.keys, annotationParts = annotations.keys
         // Only the strings the block uses: a segment-wide numbering (version 3) holds the
         // segment's, some of them numbers a catalog that started afresh no longer has.
         func string(_ n: Int) -> String { catalog.stringList[blockStrings.members[n]] }
         var sourceSeen = [Bool](repeating: false, count: addresses.count)
         var destinationSeen = sourceSeen
-        var annotationSeen = [Bool](repeating: false, count: annotationList.count)
+        var annotationSeen = [Bool](repeating: false, count: annotationParts.count)
         var nodeSeen = [Bool](repeating: false, count: blockStrings.count)
-        for conversation in conversationList {
+        for conversation in conversations.keys {
             let route = conversation.route
             digest.include(protocol: route.ipProtocol)
             digest.include(token: BlockDigest.token(.destinationPort, port: route.destinationPort))
@@ -44,28 +44,37 @@ extension BlockEncoder {
         var identitySeen = [UInt8](repeating: 0, count: blockIdentities.count)   // bit 0 source, bit 1 destination
         var traceSeen = [Bool](repeating: false, count: blockTraces.count)
         for (a, seen) in annotationSeen.enumerated() where seen {
-            let annotation = annotationList[a], parts = annotationParts[a]
-            digest.include(verdict: annotation.verdict)
-            if identitySeen[parts.0] & 1 == 0 {
-                identitySeen[parts.0] |= 1
-                let tokens = catalog.identityTokens[blockIdentities.members[parts.0]].source
+            let parts = annotationParts[a]
+            digest.include(verdict: parts.verdict)
+            if identitySeen[parts.source] & 1 == 0 {
+                identitySeen[parts.source] |= 1
+                let tokens = catalog.identityTokens[blockIdentities.members[parts.source]].source
                 digest.include(token: tokens.0)
                 digest.include(token: tokens.1)
                 digest.include(token: tokens.2)
             }
-            if identitySeen[parts.1] & 2 == 0 {
-                identitySeen[parts.1] |= 2
-                let tokens = catalog.identityTokens[blockIdentities.members[parts.1]].destination
+            if identitySeen[parts.destination] & 2 == 0 {
+                identitySeen[parts.destination] |= 2
+                let tokens = catalog.identityTokens[blockIdentities.members[parts.destination]].destination
                 digest.include(token: tokens.0)
                 digest.include(token: tokens.1)
                 digest.include(token: tokens.2)
             }
-            let service = string(parts.2)
+            let service = string(parts.service)
             if !service.isEmpty { digest.include(token: BlockDigest.token(.service, service)) }
-            for trace in [parts.3, parts.4, parts.5, parts.6] where trace > 0 && !traceSeen[trace - 1] {
-                traceSeen[trace - 1] = true
-                for token in catalog.traceTokens[blockTraces.members[trace - 1]] { digest.include(token: token) }
-            }
+            // Four calls, not a loop over an array literal: that allocated once per annotation.
+            includeTrace(parts.egress, seen: &traceSeen, in: &digest)
+            includeTrace(parts.ingress, seen: &traceSeen, in: &digest)
+            includeTrace(parts.pendingEgress, seen: &traceSeen, in: &digest)
+            includeTrace(parts.pendingIngress, seen: &traceSeen, in: &digest)
         }
+    }
+
+    /// A trace's tokens (`trace`: its block number + 1, 0 for none), once per block.
+    @inline(__always)
+    private func includeTrace(_ trace: Int, seen: inout [Bool], in digest: inout BlockDigest) {
+        guard trace > 0 && !seen[trace - 1] else { return }
+        seen[trace - 1] = true
+        for token in catalog.traceTokens[blockTraces.members[trace - 1]] { digest.include(token: token) }
     }
 }

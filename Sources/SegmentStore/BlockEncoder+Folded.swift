@@ -15,29 +15,27 @@ import FlowCore
 /// Protocol and destination port are one number in a per-block table of the pairs met.
 extension BlockEncoder {
     /// An annotation's parts besides its identities, by block and segment numbers.
-    struct Outcome: Hashable {
+    struct Outcome: DenseKey {
         var service: Int, verdict: UInt8, egress: Int, ingress: Int, pendingEgress: Int, pendingIngress: Int
+
+        var denseHash: UInt64 {
+            var h = DenseHash.mix(UInt64(truncatingIfNeeded: service) << 8 | UInt64(verdict), UInt64(truncatingIfNeeded: egress))
+            h = DenseHash.mix(h, UInt64(truncatingIfNeeded: ingress))
+            return DenseHash.mix(h, UInt64(truncatingIfNeeded: pendingEgress) << 32 ^ UInt64(truncatingIfNeeded: pendingIngress))
+        }
     }
 
     /// Writes outcomes, ports, addresses, address identities, conversations and annotation
     /// columns (layout in `SegmentFormat`). `sortedAddresses` and `sorted` are the tables in the
     /// order written, `addressNumber` the written number of each address by its first-seen one.
     func writeFoldedTables(into out: inout ByteSink, sortedAddresses: [IPAddress], addressNumber: [Int], sorted: [Conversation]) {
-        var outcomeOf = [Int](repeating: 0, count: annotationList.count)
-        var outcomeNumbers: [Outcome: Int] = [:]
-        var outcomes: [Outcome] = []
-        for a in annotationList.indices {
-            let p = annotationParts[a]
-            let outcome = Outcome(service: p.2, verdict: annotationList[a].verdict.rawValue, egress: p.3, ingress: p.4,
-                                  pendingEgress: p.5, pendingIngress: p.6)
-            if let known = outcomeNumbers[outcome] {
-                outcomeOf[a] = known
-            } else {
-                outcomeOf[a] = outcomes.count
-                outcomeNumbers[outcome] = outcomes.count
-                outcomes.append(outcome)
-            }
+        let annotationParts = annotations.keys
+        var outcomeNumbers = DenseNumbering<Outcome>()
+        var outcomeOf = annotationParts.map { p in
+            outcomeNumbers.number(of: Outcome(service: p.service, verdict: p.verdict.rawValue, egress: p.egress, ingress: p.ingress,
+                                              pendingEgress: p.pendingEgress, pendingIngress: p.pendingIngress))
         }
+        var outcomes = outcomeNumbers.keys
         let version4 = formatVersion >= SegmentFormat.basedColumnsVersion
         if version4 {
             // Sorted by their traces (egress first), so the egress column delta-codes to a few
@@ -71,10 +69,12 @@ extension BlockEncoder {
 
         // A block meets a few to a few thousand (protocol, destination port) pairs: numbered,
         // ascending by protocol << 16 | port.
-        var services: [UInt64: Int] = [:]
-        for c in sorted { services[Self.service(c.route), default: 0] = 0 }
-        let pairs = services.keys.sorted()
-        for (n, pair) in pairs.enumerated() { services[pair] = n }
+        var servicesMet = DenseNumbering<UInt64>()
+        let serviceMet = sorted.map { servicesMet.number(of: Self.service($0.route)) }
+        let pairOrder = servicesMet.keys.indices.sorted { servicesMet.keys[$0] < servicesMet.keys[$1] }
+        let pairs = pairOrder.map { servicesMet.keys[$0] }
+        var pairNumber = [Int](repeating: 0, count: pairs.count)
+        for (n, met) in pairOrder.enumerated() { pairNumber[met] = n }
         out.varint(pairs.count)
         var previousPair: UInt64 = 0
         pack(pairs.map { p in
@@ -86,17 +86,17 @@ extension BlockEncoder {
 
         // Annotations in the order the conversations first use them; each address takes the
         // identity of the first annotation that names it.
-        var newNumber = [Int](repeating: -1, count: annotationList.count)
+        var newNumber = [Int](repeating: -1, count: annotationParts.count)
         var order: [Int] = []
-        order.reserveCapacity(annotationList.count)
+        order.reserveCapacity(annotationParts.count)
         var identityOfAddress = [Int](repeating: 0, count: sortedAddresses.count)
         var overrides: [(source: Int, destination: Int)] = []
-        overrides.reserveCapacity(annotationList.count)
+        overrides.reserveCapacity(annotationParts.count)
         var codes: [UInt64] = []
         codes.reserveCapacity(sorted.count)
         /// Per annotation (in `order`), the written number of its first conversation's destination.
         var firstDestination: [Int] = []
-        firstDestination.reserveCapacity(annotationList.count)
+        firstDestination.reserveCapacity(annotationParts.count)
         for c in sorted {
             guard c.annotation > 0 else {
                 codes.append(0)
@@ -113,15 +113,15 @@ extension BlockEncoder {
             let parts = annotationParts[old]
             let s = addressNumber[c.route.source], d = addressNumber[c.route.destination]
             firstDestination.append(d)
-            if identityOfAddress[s] == 0 { identityOfAddress[s] = parts.0 + 1 }
-            if identityOfAddress[d] == 0 { identityOfAddress[d] = parts.1 + 1 }
-            overrides.append((identityOfAddress[s] == parts.0 + 1 ? 0 : parts.0 + 1,
-                              identityOfAddress[d] == parts.1 + 1 ? 0 : parts.1 + 1))
+            if identityOfAddress[s] == 0 { identityOfAddress[s] = parts.source + 1 }
+            if identityOfAddress[d] == 0 { identityOfAddress[d] = parts.destination + 1 }
+            overrides.append((identityOfAddress[s] == parts.source + 1 ? 0 : parts.source + 1,
+                              identityOfAddress[d] == parts.destination + 1 ? 0 : parts.destination + 1))
         }
         pack(identityOfAddress.map { UInt64($0) }, into: &out)
 
         writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
-        let serviceNumbers = sorted.map { services[Self.service($0.route)]! }
+        let serviceNumbers = serviceMet.map { pairNumber[$0] }
         if version4 {
             // A destination mostly serves one port: a bit per conversation says "the (protocol,
             // port) of the conversation before it to the same destination", and only the

@@ -38,16 +38,12 @@ struct BlockEncoder {
     /// block needed no new entry) and the entry numbers it holds.
     private(set) var dictionary = ByteSink()
     private(set) var dictionaryRange = DictionaryRange(from: DictionaryMarks(), to: DictionaryMarks())
-    var annotations: [AnnotationKey: Int] = [:]
-    var annotationList: [FlowAnnotation] = []
-    /// Per annotation: source and destination identity, service string, trace numbers + 1.
-    var annotationParts: [(Int, Int, Int, Int, Int, Int, Int)] = []
-    var addresses: [IPAddress: Int] = [:]
-    var addressList: [IPAddress] = []
-    var conversations: [Conversation: Int] = [:]
-    var conversationList: [Conversation] = []
-    var shapes: [UInt64: Int] = [:]
-    var shapeList: [UInt64] = []
+    /// The block's annotations, numbered by their parts (`AnnotationKey`: source and destination
+    /// identity, service string, trace numbers + 1, verdict).
+    var annotations = DenseNumbering<AnnotationKey>()
+    var addresses = DenseNumbering<IPAddress>()
+    var conversations = DenseNumbering<Conversation>()
+    var shapes = DenseNumbering<UInt64>()
     var domainSets: [DomainNames: Int] = [:]
     var domainSetList: [DomainNames] = []
     /// Per domain set: its names' block string numbers.
@@ -84,11 +80,14 @@ struct BlockEncoder {
     private var sourcePorts: [UInt16] = []
     private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
     private var shapeColumn: [UInt32] = []
-    // Numbers by shared box (see `FlowAnnotation`). The maps hold plain numbers (a lookup then
-    // copies no reference); `boxesNamed` holds the boxes they name, so an identifier cannot be
-    // reused for another box within the block.
+    // Numbers by shared box (see `FlowAnnotation`), for annotations without the producer's
+    // numbers. The maps hold plain numbers (a lookup then copies no reference); `boxesNamed`
+    // holds the boxes they name, so an identifier cannot be reused for another box within the block.
     private var annotationByStorage: [ObjectIdentifier: Int] = [:]
     var boxesNamed = BoxesNamed()
+    /// The catalog numbers of the parts the producer numbered (`AnnotationNumbers`), by the
+    /// producer's numbers: an annotation carrying them is numbered without touching its boxes.
+    var numberedParts = NumberedParts()
     private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
     private(set) var emptyNode = 0
@@ -201,13 +200,17 @@ struct BlockEncoder {
         digestSummary.add(f)
     }
 
-    /// The annotation's number + 1 (0: none). Flows the policy engine answered from its cache
-    /// share one box, found by its identity without hashing anything inside; a new box is
-    /// numbered by its parts (`intern(_: FlowAnnotation)`), which are boxes found the same way.
+    /// The annotation's number + 1 (0: none). An annotation carrying the producer's numbers is
+    /// found by its parts' numbers (`intern(numbered:)`), array lookups and one probe. Without
+    /// them, flows the policy engine answered from its cache share one box, found by its
+    /// identity without hashing anything inside; a new box is numbered by its parts
+    /// (`intern(_: FlowAnnotation)`), which are boxes found the same way.
     /// (Guessing the number from the route's or an address's last annotation and confirming
     /// with `==` cost more than it saved: in busy clusters most boxes are new.)
     private mutating func annotationID(_ annotation: FlowAnnotation?) -> Int {
         guard let annotation else { return 0 }
+        let numbers = annotation.numbers
+        if !numbers.isAbsent, let id = intern(numbered: numbers, annotation) { return id + 1 }
         if let known = annotationByStorage[annotation.storageIdentity] { return known }
         let id = intern(annotation) + 1
         annotationByStorage[annotation.storageIdentity] = id
@@ -237,6 +240,7 @@ struct BlockEncoder {
         // Addresses and conversations are written sorted (addresses by value, conversations by
         // source then destination), so both tables delta-code to a few bits per entry; the
         // numbers records and conversations use are remapped to the sorted order.
+        let addressList = addresses.keys, conversationList = conversations.keys
         let addressOrder = addressList.indices.sorted { addressList[$0] < addressList[$1] }
         var addressNumber = [Int](repeating: 0, count: addressList.count)
         for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
@@ -298,15 +302,16 @@ struct BlockEncoder {
             writeFoldedTables(into: &out, sortedAddresses: sortedAddresses, addressNumber: addressNumber, sorted: sorted)
         } else {
             // Annotations and conversations field by field: alike values side by side compress better.
-            out.varint(annotationList.count)
-            pack(annotationParts.map { UInt64($0.0) }, into: &out)
-            pack(annotationParts.map { UInt64($0.1) }, into: &out)
-            pack(annotationParts.map { UInt64($0.2) }, into: &out)
-            pack(annotationList.map { UInt64($0.verdict.rawValue) }, into: &out)
-            pack(annotationParts.map { UInt64($0.3) }, into: &out)
-            pack(annotationParts.map { UInt64($0.4) }, into: &out)
-            pack(annotationParts.map { UInt64($0.5) }, into: &out)
-            pack(annotationParts.map { UInt64($0.6) }, into: &out)
+            let annotationParts = annotations.keys
+            out.varint(annotationParts.count)
+            pack(annotationParts.map { UInt64($0.source) }, into: &out)
+            pack(annotationParts.map { UInt64($0.destination) }, into: &out)
+            pack(annotationParts.map { UInt64($0.service) }, into: &out)
+            pack(annotationParts.map { UInt64($0.verdict.rawValue) }, into: &out)
+            pack(annotationParts.map { UInt64($0.egress) }, into: &out)
+            pack(annotationParts.map { UInt64($0.ingress) }, into: &out)
+            pack(annotationParts.map { UInt64($0.pendingEgress) }, into: &out)
+            pack(annotationParts.map { UInt64($0.pendingIngress) }, into: &out)
             Self.write(addresses: sortedAddresses, prefixCoded: false, into: &out)
             writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
             pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
@@ -323,8 +328,8 @@ struct BlockEncoder {
             for name in names { out.varint(name) }
         }
         pack(sorted.map { UInt64($0.domains) }, into: &out)
-        out.varint(shapeList.count)
-        for shape in shapeList { out.u64(shape) }
+        out.varint(shapes.count)
+        for shape in shapes.keys { out.u64(shape) }
         for column in columns { out.varint(column.bytes.count) }
         for column in columns { out.append(column.bytes) }
         var digest = digestSummary.start()
@@ -368,15 +373,11 @@ struct BlockEncoder {
             blockIdentities.rekey()
             blockTraces.rekey()
         }
-        annotations.removeAll(keepingCapacity: true)
-        annotationList.removeAll(keepingCapacity: true)
-        annotationParts.removeAll(keepingCapacity: true)
-        addresses.removeAll(keepingCapacity: true)
-        addressList.removeAll(keepingCapacity: true)
-        conversations.removeAll(keepingCapacity: true)
-        conversationList.removeAll(keepingCapacity: true)
-        shapes.removeAll(keepingCapacity: true)
-        shapeList.removeAll(keepingCapacity: true)
+        if catalogStartedAfresh { numberedParts.forget() }
+        annotations.removeAll()
+        addresses.removeAll()
+        conversations.removeAll()
+        shapes.removeAll()
         domainSets.removeAll(keepingCapacity: true)
         domainSetList.removeAll(keepingCapacity: true)
         domainSetStrings.removeAll(keepingCapacity: true)

@@ -150,9 +150,7 @@ final class BlockEncodingQueue {
     private static func build(_ ticket: Ticket, after before: Ticket?, stages: Stages, background: Bool) {
         if ticket.startsSegment { stages.codec.startSegment() }
         // Lent from the buffer, not copied out of it (a copy retains every box of the flow).
-        ticket.rows.withUnsafeBufferPointer { rows in
-            for i in rows.indices { stages.codec.add(rows[i]) }
-        }
+        ticket.rows.withUnsafeBufferPointer { stages.codec.add(contentsOf: $0) }
         if let before {
             before.compressed.wait()
             if before.compressionFailed { stages.codec.dictionaryNotWritten() }

@@ -24,13 +24,23 @@ extension EndpointIdentity: CheaplyHashable {
 }
 
 extension PolicyTrace: CheaplyHashable {
+    /// Every hit's numbers and name length, and the last hit's name: a large cluster's traces
+    /// mostly end in a few policies and differ in the tiers they passed before, so the last hit
+    /// alone left thousands of traces to one hash, each new one compared with all of them.
     func cheapHash(into hasher: inout Hasher) {
         hasher.combine(reporter)
         hasher.combine(action)
+        let hits = self.hits
         hasher.combine(hits.count)
-        if let last = hits.last {
-            hasher.combine(last.name)
-            hasher.combine(last.ruleIndex)
+        for hit in hits {
+            hasher.combine(hit.index)
+            hasher.combine(hit.kind)
+            hasher.combine(hit.action)
+            hasher.combine(hit.ruleIndex)
+            hasher.combine(hit.tier.utf8.count)
+            hasher.combine(hit.namespace.utf8.count)
+            hasher.combine(hit.name.utf8.count)
         }
+        if let last = hits.last { hasher.combine(last.name) }
     }
 }

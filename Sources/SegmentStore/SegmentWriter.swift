@@ -83,6 +83,38 @@ public final class SegmentWriter: @unchecked Sendable {
         try rollIfDue()
     }
 
+    /// `append`, taking the flows instead of copying them: they move into the open block and
+    /// `flows` is left empty (capacity kept). For callers done with their flows: a copy retains
+    /// the boxes each flow holds (annotation, names) here, and the caller releases them again.
+    public func append(taking flows: inout [AnnotatedFlow]) throws {
+        // Emptied whatever happens: rows moved out leave vacant ones behind.
+        defer { flows.removeAll(keepingCapacity: true) }
+        try checkUsable()
+        try writeFinished(waiting: false)
+        rows.reserveCapacity(configuration.blockRecords)
+        var next = 0
+        while next < flows.count {
+            let start = rows.count, moved = min(configuration.blockRecords - start, flows.count - next)
+            // Vacant rows in the block, swapped with the flows: a swap moves values, it
+            // retains nothing; the vacant rows left in `flows` hold no box to release.
+            rows.append(contentsOf: repeatElement(Self.vacantRow, count: moved))
+            rows.withUnsafeMutableBufferPointer { target in
+                flows.withUnsafeMutableBufferPointer { source in
+                    for k in 0..<moved { swap(&target[start + k], &source[next + k]) }
+                }
+            }
+            next += moved
+            if rows.count >= configuration.blockRecords { try cutBlock() }
+        }
+        try writeAllButNewest()
+        try writeFinished(waiting: false)
+        try rollIfDue()
+    }
+
+    /// A row that holds no reference (no annotation, no names, an empty node).
+    private static let vacantRow = AnnotatedFlow(flow: FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0),
+                                                                  ipProtocol: .tcp, start: .zero, end: .zero))
+
     /// Writes every accepted flow: the block being encoded and the partly filled one. Durable
     /// on return under `.everyBlock`.
     public func flush() throws {

@@ -16,14 +16,14 @@ struct ReadingEquivalenceTests {
         var flows: [FlowRecord]
         var statistics: CaptureStatistics
         var error: String?
-        var dnsAnswers: UInt64
+        /// The DNS answers handed on, with their places among the flows.
+        var resolutions: [AddressResolution]
     }
 
     func run(_ path: String, reading: FlowCapture.Reading, cache: FlowCacheConfiguration, batchSize: Int) throws -> Outcome {
         var capture = FlowCapture(cache: cache, batchSize: batchSize)
         capture.reading = reading
-        let names = DNSNameCache()
-        capture.observeDNS(into: names)
+        capture.observeDNS()
         var sink = CollectingFlowSink()
         var error: String?
         do {
@@ -32,7 +32,7 @@ struct ReadingEquivalenceTests {
             error = "\(failure)"
         }
         capture.finish(into: &sink)
-        return Outcome(flows: sink.flows, statistics: capture.statistics, error: error, dnsAnswers: names.statistics.answers)
+        return Outcome(flows: sink.flows, statistics: capture.statistics, error: error, resolutions: sink.resolutions)
     }
 
     /// A random frame between a few hosts: TCP with random flags, UDP (some of it DNS answers),

@@ -143,4 +143,43 @@ import Testing
         #expect(report.bytesTruncated == 0)
         #expect(try readAll(crashed.path).0 == Array(flows[..<Int(written)]))
     }
+
+    /// `append(taking:)` moves the caller's flows into the block instead of copying them: the
+    /// same segments as `append`, the caller's batch left empty, and the flows read back whole.
+    @Test func takingAppendWritesWhatCopyingAppendWrites() throws {
+        var random = SplitMix64(seed: 0x7A4E)
+        func pick(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
+        for round in 0..<8 {
+            var generator = SyntheticFlowGenerator(seed: UInt64(300 + round), pods: 20 + pick(200))
+            let flows = generator.generate(200 + pick(2_000))
+            let configuration = StoreConfiguration(blockRecords: 20 + pick(500), segmentMaxBytes: 3_000 + pick(30_000),
+                                                   encodesInBackground: pick(2) == 0)
+            let copying = TemporaryDirectory("copying"), taking = TemporaryDirectory("taking")
+            defer { copying.remove(); taking.remove() }
+            var batches: [Int] = []
+            var total = 0
+            while total < flows.count {
+                let size = min(flows.count - total, 1 + pick(700))
+                batches.append(size)
+                total += size
+            }
+            for (directory, moves) in [(copying, false), (taking, true)] {
+                let writer = try SegmentWriter(directory: directory.path, configuration: configuration)
+                var start = 0
+                for size in batches {
+                    var batch = Array(flows[start..<start + size])
+                    if moves {
+                        try writer.append(taking: &batch)
+                        #expect(batch.isEmpty)
+                    } else {
+                        try writer.append(batch)
+                    }
+                    start += size
+                }
+                try writer.close()
+            }
+            #expect(try segments(in: taking.path) == segments(in: copying.path), "round \(round)")
+            #expect(try readAll(taking.path).0 == flows, "round \(round)")
+        }
+    }
 }

@@ -1,18 +1,28 @@
 import FlowCore
-import Synchronization
 
 /// What DNS answers the capture has seen: address → the names it was resolved from, per
-/// client, with TTLs in capture time. The capture thread records answers; the thread deciding
-/// flows looks addresses up (hence the lock: both sides touch it rarely, once per DNS response
-/// and once per few hundred flows).
+/// client, each as the span of capture time its answers covered. Owned by the thread that
+/// decides flows, which applies answers in stream order (`AddressResolution.position`) between
+/// its lookups, so no lock is needed and what a flow is named depends on the capture alone.
 ///
-/// An answer counts for a flow when it was seen no later than the flow's end and had not
-/// expired (seen + TTL) before the flow's start. Per flow the cache gives two answers: the
+/// The rule: an answer counts for a flow when it was seen no later than the flow's end and had
+/// not expired (seen + TTL) before the flow's start. Per flow the cache gives two answers: the
 /// names the flow's own client resolved (what `dest_domains` reports; Calico's flow logs name
 /// what the client asked for), else every name any client resolved to the address; and the
 /// latter always for policy, because Calico Enterprise programs the addresses of allowed
 /// domains per node, for every workload on it.
-public final class DNSNameCache: Sendable {
+///
+/// Answers of one client, names and address whose lifetimes overlap are kept as one entry
+/// spanning from the earliest `seen` to the latest expiry, which answers every flow exactly as
+/// the answers one by one would (a re-resolution extends the entry; it never moves its start
+/// past flows that ended before it). Answers with a gap between them stay separate entries.
+///
+/// Memory is bounded; only then can an answer seen after a flow's end change the flow's names,
+/// and deterministically (nothing here depends on hashing order or on thread timing): past
+/// `clientsPerAddress` entries for one address the one expiring first is dropped, and when the
+/// cache is full entries expired longer than `retention` ago go first, then those expiring
+/// first.
+public final class DNSNameCache {
     struct Entry {
         var client: IPAddress
         var names: DomainNames
@@ -20,22 +30,35 @@ public final class DNSNameCache: Sendable {
         var expires: UInt64
     }
 
-    struct State {
-        var byAddress: [IPAddress: [Entry]] = [:]
-        var entries = 0
-        /// Equal name lists share one box, so flows and the store see equal identities.
-        var interned: [[String]: DomainNames] = [:]
-        var statistics = DNSCacheStatistics()
-    }
+    var byAddress: [IPAddress: [Entry]] = [:]
+    var entries = 0
+    /// Equal unions share one box, so flows and the store see equal identities.
+    var interned: [[String]: DomainNames] = [:]
+    /// The latest answer time applied: the cache's "now".
+    var now: UInt64 = 0
+    public private(set) var statistics = DNSCacheStatistics()
 
-    private let state = Mutex(State())
-    /// Entries kept before expired ones are dropped (then, if still full, older addresses).
+    /// Entries kept before room is made.
     public let capacity: Int
-    /// Per address, at most this many clients are remembered.
+    /// How long after its expiry an entry may still name flows that are yet to be decided (a
+    /// flow is decided when the flow cache emits it, up to the idle timeout after its end, and
+    /// its start may be the active timeout before that); see `retention(for:)`.
+    public let retention: UInt64
+    /// Per address, at most this many entries are remembered.
     public static let clientsPerAddress = 16
 
-    public init(capacity: Int = 1 << 16) {
+    public init(capacity: Int = 1 << 16, retention: UInt64 = DNSNameCache.retention(for: FlowCacheConfiguration())) {
         self.capacity = max(16, capacity)
+        self.retention = retention
+    }
+
+    /// How long an expired answer can still matter to flows a cache with `configuration` emits.
+    public static func retention(for configuration: FlowCacheConfiguration) -> UInt64 {
+        // Without an active timeout a flow's record may start any time before; an hour past the
+        // idle timeout covers all but the longest-lived flows, and only matters when full.
+        let span = configuration.activeTimeoutNanoseconds == 0 ? 3_600_000_000_000 : configuration.activeTimeoutNanoseconds
+        let (sum, overflow) = span.addingReportingOverflow(configuration.idleTimeoutNanoseconds)
+        return overflow ? .max : sum
     }
 
     /// The names `flow`'s destination had for its client (else for any client), and for any client.
@@ -44,52 +67,28 @@ public final class DNSNameCache: Sendable {
         public var forNode: DomainNames
     }
 
-    public var statistics: DNSCacheStatistics { state.withLock { $0.statistics } }
+    /// Applies one answer.
+    public func record(_ resolution: AddressResolution) {
+        if resolution.seen > now { now = resolution.seen }
+        if entries >= capacity { makeRoom() }
+        // In place: a copy of the list taken out of the dictionary and stored back would be
+        // copied whole (with a retain per entry) on every answer.
+        remember(Entry(client: resolution.client, names: resolution.names, seen: resolution.seen, expires: resolution.expires),
+                 in: &byAddress[resolution.address, default: []])
+        statistics.answers &+= 1
+    }
 
-    /// Remembers a response's address answers for `client` (the response's destination).
+    /// Applies a parsed response's answers for `client`, seen at `time`.
     public func record(client: IPAddress, answers: [DNSResponseParser.AddressAnswer], at time: UInt64) {
-        guard !answers.isEmpty else { return }
-        let capacity = self.capacity
-        state.withLock { s in
-            if s.entries + answers.count > capacity { Self.makeRoom(&s, now: time, capacity: capacity) }
-            for answer in answers {
-                let names = Self.intern(answer.names, in: &s)
-                let expires = time &+ UInt64(answer.ttl) &* 1_000_000_000
-                // In place: a copy of the list taken out of the dictionary and stored back
-                // would be copied whole (with a retain per entry) on every answer.
-                Self.remember(Entry(client: client, names: names, seen: time, expires: expires),
-                              in: &s.byAddress[answer.address, default: []], entries: &s.entries, statistics: &s.statistics)
-                s.statistics.answers &+= 1
-            }
+        for answer in answers {
+            record(AddressResolution(client: client, address: answer.address, names: intern(answer.names),
+                                     seen: time, ttlSeconds: answer.ttl))
         }
     }
 
     /// The names for a flow from `client` to `address` that ran from `start` to `end` (ns).
     public func lookup(client: IPAddress, address: IPAddress, start: UInt64, end: UInt64) -> Lookup {
-        state.withLock { Self.lookup(client: client, address: address, start: start, end: end, in: &$0) }
-    }
-
-    /// `lookup(client:address:start:end:)` of every flow (its source the client), in order, into
-    /// `found` (emptied first): one lock per few hundred flows instead of one per flow.
-    public func lookup(_ flows: [FlowRecord], into found: inout [Lookup]) {
-        found.removeAll(keepingCapacity: true)
-        found.reserveCapacity(flows.count)
-        var next = 0
-        while next < flows.count {
-            // Bounded, so a DNS response the capture thread records never waits long.
-            let end = min(flows.count, next + 256)
-            state.withLock { s in
-                for i in next..<end {
-                    found.append(Self.lookup(client: flows[i].sourceAddress, address: flows[i].destinationAddress,
-                                             start: flows[i].start.nanoseconds, end: flows[i].end.nanoseconds, in: &s))
-                }
-            }
-            next = end
-        }
-    }
-
-    private static func lookup(client: IPAddress, address: IPAddress, start: UInt64, end: UInt64, in s: inout State) -> Lookup {
-        guard let list = s.byAddress[address] else { return Lookup(forClient: .none, forNode: .none) }
+        guard let list = byAddress[address] else { return Lookup(forClient: .none, forNode: .none) }
         // Mostly one client resolved the address, or every client the same names: then both
         // answers are those names, with no lists to build and intern.
         var only: DomainNames?
@@ -105,7 +104,7 @@ public final class DNSNameCache: Sendable {
             }
         }
         guard let only else { return Lookup(forClient: .none, forNode: .none) }
-        s.statistics.lookupsAnswered &+= 1
+        statistics.lookupsAnswered &+= 1
         if !mixed { return Lookup(forClient: only, forNode: only) }
         var own: [String] = []
         var all: [String] = []
@@ -113,29 +112,40 @@ public final class DNSNameCache: Sendable {
             if entry.client == client { own.append(contentsOf: entry.names.names) }
             all.append(contentsOf: entry.names.names)
         }
-        let node = Self.intern(all, in: &s)
-        return Lookup(forClient: own.isEmpty ? node : Self.intern(own, in: &s), forNode: node)
+        let node = intern(all)
+        return Lookup(forClient: own.isEmpty ? node : intern(own), forNode: node)
     }
 
-    private static func intern(_ names: [String], in s: inout State) -> DomainNames {
-        if let known = s.interned[names] { return known }
-        if s.interned.count >= 1 << 16 { s.interned.removeAll(keepingCapacity: true) }
+    /// `lookup(client:address:start:end:)` of every flow (its source the client), in order,
+    /// appended to `found`.
+    public func lookup(_ flows: ArraySlice<FlowRecord>, appendingTo found: inout [Lookup]) {
+        for flow in flows {
+            found.append(lookup(client: flow.sourceAddress, address: flow.destinationAddress,
+                                start: flow.start.nanoseconds, end: flow.end.nanoseconds))
+        }
+    }
+
+    private func intern(_ names: [String]) -> DomainNames {
+        if let known = interned[names] { return known }
+        if interned.count >= 1 << 16 { interned.removeAll(keepingCapacity: true) }
         let value = DomainNames(names)
-        s.interned[names] = value
+        interned[names] = value
         return value
     }
 
-    /// Refreshes the entry of the same client and names in an address's list, or appends one
-    /// (forgetting the oldest past `clientsPerAddress`).
-    private static func remember(_ entry: Entry, in list: inout [Entry], entries: inout Int,
-                                 statistics: inout DNSCacheStatistics) {
-        if let i = list.firstIndex(where: { $0.client == entry.client && $0.names == entry.names }) {
-            list[i].seen = max(list[i].seen, entry.seen)
+    /// Widens the entry of the same client and names whose span overlaps the answer's, or
+    /// appends one (dropping the entry that expires first past `clientsPerAddress`).
+    private func remember(_ entry: Entry, in list: inout [Entry]) {
+        for i in list.indices where list[i].client == entry.client && list[i].names == entry.names
+            && list[i].seen <= entry.expires && entry.seen <= list[i].expires {
+            list[i].seen = min(list[i].seen, entry.seen)
             list[i].expires = max(list[i].expires, entry.expires)
             return
         }
         if list.count >= Self.clientsPerAddress {
-            list.removeFirst()
+            var first = 0
+            for i in list.indices where list[i].expires < list[first].expires { first = i }
+            list.remove(at: first)
             entries -= 1
             statistics.evicted &+= 1
         }
@@ -143,34 +153,47 @@ public final class DNSNameCache: Sendable {
         entries += 1
     }
 
-    /// Drops expired entries; when that is not enough, forgets addresses until a quarter is free.
-    private static func makeRoom(_ s: inout State, now: UInt64, capacity: Int) {
-        for (address, list) in s.byAddress {
-            let kept = list.filter { $0.expires >= now }
-            if kept.count != list.count {
-                s.entries -= list.count - kept.count
-                s.statistics.expired &+= UInt64(list.count - kept.count)
-                s.byAddress[address] = kept.isEmpty ? nil : kept
-            }
+    /// Drops entries expired more than `retention` before `now`; when that leaves over three
+    /// quarters, drops those expiring first until at most half is left. Both go by times alone,
+    /// so the same answers always leave the same entries.
+    private func makeRoom() {
+        let horizon = now > retention ? now - retention : 0
+        let full = entries
+        drop { $0.expires < horizon }
+        statistics.expired &+= UInt64(full - entries)
+        guard entries > capacity * 3 / 4 else { return }
+        var expiries: [UInt64] = []
+        expiries.reserveCapacity(entries)
+        for list in byAddress.values {
+            for entry in list { expiries.append(entry.expires) }
         }
-        guard s.entries > capacity * 3 / 4 else { return }
-        for (address, list) in s.byAddress {
-            s.byAddress[address] = nil
-            s.entries -= list.count
-            s.statistics.evicted &+= UInt64(list.count)
-            if s.entries <= capacity / 2 { break }
+        expiries.sort()
+        let cutoff = expiries[expiries.count - capacity / 2 - 1]
+        let crowded = entries
+        drop { $0.expires <= cutoff }
+        statistics.evicted &+= UInt64(crowded - entries)
+    }
+
+    private func drop(where isDropped: (Entry) -> Bool) {
+        for (address, list) in byAddress {
+            var kept = list
+            kept.removeAll(where: isDropped)
+            guard kept.count != list.count else { continue }
+            entries -= list.count - kept.count
+            byAddress[address] = kept.isEmpty ? nil : kept
         }
     }
 }
 
-/// What the DNS side of the capture counted.
+/// What the DNS side of the deciding thread counted.
 public struct DNSCacheStatistics: Hashable, Sendable {
-    /// Address answers recorded.
+    /// Address answers applied.
     public var answers: UInt64 = 0
     /// Flows whose destination had names.
     public var lookupsAnswered: UInt64 = 0
-    /// Entries dropped because their TTL ran out, or to make room.
+    /// Entries dropped because they had expired longer than the retention ago, to make room.
     public var expired: UInt64 = 0
+    /// Entries dropped before that: past the per-address limit, or the cache still full.
     public var evicted: UInt64 = 0
 
     public init() {}

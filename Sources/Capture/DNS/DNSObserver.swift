@@ -1,19 +1,21 @@
 import FlowCore
 
 /// The capture stage's DNS side: decodes responses from port 53 (UDP, and TCP messages with
-/// their 2-byte length prefix) and records their address answers in a `DNSNameCache`.
+/// their 2-byte length prefix) into `AddressResolution`s, which the capture hands on beside its
+/// flows (the deciding thread keeps the `DNSNameCache`, so it applies them in stream order).
 ///
 /// Only packets from port 53 get here, so other traffic pays one comparison. TCP responses are
 /// read when a segment holds whole messages from its start (the common case of a response in
 /// one segment); a message split over segments is counted, not reassembled.
 struct DNSObserver {
-    let cache: DNSNameCache
     var parser = DNSResponseParser()
     var statistics = DNSStatistics()
+    /// Equal name lists share one box: the deciding thread then compares them by identity.
+    var interned: [[String]: DomainNames] = [:]
 
-    init(cache: DNSNameCache) { self.cache = cache }
-
-    mutating func observe(_ frame: UnsafeRawBufferPointer, _ packet: DecodedPacket, time: UInt64) {
+    /// Appends the answers of the response in `frame` to `resolutions`, each at `position`.
+    mutating func observe(_ frame: UnsafeRawBufferPointer, _ packet: DecodedPacket, time: UInt64,
+                          position: Int, into resolutions: inout [AddressResolution]) {
         guard packet.payloadEnd > packet.payloadStart, !packet.isLaterFragment else { return }
         let payload = UnsafeRawBufferPointer(rebasing: frame[packet.payloadStart..<packet.payloadEnd])
         let client = packet.ipVersion == 4
@@ -24,7 +26,7 @@ struct DNSObserver {
                 statistics.cut &+= 1
                 return
             }
-            read(payload, client: client, time: time)
+            read(payload, client: client, time: time, position: position, into: &resolutions)
         } else if packet.ipProtocol == 6 {
             var offset = 0
             while offset + 2 <= payload.count {
@@ -33,25 +35,38 @@ struct DNSObserver {
                     statistics.tcpPartial &+= 1
                     return
                 }
-                read(UnsafeRawBufferPointer(rebasing: payload[(offset + 2)..<(offset + 2 + length)]), client: client, time: time)
+                read(UnsafeRawBufferPointer(rebasing: payload[(offset + 2)..<(offset + 2 + length)]), client: client, time: time,
+                     position: position, into: &resolutions)
                 offset += 2 + length
             }
             if offset < payload.count { statistics.tcpPartial &+= 1 }
         }
     }
 
-    private mutating func read(_ message: UnsafeRawBufferPointer, client: IPAddress, time: UInt64) {
+    private mutating func read(_ message: UnsafeRawBufferPointer, client: IPAddress, time: UInt64,
+                               position: Int, into resolutions: inout [AddressResolution]) {
         switch parser.parse(message) {
         case .response:
             statistics.responses &+= 1
             if parser.truncatedFlag { statistics.truncated &+= 1 }
             statistics.addressAnswers &+= UInt64(parser.answers.count)
-            cache.record(client: client, answers: parser.answers, at: time)
+            for answer in parser.answers {
+                resolutions.append(AddressResolution(client: client, address: answer.address, names: intern(answer.names),
+                                                     seen: time, ttlSeconds: answer.ttl, position: UInt64(position)))
+            }
         case .notResponse:
             break
         case .malformed:
             statistics.malformed &+= 1
         }
+    }
+
+    private mutating func intern(_ names: [String]) -> DomainNames {
+        if let known = interned[names] { return known }
+        if interned.count >= 1 << 14 { interned.removeAll(keepingCapacity: true) }
+        let value = DomainNames(names)
+        interned[names] = value
+        return value
     }
 }
 

@@ -17,6 +17,10 @@ struct AddressTable {
     /// The flow-log identity; nil for an address that is in network sets and no endpoint, whose
     /// identifying set is chosen with the other end's namespace.
     private(set) var identity: [EndpointIdentity?] = []
+    /// Beside `identity` and `service`: their numbers in the engine's annotation numbering
+    /// (`PolicyEngine.identityNumber`, `serviceNumber`); the identity's is 0 where it is nil.
+    private(set) var identityNumber: [UInt32] = []
+    private(set) var serviceNumber: [UInt32] = []
 
     init(minimumCapacity: Int = 16) {
         numbers = KeyNumbering(minimumCapacity: minimumCapacity)
@@ -34,13 +38,15 @@ struct AddressTable {
 
     /// Numbers an address `number(of:)` did not find.
     mutating func add(_ address: IPAddress, endpoint: Int, matchClass: Int, sets: [Int], service: String,
-                      identity: EndpointIdentity?) -> Int {
+                      serviceNumber: UInt32, identity: EndpointIdentity?, identityNumber: UInt32) -> Int {
         self.address.append(address)
         self.endpoint.append(Int32(truncatingIfNeeded: endpoint))
         self.matchClass.append(Int32(truncatingIfNeeded: matchClass))
         self.sets.append(sets)
         self.service.append(service)
         self.identity.append(identity)
+        self.identityNumber.append(identityNumber)
+        self.serviceNumber.append(serviceNumber)
         return numbers.insert(Self.key(address))
     }
 
@@ -52,5 +58,7 @@ struct AddressTable {
         sets.removeAll(keepingCapacity: true)
         service.removeAll(keepingCapacity: true)
         identity.removeAll(keepingCapacity: true)
+        identityNumber.removeAll(keepingCapacity: true)
+        serviceNumber.removeAll(keepingCapacity: true)
     }
 }

@@ -40,13 +40,23 @@ extension PolicyEngine {
             classDecisionNumbers.insert(key)
             classDecisionList.append(decided)
         }
+        let sourceIdentity = endIdentity(source, other: destination)
+        let destinationIdentity = endIdentity(destination, other: source)
         return FlowAnnotation(
-            source: endIdentity(source, other: destination),
-            destination: endIdentity(destination, other: source),
+            source: sourceIdentity.identity, destination: destinationIdentity.identity,
             destinationService: addresses.service[destination],
             verdict: decided.verdict, egress: trace(decided.egress), ingress: trace(decided.ingress),
-            pendingEgress: trace(decided.pendingEgress), pendingIngress: trace(decided.pendingIngress))
+            pendingEgress: trace(decided.pendingEgress), pendingIngress: trace(decided.pendingIngress),
+            numbers: AnnotationNumbers(
+                space: numberSpace, source: sourceIdentity.number, destination: destinationIdentity.number,
+                service: addresses.serviceNumber[destination],
+                egress: Self.numbered(decided.egress), ingress: Self.numbered(decided.ingress),
+                pendingEgress: Self.numbered(decided.pendingEgress), pendingIngress: Self.numbered(decided.pendingIngress)))
     }
+
+    /// A trace's number in `AnnotationNumbers`: its `traceTable` number + 1, 0 for none (-1).
+    @inline(__always)
+    static func numbered(_ trace: Int32) -> UInt32 { UInt32(bitPattern: trace &+ 1) }
 
     /// The flow end at a numbered address, as the walks see it.
     func side(number: Int, port: UInt16) -> FlowSide {
@@ -57,13 +67,13 @@ extension PolicyEngine {
     /// network sets (and no endpoint) it is remembered per other end's entity class, since choosing the set compares
     /// every containing set's prefixes and names and depends only on the address and the other
     /// end's namespace (which its entity class fixes).
-    private func endIdentity(_ number: Int, other: Int) -> EndpointIdentity {
-        if let fixed = addresses.identity[number] { return fixed }
+    private func endIdentity(_ number: Int, other: Int) -> (identity: EndpointIdentity, number: UInt32) {
+        if let fixed = addresses.identity[number] { return (fixed, addresses.identityNumber[number]) }
         let otherEndpoint = Int(addresses.endpoint[other])
         let otherClass = otherEndpoint >= 0 ? classes.entityClass(otherEndpoint, in: index) : -1
         let key = KeyNumbering.Key(a: UInt64(number), b: UInt64(bitPattern: Int64(otherClass)), c: 0)
         if let known = setIdentityNumbers.number(of: key) { return setIdentityList[known] }
-        let found = identity(of: side(number: number, port: 0), other: side(number: other, port: 0))
+        let found = numberedIdentity(of: side(number: number, port: 0), other: side(number: other, port: 0))
         if setIdentityNumbers.count >= options.cacheCapacity { forgetSetIdentities() }
         setIdentityNumbers.insert(key)
         setIdentityList.append(found)
@@ -77,15 +87,21 @@ extension PolicyEngine {
         let endpoint = index.endpoint(at: address) ?? -1
         let sets = index.networkSets(containing: address)
         let identity: EndpointIdentity?
+        var identityNumber: UInt32 = 0
         if endpoint >= 0 {
             identity = index.entities[endpoint].identity
-        } else {
+            identityNumber = Self.identityNumber(entity: endpoint)
+        } else if sets.isEmpty {
             // One shared box (per kind of outside address), so every flow carries the same identity (the store numbers them by box).
-            identity = sets.isEmpty ? .calicoNetwork(address) : nil
+            identity = .calicoNetwork(address)
+            identityNumber = Self.identityNumber(outside: address)
+        } else {
+            identity = nil
         }
+        let service = index.service(for: address, endpoint: endpoint >= 0 ? endpoint : nil)
         return addresses.add(address, endpoint: endpoint,
                              matchClass: classes.sideClass(address: address, endpoint: endpoint, sets: sets, in: index),
-                             sets: sets, service: index.service(for: address, endpoint: endpoint >= 0 ? endpoint : nil),
-                             identity: identity)
+                             sets: sets, service: service, serviceNumber: serviceNumber(service),
+                             identity: identity, identityNumber: identityNumber)
     }
 }

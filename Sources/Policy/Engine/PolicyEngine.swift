@@ -53,7 +53,15 @@ public final class PolicyEngine: @unchecked Sendable {
     /// Flow-log identities of addresses in network sets by (address number, the other end's
     /// entity class or -1): the number indexes `setIdentityList`.
     var setIdentityNumbers = KeyNumbering()
-    var setIdentityList: [EndpointIdentity] = []
+    var setIdentityList: [(identity: EndpointIdentity, number: UInt32)] = []
+    /// The numbering of the annotations the class cache hands out (`AnnotationNumbers`):
+    /// identities by entity (`identityNumber`), services by name (`serviceNumbers`), traces by
+    /// their number in `traceTable`. Trace numbers start afresh in `forgetTraces`, and a new space
+    /// with them, so a number never stands for two traces within one space.
+    var numberSpace = AnnotationNumbers.newSpace()
+    /// Service names numbered from 1 (0 is "") for `AnnotationNumbers.service`; a cluster has a
+    /// bounded set of them, so the table is never emptied.
+    var serviceNumbers: [String: UInt32] = [:]
     /// Distinct traces by their hits in words (`TraceWords`): most walks end in one of a handful
     /// of traces, so a walk records its hits as numbers and builds a trace (strings and all) only
     /// the first time; cached annotations share the one box. Walks, class decisions and the
@@ -300,6 +308,7 @@ public final class PolicyEngine: @unchecked Sendable {
     /// Trace numbers are only meaningful to the class decisions and direction walks holding them:
     /// all start afresh.
     func forgetTraces() {
+        numberSpace = AnnotationNumbers.newSpace()
         traceNumbers.removeAll(keepingCapacity: true)
         traceTable.removeAll(keepingCapacity: true)
         traceActions.removeAll(keepingCapacity: true)
@@ -368,13 +377,32 @@ public final class PolicyEngine: @unchecked Sendable {
 
     /// §1.4: the endpoint, else the network set chosen with the other side's namespace, else net.
     func identity(of side: FlowSide, other: FlowSide) -> EndpointIdentity {
-        if side.isEndpoint { return index.entities[side.endpoint].identity }
+        numberedIdentity(of: side, other: other).identity
+    }
+
+    /// `identity(of:other:)` with its number in the annotation numbering (`identityNumber`).
+    func numberedIdentity(of side: FlowSide, other: FlowSide) -> (identity: EndpointIdentity, number: UInt32) {
+        if side.isEndpoint { return (index.entities[side.endpoint].identity, Self.identityNumber(entity: side.endpoint)) }
         let otherNamespace = other.isEndpoint ? index.entities[other.endpoint].namespace : ""
         if !side.sets.isEmpty,
            let set = index.identifyingNetworkSet(for: side.address, among: side.sets, otherNamespace: otherNamespace, cluster: cluster) {
-            return index.entities[set].identity
+            return (index.entities[set].identity, Self.identityNumber(entity: set))
         }
-        return .calicoNetwork(side.address)
+        return (.calicoNetwork(side.address), Self.identityNumber(outside: side.address))
+    }
+
+    /// An identity's number in the annotation numbering: the two outside-address identities
+    /// (`pvt` 0, `pub` 1), then each entity's by its index. Fixed for the engine's life.
+    static func identityNumber(entity: Int) -> UInt32 { UInt32(entity + 2) }
+    static func identityNumber(outside address: IPAddress) -> UInt32 { address.isRFC1918 ? 0 : 1 }
+
+    /// A service name's number in the annotation numbering (0 for "").
+    func serviceNumber(_ name: String) -> UInt32 {
+        if name.isEmpty { return 0 }
+        if let known = serviceNumbers[name] { return known }
+        let number = UInt32(serviceNumbers.count + 1)
+        serviceNumbers[name] = number
+        return number
     }
 
     func describe(_ entity: Int) -> String {

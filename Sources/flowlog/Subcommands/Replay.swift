@@ -200,6 +200,9 @@ struct NDJSONFlowSink: AnnotatedFlowSink {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// Without `--flows ndjson` the flows only go to the store, which may then take them.
+    var readsFlows: Bool { enabled }
+
     mutating func accept(_ batch: inout [AnnotatedFlow]) {
         if enabled {
             for record in batch {

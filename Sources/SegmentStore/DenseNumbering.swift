@@ -1,0 +1,118 @@
+import FlowCore
+
+/// Numbers a block's distinct values densely (0, 1, 2, … in order of first sight) and keeps
+/// them in that order (`keys`): the encoder's per-flow lookups of addresses, conversations,
+/// shapes and annotations.
+///
+/// A `Dictionary` hashed every key with SipHash (nine words for a conversation) and spread each
+/// lookup over its bitmap, key and value storage. Here a slot is eight bytes, a 32-bit tag of the
+/// key's hash beside the key's number, so a probe touches one small slot and compares keys (in
+/// `keys`) only when the tags agree; the hash is a few multiplications of the key's words
+/// (`DenseKey`). Linear probing, at most half full, no deletion: a block empties it whole.
+struct DenseNumbering<Key: DenseKey> {
+    private struct Slot {
+        /// The key's hash, low half; never read while `number` is -1.
+        var tag: UInt32
+        /// -1: empty.
+        var number: Int32
+    }
+
+    private static var empty: Slot { Slot(tag: 0, number: -1) }
+    private var slots: [Slot]
+    private var shift: UInt64
+    /// The keys by number.
+    private(set) var keys: [Key] = []
+
+    init() {
+        slots = Array(repeating: Self.empty, count: 64)
+        shift = 64 - 6
+    }
+
+    var count: Int { keys.count }
+
+    /// The key's number, numbering it (the next number, `count` before the call) when it has none.
+    @inline(__always)
+    mutating func number(of key: Key) -> Int {
+        let hash = Self.finalized(key.denseHash)
+        let tag = UInt32(truncatingIfNeeded: hash)
+        let start = Int(truncatingIfNeeded: hash >> shift)
+        let found: Int32 = keys.withUnsafeBufferPointer { keys in
+            slots.withUnsafeBufferPointer { table in
+                let mask = table.count - 1
+                var i = start
+                while true {
+                    let slot = table[i]
+                    if slot.number < 0 { return -1 - Int32(truncatingIfNeeded: i) }
+                    if slot.tag == tag && keys[Int(slot.number)] == key { return slot.number }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+        if found >= 0 { return Int(found) }
+        let number = keys.count
+        keys.append(key)
+        if (number + 1) * 2 > slots.count {
+            grow()
+        } else {
+            slots[Int(-1 - found)] = Slot(tag: tag, number: Int32(truncatingIfNeeded: number))
+        }
+        return number
+    }
+
+    /// Forgets every key; the table keeps its size.
+    mutating func removeAll() {
+        guard !keys.isEmpty else { return }
+        keys.removeAll(keepingCapacity: true)
+        slots.withUnsafeMutableBufferPointer { table in
+            for i in table.indices { table[i] = Self.empty }
+        }
+    }
+
+    /// Spreads the key's hash over the high bits (which pick the slot) and the low ones (the tag).
+    @inline(__always)
+    private static func finalized(_ h: UInt64) -> UInt64 {
+        var h = h
+        h ^= h >> 31
+        h = h &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 29
+        return h
+    }
+
+    /// Doubles the table and places every key again (`keys` holds them all, the newest included).
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = Array(repeating: Self.empty, count: size)
+        shift -= 1
+        slots.withUnsafeMutableBufferPointer { table in
+            let mask = size - 1
+            for (number, key) in keys.enumerated() {
+                let hash = Self.finalized(key.denseHash)
+                var i = Int(truncatingIfNeeded: hash >> shift)
+                while table[i].number >= 0 { i = (i + 1) & mask }
+                table[i] = Slot(tag: UInt32(truncatingIfNeeded: hash), number: Int32(truncatingIfNeeded: number))
+            }
+        }
+    }
+}
+
+/// A key `DenseNumbering` can number: equal keys must give equal hashes.
+protocol DenseKey: Equatable {
+    /// The key's words mixed (`DenseHash.mix`); the numbering spreads the bits itself.
+    var denseHash: UInt64 { get }
+}
+
+/// Mixing a key's words into one, for `DenseKey.denseHash`.
+enum DenseHash {
+    @inline(__always)
+    static func mix(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        (h ^ word) &* 0x9E37_79B9_7F4A_7C15 ^ (h >> 32)
+    }
+}
+
+extension UInt64: DenseKey {
+    var denseHash: UInt64 { self &* 0x9E37_79B9_7F4A_7C15 }
+}
+
+extension IPAddress: DenseKey {
+    var denseHash: UInt64 { DenseHash.mix(DenseHash.mix(high, low), UInt64(version.rawValue)) }
+}
