@@ -3,7 +3,9 @@
 # pair inside a network namespace this script creates; `flowlog agent` captures on the other end
 # (with the cluster, storing), then `nfpcapd -i` does the same with the same traffic. Rows: what
 # each tool lost (kernel drops, and for flowlog ring drops), and the capture process's CPU
-# seconds per million packets sent, flowlog's as a ratio to nfpcapd's (goal ≤ 0.5×).
+# seconds per million packets sent, flowlog's as a ratio to nfpcapd's (goal ≤ 0.5×). Then the
+# same again with both sent at one pinned rate (`tcpreplay --pps`), so the two ratios do not
+# depend on how fast tcpreplay happened to be in each tool's run.
 #
 # Traffic stays inside the namespace (nothing routes out of it) and is bounded by LIVE_PACKETS.
 # Needs root (ip netns), tcpreplay and nfpcapd; without them the area prints why and no rows.
@@ -11,6 +13,8 @@
 # Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
 #   LIVE_PACKETS  packets sent per tool (default: the whole capture, ≈2 M; 200000 is a quick run)
 #   LIVE_BUFFER   flowlog's kernel capture buffer (default 64MiB); nfpcapd gets the same (-b)
+#   LIVE_PPS      the pinned rate of the second pair of rows (tcpreplay --pps; default 200000,
+#                 which both keep up with on an idle or a loaded 2-core machine); 0 skips them
 #   LIVE_BASELINE another flowlog binary (e.g. main's) run the same way in the same run, for
 #                 before/after figures beside the same nfpcapd run
 #   LIVE_PERF     a directory: `perf record -g` follows each flowlog agent while the traffic
@@ -34,6 +38,7 @@ work="$BENCH_WORK/live"
 rm -rf "$work" && mkdir -p "$work"
 limit=${LIVE_PACKETS:-0}
 buffer=${LIVE_BUFFER:-64MiB}
+pps=${LIVE_PPS:-200000}
 buffer_mb=$(awk -v b="$buffer" 'BEGIN { n = b + 0; if (b ~ /GiB$/) n *= 1024; print int(n) }')
 
 ns="flowlog-bench-$$"
@@ -60,7 +65,7 @@ cpu_seconds() {
 
 # send NAME: replays the capture into tx; sets sent (packets tcpreplay reports sent).
 send() {
-    local args=(--topspeed -i send0)
+    local args=("${rate_args[@]}" -i send0)
     [ "$limit" -gt 0 ] && args+=(--limit="$limit")
     ip netns exec "$ns" tcpreplay "${args[@]}" "$capture" >"$work/$1.tcpreplay" 2>&1 || { cat "$work/$1.tcpreplay" >&2; return 1; }
     sent=$(sed -n 's/^[[:space:]]*Successful packets:[[:space:]]*\([0-9]*\).*/\1/p' "$work/$1.tcpreplay")
@@ -89,12 +94,12 @@ run_tool() {
     # Ready when the handle is open: the agent says so; nfpcapd has no such line, so it gets time.
     for ((i = 0; i < 300; i++)); do
         grep -q 'capturing' "$work/$name.log" 2>/dev/null && break
-        [ "$name" = nfpcapd ] && [ "$i" -ge 20 ] && break
+        [[ "$name" == nfpcapd* ]] && [ "$i" -ge 20 ] && break
         kill -0 "$pid" 2>/dev/null || { echo "live: $name exited early" >&2; cat "$work/$name.log" >&2; return 1; }
         sleep 0.1
     done
     local before perf=""
-    if [ -n "${LIVE_PERF:-}" ] && [ "$name" != nfpcapd ] && command -v perf >/dev/null; then
+    if [ -n "${LIVE_PERF:-}" ] && [[ "$name" != nfpcapd* ]] && command -v perf >/dev/null; then
         mkdir -p "$LIVE_PERF"
         perf record -q -g -p "$pid" -o "$LIVE_PERF/$name.perf.data" 2>"$work/$name.perf.log" &
         perf=$!
@@ -133,37 +138,53 @@ run_agent() {
     agent_packets=$(field packets) agent_kernel=$(field kernel_dropped) agent_ring=$(field ring_dropped) agent_flows=$(field flows)
     echo "live: $name captured $agent_packets packets, $agent_flows flows; kernel drops $agent_kernel, ring drops $agent_ring" >&2
 }
-if [ -n "${LIVE_BASELINE:-}" ]; then
-    run_agent baseline "$LIVE_BASELINE"
-    base_sent=$sent base_rate=$sent_rate base_cpu=$cpu base_cpu_exit=$cpu_exit base_kernel=$agent_kernel base_ring=$agent_ring
-fi
-run_agent flowlog "$FLOWLOG"
-flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu flow_cpu_exit=$cpu_exit
-flow_packets=$agent_packets flow_kernel=$agent_kernel flow_ring=$agent_ring
 
-# nfpcapd: same traffic, same buffer, flows to LZ4 files; it logs its packet and drop counts at exit.
-mkdir -p "$work/nfpcapd-data"
-run_tool nfpcapd 3 nfpcapd -i capture0 -w "$work/nfpcapd-data" -y -b "$buffer_mb" -v || exit 1
-nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu nf_cpu_exit=$cpu_exit
-nf_packets=$(sed -n 's/.*Stat: received: \([0-9]*\).*/\1/p' "$work/nfpcapd.log" | tail -1)
-nf_dropped=$(sed -n 's/.*dropped by OS\/Buffer: \([0-9]*\).*/\1/p' "$work/nfpcapd.log" | tail -1)
+# measure LABEL SUFFIX: the agent (and the baseline), then nfpcapd, at the rate `send` is set to;
+# prints the rows, each ratio from this pair of runs. SUFFIX tells the rows of a pinned rate apart.
+measure() {
+    local label=$1 suffix=$2
+    if [ -n "${LIVE_BASELINE:-}" ]; then
+        run_agent "baseline$label" "$LIVE_BASELINE"
+        base_sent=$sent base_rate=$sent_rate base_cpu=$cpu base_cpu_exit=$cpu_exit base_kernel=$agent_kernel base_ring=$agent_ring
+    fi
+    run_agent "flowlog$label" "$FLOWLOG"
+    flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu flow_cpu_exit=$cpu_exit
+    flow_packets=$agent_packets flow_kernel=$agent_kernel flow_ring=$agent_ring
+
+    # nfpcapd: same traffic, same buffer, flows to LZ4 files; it logs its packet and drop counts at exit.
+    rm -rf "$work/nfpcapd$label-data" && mkdir -p "$work/nfpcapd$label-data"
+    run_tool "nfpcapd$label" 3 nfpcapd -i capture0 -w "$work/nfpcapd$label-data" -y -b "$buffer_mb" -v || exit 1
+    nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu nf_cpu_exit=$cpu_exit
+    nf_packets=$(sed -n 's/.*Stat: received: \([0-9]*\).*/\1/p' "$work/nfpcapd$label.log" | tail -1)
+    nf_dropped=$(sed -n 's/.*dropped by OS\/Buffer: \([0-9]*\).*/\1/p' "$work/nfpcapd$label.log" | tail -1)
+    echo "live: nfpcapd$label received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/nfpcapd$label.log)" >&2
+
+    flow_per=$(per_million "$flow_cpu" "$flow_sent") nf_per=$(per_million "$nf_cpu" "$nf_sent")
+    bench_row "live: tcpreplay rate into the veth (flowlog run)$suffix" "$flow_rate" packets/s "nfpcapd run" "$nf_rate"
+    bench_row "live: flowlog agent packets captured$suffix" "$flow_packets" packets "tcpreplay sent" "$flow_sent"
+    bench_row "live: flowlog agent kernel drops$suffix" "$flow_kernel" packets - -
+    bench_row "live: flowlog agent ring drops$suffix" "$flow_ring" packets - -
+    [ -n "$nf_packets" ] && bench_row "live: nfpcapd packets received$suffix" "$nf_packets" packets "tcpreplay sent" "$nf_sent"
+    [ -n "$nf_dropped" ] && bench_row "live: nfpcapd kernel drops$suffix" "$nf_dropped" packets - -
+    bench_row "live: CPU s per M packets, flowlog agent$suffix" "$flow_per" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
+    bench_row "live: CPU s per M packets, final flush included$suffix" "$(per_million "$flow_cpu_exit" "$flow_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
+    if [ -n "${LIVE_BASELINE:-}" ]; then
+        bench_row "live: baseline binary kernel + ring drops$suffix" "$((base_kernel + base_ring))" packets - -
+        bench_row "live: CPU s per M packets, baseline binary$suffix" "$(per_million "$base_cpu" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
+        bench_row "live: CPU s per M packets, baseline, flush incl.$suffix" "$(per_million "$base_cpu_exit" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
+        bench_row "live: tcpreplay rate (baseline run)$suffix" "$base_rate" packets/s "nfpcapd run" "$nf_rate"
+    fi
+}
+
+# The issue's row: as fast as tcpreplay sends. The tools are then sent at different rates (the
+# machine's load changes between runs) and a capture process woken for fewer packets at a time
+# spends more per packet, so a second row sends both at one pinned rate that both keep up with.
+rate_args=(--topspeed)
+measure "" ""
+if [ "$pps" -gt 0 ]; then
+    rate_args=(--pps="$pps")
+    measure "-pinned" " (--pps $pps)"
+fi
 load_after=$(bench_load)
 bench_unlock
-echo "live: nfpcapd received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/nfpcapd.log)" >&2
-
-flow_per=$(per_million "$flow_cpu" "$flow_sent") nf_per=$(per_million "$nf_cpu" "$nf_sent")
-bench_row "live: tcpreplay rate into the veth (flowlog run)" "$flow_rate" packets/s "nfpcapd run" "$nf_rate"
-bench_row "live: flowlog agent packets captured" "$flow_packets" packets "tcpreplay sent" "$flow_sent"
-bench_row "live: flowlog agent kernel drops" "$flow_kernel" packets - -
-bench_row "live: flowlog agent ring drops" "$flow_ring" packets - -
-[ -n "$nf_packets" ] && bench_row "live: nfpcapd packets received" "$nf_packets" packets "tcpreplay sent" "$nf_sent"
-[ -n "$nf_dropped" ] && bench_row "live: nfpcapd kernel drops" "$nf_dropped" packets - -
-bench_row "live: CPU s per M packets, flowlog agent" "$flow_per" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
-bench_row "live: CPU s per M packets, final flush included" "$(per_million "$flow_cpu_exit" "$flow_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
-if [ -n "${LIVE_BASELINE:-}" ]; then
-    bench_row "live: baseline binary kernel + ring drops" "$((base_kernel + base_ring))" packets - -
-    bench_row "live: CPU s per M packets, baseline binary" "$(per_million "$base_cpu" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
-    bench_row "live: CPU s per M packets, baseline, flush incl." "$(per_million "$base_cpu_exit" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
-    bench_row "live: tcpreplay rate (baseline run)" "$base_rate" packets/s "nfpcapd run" "$nf_rate"
-fi
 echo "ROW|live: load average (1, 5, 15 min) before / after|${load_before// /,} / ${load_after// /,}|-|-|-|-"

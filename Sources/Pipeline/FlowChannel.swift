@@ -59,6 +59,12 @@ final class FlowChannel: @unchecked Sendable {
         return pushed
     }
 
+    /// A sixteenth of either ring's slots are taken: a pacing consumer should come now, long
+    /// before a dropping ring would drop.
+    var isFilling: Bool {
+        flows.count >= max(1, flows.capacity / 16) || resolutions.count >= max(1, resolutions.capacity / 16)
+    }
+
     /// The end of the stream (either side; see `SPSCRing.close`).
     func close() {
         resolutions.close()
@@ -101,6 +107,9 @@ final class FlowChannel: @unchecked Sendable {
             backoff.pause()
         }
     }
+
+    /// Something is waiting to be taken (consumer side).
+    var hasWaiting: Bool { held != nil || flows.count > 0 || resolutions.count > 0 }
 
     /// Closed, and every flow and answer taken.
     var isFinished: Bool { flows.isFinished && resolutions.isFinished && held == nil }

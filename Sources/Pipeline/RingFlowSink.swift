@@ -10,7 +10,7 @@ import FlowRing
 struct RingFlowSink: FlowSink {
     let channel: FlowChannel
     var drainMode = false
-    /// Rung after every push, for a consumer that sleeps until flows arrive (the agent's).
+    /// Rung after a push when the consumer sleeps and the rule says to wake it (the agent's).
     let doorbell: RingDoorbell?
 
     init(channel: FlowChannel, doorbell: RingDoorbell? = nil) {
@@ -23,13 +23,13 @@ struct RingFlowSink: FlowSink {
     mutating func accept(_ batch: inout [FlowRecord]) {
         _ = channel.flows.push(contentsOf: batch, overflowPolicy: overflowPolicy)
         batch.removeAll(keepingCapacity: true)
-        doorbell?.ring()
+        doorbell?.ring(afterPushing: drainMode || channel.isFilling)
     }
 
     mutating func accept(_ batch: inout [FlowRecord], resolutions: inout [AddressResolution]) {
         channel.push(batch, resolutions: resolutions, overflowPolicy: overflowPolicy)
         batch.removeAll(keepingCapacity: true)
         resolutions.removeAll(keepingCapacity: true)
-        doorbell?.ring()
+        doorbell?.ring(afterPushing: drainMode || channel.isFilling)
     }
 }

@@ -50,12 +50,12 @@ struct BlockCodec {
     /// Records in the block being built.
     var count: Int { encoder.count }
 
-    mutating func add(_ record: borrowing AnnotatedFlow) { encoder.add(record) }
+    mutating func add(_ record: AnnotatedFlow) { encoder.add(record) }
 
-    /// Adds a block's rows, read where they lie: a row handed across the codec's own storage
-    /// was copied first (a retain of every box it holds, and a release after).
+    /// Adds a block's rows, read where they lie (`BlockEncoder.add(row:)`).
     mutating func add(contentsOf rows: UnsafeBufferPointer<AnnotatedFlow>) {
-        for i in rows.indices { encoder.add(rows[i]) }
+        guard let first = rows.baseAddress else { return }
+        for i in 0..<rows.count { encoder.add(row: first + i) }
     }
 
     /// The next block is the first of a segment (version 3 numbers dictionary entries per

@@ -176,20 +176,27 @@ struct BlockEncoder {
     /// Adds one record: interns what repeats, keeps the per-record numbers as plain integers
     /// (their time unit is only known at `finish`). Allocates only for values new to the block.
     /// Borrowed: the rows are the caller's, and a copy would retain every box a flow holds.
-    mutating func add(_ record: borrowing AnnotatedFlow) {
-        let f = record.flow
+    mutating func add(_ record: AnnotatedFlow) {
+        withUnsafePointer(to: record) { add(row: $0) }
+    }
+
+    /// `add`, reading the row where it lies: a row passed by value from the writer's buffers
+    /// was copied first, a retain and a release of every box it holds.
+    mutating func add(row: UnsafePointer<AnnotatedFlow>) {
+        let f = row.pointee.flow
         let node: Int
-        if record.node == lastNode.name {
+        if row.pointee.node == lastNode.name {
             node = lastNode.id
         } else {
-            node = record.node.isEmpty ? emptyNode : intern(record.node)
-            lastNode = (record.node, node)
+            let name = row.pointee.node
+            node = name.isEmpty ? emptyNode : intern(name)
+            lastNode = (name, node)
         }
         let route = Route(source: intern(f.sourceAddress), destination: intern(f.destinationAddress),
                           destinationPort: f.destinationPort, ipProtocol: f.ipProtocol.rawValue,
                           vlan: f.vlan, innerVLAN: f.innerVLAN, node: node)
-        let annotation = annotationID(record.annotation)
-        let domains = record.destinationDomains.isEmpty ? 0 : intern(domains: record.destinationDomains) + 1
+        let annotation = annotationID(row)
+        let domains = row.pointee.destinationDomains.isEmpty ? 0 : intern(domains: row.pointee.destinationDomains) + 1
         let conversation = intern(Conversation(route: route, annotation: annotation, domains: domains))
         conversationColumn.append(UInt32(conversation))
         ends.append(f.end.nanoseconds)
@@ -207,10 +214,10 @@ struct BlockEncoder {
     /// (`intern(_: FlowAnnotation)`), which are boxes found the same way.
     /// (Guessing the number from the route's or an address's last annotation and confirming
     /// with `==` cost more than it saved: in busy clusters most boxes are new.)
-    private mutating func annotationID(_ annotation: FlowAnnotation?) -> Int {
-        guard let annotation else { return 0 }
-        let numbers = annotation.numbers
-        if !numbers.isAbsent, let id = intern(numbered: numbers, annotation) { return id + 1 }
+    private mutating func annotationID(_ row: UnsafePointer<AnnotatedFlow>) -> Int {
+        guard let numbers = row.pointee.annotation?.numbers else { return 0 }
+        if !numbers.isAbsent, let id = intern(numbered: numbers, row.pointee.annotation.unsafelyUnwrapped) { return id + 1 }
+        let annotation = row.pointee.annotation.unsafelyUnwrapped
         if let known = annotationByStorage[annotation.storageIdentity] { return known }
         let id = intern(annotation) + 1
         annotationByStorage[annotation.storageIdentity] = id

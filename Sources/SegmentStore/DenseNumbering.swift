@@ -35,26 +35,22 @@ struct DenseNumbering<Key: DenseKey> {
     mutating func number(of key: Key) -> Int {
         let hash = Self.finalized(key.denseHash)
         let tag = UInt32(truncatingIfNeeded: hash)
-        let start = Int(truncatingIfNeeded: hash >> shift)
-        let found: Int32 = keys.withUnsafeBufferPointer { keys in
-            slots.withUnsafeBufferPointer { table in
-                let mask = table.count - 1
-                var i = start
-                while true {
-                    let slot = table[i]
-                    if slot.number < 0 { return -1 - Int32(truncatingIfNeeded: i) }
-                    if slot.tag == tag && keys[Int(slot.number)] == key { return slot.number }
-                    i = (i + 1) & mask
-                }
-            }
+        // Plain subscripts, no `withUnsafeBufferPointer` closures: those retained both arrays
+        // around every probe.
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash >> shift)
+        while true {
+            let slot = slots[i]
+            if slot.number < 0 { break }
+            if slot.tag == tag && keys[Int(slot.number)] == key { return Int(slot.number) }
+            i = (i + 1) & mask
         }
-        if found >= 0 { return Int(found) }
         let number = keys.count
         keys.append(key)
         if (number + 1) * 2 > slots.count {
             grow()
         } else {
-            slots[Int(-1 - found)] = Slot(tag: tag, number: Int32(truncatingIfNeeded: number))
+            slots[i] = Slot(tag: tag, number: Int32(truncatingIfNeeded: number))
         }
         return number
     }
