@@ -111,15 +111,33 @@ check() {
     echo "query: $what: $said" >&2
 }
 
+# current_store DIR STAMP VERSION: whether DIR is a store made with STAMP (DIR.stamp) whose
+# first segment is in format VERSION (the u16 at byte 4 of its header).
+current_store() {
+    local seg
+    [ -d "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$2" ] || return 1
+    seg=$(find "$1" -maxdepth 1 -name '*.seg' | sort | head -n 1)
+    [ -n "$seg" ] && [ "$(od -An -tu2 -j4 -N2 "$seg" | tr -d ' ')" = "$3" ]
+}
+
 # inputs NAME CAPTURE [REPLAY OPTIONS…]: nfdump's file and copies, our store of one copy and
 # of `scale` copies; sets nfone (nfdump's files of one copy), nfdir, store1, storeN, packets.
 inputs() {
     local name=$1 capture=$2; shift 2
     local dir="$work/$name"
     mkdir -p "$dir"
+    # Inputs made earlier are reused only when they were made from this capture with these
+    # options (a stamp beside each), and our stores only when they are in the segment format
+    # this tree writes: a store kept from an older capture or format times another decoder on
+    # other flows.
+    local stamp version
+    stamp="$(stat -c '%s %Y' "$capture") $capture $*"
+    version=$(awk '/static let version: UInt16 =/ { print $NF }' "$BENCH_ROOT/Sources/SegmentStore/SegmentFormat.swift")
+    if [ "$(cat "$dir/nf.stamp" 2>/dev/null)" != "$stamp" ]; then rm -rf "$dir/nf" "$dir/nf-x$scale"; fi
     if ! ls "$dir"/nf/nfcapd.* >/dev/null 2>&1; then
         rm -rf "$dir/nf"; mkdir -p "$dir/nf"
         nfpcapd -r "$capture" -w "$dir/nf" -y >&2
+        echo "$stamp" >"$dir/nf.stamp"
     fi
     # nfpcapd rotates files every 5 minutes of capture time: a longer capture gives several,
     # and every one of them holds part of its flows.
@@ -134,11 +152,17 @@ inputs() {
     fi
     store1="$dir/store"
     storeN="$dir/store-x$scale"
-    if [ ! -d "$store1" ]; then "$FLOWLOG" replay "$capture" "$@" --data "$store1" >&2; fi
-    if [ ! -d "$storeN" ]; then
+    if ! current_store "$store1" "$stamp" "$version"; then
+        rm -rf "$store1"
+        "$FLOWLOG" replay "$capture" "$@" --data "$store1" >&2
+        echo "$stamp" >"$store1.stamp"
+    fi
+    if ! current_store "$storeN" "$stamp" "$version"; then
+        rm -rf "$storeN"
         local files=()
         for ((i = 0; i < scale; i++)); do files+=("$capture"); done
         "$FLOWLOG" replay "${files[@]}" "$@" --data "$storeN" >&2
+        echo "$stamp" >"$storeN.stamp"
     fi
     packets=$(capinfos -Mc "$capture" 2>/dev/null | awk '/Number of packets/ { print $NF }' || true)
     [ -n "$packets" ] || { echo "query: capinfos (Debian package tshark) is needed to count the capture's packets" >&2; exit 1; }

@@ -209,7 +209,9 @@ extension BlockCodec {
         let rawSize = Int(headerRawSize)
         guard stored.count > 0, rawSize > 0 else { throw BlockDecoder.Malformed(reason: "empty block payload", position: nil) }
         guard rawSize < Int(Int32.max), stored.count < Int(Int32.max) else { throw BlockDecoder.Malformed(reason: "raw size too large", position: nil) }
-        if raw.count < rawSize { raw = [UInt8](repeating: 0, count: rawSize) }
+        // Grown with room to spare: blocks differ in size, and each regrowth of a buffer this
+        // large is a fresh mapping whose every page faults in again.
+        if raw.count < rawSize { raw = [UInt8](repeating: 0, count: rawSize + rawSize / 4) }
         let produced = raw.withUnsafeMutableBytes { dst in
             LZ4_decompress_safe(stored.baseAddress!.assumingMemoryBound(to: CChar.self),
                                 dst.baseAddress!.assumingMemoryBound(to: CChar.self),

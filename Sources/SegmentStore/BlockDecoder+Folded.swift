@@ -8,13 +8,9 @@ extension BlockDecoder {
     /// source (the first, and each whose source differs from the one before), then the others
     /// as deltas from the conversation before. Every number is checked.
     private mutating func readGroupedDestinations(_ c: inout ByteCursor, count: Int) throws {
-        // A conversation starts a source where its source differs from the one before; the
-        // loops below test that without a branch (sources come in runs of unpredictable length).
-        var starting = 0
-        fields[8].withUnsafeBufferPointer { sources in
-            if count > 0 { starting = 1 }
-            for i in 1..<max(count, 1) { starting &+= sources[i] != sources[i - 1] ? 1 : 0 }
-        }
+        // A conversation starts a source where its source differs from the one before (the
+        // loop below tests that without a branch: sources come in runs of unpredictable length).
+        let starting = sourcesStarted
         let limit = UInt64(addresses.count)
         let bound = try PackedColumn.decode(&c, count: starting, into: &packed)
         guard starting == 0 || bound < limit || packed.max()! < limit else {
@@ -106,7 +102,7 @@ extension BlockDecoder {
     /// Turns repeat flags into values: where `values[i]` is 1, the value last taken for key
     /// `keys[i]` (each below `keyCount`), where 0 the next of `others` (which ends with one spare
     /// value, never taken); false when a flag finds no earlier value for its key. `last` is scratch.
-    private static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
+    static func resolveRepeats(_ values: inout [UInt64], keys: [UInt64], others: [UInt64], last: inout [UInt64],
                                        keyCount: Int) -> Bool {
         last.removeAll(keepingCapacity: true)
         last.append(contentsOf: repeatElement(0, count: keyCount))
@@ -276,7 +272,10 @@ extension BlockDecoder {
         try Self.resolveIdentities(own: folded[8], addressIdentity: folded[6], addressOf: folded[11], into: &e.annotationFields[0])
         try Self.resolveIdentities(own: folded[9], addressIdentity: folded[6], addressOf: folded[12], into: &e.annotationFields[1])
         let shared = perConversation ? shareAnnotations(&e, count: annotationCount, identityCount: identityCount) : annotationCount
-        for k in 0..<6 { Self.gather(folded[k], at: folded[7], into: &e.annotationFields[2 + k]) }
+        // The outcome table and each annotation's outcome number go to the entries as they are
+        // (swapped: both sides' arrays keep their capacity for the next block).
+        for k in 0..<6 { swap(&folded[k], &e.annotationFields[2 + k]) }
+        swap(&folded[7], &e.outcomeOfAnnotation)
         return shared
     }
 
@@ -430,18 +429,6 @@ extension BlockDecoder {
                             out[a] = identity - 1
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /// `out[a] = table[indices[a]]` for every index (each checked below `table.count` before).
-    private static func gather(_ table: [UInt64], at indices: [UInt64], into out: inout [UInt64]) {
-        resize(&out, to: indices.count)
-        table.withUnsafeBufferPointer { table in
-            indices.withUnsafeBufferPointer { indices in
-                out.withUnsafeMutableBufferPointer { out in
-                    for a in 0..<indices.count { out[a] = table[Int(truncatingIfNeeded: indices[a])] }
                 }
             }
         }

@@ -39,6 +39,9 @@ struct BlockDecoder {
     /// to a string, label set, identity or trace is out of range).
     var segmentDictionary: SegmentDictionary?
     private var shapes: [UInt64] = []
+    /// Of the conversations `readConversationSources` read last, how many start a source (the
+    /// first, and each whose source differs from the one before).
+    var sourcesStarted = 0
     /// Field-by-field staging for the annotation and conversation tables.
     var fields: [[UInt64]] = Array(repeating: [], count: 17)
     /// Version 3 staging: 0–5 the outcome table, 6 address identities, 7–9 the annotation
@@ -133,6 +136,16 @@ struct BlockDecoder {
         return RecordColumns(count: count, unit: unit, baseEnd: baseEnd, columns: columns,
                              based: payloadVersion >= SegmentFormat.basedColumnsVersion,
                              conditioned: payloadVersion >= SegmentFormat.conditionedColumnsVersion)
+    }
+
+    /// `count` elements, capacity kept; those already there keep their values.
+    @inline(__always)
+    static func resize<T>(_ array: inout [T], to count: Int, filler: T) {
+        if array.count > count {
+            array.removeLast(array.count - count)
+        } else if array.count < count {
+            array.append(contentsOf: repeatElement(filler, count: count - array.count))
+        }
     }
 
     /// Undoes `BlockEncoder.zigzag`.
@@ -325,6 +338,8 @@ struct BlockDecoder {
                     }
                 }
             }
+            // Each annotation its own outcome.
+            for a in 0..<annotationCount { e.outcomeOfAnnotation.append(UInt64(a)) }
 
             try readAddresses(&c, records: records)
 
@@ -336,8 +351,11 @@ struct BlockDecoder {
         if let segment, segment.hasLost {
             try Self.requirePresent(e.annotationFields[0], in: segment.identityStarts, what: "identity")
             try Self.requirePresent(e.annotationFields[1], in: segment.identityStarts, what: "identity")
-            try Self.requirePresent(e.annotationFields[2], in: segment.stringStarts, what: "string")
-            for k in 4...7 { try Self.requirePresent(e.annotationFields[k], in: segment.traceStarts, what: "trace", plusOne: true) }
+            // The outcomes' references as the annotations use them (an outcome no annotation
+            // uses costs nothing).
+            func used(_ k: Int) -> [UInt64] { e.outcomeOfAnnotation.map { e.annotationFields[k][Int($0)] } }
+            try Self.requirePresent(used(2), in: segment.stringStarts, what: "string")
+            for k in 4...7 { try Self.requirePresent(used(k), in: segment.traceStarts, what: "trace", plusOne: true) }
             try Self.requirePresent(fields[15], in: segment.stringStarts, what: "string")
         }
         let hasDomains = payloadVersion >= SegmentFormat.domainsVersion
@@ -362,6 +380,8 @@ struct BlockDecoder {
         if numberingOnDemand {
             conversationTemplate.removeAll(keepingCapacity: true)
             conversationTemplate.append(contentsOf: repeatElement(-1, count: conversationCount))
+            e.templateKeys.removeAll(keepingCapacity: true)
+            e.templateFirstConversation.removeAll(keepingCapacity: true)
             d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<c.position]), segment: segment)
             d.deferNumbering(annotationOf: annotationOf, nodeOf: nodeOf, domainsOf: domainsOf, hasDomains: hasDomains,
                              annotationCount: annotationCount)
@@ -377,15 +397,13 @@ struct BlockDecoder {
         firstOfAnnotation.append(contentsOf: repeatElement(-1, count: materialize ? annotationCount + 1 : 1))
         // Written through buffers sized for the worst case (a record per conversation), then
         // cut to the records numbered: as `BlockDictionaries.number`, without an append (and
-        // its uniqueness and capacity checks) per conversation.
-        templateOf.removeAll(keepingCapacity: true)
-        templateOf.append(contentsOf: repeatElement(0, count: conversationCount))
+        // its uniqueness and capacity checks) per conversation. Not refilled: the loop reads
+        // no slot before writing it, so what the last block left can stay.
+        Self.resize(&templateOf, to: conversationCount, filler: 0)
         var keys = e.templateKeys, firsts = e.templateFirstConversation
         (e.templateKeys, e.templateFirstConversation) = ([], [])
-        keys.removeAll(keepingCapacity: true)
-        keys.append(contentsOf: repeatElement(TemplateKey(annotation: 0, node: 0, domains: 0), count: conversationCount))
-        firsts.removeAll(keepingCapacity: true)
-        firsts.append(contentsOf: repeatElement(0, count: conversationCount))
+        Self.resize(&keys, to: conversationCount, filler: TemplateKey(annotation: 0, node: 0, domains: 0))
+        Self.resize(&firsts, to: conversationCount, filler: 0)
         var numbered = 0
         keys.withUnsafeMutableBufferPointer { keys in
             firsts.withUnsafeMutableBufferPointer { firsts in
@@ -471,18 +489,31 @@ struct BlockDecoder {
     mutating func readConversationSources(_ c: inout ByteCursor, records: Int) throws -> Int {
         let conversationCount = try c.index(below: min(c.remaining * 8, records) + 1)
         try PackedColumn.decode(&c, count: conversationCount, into: &packed)
-        // Filled in a local (no uniqueness check per append), then put back.
+        // Filled in a local through its buffer (no uniqueness check per value), then put back;
+        // the range is checked once after the loop. A conversation whose delta is not 0 (or
+        // the first) starts a source: counted here for version 4's destinations.
         var sources = fields[8]
         fields[8] = []
-        sources.removeAll(keepingCapacity: true)
-        var source = 0
-        for delta in packed {
-            guard delta < UInt64(addresses.count) else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            source += Int(delta)
-            guard source < addresses.count else { throw Malformed(reason: "address reference out of range", position: c.position) }
-            sources.append(UInt64(source))
+        Self.resize(&sources, to: conversationCount, filler: 0)
+        let limit = UInt64(addresses.count)
+        var starting = 0
+        let inRange = sources.withUnsafeMutableBufferPointer { out in
+            packed.withUnsafeBufferPointer { deltas in
+                var source: UInt64 = 0
+                var outOfRange = false
+                for i in 0..<conversationCount {
+                    let delta = deltas[i]
+                    source &+= delta
+                    outOfRange = outOfRange || delta >= limit || source >= limit
+                    out[i] = source
+                    starting &+= i == 0 || delta != 0 ? 1 : 0
+                }
+                return !outOfRange
+            }
         }
         fields[8] = sources
+        guard inRange else { throw Malformed(reason: "address reference out of range", position: c.position) }
+        sourcesStarted = starting
         return conversationCount
     }
 

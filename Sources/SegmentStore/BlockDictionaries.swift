@@ -34,9 +34,14 @@ final class BlockDictionaries {
         var traceStarts: [Int32] = []
         /// Per trace, its reporter byte (what `reportsAtDestination` needs, without the trace).
         var traceReporters: [UInt8] = []
-        /// Per annotation, field by field: source, destination identity, service string,
-        /// verdict, then egress, ingress, pending egress, pending ingress trace + 1 (0 = none).
+        /// Field by field: 0–1 per annotation, its source and destination identity; 2–7 per
+        /// outcome (`outcomeOfAnnotation`), the service string, verdict, then egress, ingress,
+        /// pending egress, pending ingress trace + 1 (0 = none). Annotations share outcomes
+        /// (version 3 on, a block holds far fewer outcomes than annotations), so an outcome's
+        /// fields are read through its number rather than copied out per annotation.
         var annotationFields = [[UInt64]](repeating: [], count: 8)
+        /// Per annotation, its outcome: the row of fields 2–7 (before version 3, its own).
+        var outcomeOfAnnotation: [UInt64] = []
         var domainSetStarts: [Int32] = []
         /// Per prepared record: what it fixes, and its first conversation (whose record is the
         /// placeholder `flow`).
@@ -73,9 +78,10 @@ final class BlockDictionaries {
                 traceReporters.removeAll(keepingCapacity: true)
             }
             for k in annotationFields.indices { annotationFields[k].removeAll(keepingCapacity: true) }
+            outcomeOfAnnotation.removeAll(keepingCapacity: true)
             domainSetStarts.removeAll(keepingCapacity: true)
-            templateKeys.removeAll(keepingCapacity: true)
-            templateFirstConversation.removeAll(keepingCapacity: true)
+            // The prepared records' tables are left as they are: the decoder sizes them and
+            // writes every slot it keeps (a refill of every slot per block cost more).
         }
     }
     private(set) var entries = Entries()
@@ -97,6 +103,11 @@ final class BlockDictionaries {
     private var identities: [EndpointIdentity?] = []
     private var traces: [PolicyTrace?] = []
     private var annotations: [FlowAnnotation?] = []
+    /// The annotations and domain sets built for this block, to forget at the next: emptying
+    /// the whole tables costs a pass over every slot (a generic destroy per optional), every
+    /// block, while most scans build none of them.
+    private var builtAnnotations: [Int32] = []
+    private var builtDomainSets: [Int32] = []
     private var domainSets: [DomainNames?] = []
 
     init() {}
@@ -111,8 +122,10 @@ final class BlockDictionaries {
         taken.removeAll()
         // Strings, label sets, identities and traces built are kept while blocks of one
         // version 3 segment follow each other (`seal` decides).
-        annotations.removeAll(keepingCapacity: true)
-        domainSets.removeAll(keepingCapacity: true)
+        for i in builtAnnotations { annotations[Int(i)] = nil }
+        for i in builtDomainSets { domainSets[Int(i)] = nil }
+        builtAnnotations.removeAll(keepingCapacity: true)
+        builtDomainSets.removeAll(keepingCapacity: true)
         annotated = true
         // Shared with the decoder's staging, which refills them next.
         annotationOf = []
@@ -139,8 +152,10 @@ final class BlockDictionaries {
             traces.append(contentsOf: repeatElement(nil, count: entries.traceStarts.count))
         }
         self.segment = segment
-        annotations.append(contentsOf: repeatElement(nil, count: entries.annotationFields[0].count))
-        domainSets.append(contentsOf: repeatElement(nil, count: entries.domainSetStarts.count))
+        // Every slot is nil (see `reset`); the tables only grow, to the most a block has had.
+        let annotationCount = entries.annotationFields[0].count, domainSetCount = entries.domainSetStarts.count
+        if annotations.count < annotationCount { annotations.append(contentsOf: repeatElement(nil, count: annotationCount - annotations.count)) }
+        if domainSets.count < domainSetCount { domainSets.append(contentsOf: repeatElement(nil, count: domainSetCount - domainSets.count)) }
     }
 
     var templateCount: Int { entries.templateKeys.count }
@@ -240,29 +255,88 @@ final class BlockDictionaries {
 
     func annotationParts(_ a: Int) -> AnnotationParts {
         // One read of the class's tables, not eight (each is an access check and a retain).
-        let fields = entries.annotationFields
+        Self.parts(a, fields: entries.annotationFields, outcomeOf: entries.outcomeOfAnnotation)
+    }
+
+    /// Annotation `a`'s parts from the annotation fields and outcome numbers.
+    @inline(__always)
+    private static func parts(_ a: Int, fields: [[UInt64]], outcomeOf: [UInt64]) -> AnnotationParts {
+        let o = Int(truncatingIfNeeded: outcomeOf[a])
         func trace(_ field: Int) -> Int? {
-            let number = Int(fields[field][a])
+            let number = Int(fields[field][o])
             return number == 0 ? nil : number - 1
         }
-        return AnnotationParts(source: Int(fields[0][a]), destination: Int(fields[1][a]), destinationService: Int(fields[2][a]),
-                               verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: fields[3][a])) ?? .unknown,
+        return AnnotationParts(source: Int(fields[0][a]), destination: Int(fields[1][a]), destinationService: Int(fields[2][o]),
+                               verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: fields[3][o])) ?? .unknown,
                                egress: trace(4), ingress: trace(5), pendingEgress: trace(6), pendingIngress: trace(7))
     }
 
     /// Every annotation in stored order, by its parts' numbers (one read of the tables for the
     /// whole block: a visitor reading every entry pays no access check or retain per entry).
     func forEachAnnotation(_ body: (AnnotationParts) -> Void) {
+        withOutcomeTable { outcomes in
+            forEachAnnotationByOutcome { source, destination, o in
+                let p = outcomes[o]
+                body(AnnotationParts(source: source, destination: destination, destinationService: p.destinationService,
+                                     verdict: p.verdict, egress: p.egress, ingress: p.ingress,
+                                     pendingEgress: p.pendingEgress, pendingIngress: p.pendingIngress))
+            }
+        }
+    }
+
+    /// The block's outcomes as a table, lent to `body` (kept from block to block).
+    private func withOutcomeTable(_ body: (UnsafeBufferPointer<OutcomeParts>) -> Void) {
+        var table = outcomeTable
+        outcomeTable = []
+        table.removeAll(keepingCapacity: true)
+        forEachOutcome { table.append($0) }
+        table.withUnsafeBufferPointer(body)
+        outcomeTable = table
+    }
+    private var outcomeTable: [OutcomeParts] = []
+
+    /// Outcomes in the block (what its annotations share besides their identities).
+    var outcomeCount: Int { annotated ? entries.annotationFields[2].count : 0 }
+
+    /// Every outcome in stored order, by its parts' numbers.
+    func forEachOutcome(_ body: (OutcomeParts) -> Void) {
         guard annotated else { return }
         let fields = entries.annotationFields
-        func trace(_ field: Int, _ a: Int) -> Int? {
-            let number = Int(fields[field][a])
-            return number == 0 ? nil : number - 1
+        fields[2].withUnsafeBufferPointer { service in
+            fields[3].withUnsafeBufferPointer { verdict in
+                fields[4].withUnsafeBufferPointer { egress in
+                    fields[5].withUnsafeBufferPointer { ingress in
+                        fields[6].withUnsafeBufferPointer { pendingEgress in
+                            fields[7].withUnsafeBufferPointer { pendingIngress in
+                                @inline(__always) func trace(_ number: UInt64) -> Int? { number == 0 ? nil : Int(truncatingIfNeeded: number) - 1 }
+                                for o in service.indices {
+                                    body(OutcomeParts(destinationService: Int(truncatingIfNeeded: service[o]),
+                                                      verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: verdict[o])) ?? .unknown,
+                                                      egress: trace(egress[o]), ingress: trace(ingress[o]),
+                                                      pendingEgress: trace(pendingEgress[o]), pendingIngress: trace(pendingIngress[o])))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        for a in fields[0].indices {
-            body(AnnotationParts(source: Int(fields[0][a]), destination: Int(fields[1][a]), destinationService: Int(fields[2][a]),
-                                 verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: fields[3][a])) ?? .unknown,
-                                 egress: trace(4, a), ingress: trace(5, a), pendingEgress: trace(6, a), pendingIngress: trace(7, a)))
+    }
+
+    /// Every annotation in stored order: its source and destination identity numbers and its
+    /// outcome's number.
+    func forEachAnnotationByOutcome(_ body: (_ source: Int, _ destination: Int, _ outcome: Int) -> Void) {
+        guard annotated else { return }
+        let fields = entries.annotationFields
+        fields[0].withUnsafeBufferPointer { sources in
+            fields[1].withUnsafeBufferPointer { destinations in
+                entries.outcomeOfAnnotation.withUnsafeBufferPointer { outcomes in
+                    for a in sources.indices {
+                        body(Int(truncatingIfNeeded: sources[a]), Int(truncatingIfNeeded: destinations[a]),
+                             Int(truncatingIfNeeded: outcomes[a]))
+                    }
+                }
+            }
         }
     }
 
@@ -338,7 +412,8 @@ final class BlockDictionaries {
         guard annotated else { return false }
         let a = entries.templateKeys[t].annotation - 1
         guard a >= 0 else { return false }
-        let ingress = Int(entries.annotationFields[5][a]), egress = Int(entries.annotationFields[4][a])
+        let o = Int(truncatingIfNeeded: entries.outcomeOfAnnotation[a])
+        let ingress = Int(entries.annotationFields[5][o]), egress = Int(entries.annotationFields[4][o])
         let reporter = ingress != 0 ? entries.traceReporters[ingress - 1] : egress != 0 ? entries.traceReporters[egress - 1] : 0
         return reporter == Reporter.destination.rawValue
     }
@@ -410,16 +485,13 @@ final class BlockDictionaries {
 
     func annotation(_ i: Int) -> FlowAnnotation {
         if let built = annotations[i] { return built }
-        func trace(field: Int) -> PolicyTrace? {
-            let number = Int(entries.annotationFields[field][i])
-            return number == 0 ? nil : self.trace(number - 1)
-        }
-        let made = FlowAnnotation(source: identity(Int(entries.annotationFields[0][i])), destination: identity(Int(entries.annotationFields[1][i])),
-                                  destinationService: string(Int(entries.annotationFields[2][i])),
-                                  verdict: Verdict(rawValue: UInt8(truncatingIfNeeded: entries.annotationFields[3][i])) ?? .unknown,
-                                  egress: trace(field: 4), ingress: trace(field: 5),
-                                  pendingEgress: trace(field: 6), pendingIngress: trace(field: 7))
+        let p = annotationParts(i)
+        let made = FlowAnnotation(source: identity(p.source), destination: identity(p.destination),
+                                  destinationService: string(p.destinationService), verdict: p.verdict,
+                                  egress: p.egress.map(trace), ingress: p.ingress.map(trace),
+                                  pendingEgress: p.pendingEgress.map(trace), pendingIngress: p.pendingIngress.map(trace))
         annotations[i] = made
+        builtAnnotations.append(Int32(i))
         return made
     }
 
@@ -432,6 +504,7 @@ final class BlockDictionaries {
         for _ in 0..<count { names.append(string(Self.varint(bytes, &p))) }
         let made = DomainNames(names)
         domainSets[i] = made
+        builtDomainSets.append(Int32(i))
         return made
     }
 

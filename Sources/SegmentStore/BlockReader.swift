@@ -19,6 +19,10 @@ struct BlockReader {
         guard length >= SegmentFormat.blockHeaderSize else {
             throw FlowlogError(.corrupt, "block length \(length) is shorter than a block header", location: location)
         }
+        // Grown with room to spare (as `BlockCodec.decompress` grows the raw buffer): blocks
+        // differ in size, and each regrowth of a buffer this large is a fresh mapping whose
+        // every page faults in again.
+        if stored.count < length { stored = [UInt8](repeating: 0, count: length + length / 4) }
         let got = try file.read(into: &stored, count: length, at: block.offset)
         guard got == length else {
             throw FlowlogError(.truncated, "block ends past the end of the file", location: location)

@@ -51,6 +51,19 @@ public struct AnnotationParts: Equatable, Sendable {
     public var pendingIngress: Int?
 }
 
+/// What stored annotations share besides their identities, by the numbers of its parts in
+/// the block's dictionaries: service, verdict and traces. A block holds far fewer outcomes
+/// than annotations (`BlockRows.forEachOutcome`, `forEachAnnotationByOutcome`).
+public struct OutcomeParts: Equatable, Sendable {
+    /// A string of the block's dictionary (`BlockRows.string(_:)`).
+    public var destinationService: Int
+    public var verdict: Verdict
+    public var egress: Int?
+    public var ingress: Int?
+    public var pendingEgress: Int?
+    public var pendingIngress: Int?
+}
+
 /// A stored identity by the numbers of its strings and label set in the block's dictionary
 /// (`BlockRows.string(_:)`, `withStringBytes(_:_:)`, `forEachLabel(inSet:_:)`).
 public struct IdentityParts: Equatable, Sendable {
@@ -90,6 +103,17 @@ extension BlockRows {
 
     /// Every annotation of the block in stored order (numbers 0, 1, …), by its parts' numbers.
     public func forEachAnnotation(_ body: (AnnotationParts) -> Void) { dictionaries?.forEachAnnotation(body) }
+    /// Outcomes in the block's dictionary.
+    public var outcomeCount: Int { dictionaries?.outcomeCount ?? 0 }
+    /// Every outcome of the block in stored order (numbers 0, 1, …), by its parts' numbers.
+    public func forEachOutcome(_ body: (OutcomeParts) -> Void) { dictionaries?.forEachOutcome(body) }
+    /// Every annotation of the block in stored order, as its source and destination identity
+    /// numbers and the number of its outcome (`forEachOutcome`): the same annotations as
+    /// `forEachAnnotation`, for a reader that works on each outcome once rather than once per
+    /// annotation.
+    public func forEachAnnotationByOutcome(_ body: (_ source: Int, _ destination: Int, _ outcome: Int) -> Void) {
+        dictionaries?.forEachAnnotationByOutcome(body)
+    }
     /// Every prepared record in order (numbers 0, 1, …): the numbers of its annotation, node
     /// string and domain set, as `preparedAnnotationNumber`, `preparedNodeNumber` and
     /// `preparedDomainsNumber` give them one by one.

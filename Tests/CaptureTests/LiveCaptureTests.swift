@@ -22,17 +22,18 @@ struct LiveCaptureTests {
         init(_ configuration: FlowCacheConfiguration) { capture = FlowCapture(cache: configuration, batchSize: 1) }
     }
 
-    /// Immediate mode (per-packet delivery) and the default buffered ring both deliver, and
-    /// both let idle flows expire by the wall clock.
-    @Test(arguments: [true, false])
-    func loopbackUDPAndTCP(immediate: Bool) throws {
+    /// Immediate mode (per-packet delivery), the default buffered ring and a large one (whose
+    /// reads pause while packets flow) all deliver, and all let idle flows expire by the wall
+    /// clock and stop at `breakLoop()`.
+    @Test(arguments: [(true, 0), (false, 0), (false, 64 << 20)])
+    func loopbackUDPAndTCP(immediate: Bool, bufferSize: Int) throws {
         // Kernel-chosen ports, bound before the capture opens, so parallel runs never collide.
         let receiver = try boundSocket(Int32(SOCK_DGRAM.rawValue))
         defer { close(receiver.fd) }
         let listener = try boundSocket(Int32(SOCK_STREAM.rawValue))
         defer { close(listener.fd) }
         let udpPort = receiver.port, tcpPort = listener.port
-        let configuration = LiveCaptureConfiguration(snaplen: 256, promiscuous: false,
+        let configuration = LiveCaptureConfiguration(snaplen: 256, promiscuous: false, bufferSize: bufferSize,
                                                      filter: "udp port \(udpPort) or tcp port \(tcpPort)",
                                                      immediate: immediate, readTimeoutMilliseconds: 50)
         let source: PacketSource
@@ -80,6 +81,15 @@ struct LiveCaptureTests {
         let kernel = try #require(run.capture.statistics.kernel)
         #expect(kernel.received >= run.capture.statistics.packets)
         #expect(run.capture.statistics.packets >= 9)
+    }
+
+    /// The pause between looks while packets flow never outlasts a quarter of the kernel buffer
+    /// at 1 GB/s, and libpcap's default buffer gets none.
+    @Test func busyPauseIsBoundedByTheBuffer() {
+        #expect(PacketSource.busyPause(bufferBytes: 0) == 0)
+        #expect(PacketSource.busyPause(bufferBytes: 2 << 20) == 0)
+        #expect(PacketSource.busyPause(bufferBytes: 64 << 20) == 16)
+        #expect(PacketSource.busyPause(bufferBytes: 1 << 30) == 20)
     }
 
     @Test func unknownInterfaceIsAClearError() {

@@ -283,6 +283,30 @@ struct PartsRebuildingVisitor: StoreRowVisitor {
                                               pendingIngress: p.pendingIngress.map { traces[$0] }))
         }
         #expect(annotations.count == b.annotationCount)
+        // The same annotations through their outcomes (the form a reader folding each outcome
+        // once uses).
+        var outcomes: [OutcomeParts] = []
+        b.forEachOutcome { outcomes.append($0) }
+        #expect(outcomes.count == b.outcomeCount)
+        struct Flat: Equatable {
+            var source, destination, service: Int
+            var verdict: Verdict
+            var traces: [Int?]
+        }
+        var byOutcome: [Flat] = []
+        b.forEachAnnotationByOutcome { source, destination, o in
+            let p = outcomes[o]
+            byOutcome.append(Flat(source: source, destination: destination, service: p.destinationService, verdict: p.verdict,
+                                  traces: [p.egress, p.ingress, p.pendingEgress, p.pendingIngress]))
+        }
+        func flat(_ p: AnnotationParts) -> Flat {
+            Flat(source: p.source, destination: p.destination, service: p.destinationService, verdict: p.verdict,
+                 traces: [p.egress, p.ingress, p.pendingEgress, p.pendingIngress])
+        }
+        var parts: [Flat] = []
+        b.forEachAnnotation { parts.append(flat($0)) }
+        #expect(byOutcome == parts)
+        #expect(parts == (0..<b.annotationCount).map { flat(b.annotationParts($0)) })
         var prepared: [AnnotatedFlow] = []
         b.forEachPrepared { annotation, node, domains in
             prepared.append(AnnotatedFlow(flow: FlowRecord(sourceAddress: IPAddress(ipv4: 0), destinationAddress: IPAddress(ipv4: 0),

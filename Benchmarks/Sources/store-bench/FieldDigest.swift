@@ -97,12 +97,21 @@ enum FieldDigest {
         mix(mix(h, UInt64(reporter.rawValue) | UInt64(action.rawValue) << 8), UInt64(hits))
     }
 
-    /// An annotation from its parts' digests (nil traces fold as 1).
+    /// An annotation from its parts' digests (nil traces fold as 1): its identities, then its
+    /// outcome (what annotations share besides their identities, stored as a table of its own).
     static func annotation(source: UInt64, destination: UInt64, service: UInt64, verdict: Verdict,
                            traces: (UInt64?, UInt64?, UInt64?, UInt64?)) -> UInt64 {
-        var h = mix(source, destination)
-        h = mix(h, service)
-        h = mix(h, UInt64(verdict.rawValue))
+        annotation(source: source, destination: destination, outcome: outcome(service: service, verdict: verdict, traces: traces))
+    }
+
+    @inline(__always)
+    static func annotation(source: UInt64, destination: UInt64, outcome: UInt64) -> UInt64 {
+        mix(mix(source, destination), outcome)
+    }
+
+    /// Service, verdict and traces (nil folds as 1).
+    static func outcome(service: UInt64, verdict: Verdict, traces: (UInt64?, UInt64?, UInt64?, UInt64?)) -> UInt64 {
+        var h = mix(service, UInt64(verdict.rawValue))
         h = mix(h, traces.0 ?? 1)
         h = mix(h, traces.1 ?? 1)
         h = mix(h, traces.2 ?? 1)

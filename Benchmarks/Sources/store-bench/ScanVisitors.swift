@@ -17,8 +17,8 @@ struct RecordDigestVisitor: StoreVisitor {
 
 /// The full scan reading rows where they lie (a worker of `StoreReader.scanBlocks`, one per
 /// thread), every part in the order it is stored: each dictionary entry of the block
-/// (string bytes, label set, identity, trace, domain set, annotation, then each conversation's
-/// prepared record) folded once, from the numbers of its parts; each conversation's shared
+/// (string bytes, label set, identity, trace, domain set, annotation outcome, annotation, then
+/// each conversation's prepared record) folded once, from the numbers of its parts; each conversation's shared
 /// fields folded once from the conversation columns, with its prepared record's digest; per row
 /// its own fields from the row columns onto its conversation's digest. The same checksum as
 /// `RecordDigestVisitor`.
@@ -37,6 +37,7 @@ struct RowDigestVisitor: StoreBlockWorker {
     private var folded: SegmentTables?
     // …and the block's.
     private var domainSets: [UInt64] = []
+    private var outcomes: [UInt64] = []
     private var annotations: [UInt64] = []
     private var prepared: [UInt64] = []
     /// Per conversation: its shared fields and its prepared record's digest, folded.
@@ -82,18 +83,29 @@ struct RowDigestVisitor: StoreBlockWorker {
         // Filled as locals through their buffers (no uniqueness check per entry), then kept for
         // the next block.
         var domainSets = Self.take(&self.domainSets, count: b.domainSetCount)
+        var outcomes = Self.take(&self.outcomes, count: b.outcomeCount)
         var annotations = Self.take(&self.annotations, count: b.annotationCount)
         var prepared = Self.take(&self.prepared, count: b.preparedCount)
         let strings = self.strings, identities = self.identities, traces = self.traces
         for n in domainSets.indices { domainSets[n] = FieldDigest.domains(b.domainSet(n)) }
-        annotations.withUnsafeMutableBufferPointer { annotations in
-            var a = 0
-            b.forEachAnnotation { p in
-                annotations[a] = FieldDigest.annotation(
-                    source: identities[p.source], destination: identities[p.destination], service: strings[p.destinationService],
-                    verdict: p.verdict, traces: (p.egress.map { traces[$0] }, p.ingress.map { traces[$0] },
-                                                 p.pendingEgress.map { traces[$0] }, p.pendingIngress.map { traces[$0] }))
-                a += 1
+        outcomes.withUnsafeMutableBufferPointer { outcomes in
+            var o = 0
+            b.forEachOutcome { p in
+                outcomes[o] = FieldDigest.outcome(
+                    service: strings[p.destinationService], verdict: p.verdict,
+                    traces: (p.egress.map { traces[$0] }, p.ingress.map { traces[$0] },
+                             p.pendingEgress.map { traces[$0] }, p.pendingIngress.map { traces[$0] }))
+                o += 1
+            }
+            annotations.withUnsafeMutableBufferPointer { annotations in
+                identities.withUnsafeBufferPointer { identities in
+                    var a = 0
+                    b.forEachAnnotationByOutcome { source, destination, outcome in
+                        annotations[a] = FieldDigest.annotation(source: identities[source], destination: identities[destination],
+                                                                outcome: outcomes[outcome])
+                        a += 1
+                    }
+                }
             }
         }
         let noNode = FieldDigest.string(""), noDomains = FieldDigest.domains(.none)
@@ -105,7 +117,7 @@ struct RowDigestVisitor: StoreBlockWorker {
                 t += 1
             }
         }
-        (self.domainSets, self.annotations, self.prepared) = (domainSets, annotations, prepared)
+        (self.domainSets, self.outcomes, self.annotations, self.prepared) = (domainSets, outcomes, annotations, prepared)
     }
 
     /// The strings, label sets, identities and traces.
