@@ -74,13 +74,7 @@ struct SpoolTests {
     func damagedRecord() throws {
         let dir = TestStore.temporaryDirectory("damaged")
         defer { TestStore.remove(dir) }
-        var tail: UInt64 = 0
-        do {
-            let spool = try SinkSpool(directory: dir, limit: 1 << 30, head: 0, tail: 0)
-            for i in 0..<3 { try spool.append(time: Timestamp(nanoseconds: 1), payload: Array("payload-\(i)".utf8)) }
-            try spool.sync()
-            tail = spool.tail
-        }
+        let tail = try Self.writeSpool(dir, limit: 1 << 30, payloads: (0..<3).map { Array("payload-\($0)".utf8) })
         let file = SinkSpool.path(dir, 0)
         var bytes = try #require(FileManager.default.contents(atPath: file))
         bytes[SinkSpool.recordHeader + 2] ^= 0xFF
@@ -185,26 +179,38 @@ struct SpoolTests {
         #expect(throws: FlowlogError.self) { try file.store(big, durable: false) }
     }
 
+    /// Appends `payloads` (time = index) to a new spool in `dir` by a process that is then gone;
+    /// returns the synced tail.
+    static func writeSpool(_ dir: String, limit: Int, payloads: [[UInt8]]) throws -> UInt64 {
+        let spool = try SinkSpool(directory: dir, limit: limit, head: 0, tail: 0)
+        for (i, payload) in payloads.enumerated() { try spool.append(time: Timestamp(nanoseconds: UInt64(i)), payload: payload) }
+        try spool.sync()
+        return spool.tail
+    }
+
     @Test("reading a spool as a restart does: records, damage and a head moved past missing chunks")
     func spoolReadingAsARestart() throws {
         let dir = TestStore.temporaryDirectory("spool-check")
         defer { TestStore.remove(dir) }
-        var tail: UInt64 = 0
-        do {
-            let spool = try SinkSpool(directory: dir, limit: 1 << 20, head: 0, tail: 0)
-            for i in 0..<100 { try spool.append(time: Timestamp(nanoseconds: UInt64(i)), payload: Array(repeating: UInt8(i), count: 50)) }
-            try spool.sync()
-            tail = spool.tail
-        }
-        let whole = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 1 << 20, batchRecords: 7)
-        #expect(whole == SinkFilesCheck.SpoolReading(records: 100, damaged: 0, payloadBytes: 5_000, end: tail, head: 0))
+        // 1,500 records of 66 bytes: more than one chunk (64 KiB at this limit).
+        let tail = try Self.writeSpool(dir, limit: 256 << 10, payloads: (0..<1_500).map { Array(repeating: UInt8(truncatingIfNeeded: $0), count: 50) })
+        let whole = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 256 << 10, batchRecords: 7)
+        #expect(whole == SinkFilesCheck.SpoolReading(records: 1_500, damaged: 0, payloadBytes: 75_000, end: tail, head: 0))
         // One flipped payload byte: that record is counted as damaged, the rest read.
-        let chunk = SinkSpool.path(dir, 0)
-        var bytes = try #require(FileManager.default.contents(atPath: chunk))
-        bytes[16 + 66 * 10 + 20] ^= 0x01
-        try bytes.write(to: URL(fileURLWithPath: chunk))
-        let damaged = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 1 << 20)
-        #expect(damaged.records == 99 && damaged.damaged == 1 && damaged.end == tail)
-        #expect(throws: FlowlogError.self) { _ = try SinkFilesCheck.readSpool(directory: dir, head: 2, tail: 1, limit: 1 << 20) }
+        let first = SinkSpool.path(dir, 0)
+        var bytes = try #require(FileManager.default.contents(atPath: first))
+        bytes[66 * 10 + 16 + 20] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: first))
+        let damaged = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 256 << 10)
+        #expect(damaged.records == 1_499 && damaged.damaged == 1 && damaged.end == tail)
+        // The first chunk removed: the head moves to the second chunk, whose records are read.
+        let chunks = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".spool") }.sorted()
+        try #require(chunks.count >= 2)
+        let second = try #require(UInt64(chunks[1].prefix(20)))
+        try FileManager.default.removeItem(atPath: first)
+        let moved = try SinkFilesCheck.readSpool(directory: dir, head: 0, tail: tail, limit: 256 << 10)
+        #expect(moved.head == second && moved.end == tail && moved.damaged == 0)
+        #expect(moved.records == Int(tail - second) / 66)
+        #expect(throws: FlowlogError.self) { _ = try SinkFilesCheck.readSpool(directory: dir, head: 2, tail: 1, limit: 256 << 10) }
     }
 }

@@ -43,19 +43,6 @@ import Testing
         #expect(try readAll(background.path).0 == flows)
     }
 
-    /// Every block's bytes, segment by segment: where segments roll matters too.
-    func segments(in directory: String) throws -> [[[UInt8]]] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".seg") || $0.hasSuffix(".seg.open") }.sorted()
-        return try names.map { name in
-            let path = directory + "/" + name
-            let bytes = try #require(FileManager.default.contents(atPath: path))
-            return try SegmentLayout.read(PosixFile.openForReading(path)).blocks.map {
-                Array(bytes[Int($0.offset)..<Int($0.offset) + Int($0.length)])
-            }
-        }
-    }
-
     /// The pipelined writer (one block building while the one before compresses) against the
     /// plain one (each block encoded and written before the next is cut), on random flows,
     /// block sizes, segment sizes near the blocks' own (so segments roll at every kind of
@@ -78,8 +65,8 @@ import Testing
             let plainStats = try write(flows, to: plain.path, configuration: configuration, batch: batch)
             configuration.encodesInBackground = true
             let pipelinedStats = try write(flows, to: pipelined.path, configuration: configuration, batch: batch)
-            let expected = try segments(in: plain.path)
-            #expect(try segments(in: pipelined.path) == expected, "round \(round)")
+            let expected = try blockBytesBySegment(in: plain.path)
+            #expect(try blockBytesBySegment(in: pipelined.path) == expected, "round \(round)")
             #expect(pipelinedStats.blocks == plainStats.blocks && pipelinedStats.bytesWritten == plainStats.bytesWritten)
             #expect(try readAll(pipelined.path).0 == flows)
             if expected.count > 2 { rolled += 1 }
@@ -178,7 +165,7 @@ import Testing
                 }
                 try writer.close()
             }
-            #expect(try segments(in: taking.path) == segments(in: copying.path), "round \(round)")
+            #expect(try blockBytesBySegment(in: taking.path) == blockBytesBySegment(in: copying.path), "round \(round)")
             #expect(try readAll(taking.path).0 == flows, "round \(round)")
         }
     }

@@ -109,19 +109,6 @@ import Testing
         }
     }
 
-    /// Every block's bytes, segment by segment in sequence order.
-    func segments(in directory: String) throws -> [[[UInt8]]] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasSuffix(".seg") || $0.hasSuffix(".seg.open") }.sorted()
-        return try names.map { name in
-            let path = directory + "/" + name
-            let bytes = try #require(FileManager.default.contents(atPath: path))
-            return try SegmentLayout.read(PosixFile.openForReading(path)).blocks.map {
-                Array(bytes[Int($0.offset)..<Int($0.offset) + Int($0.length)])
-            }
-        }
-    }
-
     @Test func numberedAnnotationsAreStoredAsTheirValuesAre() throws {
         var random = SplitMix64(seed: 0x0A11_0CA7)
         func pick(_ n: Int) -> Int { Int(random.below(UInt64(n))) }
@@ -166,8 +153,8 @@ import Testing
             defer { plainDirectory.remove(); numberedDirectory.remove() }
             let plainStats = try write(plain, to: plainDirectory.path, configuration: configuration, batch: batch)
             let numberedStats = try write(numbered, to: numberedDirectory.path, configuration: configuration, batch: batch)
-            let expected = try segments(in: plainDirectory.path)
-            #expect(try segments(in: numberedDirectory.path) == expected, "round \(round)")
+            let expected = try blockBytesBySegment(in: plainDirectory.path)
+            #expect(try blockBytesBySegment(in: numberedDirectory.path) == expected, "round \(round)")
             #expect(numberedStats.bytesWritten == plainStats.bytesWritten, "round \(round)")
             #expect(try readAll(numberedDirectory.path).0 == original, "round \(round)")
             if numbered.contains(where: { $0.annotation.map { !$0.numbers.isAbsent } ?? false }) { numberedRounds += 1 }
