@@ -48,18 +48,8 @@ public enum SinkFilesCheck {
             throw FlowlogError(.invalidArgument, "head \(head) is after tail \(tail)", location: .init(file: directory))
         }
         let spool = try SinkSpool(directory: directory, limit: limit, head: head, tail: tail)
-        var reading = SpoolReading(head: spool.head)
-        var position = spool.head
-        var batch = SinkSpool.Batch()
-        while position < spool.tail {
-            try spool.read(from: position, maxRecords: max(1, batchRecords), maxBytes: 1 << 20, into: &batch)
-            guard batch.end > position else { break }
-            reading.records += batch.entries.count
-            reading.damaged += batch.damaged
-            reading.payloadBytes += batch.payloadBytes
-            position = batch.end
-        }
-        reading.end = position
-        return reading
+        let tally = try spool.tally(from: spool.head, to: spool.tail, maxRecords: max(1, batchRecords), maxBytes: 1 << 20)
+        return SpoolReading(records: tally.records, damaged: tally.damaged, payloadBytes: tally.payloadBytes,
+                            end: tally.end, head: spool.head)
     }
 }

@@ -209,7 +209,8 @@ final class SinkSpool {
         var dropped = 0
         while tail - head > limit, chunks.count > 1 {
             let first = chunks[0], next = chunks[1]
-            dropped += try countRecords(from: max(head, first), to: next)
+            let tally = try tally(from: max(head, first), to: next, maxRecords: 100_000, maxBytes: 8 << 20)
+            dropped += tally.records + tally.damaged
             try SpoolFiles.remove(Self.path(directory, first))
             chunks.removeFirst()
             head = next
@@ -217,17 +218,28 @@ final class SinkSpool {
         return dropped
     }
 
-    private func countRecords(from start: UInt64, to stop: UInt64) throws -> Int {
-        var count = 0
-        var position = start
+    /// What reading every record from `start` to `stop`, in batches of the given bounds, finds.
+    struct Tally {
+        var records = 0
+        /// Records skipped: a bad checksum, or a length that cannot be framed.
+        var damaged = 0
+        var payloadBytes = 0
+        /// Where reading stopped: `stop`, unless a chunk was missing.
+        var end: UInt64 = 0
+    }
+
+    func tally(from start: UInt64, to stop: UInt64, maxRecords: Int, maxBytes: Int) throws -> Tally {
+        var tally = Tally(end: start)
         var batch = Batch()
-        while position < stop {
-            try read(from: position, maxRecords: 100_000, maxBytes: 8 << 20, stop: stop, into: &batch)
-            guard batch.end > position else { break }
-            count += batch.entries.count + batch.damaged
-            position = batch.end
+        while tally.end < stop {
+            try read(from: tally.end, maxRecords: maxRecords, maxBytes: maxBytes, stop: stop, into: &batch)
+            guard batch.end > tally.end else { break }
+            tally.records += batch.entries.count
+            tally.damaged += batch.damaged
+            tally.payloadBytes += batch.payloadBytes
+            tally.end = batch.end
         }
-        return count
+        return tally
     }
 
     // MARK: - Reading and releasing
