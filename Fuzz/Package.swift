@@ -11,10 +11,13 @@ let package = Package(
         .package(name: "flowlog", path: ".."),
     ],
     targets: [
+        // libFuzzer's driver, shared by every target below.
+        .target(name: "FuzzDriver"),
         // Selector parser: never crashes, and whatever parses round-trips through its canonical form.
         .executableTarget(
             name: "selector-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Policy", package: "flowlog"),
             ]
@@ -24,6 +27,7 @@ let package = Package(
         .executableTarget(
             name: "config-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "ConfigAudit", package: "flowlog"),
             ]
@@ -33,6 +37,7 @@ let package = Package(
         .executableTarget(
             name: "capture-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Capture", package: "flowlog"),
             ]
@@ -41,6 +46,7 @@ let package = Package(
         .executableTarget(
             name: "dns-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Capture", package: "flowlog"),
             ]
@@ -49,6 +55,7 @@ let package = Package(
         .executableTarget(
             name: "filter-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Query", package: "flowlog"),
             ]
@@ -57,6 +64,7 @@ let package = Package(
         .executableTarget(
             name: "time-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Query", package: "flowlog"),
             ]
@@ -65,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "manifest-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Policy", package: "flowlog"),
                 .product(name: "Pipeline", package: "flowlog"),
@@ -74,6 +83,7 @@ let package = Package(
         .executableTarget(
             name: "store-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "SegmentStore", package: "flowlog"),
             ]
@@ -82,6 +92,7 @@ let package = Package(
         .executableTarget(
             name: "report-spec-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Reports", package: "flowlog"),
             ]
@@ -91,6 +102,7 @@ let package = Package(
         .executableTarget(
             name: "siem-config-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "SIEMConfig", package: "flowlog"),
             ]
@@ -100,6 +112,7 @@ let package = Package(
         .executableTarget(
             name: "audit-event-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Audit", package: "flowlog"),
             ]
@@ -109,6 +122,7 @@ let package = Package(
         .executableTarget(
             name: "evidence-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "Evidence", package: "flowlog"),
             ]
@@ -119,6 +133,7 @@ let package = Package(
         .executableTarget(
             name: "export-state-fuzz",
             dependencies: [
+                "FuzzDriver",
                 .product(name: "FlowCore", package: "flowlog"),
                 .product(name: "ClickHouse", package: "flowlog"),
                 .product(name: "SIEMExport", package: "flowlog"),

@@ -1,28 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import FuzzDriver
 
 /// libFuzzer calls this for every input.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    selectorFuzzOneInput(data, size)
-}
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt { selectorFuzzOneInput(data, size) }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-/// SwiftPM links every executable with `main` aliased to `<module>_main`; with no top-level code
-/// here (-parse-as-library) this provides it and hands over to libFuzzer's driver, which reads
-/// the usual libFuzzer flags.
 @_cdecl("selector_fuzz_main")
 public func selectorFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return runFuzzerDriver(&count, &vector) { data, size in selectorFuzzOneInput(data, size) }
+    runLibFuzzer(argc, argv, fuzzerTestOneInput)
 }
