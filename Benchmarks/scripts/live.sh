@@ -5,7 +5,9 @@
 # each tool lost (kernel drops, and for flowlog ring drops), and the capture process's CPU
 # seconds per million packets sent, flowlog's as a ratio to nfpcapd's (goal ≤ 0.5×). Then the
 # same again with both sent at one pinned rate (`tcpreplay --pps`), so the two ratios do not
-# depend on how fast tcpreplay happened to be in each tool's run.
+# depend on how fast tcpreplay happened to be in each tool's run. Each pair of rows is
+# LIVE_RUNS rounds of both tools (the order alternating), summarised by medians: a single
+# run of either moves by more than the goal's margin on a shared machine.
 #
 # Traffic stays inside the namespace (nothing routes out of it) and is bounded by LIVE_PACKETS.
 # Needs root (ip netns), tcpreplay and nfpcapd; without them the area prints why and no rows.
@@ -15,10 +17,13 @@
 #   LIVE_BUFFER   flowlog's kernel capture buffer (default 64MiB); nfpcapd gets the same (-b)
 #   LIVE_PPS      the pinned rate of the second pair of rows (tcpreplay --pps; default 200000,
 #                 which both keep up with on an idle or a loaded 2-core machine); 0 skips them
+#   LIVE_RUNS     rounds per pair of rows (default 3): each tool runs this many times, agent and
+#                 nfpcapd alternating which goes first; rows give the median CPU per packet with
+#                 its min–max, the ratio of the medians, and drops summed over every run
 #   LIVE_BASELINE another flowlog binary (e.g. main's) run the same way in the same run, for
 #                 before/after figures beside the same nfpcapd run
 #   LIVE_PERF     a directory: `perf record -g` follows each flowlog agent while the traffic
-#                 is sent and leaves NAME.perf.data there (`perf report -i`)
+#                 is sent and leaves NAME-ROUND.perf.data there (`perf report -i`)
 #   BENCH_LOCK    a lock file: the timed runs hold it (flock), so benchmarks take turns
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +44,8 @@ rm -rf "$work" && mkdir -p "$work"
 limit=${LIVE_PACKETS:-0}
 buffer=${LIVE_BUFFER:-64MiB}
 pps=${LIVE_PPS:-200000}
+runs=${LIVE_RUNS:-3}
+[ "$runs" -ge 1 ] || { echo "live: LIVE_RUNS must be at least 1" >&2; exit 1; }
 buffer_mb=$(awk -v b="$buffer" 'BEGIN { n = b + 0; if (b ~ /GiB$/) n *= 1024; print int(n) }')
 
 ns="flowlog-bench-$$"
@@ -139,44 +146,78 @@ run_agent() {
     echo "live: $name captured $agent_packets packets, $agent_flows flows; kernel drops $agent_kernel, ring drops $agent_ring" >&2
 }
 
-# measure LABEL SUFFIX: the agent (and the baseline), then nfpcapd, at the rate `send` is set to;
-# prints the rows, each ratio from this pair of runs. SUFFIX tells the rows of a pinned rate apart.
-measure() {
-    local label=$1 suffix=$2
-    if [ -n "${LIVE_BASELINE:-}" ]; then
-        run_agent "baseline$label" "$LIVE_BASELINE"
-        base_sent=$sent base_rate=$sent_rate base_cpu=$cpu base_cpu_exit=$cpu_exit base_kernel=$agent_kernel base_ring=$agent_ring
-    fi
-    run_agent "flowlog$label" "$FLOWLOG"
-    flow_sent=$sent flow_rate=$sent_rate flow_cpu=$cpu flow_cpu_exit=$cpu_exit
-    flow_packets=$agent_packets flow_kernel=$agent_kernel flow_ring=$agent_ring
+# median VALUES... / range VALUES...: the middle value (the mean of the two middle ones for an
+# even count) and "min–max" of a list of figures.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { printf '%s\n' "$@" | sort -g | sed -n '1p;$p' | paste -sd' ' - | awk '{ printf "%.3f–%.3f", $1, ($2 == "" ? $1 : $2) }'; }
+median_rate() { median "$@" | awk '{ printf "%.0f", $1 }'; }
+sum() { printf '%s\n' "$@" | awk '{ s += $1 } END { print s + 0 }'; }
 
-    # nfpcapd: same traffic, same buffer, flows to LZ4 files; it logs its packet and drop counts at exit.
-    rm -rf "$work/nfpcapd$label-data" && mkdir -p "$work/nfpcapd$label-data"
-    run_tool "nfpcapd$label" 3 nfpcapd -i capture0 -w "$work/nfpcapd$label-data" -y -b "$buffer_mb" -v || exit 1
+# run_nfpcapd NAME: nfpcapd on the same traffic with the same buffer, flows to LZ4 files; sets
+# nf_sent, nf_rate, nf_cpu, nf_cpu_exit, nf_packets and nf_dropped. It logs its counters at exit.
+run_nfpcapd() {
+    local name=$1
+    rm -rf "$work/$name-data" && mkdir -p "$work/$name-data"
+    run_tool "$name" 3 nfpcapd -i capture0 -w "$work/$name-data" -y -b "$buffer_mb" -v || exit 1
     nf_sent=$sent nf_rate=$sent_rate nf_cpu=$cpu nf_cpu_exit=$cpu_exit
     # Its "Stat:" lines come at every file rotation and at exit, each counting since the one
     # before (Linux resets the socket's counters when they are read), so the drops are their
     # sum; the packets it handled are the exit's "Total: Processed" (in one --topspeed run its
     # two Stat lines added up to 1.1 M of the 2.0 M packets it processed).
-    nf_packets=$(sed -n 's/.*Total: Processed: \([0-9]*\).*/\1/p' "$work/nfpcapd$label.log" | tail -1)
-    nf_dropped=$(sed -n 's/.*dropped by OS\/Buffer: \([0-9]*\).*/\1/p' "$work/nfpcapd$label.log" | awk '{ s += $1 } END { if (NR) print s }')
-    echo "live: nfpcapd$label received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/nfpcapd$label.log)" >&2
+    nf_packets=$(sed -n 's/.*Total: Processed: \([0-9]*\).*/\1/p' "$work/$name.log" | tail -1)
+    nf_dropped=$(sed -n 's/.*dropped by OS\/Buffer: \([0-9]*\).*/\1/p' "$work/$name.log" | awk '{ s += $1 } END { if (NR) print s }')
+    echo "live: $name received ${nf_packets:-?} packets, dropped ${nf_dropped:-?} (its log: $work/$name.log)" >&2
+}
 
-    flow_per=$(per_million "$flow_cpu" "$flow_sent") nf_per=$(per_million "$nf_cpu" "$nf_sent")
-    bench_row "live: tcpreplay rate into the veth (flowlog run)$suffix" "$flow_rate" packets/s "nfpcapd run" "$nf_rate"
-    bench_row "live: flowlog agent packets captured$suffix" "$flow_packets" packets "tcpreplay sent" "$flow_sent"
-    bench_row "live: flowlog agent kernel drops$suffix" "$flow_kernel" packets - -
-    bench_row "live: flowlog agent ring drops$suffix" "$flow_ring" packets - -
-    [ -n "$nf_packets" ] && bench_row "live: nfpcapd packets received$suffix" "$nf_packets" packets "tcpreplay sent" "$nf_sent"
-    [ -n "$nf_dropped" ] && bench_row "live: nfpcapd kernel drops$suffix" "$nf_dropped" packets - -
-    bench_row "live: CPU s per M packets, flowlog agent$suffix" "$flow_per" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
-    bench_row "live: CPU s per M packets, final flush included$suffix" "$(per_million "$flow_cpu_exit" "$flow_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
+# measure LABEL SUFFIX: LIVE_RUNS rounds of the agent (and the baseline) and nfpcapd at the rate
+# `send` is set to, their order alternating from round to round (agent first, then nfpcapd
+# first), so that a drift of the machine's load during the run weighs on both tools alike.
+# Prints the median of each tool's CPU per packet with its min–max, the ratio of the medians,
+# and drops summed over every run. SUFFIX tells the rows of a pinned rate apart.
+measure() {
+    local label=$1 suffix=$2 round
+    local flow_per=() flow_exit=() flow_rates=() flow_sent=() flow_packets=() flow_kernel=() flow_ring=()
+    local base_per=() base_exit=() base_rates=() base_drops=()
+    local nf_per=() nf_exit=() nf_rates=() nf_sent_all=() nf_received=() nf_drops=()
+    agents() {
+        if [ -n "${LIVE_BASELINE:-}" ]; then
+            run_agent "baseline$label-$round" "$LIVE_BASELINE"
+            base_per+=("$(per_million "$cpu" "$sent")") base_exit+=("$(per_million "$cpu_exit" "$sent")")
+            base_rates+=("$sent_rate") base_drops+=("$((agent_kernel + agent_ring))")
+        fi
+        run_agent "flowlog$label-$round" "$FLOWLOG"
+        flow_per+=("$(per_million "$cpu" "$sent")") flow_exit+=("$(per_million "$cpu_exit" "$sent")")
+        flow_rates+=("$sent_rate") flow_sent+=("$sent") flow_packets+=("$agent_packets")
+        flow_kernel+=("$agent_kernel") flow_ring+=("$agent_ring")
+    }
+    nfpcapd_run() {
+        run_nfpcapd "nfpcapd$label-$round"
+        nf_per+=("$(per_million "$nf_cpu" "$nf_sent")") nf_exit+=("$(per_million "$nf_cpu_exit" "$nf_sent")")
+        nf_rates+=("$nf_rate") nf_sent_all+=("$nf_sent")
+        [ -z "$nf_packets" ] || nf_received+=("$nf_packets")
+        [ -z "$nf_dropped" ] || nf_drops+=("$nf_dropped")
+    }
+    for ((round = 1; round <= runs; round++)); do
+        if ((round % 2)); then agents; nfpcapd_run; else nfpcapd_run; agents; fi
+    done
+
+    local of="median of $runs"
+    bench_row "live: tcpreplay rate into the veth, flowlog runs, $of$suffix" "$(median_rate "${flow_rates[@]}")" packets/s "nfpcapd runs" "$(median_rate "${nf_rates[@]}")"
+    bench_row "live: flowlog agent packets captured, all runs$suffix" "$(sum "${flow_packets[@]}")" packets "tcpreplay sent" "$(sum "${flow_sent[@]}")"
+    bench_row "live: flowlog agent kernel drops, all runs$suffix" "$(sum "${flow_kernel[@]}")" packets - -
+    bench_row "live: flowlog agent ring drops, all runs$suffix" "$(sum "${flow_ring[@]}")" packets - -
+    [ ${#nf_received[@]} -gt 0 ] && bench_row "live: nfpcapd packets received, all runs$suffix" "$(sum "${nf_received[@]}")" packets "tcpreplay sent" "$(sum "${nf_sent_all[@]}")"
+    [ ${#nf_drops[@]} -gt 0 ] && bench_row "live: nfpcapd kernel drops, all runs$suffix" "$(sum "${nf_drops[@]}")" packets - -
+    bench_row "live: CPU s per M packets, flowlog agent, $of$suffix" "$(median "${flow_per[@]}")" cpu-s/Mpkt "nfpcapd -i, $of" "$(median "${nf_per[@]}")"
+    echo "ROW|live: CPU s per M packets, flowlog agent, min–max$suffix|$(range "${flow_per[@]}")|cpu-s/Mpkt|nfpcapd -i, min–max|$(range "${nf_per[@]}")|-"
+    bench_row "live: CPU s per M packets, final flush incl., $of$suffix" "$(median "${flow_exit[@]}")" cpu-s/Mpkt "nfpcapd -i, $of" "$(median "${nf_exit[@]}")"
+    echo "ROW|live: CPU s per M packets, final flush incl., min–max$suffix|$(range "${flow_exit[@]}")|cpu-s/Mpkt|nfpcapd -i, min–max|$(range "${nf_exit[@]}")|-"
     if [ -n "${LIVE_BASELINE:-}" ]; then
-        bench_row "live: baseline binary kernel + ring drops$suffix" "$((base_kernel + base_ring))" packets - -
-        bench_row "live: CPU s per M packets, baseline binary$suffix" "$(per_million "$base_cpu" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$nf_per"
-        bench_row "live: CPU s per M packets, baseline, flush incl.$suffix" "$(per_million "$base_cpu_exit" "$base_sent")" cpu-s/Mpkt "nfpcapd -i" "$(per_million "$nf_cpu_exit" "$nf_sent")"
-        bench_row "live: tcpreplay rate (baseline run)$suffix" "$base_rate" packets/s "nfpcapd run" "$nf_rate"
+        bench_row "live: baseline binary kernel + ring drops, all runs$suffix" "$(sum "${base_drops[@]}")" packets - -
+        bench_row "live: CPU s per M packets, baseline binary, $of$suffix" "$(median "${base_per[@]}")" cpu-s/Mpkt "nfpcapd -i, $of" "$(median "${nf_per[@]}")"
+        echo "ROW|live: CPU s per M packets, baseline binary, min–max$suffix|$(range "${base_per[@]}")|cpu-s/Mpkt|flowlog agent, min–max|$(range "${flow_per[@]}")|-"
+        bench_row "live: CPU s per M packets, baseline, flush incl., $of$suffix" "$(median "${base_exit[@]}")" cpu-s/Mpkt "nfpcapd -i, $of" "$(median "${nf_exit[@]}")"
+        bench_row "live: tcpreplay rate, baseline runs, $of$suffix" "$(median_rate "${base_rates[@]}")" packets/s "nfpcapd runs" "$(median_rate "${nf_rates[@]}")"
     fi
 }
 
