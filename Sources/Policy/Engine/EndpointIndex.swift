@@ -32,6 +32,9 @@ struct EndpointIndex {
     private var setPrefixLengths: [IPVersion: [Int]] = [:]
     private var setsByPrefix: [PrefixKey: [Int]] = [:]
     private var serviceByClusterIP: [IPAddress: String] = [:]
+    /// Per entity, the key that orders network sets of equal prefix length (`name` for a global
+    /// set, `namespace/name` otherwise) as UTF-8 bytes; empty for endpoints.
+    private var setOrderKeys: [[UInt8]] = []
     private var servicesByNamespace: [String: [(name: String, selector: [String: String])]] = [:]
 
     struct PrefixKey: Hashable {
@@ -76,6 +79,11 @@ struct EndpointIndex {
             }
         }
         for version in setPrefixLengths.keys { setPrefixLengths[version]?.sort(by: >) }
+        setOrderKeys = entities.map { entity in
+            guard entity.kind == .networkSet else { return [] }
+            let set = cluster.networkSets[entity.resource]
+            return Array((set.isGlobal ? set.name : "\(set.namespace)/\(set.name)").utf8)
+        }
         for entity in entities {
             selectorLabelMaps.append(labels.number(entity.selectorLabels))
             ownLabelMaps.append(labels.number(entity.identity.labels))
@@ -119,23 +127,27 @@ struct EndpointIndex {
 
     /// The flow-log network set for an address (§1.4, `GetLongestPrefixCidrWithNamespaceIsolation`):
     /// longest prefix among sets in the other endpoint's namespace, else among global sets, else
-    /// among other namespaces' sets; equal prefixes go to the lowest-sorting key.
+    /// among other namespaces' sets; equal prefixes go to the lowest-sorting key (`setOrderKeys`).
+    /// Allocates nothing: it runs for every new pair of a network-set address and another end's
+    /// class, a tenth of a random pod pair's cold decision when it built each key and length list.
     func identifyingNetworkSet(for address: IPAddress, among sets: [Int], otherNamespace: String, cluster: Cluster) -> Int? {
-        var best: (category: Int, length: Int, key: [UInt8], entity: Int)?
+        var best = -1, bestCategory = Int.max, bestLength = -1
         for entity in sets {
-            let set = cluster.networkSets[entities[entity].resource]
-            let length = set.nets.filter { $0.contains(address) }.map(\.length).max() ?? -1
-            let category = (!otherNamespace.isEmpty && set.namespace == otherNamespace) ? 0 : (set.isGlobal ? 1 : 2)
-            let key = Array((set.isGlobal ? set.name : "\(set.namespace)/\(set.name)").utf8)
-            if let b = best {
-                if category > b.category { continue }
-                if category == b.category {
-                    if length < b.length { continue }
-                    if length == b.length && !key.lexicographicallyPrecedes(b.key) { continue }
-                }
+            let namespace = entities[entity].namespace
+            let category = (!otherNamespace.isEmpty && namespace == otherNamespace) ? 0 : (namespace.isEmpty ? 1 : 2)
+            if category > bestCategory { continue }
+            var length = -1
+            for net in cluster.networkSets[entities[entity].resource].nets where net.length > length && net.contains(address) {
+                length = net.length
             }
-            best = (category, length, key, entity)
+            if category == bestCategory {
+                if length < bestLength { continue }
+                if length == bestLength && !setOrderKeys[entity].lexicographicallyPrecedes(setOrderKeys[best]) { continue }
+            }
+            best = entity
+            bestCategory = category
+            bestLength = length
         }
-        return best?.entity
+        return best < 0 ? nil : best
     }
 }
