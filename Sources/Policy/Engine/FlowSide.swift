@@ -32,8 +32,8 @@ extension EndpointIdentity {
         address.isRFC1918 ? privateNetwork : publicNetwork
     }
 
-    private static let privateNetwork = EndpointIdentity(kind: .network, aggregatedName: "pvt")
-    private static let publicNetwork = EndpointIdentity(kind: .network, aggregatedName: "pub")
+    static let privateNetwork = EndpointIdentity(kind: .network, aggregatedName: "pvt")
+    static let publicNetwork = EndpointIdentity(kind: .network, aggregatedName: "pub")
 }
 
 extension IPAddress {

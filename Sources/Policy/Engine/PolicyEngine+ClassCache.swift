@@ -9,6 +9,10 @@ struct ClassDecision {
     let ingress: Int32
     let pendingEgress: Int32
     let pendingIngress: Int32
+    /// The number of this verdict and these traces among the outcomes decided so far
+    /// (`outcomeNumbers`): class decisions of other classes or packets that came out alike share
+    /// it, and with it their annotations. -1 where not numbered (the plain path).
+    var outcome: Int32 = -1
 }
 
 extension PolicyEngine {
@@ -18,11 +22,11 @@ extension PolicyEngine {
     /// (source port and ICMP type/code only when some rule looks at them, the destination's
     /// domain names by interned number only when some rule has `domains`).
     func decideByClass(_ flow: FlowRecord, source: Int, destination: Int, domains: DomainNames, domainsID: Int32) -> FlowAnnotation {
-        let sourceClass = addresses.matchClass[source], destinationClass = addresses.matchClass[destination]
+        let sourceFacts = addresses.facts[source], destinationFacts = addresses.facts[destination]
         let packet = packetWord(flow, sourcePort: keysOnSourcePort && flow.ipProtocol.hasPorts ? flow.sourcePort : 0,
                                 version: flow.ipVersion.rawValue)
         let key = KeyNumbering.Key(
-            a: UInt64(UInt32(bitPattern: sourceClass)) << 32 | UInt64(UInt32(bitPattern: destinationClass)),
+            a: UInt64(UInt32(bitPattern: sourceFacts.matchClass)) << 32 | UInt64(UInt32(bitPattern: destinationFacts.matchClass)),
             b: packet, c: UInt32(bitPattern: domainsID))
         let decided: ClassDecision
         if let known = classDecisionNumbers.number(of: key) {
@@ -30,50 +34,95 @@ extension PolicyEngine {
             classHits += 1
         } else {
             classWalks += 1
-            let facts = FlowFacts(
-                ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
-                source: side(number: source, port: flow.sourcePort), destination: side(number: destination, port: flow.destinationPort),
-                destinationDomains: domains)
-            decided = evaluate(facts, log: nil, ends: WalkEnds(sourceClass: sourceClass, destinationClass: destinationClass,
-                                                              packet: packet, domainsID: domainsID))
-            if classDecisionNumbers.count >= options.cacheCapacity { forgetClassDecisions() }
-            classDecisionNumbers.insert(key)
-            classDecisionList.append(decided)
+            decided = walkClasses(flow, source: source, destination: destination, domains: domains, key: key,
+                                  ends: WalkEnds(sourceClass: sourceFacts.matchClass, destinationClass: destinationFacts.matchClass,
+                                                 packet: packet, domainsID: domainsID))
         }
-        let sourceIdentity = endIdentity(source, other: destination)
-        let destinationIdentity = endIdentity(destination, other: source)
-        return FlowAnnotation(
-            source: sourceIdentity.identity, destination: destinationIdentity.identity,
-            destinationService: addresses.service[destination],
+        let sourceIdentity = sourceFacts.identityNumber != AddressTable.Facts.chosenWithOtherEnd
+            ? sourceFacts.identityNumber : setIdentityNumber(source, other: destination)
+        let destinationIdentity = destinationFacts.identityNumber != AddressTable.Facts.chosenWithOtherEnd
+            ? destinationFacts.identityNumber : setIdentityNumber(destination, other: source)
+        return sharedAnnotation(source: sourceIdentity, destination: destinationIdentity,
+                                service: destinationFacts.serviceNumber, destinationAddress: destination, decided)
+    }
+
+    /// The class walk for a key the class cache does not hold, kept under the key with its
+    /// outcome numbered.
+    private func walkClasses(_ flow: FlowRecord, source: Int, destination: Int, domains: DomainNames,
+                             key: KeyNumbering.Key, ends: WalkEnds) -> ClassDecision {
+        // Outcome numbers name trace numbers: both start afresh together, before the walk hands
+        // out trace numbers.
+        if outcomeNumbers.count >= options.cacheCapacity { forgetTraces() }
+        let facts = FlowFacts(
+            ipProtocol: flow.ipProtocol, ipVersion: flow.ipVersion, icmpType: flow.icmpType, icmpCode: flow.icmpCode,
+            source: side(number: source, port: flow.sourcePort), destination: side(number: destination, port: flow.destinationPort),
+            destinationDomains: domains)
+        var decided = evaluate(facts, log: nil, ends: ends)
+        let outcome = KeyNumbering.Key(
+            a: UInt64(UInt32(bitPattern: decided.egress)) << 32 | UInt64(UInt32(bitPattern: decided.ingress)),
+            b: UInt64(UInt32(bitPattern: decided.pendingEgress)) << 32 | UInt64(UInt32(bitPattern: decided.pendingIngress)),
+            c: UInt32(decided.verdict.rawValue))
+        decided.outcome = Int32(truncatingIfNeeded: outcomeNumbers.number(of: outcome) ?? outcomeNumbers.insert(outcome))
+        if classDecisionNumbers.count >= options.cacheCapacity { forgetClassDecisions() }
+        classDecisionNumbers.insert(key)
+        classDecisionList.append(decided)
+        return decided
+    }
+
+    /// The one annotation of its ends' identities, the destination's service and the outcome:
+    /// a pair of ends met for the first time mostly comes out as an earlier pair did (pods of one
+    /// workload, outside hosts, which all have one identity per kind), and then costs a probe
+    /// and a reference count instead of a new box holding seven references. Every part of the key is
+    /// an annotation number that names its value for the space's life (`AnnotationNumbers`), so
+    /// the table starts afresh with the space (`forgetTraces`) or when full.
+    private func sharedAnnotation(source: UInt32, destination: UInt32, service: UInt32, destinationAddress: Int,
+                                  _ decided: ClassDecision) -> FlowAnnotation {
+        let key = KeyNumbering.Key(a: UInt64(source) << 32 | UInt64(destination),
+                                   b: UInt64(service) << 32 | UInt64(UInt32(bitPattern: decided.outcome)), c: 0)
+        if let known = annotationNumbers.number(of: key) { return annotationList[known] }
+        if annotationNumbers.count >= options.cacheCapacity { forgetAnnotations() }
+        let made = FlowAnnotation(
+            source: identity(number: source), destination: identity(number: destination),
+            destinationService: addresses.service[destinationAddress],
             verdict: decided.verdict, egress: trace(decided.egress), ingress: trace(decided.ingress),
             pendingEgress: trace(decided.pendingEgress), pendingIngress: trace(decided.pendingIngress),
             numbers: AnnotationNumbers(
-                space: numberSpace, source: sourceIdentity.number, destination: destinationIdentity.number,
-                service: addresses.serviceNumber[destination],
+                space: numberSpace, source: source, destination: destination, service: service,
                 egress: Self.numbered(decided.egress), ingress: Self.numbered(decided.ingress),
                 pendingEgress: Self.numbered(decided.pendingEgress), pendingIngress: Self.numbered(decided.pendingIngress)))
+        annotationNumbers.insert(key)
+        annotationList.append(made)
+        return made
     }
 
     /// A trace's number in `AnnotationNumbers`: its `traceTable` number + 1, 0 for none (-1).
     @inline(__always)
     static func numbered(_ trace: Int32) -> UInt32 { UInt32(bitPattern: trace &+ 1) }
 
-    /// The flow end at a numbered address, as the walks see it.
-    func side(number: Int, port: UInt16) -> FlowSide {
-        FlowSide(address: addresses.address[number], port: port, endpoint: Int(addresses.endpoint[number]), sets: addresses.sets[number])
+    /// The identity an annotation number names (`identityNumber`).
+    func identity(number: UInt32) -> EndpointIdentity {
+        switch number {
+        case 0: return .privateNetwork
+        case 1: return .publicNetwork
+        default: return index.entities[Int(number) - 2].identity
+        }
     }
 
-    /// `identity(of:other:)` of a numbered address: fixed for most addresses; for an address in
-    /// network sets (and no endpoint) it is remembered per other end's entity class, since choosing the set compares
-    /// every containing set's prefixes and names and depends only on the address and the other
-    /// end's namespace (which its entity class fixes).
-    private func endIdentity(_ number: Int, other: Int) -> (identity: EndpointIdentity, number: UInt32) {
-        if let fixed = addresses.identity[number] { return (fixed, addresses.identityNumber[number]) }
-        let otherEndpoint = Int(addresses.endpoint[other])
+    /// The flow end at a numbered address, as the walks see it.
+    func side(number: Int, port: UInt16) -> FlowSide {
+        FlowSide(address: addresses.address[number], port: port, endpoint: Int(addresses.facts[number].endpoint), sets: addresses.sets[number])
+    }
+
+    /// The identity number of an address in network sets and no endpoint, remembered per other
+    /// end's entity class: choosing the set compares every containing set's prefixes and names
+    /// and depends only on the address and the other end's namespace (which its entity class
+    /// fixes).
+    private func setIdentityNumber(_ number: Int, other: Int) -> UInt32 {
+        let otherEndpoint = Int(addresses.facts[other].endpoint)
         let otherClass = otherEndpoint >= 0 ? classes.entityClass(otherEndpoint, in: index) : -1
         let key = KeyNumbering.Key(a: UInt64(number), b: UInt64(bitPattern: Int64(otherClass)), c: 0)
         if let known = setIdentityNumbers.number(of: key) { return setIdentityList[known] }
-        let found = numberedIdentity(of: side(number: number, port: 0), other: side(number: other, port: 0))
+        let found = numberedIdentity(of: side(number: number, port: 0), other: side(number: other, port: 0)).number
         if setIdentityNumbers.count >= options.cacheCapacity { forgetSetIdentities() }
         setIdentityNumbers.insert(key)
         setIdentityList.append(found)
@@ -86,22 +135,19 @@ extension PolicyEngine {
         if let known = addresses.number(of: address) { return known }
         let endpoint = index.endpoint(at: address) ?? -1
         let sets = index.networkSets(containing: address)
-        let identity: EndpointIdentity?
-        var identityNumber: UInt32 = 0
+        let identityNumber: UInt32
         if endpoint >= 0 {
-            identity = index.entities[endpoint].identity
             identityNumber = Self.identityNumber(entity: endpoint)
         } else if sets.isEmpty {
-            // One shared box (per kind of outside address), so every flow carries the same identity (the store numbers them by box).
-            identity = .calicoNetwork(address)
             identityNumber = Self.identityNumber(outside: address)
         } else {
-            identity = nil
+            identityNumber = AddressTable.Facts.chosenWithOtherEnd
         }
         let service = index.service(for: address, endpoint: endpoint >= 0 ? endpoint : nil)
-        return addresses.add(address, endpoint: endpoint,
-                             matchClass: classes.sideClass(address: address, endpoint: endpoint, sets: sets, in: index),
-                             sets: sets, service: service, serviceNumber: serviceNumber(service),
-                             identity: identity, identityNumber: identityNumber)
+        let facts = AddressTable.Facts(
+            endpoint: Int32(truncatingIfNeeded: endpoint),
+            matchClass: Int32(truncatingIfNeeded: classes.sideClass(address: address, endpoint: endpoint, sets: sets, in: index)),
+            identityNumber: identityNumber, serviceNumber: serviceNumber(service))
+        return addresses.add(address, facts: facts, sets: sets, service: service)
     }
 }

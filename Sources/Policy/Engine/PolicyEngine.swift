@@ -6,6 +6,15 @@ import FlowCore
 /// also drops every cached decision). Used from one thread at a time: it memoises selector
 /// results, per-endpoint policy plans and whole decisions as it goes. It may be handed to the
 /// thread that uses it (hence Sendable), never shared between two running at once.
+///
+/// Every stored `var` is `@exclusivity(unchecked)`: the runtime's check on each access of a
+/// class's stored property was a quarter of a cold decision's instructions (a third of a random
+/// pair's). The checks cannot fire: each access reads or writes one value, or is one call to a
+/// mutating method of a value type holding no reference to the engine (`KeyNumbering`,
+/// `AddressTable`, `SelectorMemo`, `MatchClasses`, `CounterpartPrograms`, arrays and
+/// dictionaries), whose arguments are worked out before the access starts; so no access to a
+/// property starts while another to the same one runs, and the engine runs on one thread at a
+/// time (see above). A new property keeps the default (checked) unless the same holds for it.
 public final class PolicyEngine: @unchecked Sendable {
     public let cluster: Cluster
     public let options: PolicyOptions
@@ -24,11 +33,11 @@ public final class PolicyEngine: @unchecked Sendable {
     let tierPlans: [TierPlan]
     /// Each tier's default action, by the tier's index in `tierPlans`.
     let tierDefaultActions: [PolicyAction]
-    var memo: SelectorMemo
+    @exclusivity(unchecked) var memo: SelectorMemo
     /// Per entity, computed on first use: which policies apply per tier and direction.
-    var plans: [EndpointPlan?]
+    @exclusivity(unchecked) var plans: [EndpointPlan?]
     /// Plans by entity match class, shared by every endpoint of the class.
-    var classPlans: [Int: EndpointPlan] = [:]
+    @exclusivity(unchecked) var classPlans: [Int: EndpointPlan] = [:]
     let hasStagedPolicies: Bool
     /// Whether any rule looks at source ports or ICMP type/code (else they stay out of the cache key).
     let keysOnSourcePort: Bool
@@ -36,66 +45,74 @@ public final class PolicyEngine: @unchecked Sendable {
     /// Whether any rule has `domains` (else destination names stay out of every cache key).
     let keysOnDomains: Bool
     /// Destination name lists seen so far, numbered from 1 for the cache keys.
-    private var domainIDs: [DomainNames: Int32] = [:]
+    @exclusivity(unchecked) private var domainIDs: [DomainNames: Int32] = [:]
     /// Whole decisions by (source address number, destination address number, packet fields,
     /// domains): the number indexes `decisions`.
-    var decisionNumbers = KeyNumbering()
-    var decisions: [FlowAnnotation] = []
+    @exclusivity(unchecked) var decisionNumbers = KeyNumbering()
+    @exclusivity(unchecked) var decisions: [FlowAnnotation] = []
     /// Every address a flow end had so far, numbered, with what the engine derived from it.
-    var addresses = AddressTable()
+    @exclusivity(unchecked) var addresses = AddressTable()
     /// A new address pair is decided by class (see `MatchClasses`): when its ends are ones rules
     /// cannot tell apart from a pair decided before, that pair's verdict and traces are reused.
-    var classes: MatchClasses
+    @exclusivity(unchecked) var classes: MatchClasses
     /// Class decisions by (source class, destination class, packet fields, domains): the number
     /// indexes `classDecisionList`.
-    var classDecisionNumbers = KeyNumbering()
-    var classDecisionList: [ClassDecision] = []
-    /// Flow-log identities of addresses in network sets by (address number, the other end's
+    @exclusivity(unchecked) var classDecisionNumbers = KeyNumbering()
+    @exclusivity(unchecked) var classDecisionList: [ClassDecision] = []
+    /// Flow-log identity numbers (`identityNumber`) of addresses in network sets by (address number, the other end's
     /// entity class or -1): the number indexes `setIdentityList`.
-    var setIdentityNumbers = KeyNumbering()
-    var setIdentityList: [(identity: EndpointIdentity, number: UInt32)] = []
+    @exclusivity(unchecked) var setIdentityNumbers = KeyNumbering()
+    @exclusivity(unchecked) var setIdentityList: [UInt32] = []
+    /// Class decisions' outcomes (verdict and trace numbers) by key: the number is the
+    /// decision's `outcome`. Trace numbers start afresh in `forgetTraces`, and outcomes with them.
+    @exclusivity(unchecked) var outcomeNumbers = KeyNumbering()
+    /// The annotations handed out for new address pairs by (source identity number, destination
+    /// identity number, service number, outcome): the number indexes `annotationList`, and pairs
+    /// that come out alike share one (see `sharedAnnotation`).
+    @exclusivity(unchecked) var annotationNumbers = KeyNumbering()
+    @exclusivity(unchecked) var annotationList: [FlowAnnotation] = []
     /// The numbering of the annotations the class cache hands out (`AnnotationNumbers`):
     /// identities by entity (`identityNumber`), services by name (`serviceNumbers`), traces by
     /// their number in `traceTable`. Trace numbers start afresh in `forgetTraces`, and a new space
     /// with them, so a number never stands for two traces within one space.
-    var numberSpace = AnnotationNumbers.newSpace()
+    @exclusivity(unchecked) var numberSpace = AnnotationNumbers.newSpace()
     /// Service names numbered from 1 (0 is "") for `AnnotationNumbers.service`; a cluster has a
     /// bounded set of them, so the table is never emptied.
-    var serviceNumbers: [String: UInt32] = [:]
+    @exclusivity(unchecked) var serviceNumbers: [String: UInt32] = [:]
     /// Distinct traces by their hits in words (`TraceWords`): most walks end in one of a handful
     /// of traces, so a walk records its hits as numbers and builds a trace (strings and all) only
     /// the first time; cached annotations share the one box. Walks, class decisions and the
     /// direction cache hold traces by their number in `traceTable` (plain values, no retains).
-    var traceNumbers: [[UInt64]: Int32] = [:]
-    var traceTable: [PolicyTrace] = []
+    @exclusivity(unchecked) var traceNumbers: [[UInt64]: Int32] = [:]
+    @exclusivity(unchecked) var traceTable: [PolicyTrace] = []
     /// Each trace's action beside `traceTable`, so a verdict reads no trace box.
-    var traceActions: [Verdict] = []
+    @exclusivity(unchecked) var traceActions: [Verdict] = []
     /// The hits of the walk in progress (a walk at a time; kept to spare an allocation per walk).
-    var hitWords: [UInt64] = []
+    @exclusivity(unchecked) var hitWords: [UInt64] = []
     /// Profile names by number, and per entity its profiles by number (for `TraceWords`).
     let profileNames: [String]
     let entityProfiles: [[(name: Int, allows: Bool)]]
     /// What walks ask about the other end, per endpoint class and direction (`CounterpartTests`).
-    var counterparts = CounterpartPrograms()
+    @exclusivity(unchecked) var counterparts = CounterpartPrograms()
     /// Per entity its named ports as `name number << 32 | protocol << 16 | port` words:
     /// `endpointPortWords[endpointPortStart[e] ..< endpointPortStart[e + 1]]`.
     let endpointPortWords: [UInt64]
     let endpointPortStart: [Int32]
     /// Views of other ends by (view word, number of what came before, word index): see
     /// `counterpartView`.
-    var viewNumbers = KeyNumbering()
+    @exclusivity(unchecked) var viewNumbers = KeyNumbering()
     /// The view being numbered (kept to spare an allocation per view).
-    var viewWords: [UInt64] = []
+    @exclusivity(unchecked) var viewWords: [UInt64] = []
     /// Walks of one direction by (the other end's view, packet word, domains): the number
     /// indexes `directionEntries` (see `directionKey`).
-    var directionWalkNumbers = KeyNumbering()
-    var directionEntries: [DirectionEntry] = []
+    @exclusivity(unchecked) var directionWalkNumbers = KeyNumbering()
+    @exclusivity(unchecked) var directionEntries: [DirectionEntry] = []
     /// Key the direction cache by a one-word view itself (else every view is numbered first);
     /// off only in tests, which check the numbered keys on a cluster whose views all fit a word.
-    var keysViewsByWord = true
+    @exclusivity(unchecked) var keysViewsByWord = true
     /// Walks the direction cache could not spare, and walks it answered.
-    public internal(set) var directionWalks = 0
-    public internal(set) var directionHits = 0
+    @exclusivity(unchecked) public internal(set) var directionWalks = 0
+    @exclusivity(unchecked) public internal(set) var directionHits = 0
 
     public init(cluster: Cluster, options: PolicyOptions = .init()) {
         self.cluster = cluster
@@ -153,6 +170,7 @@ public final class PolicyEngine: @unchecked Sendable {
             decisionNumbers = KeyNumbering(minimumCapacity: initial)
             decisions.reserveCapacity(initial)
             classDecisionNumbers = KeyNumbering(minimumCapacity: initial / 2)
+            annotationNumbers = KeyNumbering(minimumCapacity: initial / 2)
             addresses = AddressTable(minimumCapacity: initial / 4)
             viewNumbers = KeyNumbering(minimumCapacity: initial / 8)
             directionWalkNumbers = KeyNumbering(minimumCapacity: initial / 8)
@@ -177,8 +195,8 @@ public final class PolicyEngine: @unchecked Sendable {
     var classDecisionCount: Int { classDecisionNumbers.count }
     /// Walks through tiers the class cache could not spare (each decides a source class,
     /// destination class and packet shape for good), and decisions it answered from earlier walks.
-    public internal(set) var classWalks = 0
-    public internal(set) var classHits = 0
+    @exclusivity(unchecked) public internal(set) var classWalks = 0
+    @exclusivity(unchecked) public internal(set) var classHits = 0
 
     // MARK: - Annotating
 
@@ -312,7 +330,15 @@ public final class PolicyEngine: @unchecked Sendable {
         traceNumbers.removeAll(keepingCapacity: true)
         traceTable.removeAll(keepingCapacity: true)
         traceActions.removeAll(keepingCapacity: true)
+        outcomeNumbers.removeAll()
         forgetClassDecisions()
+        forgetAnnotations()
+    }
+
+    /// The shared annotations are found by numbers of one space: they start afresh with it.
+    func forgetAnnotations() {
+        annotationNumbers.removeAll()
+        annotationList.removeAll(keepingCapacity: true)
     }
 
     /// Egress at the source, ingress at the destination (unless egress denied), pending traces
