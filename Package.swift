@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport",
+            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport", "Reports",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
