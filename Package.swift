@@ -99,7 +99,7 @@ let package = Package(
 
         // Stage 4: LZ4-compressed append-only segments with block indexes.
         .target(name: "CCRC32C"),
-        .target(name: "SegmentStore", dependencies: ["FlowCore", "CLZ4", "CCRC32C"]),
+        .target(name: "SegmentStore", dependencies: ["FlowCore", "CLZ4", "CCRC32C", "CPrefetch"]),
 
         // Stage 5: filter language, block pruning, aggregation and output formats.
         .target(name: "Query", dependencies: ["FlowCore", "SegmentStore", "Policy"]),
@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "SegmentStore", "FlowCore"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport",
+            dependencies: ["Pipeline", "Capture", "Policy", "SegmentStore", "FlowCore", "FlowTestSupport", "Reports",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),

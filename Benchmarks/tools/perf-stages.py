@@ -21,6 +21,8 @@ rules = [
  ('processing: writer append (rows to the block)', r'SegmentStore0A6WriterC6append'),
  ('processing: teardown (freeing)', r'FlowProcessorCfd|Policy0A6EngineCfd'),
  ('processing: handing on (ring pop, batch, verdict counts)', r'FlowProcessorC7process|SPSCRing.*pop|FlowChannelC7tryTake|ReplayA0O3run_6output8progress.*FZ$'),
+ ('agent: scheduled reports pass (a dispatch worker, not the encoder)', r'ScheduledReports'),
+ ('agent: manifest watcher', r'ManifestWatcher'),
  ('compressing: LZ4-HC, checksums (liblz4 frames cannot be unwound: by library)', r'BlockCompressor|BlockEncodingQueueC8compress|liblz4'),
  ('encoder thread: block building, digest', r'BlockEncodingQueue|_dispatch_worker_thread'),
  ('capture: DNS answers', r'DNSObserver'),

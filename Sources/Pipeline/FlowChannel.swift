@@ -26,9 +26,11 @@ final class FlowChannel: @unchecked Sendable {
     /// traffic, and a full answer ring only makes the producer wait (or drop, live).
     static func resolutionCapacity(forFlows flowCapacity: Int) -> Int { min(max(flowCapacity / 16, 1 << 10), 1 << 14) }
 
-    init(capacity: Int, overflowPolicy: RingOverflowPolicy) {
+    /// `answerCapacity`: slots for DNS answers; nil sizes them by `resolutionCapacity(forFlows:)`.
+    init(capacity: Int, answerCapacity: Int? = nil, overflowPolicy: RingOverflowPolicy) {
         flows = SPSCRing(minimumCapacity: capacity, overflowPolicy: overflowPolicy)
-        resolutions = SPSCRing(minimumCapacity: Self.resolutionCapacity(forFlows: capacity), overflowPolicy: overflowPolicy)
+        resolutions = SPSCRing(minimumCapacity: answerCapacity ?? Self.resolutionCapacity(forFlows: capacity),
+                               overflowPolicy: overflowPolicy)
     }
 
     // MARK: - Producer

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Atomics
+import Dispatch
 import FlowCore
 
 /// Notices when cluster manifests change, appear or disappear, and tells a handler once the
@@ -28,6 +29,8 @@ public final class ManifestWatcher: @unchecked Sendable {
 
     private let handler: @Sendable (ManifestChange) -> Void
     private let stopping = ManagedAtomic<Bool>(false)
+    /// Signalled by `stop()`: the polling thread sleeps on it between polls.
+    private let wake = DispatchSemaphore(value: 0)
     private var thread: BackgroundThread?
 
     /// Takes the first snapshot (changes from then on are reported) and starts polling.
@@ -57,6 +60,7 @@ public final class ManifestWatcher: @unchecked Sendable {
     /// Not from inside the handler, which runs on the thread being waited for.
     public func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        wake.signal()
         thread?.join()
     }
 
@@ -85,18 +89,14 @@ public final class ManifestWatcher: @unchecked Sendable {
         }
     }
 
-    /// Sleeps in short slices so `stop()` is honoured quickly; false once stopping.
+    /// Sleeps until the next poll or until `stop()` signals; false once stopping. One wake-up
+    /// per poll: sleeping in 20 ms slices to notice `stop()` woke the thread fifty times a
+    /// second (5 % of a profiled agent's samples at 26 k packets/s).
     private func sleep(for duration: Duration) -> Bool {
-        var remaining = duration.wholeNanoseconds
-        let slice: UInt64 = 20_000_000
-        repeat {
-            if stopping.load(ordering: .acquiring) { return false }
-            let step = min(remaining, slice)
-            var request = timespec(tv_sec: Int(step / 1_000_000_000), tv_nsec: Int(step % 1_000_000_000))
-            var left = timespec()
-            while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
-            remaining -= step
-        } while remaining > 0
+        if stopping.load(ordering: .acquiring) { return false }
+        let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: duration.wholeNanoseconds))
+        // A signal is only ever sent by `stop()`, after it set `stopping`.
+        _ = wake.wait(timeout: deadline)
         return !stopping.load(ordering: .acquiring)
     }
 }

@@ -36,6 +36,13 @@ public enum ReplayPipeline {
         /// and 1,000 policies takes two thirds of that), so capture never waits for loading to
         /// end. A slot is backed by memory only once a flow has used it.
         public static let defaultRingCapacity = 1 << 18
+        /// Slots for DNS answers beside `ringCapacity` flow slots: half as many. While the
+        /// cluster loads the deciding thread takes neither flows nor answers, and the capture
+        /// thread must not stop for a full answer ring while the flow ring has room: the large
+        /// cluster's capture holds an answer per five flows (37,588 for 200,001), and the
+        /// agent's sizing (a sixteenth, at most 16,384) stopped that capture for 0.2 s, a third
+        /// of its run. A slot is backed by memory only once an answer has used it.
+        static func answerCapacity(forFlows flowCapacity: Int) -> Int { max(flowCapacity / 2, 1 << 10) }
         public var batchSize = 1024
         /// Decode DNS responses and annotate flows with their destination's names
         /// (`dest_domains`, and the names `destination.domains` rules test).
@@ -55,6 +62,8 @@ public enum ReplayPipeline {
     public struct Result: Sendable {
         public var capture: CaptureStatistics
         public var ring: RingStatistics
+        /// The DNS answers' ring beside the flows' (`ring`).
+        public var answers: RingStatistics
         public var processing: ProcessingStatistics
         /// nil when nothing was stored.
         public var writer: WriterStatistics?
@@ -93,7 +102,9 @@ public enum ReplayPipeline {
             if !configuration.clusterManifests.isEmpty { _ = try ClusterLoader.load(paths: configuration.clusterManifests) }
             throw error
         }
-        let channel = FlowChannel(capacity: configuration.ringCapacity, overflowPolicy: .wait)
+        let channel = FlowChannel(capacity: configuration.ringCapacity,
+                                  answerCapacity: Configuration.answerCapacity(forFlows: configuration.ringCapacity),
+                                  overflowPolicy: .wait)
 
         let started = monotonicNanoseconds()
         let producer = CaptureThreadState()
@@ -102,7 +113,7 @@ public enum ReplayPipeline {
         let resolvesDomains = configuration.resolvesDomains
         let thread: BackgroundThread
         do {
-            thread = try BackgroundThread {
+            thread = try BackgroundThread(name: "flowlog-capture") {
                 var capture = FlowCapture(cache: cacheConfiguration, batchSize: batchSize)
                 if resolvesDomains { capture.observeDNS() }
                 var sink = RingFlowSink(channel: channel)
@@ -163,7 +174,8 @@ public enum ReplayPipeline {
             UnsafeMutablePointer<FlowProcessor>.allocate(capacity: 1).initialize(to: processor)
         }
         if let failure { throw failure }
-        return Result(capture: producer.statistics, ring: channel.flows.statistics, processing: processor.statistics,
+        return Result(capture: producer.statistics, ring: channel.flows.statistics, answers: channel.resolutions.statistics,
+                      processing: processor.statistics,
                       writer: processor.writerStatistics, elapsedNanoseconds: monotonicNanoseconds() &- started)
     }
 }

@@ -44,10 +44,12 @@ public struct ScheduledReports: Service {
         }
     }
 
-    /// Problems already logged, so a report that cannot run is said once, not every minute.
+    /// Problems already logged, so a report that cannot run is said once, not every minute,
+    /// and the specs as last read (`ReportSpecCache`).
     final class Said: @unchecked Sendable {
         // Only the pass running on the dispatch queue touches it, one pass at a time (the loop awaits each).
         var messages: Set<String> = []
+        var specs = ReportSpecCache()
         func first(_ message: String) -> Bool { messages.insert(message).inserted }
     }
 
@@ -68,7 +70,7 @@ public struct ScheduledReports: Service {
 
     func pass(_ scheduler: ReportScheduler, said: Said) {
         let manifests = configuration.cluster.manifests
-        let (specs, errors) = ReportSpecLoader.load(paths: configuration.reports.specs + manifests)
+        let (specs, errors) = said.specs.load(paths: configuration.reports.specs + manifests)
         for error in errors where said.first("\(error)") {
             logger.error("report spec not scheduled", metadata: ["error": "\(error)"])
         }

@@ -284,64 +284,19 @@ extension BlockDecoder {
     /// conversation): the format stores an outcome per conversation, but every prepared record,
     /// and what a scan does once per annotation, is then paid once per distinct one. Compacts
     /// the identities (`e.annotationFields[0...1]`) and outcomes (`folded[7]`) and renumbers the
-    /// conversations' annotation + 1 (`fields[14]`); returns the count. One probe of an
-    /// open-addressed table per annotated conversation, no hashing of anything but numbers.
+    /// conversations' annotation + 1 (`fields[14]`); returns the count (`DistinctTriples`: at
+    /// most one probe of an open-addressed table per annotated conversation, no hashing of
+    /// anything but numbers).
     private mutating func shareAnnotations(_ e: inout BlockDictionaries.Entries, count: Int, identityCount: Int) -> Int {
         // (Source, destination, outcome) packed in one word for the hash: 22, 22 and 20 bits
         // (outcomes are fewer than a block's records, at most 2^20). A segment with more
         // identities keeps an annotation per conversation, which reads the same.
         guard count > 1, identityCount < 1 << 22 else { return count }
-        // A slot holds the call's stamp << 32 | (annotation + 1); a slot with another stamp is
-        // empty, so the table is not cleared from block to block (only when it grows, or its
-        // stamps wrap).
-        var capacity = 1
-        while capacity < 2 * count { capacity <<= 1 }
-        if annotationSlots.count < capacity || annotationSlotStamp == UInt32.max {
-            annotationSlots = [UInt64](repeating: 0, count: max(capacity, annotationSlots.count))
-            annotationSlotStamp = 0
-        }
-        annotationSlotStamp += 1
-        let stamp = UInt64(annotationSlotStamp) << 32
-        let mask = annotationSlots.count - 1, shift = UInt64(64 - annotationSlots.count.trailingZeroBitCount)
-        var slots = Self.take(&annotationSlots)
         var renumber = Self.take(&folded[13])
-        Self.resize(&renumber, to: count)
         var sources = Self.take(&e.annotationFields[0]), destinations = Self.take(&e.annotationFields[1])
         var outcomes = Self.take(&folded[7])
-        var distinct = 0
-        slots.withUnsafeMutableBufferPointer { slots in
-            renumber.withUnsafeMutableBufferPointer { renumber in
-                sources.withUnsafeMutableBufferPointer { sources in
-                    destinations.withUnsafeMutableBufferPointer { destinations in
-                        outcomes.withUnsafeMutableBufferPointer { outcomes in
-                            for a in 0..<count {
-                                let source = sources[a], destination = destinations[a], outcome = outcomes[a]
-                                let key = source << 42 | destination << 20 | outcome
-                                var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-                                while true {
-                                    let held = slots[slot]
-                                    if held & 0xFFFF_FFFF_0000_0000 != stamp {
-                                        slots[slot] = stamp | UInt64(distinct + 1)
-                                        renumber[a] = UInt64(distinct)
-                                        sources[distinct] = source
-                                        destinations[distinct] = destination
-                                        outcomes[distinct] = outcome
-                                        distinct += 1
-                                        break
-                                    }
-                                    let other = Int(truncatingIfNeeded: held & 0xFFFF_FFFF) - 1
-                                    if sources[other] == source && destinations[other] == destination && outcomes[other] == outcome {
-                                        renumber[a] = UInt64(other)
-                                        break
-                                    }
-                                    slot = (slot + 1) & mask
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let distinct = annotationTriples.compact(sources: &sources, destinations: &destinations, outcomes: &outcomes, count: count,
+                                                 renumber: &renumber)
         sources.removeLast(count - distinct)
         destinations.removeLast(count - distinct)
         outcomes.removeLast(count - distinct)
@@ -350,7 +305,7 @@ extension BlockDecoder {
                 for i in 0..<codes.count where codes[i] > 0 { codes[i] = renumber[Int(truncatingIfNeeded: codes[i] - 1)] + 1 }
             }
         }
-        (e.annotationFields[0], e.annotationFields[1], folded[7], folded[13], annotationSlots) = (sources, destinations, outcomes, renumber, slots)
+        (e.annotationFields[0], e.annotationFields[1], folded[7], folded[13]) = (sources, destinations, outcomes, renumber)
         return distinct
     }
 

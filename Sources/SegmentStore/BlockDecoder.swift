@@ -48,10 +48,8 @@ struct BlockDecoder {
     /// columns, 10 the port table, 11–12 each annotation's first source and destination, 13
     /// (version 4) per address the last outcome + 1 of an annotation to it.
     var folded: [[UInt64]] = Array(repeating: [], count: 14)
-    /// Version 5: the table that finds equal annotations (`shareAnnotations`), reused, and the
-    /// stamp of its slots filled for the current block.
-    var annotationSlots: [UInt64] = []
-    var annotationSlotStamp: UInt32 = 0
+    /// Version 5: the table that finds equal annotations (`shareAnnotations`), reused.
+    var annotationTriples = DistinctTriples()
 
     init() {}
 
@@ -359,10 +357,14 @@ struct BlockDecoder {
             try Self.requirePresent(fields[15], in: segment.stringStarts, what: "string")
         }
         let hasDomains = payloadVersion >= SegmentFormat.domainsVersion
+        // What the dictionaries keep of the payload to build entries from: from version 3 only
+        // the domain sets (every other table is the segment's), not the conversation and
+        // annotation tables before them (copying those cost a pass over half of every block).
+        let keptFrom = segment == nil ? 0 : c.position
         if hasDomains {
             let setCount = try c.index(below: c.remaining + 1)
             for _ in 0..<setCount {
-                e.domainSetStarts.append(Int32(c.position))
+                e.domainSetStarts.append(Int32(c.position - keptFrom))
                 let names = try c.index(below: c.remaining + 1)
                 for _ in 0..<names {
                     let name = try c.index(below: stringCount)
@@ -382,7 +384,7 @@ struct BlockDecoder {
             conversationTemplate.append(contentsOf: repeatElement(-1, count: conversationCount))
             e.templateKeys.removeAll(keepingCapacity: true)
             e.templateFirstConversation.removeAll(keepingCapacity: true)
-            d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<c.position]), segment: segment)
+            d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[keptFrom..<c.position]), segment: segment)
             d.deferNumbering(annotationOf: annotationOf, nodeOf: nodeOf, domainsOf: domainsOf, hasDomains: hasDomains,
                              annotationCount: annotationCount)
             for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
@@ -442,7 +444,7 @@ struct BlockDecoder {
         templateOfAnnotation = firstOfAnnotation
         conversationTemplate = templateOf
         // Only what building an entry reads is kept (nothing when entries are never built).
-        d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[0..<(materialize ? c.position : 0)]), segment: segment)
+        d.seal(e, checked: UnsafeRawBufferPointer(rebasing: c.base[keptFrom..<(materialize ? c.position : keptFrom)]), segment: segment)
 
         for _ in 0..<(try c.index(below: min(c.remaining / 8, records) + 1)) { shapes.append(try c.u64()) }
     }

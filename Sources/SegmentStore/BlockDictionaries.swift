@@ -14,7 +14,9 @@ import FlowCore
 /// until the next block is decoded. Not shared between threads (a parallel scan has one
 /// decoder per thread).
 final class BlockDictionaries {
-    /// The payload's bytes up to the end of its dictionaries (positions below are into these).
+    /// The payload's bytes up to the end of its dictionaries (positions below are into these);
+    /// from version 3 only its domain sets, the block's last table (their positions are from
+    /// the first set's start).
     private var bytes: [UInt8] = []
     /// Version 3: the segment whose dictionary records hold the strings, label sets,
     /// identities and traces (positions of those are into its bytes); nil before version 3.

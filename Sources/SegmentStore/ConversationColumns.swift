@@ -35,6 +35,7 @@ public struct ConversationColumns {
     @inlinable public func ipProtocol(_ c: Int) -> IPProtocol { IPProtocol(rawValue: UInt8(truncatingIfNeeded: protocols[c])) }
     /// `FlowRecord.noVLAN` when untagged.
     @inlinable public func vlan(_ c: Int) -> UInt16 { UInt16(truncatingIfNeeded: vlans[c] &- 1) }
+    @inlinable public func innerVLAN(_ c: Int) -> UInt16 { UInt16(truncatingIfNeeded: innerVLANs[c] &- 1) }
 
     /// Conversation `c`'s shared fields in a record whose other fields are zero.
     @inlinable public func record(_ c: Int) -> FlowRecord {

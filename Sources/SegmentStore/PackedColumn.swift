@@ -109,12 +109,71 @@ enum PackedColumn {
             // Value j's window starts at byte j·width/8, which must be at most packedBytes − 8.
             let fast = min(count, ((packedBytes - 8) * 8) / width + 1)
             switch width {
-            case 1: unpackFast(packed, width: 1, count: fast, adding: base, into: out)
-            case 2: unpackFast(packed, width: 2, count: fast, adding: base, into: out)
             case 8: unpackBytes(packed, as: UInt8.self, count: fast, adding: base, into: out)
             case 16: unpackBytes(packed, as: UInt16.self, count: fast, adding: base, into: out)
             case 32: unpackBytes(packed, as: UInt32.self, count: fast, adding: base, into: out)
-            default: unpackFast(packed, width: width, count: fast, adding: base, into: out)
+            default:
+                // Whole groups of eight values (`width` bytes each) first, the width a constant
+                // in each case: every load, shift and mask of a group is then known in advance,
+                // which unpacks in about half the time of a loop with the width in a register.
+                let groups = fast / 8
+                @inline(__always) func grouped(_ w: Int) { unpackGroups(packed, width: w, groups: groups, adding: base, into: out) }
+                switch width {
+                case 1: grouped(1)
+                case 2: grouped(2)
+                case 3: grouped(3)
+                case 4: grouped(4)
+                case 5: grouped(5)
+                case 6: grouped(6)
+                case 7: grouped(7)
+                case 9: grouped(9)
+                case 10: grouped(10)
+                case 11: grouped(11)
+                case 12: grouped(12)
+                case 13: grouped(13)
+                case 14: grouped(14)
+                case 15: grouped(15)
+                case 17: grouped(17)
+                case 18: grouped(18)
+                case 19: grouped(19)
+                case 20: grouped(20)
+                case 21: grouped(21)
+                case 22: grouped(22)
+                case 23: grouped(23)
+                case 24: grouped(24)
+                case 25: grouped(25)
+                case 26: grouped(26)
+                case 27: grouped(27)
+                case 28: grouped(28)
+                case 29: grouped(29)
+                case 30: grouped(30)
+                case 31: grouped(31)
+                case 33: grouped(33)
+                case 34: grouped(34)
+                case 35: grouped(35)
+                case 36: grouped(36)
+                case 37: grouped(37)
+                case 38: grouped(38)
+                case 39: grouped(39)
+                case 40: grouped(40)
+                case 41: grouped(41)
+                case 42: grouped(42)
+                case 43: grouped(43)
+                case 44: grouped(44)
+                case 45: grouped(45)
+                case 46: grouped(46)
+                case 47: grouped(47)
+                case 48: grouped(48)
+                case 49: grouped(49)
+                case 50: grouped(50)
+                case 51: grouped(51)
+                case 52: grouped(52)
+                case 53: grouped(53)
+                case 54: grouped(54)
+                case 55: grouped(55)
+                default: grouped(56)
+                }
+                unpackFast(packed, width: width, from: groups * 8, to: fast, adding: base, into: out)
             }
             i = fast
         }
@@ -139,15 +198,34 @@ enum PackedColumn {
         }
     }
 
-    /// The first `count` values, each of whose 8-byte windows lies inside the packed area.
+    /// Values `start..<end`, each of whose 8-byte windows lies inside the packed area.
     @inline(__always)
-    private static func unpackFast(_ packed: UnsafeRawPointer, width: Int, count: Int, adding base: UInt64,
+    private static func unpackFast(_ packed: UnsafeRawPointer, width: Int, from start: Int, to end: Int, adding base: UInt64,
                                    into out: UnsafeMutablePointer<UInt64>) {
         let mask: UInt64 = (1 << UInt64(width)) - 1
-        for j in 0..<count {
+        for j in start..<end {
             let bit = j &* width
             let word = UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
             out[j] = ((word &>> UInt64(bit & 7)) & mask) &+ base
+        }
+    }
+
+    /// The first `groups` groups of eight values, each group `width` bytes from the one
+    /// before; every value's 8-byte window lies inside the packed area. Inlined with a
+    /// constant width, the inner loop unrolls into eight loads at fixed offsets.
+    @inline(__always)
+    private static func unpackGroups(_ packed: UnsafeRawPointer, width: Int, groups: Int, adding base: UInt64,
+                                     into out: UnsafeMutablePointer<UInt64>) {
+        let mask: UInt64 = (1 << UInt64(width)) - 1
+        var from = packed, to = out
+        for _ in 0..<groups {
+            for k in 0..<8 {
+                let bit = k &* width
+                let word = UInt64(littleEndian: from.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
+                to[k] = ((word &>> UInt64(bit & 7)) & mask) &+ base
+            }
+            from += width
+            to += 8
         }
     }
 

@@ -16,13 +16,14 @@ import Testing
         return v
     }
 
-    /// Every width (the specialized 1, 2, 8, 16 and 32 among them), around each length where
-    /// the word-at-a-time loop hands over to the careful one, with a random base added.
+    /// Every width (each unpacked in groups of eight with the width a constant, 8, 16 and 32
+    /// by whole bytes), around each length where the groups hand over to the word-at-a-time
+    /// loop and that to the careful one, with a random base added.
     @Test func packedColumnsUnpackAsBitByBit() throws {
         var rng = SplitMix64(seed: 18)
         for width in 0...64 {
             let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
-            for count in [1, 7, 8, 9, 63, 64, 65, 100, 1000, 4097] {
+            for count in [1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 33, 63, 64, 65, 100, 1000, 4097] {
                 // No exceptions: every value fits the width, so the width is exactly this one
                 // when the top bit is used somewhere.
                 var values = (0..<count).map { _ in rng.next() & mask }

@@ -24,14 +24,22 @@ enum FieldDigest {
     }
 
     /// The fields a conversation's rows share: addresses, destination port, protocol, VLANs.
-    @inline(__always)
     static func conversation(_ r: FlowRecord) -> UInt64 {
-        var h = mix(r.sourceAddress.high, r.sourceAddress.low)
-        h = mix(h, r.destinationAddress.high)
-        h = mix(h, r.destinationAddress.low)
-        h = mix(h, UInt64(r.sourceAddress.version.rawValue) | UInt64(r.destinationAddress.version.rawValue) << 8
-                | UInt64(r.ipProtocol.rawValue) << 16)
-        return mix(h, UInt64(r.destinationPort) | UInt64(r.vlan) << 16 | UInt64(r.innerVLAN) << 32)
+        conversation(source: address(r.sourceAddress), destination: address(r.destinationAddress), ipProtocol: r.ipProtocol,
+                     destinationPort: r.destinationPort, vlan: r.vlan, innerVLAN: r.innerVLAN)
+    }
+
+    /// An address, version included (a block's address table is folded entry by entry, as its
+    /// dictionaries are, and its conversations name two entries).
+    @inline(__always)
+    static func address(_ a: IPAddress) -> UInt64 { mix(mix(a.high, a.low), UInt64(a.version.rawValue)) }
+
+    /// A conversation from its addresses' digests (the source's first) and its other fields.
+    @inline(__always)
+    static func conversation(source: UInt64, destination: UInt64, ipProtocol: IPProtocol, destinationPort: UInt16,
+                             vlan: UInt16, innerVLAN: UInt16) -> UInt64 {
+        mix(mix(source, destination.rotated(23)),
+            UInt64(destinationPort) | UInt64(vlan) << 16 | UInt64(innerVLAN) << 32 | UInt64(ipProtocol.rawValue) << 48)
     }
 
     /// A row's own fields after its conversation's digest (with what the conversation's rows

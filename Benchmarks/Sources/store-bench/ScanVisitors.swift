@@ -19,7 +19,8 @@ struct RecordDigestVisitor: StoreVisitor {
 /// thread), every part in the order it is stored: each dictionary entry of the block
 /// (string bytes, label set, identity, trace, domain set, annotation outcome, annotation, then
 /// each conversation's prepared record) folded once, from the numbers of its parts; each conversation's shared
-/// fields folded once from the conversation columns, with its prepared record's digest; per row
+/// fields folded once from the conversation columns (its addresses as the block's address
+/// table's entries, each folded once), with its prepared record's digest; per row
 /// its own fields from the row columns onto its conversation's digest. The same checksum as
 /// `RecordDigestVisitor`.
 ///
@@ -42,6 +43,8 @@ struct RowDigestVisitor: StoreBlockWorker {
     private var prepared: [UInt64] = []
     /// Per conversation: its shared fields and its prepared record's digest, folded.
     private var conversations: [UInt64] = []
+    /// Per entry of the block's address table, its digest.
+    private var addresses: [UInt64] = []
 
     // StoreBlockWorker: each block's sum and row count, added up in `DigestTotal`.
     var numbersPreparedOnDemand: Bool { false }
@@ -54,10 +57,26 @@ struct RowDigestVisitor: StoreBlockWorker {
     private mutating func digest(_ b: BlockRows) -> UInt64 {
         foldDictionaries(b)
         let columns = b.conversationColumns
-        conversations.removeAll(keepingCapacity: true)
-        for c in 0..<columns.count {
-            conversations.append(FieldDigest.mix(FieldDigest.conversation(columns.record(c)), prepared[b.preparedIndex(ofConversation: c)]))
+        // The block's address table entry by entry, then each conversation from its two
+        // entries' digests (not from a record built per conversation, whose addresses are
+        // 24-byte values read at random).
+        var addresses = Self.take(&self.addresses, count: columns.addressCount)
+        for n in addresses.indices { addresses[n] = FieldDigest.address(columns.address(n)) }
+        var conversations = Self.take(&self.conversations, count: columns.count)
+        addresses.withUnsafeBufferPointer { addresses in
+            prepared.withUnsafeBufferPointer { prepared in
+                conversations.withUnsafeMutableBufferPointer { conversations in
+                    for c in 0..<columns.count {
+                        let route = FieldDigest.conversation(
+                            source: addresses[columns.sourceAddressNumber(c)], destination: addresses[columns.destinationAddressNumber(c)],
+                            ipProtocol: columns.ipProtocol(c), destinationPort: columns.destinationPort(c), vlan: columns.vlan(c),
+                            innerVLAN: columns.innerVLAN(c))
+                        conversations[c] = FieldDigest.mix(route, prepared[b.preparedIndex(ofConversation: c)])
+                    }
+                }
+            }
         }
+        (self.addresses, self.conversations) = (addresses, conversations)
         var sum: UInt64 = 0
         conversations.withUnsafeBufferPointer { conversations in
             for row in 0..<b.rowCount {
