@@ -23,7 +23,7 @@ extension BlockDecoder {
         // Filled in a local through buffers (no exclusivity or uniqueness checks per value).
         var destinations = fields[9]
         fields[9] = []
-        Self.resize(&destinations, to: count)
+        Self.resize(&destinations, to: count, filler: 0)
         let inRange = destinations.withUnsafeMutableBufferPointer { out in
             fields[8].withUnsafeBufferPointer { sources in
                 packed.withUnsafeBufferPointer { starts in
@@ -163,7 +163,7 @@ extension BlockDecoder {
                                    range: "conversation outcome out of range",
                                    repeated: "conversation repeats the outcome of an earlier one to its destination, and there is none"))
         var codes = Self.take(&fields[14]), annotationOutcomes = Self.take(&folded[7])
-        Self.resize(&annotationOutcomes, to: count)
+        Self.resize(&annotationOutcomes, to: count, filler: 0)
         let annotations = codes.withUnsafeMutableBufferPointer { codes in
             annotationOutcomes.withUnsafeMutableBufferPointer { outcomes in
                 var n = 0
@@ -316,9 +316,9 @@ extension BlockDecoder {
     private mutating func unfoldConversations(count: Int, pairs: [UInt64]) throws -> Int {
         var ports = Self.take(&fields[10]), protocols = Self.take(&fields[11]), codes = Self.take(&fields[14])
         var firstSources = Self.take(&folded[11]), firstDestinations = Self.take(&folded[12])
-        Self.resize(&protocols, to: count)
-        Self.resize(&firstSources, to: count)
-        Self.resize(&firstDestinations, to: count)
+        Self.resize(&protocols, to: count, filler: 0)
+        Self.resize(&firstSources, to: count, filler: 0)
+        Self.resize(&firstDestinations, to: count, filler: 0)
         let sources = fields[8], destinations = fields[9]
         var annotationCount = 0
         try pairs.withUnsafeBufferPointer { pairs in
@@ -371,7 +371,7 @@ extension BlockDecoder {
     /// (`addressOf`) its first conversation has (`addressIdentity`, + 1); `out` gets the number.
     private static func resolveIdentities(own: [UInt64], addressIdentity: [UInt64], addressOf: [UInt64],
                                           into out: inout [UInt64]) throws {
-        resize(&out, to: own.count)
+        resize(&out, to: own.count, filler: 0)
         try own.withUnsafeBufferPointer { own in
             try addressIdentity.withUnsafeBufferPointer { addressIdentity in
                 try addressOf.withUnsafeBufferPointer { addressOf in
@@ -395,15 +395,5 @@ extension BlockDecoder {
         var taken: [UInt64] = []
         swap(&taken, &array)
         return taken
-    }
-
-    /// `count` values, capacity kept; values already there are not refilled.
-    @inline(__always)
-    private static func resize(_ array: inout [UInt64], to count: Int) {
-        if array.count > count {
-            array.removeLast(array.count - count)
-        } else if array.count < count {
-            array.append(contentsOf: repeatElement(0, count: count - array.count))
-        }
     }
 }

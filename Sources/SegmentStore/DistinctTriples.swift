@@ -41,8 +41,8 @@ struct DistinctTriples {
         stamp += 1
         let stamped = stamp &<< Self.numberBits
         let mask = slots.count - 1, shift = UInt64(64 - slots.count.trailingZeroBitCount)
-        Self.resize(&renumber, to: count)
-        Self.resize(&keys, to: count)
+        BlockDecoder.resize(&renumber, to: count, filler: 0)
+        BlockDecoder.resize(&keys, to: count, filler: 0)
         var distinct = 0
         // Through buffers (no uniqueness or bounds checks per access); writes to the columns
         // go to positions at or before the one read, so reading ahead stays correct.
@@ -99,15 +99,5 @@ struct DistinctTriples {
             }
         }
         return distinct
-    }
-
-    /// `count` elements, capacity kept; those already there keep their values.
-    @inline(__always)
-    private static func resize<T: FixedWidthInteger>(_ array: inout [T], to count: Int) {
-        if array.count > count {
-            array.removeLast(array.count - count)
-        } else if array.count < count {
-            array.append(contentsOf: repeatElement(0, count: count - array.count))
-        }
     }
 }
