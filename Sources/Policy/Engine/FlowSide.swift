@@ -25,13 +25,10 @@ struct FlowFacts {
 }
 
 extension EndpointIdentity {
-    /// §1.4: `pvt` only for IPv4 RFC 1918; everything else, IPv6 included, is `pub`. One shared
-    /// box each: the store numbers identities by box, and a box per address made it number
-    /// every new outside address's identity by value.
-    static func calicoNetwork(_ address: IPAddress) -> EndpointIdentity {
-        address.isRFC1918 ? privateNetwork : publicNetwork
-    }
-
+    /// §1.4: `pvt` only for IPv4 RFC 1918; everything else, IPv6 included, is `pub`
+    /// (`PolicyEngine.identityNumber(outside:)` chooses). One shared box each: the store numbers
+    /// identities by box, and a box per address made it number every new outside address's
+    /// identity by value.
     static let privateNetwork = EndpointIdentity(kind: .network, aggregatedName: "pvt")
     static let publicNetwork = EndpointIdentity(kind: .network, aggregatedName: "pub")
 }

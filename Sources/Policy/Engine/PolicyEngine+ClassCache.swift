@@ -99,15 +99,6 @@ extension PolicyEngine {
     @inline(__always)
     static func numbered(_ trace: Int32) -> UInt32 { UInt32(bitPattern: trace &+ 1) }
 
-    /// The identity an annotation number names (`identityNumber`).
-    func identity(number: UInt32) -> EndpointIdentity {
-        switch number {
-        case 0: return .privateNetwork
-        case 1: return .publicNetwork
-        default: return index.entities[Int(number) - 2].identity
-        }
-    }
-
     /// The flow end at a numbered address, as the walks see it.
     func side(number: Int, port: UInt16) -> FlowSide {
         FlowSide(address: addresses.address[number], port: port, endpoint: Int(addresses.facts[number].endpoint), sets: addresses.sets[number])
@@ -122,7 +113,7 @@ extension PolicyEngine {
         let otherClass = otherEndpoint >= 0 ? classes.entityClass(otherEndpoint, in: index) : -1
         let key = KeyNumbering.Key(a: UInt64(number), b: UInt64(bitPattern: Int64(otherClass)), c: 0)
         if let known = setIdentityNumbers.number(of: key) { return setIdentityList[known] }
-        let found = numberedIdentity(of: side(number: number, port: 0), other: side(number: other, port: 0)).number
+        let found = identityNumber(of: side(number: number, port: 0), other: side(number: other, port: 0))
         if setIdentityNumbers.count >= options.cacheCapacity { forgetSetIdentities() }
         setIdentityNumbers.insert(key)
         setIdentityList.append(found)

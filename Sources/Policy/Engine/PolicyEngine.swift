@@ -403,24 +403,33 @@ public final class PolicyEngine: @unchecked Sendable {
 
     /// §1.4: the endpoint, else the network set chosen with the other side's namespace, else net.
     func identity(of side: FlowSide, other: FlowSide) -> EndpointIdentity {
-        numberedIdentity(of: side, other: other).identity
+        identity(number: identityNumber(of: side, other: other))
     }
 
-    /// `identity(of:other:)` with its number in the annotation numbering (`identityNumber`).
-    func numberedIdentity(of side: FlowSide, other: FlowSide) -> (identity: EndpointIdentity, number: UInt32) {
-        if side.isEndpoint { return (index.entities[side.endpoint].identity, Self.identityNumber(entity: side.endpoint)) }
+    /// `identity(of:other:)` as its number in the annotation numbering (`identityNumber`).
+    func identityNumber(of side: FlowSide, other: FlowSide) -> UInt32 {
+        if side.isEndpoint { return Self.identityNumber(entity: side.endpoint) }
         let otherNamespace = other.isEndpoint ? index.entities[other.endpoint].namespace : ""
         if !side.sets.isEmpty,
            let set = index.identifyingNetworkSet(for: side.address, among: side.sets, otherNamespace: otherNamespace, cluster: cluster) {
-            return (index.entities[set].identity, Self.identityNumber(entity: set))
+            return Self.identityNumber(entity: set)
         }
-        return (.calicoNetwork(side.address), Self.identityNumber(outside: side.address))
+        return Self.identityNumber(outside: side.address)
     }
 
     /// An identity's number in the annotation numbering: the two outside-address identities
     /// (`pvt` 0, `pub` 1), then each entity's by its index. Fixed for the engine's life.
     static func identityNumber(entity: Int) -> UInt32 { UInt32(entity + 2) }
     static func identityNumber(outside address: IPAddress) -> UInt32 { address.isRFC1918 ? 0 : 1 }
+
+    /// The identity an annotation number names (the inverse of `identityNumber`).
+    func identity(number: UInt32) -> EndpointIdentity {
+        switch number {
+        case 0: return .privateNetwork
+        case 1: return .publicNetwork
+        default: return index.entities[Int(number) - 2].identity
+        }
+    }
 
     /// A service name's number in the annotation numbering (0 for "").
     func serviceNumber(_ name: String) -> UInt32 {
