@@ -122,7 +122,7 @@ struct ClusterBuilder {
 
     func address(_ field: ManifestField) -> IPAddress? {
         guard let text = field.scalarText else { return nil }
-        guard let a = IPAddress(text) else {
+        guard let a = ManifestAddressText.address(text) else {
             field.error("'\(text)' is not an IP address")
             return nil
         }
