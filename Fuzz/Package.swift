@@ -42,6 +42,15 @@ let package = Package(
                 .product(name: "Capture", package: "flowlog"),
             ]
         ),
+        // Classic pcap records read where they lie, against libpcap reading the same bytes.
+        .executableTarget(
+            name: "pcap-inplace-fuzz",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "FlowCore", package: "flowlog"),
+                .product(name: "Capture", package: "flowlog"),
+            ]
+        ),
         // DNS responses as the capture stage reads them: never crashes, answers keep their limits.
         .executableTarget(
             name: "dns-fuzz",

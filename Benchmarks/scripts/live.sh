@@ -23,7 +23,8 @@
 #   LIVE_BASELINE another flowlog binary (e.g. main's) run the same way in the same run, for
 #                 before/after figures beside the same nfpcapd run
 #   LIVE_PERF     a directory: `perf record -g` follows each flowlog agent while the traffic
-#                 is sent and leaves NAME-ROUND.perf.data there (`perf report -i`)
+#                 is sent and leaves NAME-ROUND.perf.data there (`perf report -i`), then from
+#                 the end of the traffic to the agent's exit: NAME-ROUND.flush.perf.data
 #   BENCH_LOCK    a lock file: the timed runs hold it (flock), so benchmarks take turns
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -118,14 +119,25 @@ run_tool() {
     sleep "$settle"
     local running
     running=$(cpu_seconds "$pid")
-    if [ -n "$perf" ]; then kill -INT "$perf" 2>/dev/null; wait "$perf" 2>/dev/null || true; fi
+    if [ -n "$perf" ]; then
+        kill -INT "$perf" 2>/dev/null; wait "$perf" 2>/dev/null || true
+        # A second profile from here to the exit: the final flush on its own.
+        perf record -g -p "$pid" -o "$LIVE_PERF/$name.flush.perf.data" 2>>"$work/$name.perf.log" &
+        perf=$!
+        started_pids+=("$perf")
+        sleep 0.5
+    fi
+    local stop_started
+    stop_started=$(date +%s.%N)
     kill -TERM "$pid"
     wait "$timer" || true
+    if [ -n "$perf" ]; then wait "$perf" 2>/dev/null || echo "live: $name: perf ended with status $?" >&2; fi
+    stop_seconds=$(awk -v a="$(date +%s.%N)" -v b="$stop_started" 'BEGIN { printf "%.2f", a - b }')
     local user system rss
     read -r user system rss <"$work/$name.time"
     cpu=$(awk -v r="$running" -v b="$before" 'BEGIN { printf "%.3f", r - b }')
     cpu_exit=$(awk -v u="$user" -v s="$system" -v b="$before" 'BEGIN { printf "%.3f", u + s - b }')
-    echo "live: $name: ${cpu} CPU s from the first packet until stopped, ${cpu_exit} s to exit (final flush), peak RSS ${rss} KiB" >&2
+    echo "live: $name: ${cpu} CPU s from the first packet until stopped, ${cpu_exit} s to exit (final flush; ${stop_seconds} s from SIGTERM to exit), peak RSS ${rss} KiB" >&2
 }
 
 per_million() { awk -v c="$1" -v p="$2" 'BEGIN { if (p <= 0) print 0; else printf "%.3f", c * 1e6 / p }'; }

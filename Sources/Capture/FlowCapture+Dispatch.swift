@@ -23,11 +23,15 @@ extension FlowCapture {
     static let dispatchLimit: Int32 = 256
 
     /// The packet loop over `pcap_dispatch`; the same accounting as `readAll`, packet for packet.
+    /// `packetsBefore` were read from this source already (in place), for positions in messages
+    /// and progress reports; libpcap reads on from the record after them.
     mutating func readDispatching<S: FlowSink>(_ source: PacketSource, decoder: PacketDecoder, into sink: inout S,
-                                               progress: ((Progress) -> Void)?) -> FlowlogError? {
+                                               progress: ((Progress) -> Void)?, packetsBefore: UInt64 = 0) -> FlowlogError? {
+        do { try source.handOverToLibpcap() } catch { return error }
         let isLive = source.isLive
         let interval = progressInterval
         var nextProgress = progress == nil ? UInt64.max : interval
+        if interval > 0 && packetsBefore >= nextProgress { nextProgress = packetsBefore / interval &* interval &+ interval }
         var lastDelivery = isLive ? wallClock() : 0
         return withUnsafeMutablePointer(to: &self) { capture -> FlowlogError? in
             let lookahead = UnsafeMutablePointer<FlowLookahead>.allocate(capacity: 1)
@@ -37,11 +41,14 @@ extension FlowCapture {
                 lookahead.deallocate()
             }
             var target = DispatchTarget(capture: capture, decoder: decoder, fractionScale: source.fractionScale,
-                                        handle: source.handle, lookahead: lookahead)
+                                        handle: source.handle, lookahead: lookahead, packets: packetsBefore)
+            // After records read in place, the first call completes their last call's count.
+            var maximum = Self.dispatchLimit - Int32(packetsBefore % UInt64(Self.dispatchLimit))
             while true {
                 let outcome = withUnsafeMutablePointer(to: &target) { pointer in
-                    source.dispatch(maximum: Self.dispatchLimit, callback: takeDispatched, context: UnsafeMutableRawPointer(pointer))
+                    source.dispatch(maximum: maximum, callback: takeDispatched, context: UnsafeMutableRawPointer(pointer))
                 }
+                maximum = Self.dispatchLimit
                 // Every packet the call handed over is in the cache before anything reads it.
                 capture.pointee.cache.drain(&lookahead.pointee, into: &capture.pointee.batch)
                 if let seconds = target.unrepresentableSeconds {

@@ -29,15 +29,21 @@ public struct FlowCapture {
     var dns: DNSObserver?
     /// DNS answers seen since the last hand-over, each placed among `batch`'s flows.
     var resolutions: [AddressResolution] = []
-    /// How packets are taken from libpcap; see `Reading`.
-    var reading = Reading.dispatching
+    /// How packets are taken from a source; see `Reading`. Tests and the fuzz targets set it to
+    /// compare the loops; everything else keeps the default.
+    public var reading = Reading.inPlace
 
     /// `pcap_next_ex` hands out one packet per call; on a live Linux handle it first copies the
     /// packet out of the kernel's ring, because the ring's frame goes back to the kernel before
     /// the call returns. `pcap_dispatch` runs a callback on the packets where they lie, up to a
-    /// few hundred per call, for files as well. The one-at-a-time loop stays as the plain
-    /// reference the tests compare the dispatching loop with, packet for packet.
-    enum Reading {
+    /// few hundred per call, for files as well, but a file's records still come through stdio
+    /// and libpcap's buffer. In place, a classic pcap file is read where it is mapped
+    /// (`ClassicPcapRecords`), and libpcap's dispatching loop reads whatever that reader leaves
+    /// (everything, for live handles, pcapng and pipes). The one-at-a-time loop stays as the
+    /// plain reference the tests compare the dispatching loop with, packet for packet, and the
+    /// dispatching loop alone is the reference for the in-place reader.
+    public enum Reading: Sendable {
+        case inPlace
         case dispatching
         case oneAtATime
     }
@@ -96,9 +102,13 @@ public struct FlowCapture {
                                location: .init(file: source.isLive ? nil : source.name, field: source.isLive ? "interface \(source.name)" : nil))
         }
         counters.sources += 1
-        let failure = reading == .dispatching
-            ? readDispatching(source, decoder: PacketDecoder(link: decoding), into: &sink, progress: progress)
-            : readAll(source, decoder: PacketDecoder(link: decoding), into: &sink, progress: progress)
+        let decoder = PacketDecoder(link: decoding)
+        let failure: FlowlogError?
+        switch reading {
+        case .inPlace: failure = readInPlace(source, decoder: decoder, into: &sink, progress: progress)
+        case .dispatching: failure = readDispatching(source, decoder: decoder, into: &sink, progress: progress)
+        case .oneAtATime: failure = readAll(source, decoder: decoder, into: &sink, progress: progress)
+        }
         if source.isLive { counters.kernel = source.kernelStatistics() }
         deliver(into: &sink)
         if let failure {
@@ -137,6 +147,7 @@ public struct FlowCapture {
     /// The packet loop; returns the read error that ended it, if any.
     mutating func readAll<S: FlowSink>(_ source: PacketSource, decoder: PacketDecoder, into sink: inout S,
                                        progress: ((Progress) -> Void)?) -> FlowlogError? {
+        do { try source.handOverToLibpcap() } catch { return error }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         var packet = DecodedPacket()
@@ -191,11 +202,18 @@ public struct FlowCapture {
     mutating func take(_ h: UnsafePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>?, decoder: PacketDecoder,
                        packet: inout DecodedPacket, fractionScale scale: UInt64,
                        lookahead: UnsafeMutablePointer<FlowLookahead>? = nil) -> Bool {
-        let caplen = Int(h.pointee.caplen)
-        let wire = h.pointee.len
         guard let time = Self.nanoseconds(seconds: h.pointee.ts.tv_sec, fraction: Int(h.pointee.ts.tv_usec), fractionScale: scale) else {
             return false
         }
+        take(time: time, caplen: Int(h.pointee.caplen), wire: h.pointee.len, data: UnsafeRawPointer(data), decoder: decoder,
+             packet: &packet, lookahead: lookahead)
+        return true
+    }
+
+    /// `take` for a packet whose time stamp is already in nanoseconds.
+    @inline(__always)
+    mutating func take(time: UInt64, caplen: Int, wire: UInt32, data: UnsafeRawPointer?, decoder: PacketDecoder,
+                       packet: inout DecodedPacket, lookahead: UnsafeMutablePointer<FlowLookahead>?) {
         count(time: time, caplen: caplen, wire: wire)
         let outcome = decoder.decode(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : caplen), into: &packet)
         switch outcome {
@@ -225,7 +243,6 @@ public struct FlowCapture {
         case .malformed(let reason):
             counters.malformed.increment(reason)
         }
-        return true
     }
 
     /// libpcap scales pcapng timestamps by the interface's if_tsresol without bounds; a value

@@ -1,5 +1,6 @@
 import CPcap
 import FlowCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -52,6 +53,19 @@ public final class PacketSource {
     /// Size of that buffer: large enough that reading costs a system call per thousand packets,
     /// small enough to stay in a core's second-level cache, from where libpcap copies each record.
     static let fileReadBufferBytes = 256 << 10
+    /// A regular capture file mapped into memory (`mmap`). Unmapped as soon as libpcap takes
+    /// over, on the reading thread: tearing down the map of a large file takes a while, and the
+    /// replay's other threads are still busy then, while they would wait for it at the end.
+    private var mapping: UnsafeRawBufferPointer?
+    /// The records of a classic pcap file (mapped) or in-memory capture, read where they lie
+    /// until the first one libpcap must read (`ClassicPcapRecords`); nil once libpcap reads on,
+    /// and for pcapng, standard input, pipes and live handles.
+    var inPlaceRecords: ClassicPcapRecords?
+    /// Where the in-place reader stopped and libpcap took over (the file's end, when it read
+    /// every record); nil while it reads, or when it never did.
+    private(set) var inPlaceStopOffset: Int?
+    /// Set by `breakLoop()` for the in-place reader, which libpcap's own flag does not reach.
+    private let breakRequested = Atomic<Bool>(false)
 
     /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng); `-`
     /// reads one from standard input.
@@ -124,6 +138,34 @@ public final class PacketSource {
         busyPauseMilliseconds = 0
         memory = nil
         self.streamBuffer = streamBuffer
+        mapping = isStandardInput ? nil : Self.mapRegularFile(of: opened)
+        inPlaceRecords = mapping.flatMap { Self.inPlaceRecords(of: opened, in: $0) }
+        if inPlaceRecords == nil { unmap() }
+    }
+
+    /// The file under `handle` mapped read-only, when it is a regular file whose whole length
+    /// can be mapped; nil otherwise (libpcap then reads it, as it reads pipes).
+    private static func mapRegularFile(of handle: OpaquePointer) -> UnsafeRawBufferPointer? {
+        guard let stream = pcap_file(handle) else { return nil }
+        let descriptor = fileno(stream)
+        var info = stat()
+        guard descriptor >= 0, fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              info.st_size >= ClassicPcapRecords.fileHeaderBytes, let length = Int(exactly: info.st_size) else { return nil }
+        guard let address = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
+        return UnsafeRawBufferPointer(start: address, count: length)
+    }
+
+    private func unmap() {
+        guard let mapping else { return }
+        munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
+        self.mapping = nil
+    }
+
+    /// The in-place reader for `bytes`, the whole file libpcap opened as `handle`, when libpcap
+    /// reads its records without special cases.
+    private static func inPlaceRecords(of handle: OpaquePointer, in bytes: UnsafeRawBufferPointer) -> ClassicPcapRecords? {
+        ClassicPcapRecords(bytes: bytes, majorVersion: pcap_major_version(handle), minorVersion: pcap_minor_version(handle),
+                           snapshot: pcap_snapshot(handle), libpcapSwaps: pcap_is_swapped(handle) != 0)
     }
 
     /// Why libpcap refused a file, in the user's terms, from the file's first bytes; libpcap's
@@ -265,6 +307,8 @@ public final class PacketSource {
         fileSize = nil
         memory = nil
         streamBuffer = nil
+        mapping = nil
+        inPlaceRecords = nil
     }
 
     /// Reads a capture held in memory (any bytes: a classic pcap or pcapng file's contents),
@@ -299,10 +343,13 @@ public final class PacketSource {
         busyPauseMilliseconds = 0
         memory = copy
         streamBuffer = nil
+        mapping = nil
+        inPlaceRecords = Self.inPlaceRecords(of: opened, in: UnsafeRawBufferPointer(start: copy.baseAddress, count: bytes.count))
     }
 
     deinit {
         pcap_close(handle)
+        unmap()
         free(streamBuffer)
         memory?.deallocate()
         if wakeRead >= 0 { close(wakeRead) }
@@ -326,6 +373,7 @@ public final class PacketSource {
     /// byte to the live handle's wake-up pipe). Safe to call from another thread; the capture
     /// run then returns. A live source stays stopped afterwards.
     public func breakLoop() {
+        breakRequested.store(true, ordering: .releasing)
         pcap_breakloop(handle)
         if wakeWrite >= 0 {
             var byte: UInt8 = 1
@@ -359,6 +407,7 @@ public final class PacketSource {
 
     /// How far into the file reading has come, for progress lines; nil for live handles.
     public var fileOffset: UInt64? {
+        if let inPlaceRecords { return UInt64(inPlaceRecords.offset) }
         guard !isLive, let file = pcap_file(handle) else { return nil }
         let position = ftell(file)
         return position >= 0 ? UInt64(position) : nil
@@ -366,6 +415,24 @@ public final class PacketSource {
 
     // MARK: - Reading (internal: the capture driver is the only reader)
 
+    /// Whether `breakLoop()` was called, for the in-place reader; libpcap's flag stops its own
+    /// reads. Like libpcap's, the request is used up by the read it stops.
+    func takeBreakRequest() -> Bool {
+        breakRequested.load(ordering: .acquiring) && breakRequested.exchange(false, ordering: .acquiringAndReleasing)
+    }
+
+    /// Ends in-place reading: libpcap reads on from the record the in-place reader stopped at
+    /// (the file header, if it read none). A no-op for sources read by libpcap alone.
+    func handOverToLibpcap() throws(FlowlogError) {
+        guard let records = inPlaceRecords else { return }
+        inPlaceRecords = nil
+        inPlaceStopOffset = records.offset
+        unmap()
+        guard let stream = pcap_file(handle), fseeko(stream, off_t(records.offset), SEEK_SET) == 0 else {
+            throw FlowlogError(.io, String(cString: strerror(errno)), location: .init(file: name, offset: UInt64(records.offset)),
+                               call: "fseeko")
+        }
+    }
 
     enum ReadOutcome {
         case packet
