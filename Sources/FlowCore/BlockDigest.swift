@@ -21,7 +21,7 @@ public struct BlockDigest: Hashable, Sendable {
     public private(set) var bloomHashCount: UInt8 = 0
 
     /// Token hashes collected before sealing.
-    var pending: Set<UInt64> = []
+    var pending = DigestTokens()
     /// Annotation boxes whose tokens are already in `pending`: flows decided alike share one box,
     /// so their strings are hashed once per block, not once per flow. Holding the boxes keeps
     /// their identities from being reused until `seal()`.
@@ -169,7 +169,7 @@ public struct BlockDigest: Hashable, Sendable {
         bloomWords = [UInt64](repeating: 0, count: bits / 64)
         bloomHashCount = 7
         for token in pending { setBits(token) }
-        pending = []
+        pending = DigestTokens()
         annotationsSeen = [:]
         sourcesSeen = [:]
         destinationsSeen = [:]

@@ -43,6 +43,9 @@ extension BlockEncoder {
         }
         var identitySeen = [UInt8](repeating: 0, count: blockIdentities.count)   // bit 0 source, bit 1 destination
         var traceSeen = [Bool](repeating: false, count: blockTraces.count)
+        // A service's token once per block, not once per annotation: a block's few services are
+        // named by thousands of annotations, and each token hashes the name's bytes.
+        var serviceSeen = [Bool](repeating: false, count: blockStrings.count)
         for (a, seen) in annotationSeen.enumerated() where seen {
             let parts = annotationParts[a]
             digest.include(verdict: parts.verdict)
@@ -60,8 +63,11 @@ extension BlockEncoder {
                 digest.include(token: tokens.1)
                 digest.include(token: tokens.2)
             }
-            let service = string(parts.service)
-            if !service.isEmpty { digest.include(token: BlockDigest.token(.service, service)) }
+            if !serviceSeen[parts.service] {
+                serviceSeen[parts.service] = true
+                let service = string(parts.service)
+                if !service.isEmpty { digest.include(token: BlockDigest.token(.service, service)) }
+            }
             // Four calls, not a loop over an array literal: that allocated once per annotation.
             includeTrace(parts.egress, seen: &traceSeen, in: &digest)
             includeTrace(parts.ingress, seen: &traceSeen, in: &digest)

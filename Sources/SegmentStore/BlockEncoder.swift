@@ -249,41 +249,77 @@ struct BlockEncoder {
         var unit: UInt64 = 1
         for _ in 0..<exponent { unit *= 10 }
         let baseEnd = ends[0] / unit
-        var previousEnd = baseEnd
         // Addresses and conversations are written sorted (addresses by value, conversations by
         // source then destination), so both tables delta-code to a few bits per entry; the
         // numbers records and conversations use are remapped to the sorted order.
         let addressList = addresses.keys, conversationList = conversations.keys
-        let addressOrder = addressList.indices.sorted { addressList[$0] < addressList[$1] }
+        // Keys of one word, the first-seen number in the low 21 bits (a block holds at most
+        // 2^20 records, so 2^21 addresses), sorted by their digits (`RadixSort`).
+        precondition(addressList.count <= 1 << 21 && conversationList.count <= 1 << 21, "block too large to sort")
+        let addressOrder = Self.sortedOrder(of: addressList)
         var addressNumber = [Int](repeating: 0, count: addressList.count)
         for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
-        // One word per conversation (source, destination, then first-seen order, 21 bits each:
-        // a block holds at most 2^20 records, so 2^21 addresses), sorted without a closure.
-        precondition(addressList.count <= 1 << 21 && conversationList.count <= 1 << 21, "block too large to sort")
+        // One word per conversation: source, destination, then first-seen order, 21 bits each.
         var conversationKeys = conversationList.indices.map { i -> UInt64 in
             let route = conversationList[i].route
             return UInt64(addressNumber[route.source]) << 42 | UInt64(addressNumber[route.destination]) << 21 | UInt64(i)
         }
-        conversationKeys.sort()
+        RadixSort.sort(&conversationKeys)
         let conversationOrder = conversationKeys.map { Int($0 & (1 << 21 - 1)) }
         var conversationNumber = [Int](repeating: 0, count: conversationList.count)
         for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
-        for k in scratch.indices { scratch[k].removeAll(keepingCapacity: true) }
         // From version 4 a duration is end − start as it is (a flow ends after it starts; one
         // that does not wraps to an exception), before that zigzag-coded.
         let based = formatVersion >= SegmentFormat.basedColumnsVersion
-        for i in 0..<count {
-            let start = starts[i] / unit, end = ends[i] / unit
-            scratch[0].append(UInt64(conversationNumber[Int(conversationColumn[i])]))
-            scratch[1].append(Self.zigzag(end &- previousEnd))
-            scratch[2].append(based ? end &- start : Self.zigzag(end &- start))
-            scratch[3].append(UInt64(sourcePorts[i]))
-            scratch[4].append(counters[i].0)
-            scratch[5].append(counters[i].1)
-            scratch[6].append(counters[i].2)
-            scratch[7].append(counters[i].3)
-            scratch[8].append(UInt64(shapeColumn[i]))
-            previousEnd = end
+        // Column by column, each written in place into a new array: appending to `scratch[k]`
+        // row by row checked the nested array's uniqueness and capacity on every value, nine
+        // calls a flow. (Nine allocations a block.)
+        let n = count
+        let rowConversations = conversationColumn, starts = self.starts, ends = self.ends
+        scratch[0] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = UInt64(conversationNumber[Int(rowConversations[i])]) }
+            initialized = n
+        }
+        scratch[1] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            var previousEnd = baseEnd
+            for i in 0..<n {
+                let end = ends[i] / unit
+                column[i] = Self.zigzag(end &- previousEnd)
+                previousEnd = end
+            }
+            initialized = n
+        }
+        scratch[2] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n {
+                let start = starts[i] / unit, end = ends[i] / unit
+                column[i] = based ? end &- start : Self.zigzag(end &- start)
+            }
+            initialized = n
+        }
+        let sourcePorts = self.sourcePorts, counters = self.counters, shapeColumn = self.shapeColumn
+        scratch[3] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = UInt64(sourcePorts[i]) }
+            initialized = n
+        }
+        scratch[4] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = counters[i].0 }
+            initialized = n
+        }
+        scratch[5] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = counters[i].1 }
+            initialized = n
+        }
+        scratch[6] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = counters[i].2 }
+            initialized = n
+        }
+        scratch[7] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = counters[i].3 }
+            initialized = n
+        }
+        scratch[8] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
+            for i in 0..<n { column[i] = UInt64(shapeColumn[i]) }
+            initialized = n
         }
         let conditioned = formatVersion >= SegmentFormat.conditionedColumnsVersion
         for k in scratch.indices {
@@ -402,6 +438,28 @@ struct BlockEncoder {
         for i in columns.indices { columns[i].bytes.removeAll(keepingCapacity: true) }
         emptyNode = intern("")
         lastNode = ("", emptyNode)
+    }
+
+    /// The first-seen numbers of `addresses` (distinct, at most 2^21) in ascending order of the
+    /// addresses. IPv4 addresses (most of a block's) sort as one word each, the address above
+    /// its number (`RadixSort`); IPv6 ones, which order after every IPv4 one, by comparison.
+    static func sortedOrder(of addresses: [IPAddress]) -> [Int] {
+        var keys: [UInt64] = []
+        var v6: [Int] = []
+        keys.reserveCapacity(addresses.count)
+        for (i, a) in addresses.enumerated() {
+            if a.version == .v4 && a.high == 0 && a.low >> 32 == 0 {
+                keys.append(a.low << 21 | UInt64(i))
+            } else if a.version == .v6 {
+                v6.append(i)
+            } else {
+                // Not an IPv4 address as `IPAddress(ipv4:)` makes them: compare them all.
+                return addresses.indices.sorted { addresses[$0] < addresses[$1] }
+            }
+        }
+        RadixSort.sort(&keys)
+        v6.sort { addresses[$0] < addresses[$1] }
+        return keys.map { Int($0 & (1 << 21 - 1)) } + v6
     }
 
     /// The coarsest unit (1 s, 1 ms, 1 µs, 1 ns) every start and end is a whole multiple of, so

@@ -17,7 +17,7 @@ struct ByteSink {
     }
 
     mutating func u64(_ v: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// Unsigned LEB128: seven bits per byte, high bit set on all but the last.

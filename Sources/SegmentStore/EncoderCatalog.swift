@@ -27,13 +27,15 @@ struct EncoderCatalog {
     /// Per label set: its (key, value) string numbers, ordered by key text (the order blocks write).
     private(set) var labelSetParts: [[(key: Int, value: Int)]] = []
 
-    private var identities: [CheapKey<EndpointIdentity>: Int] = [:]
+    /// Identities by value (`IdentityKey`), numbered as `identityList`.
+    private var identities = DenseNumbering<IdentityKey>()
     private(set) var identityList: [EndpointIdentity] = []
     private(set) var identityParts: [IdentityParts] = []
     /// Per identity: its digest tokens as a source (0–2) and as a destination (3–5).
     private(set) var identityTokens: [IdentityTokens] = []
 
-    private var traces: [CheapKey<PolicyTrace>: Int] = [:]
+    /// Traces by value (`TraceKey`), numbered as `traceList`.
+    private var traces = DenseNumbering<TraceKey>()
     private(set) var traceList: [PolicyTrace] = []
     /// Per trace, per hit: tier, namespace and name string numbers.
     private(set) var traceHitStrings: [[(tier: Int, namespace: Int, name: Int)]] = []
@@ -92,13 +94,15 @@ struct EncoderCatalog {
         return id
     }
 
+    /// An identity met in a box the catalog does not hold: its parts are numbered first (a new
+    /// identity needs them, and an identity already held has them numbered, so nothing is added),
+    /// then the identity is found or numbered by them.
     private mutating func numberByValue(_ identity: EndpointIdentity) -> Int {
-        if let known = identities[CheapKey(identity)] { return known }
         let parts = IdentityParts(namespace: number(of: identity.namespace), name: number(of: identity.name),
                                   aggregatedName: number(of: identity.aggregatedName), labels: number(of: identity.labels),
                                   serviceAccount: number(of: identity.serviceAccount))
-        let id = identityList.count
-        identities[CheapKey(identity)] = id
+        let id = identities.number(of: IdentityKey(kind: identity.kind.rawValue, parts: parts))
+        if id < identityList.count { return id }
         identityList.append(identity)
         identityParts.append(parts)
         identityTokens.append(IdentityTokens(
@@ -118,20 +122,20 @@ struct EncoderCatalog {
         return id
     }
 
+    /// A trace met in a box the catalog does not hold, as `numberByValue(_: EndpointIdentity)`.
     private mutating func numberByValue(_ trace: PolicyTrace) -> Int {
-        if let known = traces[CheapKey(trace)] { return known }
         let hits = trace.hits
         var strings: [(tier: Int, namespace: Int, name: Int)] = []
-        var tokens: [UInt64] = []
         strings.reserveCapacity(hits.count)
+        for hit in hits { strings.append((number(of: hit.tier), number(of: hit.namespace), number(of: hit.name))) }
+        let id = traces.number(of: TraceKey(trace, strings: strings))
+        if id < traceList.count { return id }
+        var tokens: [UInt64] = []
         tokens.reserveCapacity(2 * hits.count)
         for hit in hits {
-            strings.append((number(of: hit.tier), number(of: hit.namespace), number(of: hit.name)))
             tokens.append(BlockDigest.token(.policyName, hit.name))
             tokens.append(BlockDigest.token(.tierName, hit.tier))
         }
-        let id = traceList.count
-        traces[CheapKey(trace)] = id
         traceList.append(trace)
         traceHitStrings.append(strings)
         traceTokens.append(tokens)

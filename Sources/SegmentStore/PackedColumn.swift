@@ -17,26 +17,35 @@ enum PackedColumn {
         out.u8(UInt8(width))
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
         if width > 0 {
-            var acc: UInt64 = 0
-            var filled = 0
-            for v in values {
-                let x = v & mask
-                acc |= x << UInt64(filled)
-                let total = filled + width
-                if total >= 64 {
-                    out.u64(acc)
-                    let used = 64 - filled
-                    acc = used < 64 ? x >> UInt64(used) : 0
-                    filled = total - 64
-                } else {
-                    filled = total
+            // Written in place, a word at a time: appending each word byte by byte checked the
+            // array's uniqueness and capacity eight times a word.
+            let start = out.bytes.count
+            out.bytes.append(contentsOf: repeatElement(0, count: (values.count * width + 7) / 8))
+            out.bytes.withUnsafeMutableBytes { raw in
+                var acc: UInt64 = 0
+                var filled = 0
+                var at = start
+                for v in values {
+                    let x = v & mask
+                    acc |= x << UInt64(filled)
+                    let total = filled + width
+                    if total >= 64 {
+                        raw.storeBytes(of: acc.littleEndian, toByteOffset: at, as: UInt64.self)
+                        at += 8
+                        let used = 64 - filled
+                        acc = used < 64 ? x >> UInt64(used) : 0
+                        filled = total - 64
+                    } else {
+                        filled = total
+                    }
                 }
-            }
-            var rest = filled
-            while rest > 0 {
-                out.u8(UInt8(truncatingIfNeeded: acc))
-                acc >>= 8
-                rest -= 8
+                var rest = filled
+                while rest > 0 {
+                    raw[at] = UInt8(truncatingIfNeeded: acc)
+                    at += 1
+                    acc >>= 8
+                    rest -= 8
+                }
             }
         }
         var exceptions = 0

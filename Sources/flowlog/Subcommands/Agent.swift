@@ -122,7 +122,9 @@ struct Agent: AsyncParsableCommand {
         let logger = Logger(label: "flowlog.agent")
         let registry = PrometheusCollectorRegistry()
         let metrics = PipelineMetrics.bootstrap(registry: registry)
-        let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics)
+        // This process ends when the agent stops: the exit reclaims the agent's memory.
+        let agent = NodeAgent(configuration: settings, logger: logger, registry: registry, metrics: metrics,
+                              freesStateWhenStopped: false)
         // A service group shuts its services down in reverse order, each after the one before
         // it has returned: the exporters are listed first so that they stop last, after capture
         // has flushed its flow caches and sealed the store, and can send those flows too.
