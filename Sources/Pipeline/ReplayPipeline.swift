@@ -133,11 +133,22 @@ public enum ReplayPipeline {
 
         let processor: FlowProcessor
         do {
-            let cluster = configuration.clusterManifests.isEmpty
-                ? configuration.cluster : try ClusterLoader.load(paths: configuration.clusterManifests)
-            let writer = try configuration.dataDirectory.map { try SegmentWriter(directory: $0, configuration: configuration.store,
-                                                                                             sealObserver: configuration.sealObserver) }
+            // The store opens (recovery, retention, a synced manifest: mostly waiting for the
+            // disk) on a thread of its own while the manifests load on this one.
+            let opening = try configuration.dataDirectory.map {
+                try StoreOpening(directory: $0, configuration: configuration.store, sealObserver: configuration.sealObserver)
+            }
+            let cluster: Cluster?
+            do {
+                cluster = configuration.clusterManifests.isEmpty
+                    ? configuration.cluster : try ClusterLoader.load(paths: configuration.clusterManifests)
+            } catch {
+                // A bad manifest is reported, not a store error behind it, and leaves no store.
+                opening?.abandon()
+                throw error
+            }
             let engine = cluster.map { PolicyEngine(cluster: $0, options: configuration.policyOptions) }
+            let writer = try opening?.writer()
             // The deciding thread's own: answers reach it through the channel, in stream order.
             let names = configuration.resolvesDomains ? DNSNameCache(retention: DNSNameCache.retention(for: cacheConfiguration)) : nil
             processor = FlowProcessor(engine: engine, writer: writer, node: configuration.node, names: names)

@@ -44,6 +44,8 @@ public final class SegmentWriter: @unchecked Sendable {
         self.directory = directory
         self.configuration = configuration
         encoding = BlockEncodingQueue(level: configuration.compressionLevel, background: configuration.encodesInBackground,
+                                      limits: SegmentLimits(maxBytes: UInt64(configuration.segmentMaxBytes),
+                                                            maxAge: configuration.segmentMaxAge),
                                       formatVersion: configuration.formatVersion, catalogEntryLimit: configuration.catalogEntryLimit)
         try Directory.create(directory)
         lockDescriptor = try Directory.lock(directory)
@@ -67,7 +69,7 @@ public final class SegmentWriter: @unchecked Sendable {
 
     /// Adds `flows` to the open block. A block that fills is encoded and compressed, in the
     /// background under `encodesInBackground` (then written by a later `append`, `flush` or
-    /// `close`, at most one block behind), otherwise before this returns.
+    /// `close`, at most `blocksBehind` blocks behind), otherwise before this returns.
     public func append(_ flows: [AnnotatedFlow]) throws {
         try checkUsable()
         try writeFinished(waiting: false)
@@ -76,10 +78,8 @@ public final class SegmentWriter: @unchecked Sendable {
             rows.append(flows[i])
             if rows.count >= configuration.blockRecords { try cutBlock() }
         }
-        // At most one block behind on return: the block before the newest may still be
-        // compressing (beside the newest's building); it is waited for here.
-        try writeAllButNewest()
-        try writeFinished(waiting: false)
+        // At most `blocksBehind` blocks behind on return: older ones are waited for here.
+        try writeKeeping(configuration.blocksBehind)
         try rollIfDue()
     }
 
@@ -106,8 +106,7 @@ public final class SegmentWriter: @unchecked Sendable {
             next += moved
             if rows.count >= configuration.blockRecords { try cutBlock() }
         }
-        try writeAllButNewest()
-        try writeFinished(waiting: false)
+        try writeKeeping(configuration.blocksBehind)
         try rollIfDue()
     }
 
@@ -153,32 +152,30 @@ public final class SegmentWriter: @unchecked Sendable {
     }
 
     /// Hands the filled block to the encoder. Blocks reach the file in the order they were cut;
-    /// at most two are with the encoder: this one, and the one before it still compressing.
+    /// at most `blocksBehind` + 1 are with the encoder, this one included.
     ///
-    /// A segment is rolled only here, or with nothing being encoded: a version 3 block refers to
-    /// its segment's dictionary records, so the encoder must know, when it starts a block,
-    /// whether the block opens a segment. That is decided as when each block was written before
-    /// the next was handed over: after the block before it, would the segment be old or large
-    /// enough to roll? When the block before is still compressing and even its largest size
-    /// could not make the segment roll, the answer is no without waiting for it.
+    /// Whether the block opens a segment is decided here only when no block is with the
+    /// encoder (the segment's size and age are then those written); otherwise the encoder
+    /// decides it, once the block before is built, as this writer would have after writing
+    /// that block (`BlockEncodingQueue.Placement.afterPrevious`), so a cut never waits for a
+    /// block to be built. A segment is rolled only here, with nothing being encoded, or when a
+    /// block that opens a segment is written.
     ///
     /// `closing`: the segment is sealed after this block, so it is the segment's last.
     private func cutBlock(closing: Bool = false) throws {
-        try writeAllButNewest()
+        try writeKeeping(configuration.blocksBehind)
         let now = Directory.now()
-        if let newest = encoding.newestBuilt() {
-            let opened = newest.startsSegment ? newest.cutAt : segment?.opened
-            let size = newest.startsSegment ? UInt64(SegmentFormat.segmentHeaderSize) : segment?.size
-            if let bound = newest.storedBound, let opened, let size,
-               size + UInt64(bound) < UInt64(configuration.segmentMaxBytes),
-               Double(now.nanoseconds &- opened.nanoseconds) / 1e9 < configuration.segmentMaxAge {
-                encoding.submit(&rows, cutAt: now, startsSegment: false, endsSegment: closing)
-                return
-            }
-            try writeFinished(waiting: true)
+        if encoding.isBusy {
+            encoding.submit(&rows, cutAt: now, placement: .afterPrevious, endsSegment: closing)
+            return
         }
         try rollIfDue(at: now)
-        encoding.submit(&rows, cutAt: now, startsSegment: segment == nil, endsSegment: closing)
+        let placement: BlockEncodingQueue.Placement = if let segment {
+            .decided(startsSegment: false, segment: SegmentExtent(opened: segment.opened, size: segment.size))
+        } else {
+            .decided(startsSegment: true, segment: SegmentExtent(opened: now, size: UInt64(SegmentFormat.segmentHeaderSize)))
+        }
+        encoding.submit(&rows, cutAt: now, placement: placement, endsSegment: closing)
     }
 
     /// Cuts the partly filled block and writes everything; `closing`: the segment is sealed
@@ -199,10 +196,11 @@ public final class SegmentWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes every block but the newest, waiting for them; then the newest if it is ready.
-    private func writeAllButNewest() throws {
+    /// Writes the oldest blocks, waiting for them, until at most `behind` are with the encoder;
+    /// then every other block that is ready.
+    private func writeKeeping(_ behind: Int) throws {
         try writeUnwritten()
-        while encoding.pending > 1, let block = try encoding.take(waiting: true) {
+        while encoding.pending > behind, let block = try encoding.take(waiting: true) {
             unwritten = block
             try writeUnwritten()
         }
@@ -212,8 +210,8 @@ public final class SegmentWriter: @unchecked Sendable {
     private func writeUnwritten() throws {
         guard let block = unwritten else { return }
         let digest = block.digest, flows = block.flows
-        // (A segment past its age took no more blocks: `cutBlock` rolled it before the block
-        // was encoded.)
+        // (A segment past its age or size took no more blocks: the block was encoded to open
+        // a new one, decided by `cutBlock` or by the encoder, and the open one is rolled here.)
         // A block encoded to continue a segment finds none open only when the block that was
         // to open it was lost (its compression failed); its dictionary record then holds every
         // entry the segment's numbering gave (the lost record's too), so it opens one itself.
