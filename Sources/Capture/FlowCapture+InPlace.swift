@@ -41,6 +41,7 @@ extension FlowCapture {
             // Every packet of the call is in the cache before anything reads it.
             cache.drain(&lookahead.pointee, into: &batch)
             source.inPlaceRecords = records
+            source.releaseMappedPages(before: records.offset)
             if let seconds = unrepresentableSeconds {
                 return timestampFailure(seconds, source: source, after: packets)
             }

@@ -155,6 +155,22 @@ public final class PacketSource {
         return UnsafeRawBufferPointer(start: address, count: length)
     }
 
+    /// How much of the map the reader leaves behind before those pages are let go.
+    static let mappedReleaseStep = 8 << 20
+    /// Where the map's pages still mapped begin (those before were read and let go).
+    private var mappedReleased = 0
+
+    /// Lets go of the mapped pages before `offset`, whose records have all been taken, once
+    /// they add up to `mappedReleaseStep`: they stay in the page cache, but no longer count in
+    /// the process's resident size, which would otherwise grow by the whole file.
+    func releaseMappedPages(before offset: Int) {
+        guard let mapping, offset &- mappedReleased >= Self.mappedReleaseStep else { return }
+        let end = offset & ~(Int(getpagesize()) - 1)
+        guard end > mappedReleased else { return }
+        madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress! + mappedReleased), end - mappedReleased, MADV_DONTNEED)
+        mappedReleased = end
+    }
+
     private func unmap() {
         guard let mapping else { return }
         munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
