@@ -242,6 +242,16 @@ struct BlockEncoder {
         return UInt64(bitPattern: (v << 1) ^ (v >> 63))
     }
 
+    /// A record column of `count` values, each written in place into a new array (inlined, so
+    /// `value` is the loop's body, not a call).
+    @inline(__always)
+    static func column(_ count: Int, _ value: (Int) -> UInt64) -> [UInt64] {
+        [UInt64](unsafeUninitializedCapacity: count) { column, initialized in
+            for i in 0..<count { column[i] = value(i) }
+            initialized = count
+        }
+    }
+
     /// Writes the block's raw payload to `out`, returns its digest, and starts a new block.
     mutating func finish(into out: inout ByteSink) -> BlockDigest {
         precondition(count > 0, "finish() on an empty block")
@@ -276,10 +286,7 @@ struct BlockEncoder {
         // calls a flow. (Nine allocations a block.)
         let n = count
         let rowConversations = conversationColumn, starts = self.starts, ends = self.ends
-        scratch[0] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = UInt64(conversationNumber[Int(rowConversations[i])]) }
-            initialized = n
-        }
+        scratch[0] = Self.column(n) { UInt64(conversationNumber[Int(rowConversations[$0])]) }
         scratch[1] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
             var previousEnd = baseEnd
             for i in 0..<n {
@@ -289,38 +296,17 @@ struct BlockEncoder {
             }
             initialized = n
         }
-        scratch[2] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n {
-                let start = starts[i] / unit, end = ends[i] / unit
-                column[i] = based ? end &- start : Self.zigzag(end &- start)
-            }
-            initialized = n
+        scratch[2] = Self.column(n) { i in
+            let start = starts[i] / unit, end = ends[i] / unit
+            return based ? end &- start : Self.zigzag(end &- start)
         }
         let sourcePorts = self.sourcePorts, counters = self.counters, shapeColumn = self.shapeColumn
-        scratch[3] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = UInt64(sourcePorts[i]) }
-            initialized = n
-        }
-        scratch[4] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = counters[i].0 }
-            initialized = n
-        }
-        scratch[5] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = counters[i].1 }
-            initialized = n
-        }
-        scratch[6] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = counters[i].2 }
-            initialized = n
-        }
-        scratch[7] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = counters[i].3 }
-            initialized = n
-        }
-        scratch[8] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            for i in 0..<n { column[i] = UInt64(shapeColumn[i]) }
-            initialized = n
-        }
+        scratch[3] = Self.column(n) { UInt64(sourcePorts[$0]) }
+        scratch[4] = Self.column(n) { counters[$0].0 }
+        scratch[5] = Self.column(n) { counters[$0].1 }
+        scratch[6] = Self.column(n) { counters[$0].2 }
+        scratch[7] = Self.column(n) { counters[$0].3 }
+        scratch[8] = Self.column(n) { UInt64(shapeColumn[$0]) }
         let conditioned = formatVersion >= SegmentFormat.conditionedColumnsVersion
         for k in scratch.indices {
             if conditioned, let key = Self.conditioning[k] {
