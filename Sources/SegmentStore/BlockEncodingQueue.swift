@@ -129,7 +129,8 @@ final class BlockEncodingQueue {
     /// compressing jobs (each stage's queue is serial), or inline by the writer.
     private let stages: Stages
     private let background: Bool
-    private let limits: SegmentLimits
+    /// When segments are sealed: the writer rolls by the same rule.
+    let limits: SegmentLimits
     /// Writer's thread: the blocks submitted and not yet taken, oldest first.
     private var tickets: [Ticket] = []
     /// Writer's thread: emptied row buffers to hand the next blocks' rows over in.

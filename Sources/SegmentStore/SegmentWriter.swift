@@ -274,13 +274,10 @@ public final class SegmentWriter: @unchecked Sendable {
 
     private func rollIfDue(at now: Timestamp = Directory.now()) throws {
         guard let segment, !encoding.isBusy, unwritten == nil else { return }
-        if segment.size >= UInt64(configuration.segmentMaxBytes) || age(of: segment, at: now) >= configuration.segmentMaxAge {
+        // The rule the encoder places blocks by while earlier ones are still with it.
+        if encoding.limits.rolls(SegmentExtent(opened: segment.opened, size: segment.size), at: now) {
             try roll()
         }
-    }
-
-    private func age(of segment: OpenSegment, at now: Timestamp = Directory.now()) -> Double {
-        Double(now.nanoseconds &- segment.opened.nanoseconds) / 1e9
     }
 
     /// Appends the index and footer (quick, on this thread) and hands the file to the sealer,
