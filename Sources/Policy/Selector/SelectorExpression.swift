@@ -39,7 +39,8 @@ public indirect enum SelectorExpression: Hashable, Sendable {
     }
 
     /// Double quotes unless the literal itself holds one (it then cannot hold a single quote).
-    static func quote(_ v: String) -> String { v.contains("\"") ? "'\(v)'" : "\"\(v)\"" }
+    /// (A Character search: Foundation's `contains(String)` bridged every value to NSString.)
+    static func quote(_ v: String) -> String { v.contains(Character("\"")) ? "'\(v)'" : "\"\(v)\"" }
 
     var containsGlobal: Bool {
         switch self {
