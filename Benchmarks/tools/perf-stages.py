@@ -30,7 +30,9 @@ rules = [
  ('capture: decoding', r'PacketDecoder'),
  ('capture: ring push', r'RingFlowSink|SPSCRing.*push|deliver4into'),
  ('capture: file reads (libpcap, stdio, kernel)', r'pcap_next_ex|pcap_dispatch|libpcap|_IO_fread|__fread_chk|ksys_read|\bread \('),
- ('capture: loop', r'FlowA0V7readAll|readDispatching|takeDispatched'),
+ # A live interface read from the kernel's ring directly: its waits (poll) and block hand-overs.
+ ('capture: ring reads (poll, blocks)', r'PacketRing|wakeRequested|breakRequested10wait'),
+ ('capture: loop', r'FlowA0V7readAll|readDispatching|takeDispatched|readRing'),
 ]
 path = sys.argv[1]
 samples=[]; cur=None

@@ -104,10 +104,15 @@ public struct FlowCapture {
         counters.sources += 1
         let decoder = PacketDecoder(link: decoding)
         let failure: FlowlogError?
-        switch reading {
-        case .inPlace: failure = readInPlace(source, decoder: decoder, into: &sink, progress: progress)
-        case .dispatching: failure = readDispatching(source, decoder: decoder, into: &sink, progress: progress)
-        case .oneAtATime: failure = readAll(source, decoder: decoder, into: &sink, progress: progress)
+        if let ring = source.ring {
+            // A live source set up to be read without libpcap (`LiveCaptureConfiguration.directRing`).
+            failure = readRing(source, ring: ring, decoder: decoder, into: &sink, progress: progress)
+        } else {
+            switch reading {
+            case .inPlace: failure = readInPlace(source, decoder: decoder, into: &sink, progress: progress)
+            case .dispatching: failure = readDispatching(source, decoder: decoder, into: &sink, progress: progress)
+            case .oneAtATime: failure = readAll(source, decoder: decoder, into: &sink, progress: progress)
+            }
         }
         if source.isLive { counters.kernel = source.kernelStatistics() }
         deliver(into: &sink)
@@ -256,7 +261,7 @@ public struct FlowCapture {
     }
 
     /// A read error as the capture's error, with where it happened.
-    func readFailure(_ reason: String, source: PacketSource, after packetsHere: UInt64) -> FlowlogError {
+    func readFailure(_ reason: String, source: PacketSource, after packetsHere: UInt64, reader: String = "libpcap") -> FlowlogError {
         let isLive = source.isLive
         let offset = source.fileOffset
         let truncated = reason.contains("truncated")
@@ -264,7 +269,7 @@ public struct FlowCapture {
         let after = "after \(packetsHere) packet\(packetsHere == 1 ? "" : "s")"
         let what = isLive ? "the capture failed" : truncated ? "the capture file ends in the middle of a packet"
             : "the capture file is damaged"
-        return FlowlogError(code, "\(what) \(after); everything before was kept (libpcap: \(reason))",
+        return FlowlogError(code, "\(what) \(after); everything before was kept (\(reader): \(reason))",
                             location: .init(file: isLive ? nil : source.name, offset: offset,
                                             field: isLive ? "interface \(source.name)" : nil))
     }

@@ -13,15 +13,20 @@ public struct LiveCaptureConfiguration: Hashable, Sendable {
     /// How long a read may wait for packets. It also bounds how late idle flows are expired
     /// and how quickly `breakLoop()` takes effect on an idle interface.
     public var readTimeoutMilliseconds: Int
+    /// Read the kernel's receive ring directly (`PacketRing`) where it is set up as libpcap's
+    /// would be (Linux, Ethernet or loopback, no filter, not immediate); libpcap reads otherwise.
+    /// Off only to compare the two.
+    public var directRing: Bool
 
     public init(snaplen: Int = 262_144, promiscuous: Bool = false, bufferSize: Int = 0, filter: String? = nil,
-                immediate: Bool = false, readTimeoutMilliseconds: Int = 200) {
+                immediate: Bool = false, readTimeoutMilliseconds: Int = 200, directRing: Bool = true) {
         self.snaplen = snaplen
         self.promiscuous = promiscuous
         self.bufferSize = bufferSize
         self.filter = filter
         self.immediate = immediate
         self.readTimeoutMilliseconds = readTimeoutMilliseconds
+        self.directRing = directRing
     }
 }
 

@@ -64,8 +64,11 @@ public final class PacketSource {
     /// Where the in-place reader stopped and libpcap took over (the file's end, when it read
     /// every record); nil while it reads, or when it never did.
     private(set) var inPlaceStopOffset: Int?
-    /// Set by `breakLoop()` for the in-place reader, which libpcap's own flag does not reach.
+    /// Set by `breakLoop()` for the in-place reader and the ring reader, which libpcap's own
+    /// flag does not reach.
     private let breakRequested = Atomic<Bool>(false)
+    /// The kernel's receive ring, read directly (`PacketRing`); nil where libpcap reads.
+    private(set) var ring: PacketRing?
 
     /// Opens a capture file (classic pcap in either byte order, µs or ns, or pcapng); `-`
     /// reads one from standard input.
@@ -299,27 +302,51 @@ public final class PacketSource {
                 throw error
             }
         }
-        var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
-        let selectable = pcap_get_selectable_fd(created)
         var pipeEnds: [Int32] = [-1, -1]
-        guard selectable >= 0, pcap_setnonblock(created, 1, &errorText) == 0, pipe(&pipeEnds) == 0 else {
-            let reason = selectable < 0 ? "no selectable descriptor" : String(nulTerminated: errorText)
+        guard pipe(&pipeEnds) == 0 else {
+            let reason = String(cString: strerror(errno))
             pcap_close(created)
-            throw FlowlogError(.libraryCall, reason.isEmpty ? String(cString: strerror(errno)) : reason,
-                               location: location, call: "pcap_setnonblock")
+            throw FlowlogError(.libraryCall, reason, location: location, call: "pipe")
         }
         _ = fcntl(pipeEnds[0], F_SETFL, fcntl(pipeEnds[0], F_GETFL) | O_NONBLOCK)
         _ = fcntl(pipeEnds[1], F_SETFL, fcntl(pipeEnds[1], F_GETFL) | O_NONBLOCK)
+        // libpcap has checked the interface, the permissions and the settings; where the kernel's
+        // ring can be read directly, libpcap's handle gives way to it (the two would each receive
+        // every packet) and a dead handle of the same link type stands in for it.
+        var opened = created
+        var selectable: Int32 = -1
+        var directRing: PacketRing?
+        if pcap_datalink(created) == DLT_EN10MB, let ring = PacketRing.open(interface: name, configuration: configuration),
+           let stand = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, Int32(clamping: configuration.snaplen),
+                                                             UInt32(PCAP_TSTAMP_PRECISION_NANO)) {
+            pcap_close(created)
+            opened = stand
+            directRing = ring
+            selectable = ring.descriptor
+        } else {
+            var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+            selectable = pcap_get_selectable_fd(created)
+            guard selectable >= 0, pcap_setnonblock(created, 1, &errorText) == 0 else {
+                let reason = selectable < 0 ? "no selectable descriptor" : String(nulTerminated: errorText)
+                pcap_close(created)
+                close(pipeEnds[0])
+                close(pipeEnds[1])
+                throw FlowlogError(.libraryCall, reason.isEmpty ? String(cString: strerror(errno)) : reason,
+                                   location: location, call: "pcap_setnonblock")
+            }
+        }
         selectableDescriptor = selectable
         wakeRead = pipeEnds[0]
         wakeWrite = pipeEnds[1]
         pollTimeoutMilliseconds = Int32(clamping: max(1, configuration.readTimeoutMilliseconds))
         busyPauseMilliseconds = configuration.immediate ? 0
             : min(Self.busyPause(bufferBytes: configuration.bufferSize), pollTimeoutMilliseconds)
-        handle = created
+        handle = opened
         origin = .interface(name)
-        linkType = LinkType(rawValue: pcap_datalink(created))
-        fractionScale = wantsNano && pcap_get_tstamp_precision(created) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
+        linkType = LinkType(rawValue: pcap_datalink(opened))
+        // The ring's time stamps are nanoseconds, as a nanosecond libpcap handle's.
+        ring = directRing
+        fractionScale = directRing != nil || wantsNano && pcap_get_tstamp_precision(opened) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000
         fileSize = nil
         memory = nil
         streamBuffer = nil
@@ -415,6 +442,7 @@ public final class PacketSource {
     /// platform does not provide them.
     public func kernelStatistics() -> KernelStatistics? {
         guard isLive else { return nil }
+        if let ring { return ring.statistics() }
         var stats = pcap_stat()
         guard pcap_stats(handle, &stats) == 0 else { return nil }
         return KernelStatistics(received: UInt64(stats.ps_recv), dropped: UInt64(stats.ps_drop),
@@ -436,6 +464,12 @@ public final class PacketSource {
     func takeBreakRequest() -> Bool {
         breakRequested.load(ordering: .acquiring) && breakRequested.exchange(false, ordering: .acquiringAndReleasing)
     }
+
+    /// Whether `breakLoop()` was called, for the ring reader; a live source stays stopped.
+    var isBreakRequested: Bool { breakRequested.load(ordering: .acquiring) }
+
+    /// Whether packets come from the kernel's ring read directly rather than through libpcap.
+    public var readsRingDirectly: Bool { ring != nil }
 
     /// Ends in-place reading: libpcap reads on from the record the in-place reader stopped at
     /// (the file header, if it read none). A no-op for sources read by libpcap alone.
