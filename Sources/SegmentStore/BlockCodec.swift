@@ -33,14 +33,20 @@ struct RawBlock {
 
 /// Builds and opens whole blocks: header + LZ4 payload. The one place liblz4 is called.
 ///
-/// Building a block (`add`, then `finishRaw`) and compressing it (`BlockCompressor`) are apart,
-/// so a writer can compress one block on one core while the next is built on another; with
-/// `finishBlock` one codec does both, one after the other.
+/// Building a block is numbering it (`add`, then `close`: in order, block after block) and
+/// laying it out (`raw(of:…)`: on any thread); compressing it (`BlockCompressor`) is apart
+/// again. So a writer can lay out and compress blocks on both cores while the next is numbered
+/// (`BlockEncodingQueue`); `finishRaw` and `finishBlock` do it all here, one step after another.
 struct BlockCodec {
     private var encoder: BlockEncoder
     private var compressor: BlockCompressor
-    /// The raw payload's size of the block before, to reserve the next one's at once.
-    private var lastRawSize = 0
+    private var layout = BlockLayout()
+    /// The content of the block last laid out here, emptied, for the next block to fill.
+    private var spare = BlockContent()
+    /// The dictionary entries of the block last finished, and those of a record that did not
+    /// reach the file, which the next block's record holds before its own.
+    private var lastEntries: DictionaryEntries?
+    private var unwritten: DictionaryEntries?
 
     init(level: Int, formatVersion: UInt16 = SegmentFormat.version, catalogEntryLimit: Int = EncoderCatalog.defaultEntryLimit) {
         encoder = BlockEncoder(catalogEntryLimit: catalogEntryLimit, formatVersion: formatVersion)
@@ -59,33 +65,56 @@ struct BlockCodec {
     }
 
     /// The next block is the first of a segment (version 3 numbers dictionary entries per
-    /// segment). Between blocks only.
-    mutating func startSegment() { encoder.startSegment() }
+    /// segment, so entries of a lost record of the segment before are not carried). Between
+    /// blocks only.
+    mutating func startSegment() {
+        encoder.startSegment()
+        unwritten = nil
+    }
 
-    /// The dictionary record of the block last finished did not reach the file (its
-    /// compression failed): its entries go to the next block's record. Between blocks only.
-    mutating func dictionaryNotWritten() { encoder.dictionaryNotWritten() }
+    /// Ends the block's numbering (`BlockEncoder.close`), in `content`'s storage for the next.
+    mutating func close(reusing content: BlockContent) -> NumberedBlock { encoder.close(reusing: content) }
+
+    /// Lays `block` out and checks the sizes LZ4 takes: the raw block, ready to compress. Needs
+    /// nothing of the codec (any thread). `dictionary`: the record's entries (the block's own,
+    /// or a lost record's followed by them). `endsSegment`: the writer seals the segment after
+    /// this block, so its dictionary record is written once (a small store's one block no
+    /// longer pays for a second copy).
+    static func raw(of block: NumberedBlock, dictionary: DictionaryEntries, endsSegment: Bool,
+                    layout: inout BlockLayout) throws -> RawBlock {
+        var payload = ByteSink(capacity: layout.lastRawSize)
+        let digest = block.layOut(with: &layout, into: &payload)
+        layout.lastRawSize = payload.bytes.count
+        let raw = RawBlock(payload: payload.bytes, dictionary: dictionary.payload, dictionaryRange: dictionary.range,
+                           formatVersion: block.formatVersion, flows: block.flows, digest: digest,
+                           dictionaryCopies: endsSegment ? 1 : SegmentFormat.dictionaryCopies)
+        try BlockCompressor.check(raw)
+        return raw
+    }
 
     /// Closes the block being built and returns it raw, with its digest. A block too large to
     /// compress is refused here (and its dictionary entries go to the next block's record).
-    /// `endsSegment`: the writer seals the segment after this block, so its dictionary record
-    /// is written once (a small store's one block no longer pays for a second copy).
     mutating func finishRaw(endsSegment: Bool = false) throws -> RawBlock {
-        var raw = ByteSink(capacity: lastRawSize)
-        let flows = encoder.count
-        let digest = encoder.finish(into: &raw)
-        lastRawSize = raw.bytes.count
-        let block = RawBlock(payload: raw.bytes, dictionary: encoder.dictionary.bytes, dictionaryRange: encoder.dictionaryRange,
-                             formatVersion: encoder.formatVersion, flows: flows, digest: digest,
-                             dictionaryCopies: endsSegment ? 1 : SegmentFormat.dictionaryCopies)
+        var block = encoder.close(reusing: spare)
+        var entries = block.dictionary
+        if let lost = unwritten { entries = lost.followed(by: entries) }
+        unwritten = nil
+        lastEntries = entries
+        defer {
+            swap(&spare, &block.content)
+            spare.removeAll()
+        }
         do {
-            try BlockCompressor.check(block)
+            return try Self.raw(of: block, dictionary: entries, endsSegment: endsSegment, layout: &layout)
         } catch {
-            encoder.dictionaryNotWritten()
+            unwritten = entries
             throw error
         }
-        return block
     }
+
+    /// The dictionary record of the block last finished did not reach the file (its
+    /// compression failed): its entries go to the next block's record. Between blocks only.
+    mutating func dictionaryNotWritten() { unwritten = lastEntries }
 
     /// Closes the block being built and compresses it: the bytes to write (the block's
     /// dictionary record, when it has one, twice or, ending a segment, once, then header + compressed payload from
@@ -98,7 +127,7 @@ struct BlockCodec {
         } catch {
             // The block is lost: the entries its record held are not on disk, so the next
             // block's record must hold them.
-            encoder.dictionaryNotWritten()
+            dictionaryNotWritten()
             throw error
         }
     }

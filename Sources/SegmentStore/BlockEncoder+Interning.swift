@@ -60,7 +60,7 @@ extension BlockEncoder {
                                 egress: plusOne(egress, &self), ingress: plusOne(ingress, &self),
                                 pendingEgress: plusOne(pendingEgress, &self), pendingIngress: plusOne(pendingIngress, &self),
                                 verdict: annotation.verdict)
-        return annotations.number(of: key)
+        return content.annotations.number(of: key)
     }
 
     /// The block number of an annotation that carries its producer's numbers, found through
@@ -87,7 +87,7 @@ extension BlockEncoder {
                                 egress: plusOne(egress, &self), ingress: plusOne(ingress, &self),
                                 pendingEgress: plusOne(pendingEgress, &self), pendingIngress: plusOne(pendingIngress, &self),
                                 verdict: annotation.verdict)
-        return annotations.number(of: key)
+        return content.annotations.number(of: key)
     }
 
     /// First sight of a producer's number (see `intern(numbered:_:)`): the part's catalog number
@@ -119,7 +119,7 @@ extension BlockEncoder {
     /// Most flows have no service.
     private mutating func service(_ name: String) -> Int { name.isEmpty ? emptyNode : intern(name) }
 
-    mutating func intern(_ address: IPAddress) -> Int { addresses.number(of: address) }
+    mutating func intern(_ address: IPAddress) -> Int { content.addresses.number(of: address) }
 
     /// The few per-flow fields with few distinct values, packed: TCP flags out (bits 0–7) and
     /// in (8–15), status (16–31), ICMP type (32–39) and code (40–47).
@@ -128,7 +128,7 @@ extension BlockEncoder {
             | UInt64(f.icmpType) << 32 | UInt64(f.icmpCode) << 40
     }
 
-    mutating func intern(shape: UInt64) -> Int { shapes.number(of: shape) }
+    mutating func intern(shape: UInt64) -> Int { content.shapes.number(of: shape) }
 
     mutating func intern(domains: DomainNames) -> Int {
         if let box = domains.storageIdentity, let known = domainSetByStorage[box] { return known }
@@ -136,10 +136,10 @@ extension BlockEncoder {
         if let existing = domainSets[domains] {
             id = existing
         } else {
-            id = domainSetList.count
+            id = content.domainSetStrings.count
             domainSets[domains] = id
-            domainSetList.append(domains)
-            domainSetStrings.append(domains.names.map { intern($0) })
+            let strings = domains.names.map { intern($0) }
+            content.domainSetStrings.append(strings)
         }
         if let box = domains.storageIdentity {
             domainSetByStorage[box] = id
@@ -148,7 +148,7 @@ extension BlockEncoder {
         return id
     }
 
-    mutating func intern(_ conversation: Conversation) -> Int { conversations.number(of: conversation) }
+    mutating func intern(_ conversation: Conversation) -> Int { content.conversations.number(of: conversation) }
 }
 
 /// An annotation as the block numbers it: its parts' dictionary numbers (identities, the

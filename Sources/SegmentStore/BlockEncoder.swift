@@ -18,6 +18,12 @@ import FlowCore
 /// shrinks to its conversation number, times, source port and counters. The few per-flow fields
 /// with few distinct values (TCP flags, status, ICMP type and code) share one small "shape"
 /// dictionary. Columns keep alike bytes together, which is what LZ4 then removes.
+///
+/// Encoding a block is two passes. Numbering (`add`, then `close`) must run block after block:
+/// it reads and extends what outlives the block (the catalog, the segment's dictionary
+/// numbering, the dictionary record's marks). Laying the block out (`NumberedBlock.layOut`:
+/// sorting, columns, tables, most of the digest) reads only the block's own `BlockContent`, so
+/// it may run on another thread while the next block is numbered.
 struct BlockEncoder {
     static let columnCount = 9
 
@@ -34,29 +40,12 @@ struct BlockEncoder {
     let formatVersion: UInt16
     /// Version 3: how many entries of each numbering earlier dictionary records hold.
     private(set) var dictionaryMarks = DictionaryMarks()
-    /// Version 3: the raw dictionary record payload of the block last finished (empty when the
-    /// block needed no new entry) and the entry numbers it holds.
-    private(set) var dictionary = ByteSink()
-    private(set) var dictionaryRange = DictionaryRange(from: DictionaryMarks(), to: DictionaryMarks())
-    /// The block's annotations, numbered by their parts (`AnnotationKey`: source and destination
-    /// identity, service string, trace numbers + 1, verdict).
-    var annotations = DenseNumbering<AnnotationKey>()
-    var addresses = DenseNumbering<IPAddress>()
-    var conversations = DenseNumbering<Conversation>()
-    var shapes = DenseNumbering<UInt64>()
+    /// The block being numbered: its values and records (handed over whole at `close`).
+    var content = BlockContent()
+    /// Domain sets by value and by shared box: the DNS cache hands flows to one address the
+    /// same box. Their numbers index `content.domainSetStrings`.
     var domainSets: [DomainNames: Int] = [:]
-    var domainSetList: [DomainNames] = []
-    /// Per domain set: its names' block string numbers.
-    var domainSetStrings: [[Int]] = []
-    /// Domain sets by shared box: the DNS cache hands flows to one address the same box.
     var domainSetByStorage: [ObjectIdentifier: Int] = [:]
-    private var columns = [ByteSink](repeating: ByteSink(), count: BlockEncoder.columnCount)
-    /// The columns' values before packing.
-    private var scratch = [[UInt64]](repeating: [], count: BlockEncoder.columnCount)
-    /// Values less their base, and the sample a base is chosen from (`BasedColumn`).
-    private var baseScratch: [UInt64] = []
-    /// A conditioned column's predicted form, before it is known to be the smaller.
-    private var trialColumn = ByteSink()
     /// From version 5, per record column the column its values are predicted from
     /// (`ConditionedColumn`): bytes out from packets out, packets in from packets out, bytes in
     /// from packets in. Each key column comes before the column it predicts.
@@ -79,13 +68,6 @@ struct BlockEncoder {
         var domains: Int      // + 1; 0 = none
     }
 
-    // The block's records, column by column, until `finish`.
-    private var conversationColumn: [UInt32] = []
-    private var ends: [UInt64] = []
-    private var starts: [UInt64] = []
-    private var sourcePorts: [UInt16] = []
-    private var counters: [(UInt64, UInt64, UInt64, UInt64)] = []
-    private var shapeColumn: [UInt32] = []
     // Numbers by shared box (see `FlowAnnotation`), for annotations without the producer's
     // numbers. The maps hold plain numbers (a lookup then copies no reference); `boxesNamed`
     // holds the boxes they name, so an identifier cannot be reused for another box within the block.
@@ -94,7 +76,6 @@ struct BlockEncoder {
     /// The catalog numbers of the parts the producer numbered (`AnnotationNumbers`), by the
     /// producer's numbers: an annotation carrying them is numbered without touching its boxes.
     var numberedParts = NumberedParts()
-    private var digestSummary = DigestSummary()
     /// The string number of "" (interned first in every block).
     private(set) var emptyNode = 0
     /// The last node string met and its number: flows of one capture come from one node.
@@ -122,13 +103,6 @@ struct BlockEncoder {
         lastNode = ("", emptyNode)
     }
 
-    /// The dictionary record of the block last finished did not reach the file: its entries
-    /// go to the next block's record.
-    mutating func dictionaryNotWritten() {
-        dictionaryMarks = dictionaryRange.from
-        dictionaryRange = DictionaryRange(from: dictionaryMarks, to: dictionaryMarks)
-    }
-
     private var currentMarks: DictionaryMarks {
         DictionaryMarks(strings: blockStrings.count, labelSets: blockLabelSets.count, identities: blockIdentities.count,
                         traces: blockTraces.count)
@@ -137,9 +111,33 @@ struct BlockEncoder {
     /// The entries numbered from `marks` on, each table in turn (layout in `SegmentFormat`);
     /// `counted` puts each table's count before it (a version 1–2 block's dictionaries).
     private func writeEntries(from marks: DictionaryMarks, into out: inout ByteSink, counted: Bool) {
-        for s in blockStrings.members[marks.strings...] { out.string(catalog.stringList[s]) }
+        writeStrings(from: marks.strings, into: &out)
         if counted { out.varint(blockLabelSets.count) }
-        for set in blockLabelSets.members[marks.labelSets...] {
+        writeLabelSets(from: marks.labelSets, into: &out)
+        if counted { out.varint(blockIdentities.count) }
+        writeIdentities(from: marks.identities, into: &out)
+        if counted { out.varint(blockTraces.count) }
+        writeTraces(from: marks.traces, into: &out)
+    }
+
+    /// Version 3: the entries numbered from `marks` on (up to `to`, the current marks), for a
+    /// dictionary record, each table apart (`DictionaryEntries`).
+    private func dictionaryEntries(from marks: DictionaryMarks, to: DictionaryMarks) -> DictionaryEntries {
+        var entries = DictionaryEntries(range: DictionaryRange(from: marks, to: to))
+        guard !entries.range.isEmpty else { return entries }
+        writeStrings(from: marks.strings, into: &entries.strings)
+        writeLabelSets(from: marks.labelSets, into: &entries.labelSets)
+        writeIdentities(from: marks.identities, into: &entries.identities)
+        writeTraces(from: marks.traces, into: &entries.traces)
+        return entries
+    }
+
+    private func writeStrings(from mark: Int, into out: inout ByteSink) {
+        for s in blockStrings.members[mark...] { out.string(catalog.stringList[s]) }
+    }
+
+    private func writeLabelSets(from mark: Int, into out: inout ByteSink) {
+        for set in blockLabelSets.members[mark...] {
             let parts = catalog.labelSetParts[set]
             out.varint(parts.count)
             for part in parts {
@@ -147,8 +145,10 @@ struct BlockEncoder {
                 out.varint(blockStrings.existingNumber(of: part.value))
             }
         }
-        if counted { out.varint(blockIdentities.count) }
-        for identity in blockIdentities.members[marks.identities...] {
+    }
+
+    private func writeIdentities(from mark: Int, into out: inout ByteSink) {
+        for identity in blockIdentities.members[mark...] {
             let parts = catalog.identityParts[identity]
             out.u8(catalog.identityList[identity].kind.rawValue)
             out.varint(blockStrings.existingNumber(of: parts.namespace))
@@ -157,8 +157,10 @@ struct BlockEncoder {
             out.varint(blockLabelSets.existingNumber(of: parts.labels))
             out.varint(blockStrings.existingNumber(of: parts.serviceAccount))
         }
-        if counted { out.varint(blockTraces.count) }
-        for number in blockTraces.members[marks.traces...] {
+    }
+
+    private func writeTraces(from mark: Int, into out: inout ByteSink) {
+        for number in blockTraces.members[mark...] {
             let trace = catalog.traceList[number], strings = catalog.traceHitStrings[number]
             out.u8(trace.reporter.rawValue)
             out.u8(trace.action.rawValue)
@@ -175,9 +177,8 @@ struct BlockEncoder {
         }
     }
 
-    /// Encodes `flows` (non-empty) as one raw payload, appended to `out`.
-    /// Records added since the last `finish`.
-    var count: Int { ends.count }
+    /// Records added since the last `close`.
+    var count: Int { content.count }
 
     /// Adds one record: interns what repeats, keeps the per-record numbers as plain integers
     /// (their time unit is only known at `finish`). Allocates only for values new to the block.
@@ -204,13 +205,14 @@ struct BlockEncoder {
         let annotation = annotationID(row)
         let domains = row.pointee.destinationDomains.isEmpty ? 0 : intern(domains: row.pointee.destinationDomains) + 1
         let conversation = intern(Conversation(route: route, annotation: annotation, domains: domains))
-        conversationColumn.append(UInt32(conversation))
-        ends.append(f.end.nanoseconds)
-        starts.append(f.start.nanoseconds)
-        sourcePorts.append(f.sourcePort)
-        counters.append((f.packetsOut, f.bytesOut, f.packetsIn, f.bytesIn))
-        shapeColumn.append(UInt32(intern(shape: Self.shape(f))))
-        digestSummary.add(f)
+        let shape = intern(shape: Self.shape(f))
+        content.conversationColumn.append(UInt32(conversation))
+        content.ends.append(f.end.nanoseconds)
+        content.starts.append(f.start.nanoseconds)
+        content.sourcePorts.append(f.sourcePort)
+        content.counters.append((f.packetsOut, f.bytesOut, f.packetsIn, f.bytesIn))
+        content.shapeColumn.append(UInt32(shape))
+        content.digestSummary.add(f)
     }
 
     /// The annotation's number + 1 (0: none). An annotation carrying the producer's numbers is
@@ -231,11 +233,6 @@ struct BlockEncoder {
         return id
     }
 
-    /// One dictionary field, packed (dictionary fields are written field by field).
-    func pack(_ values: [UInt64], into out: inout ByteSink) {
-        PackedColumn.encode(values, into: &out)
-    }
-
     /// Zigzag of a wrapping difference: small deltas either way stay small.
     static func zigzag(_ difference: UInt64) -> UInt64 {
         let v = Int64(bitPattern: difference)
@@ -252,130 +249,37 @@ struct BlockEncoder {
         }
     }
 
-    /// Writes the block's raw payload to `out`, returns its digest, and starts a new block.
-    mutating func finish(into out: inout ByteSink) -> BlockDigest {
-        precondition(count > 0, "finish() on an empty block")
-        let exponent = Self.timeUnitExponent(starts: starts, ends: ends)
-        var unit: UInt64 = 1
-        for _ in 0..<exponent { unit *= 10 }
-        let baseEnd = ends[0] / unit
-        // Addresses and conversations are written sorted (addresses by value, conversations by
-        // source then destination), so both tables delta-code to a few bits per entry; the
-        // numbers records and conversations use are remapped to the sorted order.
-        let addressList = addresses.keys, conversationList = conversations.keys
-        // Keys of one word, the first-seen number in the low 21 bits (a block holds at most
-        // 2^20 records, so 2^21 addresses), sorted by their digits (`RadixSort`).
-        precondition(addressList.count <= 1 << 21 && conversationList.count <= 1 << 21, "block too large to sort")
-        let addressOrder = Self.sortedOrder(of: addressList)
-        var addressNumber = [Int](repeating: 0, count: addressList.count)
-        for (new, old) in addressOrder.enumerated() { addressNumber[old] = new }
-        // One word per conversation: source, destination, then first-seen order, 21 bits each.
-        var conversationKeys = conversationList.indices.map { i -> UInt64 in
-            let route = conversationList[i].route
-            return UInt64(addressNumber[route.source]) << 42 | UInt64(addressNumber[route.destination]) << 21 | UInt64(i)
-        }
-        RadixSort.sort(&conversationKeys)
-        let conversationOrder = conversationKeys.map { Int($0 & (1 << 21 - 1)) }
-        var conversationNumber = [Int](repeating: 0, count: conversationList.count)
-        for (new, old) in conversationOrder.enumerated() { conversationNumber[old] = new }
-        // From version 4 a duration is end − start as it is (a flow ends after it starts; one
-        // that does not wraps to an exception), before that zigzag-coded.
-        let based = formatVersion >= SegmentFormat.basedColumnsVersion
-        // Column by column, each written in place into a new array: appending to `scratch[k]`
-        // row by row checked the nested array's uniqueness and capacity on every value, nine
-        // calls a flow. (Nine allocations a block.)
-        let n = count
-        let rowConversations = conversationColumn, starts = self.starts, ends = self.ends
-        scratch[0] = Self.column(n) { UInt64(conversationNumber[Int(rowConversations[$0])]) }
-        scratch[1] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            var previousEnd = baseEnd
-            for i in 0..<n {
-                let end = ends[i] / unit
-                column[i] = Self.zigzag(end &- previousEnd)
-                previousEnd = end
-            }
-            initialized = n
-        }
-        scratch[2] = Self.column(n) { i in
-            let start = starts[i] / unit, end = ends[i] / unit
-            return based ? end &- start : Self.zigzag(end &- start)
-        }
-        let sourcePorts = self.sourcePorts, counters = self.counters, shapeColumn = self.shapeColumn
-        scratch[3] = Self.column(n) { UInt64(sourcePorts[$0]) }
-        scratch[4] = Self.column(n) { counters[$0].0 }
-        scratch[5] = Self.column(n) { counters[$0].1 }
-        scratch[6] = Self.column(n) { counters[$0].2 }
-        scratch[7] = Self.column(n) { counters[$0].3 }
-        scratch[8] = Self.column(n) { UInt64(shapeColumn[$0]) }
-        let conditioned = formatVersion >= SegmentFormat.conditionedColumnsVersion
-        for k in scratch.indices {
-            if conditioned, let key = Self.conditioning[k] {
-                ConditionedColumn.encode(scratch[k], keys: scratch[key], into: &columns[k], scratch: &baseScratch, trial: &trialColumn)
-            } else if based {
-                BasedColumn.encode(scratch[k], into: &columns[k], scratch: &baseScratch)
-            } else {
-                PackedColumn.encode(scratch[k], into: &columns[k])
-            }
-        }
-        let flows = count
-
-        out.u8(UInt8(exponent))
-        out.varint(flows)
-        out.varint(baseEnd)
+    /// Ends the block's numbering and hands the block over to be laid out (anywhere); the
+    /// encoder starts the next block in `spare`'s storage. What needs the encoder's state that
+    /// outlives the block is done here, in order: the dictionaries (version 3 on: the entries
+    /// new to the segment, for the block's dictionary record; before: the block's own, for its
+    /// payload) and the digest's tokens of catalog values.
+    mutating func close(reusing spare: BlockContent = BlockContent()) -> NumberedBlock {
+        precondition(count > 0, "close() on an empty block")
+        var block = NumberedBlock(content: spare, formatVersion: formatVersion)
+        swap(&block.content, &content)
+        content.removeAll()
         if formatVersion < SegmentFormat.segmentDictionaryVersion {
-            out.varint(blockStrings.count)
-            writeEntries(from: DictionaryMarks(), into: &out, counted: true)
+            var inline = ByteSink()
+            inline.varint(blockStrings.count)
+            writeEntries(from: DictionaryMarks(), into: &inline, counted: true)
+            block.inlineDictionaries = inline.bytes
         } else {
             // Version 3: the entries new since the segment's last dictionary record go to a
-            // record of their own (`dictionary`), the block refers to them by number.
-            let written = dictionaryMarks
-            dictionary.bytes.removeAll(keepingCapacity: true)
-            dictionaryRange = DictionaryRange(from: written, to: currentMarks)
-            if !dictionaryRange.isEmpty { writeEntries(from: written, into: &dictionary, counted: false) }
+            // record of their own, the block refers to them by number.
+            block.dictionary = dictionaryEntries(from: dictionaryMarks, to: currentMarks)
             dictionaryMarks = currentMarks
         }
-        let sorted = conversationOrder.map { conversationList[$0] }
-        let sortedAddresses = addressOrder.map { addressList[$0] }
-        if formatVersion >= SegmentFormat.segmentDictionaryVersion {
-            writeFoldedTables(into: &out, sortedAddresses: sortedAddresses, addressNumber: addressNumber, sorted: sorted)
-        } else {
-            // Annotations and conversations field by field: alike values side by side compress better.
-            let annotationParts = annotations.keys
-            out.varint(annotationParts.count)
-            pack(annotationParts.map { UInt64($0.source) }, into: &out)
-            pack(annotationParts.map { UInt64($0.destination) }, into: &out)
-            pack(annotationParts.map { UInt64($0.service) }, into: &out)
-            pack(annotationParts.map { UInt64($0.verdict.rawValue) }, into: &out)
-            pack(annotationParts.map { UInt64($0.egress) }, into: &out)
-            pack(annotationParts.map { UInt64($0.ingress) }, into: &out)
-            pack(annotationParts.map { UInt64($0.pendingEgress) }, into: &out)
-            pack(annotationParts.map { UInt64($0.pendingIngress) }, into: &out)
-            Self.write(addresses: sortedAddresses, prefixCoded: false, into: &out)
-            writeConversationAddresses(sorted, addressNumber: addressNumber, into: &out)
-            pack(sorted.map { UInt64($0.route.destinationPort) }, into: &out)
-            pack(sorted.map { UInt64($0.route.ipProtocol) }, into: &out)
-            // + 1 so the common "no VLAN" (0xFFFF) packs to zero bits.
-            pack(sorted.map { UInt64($0.route.vlan &+ 1) }, into: &out)
-            pack(sorted.map { UInt64($0.route.innerVLAN &+ 1) }, into: &out)
-            pack(sorted.map { UInt64($0.annotation) }, into: &out)
-            pack(sorted.map { UInt64($0.route.node) }, into: &out)
-        }
-        out.varint(domainSetList.count)
-        for names in domainSetStrings {
-            out.varint(names.count)
-            for name in names { out.varint(name) }
-        }
-        pack(sorted.map { UInt64($0.domains) }, into: &out)
-        out.varint(shapes.count)
-        for shape in shapes.keys { out.u64(shape) }
-        for column in columns { out.varint(column.bytes.count) }
-        for column in columns { out.append(column.bytes) }
-        var digest = digestSummary.start()
-        includeDistinctValues(in: &digest)
-        digest.seal()
-        digestSummary = DigestSummary()
+        block.catalogDigest = catalogDigestParts(of: block.content)
         reset()
-        return digest
+        return block
+    }
+
+    /// Writes the block's raw payload to `out`, returns its digest, and starts a new block:
+    /// `close` and `layOut` one after the other.
+    mutating func finish(into out: inout ByteSink) -> BlockDigest {
+        var layout = BlockLayout()
+        return close().layOut(with: &layout, into: &out)
     }
 
     /// The boxes the `…ByStorage` maps name, kept alive until the block is finished.
@@ -390,12 +294,6 @@ struct BlockEncoder {
     }
 
     private mutating func reset() {
-        conversationColumn.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        sourcePorts.removeAll(keepingCapacity: true)
-        counters.removeAll(keepingCapacity: true)
-        shapeColumn.removeAll(keepingCapacity: true)
         annotationByStorage.removeAll(keepingCapacity: true)
         let catalogStartedAfresh = catalog.trim()
         if formatVersion < SegmentFormat.segmentDictionaryVersion {
@@ -412,16 +310,9 @@ struct BlockEncoder {
             blockTraces.rekey()
         }
         if catalogStartedAfresh { numberedParts.forget() }
-        annotations.removeAll()
-        addresses.removeAll()
-        conversations.removeAll()
-        shapes.removeAll()
         domainSets.removeAll(keepingCapacity: true)
-        domainSetList.removeAll(keepingCapacity: true)
-        domainSetStrings.removeAll(keepingCapacity: true)
         domainSetByStorage.removeAll(keepingCapacity: true)
         boxesNamed.removeAll()
-        for i in columns.indices { columns[i].bytes.removeAll(keepingCapacity: true) }
         emptyNode = intern("")
         lastNode = ("", emptyNode)
     }

@@ -136,6 +136,9 @@ public final class SegmentWriter: @unchecked Sendable {
         if let error = sealer.takeError() { throw error }
     }
 
+    /// Blocks the encoder placed in a segment while the block before was still being laid out.
+    var blocksPlacedAtOnce: Int { encoding.placedAtOnce }
+
     public var statistics: WriterStatistics {
         var s = counters
         let sealed = sealer.counts()
@@ -156,9 +159,9 @@ public final class SegmentWriter: @unchecked Sendable {
     ///
     /// Whether the block opens a segment is decided here only when no block is with the
     /// encoder (the segment's size and age are then those written); otherwise the encoder
-    /// decides it, once the block before is built, as this writer would have after writing
-    /// that block (`BlockEncodingQueue.Placement.afterPrevious`), so a cut never waits for a
-    /// block to be built. A segment is rolled only here, with nothing being encoded, or when a
+    /// decides it when it numbers the block, as this writer would have after writing the block
+    /// before (`BlockEncodingQueue.Placement.afterPrevious`), so a cut never waits for a block
+    /// to be built. A segment is rolled only here, with nothing being encoded, or when a
     /// block that opens a segment is written.
     ///
     /// `closing`: the segment is sealed after this block, so it is the segment's last.

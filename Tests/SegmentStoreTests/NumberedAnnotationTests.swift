@@ -183,7 +183,7 @@ import Testing
         let secondY = encoder.intern(numbered: annotation(b, space: second).numbers, annotation(b, space: second))
         let y = try #require(secondY)
         #expect(y != x)
-        #expect(encoder.annotations.keys[y].source == encoder.annotations.keys[y].destination)
+        #expect(encoder.content.annotations.keys[y].source == encoder.content.annotations.keys[y].destination)
         // Too large to keep: the plain path's business.
         var oversized = annotation(a, space: second).numbers
         oversized.source = NumberedParts.limit

@@ -41,7 +41,8 @@ import Testing
         case flush
     }
 
-    static func run(_ calls: [Call], flows: [AnnotatedFlow], directory: String, configuration: StoreConfiguration) throws -> WriterStatistics {
+    static func run(_ calls: [Call], flows: [AnnotatedFlow], directory: String, configuration: StoreConfiguration) throws
+        -> (statistics: WriterStatistics, placedAtOnce: Int) {
         let writer = try SegmentWriter(directory: directory, configuration: configuration)
         for call in calls {
             switch call {
@@ -57,22 +58,26 @@ import Testing
             }
         }
         try writer.close()
-        return writer.statistics
+        return (writer.statistics, writer.blocksPlacedAtOnce)
     }
 
     /// Random flows, block and segment sizes (near the blocks' own, so segments roll at every
     /// kind of boundary: on a bound the encoder can decide at once, on an exact size it waits
-    /// for), segment ages of 0 (every block opens a segment) and an hour, batch sizes, flushes,
+    /// for; or a few times the blocks' bound, so blocks are placed while the one before is still
+    /// being laid out on the other lane, then by exact size near the end of each segment),
+    /// segment ages of 0 (every block opens a segment) and an hour, batch sizes, flushes,
     /// compression levels, format versions, catalog limits and how many blocks may stay with the
     /// encoder.
     @Test func overlappedWriterWritesWhatThePlainOneWrites() throws {
         var random = SplitMix64(seed: 0x0DE1_A7ED)
         func pick(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
-        var rolledBySize = 0, decidedByEncoder = 0
+        var rolledBySize = 0, decidedByEncoder = 0, placedAtOnce = 0, largeRolled = 0
         for round in 0..<40 {
+            let large = round % 4 == 0
             var generator = SyntheticFlowGenerator(seed: UInt64(700 + round), pods: 20 + pick(400), namespaces: 1 + pick(40))
-            let flows = generator.generate(300 + pick(4_000))
-            var configuration = StoreConfiguration(blockRecords: 20 + pick(500), segmentMaxBytes: 3_000 + pick(40_000),
+            let flows = generator.generate(large ? 5_000 + pick(15_000) : 300 + pick(4_000))
+            var configuration = StoreConfiguration(blockRecords: large ? 20 + pick(130) : 20 + pick(500),
+                                                   segmentMaxBytes: large ? 40_000 + pick(200_000) : 3_000 + pick(40_000),
                                                    segmentMaxAge: pick(6) == 0 ? 0 : 3600,
                                                    compressionLevel: [0, 3, 9][pick(3)], encodesInBackground: false)
             configuration.formatVersion = pick(4) == 0 ? SegmentFormat.domainsVersion : SegmentFormat.version
@@ -87,10 +92,11 @@ import Testing
             }
             let plain = TemporaryDirectory("plain"), overlapped = TemporaryDirectory("overlapped")
             defer { plain.remove(); overlapped.remove() }
-            let plainStats = try Self.run(calls, flows: flows, directory: plain.path, configuration: configuration)
+            let plainStats = try Self.run(calls, flows: flows, directory: plain.path, configuration: configuration).statistics
             configuration.encodesInBackground = true
             configuration.blocksBehind = 1 + pick(6)
-            let overlappedStats = try Self.run(calls, flows: flows, directory: overlapped.path, configuration: configuration)
+            let (overlappedStats, atOnce) = try Self.run(calls, flows: flows, directory: overlapped.path, configuration: configuration)
+            placedAtOnce += atOnce
             let expected = try Self.image(of: plain.path)
             #expect(try Self.image(of: overlapped.path) == expected,
                     "round \(round): \(expected.segments.count) segments, blocks behind \(configuration.blocksBehind)")
@@ -100,10 +106,14 @@ import Testing
             #expect(try readAll(overlapped.path).0 == flows, "round \(round)")
             if configuration.segmentMaxAge > 0 && expected.segments.count > 2 { rolledBySize += 1 }
             if configuration.blocksBehind > 1 && plainStats.blocks > 3 { decidedByEncoder += 1 }
+            if large && configuration.segmentMaxAge > 0 && expected.segments.count > 1 { largeRolled += 1 }
         }
         // Most rounds roll segments by size with the encoder deciding, so that path is exercised.
         #expect(rolledBySize > 15, "\(rolledBySize) rounds rolled by size")
         #expect(decidedByEncoder > 15, "\(decidedByEncoder) rounds left blocks with the encoder")
+        // Blocks placed by the bound, and segments of such rounds rolled by exact size after it.
+        #expect(placedAtOnce > 0, "no block placed while the one before was being laid out")
+        #expect(largeRolled > 3, "\(largeRolled) rounds with large segments rolled by size")
     }
 
     /// With several blocks allowed behind, `append` returns before they are written, and a

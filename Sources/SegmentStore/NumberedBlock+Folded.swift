@@ -13,7 +13,7 @@ import FlowCore
 /// sorted conversations first use them, so a conversation's reference is mostly "the next
 /// one" (1) or one a few back (2, 3, …): a few bits instead of the annotation's full number.
 /// Protocol and destination port are one number in a per-block table of the pairs met.
-extension BlockEncoder {
+extension NumberedBlock {
     /// An annotation's parts besides its identities, by block and segment numbers.
     struct Outcome: DenseKey {
         var service: Int, verdict: UInt8, egress: Int, ingress: Int, pendingEgress: Int, pendingIngress: Int
@@ -28,8 +28,8 @@ extension BlockEncoder {
     /// Writes outcomes, ports, addresses, address identities, conversations and annotation
     /// columns (layout in `SegmentFormat`). `sortedAddresses` and `sorted` are the tables in the
     /// order written, `addressNumber` the written number of each address by its first-seen one.
-    func writeFoldedTables(into out: inout ByteSink, sortedAddresses: [IPAddress], addressNumber: [Int], sorted: [Conversation]) {
-        let annotationParts = annotations.keys
+    func writeFoldedTables(into out: inout ByteSink, sortedAddresses: [IPAddress], addressNumber: [Int], sorted: [BlockEncoder.Conversation]) {
+        let annotationParts = content.annotations.keys
         var outcomeNumbers = DenseNumbering<Outcome>()
         var outcomeOf = annotationParts.map { p in
             outcomeNumbers.number(of: Outcome(service: p.service, verdict: p.verdict.rawValue, egress: p.egress, ingress: p.ingress,
@@ -184,7 +184,7 @@ extension BlockEncoder {
     /// numbers; from version 4 the destinations in two columns, those of the conversations that
     /// start a source as they are, the others as deltas from the conversation before (a source
     /// meets a few destinations, ascending: deltas need fewer bits than numbers).
-    func writeConversationAddresses(_ sorted: [Conversation], addressNumber: [Int], into out: inout ByteSink) {
+    func writeConversationAddresses(_ sorted: [BlockEncoder.Conversation], addressNumber: [Int], into out: inout ByteSink) {
         out.varint(sorted.count)
         var previousSource = 0
         pack(sorted.map { c in
@@ -210,7 +210,7 @@ extension BlockEncoder {
     }
 
     /// A route's protocol and destination port as one number (the ports table's entries).
-    static func service(_ route: Route) -> UInt64 { UInt64(route.ipProtocol) << 16 | UInt64(route.destinationPort) }
+    static func service(_ route: BlockEncoder.Route) -> UInt64 { UInt64(route.ipProtocol) << 16 | UInt64(route.destinationPort) }
 
     /// Addresses ascending (IPv4 before IPv6): IPv4 as packed deltas, IPv6 as 16 bytes each or,
     /// `prefixCoded`, as the count of leading bytes shared with the one before and the rest
