@@ -95,7 +95,7 @@ let package = Package(
         ),
 
         // Stage 3: cluster model, Calico selectors, tiers and policies, per-flow verdicts.
-        .target(name: "Policy", dependencies: ["FlowCore", "Yams", "CLibYAML"]),
+        .target(name: "Policy", dependencies: ["FlowCore", "Yams", "CLibYAML", "CPrefetch"]),
 
         // Stage 4: LZ4-compressed append-only segments with block indexes.
         .target(name: "CCRC32C"),

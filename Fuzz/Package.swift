@@ -88,6 +88,14 @@ let package = Package(
                 .product(name: "Pipeline", package: "flowlog"),
             ]
         ),
+        // The block-style YAML scanner against libyaml: the same documents, warnings and errors.
+        .executableTarget(
+            name: "yaml-scanner-fuzz",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "Policy", package: "flowlog"),
+            ]
+        ),
         // Segment files and block payloads: reader, verifier, writer recovery, block decoder.
         .executableTarget(
             name: "store-fuzz",

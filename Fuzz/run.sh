@@ -40,7 +40,7 @@ flags=(${scratch[@]+"${scratch[@]}"} -c "$mode" -Xswiftc -sanitize="$sanitizers"
 if [ ${#targets[@]} -gt 0 ]; then
     for target in "${targets[@]}"; do swift build --package-path "$here" "${flags[@]}" --product "$target"; done
 else
-    targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz siem-config-fuzz capture-fuzz pcap-inplace-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz store-fuzz evidence-fuzz export-state-fuzz)
+    targets=(selector-fuzz config-fuzz report-spec-fuzz audit-event-fuzz siem-config-fuzz capture-fuzz pcap-inplace-fuzz dns-fuzz filter-fuzz time-fuzz manifest-fuzz yaml-scanner-fuzz store-fuzz evidence-fuzz export-state-fuzz)
     swift build --package-path "$here" "${flags[@]}"
 fi
 bin="$(swift build --package-path "$here" "${flags[@]}" --show-bin-path)"

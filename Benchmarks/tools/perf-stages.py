@@ -31,7 +31,7 @@ rules = [
  ('capture: ring push', r'RingFlowSink|SPSCRing.*push|deliver4into'),
  ('capture: file reads (libpcap, stdio, kernel)', r'pcap_next_ex|pcap_dispatch|libpcap|_IO_fread|__fread_chk|ksys_read|\bread \('),
  # A live interface read from the kernel's ring directly: its waits (poll) and block hand-overs.
- ('capture: ring reads (poll, blocks)', r'PacketRing|wakeRequested|breakRequested10wait'),
+ ('capture: ring reads (poll, blocks)', r'PacketRing|waitForRing|breakRequested10wait'),
  ('capture: loop', r'FlowA0V7readAll|readDispatching|takeDispatched|readRing'),
 ]
 path = sys.argv[1]

@@ -82,7 +82,12 @@ extension FlowCapture {
                 continue
             }
             wasBusy = false
-            if source.wakeRequested(waitMilliseconds: source.pollTimeoutMilliseconds) { return nil }
+            switch source.waitForRing(milliseconds: source.pollTimeoutMilliseconds) {
+            case .woken: break
+            case .stopped: return nil
+            case .failed(let reason):
+                return readFailure(reason, source: source, after: packets, reader: "the kernel's receive ring")
+            }
             // Nothing arrived (or a block just did): live flows still age by the wall clock.
             let now = wallClock()
             expire(now: Timestamp(nanoseconds: now), into: &sink)

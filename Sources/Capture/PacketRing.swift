@@ -30,6 +30,8 @@ final class PacketRing {
     static let reservedBytes: UInt32 = UInt32(PacketRingBlock.vlanTagBytes)
 
     let descriptor: Int32
+    /// The interface's index when the ring opened.
+    let interfaceIndex: UInt32
     private let memory: UnsafeMutableRawPointer
     private let length: Int
     let blockCount: Int
@@ -89,7 +91,7 @@ final class PacketRing {
             return nil
         }
         keep = true
-        return PacketRing(descriptor: socketDescriptor, memory: memory, length: length, blockCount: blocks,
+        return PacketRing(descriptor: socketDescriptor, interfaceIndex: index, memory: memory, length: length, blockCount: blocks,
                           snaplen: configuration.snaplen, isLoopback: hardwareType == UInt16(ARPHRD_LOOPBACK),
                           interfaceName: interface, countsInterfaceDrops: configuration.promiscuous)
         #else
@@ -97,9 +99,10 @@ final class PacketRing {
         #endif
     }
 
-    private init(descriptor: Int32, memory: UnsafeMutableRawPointer, length: Int, blockCount: Int, snaplen: Int,
+    private init(descriptor: Int32, interfaceIndex: UInt32, memory: UnsafeMutableRawPointer, length: Int, blockCount: Int, snaplen: Int,
                  isLoopback: Bool, interfaceName: String, countsInterfaceDrops: Bool) {
         self.descriptor = descriptor
+        self.interfaceIndex = interfaceIndex
         self.memory = memory
         self.length = length
         self.blockCount = blockCount

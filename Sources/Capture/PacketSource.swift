@@ -562,6 +562,43 @@ public final class PacketSource {
         return poll(&descriptor, 1, waitMilliseconds) > 0 && descriptor.revents != 0
     }
 
+    enum RingWait {
+        /// A block may be ready, or the wait timed out.
+        case woken
+        /// `breakLoop()` was called.
+        case stopped
+        /// The socket reports an error it cannot recover from.
+        case failed(String)
+    }
+
+    /// Waits up to `waitMilliseconds` for the ring's next block or a `breakLoop()`.
+    ///
+    /// When the interface goes down the socket reports ENETDOWN once; reading the error clears
+    /// it, and the kernel resumes delivery when the interface comes back up, so the capture waits
+    /// on, as libpcap's does (an error left unread would make every later wait return at once).
+    /// An interface that no longer exists, or any other error, ends the capture.
+    func waitForRing(milliseconds waitMilliseconds: Int32) -> RingWait {
+        var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
+        let ready = withUnsafeMutableBytes(of: &descriptors) {
+            poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
+        }
+        guard ready > 0 else { return .woken }
+        if descriptors.1.revents != 0 { return .stopped }
+        if descriptors.0.revents & (Int16(POLLHUP) | Int16(POLLNVAL)) != 0 {
+            return .failed("the packet socket was closed")
+        }
+        guard descriptors.0.revents & Int16(POLLERR) != 0 else { return .woken }
+        var code: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(selectableDescriptor, SOL_SOCKET, SO_ERROR, &code, &size)
+        guard code == ENETDOWN else {
+            return .failed(code != 0 ? String(cString: strerror(code)) : "error condition on the packet socket")
+        }
+        if let ring, if_nametoindex(name) != ring.interfaceIndex { return .failed("the interface disappeared") }
+        return .woken
+    }
+
     /// Waits up to `waitMilliseconds` for packets or a `breakLoop()`; true for the latter.
     func wakeRequested(waitMilliseconds: Int32) -> Bool {
         var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),

@@ -63,9 +63,17 @@ final class FlowProcessor {
             // Per flow: the destination's names for the record, and every client's for policy.
             let started = monotonicNanoseconds()
             if found.isEmpty { names.lookup(flows[...], appendingTo: &found) }
-            for (flow, found) in zip(flows, found) {
-                annotated.append(AnnotatedFlow(flow: flow, annotation: engine?.annotate(flow, destinationDomains: found.forNode),
-                                               node: node, destinationDomains: found.forClient))
+            if let engine {
+                let ahead = PolicyEngine.prefetchDistance
+                for i in flows.indices {
+                    if i + ahead < flows.count { engine.prefetch(flows[i + ahead], destinationDomains: found[i + ahead].forNode) }
+                    annotated.append(AnnotatedFlow(flow: flows[i], annotation: engine.annotate(flows[i], destinationDomains: found[i].forNode),
+                                                   node: node, destinationDomains: found[i].forClient))
+                }
+            } else {
+                for (flow, found) in zip(flows, found) {
+                    annotated.append(AnnotatedFlow(flow: flow, annotation: nil, node: node, destinationDomains: found.forClient))
+                }
             }
             if engine != nil {
                 let spent = monotonicNanoseconds() &- started

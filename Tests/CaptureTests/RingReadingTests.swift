@@ -123,6 +123,102 @@ struct RingReadingTests {
         #expect(!ring.progress.isEmpty)
     }
 
+    /// Runs `ip` with `arguments`; false when it fails.
+    @discardableResult
+    static func ip(_ arguments: [String]) -> Bool {
+        let candidates: [String] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        guard let path = candidates.first(where: { Glibc.access($0, X_OK) == 0 }) else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// An interface taken down under a running capture does not end it (the kernel resumes
+    /// delivery when it comes back up), through the ring as through libpcap, and neither spins
+    /// on the error the socket reports meanwhile; `breakLoop()` still ends it. An interface that
+    /// is deleted ends the ring's capture with an error. The interface is one end of a veth pair
+    /// in a network namespace the test creates; the capture thread joins that namespace. Needs
+    /// root and `ip`.
+    @Test(arguments: [true, false])
+    func anInterfaceGoingDownIsWaitedOut(directRing: Bool) throws {
+        let namespace = "flowlog-ring-test-\(getpid())-\(directRing ? 1 : 0)"
+        guard getuid() == 0, Self.ip(["netns", "add", namespace]) else {
+            print("skipping: needs root and ip to make a network namespace")
+            return
+        }
+        defer { Self.ip(["netns", "del", namespace]) }
+        try #require(Self.ip(["-n", namespace, "link", "add", "name", "cap0", "type", "veth", "peer", "name", "snd0"]))
+        try #require(Self.ip(["-n", namespace, "link", "set", "cap0", "up"]))
+        try #require(Self.ip(["-n", namespace, "link", "set", "snd0", "up"]))
+
+        final class Outcome: @unchecked Sendable {
+            // Written by the capture thread before `started`/`finished` are signalled, read after.
+            var source: PacketSource?
+            var error: String?
+            var threadCPU: () -> Double = { 0 }
+            let started = DispatchSemaphore(value: 0)
+            let finished = DispatchSemaphore(value: 0)
+        }
+        let outcome = Outcome()
+        let path = "/var/run/netns/\(namespace)"
+        Thread {
+            // Network namespaces are per thread: this one (alone) joins the test's.
+            let descriptor = Glibc.open(path, O_RDONLY)
+            let joined = descriptor >= 0 && Self.joinNetworkNamespace(descriptor)
+            if descriptor >= 0 { close(descriptor) }
+            outcome.source = joined ? try? PacketSource(liveInterface: "cap0", configuration: LiveCaptureConfiguration(
+                bufferSize: 4 << 20, readTimeoutMilliseconds: 50, directRing: directRing)) : nil
+            var clock = clockid_t()
+            pthread_getcpuclockid(pthread_self(), &clock)
+            outcome.threadCPU = {
+                var spent = timespec()
+                clock_gettime(clock, &spent)
+                return Double(spent.tv_sec) + Double(spent.tv_nsec) / 1e9
+            }
+            outcome.started.signal()
+            if let source = outcome.source {
+                var capture = FlowCapture()
+                var sink = CollectingFlowSink()
+                do { try capture.run(source, into: &sink) } catch { outcome.error = "\(error)" }
+            }
+            outcome.finished.signal()
+        }.start()
+        outcome.started.wait()
+        let source = try #require(outcome.source, "capture on cap0 in \(namespace)")
+        #expect(source.readsRingDirectly == directRing)
+        usleep(300_000)
+        try #require(Self.ip(["-n", namespace, "link", "set", "cap0", "down"]))
+        usleep(200_000)
+        let before = outcome.threadCPU()
+        #expect(outcome.finished.wait(timeout: .now() + 1) == .timedOut, "\(outcome.error ?? "")")
+        let spent = outcome.threadCPU() - before
+        #expect(spent < 0.2, "the capture thread spent \(spent) s of CPU in a second with its interface down")
+        try #require(Self.ip(["-n", namespace, "link", "set", "cap0", "up"]))
+        usleep(200_000)
+        if directRing {
+            try #require(Self.ip(["-n", namespace, "link", "del", "cap0"]))
+            #expect(outcome.finished.wait(timeout: .now() + 5) == .success, "the capture ended when its interface was deleted")
+            #expect(outcome.error?.contains("disappeared") == true, "\(outcome.error ?? "no error")")
+        } else {
+            source.breakLoop()
+            #expect(outcome.finished.wait(timeout: .now() + 5) == .success)
+            #expect(outcome.error == nil)
+        }
+    }
+
+    /// `setns(descriptor, CLONE_NEWNET)` for the calling thread (glibc declares it only for
+    /// GNU sources, which Swift's Glibc module is not built as).
+    static func joinNetworkNamespace(_ descriptor: Int32) -> Bool {
+        typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "setns") else { return false }
+        let cloneNewNetwork: Int32 = 0x4000_0000
+        return unsafeBitCast(symbol, to: SetNamespace.self)(descriptor, cloneNewNetwork) == 0
+    }
+
     /// A filter, immediate mode or `directRing: false` leave the reading to libpcap.
     @Test func libpcapReadsWhereTheRingWouldDiffer() throws {
         for configuration in [LiveCaptureConfiguration(filter: "udp"), LiveCaptureConfiguration(immediate: true),

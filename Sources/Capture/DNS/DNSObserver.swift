@@ -11,7 +11,7 @@ struct DNSObserver {
     var parser = DNSResponseParser()
     var statistics = DNSStatistics()
     /// Equal name lists share one box: the deciding thread then compares them by identity.
-    var interned: [[String]: DomainNames] = [:]
+    var interned = NameListInterner(capacity: 1 << 14)
 
     /// Appends the answers of the response in `frame` to `resolutions`, each at `position`.
     mutating func observe(_ frame: UnsafeRawBufferPointer, _ packet: DecodedPacket, time: UInt64,
@@ -49,9 +49,10 @@ struct DNSObserver {
         case .response:
             statistics.responses &+= 1
             if parser.truncatedFlag { statistics.truncated &+= 1 }
-            statistics.addressAnswers &+= UInt64(parser.answers.count)
-            for answer in parser.answers {
-                resolutions.append(AddressResolution(client: client, address: answer.address, names: intern(answer.names),
+            statistics.addressAnswers &+= UInt64(parser.raw.answers.count)
+            for answer in parser.raw.answers {
+                resolutions.append(AddressResolution(client: client, address: answer.address,
+                                                     names: interned.intern(answer, of: parser.raw),
                                                      seen: time, ttlSeconds: answer.ttl, position: UInt64(position)))
             }
         case .notResponse:
@@ -59,14 +60,6 @@ struct DNSObserver {
         case .malformed:
             statistics.malformed &+= 1
         }
-    }
-
-    private mutating func intern(_ names: [String]) -> DomainNames {
-        if let known = interned[names] { return known }
-        if interned.count >= 1 << 14 { interned.removeAll(keepingCapacity: true) }
-        let value = DomainNames(names)
-        interned[names] = value
-        return value
     }
 }
 

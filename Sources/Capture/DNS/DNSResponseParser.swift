@@ -57,13 +57,22 @@ public struct DNSResponseParser: Sendable {
     public static let maximumPointers = 64
     public static let maximumChain = 16
 
-    /// The address answers of the last message parsed.
-    public private(set) var answers: [AddressAnswer] = []
+    /// The address answers of the last message parsed, as text (made from `raw` on each read;
+    /// the capture reads `raw` itself, so a list of names it met before costs no string).
+    public var answers: [AddressAnswer] {
+        raw.answers.map { answer in
+            AddressAnswer(address: answer.address,
+                          names: raw.chain[Int(answer.chainStart)..<Int(answer.chainEnd)].map { raw.text(of: $0) },
+                          ttl: answer.ttl)
+        }
+    }
     /// Whether the last response had its TC (truncated) bit set.
     public private(set) var truncatedFlag = false
 
-    private var cnames: [(owner: String, target: String, ttl: UInt32)] = []
-    private var addresses: [(owner: String, address: IPAddress, ttl: UInt32)] = []
+    /// The last message's answers with their names as bytes (see `DNSRawAnswers`).
+    private(set) var raw = DNSRawAnswers()
+    private var cnames: [(owner: DNSRawAnswers.Span, target: DNSRawAnswers.Span, ttl: UInt32)] = []
+    private var addresses: [(owner: DNSRawAnswers.Span, address: IPAddress, ttl: UInt32)] = []
 
     public init() {}
 
@@ -74,17 +83,17 @@ public struct DNSResponseParser: Sendable {
 
     /// Parses `message` (the UDP payload, or one TCP message without its length prefix).
     public mutating func parse(_ message: UnsafeRawBufferPointer) -> Outcome {
-        answers.removeAll(keepingCapacity: true)
+        raw.removeAll()
         cnames.removeAll(keepingCapacity: true)
         addresses.removeAll(keepingCapacity: true)
         truncatedFlag = false
         do {
             return try parseMessage(message)
         } catch let failure as Failure {
-            answers.removeAll(keepingCapacity: true)
+            raw.removeAll()
             return .malformed(reason: failure.reason, offset: failure.offset)
         } catch {
-            answers.removeAll(keepingCapacity: true)
+            raw.removeAll()
             return .malformed(reason: "\(error)", offset: 0)
         }
     }
@@ -103,12 +112,12 @@ public struct DNSResponseParser: Sendable {
         }
         var offset = 12
         for _ in 0..<questionCount {
-            let (_, next) = try Self.name(m, at: offset)
+            let (_, next) = try name(m, at: offset)
             guard next + 4 <= m.count else { throw Failure(reason: "question cut short", offset: next) }
             offset = next + 4
         }
         for _ in 0..<answerCount {
-            let (owner, next) = try Self.name(m, at: offset)
+            let (owner, next) = try name(m, at: offset)
             guard next + 10 <= m.count else { throw Failure(reason: "answer record header cut short", offset: next) }
             let type = Self.u16(m, next), klass = Self.u16(m, next + 2)
             let ttl = UInt32(Self.u16(m, next + 4)) << 16 | UInt32(Self.u16(m, next + 6))
@@ -125,7 +134,7 @@ public struct DNSResponseParser: Sendable {
                 guard length == 16 else { throw Failure(reason: "AAAA record of \(length) bytes", offset: data) }
                 addresses.append((owner, IPAddress(ipv6High: Self.u64(m, data), low: Self.u64(m, data + 8)), ttl))
             case 5:
-                let (target, end) = try Self.name(m, at: data)
+                let (target, end) = try name(m, at: data)
                 guard end <= data + length else { throw Failure(reason: "CNAME target runs past its record", offset: data) }
                 cnames.append((owner, target, ttl))
             default:
@@ -133,64 +142,95 @@ public struct DNSResponseParser: Sendable {
             }
         }
         for record in addresses {
-            var chain = [record.owner]
+            // The chain is built from the owner back to the name that was asked for, then turned
+            // around: the asked name comes first.
+            let start = raw.chain.count
+            raw.chain.append(record.owner)
+            var head = record.owner
             var ttl = record.ttl
-            // Walk back from the owner to the name that was asked for.
-            while chain.count <= Self.maximumChain,
-                  let link = cnames.first(where: { $0.target == chain[0] && !chain.contains($0.owner) }) {
-                chain.insert(link.owner, at: 0)
+            while raw.chain.count - start <= Self.maximumChain, let link = cnameLinking(to: head, from: start) {
+                raw.chain.append(link.owner)
+                head = link.owner
                 ttl = min(ttl, link.ttl)
             }
-            answers.append(AddressAnswer(address: record.address, names: chain, ttl: ttl))
+            raw.chain[start...].reverse()
+            raw.answers.append(DNSRawAnswers.Answer(address: record.address, ttl: ttl, chainStart: Int32(start),
+                                                    chainEnd: Int32(raw.chain.count)))
         }
         return .response
     }
 
-    /// A name at `offset`: the text (lowercase ASCII, labels joined by dots, no trailing dot)
-    /// and the offset after its in-place part.
-    static func name(_ m: UnsafeRawBufferPointer, at start: Int) throws -> (String, Int) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64)
-        var position = start
-        var end: Int?
-        var pointers = 0
-        var lowestTarget = start
-        while true {
-            guard position < m.count else { throw Failure(reason: "name runs past the message", offset: position) }
-            let length = Int(m[position])
-            switch length & 0xC0 {
-            case 0x00:
-                if length == 0 {
-                    return (String(decoding: bytes, as: UTF8.self), end ?? position + 1)
-                }
-                guard position + 1 + length <= m.count else { throw Failure(reason: "label runs past the message", offset: position) }
-                guard bytes.count + length + (bytes.isEmpty ? 0 : 1) <= maximumNameLength else {
-                    throw Failure(reason: "name longer than \(maximumNameLength) bytes", offset: position)
-                }
-                if !bytes.isEmpty { bytes.append(UInt8(ascii: ".")) }
-                for i in 0..<length {
-                    let b = m[position + 1 + i]
-                    // Host names are printable ASCII (IDNs travel as punycode). Other bytes would
-                    // become multi-byte replacement characters and break the 255-byte bound, and a
-                    // dot inside a label would make two different names print the same.
-                    guard b > 0x20, b < 0x7F, b != UInt8(ascii: ".") else {
-                        throw Failure(reason: "label byte 0x\(String(b, radix: 16)) is not printable ASCII", offset: position + 1 + i)
+    /// The first CNAME record whose target is `name` and whose owner is not yet in the chain
+    /// being built (`raw.chain[start...]`).
+    private func cnameLinking(to name: DNSRawAnswers.Span, from start: Int) -> (owner: DNSRawAnswers.Span, ttl: UInt32)? {
+        for link in cnames where raw.equal(link.target, name) {
+            var seen = false
+            for i in start..<raw.chain.count where raw.equal(raw.chain[i], link.owner) {
+                seen = true
+                break
+            }
+            if !seen { return (link.owner, link.ttl) }
+        }
+        return nil
+    }
+
+    /// A name at `offset`, appended to `raw.bytes` (lowercase ASCII, labels joined by dots, no
+    /// trailing dot): its span there and the offset after its in-place part. The text is made in
+    /// a buffer on the stack, a byte at a time, and appended once: the array's uniqueness and
+    /// capacity checks per byte (or per label) cost more than the bytes.
+    private mutating func name(_ m: UnsafeRawBufferPointer, at start: Int) throws -> (DNSRawAnswers.Span, Int) {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNameLength) { text in
+            var written = 0
+            var position = start
+            var end: Int?
+            var pointers = 0
+            var lowestTarget = start
+            while true {
+                guard position < m.count else { throw Failure(reason: "name runs past the message", offset: position) }
+                let length = Int(m[position])
+                switch length & 0xC0 {
+                case 0x00:
+                    if length == 0 {
+                        let first = raw.bytes.count
+                        raw.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<written]))
+                        return (DNSRawAnswers.Span(start: Int32(first), count: Int32(written)), end ?? position + 1)
                     }
-                    bytes.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
+                    guard position + 1 + length <= m.count else { throw Failure(reason: "label runs past the message", offset: position) }
+                    guard written + length + (written == 0 ? 0 : 1) <= Self.maximumNameLength else {
+                        throw Failure(reason: "name longer than \(Self.maximumNameLength) bytes", offset: position)
+                    }
+                    if written != 0 {
+                        text[written] = UInt8(ascii: ".")
+                        written += 1
+                    }
+                    var at = position + 1
+                    let labelEnd = at + length
+                    while at < labelEnd {
+                        let b = m[at]
+                        // Host names are printable ASCII (IDNs travel as punycode). Other bytes would
+                        // become multi-byte replacement characters and break the 255-byte bound, and a
+                        // dot inside a label would make two different names print the same.
+                        guard b > 0x20, b < 0x7F, b != UInt8(ascii: ".") else {
+                            throw Failure(reason: "label byte 0x\(String(b, radix: 16)) is not printable ASCII", offset: at)
+                        }
+                        text[written] = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+                        written += 1
+                        at += 1
+                    }
+                    position = labelEnd
+                case 0xC0:
+                    guard position + 2 <= m.count else { throw Failure(reason: "compression pointer cut short", offset: position) }
+                    let target = Int(Self.u16(m, position) & 0x3FFF)
+                    // Strictly backwards, below every earlier jump: no loops, bounded work.
+                    guard target < lowestTarget else { throw Failure(reason: "compression pointer does not point backwards", offset: position) }
+                    pointers += 1
+                    guard pointers <= Self.maximumPointers else { throw Failure(reason: "more than \(Self.maximumPointers) compression pointers", offset: position) }
+                    if end == nil { end = position + 2 }
+                    lowestTarget = target
+                    position = target
+                default:
+                    throw Failure(reason: "reserved label type 0x\(String(length & 0xC0, radix: 16))", offset: position)
                 }
-                position += 1 + length
-            case 0xC0:
-                guard position + 2 <= m.count else { throw Failure(reason: "compression pointer cut short", offset: position) }
-                let target = Int(u16(m, position) & 0x3FFF)
-                // Strictly backwards, below every earlier jump: no loops, bounded work.
-                guard target < lowestTarget else { throw Failure(reason: "compression pointer does not point backwards", offset: position) }
-                pointers += 1
-                guard pointers <= maximumPointers else { throw Failure(reason: "more than \(maximumPointers) compression pointers", offset: position) }
-                if end == nil { end = position + 2 }
-                lowestTarget = target
-                position = target
-            default:
-                throw Failure(reason: "reserved label type 0x\(String(length & 0xC0, radix: 16))", offset: position)
             }
         }
     }

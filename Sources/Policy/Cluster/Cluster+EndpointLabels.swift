@@ -13,11 +13,24 @@ public struct EndpointProfile: Hashable, Sendable {
 extension Cluster {
     /// A pod's own labels plus what Calico adds (§2.6): `projectcalico.org/*`, `pcns.*`, `pcsa.*`.
     public func selectorLabels(of pod: ClusterPod) -> [String: String] {
+        selectorLabels(of: pod, inherited: inheritedLabels(namespace: pod.namespace, serviceAccount: pod.serviceAccount))
+    }
+
+    /// What a pod in `namespace` running as `serviceAccount` inherits: its namespace's labels
+    /// as `pcns.*`, its service account's as `pcsa.*`. The same for every such pod, so an
+    /// index of many pods makes it once per pair (`selectorLabels(of:inherited:)`).
+    func inheritedLabels(namespace: String, serviceAccount: String) -> [String: String] {
         var labels: [String: String] = [:]
-        for (k, v) in namespaceLabels(pod.namespace) { labels[ClusterLabels.namespacePrefix + k] = v }
-        for (k, v) in serviceAccountLabels(namespace: pod.namespace, name: pod.serviceAccount) {
+        for (k, v) in namespaceLabels(namespace) { labels[ClusterLabels.namespacePrefix + k] = v }
+        for (k, v) in serviceAccountLabels(namespace: namespace, name: serviceAccount) {
             labels[ClusterLabels.serviceAccountPrefix + k] = v
         }
+        return labels
+    }
+
+    /// `selectorLabels(of:)` from the pod's `inheritedLabels`: its own labels win over them.
+    func selectorLabels(of pod: ClusterPod, inherited: [String: String]) -> [String: String] {
+        var labels = inherited
         for (k, v) in pod.labels { labels[k] = v }
         labels[ClusterLabels.namespace] = pod.namespace
         labels[ClusterLabels.orchestrator] = "k8s"

@@ -42,6 +42,10 @@ struct AddressTable {
     @inline(__always)
     func number(of address: IPAddress) -> Int? { numbers.number(of: Self.key(address)) }
 
+    /// See `KeyNumbering.prefetch` (mutating for the same reason).
+    @inline(__always)
+    mutating func prefetch(_ address: IPAddress) { numbers.prefetch(Self.key(address)) }
+
     /// Numbers an address `number(of:)` did not find.
     mutating func add(_ address: IPAddress, facts: Facts, sets: [Int], service: String) -> Int {
         self.address.append(address)

@@ -42,9 +42,26 @@ struct EndpointIndex {
         let length: Int
     }
 
+    /// A namespace and service account: pods sharing both inherit the same labels.
+    private struct InheritedKey: Hashable {
+        let namespace: String
+        let serviceAccount: String
+    }
+
     init(cluster: Cluster) {
+        // Most pods share their namespace and account with many others: what they inherit is
+        // made once per pair instead of once per pod (a prefixed key string per label each).
+        var inherited: [InheritedKey: [String: String]] = [:]
         for (i, pod) in cluster.pods.enumerated() {
-            let labels = cluster.selectorLabels(of: pod)
+            let key = InheritedKey(namespace: pod.namespace, serviceAccount: pod.serviceAccount)
+            let base: [String: String]
+            if let known = inherited[key] {
+                base = known
+            } else {
+                base = cluster.inheritedLabels(namespace: pod.namespace, serviceAccount: pod.serviceAccount)
+                inherited[key] = base
+            }
+            let labels = cluster.selectorLabels(of: pod, inherited: base)
             let aggregated = pod.generateName.isEmpty ? pod.name : pod.generateName + "*"
             let identity = EndpointIdentity(kind: .workload, namespace: pod.namespace, name: pod.name,
                                             aggregatedName: aggregated, labels: pod.labels, serviceAccount: pod.serviceAccount)

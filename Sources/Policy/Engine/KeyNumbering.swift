@@ -9,6 +9,8 @@
 /// (one cache line per probe), the hash is two multiplications, and growing moves slots
 /// without calling anything. Linear probing, at most half full; no deletion (a full cache is
 /// emptied whole, as before).
+import CPrefetch
+
 struct KeyNumbering {
     struct Key: Equatable {
         var a: UInt64
@@ -56,6 +58,17 @@ struct KeyNumbering {
                 if slot.key == key { return Int(slot.number) }
                 i = (i + 1) & mask
             }
+        }
+    }
+
+    /// Asks the processor to fetch the key's home slot ahead of a lookup: the tables of a busy
+    /// engine are megabytes, and a probe of a new key mostly misses every cache. A hint only.
+    /// Mutating so that a table held in a class is read in place, not copied out (a retain
+    /// and a release of each of its owner's arrays).
+    @inline(__always)
+    mutating func prefetch(_ key: Key) {
+        slots.withUnsafeBufferPointer { table in
+            flowlog_prefetch_read(table.baseAddress! + home(key))
         }
     }
 

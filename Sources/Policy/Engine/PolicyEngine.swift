@@ -227,6 +227,28 @@ public final class PolicyEngine: @unchecked Sendable {
         return decided
     }
 
+    /// Asks the processor for the cache lines `annotate(flow)` probes first: the decision
+    /// table's slot and both ends' address slots. On a busy node the decision table alone is
+    /// megabytes and most flows are new to it, so each probe missed every cache; a batch calls
+    /// this a few flows ahead (`prefetchDistance`) and the misses overlap the work on the flows
+    /// before. A hint only: it changes no table and no result.
+    @inline(__always)
+    public func prefetch(_ flow: FlowRecord, destinationDomains: DomainNames = .none) {
+        guard options.cachesDecisions else { return }
+        addresses.prefetch(flow.sourceAddress)
+        addresses.prefetch(flow.destinationAddress)
+        // A key with names holds their number, which only `annotate` may hand out.
+        guard flow.sourceAddress.version == .v4, flow.destinationAddress.version == .v4,
+              !keysOnDomains || destinationDomains.isEmpty else { return }
+        decisionNumbers.prefetch(KeyNumbering.Key(
+            a: flow.sourceAddress.low << 32 | flow.destinationAddress.low & 0xFFFF_FFFF,
+            b: packetWord(flow, sourcePort: keysOnSourcePort ? flow.sourcePort : 0, version: 4), c: 0))
+    }
+
+    /// How many flows ahead of the one being annotated a batch prefetches (`prefetch`): far
+    /// enough for a miss to memory to land, near enough that the lines are still there.
+    public static let prefetchDistance = 6
+
     /// The packet fields a cache key holds, in one word: source port, destination port (when the
     /// protocol has ports), ICMP type and code (when some rule tests them), protocol, IP version.
     @inline(__always)
@@ -278,8 +300,9 @@ public final class PolicyEngine: @unchecked Sendable {
     /// (keeping its capacity for the next batch).
     public func annotate(_ flows: inout [FlowRecord], into out: inout [AnnotatedFlow], node: String) {
         out.reserveCapacity(out.count + flows.count)
-        for flow in flows {
-            out.append(AnnotatedFlow(flow: flow, annotation: annotate(flow), node: node))
+        for i in flows.indices {
+            if i + Self.prefetchDistance < flows.count { prefetch(flows[i + Self.prefetchDistance]) }
+            out.append(AnnotatedFlow(flow: flows[i], annotation: annotate(flows[i]), node: node))
         }
         flows.removeAll(keepingCapacity: true)
     }

@@ -24,7 +24,7 @@ package final class ManifestDocument: Sendable {
         case alias
     }
 
-    struct Entry {
+    struct Entry: Equatable {
         var kind: Kind
         /// `Node.Scalar.Style` / `Node.Mapping.Style` / `Node.Sequence.Style` raw value.
         var style: UInt8
@@ -210,12 +210,38 @@ package struct ManifestNode: Sendable {
         return result
     }
 
+    /// Calls `body` with each child's number, its place in the document (where an alias
+    /// stands, if it is one) and the node.
+    package func forEachChild(_ body: (_ number: Int, _ position: Int, _ node: ManifestNode) -> Void) {
+        var position = index + 1
+        for number in 0..<childCount {
+            let next = Int(document.entries[position].end)
+            body(number, position, ManifestNode(document: document, index: position))
+            position = next
+        }
+    }
+
+    /// Calls `body` with a mapping's pairs in file order (duplicates included), each key's
+    /// place in the document first.
+    package func forEachPair(_ body: (_ keyPosition: Int, _ key: ManifestNode, _ value: ManifestNode) -> Void) {
+        guard kind == .mapping else { return }
+        var position = index + 1
+        for _ in 0..<pairCount {
+            let valuePosition = Int(document.entries[position].end)
+            body(position, ManifestNode(document: document, index: position), ManifestNode(document: document, index: valuePosition))
+            position = Int(document.entries[valuePosition].end)
+        }
+    }
+
     /// The value of the last key spelled `key`, as Yams' resolving `mapping[key]` finds it: a
     /// plain or quoted key matches; an explicitly tagged one only as `!!str` or `!` (none of
     /// the field names the loader asks for reads as a number, bool or null).
-    package func value(of key: String) -> ManifestNode? {
+    package func value(of key: String) -> ManifestNode? { valueEntry(of: key)?.node }
+
+    /// `value(of:)` with the value's place in the document (an alias's, when one stands there).
+    package func valueEntry(of key: String) -> (position: Int, node: ManifestNode)? {
         guard kind == .mapping else { return nil }
-        var found: ManifestNode?
+        var found: (position: Int, node: ManifestNode)?
         var key = key
         key.withUTF8 { wanted in
             document.entries.withUnsafeBufferPointer { entries in
@@ -230,7 +256,7 @@ package struct ManifestNode: Sendable {
                         if keyEntry.kind == .scalar, Int(keyEntry.count) == wanted.count,
                            wanted.isEmpty || memcmp(bytes.baseAddress! + Int(keyEntry.start), wanted.baseAddress!, wanted.count) == 0,
                            Self.acceptsKeyTag(document.tags[Int(keyEntry.tag)]) {
-                            found = ManifestNode(document: document, index: valuePosition)
+                            found = (valuePosition, ManifestNode(document: document, index: valuePosition))
                         }
                         position = Int(entries[valuePosition].end)
                     }

@@ -3,26 +3,88 @@ import Foundation
 
 /// A YAML/JSON node with where it came from: the file, the resource it belongs to and the field
 /// path, so every error can say file:line, resource and field.
+///
+/// The field path is worked out only when something asks for it (an error, a warning, a List
+/// item's name): loading reads a few hundred thousand fields and reports a handful, and building
+/// each field's path as it was read was a tenth of the loading time. A field keeps the nearest
+/// place whose path is known (`basePath` names the node at `baseIndex`, followed by `[baseItem]`
+/// when that is not negative) and `path` walks the document from there down to its node.
 package struct ManifestField {
     package let node: ManifestNode
-    package let path: String
+    private let basePath: String
+    private let baseIndex: Int
+    private let baseItem: Int
     package let file: String
     /// `Kind namespace/name` (or `Kind name`).
     package var resource: String
     package let diagnostics: LoadDiagnostics
 
     package init(node: ManifestNode, path: String, file: String, resource: String, diagnostics: LoadDiagnostics) {
+        self.init(node: node, basePath: path, baseIndex: node.index, baseItem: -1, file: file, resource: resource, diagnostics: diagnostics)
+    }
+
+    private init(node: ManifestNode, basePath: String, baseIndex: Int, baseItem: Int, file: String, resource: String, diagnostics: LoadDiagnostics) {
         self.node = node
-        self.path = path
+        self.basePath = basePath
+        self.baseIndex = baseIndex
+        self.baseItem = baseItem
         self.file = file
         self.resource = resource
         self.diagnostics = diagnostics
     }
 
+    /// A node below this one, found at `position` in the document (where an alias stands for
+    /// a node elsewhere, which no walk from here would find: its path is spelled out).
+    private func descendant(_ node: ManifestNode, at position: Int, step: () -> String) -> ManifestField {
+        if node.index == position {
+            return ManifestField(node: node, basePath: basePath, baseIndex: baseIndex, baseItem: baseItem, file: file, resource: resource,
+                                 diagnostics: diagnostics)
+        }
+        return ManifestField(node: node, basePath: step(), baseIndex: node.index, baseItem: -1, file: file, resource: resource,
+                             diagnostics: diagnostics)
+    }
+
     package func child(_ key: String) -> ManifestField? {
-        guard let value = node.value(of: key) else { return nil }
+        guard let (position, value) = node.valueEntry(of: key) else { return nil }
         if value.isNull { return nil }
-        return ManifestField(node: value, path: path.isEmpty ? key : "\(path).\(key)", file: file, resource: resource, diagnostics: diagnostics)
+        return descendant(value, at: position) { Self.join(path, key) }
+    }
+
+    private static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// `field.key` for a value, `field[3]` for a sequence's item, `field.key` (cut short) for
+    /// a key itself, as the loader has always named them.
+    package var path: String {
+        var path = baseItem < 0 ? basePath : "\(basePath)[\(baseItem)]"
+        let document = node.document
+        let target = node.index
+        var at = baseIndex
+        while at != target {
+            let parent = document.entries[at]
+            guard parent.kind == .mapping || parent.kind == .sequence else { break }
+            var position = at + 1
+            var previous = position
+            var found = false
+            for child in 0..<Int(parent.count) {
+                let end = Int(document.entries[position].end)
+                if position <= target, target < end {
+                    if parent.kind == .sequence {
+                        path += "[\(child)]"
+                    } else if child % 2 == 0 {
+                        path += "." + Self.shortened(ManifestNode(document: document, index: position).scalarText ?? "")
+                    } else {
+                        path = Self.join(path, ManifestNode(document: document, index: previous).scalarText ?? "")
+                    }
+                    at = position
+                    found = true
+                    break
+                }
+                previous = position
+                position = end
+            }
+            if !found { break }
+        }
+        return path
     }
 
     package var location: FlowlogError.Location {
@@ -87,9 +149,17 @@ package struct ManifestField {
             c.error("expected a list")
             return []
         }
-        return c.node.children.enumerated().map { i, n in
-            ManifestField(node: n, path: "\(c.path)[\(i)]", file: file, resource: resource, diagnostics: diagnostics)
+        // Items name their place from the list's path, spelled out once for all of them.
+        let listPath = c.path
+        var items: [ManifestField] = []
+        items.reserveCapacity(c.node.childCount)
+        c.node.forEachChild { i, position, n in
+            items.append(n.index == position
+                ? ManifestField(node: n, basePath: listPath, baseIndex: n.index, baseItem: i, file: file, resource: resource, diagnostics: diagnostics)
+                : ManifestField(node: n, basePath: "\(listPath)[\(i)]", baseIndex: n.index, baseItem: -1, file: file, resource: resource,
+                                diagnostics: diagnostics))
         }
+        return items
     }
 
     package func stringList(_ key: String) -> [String] { list(key).compactMap(\.scalarText) }
@@ -102,10 +172,10 @@ package struct ManifestField {
             return [:]
         }
         var out: [String: String] = [:]
-        for (k, v) in c.node.pairs {
+        c.node.forEachPair { _, k, v in
             guard let key = k.scalarText, let value = v.scalarText else {
                 c.error("expected string keys and values")
-                continue
+                return
             }
             out[key] = v.isNull ? "" : value
         }
@@ -119,13 +189,15 @@ package struct ManifestField {
     package func labels(_ key: String) -> [String: String] {
         let map = stringMap(key)
         guard let c = child(key), c.node.isMapping else { return map }
-        for (k, v) in c.node.pairs {
-            guard let keyText = k.scalarText, let valueText = v.scalarText else { continue }
-            let entry = ManifestField(node: k, path: "\(c.path).\(Self.shortened(keyText))", file: file, resource: resource, diagnostics: diagnostics)
-            if let problem = Self.labelKeyProblem(keyText) { entry.error(problem) }
-            let value = v.isNull ? "" : valueText
-            if value.utf8.count > Self.maximumLabelValueBytes {
-                entry.error("label value is \(value.utf8.count) bytes long; Kubernetes allows at most \(Self.maximumLabelValueBytes)")
+        c.node.forEachPair { position, k, v in
+            guard let keyText = k.scalarText, let valueText = v.scalarText else { return }
+            let problem = Self.labelKeyProblem(keyText)
+            let valueBytes = v.isNull ? 0 : valueText.utf8.count
+            guard problem != nil || valueBytes > Self.maximumLabelValueBytes else { return }
+            let entry = c.descendant(k, at: position) { "\(c.path).\(Self.shortened(keyText))" }
+            if let problem { entry.error(problem) }
+            if valueBytes > Self.maximumLabelValueBytes {
+                entry.error("label value is \(valueBytes) bytes long; Kubernetes allows at most \(Self.maximumLabelValueBytes)")
             }
         }
         return map

@@ -15,6 +15,8 @@ struct LabelNumbering {
 
     private(set) var keyNumbers: [String: Int32] = [:]
     private(set) var valueNumbers: [Bytes: Int32] = [:]
+    /// `valueNumbers` of the ASCII values, by text.
+    private var asciiValueNumbers: [String: Int32] = [:]
     /// Every value by number.
     private(set) var values: [String] = []
     /// Value numbers by `String` equality (mostly one number per text).
@@ -51,10 +53,18 @@ struct LabelNumbering {
     }
 
     private mutating func valueNumber(_ value: String) -> Int32 {
+        // An ASCII text equals another `String` exactly when their bytes are equal, so its
+        // number is found by the text, without an array of its bytes to hash.
+        let isASCII = value.utf8.allSatisfy { $0 < 0x80 }
+        if isASCII, let known = asciiValueNumbers[value] { return known }
         let bytes = Bytes(utf8: Array(value.utf8))
-        if let known = valueNumbers[bytes] { return known }
+        if let known = valueNumbers[bytes] {
+            if isASCII { asciiValueNumbers[value] = known }
+            return known
+        }
         let number = Int32(values.count)
         valueNumbers[bytes] = number
+        if isASCII { asciiValueNumbers[value] = number }
         values.append(value)
         valuesByText[value, default: []].append(number)
         return number

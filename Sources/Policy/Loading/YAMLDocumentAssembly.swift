@@ -1,0 +1,203 @@
+import FlowCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Builds a stream's flat documents from parse events, whoever parses: libyaml's event parser
+/// (`YAMLDocumentReader`) or the block-style scanner (`BlockYAMLScanner`). Both hand it the
+/// same events with the same marks, so the documents, the duplicate-key warnings and the limit
+/// errors come from one place and cannot drift apart.
+///
+/// Open collections are an explicit stack (no recursion, so no depth can overflow it). Lines and
+/// columns are 1-based.
+struct YAMLDocumentAssembly {
+    struct Frame {
+        var isMapping: Bool
+        /// The collection's entry.
+        var index: UInt32
+        /// Finished children so far (a mapping's alternate key, value, key, …).
+        var children = 0
+        /// Nodes in this collection so far, aliases expanded, itself included.
+        var nodes = 1
+        var anchor: String?
+        /// Where this mapping's keys start in `openKeys`.
+        var firstKey: Int
+        /// Set once the mapping grows past `keyListLimit` keys; its keys then leave `openKeys`.
+        var keyIndex: [String: (line: Int, column: Int)]?
+    }
+
+    /// A scalar key of an open mapping: its text's place in `flat.bytes`, its line and column.
+    struct KeySeen {
+        var start: Int
+        var count: Int
+        var line: Int
+        var column: Int
+    }
+
+    /// Keys compared one by one up to this many; a dictionary beyond.
+    static let keyListLimit = 16
+
+    let file: String
+    var flat = ManifestDocument.Builder()
+    var frames: [Frame] = []
+    /// The keys of every open mapping, innermost last (one array for all of them: a mapping's
+    /// keys no longer cost an array of their own).
+    var openKeys: [KeySeen] = []
+    var roots: [UInt32] = []
+    var warnings: [FlowlogError] = []
+    /// Yams keeps anchors for the whole stream; the expansion count is per document, as
+    /// `YAMLPrecheck` counts it.
+    var anchors: [String: UInt32] = [:]
+    var anchorNodes: [String: Int] = [:]
+    var expandedByAliases = 0
+    /// Yams stops composing at an alias to no anchor, keeping the documents before it, while
+    /// the limit check went on to the end: so does this, building no further document.
+    var undefinedAlias: FlowlogError?
+    var finishedRoot: UInt32?
+
+    init(file: String, expectedBytes: Int) {
+        self.file = file
+        // Grown by doubling, the two arrays were copied a dozen times on the way to a large
+        // file's size (a tenth of the loading time); untouched capacity costs no memory.
+        flat.bytes.reserveCapacity(expectedBytes)
+        flat.entries.reserveCapacity(expectedBytes / 16 + 16)
+        frames.reserveCapacity(16)
+        openKeys.reserveCapacity(64)
+    }
+
+    func finishedDocuments() -> [ManifestNode] {
+        guard !roots.isEmpty else { return [] }
+        let document = flat.finish()
+        return roots.map { ManifestNode(document: document, index: Int($0)) }
+    }
+
+    func location(line: Int, column: Int) -> FlowlogError.Location {
+        .init(file: file, line: line, column: column)
+    }
+
+    /// Whether the next child of the innermost collection is a mapping key.
+    var expectingKey: Bool {
+        guard let last = frames.last, last.isMapping else { return false }
+        return last.children % 2 == 0
+    }
+
+    // MARK: - Events
+
+    /// A scalar; `tag` is a number from `flat.tagNumber`.
+    mutating func scalar(_ text: UnsafeBufferPointer<UInt8>, tag: UInt32, style: UInt8, line: Int, column: Int, anchor: String?) {
+        let start = flat.bytes.count
+        let index = flat.scalar(text, tag: tag, style: style, line: line, column: column)
+        if expectingKey { note(keyAt: start, count: text.count, line: line, column: column) }
+        if let anchor {
+            anchors[anchor] = index
+            anchorNodes[anchor] = 1
+        }
+        finish(index, nodes: 1)
+    }
+
+    mutating func alias(_ name: String, line: Int, column: Int) throws {
+        let index = UInt32(flat.entries.count)
+        if let anchored = anchors[name] {
+            flat.alias(to: anchored)
+        } else {
+            if undefinedAlias == nil {
+                undefinedAlias = FlowlogError(.parse, "YAML/JSON syntax: found undefined alias", location: location(line: line, column: column))
+            }
+            // A stand-in no finished document reaches (none is finished after it).
+            flat.scalar(UnsafeBufferPointer(start: nil, count: 0), tag: 0, style: 0, line: 0, column: 0)
+        }
+        let nodes = anchorNodes[name] ?? 1
+        expandedByAliases &+= nodes
+        guard expandedByAliases <= YAMLPrecheck.maximumAliasExpansion else {
+            throw FlowlogError(.parse, "aliases expand to more than \(YAMLPrecheck.maximumAliasExpansion) nodes",
+                               location: location(line: line, column: column))
+        }
+        finish(index, nodes: nodes)
+    }
+
+    /// Opens a mapping or a sequence; throws when it would nest deeper than the limit.
+    mutating func open(mapping isMapping: Bool, tag: UInt32, style: UInt8, line: Int, column: Int, anchor: String?) throws {
+        guard frames.count < YAMLPrecheck.maximumDepth else {
+            throw FlowlogError(.parse, "nested more than \(YAMLPrecheck.maximumDepth) levels deep", location: location(line: line, column: column))
+        }
+        let index = flat.open(isMapping ? .mapping : .sequence, tag: tag, style: style, line: line, column: column)
+        frames.append(Frame(isMapping: isMapping, index: index, anchor: anchor, firstKey: openKeys.count))
+    }
+
+    /// Closes the innermost open collection.
+    mutating func close() {
+        guard let frame = frames.popLast() else { return }
+        openKeys.removeSubrange(frame.firstKey...)
+        // A mapping's children come in pairs (libyaml emits a value for every key).
+        flat.close(frame.index, children: frame.isMapping ? frame.children & ~1 : frame.children)
+        if let anchor = frame.anchor {
+            anchors[anchor] = frame.index
+            anchorNodes[anchor] = frame.nodes
+        }
+        finish(frame.index, nodes: frame.nodes)
+    }
+
+    mutating func startDocument() {
+        anchorNodes.removeAll(keepingCapacity: true)
+    }
+
+    mutating func endDocument() {
+        if let root = finishedRoot { roots.append(root) }
+        finishedRoot = nil
+    }
+
+    // MARK: - Keys and counts
+
+    /// A scalar key of the innermost mapping (its text at `start` in `flat.bytes`), checked
+    /// against the keys before it. Keys are compared as bytes; a `String` is made only for
+    /// a wide mapping's index or a warning.
+    private mutating func note(keyAt start: Int, count: Int, line: Int, column: Int) {
+        let last = frames.count - 1
+        var first: (line: Int, column: Int)?
+        if frames[last].keyIndex != nil {
+            let key = keyText(start, count)
+            first = frames[last].keyIndex![key]
+            if first == nil { frames[last].keyIndex![key] = (line, column) }
+        } else if let found = openKeys[frames[last].firstKey...].first(where: { sameBytes($0.start, $0.count, start, count) }) {
+            first = (found.line, found.column)
+        } else if openKeys.count - frames[last].firstKey < Self.keyListLimit {
+            openKeys.append(KeySeen(start: start, count: count, line: line, column: column))
+        } else {
+            var index: [String: (line: Int, column: Int)] = [:]
+            for entry in openKeys[frames[last].firstKey...] {
+                let key = keyText(entry.start, entry.count)
+                if index[key] == nil { index[key] = (entry.line, entry.column) }
+            }
+            index[keyText(start, count)] = (line, column)
+            frames[last].keyIndex = index
+            openKeys.removeSubrange(frames[last].firstKey...)
+        }
+        if let first {
+            warnings.append(FlowlogError(
+                .validation, "duplicate key '\(keyText(start, count))' (first at line \(first.line), column \(first.column)); the last one is used",
+                location: location(line: line, column: column)))
+        }
+    }
+
+    private func keyText(_ start: Int, _ count: Int) -> String {
+        String(decoding: flat.bytes[start..<(start + count)], as: UTF8.self)
+    }
+
+    private func sameBytes(_ a: Int, _ aCount: Int, _ b: Int, _ bCount: Int) -> Bool {
+        guard aCount == bCount else { return false }
+        return flat.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + a, $0.baseAddress! + b, aCount) == 0 }
+    }
+
+    /// Counts a finished node (of `nodes` nodes, aliases expanded) in its parent, or ends a document.
+    private mutating func finish(_ index: UInt32, nodes: Int) {
+        if frames.isEmpty {
+            // Complete once its end parses (Yams' composer reads that event before returning it).
+            if undefinedAlias == nil { finishedRoot = index }
+        } else {
+            frames[frames.count - 1].children += 1
+            frames[frames.count - 1].nodes &+= nodes
+        }
+    }
+}
