@@ -1,3 +1,4 @@
+import CPrefetch
 import FlowCore
 
 /// The timing wheel for idle and teardown deadlines.
@@ -70,9 +71,13 @@ extension FlowCache {
             // this one is emitted and unlinked.
             if cursor >= 0 { prefetchEntry(at: Int(cursor)) }
             if deadline(index) <= now {
+                // Its index slot lies anywhere in the table too, and is needed once the record is
+                // out: start fetching it before the record is built.
+                let hash = entries[index].key.hashValue64
+                flowlog_prefetch_write(slots + (Int(truncatingIfNeeded: hash) & slotMask))
                 // Already out of any bucket list: only the index and age list remain.
                 emit(index, reason: entries[index].closing ? .expiredTeardown : .expiredIdle, into: &output)
-                removeDetached(index)
+                removeDetached(index, hash: hash)
             } else {
                 schedule(index)
             }
@@ -80,8 +85,8 @@ extension FlowCache {
     }
 
     /// `remove(_:)` for an entry that is no longer linked in a bucket.
-    mutating func removeDetached(_ index: Int) {
-        removeIndex(index, hash: entries[index].key.hashValue64)
+    mutating func removeDetached(_ index: Int, hash: UInt64) {
+        removeIndex(index, hash: hash)
         unlinkByAge(index)
         entries[index].next = freeHead
         freeHead = Int32(index)
