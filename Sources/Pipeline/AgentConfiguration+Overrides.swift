@@ -11,6 +11,7 @@ extension AgentConfiguration {
         public var snaplen: Int?
         public var promiscuous: Bool?
         public var bufferSize: Int?
+        public var directRing: Bool?
         public var clusterManifests: [String]?
         public var manifestPollInterval: Duration?
         public var dataDirectory: String?
@@ -50,6 +51,7 @@ extension AgentConfiguration {
         apply(overrides.snaplen, to: &result.capture.snaplen)
         apply(overrides.promiscuous, to: &result.capture.promiscuous)
         apply(overrides.bufferSize, to: &result.capture.bufferSize)
+        apply(overrides.directRing, to: &result.capture.directRing)
         apply(overrides.clusterManifests, to: &result.cluster.manifests)
         apply(overrides.manifestPollInterval, to: &result.cluster.pollInterval)
         if let directory = overrides.dataDirectory { result.dataDirectory = directory }

@@ -29,13 +29,14 @@ extension ConfigurationReader {
     }
 
     func readCapture(_ node: Node, field: String, into capture: inout AgentConfiguration.Capture) throws {
-        let known = ["interfaces", "filter", "snaplen", "promiscuous", "buffer-size"]
+        let known = ["interfaces", "filter", "snaplen", "promiscuous", "buffer-size", "direct-ring"]
         for (key, value, field) in try entries(of: node, field: field, known: known) {
             switch key {
             case "interfaces": capture.interfaces = try strings(value, field: field)
             case "filter": capture.filter = try optionalText(value, field: field)
             case "snaplen": capture.snaplen = try byteSize(value, field: field, minimum: 64)
             case "promiscuous": capture.promiscuous = try bool(value, field: field)
+            case "direct-ring": capture.directRing = try bool(value, field: field)
             default: capture.bufferSize = try byteSize(value, field: field)
             }
         }

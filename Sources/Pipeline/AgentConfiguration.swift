@@ -37,6 +37,10 @@ public struct AgentConfiguration: Hashable, Sendable {
         public var promiscuous: Bool = false
         /// The kernel's capture buffer in bytes; 0 keeps libpcap's default.
         public var bufferSize: Int = 0
+        /// Read the kernel's TPACKET_V3 ring directly where it can (Linux, Ethernet or loopback,
+        /// no filter); false leaves every packet to libpcap's own reading, the way to rule the
+        /// direct reader out when a capture looks wrong.
+        public var directRing: Bool = true
         public init() {}
     }
 

@@ -184,7 +184,8 @@ public final class NodeAgent: Service, @unchecked Sendable {
             logWarnings(of: engine.cluster)
         }
         let live = LiveCaptureConfiguration(snaplen: c.capture.snaplen, promiscuous: c.capture.promiscuous,
-                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter)
+                                            bufferSize: c.capture.bufferSize, filter: c.capture.filter,
+                                            directRing: c.capture.directRing)
         let sources = try c.capture.interfaces.map { try PacketSource(liveInterface: $0, configuration: live) }
         var createdDirectory: String?
         if let directory = c.dataDirectory, access(directory, F_OK) != 0 { createdDirectory = directory }
@@ -246,7 +247,8 @@ public final class NodeAgent: Service, @unchecked Sendable {
             let t = try thread("capture \(source.name)") { [self] in capture(source, into: channel) }
             captures.append(InterfaceCapture(source: source, channel: channel, thread: t))
             logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
-                                                "filter": "\(c.capture.filter ?? "")"])
+                                                "filter": "\(c.capture.filter ?? "")",
+                                                "reader": "\(source.readsRingDirectly ? "kernel ring" : "libpcap")"])
         }
         if let ingestor, !manifests.isEmpty { recordManifestVersions(ingestor, node: node) }
         let follower = try ingestor.flatMap { ingestor in

@@ -15,6 +15,7 @@ struct AgentConfigurationTests {
           snaplen: 128
           promiscuous: true
           buffer-size: 32MiB
+          direct-ring: false
         cluster:
           manifests:
             - /etc/flowlog/cluster.yaml
@@ -53,6 +54,7 @@ struct AgentConfigurationTests {
         #expect(configuration.capture.snaplen == 128)
         #expect(configuration.capture.promiscuous)
         #expect(configuration.capture.bufferSize == 32 << 20)
+        #expect(!configuration.capture.directRing)
         #expect(configuration.cluster.manifests == ["/etc/flowlog/cluster.yaml", "/etc/flowlog/policies/"])
         #expect(configuration.cluster.pollInterval == .milliseconds(500))
         #expect(configuration.dataDirectory == "/var/lib/flowlog")
@@ -84,6 +86,7 @@ struct AgentConfigurationTests {
         #expect(defaults.metrics.address == "127.0.0.1:9464")
         #expect(defaults.store.fsync == .everyBlock)
         #expect(defaults.store.flushInterval == .seconds(10))
+        #expect(defaults.capture.directRing)
     }
 
     @Test("single values stand for lists; null and none clear optional values")
@@ -123,6 +126,7 @@ struct AgentConfigurationTests {
         BadCase(yaml: "store:\n  flush-interval: 0s\n", line: 2, field: "store.flush-interval", message: "longer than zero"),
         BadCase(yaml: "store:\n  compression-level: 2\n", line: 2, field: "store.compression-level", message: "not a compression level"),
         BadCase(yaml: "capture:\n  promiscuous: maybe\n", line: 2, field: "capture.promiscuous", message: "not true or false"),
+        BadCase(yaml: "capture:\n  direct-ring: libpcap\n", line: 2, field: "capture.direct-ring", message: "not true or false"),
         BadCase(yaml: "capture:\n  interfaces: {a: b}\n", line: 2, field: "capture.interfaces", message: "expected a list"),
         BadCase(yaml: "metrics:\n  address: 127.0.0.1\n", line: 2, field: "metrics.address", message: "is not HOST:PORT"),
         BadCase(yaml: "metrics:\n  address: example.org:80\n", line: 2, field: "metrics.address", message: "numeric"),
@@ -212,6 +216,7 @@ struct AgentConfigurationTests {
         flags.metricsAddress = "off"
         flags.logFormat = .text
         flags.retentionSize = 1 << 30
+        flags.directRing = true
         let merged = file.merging(flags)
         #expect(merged.capture.interfaces == ["lo"])
         #expect(merged.ring.overflow == .dropNewest)
@@ -219,6 +224,7 @@ struct AgentConfigurationTests {
         #expect(merged.metrics.address == nil)
         #expect(merged.log.format == .text)
         #expect(merged.store.retentionSize == 1 << 30)
+        #expect(merged.capture.directRing)
         // Untouched by flags:
         #expect(merged.capture.filter == "tcp or udp")
         #expect(merged.flowCache.activeTimeout == .seconds(90))

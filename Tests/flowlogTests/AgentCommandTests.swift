@@ -116,4 +116,51 @@ struct AgentCommandTests {
             #expect((record["generated"] as? String)?.hasSuffix("Z") == true)
         }
     }
+
+    /// With no filter the agent reads the kernel's ring itself; `--no-direct-ring` leaves the
+    /// reading to libpcap. Either way the pods' packets are counted once each (the loopback
+    /// interface delivers what it sends twice) and stored with their verdicts. Other tests'
+    /// loopback traffic is captured too and left out by the query.
+    @Test(arguments: [true, false])
+    func capturesAlikeThroughTheRingAndThroughLibpcap(directRing: Bool) throws {
+        guard geteuid() == 0 else {
+            print("skipped: live capture needs CAP_NET_RAW (run the tests as root)")
+            return
+        }
+        let pods = LoopbackPods(test: directRing ? 7 : 8)
+        let work = FlowlogRunner.temporaryPath("agent-reader")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try pods.cluster.write(toFile: work + "/cluster.yaml", atomically: true, encoding: .utf8)
+        let port = try Probe.freeLoopbackPort()
+        try """
+            capture: {interfaces: [lo]}
+            cluster: {manifests: [\(work)/cluster.yaml]}
+            data-directory: \(work)/data
+            metrics: {address: "127.0.0.1:\(port)"}
+            log: {format: json}
+
+            """.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try RunningAgent(configFile: work + "/agent.yaml", flags: directRing ? [] : ["--no-direct-ring"])
+        try #require(agent.waitUntilServing(port: port), "the agent did not start serving metrics")
+        try pods.send(count: 6, to: pods.allowedPort)
+        try pods.send(count: 2, to: pods.deniedPort)
+        #expect(Probe.until(seconds: 10) { (Probe.metric(port, "flowlog_packets_total") ?? 0) >= 8 })
+        let end = agent.stop()
+        #expect(end.stopped, "the agent did not stop after SIGTERM")
+        #expect(end.status == 0, "agent log:\n\(end.log)")
+        #expect(end.log.contains(directRing ? "kernel ring" : "libpcap"), "agent log:\n\(end.log)")
+
+        let rows = try FlowlogRunner.run(["query", "--data", work + "/data", "src.ip == \(pods.client) and dst.ip == \(pods.server)",
+                                          "-o", "ndjson"])
+        #expect(rows.status == 0, "\(rows.stderr)")
+        let flows = rows.stdout.split(separator: "\n").compactMap { try? FlowlogRunner.json(String($0)) }
+        func packets(port: UInt16) -> Int {
+            flows.filter { ($0["dest_port"] as? Int) == Int(port) }.reduce(0) { $0 + (($1["source_packets"] as? Int) ?? 0) }
+        }
+        #expect(packets(port: pods.allowedPort) == 6)
+        #expect(packets(port: pods.deniedPort) == 2)
+        #expect(flows.filter { ($0["dest_port"] as? Int) == Int(pods.allowedPort) }.allSatisfy { $0["action"] as? String == "allow" })
+        #expect(flows.filter { ($0["dest_port"] as? Int) == Int(pods.deniedPort) }.allSatisfy { $0["action"] as? String == "deny" })
+    }
 }

@@ -14,9 +14,9 @@ final class RunningAgent {
     private let collected = LogText()
     private let collector: Thread
 
-    init(configFile: String) throws {
+    init(configFile: String, flags: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: FlowlogRunner.executable)
-        process.arguments = ["agent", "--config", configFile]
+        process.arguments = ["agent", "--config", configFile] + flags
         let log = Pipe()
         process.standardError = log
         process.standardOutput = FileHandle.nullDevice

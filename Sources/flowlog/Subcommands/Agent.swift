@@ -49,6 +49,9 @@ struct Agent: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Kernel capture buffer size, e.g. 64MiB (default: the system's).", valueName: "size"))
     var bufferSize: String?
 
+    @Flag(inversion: .prefixedNo, help: "Read the kernel's packet ring directly where possible; --no-direct-ring leaves all reading to libpcap (default: \(defaults.capture.directRing ? "on" : "off")).")
+    var directRing: Bool?
+
     @Option(name: .customLong("cluster"), help: ArgumentHelp("Cluster manifests, file or directory (repeatable).", valueName: "path"))
     var clusterPaths: [String] = []
 
@@ -175,6 +178,7 @@ struct Agent: AsyncParsableCommand {
         o.snaplen = snaplen
         o.promiscuous = promiscuous
         o.bufferSize = try bufferSize.map { try size($0, "--buffer-size") }
+        o.directRing = directRing
         if !clusterPaths.isEmpty { o.clusterManifests = clusterPaths }
         o.dataDirectory = dataDirectory
         o.nodeName = node
