@@ -578,17 +578,12 @@ public final class PacketSource {
     /// on, as libpcap's does (an error left unread would make every later wait return at once).
     /// An interface that no longer exists, or any other error, ends the capture.
     func waitForRing(milliseconds waitMilliseconds: Int32) -> RingWait {
-        var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
-        let ready = withUnsafeMutableBytes(of: &descriptors) {
-            poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
-        }
-        guard ready > 0 else { return .woken }
-        if descriptors.1.revents != 0 { return .stopped }
-        if descriptors.0.revents & (Int16(POLLHUP) | Int16(POLLNVAL)) != 0 {
+        let events = pollPacketsAndWake(waitMilliseconds: waitMilliseconds)
+        if events.wake != 0 { return .stopped }
+        if events.packets & (Int16(POLLHUP) | Int16(POLLNVAL)) != 0 {
             return .failed("the packet socket was closed")
         }
-        guard descriptors.0.revents & Int16(POLLERR) != 0 else { return .woken }
+        guard events.packets & Int16(POLLERR) != 0 else { return .woken }
         var code: Int32 = 0
         var size = socklen_t(MemoryLayout<Int32>.size)
         _ = getsockopt(selectableDescriptor, SOL_SOCKET, SO_ERROR, &code, &size)
@@ -601,12 +596,20 @@ public final class PacketSource {
 
     /// Waits up to `waitMilliseconds` for packets or a `breakLoop()`; true for the latter.
     func wakeRequested(waitMilliseconds: Int32) -> Bool {
+        pollPacketsAndWake(waitMilliseconds: waitMilliseconds).wake != 0
+    }
+
+    /// Waits up to `waitMilliseconds` on the packet descriptor and the wake-up pipe together;
+    /// each one's `revents`, both 0 when the wait timed out (or `poll` itself failed, which a
+    /// caller treats as a timeout and looks again).
+    private func pollPacketsAndWake(waitMilliseconds: Int32) -> (packets: Int16, wake: Int16) {
         var descriptors = (pollfd(fd: selectableDescriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
         let ready = withUnsafeMutableBytes(of: &descriptors) {
             poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, waitMilliseconds)
         }
-        return ready > 0 && descriptors.1.revents != 0
+        guard ready > 0 else { return (0, 0) }
+        return (descriptors.0.revents, descriptors.1.revents)
     }
 }
 

@@ -91,20 +91,38 @@ struct Manifest: Equatable {
 
     /// Replaces `DIR/MANIFEST` atomically.
     func store(directory: String, sync: Bool) throws {
-        let path = directory + "/" + SegmentFormat.manifestName
-        let temporary = path + ".tmp"
+        let temporary = try writeTemporary(directory: directory)
+        do {
+            if sync { try temporary.sync() }
+            temporary.close()
+        } catch {
+            temporary.close()
+            throw error
+        }
+        try Self.install(directory: directory)
+        if sync { try Directory.sync(directory) }
+    }
+
+    /// The first half of `store`: writes `DIR/MANIFEST.tmp` (replacing a stale one) and returns
+    /// it open, not yet synced, for the caller to sync, close and `install`.
+    func writeTemporary(directory: String) throws -> PosixFile {
+        let temporary = directory + "/" + SegmentFormat.manifestName + ".tmp"
         try Directory.remove(temporary)
         let file = try PosixFile.openForWriting(temporary, create: true)
         do {
             try file.write(encoded(), at: 0)
-            if sync { try file.sync() }
-            file.close()
         } catch {
             file.close()
             throw error
         }
-        try Directory.move(temporary, to: path)
-        if sync { try Directory.sync(directory) }
+        return file
+    }
+
+    /// The second half: renames `DIR/MANIFEST.tmp` over `DIR/MANIFEST` (durable once the
+    /// directory is synced).
+    static func install(directory: String) throws {
+        let path = directory + "/" + SegmentFormat.manifestName
+        try Directory.move(path + ".tmp", to: path)
     }
 
     /// The entry a sealed segment's footer describes.

@@ -86,6 +86,36 @@ import Testing
         #expect(try readAll(dir.path).0 == flows)
     }
 
+    /// The sealer syncs a segment and the manifest listing it together, then renames both; until
+    /// the directory's sync either rename may reach the disk alone. Here the manifest's did and
+    /// the segment's did not: the manifest names `N.seg` while `N.seg.open` (footer written) is
+    /// on disk. Recovery must seal it under the name the manifest gives, keep the manifest's line
+    /// (its seal time included) and lose no flow.
+    @Test func manifestRenamedBeforeTheSegmentIsCompleted() throws {
+        var generator = SyntheticFlowGenerator(seed: 36)
+        let flows = generator.generate(300)
+        let source = TemporaryDirectory("sealed")
+        defer { source.remove() }
+        _ = try write(flows, to: source.path, configuration: StoreConfiguration(blockRecords: 100))
+        let sealed = try #require(source.files(suffix: ".seg").first)
+        let original = try #require(try Manifest.load(directory: source.path))
+        #expect(original.entries.map(\.name) == [sealed])
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.copyItem(atPath: source.path + "/MANIFEST", toPath: dir.path + "/MANIFEST")
+        try FileManager.default.copyItem(atPath: source.path + "/" + sealed, toPath: dir.path + "/" + sealed + ".open")
+        let writer = try SegmentWriter(directory: dir.path)
+        #expect(writer.statistics.recovery.segmentsRecovered == 1)
+        #expect(writer.statistics.recovery.blocksKept == 3)
+        #expect(writer.statistics.recovery.bytesTruncated == 0)
+        try writer.close()
+        #expect(dir.files(suffix: ".seg") == [sealed])
+        #expect(dir.files(suffix: ".open").isEmpty)
+        #expect(try Manifest.load(directory: dir.path) == original)
+        #expect(try readAll(dir.path).0 == flows)
+        #expect(try StoreReader(directory: dir.path).verify().isClean)
+    }
+
     @Test func segmentDiedAtCreationIsRemoved() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

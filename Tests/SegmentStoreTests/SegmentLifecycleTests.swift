@@ -25,6 +25,37 @@ import Synchronization
         #expect(report.isClean, "\(report)")
     }
 
+    /// Opening a store rewrites (and syncs) its manifest only when reconciling changed it: a new
+    /// store gets none until a segment is sealed, an unchanged one keeps its file, and one the
+    /// files disagree with is rewritten.
+    @Test func openingRewritesTheManifestOnlyWhenItChanges() throws {
+        var generator = SyntheticFlowGenerator(seed: 25)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let manifestPath = dir.path + "/MANIFEST"
+        func identity() throws -> (inode: UInt64, modified: Date) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: manifestPath)
+            return ((attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0, attributes[.modificationDate] as? Date ?? .distantPast)
+        }
+        let fresh = try SegmentWriter(directory: dir.path, configuration: StoreConfiguration(blockRecords: 100))
+        #expect(!FileManager.default.fileExists(atPath: manifestPath))
+        try fresh.append(generator.generate(250))
+        try fresh.close()
+        let written = try #require(try Manifest.load(directory: dir.path))
+        #expect(written.entries.count == 1)
+        let before = try identity()
+
+        try SegmentWriter(directory: dir.path).close()
+        #expect(try identity() == before, "an unchanged manifest was rewritten")
+        #expect(try Manifest.load(directory: dir.path) == written)
+
+        // A manifest that misses a sealed segment (a crash before its rewrite) is completed.
+        try Manifest().store(directory: dir.path, sync: false)
+        try SegmentWriter(directory: dir.path).close()
+        #expect(try Manifest.load(directory: dir.path)?.entries.map(\.name) == written.entries.map(\.name))
+        #expect(try readAll(dir.path).0.count == 250)
+    }
+
     @Test func segmentsRollByAge() throws {
         var generator = SyntheticFlowGenerator(seed: 22)
         let dir = TemporaryDirectory()
