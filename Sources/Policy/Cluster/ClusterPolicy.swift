@@ -44,11 +44,16 @@ public struct ClusterPolicy: Hashable, Sendable {
 
     /// Calico's `PolKVLess`: lower order first (nil last), then the tie-break key.
     static func sortsBefore(_ a: ClusterPolicy, _ b: ClusterPolicy, ordering: PolicyOrdering = .v3_32) -> Bool {
-        switch (a.order, b.order) {
+        orderPrecedes(a.order, b.order) ?? a.tieBreakKey(ordering).lexicographicallyPrecedes(b.tieBreakKey(ordering))
+    }
+
+    /// `sortsBefore` on the orders alone: nil when they tie and the tie-break key decides.
+    static func orderPrecedes(_ a: Double?, _ b: Double?) -> Bool? {
+        switch (a, b) {
         case let (x?, y?) where x != y: return x < y
         case (.some, nil): return true
         case (nil, .some): return false
-        default: return a.tieBreakKey(ordering).lexicographicallyPrecedes(b.tieBreakKey(ordering))
+        default: return nil
         }
     }
 

@@ -6,8 +6,6 @@ struct SelectableEntity {
     let kind: Kind
     /// Index into the cluster's pods, host endpoints or network sets.
     let resource: Int
-    /// Own labels plus what Calico adds (§2.6): `projectcalico.org/*`, `pcns.*`, `pcsa.*`.
-    let selectorLabels: [String: String]
     /// "" when not namespaced.
     let namespace: String
     let namedPorts: [NamedPort]
@@ -49,27 +47,36 @@ struct EndpointIndex {
     }
 
     init(cluster: Cluster) {
-        // Most pods share their namespace and account with many others: what they inherit is
-        // made once per pair instead of once per pod (a prefixed key string per label each).
-        var inherited: [InheritedKey: [String: String]] = [:]
+        // A pod's selector labels (`Cluster.selectorLabels(of:)`: what it inherits from its
+        // namespace and service account, its own labels over them, then Calico's own three)
+        // are numbered from parts: most pods share their namespace and account with many
+        // others, so what they inherit and Calico's three are numbered once per pair, and a
+        // pod numbers only its own labels (which its identity needs anyway). Building
+        // and numbering each pod's whole map was a third of the engine's build.
+        var inherited: [InheritedKey: (row: [UInt64], calico: [UInt64], profiles: [(name: String, allows: Bool)])] = [:]
         for (i, pod) in cluster.pods.enumerated() {
             let key = InheritedKey(namespace: pod.namespace, serviceAccount: pod.serviceAccount)
-            let base: [String: String]
+            let base: (row: [UInt64], calico: [UInt64], profiles: [(name: String, allows: Bool)])
             if let known = inherited[key] {
                 base = known
             } else {
-                base = cluster.inheritedLabels(namespace: pod.namespace, serviceAccount: pod.serviceAccount)
+                var calico = [labels.pair(ClusterLabels.namespace, pod.namespace), labels.pair(ClusterLabels.orchestrator, "k8s")]
+                if pod.serviceAccount.utf8.count < 63 { calico.append(labels.pair(ClusterLabels.serviceAccount, pod.serviceAccount)) }
+                calico.sort()
+                base = (labels.row(cluster.inheritedLabels(namespace: pod.namespace, serviceAccount: pod.serviceAccount)), calico,
+                        cluster.profiles(of: pod).map { ($0.name, $0.allowsAll) })
                 inherited[key] = base
             }
-            let labels = cluster.selectorLabels(of: pod, inherited: base)
+            let own = labels.row(pod.labels)
+            let selectorRow = LabelNumbering.overriding(LabelNumbering.overriding(base.row, with: own), with: base.calico)
+            selectorLabelMaps.append(labels.number(row: selectorRow))
+            ownLabelMaps.append(labels.number(row: own))
             let aggregated = pod.generateName.isEmpty ? pod.name : pod.generateName + "*"
             let identity = EndpointIdentity(kind: .workload, namespace: pod.namespace, name: pod.name,
                                             aggregatedName: aggregated, labels: pod.labels, serviceAccount: pod.serviceAccount)
             let index = entities.count
             entities.append(SelectableEntity(
-                kind: .workload, resource: i, selectorLabels: labels, namespace: pod.namespace, namedPorts: pod.ports,
-                identity: identity,
-                profiles: cluster.profiles(of: pod).map { ($0.name, $0.allowsAll) }))
+                kind: .workload, resource: i, namespace: pod.namespace, namedPorts: pod.ports, identity: identity, profiles: base.profiles))
             for a in pod.addresses where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }
         for (i, hep) in cluster.hostEndpoints.enumerated() {
@@ -77,17 +84,20 @@ struct EndpointIndex {
                                             aggregatedName: hep.node.isEmpty ? hep.name : hep.node, labels: hep.labels)
             let profiles = cluster.profiles(of: hep).map { ($0.name, $0.allowsAll) }
             let index = entities.count
-            entities.append(SelectableEntity(kind: .host, resource: i, selectorLabels: cluster.selectorLabels(of: hep), namespace: "",
-                                             namedPorts: hep.ports, identity: identity, profiles: profiles))
+            selectorLabelMaps.append(labels.number(cluster.selectorLabels(of: hep)))
+            ownLabelMaps.append(labels.number(identity.labels))
+            entities.append(SelectableEntity(kind: .host, resource: i, namespace: "", namedPorts: hep.ports, identity: identity,
+                                             profiles: profiles))
             for a in hep.expectedIPs where endpointByAddress[a] == nil { endpointByAddress[a] = index }
         }
         for (i, set) in cluster.networkSets.enumerated() {
-            let labels = cluster.selectorLabels(of: set)
             let identity = EndpointIdentity(kind: .networkSet, namespace: set.isGlobal ? "-" : set.namespace,
                                             name: set.name, aggregatedName: set.name, labels: set.labels)
+            selectorLabelMaps.append(labels.number(cluster.selectorLabels(of: set)))
+            ownLabelMaps.append(labels.number(identity.labels))
             let index = entities.count
-            entities.append(SelectableEntity(kind: .networkSet, resource: i, selectorLabels: labels, namespace: set.namespace,
-                                             namedPorts: [], identity: identity, profiles: []))
+            entities.append(SelectableEntity(kind: .networkSet, resource: i, namespace: set.namespace, namedPorts: [],
+                                             identity: identity, profiles: []))
             for net in set.nets {
                 setsByPrefix[PrefixKey(address: net.address, length: net.length), default: []].append(index)
                 if !(setPrefixLengths[net.address.version]?.contains(net.length) ?? false) {
@@ -100,10 +110,6 @@ struct EndpointIndex {
             guard entity.kind == .networkSet else { return [] }
             let set = cluster.networkSets[entity.resource]
             return Array((set.isGlobal ? set.name : "\(set.namespace)/\(set.name)").utf8)
-        }
-        for entity in entities {
-            selectorLabelMaps.append(labels.number(entity.selectorLabels))
-            ownLabelMaps.append(labels.number(entity.identity.labels))
         }
         for service in cluster.services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
             let name = "\(service.namespace)/\(service.name)"

@@ -32,18 +32,27 @@ extension PolicyEngine {
     /// enforced set: `Set`/`Learn` add or replace the policy of the same name, `Delete` removes
     /// it, `Ignore` does nothing.
     static func planTiers(cluster: Cluster, policies: [CompiledPolicy], ordering: PolicyOrdering) -> [TierPlan] {
-        cluster.tiers.map { tier in
-            let members = policies.indices.filter { policies[$0].policy.tier == tier.name }
-                .sorted { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy, ordering: ordering) }
+        // `ClusterPolicy.sortsBefore` with each policy's tie-break key made once: the sorts
+        // built two keys (strings, then byte arrays) at every comparison, and copied two policies.
+        let orders = policies.map(\.policy.order)
+        let tieBreakKeys = policies.map { $0.policy.tieBreakKey(ordering) }
+        let sortsBefore = { (a: Int, b: Int) -> Bool in
+            ClusterPolicy.orderPrecedes(orders[a], orders[b]) ?? tieBreakKeys[a].lexicographicallyPrecedes(tieBreakKeys[b])
+        }
+        var membersByTier: [String: [Int]] = [:]
+        for p in policies.indices { membersByTier[policies[p].policy.tier, default: []].append(p) }
+        return cluster.tiers.map { tier in
+            let members = (membersByTier[tier.name] ?? []).sorted(by: sortsBefore)
             let enforced = members.filter { !policies[$0].policy.kind.isStaged }
             var pending = enforced
             for s in members where policies[s].policy.kind.isStaged {
-                let staged = policies[s].policy
+                let counterpart = policies[s].policy.enforcedCounterpart
+                let namespace = policies[s].policy.namespace, name = policies[s].policy.name
+                // Field by field: copying a policy per candidate retained every one of its members.
                 let replaced: (Int) -> Bool = {
-                    let p = policies[$0].policy
-                    return p.kind == staged.enforcedCounterpart && p.namespace == staged.namespace && p.name == staged.name
+                    policies[$0].policy.kind == counterpart && policies[$0].policy.namespace == namespace && policies[$0].policy.name == name
                 }
-                switch staged.stagedAction {
+                switch policies[s].policy.stagedAction {
                 case .set, .learn:
                     pending.removeAll(where: replaced)
                     pending.append(s)
@@ -53,7 +62,7 @@ extension PolicyEngine {
                     break
                 }
             }
-            pending.sort { ClusterPolicy.sortsBefore(policies[$0].policy, policies[$1].policy, ordering: ordering) }
+            pending.sort(by: sortsBefore)
             return TierPlan(tier: tier, enforced: enforced, pending: pending)
         }
     }
@@ -68,13 +77,15 @@ extension PolicyEngine {
         }
         var ingress: EndpointPlan.Tiers = [], egress: EndpointPlan.Tiers = []
         var pendingIngress: EndpointPlan.Tiers = [], pendingEgress: EndpointPlan.Tiers = []
-        let namespace = index.entities[entity].namespace
+        // No namespaced policy is in a namespace no number names: -2 matches none of them.
+        let namespace = policyNamespaceNumbers[index.entities[entity].namespace] ?? -2
         func selecting(_ list: [Int]) -> (ingress: [Int], egress: [Int]) {
             var ingress: [Int] = [], egress: [Int] = []
             for p in list {
                 // Field by field: copying the whole policy would retain every one of its members.
-                // A namespaced policy's selector carries its namespace; skip the label lookups.
-                if policies[p].policy.kind.isNamespaced && policies[p].policy.namespace != namespace { continue }
+                // A namespaced policy's selector carries its namespace; skip the label lookups
+                // (by number: comparing the namespaces' text was most of a plan's cost).
+                if policyNamespaces[p] >= 0 && policyNamespaces[p] != namespace { continue }
                 guard memo.matches(policies[p].selector, entity: entity) else { continue }
                 if policies[p].policy.appliesToIngress { ingress.append(p) }
                 if policies[p].policy.appliesToEgress { egress.append(p) }

@@ -31,6 +31,10 @@ public final class PolicyEngine: @unchecked Sendable {
     /// `Profile` resources with rules, by name, evaluated after every tier passed.
     let profiles: [String: CompiledPolicy]
     let tierPlans: [TierPlan]
+    /// Per policy, the number of its namespace in `policyNamespaceNumbers` when its kind is
+    /// namespaced, -1 otherwise: a plan skips another namespace's policies by comparing numbers.
+    let policyNamespaces: [Int32]
+    let policyNamespaceNumbers: [String: Int32]
     /// Each tier's default action, by the tier's index in `tierPlans`.
     let tierDefaultActions: [PolicyAction]
     @exclusivity(unchecked) var memo: SelectorMemo
@@ -157,6 +161,15 @@ public final class PolicyEngine: @unchecked Sendable {
         self.plans = Array(repeating: nil, count: index.entities.count)
         self.hasStagedPolicies = cluster.hasStagedPolicies
         self.tierPlans = Self.planTiers(cluster: cluster, policies: compiled, ordering: options.ordering)
+        var namespaceNumbers: [String: Int32] = [:]
+        self.policyNamespaces = compiled.map { compiled in
+            guard compiled.policy.kind.isNamespaced else { return -1 }
+            if let known = namespaceNumbers[compiled.policy.namespace] { return known }
+            let number = Int32(namespaceNumbers.count)
+            namespaceNumbers[compiled.policy.namespace] = number
+            return number
+        }
+        self.policyNamespaceNumbers = namespaceNumbers
         self.tierDefaultActions = tierPlans.map(\.tier.defaultAction)
         let rules = (compiled + profiles).flatMap { $0.ingress + $0.egress }
         self.keysOnSourcePort = rules.contains { !$0.source.ports.isEmpty || !$0.source.notPorts.isEmpty }

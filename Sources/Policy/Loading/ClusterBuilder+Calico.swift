@@ -82,17 +82,17 @@ extension ClusterBuilder {
 
     mutating func addNetworkSet(_ r: ManifestField, metadata: ManifestField, name: String, global: Bool) {
         let namespace = global ? "" : (metadata.string("namespace") ?? "default")
-        let nets = (r.child("spec")?.list("nets") ?? []).compactMap(prefix)
+        let nets = (r.child("spec")?.list("nets") ?? []).compactMap(Self.prefix)
         cluster.networkSets.append(ClusterNetworkSet(namespace: namespace, name: name, labels: metadata.labels("labels"), nets: nets))
     }
 
     mutating func addHostEndpoint(_ r: ManifestField, metadata: ManifestField, name: String) {
         let spec = r.child("spec")
-        let ips = (spec?.list("expectedIPs") ?? []).compactMap(address)
+        let ips = (spec?.list("expectedIPs") ?? []).compactMap(Self.address)
         var ports: [NamedPort] = []
         for port in spec?.list("ports") ?? [] {
             guard let portName = port.requiredString("name"), let number = port.integer("port", in: 1...65535) else { continue }
-            let proto = port.child("protocol").flatMap(protocolValue) ?? .tcp
+            let proto = port.child("protocol").flatMap(Self.protocolValue) ?? .tcp
             ports.append(NamedPort(name: portName, ipProtocol: proto, port: UInt16(number)))
         }
         let interfaceName = spec?.string("interfaceName") ?? ""

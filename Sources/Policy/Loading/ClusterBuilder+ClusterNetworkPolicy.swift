@@ -95,10 +95,10 @@ extension ClusterBuilder {
         let namespaces = subject.child("namespaces"), pods = subject.child("pods")
         switch (namespaces, pods) {
         case let (namespaces?, nil):
-            return Selector.orchestratorKubernetes.and(labelSelector(namespaces).namespaceScoped())
+            return Selector.orchestratorKubernetes.and(Self.labelSelector(namespaces).namespaceScoped())
         case let (nil, pods?):
-            let podSelector = pods.child("podSelector").map(labelSelector) ?? .all
-            let namespaceSelector = pods.child("namespaceSelector").map(labelSelector) ?? .all
+            let podSelector = pods.child("podSelector").map(Self.labelSelector) ?? .all
+            let namespaceSelector = pods.child("namespaceSelector").map(Self.labelSelector) ?? .all
             return Selector.orchestratorKubernetes.and(podSelector).and(namespaceSelector.namespaceScoped())
         default:
             subject.error("subject needs exactly one of namespaces and pods")
@@ -181,17 +181,17 @@ extension ClusterBuilder {
         }
         var e = EntityMatch()
         if let namespaces = f.child("namespaces") {
-            e.selector = labelSelector(namespaces).namespaceScoped()
+            e.selector = Self.labelSelector(namespaces).namespaceScoped()
         } else if let pods = f.child("pods") {
-            let podSelector = pods.child("podSelector").map(labelSelector) ?? .all
-            let namespaceSelector = pods.child("namespaceSelector").map(labelSelector) ?? .all
+            let podSelector = pods.child("podSelector").map(Self.labelSelector) ?? .all
+            let namespaceSelector = pods.child("namespaceSelector").map(Self.labelSelector) ?? .all
             e.selector = Selector.orchestratorKubernetes.and(podSelector).and(namespaceSelector.namespaceScoped())
         } else if !ingress, let networks = f.child("networks") {
             let list = f.list("networks")
             if list.count > Self.clusterPolicyListLimit {
                 networks.error("\(list.count) networks; at most \(Self.clusterPolicyListLimit) are allowed")
             }
-            e.nets = list.compactMap(prefix)
+            e.nets = list.compactMap(Self.prefix)
             if e.nets.count != list.count { return .invalid }
             if Set(e.nets.map(\.address.version)).count > 1 {
                 // Calico's rule validation refuses a rule mixing families.

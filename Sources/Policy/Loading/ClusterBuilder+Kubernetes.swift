@@ -24,9 +24,9 @@ extension ClusterBuilder {
         }
         var addresses: [IPAddress] = []
         for entry in status?.list("podIPs") ?? [] {
-            if let ipField = entry.child("ip"), let a = address(ipField), !addresses.contains(a) { addresses.append(a) }
+            if let ipField = entry.child("ip"), let a = Self.address(ipField), !addresses.contains(a) { addresses.append(a) }
         }
-        if let single = status?.child("podIP"), let a = address(single), !addresses.contains(a) { addresses.insert(a, at: 0) }
+        if let single = status?.child("podIP"), let a = Self.address(single), !addresses.contains(a) { addresses.insert(a, at: 0) }
         var ports: [NamedPort] = []
         for container in spec?.list("containers") ?? [] {
             for port in container.list("ports") {
@@ -36,7 +36,7 @@ extension ClusterBuilder {
                     continue
                 }
                 var proto = IPProtocol.tcp
-                if let p = port.child("protocol") { proto = protocolValue(p) ?? .tcp }
+                if let p = port.child("protocol") { proto = Self.protocolValue(p) ?? .tcp }
                 ports.append(NamedPort(name: portName, ipProtocol: proto, port: UInt16(number)))
             }
         }

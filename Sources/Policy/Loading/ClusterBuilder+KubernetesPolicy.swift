@@ -12,7 +12,7 @@ extension ClusterBuilder {
             r.error("missing required field spec")
             return
         }
-        let podSelector = spec.child("podSelector").map(labelSelector) ?? .all
+        let podSelector = spec.child("podSelector").map(Self.labelSelector) ?? .all
         let selector = Selector.orchestratorKubernetes.and(podSelector).and(.namespaceEquals(namespace))
         let ingressRules = spec.list("ingress")
         let egressRules = spec.list("egress")
@@ -108,14 +108,14 @@ extension ClusterBuilder {
     private func peer(_ f: ManifestField, namespace: String) -> EntityMatch {
         var e = EntityMatch()
         if let block = f.child("ipBlock") {
-            if let cidr = block.child("cidr").flatMap(prefix) { e.nets = [cidr] } else if block.child("cidr") == nil {
+            if let cidr = block.child("cidr").flatMap(Self.prefix) { e.nets = [cidr] } else if block.child("cidr") == nil {
                 block.error("ipBlock needs a cidr")
             }
-            e.notNets = block.list("except").compactMap(prefix)
+            e.notNets = block.list("except").compactMap(Self.prefix)
             return e
         }
-        let pods = f.child("podSelector").map(labelSelector)
-        let namespaces = f.child("namespaceSelector").map(labelSelector)
+        let pods = f.child("podSelector").map(Self.labelSelector)
+        let namespaces = f.child("namespaceSelector").map(Self.labelSelector)
         // A pod selector always carries the orchestrator clause, so it never matches host
         // endpoints or network sets.
         let podPart = Selector.orchestratorKubernetes.and(pods ?? .all)
@@ -131,7 +131,7 @@ extension ClusterBuilder {
     }
 
     /// A Kubernetes LabelSelector (matchLabels, matchExpressions) as a Calico selector.
-    func labelSelector(_ f: ManifestField) -> Selector {
+    static func labelSelector(_ f: ManifestField) -> Selector {
         var parts: [SelectorExpression] = []
         let matchLabels = f.stringMap("matchLabels")
         for key in matchLabels.keys.sorted() { parts.append(.equal(key, matchLabels[key]!)) }

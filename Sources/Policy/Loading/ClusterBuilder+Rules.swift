@@ -21,10 +21,10 @@ extension ClusterBuilder {
             }
             rule.ipVersion = v == 4 ? .v4 : .v6
         }
-        rule.ipProtocol = f.child("protocol").flatMap(protocolValue)
-        rule.notProtocol = f.child("notProtocol").flatMap(protocolValue)
-        rule.icmp = f.child("icmp").flatMap(icmp)
-        rule.notICMP = f.child("notICMP").flatMap(icmp)
+        rule.ipProtocol = f.child("protocol").flatMap(Self.protocolValue)
+        rule.notProtocol = f.child("notProtocol").flatMap(Self.protocolValue)
+        rule.icmp = f.child("icmp").flatMap(Self.icmp)
+        rule.notICMP = f.child("notICMP").flatMap(Self.icmp)
         if rule.icmp != nil || rule.notICMP != nil {
             guard let p = rule.ipProtocol, p.isICMP else {
                 f.error("icmp/notICMP require protocol ICMP or ICMPv6")
@@ -71,7 +71,7 @@ extension ClusterBuilder {
         return rule
     }
 
-    private func icmp(_ f: ManifestField) -> ICMPMatch? {
+    private static func icmp(_ f: ManifestField) -> ICMPMatch? {
         let type = f.integer("type", in: 0...254)
         let code = f.integer("code", in: 0...255)
         guard let type else {
@@ -83,15 +83,15 @@ extension ClusterBuilder {
 
     private func entity(_ f: ManifestField, policyNamespace: String) -> EntityMatch {
         var e = EntityMatch()
-        e.nets = f.list("nets").compactMap(prefix)
-        e.notNets = f.list("notNets").compactMap(prefix)
+        e.nets = f.list("nets").compactMap(Self.prefix)
+        e.notNets = f.list("notNets").compactMap(Self.prefix)
         for (key, count, limit) in [("nets", e.nets.count, 256), ("notNets", e.notNets.count, 256)] where count > limit {
             f.child(key)?.error("\(count) entries; at most \(limit) are allowed")
         }
-        e.domains = f.list("domains").compactMap(domainPattern)
+        e.domains = f.list("domains").compactMap(Self.domainPattern)
         if e.domains.count > 256 { f.child("domains")?.error("\(e.domains.count) entries; at most 256 are allowed") }
-        e.ports = f.list("ports").compactMap(port)
-        e.notPorts = f.list("notPorts").compactMap(port)
+        e.ports = f.list("ports").compactMap(Self.port)
+        e.notPorts = f.list("notPorts").compactMap(Self.port)
         for (key, count) in [("ports", e.ports.count), ("notPorts", e.notPorts.count)] where count > 50 {
             f.child(key)?.error("\(count) entries; at most 50 are allowed")
         }
@@ -125,7 +125,7 @@ extension ClusterBuilder {
 
     /// A domain name, lowercase, optionally with one `*` label standing for one or more labels
     /// (`*.example.com`, `www.*.com`); a trailing dot is dropped.
-    private func domainPattern(_ f: ManifestField) -> String? {
+    private static func domainPattern(_ f: ManifestField) -> String? {
         guard let text = f.scalarText else { return nil }
         let name = text.hasSuffix(".") ? String(text.dropLast()) : text
         let labels = name.lowercased().split(separator: ".", omittingEmptySubsequences: false)
@@ -143,7 +143,7 @@ extension ClusterBuilder {
     }
 
     /// An int, `"min:max"`, or a named port.
-    private func port(_ f: ManifestField) -> PortMatch? {
+    private static func port(_ f: ManifestField) -> PortMatch? {
         guard let text = f.scalarText else { return nil }
         if let n = Int(text) {
             guard (0...65535).contains(n) else { f.error("port \(n) is outside 0...65535"); return nil }

@@ -37,7 +37,7 @@ struct ClusterBuilder {
         }
         let apiVersion = document.string("apiVersion") ?? ""
         if kind == "List" || (kind.hasSuffix("List") && document.child("items") != nil) {
-            for item in document.list("items") {
+            for item in document.list("items", namingItems: true) {
                 var scoped = item
                 scoped.resource = "\(kind) item \(item.path)"
                 add(scoped)
@@ -122,7 +122,7 @@ struct ClusterBuilder {
 
     // MARK: - Shared reads
 
-    func address(_ field: ManifestField) -> IPAddress? {
+    static func address(_ field: ManifestField) -> IPAddress? {
         guard let text = field.scalarText else { return nil }
         guard let a = ManifestAddressText.address(text) else {
             field.error("'\(text)' is not an IP address")
@@ -131,7 +131,7 @@ struct ClusterBuilder {
         return a
     }
 
-    func prefix(_ field: ManifestField) -> IPPrefix? {
+    static func prefix(_ field: ManifestField) -> IPPrefix? {
         guard let text = field.scalarText else { return nil }
         guard let p = IPPrefix(text) else {
             field.error("'\(text)' is not a CIDR or IP address")
@@ -140,7 +140,7 @@ struct ClusterBuilder {
         return p
     }
 
-    func protocolValue(_ field: ManifestField) -> IPProtocol? {
+    static func protocolValue(_ field: ManifestField) -> IPProtocol? {
         guard let text = field.scalarText else { return nil }
         if let n = Int(text) {
             guard (1...255).contains(n) else {

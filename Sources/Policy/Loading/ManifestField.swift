@@ -1,6 +1,25 @@
 import FlowCore
 import Foundation
 
+/// What every field of one resource shares: the document, the file, the resource's name and
+/// where problems go. One reference instead of five: a field is copied at every lookup
+/// (`child`, `list`, each typed read), and retaining and releasing the document, two strings
+/// and the diagnostics on each copy was most of what building the cluster model cost.
+package final class ManifestScope {
+    let document: ManifestDocument
+    let file: String
+    /// `Kind namespace/name` (or `Kind name`).
+    let resource: String
+    let diagnostics: LoadDiagnostics
+
+    init(document: ManifestDocument, file: String, resource: String, diagnostics: LoadDiagnostics) {
+        self.document = document
+        self.file = file
+        self.resource = resource
+        self.diagnostics = diagnostics
+    }
+}
+
 /// A YAML/JSON node with where it came from: the file, the resource it belongs to and the field
 /// path, so every error can say file:line, resource and field.
 ///
@@ -8,40 +27,48 @@ import Foundation
 /// item's name): loading reads a few hundred thousand fields and reports a handful, and building
 /// each field's path as it was read was a tenth of the loading time. A field keeps the nearest
 /// place whose path is known (`basePath` names the node at `baseIndex`, followed by `[baseItem]`
-/// when that is not negative) and `path` walks the document from there down to its node.
+/// when that is not negative) and `path` walks the document from there down to its node. That
+/// place is the document's root (an empty path, which costs no reference) unless an alias or a
+/// List's items (`list(_:namingItems:)`) spelled one out.
 package struct ManifestField {
-    package let node: ManifestNode
+    private var scope: ManifestScope
+    /// The node's entry in the document (an alias already followed).
+    private let index: Int
     private let basePath: String
     private let baseIndex: Int
     private let baseItem: Int
-    package let file: String
-    /// `Kind namespace/name` (or `Kind name`).
-    package var resource: String
-    package let diagnostics: LoadDiagnostics
 
     package init(node: ManifestNode, path: String, file: String, resource: String, diagnostics: LoadDiagnostics) {
-        self.init(node: node, basePath: path, baseIndex: node.index, baseItem: -1, file: file, resource: resource, diagnostics: diagnostics)
+        self.init(scope: ManifestScope(document: node.document, file: file, resource: resource, diagnostics: diagnostics),
+                  index: node.index, basePath: path, baseIndex: node.index, baseItem: -1)
     }
 
-    private init(node: ManifestNode, basePath: String, baseIndex: Int, baseItem: Int, file: String, resource: String, diagnostics: LoadDiagnostics) {
-        self.node = node
+    private init(scope: ManifestScope, index: Int, basePath: String, baseIndex: Int, baseItem: Int) {
+        self.scope = scope
+        self.index = index
         self.basePath = basePath
         self.baseIndex = baseIndex
         self.baseItem = baseItem
-        self.file = file
-        self.resource = resource
-        self.diagnostics = diagnostics
+    }
+
+    package var node: ManifestNode { ManifestNode(document: scope.document, index: index) }
+    package var file: String { scope.file }
+    package var diagnostics: LoadDiagnostics { scope.diagnostics }
+
+    /// `Kind namespace/name` (or `Kind name`). Setting it gives this field (and the fields found
+    /// from it afterwards) a scope of their own; fields found before keep theirs.
+    package var resource: String {
+        get { scope.resource }
+        set { scope = ManifestScope(document: scope.document, file: scope.file, resource: newValue, diagnostics: scope.diagnostics) }
     }
 
     /// A node below this one, found at `position` in the document (where an alias stands for
     /// a node elsewhere, which no walk from here would find: its path is spelled out).
     private func descendant(_ node: ManifestNode, at position: Int, step: () -> String) -> ManifestField {
         if node.index == position {
-            return ManifestField(node: node, basePath: basePath, baseIndex: baseIndex, baseItem: baseItem, file: file, resource: resource,
-                                 diagnostics: diagnostics)
+            return ManifestField(scope: scope, index: node.index, basePath: basePath, baseIndex: baseIndex, baseItem: baseItem)
         }
-        return ManifestField(node: node, basePath: step(), baseIndex: node.index, baseItem: -1, file: file, resource: resource,
-                             diagnostics: diagnostics)
+        return ManifestField(scope: scope, index: node.index, basePath: step(), baseIndex: node.index, baseItem: -1)
     }
 
     package func child(_ key: String) -> ManifestField? {
@@ -56,8 +83,8 @@ package struct ManifestField {
     /// a key itself, as the loader has always named them.
     package var path: String {
         var path = baseItem < 0 ? basePath : "\(basePath)[\(baseItem)]"
-        let document = node.document
-        let target = node.index
+        let document = scope.document
+        let target = index
         var at = baseIndex
         while at != target {
             let parent = document.entries[at]
@@ -88,15 +115,16 @@ package struct ManifestField {
     }
 
     package var location: FlowlogError.Location {
-        FlowlogError.Location(file: file, line: node.line, column: node.column, field: path.isEmpty ? nil : path)
+        let node = node
+        return FlowlogError.Location(file: scope.file, line: node.line, column: node.column, field: path.isEmpty ? nil : path)
     }
 
     package func error(_ message: String) {
-        diagnostics.errors.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
+        scope.diagnostics.errors.append(FlowlogError(.validation, "\(scope.resource): \(message)", location: location))
     }
 
     package func warning(_ message: String) {
-        diagnostics.warnings.append(FlowlogError(.validation, "\(resource): \(message)", location: location))
+        scope.diagnostics.warnings.append(FlowlogError(.validation, "\(scope.resource): \(message)", location: location))
     }
 
     package var isMapping: Bool { node.isMapping }
@@ -143,21 +171,29 @@ package struct ManifestField {
         return v
     }
 
-    package func list(_ key: String) -> [ManifestField] {
+    /// A sequence's items. `namingItems`: each item's path will be asked for (a List's items
+    /// name their resource by it), so the list's path is spelled out once and each item starts
+    /// from it; otherwise items walk from where this field does, only if a path is ever asked.
+    package func list(_ key: String, namingItems: Bool = false) -> [ManifestField] {
         guard let c = child(key) else { return [] }
-        guard c.node.isSequence else {
+        let node = c.node
+        guard node.isSequence else {
             c.error("expected a list")
             return []
         }
-        // Items name their place from the list's path, spelled out once for all of them.
-        let listPath = c.path
         var items: [ManifestField] = []
-        items.reserveCapacity(c.node.childCount)
-        c.node.forEachChild { i, position, n in
-            items.append(n.index == position
-                ? ManifestField(node: n, basePath: listPath, baseIndex: n.index, baseItem: i, file: file, resource: resource, diagnostics: diagnostics)
-                : ManifestField(node: n, basePath: "\(listPath)[\(i)]", baseIndex: n.index, baseItem: -1, file: file, resource: resource,
-                                diagnostics: diagnostics))
+        items.reserveCapacity(node.childCount)
+        if namingItems {
+            let listPath = c.path
+            node.forEachChild { i, position, n in
+                items.append(n.index == position
+                    ? ManifestField(scope: c.scope, index: n.index, basePath: listPath, baseIndex: n.index, baseItem: i)
+                    : ManifestField(scope: c.scope, index: n.index, basePath: "\(listPath)[\(i)]", baseIndex: n.index, baseItem: -1))
+            }
+        } else {
+            node.forEachChild { i, position, n in
+                items.append(c.descendant(n, at: position) { "\(c.path)[\(i)]" })
+            }
         }
         return items
     }
@@ -187,9 +223,28 @@ package struct ManifestField {
     /// `/`, then a name of 1…63 bytes; a value at most 63 bytes. Without the bound one label could
     /// carry most of a 256 MiB file into every store block that names its endpoint.
     package func labels(_ key: String) -> [String: String] {
-        let map = stringMap(key)
-        guard let c = child(key), c.node.isMapping else { return map }
-        c.node.forEachPair { position, k, v in
+        guard let c = child(key) else { return [:] }
+        let node = c.node
+        guard node.isMapping else {
+            c.error("expected a map of strings")
+            return [:]
+        }
+        // One pass reads the map as `stringMap` does; a label out of bounds (rare) sends its
+        // errors after the map's own, as they always came.
+        var out: [String: String] = [:]
+        out.reserveCapacity(node.pairCount)
+        var outOfBounds = false
+        node.forEachPair { _, k, v in
+            guard let key = k.scalarText, let value = v.scalarText else {
+                c.error("expected string keys and values")
+                return
+            }
+            let isNull = v.isNull
+            if Self.labelKeyProblem(key) != nil || (!isNull && value.utf8.count > Self.maximumLabelValueBytes) { outOfBounds = true }
+            out[key] = isNull ? "" : value
+        }
+        guard outOfBounds else { return out }
+        node.forEachPair { position, k, v in
             guard let keyText = k.scalarText, let valueText = v.scalarText else { return }
             let problem = Self.labelKeyProblem(keyText)
             let valueBytes = v.isNull ? 0 : valueText.utf8.count
@@ -200,7 +255,7 @@ package struct ManifestField {
                 entry.error("label value is \(valueBytes) bytes long; Kubernetes allows at most \(Self.maximumLabelValueBytes)")
             }
         }
-        return map
+        return out
     }
 
     static let maximumLabelNameBytes = 63
@@ -208,9 +263,18 @@ package struct ManifestField {
     static let maximumLabelValueBytes = 63
 
     static func labelKeyProblem(_ key: String) -> String? {
-        let bytes = Array(key.utf8)
-        let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
-        let nameBytes = slash.map { bytes.count - $0 - 1 } ?? bytes.count
+        // The bytes in place: an array of them per label was a tenth of reading a pod.
+        var key = key
+        return key.withUTF8 { labelKeyProblem($0) }
+    }
+
+    private static func labelKeyProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let count = bytes.count
+        // Most keys: short enough for any prefix and name, and not ending at the `/`.
+        if count > 0, count <= maximumLabelNameBytes, bytes[count - 1] != UInt8(ascii: "/") { return nil }
+        var slash: Int?
+        for (at, byte) in bytes.enumerated() where byte == UInt8(ascii: "/") { slash = at }
+        let nameBytes = slash.map { count - $0 - 1 } ?? count
         if let slash, slash > maximumLabelPrefixBytes {
             return "label key prefix is \(slash) bytes long; Kubernetes allows at most \(maximumLabelPrefixBytes)"
         }

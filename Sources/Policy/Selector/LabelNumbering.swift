@@ -32,17 +32,53 @@ struct LabelNumbering {
     var mapCount: Int { start.count - 1 }
 
     /// The number of a label map, numbering it (and its keys and values) on first sight.
-    mutating func number(_ labels: [String: String]) -> Int32 {
+    mutating func number(_ labels: [String: String]) -> Int32 { number(row: row(labels)) }
+
+    /// A label map's numbered pairs (`key << 32 | value`), sorted by key: what `number(row:)`
+    /// takes, and what `overriding` lays one map over another with.
+    mutating func row(_ labels: [String: String]) -> [UInt64] {
         var row: [UInt64] = []
         row.reserveCapacity(labels.count)
-        for (key, value) in labels { row.append(UInt64(UInt32(keyNumber(key))) << 32 | UInt64(UInt32(valueNumber(value)))) }
+        for (key, value) in labels { row.append(pair(key, value)) }
         row.sort()
+        return row
+    }
+
+    /// One label as a row's pair, numbering its key and value on first sight.
+    mutating func pair(_ key: String, _ value: String) -> UInt64 {
+        UInt64(UInt32(keyNumber(key))) << 32 | UInt64(UInt32(valueNumber(value)))
+    }
+
+    /// The number of the label map whose pairs `row` holds (sorted by key, one pair per key).
+    mutating func number(row: [UInt64]) -> Int32 {
         if let known = mapNumbers[row] { return known }
         pairs.append(contentsOf: row)
         start.append(Int32(pairs.count))
         let number = Int32(mapCount - 1)
         mapNumbers[row] = number
         return number
+    }
+
+    /// The row of `base` with every label of `top` set over it (a key in both takes `top`'s
+    /// value), as `[String: String]` assignment of `top`'s labels into `base` would give.
+    static func overriding(_ base: [UInt64], with top: [UInt64]) -> [UInt64] {
+        var merged: [UInt64] = []
+        merged.reserveCapacity(base.count + top.count)
+        var b = 0, t = 0
+        while b < base.count, t < top.count {
+            let baseKey = base[b] >> 32, topKey = top[t] >> 32
+            if baseKey < topKey {
+                merged.append(base[b])
+                b += 1
+            } else {
+                merged.append(top[t])
+                if baseKey == topKey { b += 1 }
+                t += 1
+            }
+        }
+        merged.append(contentsOf: base[b...])
+        merged.append(contentsOf: top[t...])
+        return merged
     }
 
     private mutating func keyNumber(_ key: String) -> Int32 {
@@ -55,7 +91,8 @@ struct LabelNumbering {
     private mutating func valueNumber(_ value: String) -> Int32 {
         // An ASCII text equals another `String` exactly when their bytes are equal, so its
         // number is found by the text, without an array of its bytes to hash.
-        let isASCII = value.utf8.allSatisfy { $0 < 0x80 }
+        var text = value
+        let isASCII = text.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
         if isASCII, let known = asciiValueNumbers[value] { return known }
         let bytes = Bytes(utf8: Array(value.utf8))
         if let known = valueNumbers[bytes] {

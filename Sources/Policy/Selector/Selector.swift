@@ -17,9 +17,14 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     }
 
     init(expression: SelectorExpression) {
+        self.init(expression: expression, canonical: expression.canonical)
+    }
+
+    /// `canonical` is `expression.canonical`, known from the parts it was made of.
+    private init(expression: SelectorExpression, canonical: String) {
         self.expression = expression
         self.matcher = SelectorMatcher(expression)
-        self.canonical = expression.canonical
+        self.canonical = canonical
     }
 
     public static let all = Selector(expression: .all)
@@ -51,7 +56,9 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     func and(_ other: Selector) -> Selector {
         if isAll { return other }
         if other.isAll { return self }
-        return Selector(expression: .and([expression, other.expression]))
+        // The canonical form of a two-part `and`, from the parts' own: spelling both parts
+        // out again at every step of a policy's scoping was most of what building it cost.
+        return Selector(expression: .and([expression, other.expression]), canonical: "(" + canonical + " && " + other.canonical + ")")
     }
 
     /// The namespace-selector rewrite: labels get `pcns.`, `all()` means "any namespaced
