@@ -147,6 +147,15 @@ public struct FlowAnnotation: Hashable, Sendable {
                          pendingEgress: s.pendingEgress?.storageIdentity, pendingIngress: s.pendingIngress?.storageIdentity)
     }
 
+    /// The address of the shared box of the annotation stored at `pointer`, read without taking
+    /// a reference (reading the value would retain the box, a write to it): for a cache prefetch
+    /// of the box's reference count ahead of the copy that will write it. The value is its one
+    /// reference, so its bytes are the box's address (`AnnotationBoxTests` checks the layout).
+    @inline(__always)
+    public static func boxAddress(at pointer: UnsafePointer<FlowAnnotation>) -> UnsafeRawPointer {
+        UnsafeRawPointer(pointer).load(as: UnsafeRawPointer.self)
+    }
+
     /// See `partBoxes`; nil where the annotation has no such trace.
     public struct PartBoxes: Sendable {
         public let source: ObjectIdentifier, destination: ObjectIdentifier

@@ -64,9 +64,13 @@ final class FlowProcessor {
             let started = monotonicNanoseconds()
             if found.isEmpty { names.lookup(flows[...], appendingTo: &found) }
             if let engine {
-                let ahead = PolicyEngine.prefetchDistance
+                // The engine's lookahead, three stages (`PolicyEngine+Lookahead`).
+                let ahead = PolicyEngine.prefetchDistance, found2 = PolicyEngine.foundPrefetchDistance
+                let decided = PolicyEngine.decidedPrefetchDistance
                 for i in flows.indices {
                     if i + ahead < flows.count { engine.prefetch(flows[i + ahead], destinationDomains: found[i + ahead].forNode) }
+                    if i + found2 < flows.count { engine.prefetchFound(flows[i + found2], destinationDomains: found[i + found2].forNode) }
+                    if i + decided < flows.count { engine.prefetchDecided(flows[i + decided], destinationDomains: found[i + decided].forNode) }
                     annotated.append(AnnotatedFlow(flow: flows[i], annotation: engine.annotate(flows[i], destinationDomains: found[i].forNode),
                                                    node: node, destinationDomains: found[i].forClient))
                 }

@@ -22,4 +22,20 @@ import Testing
         #expect(changed.partBoxes.destination == net.storageIdentity)
         #expect(annotation.partBoxes.source == pod.storageIdentity)
     }
+
+    /// `boxAddress(at:)` reads a stored annotation's bytes as its box's address: it must name
+    /// the box `storageIdentity` names, for every element of an array, without a retain.
+    @Test func boxAddressIsTheStoredBox() {
+        #expect(MemoryLayout<FlowAnnotation>.size == MemoryLayout<UnsafeRawPointer>.size)
+        let annotations = (0..<5).map { i in
+            FlowAnnotation(source: EndpointIdentity(kind: .network, aggregatedName: "pvt-\(i)"),
+                           destination: EndpointIdentity(kind: .network, aggregatedName: "pub"), verdict: .allow)
+        }
+        annotations.withUnsafeBufferPointer { stored in
+            for i in stored.indices {
+                let address = FlowAnnotation.boxAddress(at: stored.baseAddress! + i)
+                #expect(ObjectIdentifier(Unmanaged<AnyObject>.fromOpaque(address).takeUnretainedValue()) == annotations[i].storageIdentity)
+            }
+        }
+    }
 }

@@ -26,7 +26,7 @@ import FlowCore
 /// Used from one thread at a time (the deciding thread owns it). `byAddress` and `presence` are
 /// `@exclusivity(unchecked)`: the runtime's check on each access was a fifth of a lookup's
 /// instructions, and it cannot fire: each access is one read, one write, or one call of a value
-/// type's mutating method (`remember`'s list, the dictionary's and array's own) that reaches
+/// type's mutating method (`remember`'s list, the table's and array's own) that reaches
 /// no other access to the same property, on the one thread using the cache.
 public final class DNSNameCache {
     struct Entry {
@@ -36,7 +36,10 @@ public final class DNSNameCache {
         var expires: UInt64
     }
 
-    @exclusivity(unchecked) var byAddress: [IPAddress: [Entry]] = [:]
+    /// The entries by address, in a table keyed by the address with a seeded hash
+    /// (`AddressKeyedLists`: no SipHash per answer, and no way for answers on the wire to line
+    /// their addresses up on one slot).
+    @exclusivity(unchecked) var byAddress = AddressKeyedLists<Entry>()
     /// One bit per address hash (`presenceBit`), set for every address in `byAddress` (and,
     /// until the next time entries are dropped, for some that left it): a flow to an address no
     /// answer named, nearly every flow, costs a multiplication and a bit instead of hashing the
@@ -112,8 +115,9 @@ public final class DNSNameCache {
         if entries >= capacity { makeRoom() }
         // In place: a copy of the list taken out of the dictionary and stored back would be
         // copied whole (with a retain per entry) on every answer.
+        let number = byAddress.numberInserting(resolution.address)
         remember(Entry(client: resolution.client, names: resolution.names, seen: resolution.seen, expires: resolution.expires),
-                 in: &byAddress[resolution.address, default: []])
+                 in: &byAddress.lists[number])
         markPresent(resolution.address)
         statistics.answers &+= 1
     }
@@ -129,7 +133,8 @@ public final class DNSNameCache {
     /// The names for a flow from `client` to `address` that ran from `start` to `end` (ns).
     public func lookup(client: IPAddress, address: IPAddress, start: UInt64, end: UInt64) -> Lookup {
         if filtersByPresence, !mayHave(address) { return Lookup(forClient: .none, forNode: .none) }
-        guard let list = byAddress[address] else { return Lookup(forClient: .none, forNode: .none) }
+        guard let number = byAddress.number(of: address) else { return Lookup(forClient: .none, forNode: .none) }
+        let list = byAddress.lists[number]
         // Mostly one client resolved the address, or every client the same names: then both
         // answers are those names, with no lists to build and intern.
         var only: DomainNames?
@@ -205,7 +210,7 @@ public final class DNSNameCache {
         guard entries > capacity * 3 / 4 else { return }
         var expiries: [UInt64] = []
         expiries.reserveCapacity(entries)
-        for list in byAddress.values {
+        for list in byAddress.lists {
             for entry in list { expiries.append(entry.expires) }
         }
         expiries.sort()
@@ -216,18 +221,18 @@ public final class DNSNameCache {
     }
 
     private func drop(where isDropped: (Entry) -> Bool) {
-        for (address, list) in byAddress {
-            var kept = list
-            kept.removeAll(where: isDropped)
-            guard kept.count != list.count else { continue }
-            entries -= list.count - kept.count
-            byAddress[address] = kept.isEmpty ? nil : kept
+        var dropped = 0
+        byAddress.removeAll { entry in
+            let drops = isDropped(entry)
+            if drops { dropped += 1 }
+            return drops
         }
-        // Addresses left the dictionary: their bits go, the others' are set again.
+        entries -= dropped
+        // Addresses left the table: their bits go, the others' are set again.
         presence.withUnsafeMutableBufferPointer { words in
             for i in words.indices { words[i] = 0 }
         }
-        for address in byAddress.keys { markPresent(address) }
+        for address in byAddress.addresses { markPresent(address) }
     }
 }
 

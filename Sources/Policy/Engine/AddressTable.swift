@@ -46,6 +46,20 @@ struct AddressTable {
     @inline(__always)
     mutating func prefetch(_ address: IPAddress) { numbers.prefetch(Self.key(address)) }
 
+    /// `number(of:)` for the engine's later prefetch stages (mutating for the same reason).
+    @inline(__always)
+    mutating func peekNumber(of address: IPAddress) -> Int? { numbers.peekNumber(of: Self.key(address)) }
+
+    /// Asks for the facts of a numbered address ahead of the lookup that reads them. A hint only.
+    @inline(__always)
+    mutating func prefetchFacts(_ number: Int) { facts.prefetchElement(number) }
+
+    /// The facts of a numbered address for the prefetch stages (mutating for the same reason).
+    @inline(__always)
+    mutating func peekFacts(_ number: Int) -> Facts? {
+        facts.withUnsafeBufferPointer { number < $0.count ? $0[number] : nil }
+    }
+
     /// Numbers an address `number(of:)` did not find.
     mutating func add(_ address: IPAddress, facts: Facts, sets: [Int], service: String) -> Int {
         self.address.append(address)

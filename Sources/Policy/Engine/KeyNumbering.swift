@@ -63,14 +63,23 @@ struct KeyNumbering {
 
     /// Asks the processor to fetch the key's home slot ahead of a lookup: the tables of a busy
     /// engine are megabytes, and a probe of a new key mostly misses every cache. A hint only.
+    /// Both ends of the slot: slots are 24 bytes, so a quarter of them cross into the next
+    /// cache line, and for those the number a probe tests first lies in the second line.
     /// Mutating so that a table held in a class is read in place, not copied out (a retain
     /// and a release of each of its owner's arrays).
     @inline(__always)
     mutating func prefetch(_ key: Key) {
         slots.withUnsafeBufferPointer { table in
-            flowlog_prefetch_read(table.baseAddress! + home(key))
+            let slot = UnsafeRawPointer(table.baseAddress! + home(key))
+            flowlog_prefetch_read(slot)
+            flowlog_prefetch_read(slot + (MemoryLayout<Slot>.size - 1))
         }
     }
+
+    /// `number(of:)` for the pipeline's later prefetch stages, whose slots an earlier stage
+    /// fetched; mutating for the reason `prefetch` is.
+    @inline(__always)
+    mutating func peekNumber(of key: Key) -> Int? { number(of: key) }
 
     /// Gives a key that has no number yet the next one (`count` before the call) and returns it.
     @discardableResult

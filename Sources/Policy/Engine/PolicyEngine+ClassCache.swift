@@ -23,11 +23,8 @@ extension PolicyEngine {
     /// domain names by interned number only when some rule has `domains`).
     func decideByClass(_ flow: FlowRecord, source: Int, destination: Int, domains: DomainNames, domainsID: Int32) -> FlowAnnotation {
         let sourceFacts = addresses.facts[source], destinationFacts = addresses.facts[destination]
-        let packet = packetWord(flow, sourcePort: keysOnSourcePort && flow.ipProtocol.hasPorts ? flow.sourcePort : 0,
-                                version: flow.ipVersion.rawValue)
-        let key = KeyNumbering.Key(
-            a: UInt64(UInt32(bitPattern: sourceFacts.matchClass)) << 32 | UInt64(UInt32(bitPattern: destinationFacts.matchClass)),
-            b: packet, c: UInt32(bitPattern: domainsID))
+        let key = classKey(flow, source: sourceFacts, destination: destinationFacts, domainsID: domainsID)
+        let packet = key.b
         let decided: ClassDecision
         if let known = classDecisionNumbers.number(of: key) {
             decided = classDecisionList[known]
@@ -44,6 +41,17 @@ extension PolicyEngine {
             ? destinationFacts.identityNumber : setIdentityNumber(destination, other: source)
         return sharedAnnotation(source: sourceIdentity, destination: destinationIdentity,
                                 service: destinationFacts.serviceNumber, destinationAddress: destination, decided)
+    }
+
+    /// The class table's key of a pair: both ends' match classes and the packet fields rules
+    /// test (`decideByClass`).
+    @inline(__always)
+    func classKey(_ flow: FlowRecord, source: AddressTable.Facts, destination: AddressTable.Facts, domainsID: Int32) -> KeyNumbering.Key {
+        let packet = packetWord(flow, sourcePort: keysOnSourcePort && flow.ipProtocol.hasPorts ? flow.sourcePort : 0,
+                                version: flow.ipVersion.rawValue)
+        return KeyNumbering.Key(
+            a: UInt64(UInt32(bitPattern: source.matchClass)) << 32 | UInt64(UInt32(bitPattern: destination.matchClass)),
+            b: packet, c: UInt32(bitPattern: domainsID))
     }
 
     /// The class walk for a key the class cache does not hold, kept under the key with its

@@ -218,49 +218,22 @@ public final class PolicyEngine: @unchecked Sendable {
     public func annotate(_ flow: FlowRecord, destinationDomains: DomainNames = .none) -> FlowAnnotation {
         guard options.cachesDecisions else { return decide(flow, destinationDomains: destinationDomains, log: nil) }
         let domainsID = keysOnDomains ? domainID(destinationDomains) : 0
-        // Between IPv4 addresses the key holds the addresses themselves, so a cached flow needs
-        // one probe; otherwise it holds both ends' numbers, from one generation of the address
-        // table. The version byte of the packet word tells the two kinds of key apart.
+        // See `decisionKey`: between IPv4 addresses a cached flow needs one probe.
         let bothIPv4 = flow.sourceAddress.version == .v4 && flow.destinationAddress.version == .v4
-        let ports = packetWord(flow, sourcePort: keysOnSourcePort ? flow.sourcePort : 0, version: bothIPv4 ? 4 : 0)
-        var key = KeyNumbering.Key(a: flow.sourceAddress.low << 32 | flow.destinationAddress.low & 0xFFFF_FFFF, b: ports,
-                                   c: UInt32(bitPattern: domainsID))
-        if bothIPv4, let known = decisionNumbers.number(of: key) { return decisions[known] }
+        let addressKey = decisionKey(flow, source: -1, destination: -1, bothIPv4: true, domainsID: domainsID)
+        if bothIPv4, let known = decisionNumbers.number(of: addressKey) { return decisions[known] }
         if addresses.count + 2 > options.cacheCapacity { forgetAddresses() }
         let source = addressNumber(flow.sourceAddress)
         let destination = addressNumber(flow.destinationAddress)
-        if !bothIPv4 {
-            key.a = UInt64(UInt32(truncatingIfNeeded: source)) << 32 | UInt64(UInt32(truncatingIfNeeded: destination))
-            if let known = decisionNumbers.number(of: key) { return decisions[known] }
-        }
+        let key = bothIPv4 ? addressKey
+            : decisionKey(flow, source: source, destination: destination, bothIPv4: false, domainsID: domainsID)
+        if !bothIPv4, let known = decisionNumbers.number(of: key) { return decisions[known] }
         let decided = decideByClass(flow, source: source, destination: destination, domains: destinationDomains, domainsID: domainsID)
         if decisionNumbers.count >= options.cacheCapacity { forgetDecisions() }
         decisionNumbers.insert(key)
         decisions.append(decided)
         return decided
     }
-
-    /// Asks the processor for the cache lines `annotate(flow)` probes first: the decision
-    /// table's slot and both ends' address slots. On a busy node the decision table alone is
-    /// megabytes and most flows are new to it, so each probe missed every cache; a batch calls
-    /// this a few flows ahead (`prefetchDistance`) and the misses overlap the work on the flows
-    /// before. A hint only: it changes no table and no result.
-    @inline(__always)
-    public func prefetch(_ flow: FlowRecord, destinationDomains: DomainNames = .none) {
-        guard options.cachesDecisions else { return }
-        addresses.prefetch(flow.sourceAddress)
-        addresses.prefetch(flow.destinationAddress)
-        // A key with names holds their number, which only `annotate` may hand out.
-        guard flow.sourceAddress.version == .v4, flow.destinationAddress.version == .v4,
-              !keysOnDomains || destinationDomains.isEmpty else { return }
-        decisionNumbers.prefetch(KeyNumbering.Key(
-            a: flow.sourceAddress.low << 32 | flow.destinationAddress.low & 0xFFFF_FFFF,
-            b: packetWord(flow, sourcePort: keysOnSourcePort ? flow.sourcePort : 0, version: 4), c: 0))
-    }
-
-    /// How many flows ahead of the one being annotated a batch prefetches (`prefetch`): far
-    /// enough for a miss to memory to land, near enough that the lines are still there.
-    public static let prefetchDistance = 6
 
     /// The packet fields a cache key holds, in one word: source port, destination port (when the
     /// protocol has ports), ICMP type and code (when some rule tests them), protocol, IP version.
@@ -314,7 +287,10 @@ public final class PolicyEngine: @unchecked Sendable {
     public func annotate(_ flows: inout [FlowRecord], into out: inout [AnnotatedFlow], node: String) {
         out.reserveCapacity(out.count + flows.count)
         for i in flows.indices {
+            // The lookahead's three stages (`PolicyEngine+Lookahead`).
             if i + Self.prefetchDistance < flows.count { prefetch(flows[i + Self.prefetchDistance]) }
+            if i + Self.foundPrefetchDistance < flows.count { prefetchFound(flows[i + Self.foundPrefetchDistance]) }
+            if i + Self.decidedPrefetchDistance < flows.count { prefetchDecided(flows[i + Self.decidedPrefetchDistance]) }
             out.append(AnnotatedFlow(flow: flows[i], annotation: annotate(flows[i]), node: node))
         }
         flows.removeAll(keepingCapacity: true)
