@@ -47,6 +47,7 @@ def main():
     args = parser.parse_args()
 
     ours = set()          # the command's threads
+    main_tid = None
     names = {}            # tid -> comm as last seen
     runnable = set()
     start = end = None
@@ -75,6 +76,7 @@ def main():
 
     for stamp, tid, name, fields, rest in events(args.data):
         if name == "sched_process_exec" and start is None:
+            main_tid = tid
             ours.add(tid)
             runnable.add(tid)
             start = last = stamp
@@ -104,7 +106,7 @@ def main():
             target = int(fields.get("pid", tid))
             if target in ours:
                 runnable.discard(target)
-                if target == min(ours):
+                if target == main_tid:
                     end = stamp
                     break
     if start is None:

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads the block-style YAML that `kubectl get -o yaml` and generated manifests are written in
 /// straight into a `YAMLDocumentAssembly`, with the events and marks libyaml's parser gives for
 /// the same text; or reports that the text leaves that subset, and then reads nothing that counts
@@ -114,8 +120,7 @@ enum BlockYAMLScanner {
             var position = 0
             while position < count {
                 lineStart = position
-                lineEnd = position
-                while lineEnd < count, text[lineEnd] != newline { lineEnd += 1 }
+                lineEnd = lineEnd(from: position)
                 defer {
                     position = lineEnd + 1
                     line += 1
@@ -142,13 +147,20 @@ enum BlockYAMLScanner {
                 guard try content(at: first, &assembly) else { return false }
             }
             if inDocument {
-                // libyaml's stream end stands at the start of the line after the last one.
-                var lines = 0
-                for byte in text where byte == newline { lines += 1 }
-                if text.last != newline { lines += 1 }
-                try endDocument(&assembly, emptyLine: lines + 1)
+                // libyaml's stream end stands at the start of the line after the last one;
+                // every line the loop read (the last one with or without its line feed) counted.
+                try endDocument(&assembly, emptyLine: line + 1)
             }
             return true
+        }
+
+        /// Where the line starting at `start` ends: its line feed, or the end of the text.
+        /// `memchr` looks at many bytes a step; a byte at a time was a fifth of the scan.
+        func lineEnd(from start: Int) -> Int {
+            let rest = text.count - start
+            guard rest > 0, let base = text.baseAddress,
+                  let found = memchr(base + start, Int32(newline), rest) else { return text.count }
+            return UnsafeRawPointer(found).assumingMemoryBound(to: UInt8.self) - base
         }
 
         enum Indicator { case none, start, other }
