@@ -25,6 +25,10 @@
 #   LIVE_PERF     a directory: `perf record -g` follows each flowlog agent while the traffic
 #                 is sent and leaves NAME-ROUND.perf.data there (`perf report -i`), then from
 #                 the end of the traffic to the agent's exit: NAME-ROUND.flush.perf.data
+#   LIVE_STAT     set (to anything): `perf stat` counts each flowlog agent's page faults and
+#                 context switches from the first packet to its exit (software events, which a
+#                 machine without hardware counters has too); rows give their medians, beside
+#                 the baseline's when LIVE_BASELINE is given
 #   BENCH_LOCK    a lock file: the timed runs hold it (flock), so benchmarks take turns
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -114,6 +118,14 @@ run_tool() {
         started_pids+=("$perf")
         sleep 0.5
     fi
+    local stat=""
+    faults="" switches=""
+    if [ -n "${LIVE_STAT:-}" ] && [[ "$name" != nfpcapd* ]] && command -v perf >/dev/null; then
+        perf stat -x, -e page-faults,context-switches -p "$pid" -o "$work/$name.stat" 2>/dev/null &
+        stat=$!
+        started_pids+=("$stat")
+        sleep 0.2
+    fi
     before=$(cpu_seconds "$pid")
     send "$name" || return 1
     sleep "$settle"
@@ -132,6 +144,13 @@ run_tool() {
     kill -TERM "$pid"
     wait "$timer" || true
     if [ -n "$perf" ]; then wait "$perf" 2>/dev/null || echo "live: $name: perf ended with status $?" >&2; fi
+    if [ -n "$stat" ]; then
+        kill -INT "$stat" 2>/dev/null || true
+        wait "$stat" 2>/dev/null || true
+        faults=$(awk -F, '$3 == "page-faults" { print $1 }' "$work/$name.stat")
+        switches=$(awk -F, '$3 == "context-switches" { print $1 }' "$work/$name.stat")
+        echo "live: $name: ${faults:-?} page faults, ${switches:-?} context switches from the first packet to the exit" >&2
+    fi
     stop_seconds=$(awk -v a="$(date +%s.%N)" -v b="$stop_started" 'BEGIN { printf "%.2f", a - b }')
     local user system rss
     read -r user system rss <"$work/$name.time"
@@ -190,17 +209,20 @@ measure() {
     local label=$1 suffix=$2 round
     local flow_per=() flow_exit=() flow_rates=() flow_sent=() flow_packets=() flow_kernel=() flow_ring=()
     local base_per=() base_exit=() base_rates=() base_drops=()
+    local flow_faults=() flow_switches=() base_faults=() base_switches=()
     local nf_per=() nf_exit=() nf_rates=() nf_sent_all=() nf_received=() nf_drops=()
     agents() {
         if [ -n "${LIVE_BASELINE:-}" ]; then
             run_agent "baseline$label-$round" "$LIVE_BASELINE"
             base_per+=("$(per_million "$cpu" "$sent")") base_exit+=("$(per_million "$cpu_exit" "$sent")")
             base_rates+=("$sent_rate") base_drops+=("$((agent_kernel + agent_ring))")
+            [ -z "$faults" ] || base_faults+=("$faults") base_switches+=("$switches")
         fi
         run_agent "flowlog$label-$round" "$FLOWLOG"
         flow_per+=("$(per_million "$cpu" "$sent")") flow_exit+=("$(per_million "$cpu_exit" "$sent")")
         flow_rates+=("$sent_rate") flow_sent+=("$sent") flow_packets+=("$agent_packets")
         flow_kernel+=("$agent_kernel") flow_ring+=("$agent_ring")
+        [ -z "$faults" ] || flow_faults+=("$faults") flow_switches+=("$switches")
     }
     nfpcapd_run() {
         run_nfpcapd "nfpcapd$label-$round"
@@ -224,6 +246,14 @@ measure() {
     echo "ROW|live: CPU s per M packets, flowlog agent, min–max$suffix|$(range "${flow_per[@]}")|cpu-s/Mpkt|nfpcapd -i, min–max|$(range "${nf_per[@]}")|-"
     bench_row "live: CPU s per M packets, final flush incl., $of$suffix" "$(median "${flow_exit[@]}")" cpu-s/Mpkt "nfpcapd -i, $of" "$(median "${nf_exit[@]}")"
     echo "ROW|live: CPU s per M packets, final flush incl., min–max$suffix|$(range "${flow_exit[@]}")|cpu-s/Mpkt|nfpcapd -i, min–max|$(range "${nf_exit[@]}")|-"
+    if [ ${#flow_faults[@]} -gt 0 ]; then
+        local ref_label=- ref_faults=- ref_switches=-
+        if [ ${#base_faults[@]} -gt 0 ]; then
+            ref_label="baseline, $of" ref_faults=$(median_rate "${base_faults[@]}") ref_switches=$(median_rate "${base_switches[@]}")
+        fi
+        bench_row "live: agent page faults, first packet to exit, $of$suffix" "$(median_rate "${flow_faults[@]}")" faults "$ref_label" "$ref_faults"
+        bench_row "live: agent context switches, first packet to exit, $of$suffix" "$(median_rate "${flow_switches[@]}")" switches "$ref_label" "$ref_switches"
+    fi
     if [ -n "${LIVE_BASELINE:-}" ]; then
         bench_row "live: baseline binary kernel + ring drops, all runs$suffix" "$(sum "${base_drops[@]}")" packets - -
         bench_row "live: CPU s per M packets, baseline binary, $of$suffix" "$(median "${base_per[@]}")" cpu-s/Mpkt "nfpcapd -i, $of" "$(median "${nf_per[@]}")"

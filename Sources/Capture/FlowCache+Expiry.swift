@@ -34,7 +34,7 @@ extension FlowCache {
         freeHead = -1
         count = 0
         byAge = EntryList()
-        for i in wheel.indices { wheel[i] = EntryList() }
+        wheel.removeAll()
     }
 
     mutating func expire(at now: UInt64, into output: inout [FlowRecord]) {

@@ -15,22 +15,11 @@ extension FlowCache {
         if tick <= wheelTick { tick = wheelTick &+ 1 }
         let slot = Int(truncatingIfNeeded: tick) & (FlowCache.wheelSize - 1)
         entries[index].wheelSlot = UInt8(truncatingIfNeeded: slot)
-        var list = wheel[slot]
-        let i = Int32(index)
-        entries[index].previous = list.tail
-        entries[index].next = -1
-        if list.tail >= 0 { entries[Int(list.tail)].next = i } else { list.head = i }
-        list.tail = i
-        wheel[slot] = list
+        entries[index].wheelPosition = wheel.append(Int32(truncatingIfNeeded: index), to: slot)
     }
 
     mutating func unschedule(_ index: Int) {
-        let slot = Int(entries[index].wheelSlot)
-        var list = wheel[slot]
-        let previous = entries[index].previous, next = entries[index].next
-        if previous >= 0 { entries[Int(previous)].next = next } else { list.head = next }
-        if next >= 0 { entries[Int(next)].previous = previous } else { list.tail = previous }
-        wheel[slot] = list
+        wheel.vacate(Int(entries[index].wheelSlot), at: entries[index].wheelPosition)
     }
 
     /// Processes every bucket whose tick has begun by `now`: due entries are emitted (idle or
@@ -41,41 +30,46 @@ extension FlowCache {
         if target &- wheelTick >= UInt64(FlowCache.wheelSize / 2) {
             // A long gap (or the first packet): every bucket is due at once. Detach them all
             // first, so rescheduled entries land relative to the new position.
-            for slot in 0..<FlowCache.wheelSize {
-                wheelScratch[slot] = wheel[slot]
-                wheel[slot] = EntryList()
-            }
+            for slot in 0..<FlowCache.wheelSize { wheel.beginDrain(slot) }
             wheelTick = target
             for slot in 0..<FlowCache.wheelSize {
-                drain(wheelScratch[slot].head, now: now, into: &output)
+                drain(wheel.draining(slot), now: now, into: &output)
+                wheel.endDrain(slot)
             }
         } else {
             while wheelTick < target {
                 wheelTick &+= 1
                 let slot = Int(truncatingIfNeeded: wheelTick) & (FlowCache.wheelSize - 1)
-                let head = wheel[slot].head
-                wheel[slot] = EntryList()
-                drain(head, now: now, into: &output)
+                wheel.beginDrain(slot)
+                drain(wheel.draining(slot), now: now, into: &output)
+                wheel.endDrain(slot)
             }
         }
         nextTickTime = (wheelTick &+ 1) &* tickNanoseconds
     }
 
-    /// Walks a detached bucket list.
-    mutating func drain(_ first: Int32, now: UInt64, into output: inout [FlowRecord]) {
-        var cursor = first
-        while cursor >= 0 {
-            let index = Int(cursor)
-            cursor = entries[index].next
-            // A bucket's entries lie anywhere in the table: start fetching the next one while
-            // this one is emitted and unlinked.
-            if cursor >= 0 { prefetchEntry(at: Int(cursor)) }
+    /// How many elements ahead a drain starts fetching an entry; its index slot and its
+    /// neighbours in the age list are fetched half as far ahead, once the entry has arrived.
+    static let drainLookahead = 8
+
+    /// Walks a detached bucket's elements in order.
+    mutating func drain(_ bucket: UnsafeBufferPointer<Int32>, now: UInt64, into output: inout [FlowRecord]) {
+        let count = bucket.count
+        let ahead = FlowCache.drainLookahead, halfway = FlowCache.drainLookahead / 2
+        // A bucket's entries lie anywhere in the table: start fetching each several elements
+        // before it is reached, so that their misses overlap instead of coming one by one.
+        for position in 0..<min(ahead, count) where bucket[position] >= 0 { prefetchEntry(at: Int(bucket[position])) }
+        for position in 0..<count {
+            if position &+ ahead < count, bucket[position &+ ahead] >= 0 { prefetchEntry(at: Int(bucket[position &+ ahead])) }
+            if position &+ halfway < count, bucket[position &+ halfway] >= 0 {
+                prefetchRemoval(Int(bucket[position &+ halfway]), now: now)
+            }
+            let element = bucket[position]
+            guard element >= 0 else { continue }
+            let index = Int(element)
             if deadline(index) <= now {
-                // Its index slot lies anywhere in the table too, and is needed once the record is
-                // out: start fetching it before the record is built.
+                // Already out of any bucket: only the index and age list remain.
                 let hash = entries[index].key.hashValue64
-                flowlog_prefetch_write(slots + (Int(truncatingIfNeeded: hash) & slotMask))
-                // Already out of any bucket list: only the index and age list remain.
                 emit(index, reason: entries[index].closing ? .expiredTeardown : .expiredIdle, into: &output)
                 removeDetached(index, hash: hash)
             } else {
@@ -84,11 +78,23 @@ extension FlowCache {
         }
     }
 
+    /// For an entry that is due at `now` (and already fetched): starts fetching what taking it
+    /// out will write, its index slot and its neighbours' age-list links (second line).
+    @inline(__always)
+    func prefetchRemoval(_ index: Int, now: UInt64) {
+        guard deadline(index) <= now else { return }
+        let hash = entries[index].key.hashValue64
+        flowlog_prefetch_write(slots + (Int(truncatingIfNeeded: hash) & slotMask))
+        let older = entries[index].olderByAge, younger = entries[index].youngerByAge
+        if older >= 0 { flowlog_prefetch_write(UnsafeRawPointer(entries + Int(older)) + 64) }
+        if younger >= 0 { flowlog_prefetch_write(UnsafeRawPointer(entries + Int(younger)) + 64) }
+    }
+
     /// `remove(_:)` for an entry that is no longer linked in a bucket.
     mutating func removeDetached(_ index: Int, hash: UInt64) {
         removeIndex(index, hash: hash)
         unlinkByAge(index)
-        entries[index].next = freeHead
+        entries[index].nextFree = freeHead
         freeHead = Int32(index)
         count -= 1
     }
@@ -102,19 +108,36 @@ extension FlowCache {
         var scanned = 0
         while scanned < FlowCache.wheelSize {
             let slot = Int(truncatingIfNeeded: tick) & (FlowCache.wheelSize - 1)
-            var cursor = wheel[slot].head
-            while cursor >= 0 {
-                let index = Int(cursor)
-                cursor = entries[index].next
+            var position = 0
+            while position < wheel.count(slot) {
+                let element = wheel.element(slot, at: position)
+                guard element >= 0 else {
+                    position += 1
+                    continue
+                }
+                let index = Int(element)
                 if !entries[index].touched { return index }
+                // Where the walk goes on is settled before the entry moves: an entry moved to
+                // the end of the bucket it was the last of (its deadline still in the same
+                // tick) is left for the next turn, while one with others behind it is met
+                // again after them (the order the eviction has always taken).
+                var following = position + 1
+                while following < wheel.count(slot) && wheel.element(slot, at: following) < 0 { following += 1 }
+                let wasLast = following == wheel.count(slot)
                 unschedule(index)
                 schedule(index)
+                if wasLast { break }
+                position = following
             }
             scanned += 1
             tick &+= 1
         }
         // Every entry was rescheduled once during the scan; the next one found will do.
-        for slot in 0..<FlowCache.wheelSize where wheel[slot].head >= 0 { return Int(wheel[slot].head) }
+        for slot in 0..<FlowCache.wheelSize {
+            for position in 0..<wheel.count(slot) where wheel.element(slot, at: position) >= 0 {
+                return Int(wheel.element(slot, at: position))
+            }
+        }
         return nil
     }
 }

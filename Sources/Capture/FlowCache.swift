@@ -6,10 +6,11 @@ import FlowCore
 /// of 64-bit slots (linear probing, at most half full, backward-shift deletion). Each slot
 /// holds the upper half of the key's hash beside the entry index, so most probes never touch
 /// an entry. Idle and teardown deadlines live in a timing wheel of 256 buckets, each 1/128 of
-/// the longest of the two timeouts wide; a packet only moves its flow's `end`, and the wheel
-/// reschedules a flow lazily when it reaches the flow's old bucket, so the per-packet cost has
-/// no list surgery (which would touch two unrelated flows' memory). Deadlines are honoured to
-/// within one bucket width. A list of all flows by interval start drives the active timeout.
+/// the longest of the two timeouts wide, each an array of entry indices (`WheelBuckets`); a
+/// packet only moves its flow's `end`, and the wheel reschedules a flow lazily when it reaches
+/// the flow's old bucket, so the per-packet cost touches no other flow's memory. Deadlines are
+/// honoured to within one bucket width. A list of all flows by interval start drives the
+/// active timeout.
 /// Nothing allocates per packet; the entry block is reserved for the whole capacity and the
 /// index grows by doubling.
 ///
@@ -26,9 +27,7 @@ public struct FlowCache {
     public internal(set) var count = 0
     var byAge = EntryList()
     /// Idle/teardown deadline buckets; bucket `t & 255` holds deadlines in tick `t`.
-    var wheel: [EntryList] = Array(repeating: EntryList(), count: FlowCache.wheelSize)
-    /// Scratch for catching up over a long gap, allocated once.
-    var wheelScratch: [EntryList] = Array(repeating: EntryList(), count: FlowCache.wheelSize)
+    var wheel: WheelBuckets { storage.wheel }
     /// Width of a bucket in nanoseconds.
     let tickNanoseconds: UInt64
     /// Every bucket up to and including this tick has been processed.
@@ -132,7 +131,7 @@ public struct FlowCache {
     mutating func allocate(_ entry: FlowEntry) -> Int {
         if freeHead >= 0 {
             let index = Int(freeHead)
-            freeHead = entries[index].next
+            freeHead = entries[index].nextFree
             entries[index] = entry
             return index
         }
@@ -148,7 +147,7 @@ public struct FlowCache {
         removeIndex(index, hash: entries[index].key.hashValue64)
         unschedule(index)
         unlinkByAge(index)
-        entries[index].next = freeHead
+        entries[index].nextFree = freeHead
         freeHead = Int32(index)
         count -= 1
     }

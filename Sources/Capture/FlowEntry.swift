@@ -26,10 +26,10 @@ struct FlowEntry {
     var start: UInt64
     /// When the current active-timeout interval began.
     var intervalStart: UInt64
-    /// Links in the timing-wheel bucket the entry is scheduled in; -1 ends a list. The free
-    /// list reuses `next`.
-    var previous: Int32 = -1
-    var next: Int32 = -1
+    /// Where the entry stands in its timing-wheel bucket's array (`WheelBuckets`).
+    var wheelPosition: Int32 = -1
+    /// The next entry of the free list, while the entry is free; -1 ends it.
+    var nextFree: Int32 = -1
     /// Links in the age list (by interval start) that drives the active timeout.
     var olderByAge: Int32 = -1
     var youngerByAge: Int32 = -1
