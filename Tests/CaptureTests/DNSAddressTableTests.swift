@@ -28,32 +28,21 @@ import Testing
         let plain = PlainDNSNameCache(capacity: capacity, retention: retention, filtersByPresence: false)
         let clients = (0..<6).map { IPAddress(ipv4: 0x0A00_0100 + UInt32($0)) } + [IPAddress(ipv6High: 0, low: 0x0A00_0100)]
         let servers = Self.servers(3_000)
-        let lists = [["a.example.com"], ["b.example.org"], ["c.example.net", "edge.cdn.example"]].map { DomainNames($0) }
-        var now: UInt64 = 0
-        var answered = 0, lookups = 0
-        for _ in 0..<40_000 {
-            now += rng.below(50_000_000)
-            if rng.below(4) == 0 {
-                let answer = AddressResolution(client: rng.pick(clients), address: servers[Int(rng.below(rng.below(2) == 0 ? 40 : 3_000))],
-                                               names: rng.pick(lists), seen: now, ttlSeconds: UInt32(1 + rng.below(30)))
-                cache.record(answer)
-                plain.record(answer)
-                continue
-            }
-            let start = now > 40_000_000_000 ? now - rng.below(40_000_000_000) : 0
-            let client = rng.pick(clients), server = servers[Int(rng.below(rng.below(2) == 0 ? 40 : 3_000))]
-            let got = cache.lookup(client: client, address: server, start: start, end: now)
-            let want = plain.lookup(client: client, address: server, start: start, end: now)
-            lookups += 1
-            #expect(got.forNode == want.forNode && got.forClient == want.forClient,
-                    "\(server) at \(now): \(got.forNode.names) against \(want.forNode.names)")
-            if !want.forNode.isEmpty { answered += 1 }
-            if got.forNode != want.forNode || got.forClient != want.forClient { return }
-        }
+        let outcome = DNSAnswerWorkload.run(rng: &rng, clients: clients, servers: servers, record: {
+            cache.record($0)
+            plain.record($0)
+        }, tested: {
+            let found = cache.lookup(client: $0, address: $1, start: $2, end: $3)
+            return (found.forClient, found.forNode)
+        }, reference: {
+            let found = plain.lookup(client: $0, address: $1, start: $2, end: $3)
+            return (found.forClient, found.forNode)
+        })
+        guard outcome.agreed else { return }
         #expect(cache.statistics == plain.statistics)
         #expect(cache.entries == plain.entries)
         #expect(cache.byAddress.count == plain.byAddress.count)
-        #expect(answered > 2_000 && lookups - answered > 2_000, "\(answered) of \(lookups) answered")
+        #expect(outcome.answered > 2_000 && outcome.lookups - outcome.answered > 2_000, "\(outcome.answered) of \(outcome.lookups) answered")
         if capacity < 1_000 { #expect(plain.statistics.evicted + plain.statistics.expired > 100) }
     }
 
