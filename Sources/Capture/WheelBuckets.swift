@@ -119,8 +119,6 @@ struct WheelBuckets {
         }
     }
 
-
-
     /// Empties every bucket (keeping their arrays).
     func removeAll() {
         for i in 0..<bucketCount * 2 { buckets[i].count = 0 }
