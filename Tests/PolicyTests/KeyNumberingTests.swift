@@ -4,6 +4,24 @@ import Testing
 
 /// The engine's flat key table against a `Dictionary` doing the same numbering.
 @Suite struct KeyNumberingTests {
+    /// Decision keys between IPv4 addresses hold the addresses and ports off the wire: keys
+    /// found to share a home slot under one table's seed must scatter under another's, and the
+    /// table still numbers them all.
+    @Test func keysCollidingUnderOneSeedScatterUnderAnother() {
+        var rng = SplitMix64(seed: 0xF100D)
+        let first = KeyNumbering(minimumCapacity: 512, seed: 7)
+        var second = KeyNumbering(minimumCapacity: 512, seed: 0x5EED_5EED_5EED)
+        var colliding: [KeyNumbering.Key] = []
+        while colliding.count < 64 {
+            let key = KeyNumbering.Key(a: 0x0A0A_0000_0A00_0001 | rng.next() & 0xFFFF_0000_0000, b: rng.next() & 0xFFFF_FFFF, c: 0)
+            if first.home(key) == 0 { colliding.append(key) }
+        }
+        let stillTogether = colliding.filter { second.home($0) == 0 }.count
+        #expect(stillTogether <= 4, "\(stillTogether) of 64 keys still share a home slot under another seed")
+        for (number, key) in colliding.enumerated() { #expect(second.insert(key) == number) }
+        for (number, key) in colliding.enumerated() { #expect(second.number(of: key) == number) }
+    }
+
     @Test func numbersKeysAsADictionaryWould() {
         var rng = SplitMix64(seed: 0x5EED)
         var table = KeyNumbering(minimumCapacity: 1)

@@ -28,19 +28,33 @@ struct KeyNumbering {
     private var slots: [Slot]
     private var shift: UInt64
     private(set) var count = 0
+    /// Drawn from the system's random source for each table. Keys are not only numbers the
+    /// engine hands out: between IPv4 addresses a decision's key holds both addresses and the
+    /// ports as they came off the wire. With a fixed hash, anyone who reads this source could
+    /// send flows whose keys share a slot, and every new flow would walk the whole run on the
+    /// deciding thread. Nothing depends on where a key lands (numbers go in order of first
+    /// insertion), so verdicts and stores are the same from run to run.
+    private let seed: UInt64
 
     init(minimumCapacity: Int = 16) {
+        var random = SystemRandomNumberGenerator()
+        self.init(minimumCapacity: minimumCapacity, seed: random.next())
+    }
+
+    /// Given seed: for tests, which compare seeds.
+    init(minimumCapacity: Int, seed: UInt64) {
         var size = 16
         while size < minimumCapacity * 2 { size <<= 1 }
         slots = Array(repeating: Self.empty, count: size)
         shift = UInt64(64 - size.trailingZeroBitCount)
+        self.seed = seed
     }
 
-    /// Fibonacci hashing of the three words: keys that differ in a few low bits (small numbers,
-    /// ports) land far apart.
+    /// Fibonacci hashing of the three words, the first with the table's seed: keys that differ
+    /// in a few low bits (small numbers, ports) land far apart.
     @inline(__always)
-    private func home(_ key: Key) -> Int {
-        var h = key.a &* 0x9E37_79B9_7F4A_7C15
+    func home(_ key: Key) -> Int {
+        var h = (key.a ^ seed) &* 0x9E37_79B9_7F4A_7C15
         h ^= (key.b ^ UInt64(key.c) << 32 ^ UInt64(key.c)) &* 0xC2B2_AE3D_27D4_EB4F
         h ^= h >> 29
         return Int(truncatingIfNeeded: (h &* 0xBF58_476D_1CE4_E5B9) >> shift)
