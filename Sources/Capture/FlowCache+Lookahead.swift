@@ -12,10 +12,10 @@ struct KeyedPacket {
     var icmpType: UInt8
     var icmpCode: UInt8
 
-    init(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32) {
+    init(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32, seed: UInt64) {
         let (key, fromA) = FlowKey.canonical(packet)
         self.key = key
-        hash = key.hashValue64
+        hash = key.hashValue64(seed: seed)
         self.time = time
         self.wireLength = wireLength
         self.fromA = fromA

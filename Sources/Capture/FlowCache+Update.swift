@@ -6,7 +6,7 @@ extension FlowCache {
     /// Emitted records are appended to `output`.
     mutating func update(_ packet: DecodedPacket, time: UInt64, wireLength: UInt32,
                          into output: inout [FlowRecord]) {
-        update(KeyedPacket(packet, time: time, wireLength: wireLength), into: &output)
+        update(KeyedPacket(packet, time: time, wireLength: wireLength, seed: hashSeed), into: &output)
     }
 
     /// `update` for a packet already reduced to its key (the lookahead's path; see

@@ -69,7 +69,7 @@ extension FlowCache {
             let index = Int(element)
             if deadline(index) <= now {
                 // Already out of any bucket: only the index and age list remain.
-                let hash = entries[index].key.hashValue64
+                let hash = entries[index].key.hashValue64(seed: hashSeed)
                 emit(index, reason: entries[index].closing ? .expiredTeardown : .expiredIdle, into: &output)
                 removeDetached(index, hash: hash)
             } else {
@@ -83,7 +83,7 @@ extension FlowCache {
     @inline(__always)
     func prefetchRemoval(_ index: Int, now: UInt64) {
         guard deadline(index) <= now else { return }
-        let hash = entries[index].key.hashValue64
+        let hash = entries[index].key.hashValue64(seed: hashSeed)
         flowlog_prefetch_write(slots + (Int(truncatingIfNeeded: hash) & slotMask))
         let older = entries[index].olderByAge, younger = entries[index].youngerByAge
         if older >= 0 { flowlog_prefetch_write(UnsafeRawPointer(entries + Int(older)) + 64) }

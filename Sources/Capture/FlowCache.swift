@@ -42,8 +42,23 @@ public struct FlowCache {
     /// its upper half and the entry index + 1 in its lower half; 0 is empty.
     static let indexMask: UInt64 = 0x0000_0000_FFFF_FFFF
 
+    /// Where the keys' hash starts (`FlowKey.hashValue64(seed:)`), drawn for each cache from
+    /// the system's random source; copies keep it, since they keep the slots.
+    ///
+    /// Every word the hash mixes comes off the wire, and the index probes linearly: with a
+    /// fixed hash, anyone who reads this source could compute thousands of 5-tuples that share
+    /// a slot, and every packet of those flows would walk the whole run on the capture thread
+    /// until the agent fell behind and dropped. With a secret start, the slots a set of keys
+    /// shares depend on it, so a colliding set computed for one seed scatters under another.
+    /// Nothing flowlog writes depends on where a key lands, only on the entries' times, so
+    /// stores stay the same from run to run. A stored property rather than a global: read per
+    /// packet, a lazily initialised global would cost a runtime call each time.
+    let hashSeed: UInt64
+
     public init(configuration: FlowCacheConfiguration = FlowCacheConfiguration()) {
         self.configuration = configuration
+        var random = SystemRandomNumberGenerator()
+        hashSeed = random.next()
         let initial = 1 << 12
         storage = FlowTableStorage(reservedEntries: configuration.capacity, slotCount: initial)
         slotMask = initial - 1
@@ -144,7 +159,7 @@ public struct FlowCache {
 
     /// Takes an entry out of the index and its lists and returns it to the free list.
     mutating func remove(_ index: Int) {
-        removeIndex(index, hash: entries[index].key.hashValue64)
+        removeIndex(index, hash: entries[index].key.hashValue64(seed: hashSeed))
         unschedule(index)
         unlinkByAge(index)
         entries[index].nextFree = freeHead

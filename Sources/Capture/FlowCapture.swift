@@ -237,7 +237,7 @@ public struct FlowCapture {
                 dns!.observe(UnsafeRawBufferPointer(start: data, count: caplen), packet, time: time,
                              position: batch.count, into: &resolutions)
             }
-            let keyed = KeyedPacket(packet, time: time, wireLength: wire)
+            let keyed = KeyedPacket(packet, time: time, wireLength: wire, seed: cache.hashSeed)
             if let lookahead {
                 cache.update(keyed, lookahead: &lookahead.pointee, into: &batch)
             } else {

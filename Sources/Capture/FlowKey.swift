@@ -46,24 +46,8 @@ struct FlowKey: Equatable {
                         ipProtocol: p.ipProtocol, ipVersion: p.ipVersion), false)
     }
 
-    /// The flow table's seed, drawn once per process from the system's random source.
-    ///
-    /// Every word the hash mixes comes off the wire, and the table probes linearly: with a fixed
-    /// hash, anyone who reads this source could compute thousands of 5-tuples that share a
-    /// slot, and every packet of those flows would walk the whole run on the capture thread
-    /// until the agent fell behind and dropped. Starting the mix from a secret value makes the
-    /// slots a set of keys shares depend on it, so a colliding set computed for one seed (or
-    /// learned from one process) scatters under another. Nothing flowlog writes depends on
-    /// where a key lands, only on the entries' times, so stores stay the same from run to run.
-    static let hashSeed: UInt64 = {
-        var random = SystemRandomNumberGenerator()
-        return random.next()
-    }()
-
-    /// A fast 64-bit mix of the six words (multiply–xorshift per word), from `hashSeed`.
-    var hashValue64: UInt64 { hashValue64(seed: Self.hashSeed) }
-
-    /// `hashValue64` from a given seed: tests compare seeds.
+    /// A fast 64-bit mix of the six words (multiply–xorshift per word), started from the flow
+    /// table's secret seed (`FlowCache.hashSeed`).
     @inline(__always)
     func hashValue64(seed: UInt64) -> UInt64 {
         @inline(__always) func mix(_ h: UInt64, _ w: UInt64) -> UInt64 {

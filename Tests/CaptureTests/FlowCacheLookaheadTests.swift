@@ -89,7 +89,7 @@ struct FlowCacheLookaheadTests {
         defer { queue.deallocate() }
         var records: [FlowRecord] = []
         for step in steps {
-            cache.update(KeyedPacket(step.packet, time: step.time, wireLength: step.wire), lookahead: &queue, into: &records)
+            cache.update(KeyedPacket(step.packet, time: step.time, wireLength: step.wire, seed: cache.hashSeed), lookahead: &queue, into: &records)
             if step.expireAt > 0 || random.next() % 97 == 0 {
                 cache.drain(&queue, into: &records)
                 if step.expireAt > 0 { cache.expire(now: Timestamp(nanoseconds: step.expireAt), into: &records) }
