@@ -18,8 +18,9 @@ import FlowCore
 /// any two distinct addresses share a home slot with probability about 2 / slots, whatever
 /// addresses were chosen. So the expected probe run stays short for any set of answers a sender
 /// can pick, as with a keyed hash; only guessing the seeds would help, and they change with
-/// every table. A fixed hash (as the policy engine's tables use, keyed by numbers the engine
-/// hands out, not by addresses from the wire) would let a sender line addresses up on one slot.
+/// every table. A fixed hash would let a sender line addresses up on one slot (the flow table
+/// and the policy engine's key tables start their faster mixes from a secret seed for the same
+/// reason).
 ///
 /// No deletion of single addresses: `removeAll(where:)` rebuilds the table from the lists that
 /// keep elements (the cache drops entries only when full, in bulk).
