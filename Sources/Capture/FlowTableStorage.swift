@@ -29,7 +29,12 @@ final class FlowTableStorage {
     static let largestReservation = 1 << 24
 
     /// `reservedEntries`: entries to reserve address space for (the cache's capacity).
-    init(reservedEntries: Int, slotCount: Int) {
+    convenience init(reservedEntries: Int, slotCount: Int) {
+        self.init(reservedEntries: reservedEntries, slotCount: slotCount, wheel: WheelBuckets(bucketCount: FlowCache.wheelSize))
+    }
+
+    /// `wheel`: empty buckets for a new table, a copy of the original's for a copy (`copy`).
+    private init(reservedEntries: Int, slotCount: Int, wheel: WheelBuckets) {
         let (memory, capacity) = FlowTableStorage.mapEntries(max(1, min(reservedEntries, FlowTableStorage.largestReservation)))
         entryMemory = memory
         entryCapacity = capacity
@@ -37,18 +42,7 @@ final class FlowTableStorage {
         self.slotCount = slotCount
         slotMemory = PageMemory.mapOrFail(byteCount: slotCount * MemoryLayout<UInt64>.stride)
         slots = slotMemory.base.bindMemory(to: UInt64.self, capacity: slotCount)
-        wheel = WheelBuckets(bucketCount: FlowCache.wheelSize)
-    }
-
-    private init(twinOf other: FlowTableStorage) {
-        let (memory, capacity) = FlowTableStorage.mapEntries(other.entryCapacity)
-        entryMemory = memory
-        entryCapacity = capacity
-        entries = memory.base.bindMemory(to: FlowEntry.self, capacity: capacity)
-        slotCount = other.slotCount
-        slotMemory = PageMemory.mapOrFail(byteCount: slotCount * MemoryLayout<UInt64>.stride)
-        slots = slotMemory.base.bindMemory(to: UInt64.self, capacity: slotCount)
-        wheel = other.wheel.copy()
+        self.wheel = wheel
     }
 
     deinit {
@@ -90,7 +84,7 @@ final class FlowTableStorage {
     }
 
     func copy() -> FlowTableStorage {
-        let twin = FlowTableStorage(twinOf: self)
+        let twin = FlowTableStorage(reservedEntries: entryCapacity, slotCount: slotCount, wheel: wheel.copy())
         while twin.entryCapacity < entryCount { twin.growEntries() }
         twin.entries.update(from: entries, count: entryCount)
         twin.slots.update(from: slots, count: slotCount)
