@@ -37,6 +37,11 @@ struct AgentCommandTests {
             """.write(toFile: work + "/agent.yaml", atomically: true, encoding: .utf8)
         let agent = try RunningAgent(configFile: work + "/agent.yaml")
         try #require(agent.waitUntilServing(port: port), "the agent did not start serving metrics")
+        // Each stage's thread carries its name, so `top -H` or `perf` tells them apart.
+        let threads = agent.threadNames()
+        for name in ["flowlog-process", "cap-lo", "flowlog-watch"] {
+            #expect(threads.contains(name), "no thread named \(name) among \(threads)")
+        }
 
         try pods.send(count: 5, to: pods.allowedPort)
         try pods.send(count: 3, to: pods.deniedPort)
