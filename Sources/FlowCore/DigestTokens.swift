@@ -8,19 +8,42 @@
 /// token 0 itself is kept aside). Which tokens it holds is all a sealed digest depends on: the
 /// Bloom bits are an OR over them and the filter's size comes from their count, so the order a
 /// set hands them back in changes nothing.
+///
+/// The tokens are a fixed function of what a block holds (addresses, ports, names), most of it
+/// chosen by senders, so the multiplier that picks a slot is not a constant anyone could read
+/// here but a random odd number drawn for each set: multiply-shift hashing, under which two
+/// distinct tokens share a slot with probability at most 2/slots over the draw (Dietzfelbinger,
+/// Hagerup, Katajainen and Penttonen, "A reliable randomized algorithm for the closest-pair
+/// problem", J. Algorithms 25, 1997). A fixed multiplier would let a sender pick addresses
+/// whose tokens share one slot and make each insert walk the whole run.
 struct DigestTokens: Equatable, Sendable, Sequence {
     private var slots: [UInt64] = []
+    /// Odd; drawn when the first token arrives (digests read back from a segment hold none and
+    /// never need one); a stored property, read with the table.
+    private(set) var multiplier: UInt64 = 0
     /// 64 − log2(slots.count): the multiplied token's top bits pick the slot.
     private var shift: UInt64 = 64
     private var holdsZero = false
     /// Distinct tokens held, the token 0 included.
     private(set) var count = 0
 
+    init() {}
+
+    /// Given multiplier (made odd): for tests, which compare multipliers.
+    init(multiplier: UInt64) {
+        self.multiplier = multiplier | 1
+    }
+
     var isEmpty: Bool { count == 0 }
 
+    /// The slot `token` is looked for first.
     @inline(__always)
-    private func home(_ token: UInt64) -> Int {
-        Int(truncatingIfNeeded: (token &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    private func home(_ token: UInt64) -> Int { Self.home(token, multiplier: multiplier, shift: shift) }
+
+    /// The slot `token` is looked for first in a table of `2^(64 - shift)` slots.
+    @inline(__always)
+    static func home(_ token: UInt64, multiplier: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (token &* multiplier) >> shift)
     }
 
     /// Adds `token` unless it is held already.
@@ -61,6 +84,10 @@ struct DigestTokens: Equatable, Sendable, Sequence {
 
     /// Doubles the table (64 slots at first) and places every token again.
     private mutating func grow() {
+        if multiplier == 0 {
+            var random = SystemRandomNumberGenerator()
+            multiplier = random.next() | 1
+        }
         let old = slots
         let size = Swift.max(64, old.count * 2)
         slots = [UInt64](repeating: 0, count: size)

@@ -9,6 +9,12 @@ import FlowCore
 /// key's hash beside the key's number, so a probe touches one small slot and compares keys (in
 /// `keys`) only when the tags agree; the hash is a few multiplications of the key's words
 /// (`DenseKey`). Linear probing, at most half full, no deletion: a block empties it whole.
+///
+/// Addresses, ports and which pairs talk come from the wire, and a sender who could compute
+/// the slots could line keys up on one and make each new key walk the whole run. So the hash
+/// starts from `seed`, a secret drawn for each table (`DenseKey.denseHash(seed:)`), as the
+/// capture's flow table and the policy engine's key tables do; numbers go by first sight, so
+/// nothing written depends on it.
 struct DenseNumbering<Key: DenseKey> {
     private struct Slot {
         /// The key's hash, low half; never read while `number` is -1.
@@ -22,10 +28,19 @@ struct DenseNumbering<Key: DenseKey> {
     private var shift: UInt64
     /// The keys by number.
     private(set) var keys: [Key] = []
+    /// Where the keys' hashes start; a stored property, read with the table.
+    let seed: UInt64
 
     init() {
+        var random = SystemRandomNumberGenerator()
+        self.init(seed: random.next())
+    }
+
+    /// Given seed: for tests, which compare seeds.
+    init(seed: UInt64) {
         slots = Array(repeating: Self.empty, count: 64)
         shift = 64 - 6
+        self.seed = seed
     }
 
     var count: Int { keys.count }
@@ -33,7 +48,7 @@ struct DenseNumbering<Key: DenseKey> {
     /// The key's number, numbering it (the next number, `count` before the call) when it has none.
     @inline(__always)
     mutating func number(of key: Key) -> Int {
-        let hash = Self.finalized(key.denseHash)
+        let hash = Self.finalized(key.denseHash(seed: seed))
         let tag = UInt32(truncatingIfNeeded: hash)
         // Plain subscripts, no `withUnsafeBufferPointer` closures: those retained both arrays
         // around every probe.
@@ -64,6 +79,9 @@ struct DenseNumbering<Key: DenseKey> {
         }
     }
 
+    /// The slot `key` is looked for first, in a table of `2^(64 - shift)` slots: for tests.
+    func home(of key: Key, shift: UInt64) -> Int { Int(truncatingIfNeeded: Self.finalized(key.denseHash(seed: seed)) >> shift) }
+
     /// Spreads the key's hash over the high bits (which pick the slot) and the low ones (the tag).
     @inline(__always)
     private static func finalized(_ h: UInt64) -> UInt64 {
@@ -82,7 +100,7 @@ struct DenseNumbering<Key: DenseKey> {
         slots.withUnsafeMutableBufferPointer { table in
             let mask = size - 1
             for (number, key) in keys.enumerated() {
-                let hash = Self.finalized(key.denseHash)
+                let hash = Self.finalized(key.denseHash(seed: seed))
                 var i = Int(truncatingIfNeeded: hash >> shift)
                 while table[i].number >= 0 { i = (i + 1) & mask }
                 table[i] = Slot(tag: UInt32(truncatingIfNeeded: hash), number: Int32(truncatingIfNeeded: number))
@@ -95,6 +113,17 @@ struct DenseNumbering<Key: DenseKey> {
 protocol DenseKey: Equatable {
     /// The key's words mixed (`DenseHash.mix`); the numbering spreads the bits itself.
     var denseHash: UInt64 { get }
+    /// The hash a table with `seed` uses. By default the seed is folded into `denseHash`, which
+    /// holds for keys made of the store's own numbers and short fields such as ports (nobody can
+    /// build two with equal hashes); a key whose wide words come straight from the wire starts
+    /// its mix from the seed, so that keys built to share a `denseHash` do not collide under
+    /// every seed.
+    func denseHash(seed: UInt64) -> UInt64
+}
+
+extension DenseKey {
+    @inline(__always)
+    func denseHash(seed: UInt64) -> UInt64 { denseHash ^ seed }
 }
 
 /// Mixing a key's words into one, for `DenseKey.denseHash`.
@@ -111,4 +140,12 @@ extension UInt64: DenseKey {
 
 extension IPAddress: DenseKey {
     var denseHash: UInt64 { DenseHash.mix(DenseHash.mix(high, low), UInt64(version.rawValue)) }
+
+    /// From the seed: a sender picks both words of an IPv6 address, and for any `high` there is
+    /// a `low` giving `mix(high, low)` any value, so addresses with equal unseeded hashes are
+    /// easy to make.
+    @inline(__always)
+    func denseHash(seed: UInt64) -> UInt64 {
+        DenseHash.mix(DenseHash.mix(DenseHash.mix(seed, high), low), UInt64(version.rawValue))
+    }
 }

@@ -11,18 +11,32 @@ import CPrefetch
 /// the keys are kept by number in one column, so a probe reads two small tables. Conversations
 /// come sorted by source and destination, so one with the triple of the one before it (the
 /// same two pods on another port) takes its number without a probe.
+///
+/// Which triples a block holds is up to whoever sends the traffic, so the multiplier that
+/// picks a slot is a random odd number drawn for each table (multiply-shift hashing, as
+/// `DigestTokens` explains), not a constant that would let a sender line triples up on one
+/// slot. Numbers go by first appearance, so nothing read depends on it.
 struct DistinctTriples {
     /// Per slot, the call's stamp << 21 | (number + 1) (numbers are below 2^20, a block's
     /// most records); a slot with another stamp is empty, so the table is not cleared from
     /// block to block (only when it grows, or its 11-bit stamps wrap).
     private var slots: [UInt32] = []
     private var stamp: UInt32 = 0
+    /// Odd; drawn when the table is first sized (a decoder that never shares annotations never
+    /// draws one); a stored property, read with the table.
+    private(set) var multiplier: UInt64 = 0
     /// Per number, its triple's key.
     private var keys: [UInt64] = []
     private static let numberBits: UInt32 = 21
     private static let stampLimit: UInt32 = 1 << (32 - numberBits)
     /// How many triples ahead a slot is prefetched.
     private static let lookAhead = 16
+
+    /// The slot a triple's key is looked for first, in a table of `2^(64 - shift)` slots.
+    @inline(__always)
+    static func home(_ key: UInt64, multiplier: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* multiplier) >> shift)
+    }
 
     /// Compacts the first `count` triples (`sources[i]`, `destinations[i]`, `outcomes[i]`;
     /// sources and destinations below 2^22, outcomes below 2^20, at least `count` of each,
@@ -32,6 +46,11 @@ struct DistinctTriples {
     /// they were.
     mutating func compact(sources: inout [UInt64], destinations: inout [UInt64], outcomes: inout [UInt64], count: Int,
                           renumber: inout [UInt64]) -> Int {
+        if multiplier == 0 {
+            var random = SystemRandomNumberGenerator()
+            multiplier = random.next() | 1
+        }
+        let multiplier = multiplier
         var capacity = 1
         while capacity < 2 * count { capacity <<= 1 }
         if slots.count < capacity || stamp + 1 == Self.stampLimit {
@@ -62,7 +81,7 @@ struct DistinctTriples {
                                     let next = a &+ Self.lookAhead
                                     if next < count {
                                         let ahead = sources[next] << 42 | destinations[next] << 20 | outcomes[next]
-                                        flowlog_prefetch_read(slots.baseAddress! + Int(truncatingIfNeeded: (ahead &* 0x9E37_79B9_7F4A_7C15) >> shift))
+                                        flowlog_prefetch_read(slots.baseAddress! + Self.home(ahead, multiplier: multiplier, shift: shift))
                                     }
                                     let source = sources[a], destination = destinations[a], outcome = outcomes[a]
                                     let key = source << 42 | destination << 20 | outcome
@@ -70,7 +89,7 @@ struct DistinctTriples {
                                         renumber[a] = previousNumber
                                         continue
                                     }
-                                    var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+                                    var slot = Self.home(key, multiplier: multiplier, shift: shift)
                                     var number: Int
                                     while true {
                                         let held = slots[slot]

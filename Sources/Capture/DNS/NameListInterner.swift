@@ -8,6 +8,12 @@ import FlowCore
 /// so no two lists share a key). Keys live side by side in `keys`; the table is open-addressed
 /// (linear probing, at most half full) and holds entry numbers. Past `capacity` lists it starts
 /// afresh, as a dictionary emptied whole would: only box identities change, never a value.
+///
+/// The names come from DNS answers, which whoever answers chooses: with a fixed hash, anyone
+/// reading this source could serve lists that share one slot, and every later answer would
+/// walk the whole run (thousands of entries at the default capacity). So the hash starts from
+/// `seed`, a secret drawn for each interner, as the flow table's and the address table's do;
+/// lists found to share a slot under one seed scatter under another.
 struct NameListInterner {
     private struct Entry {
         var hash: UInt64
@@ -17,6 +23,8 @@ struct NameListInterner {
     }
 
     let capacity: Int
+    /// Where the names' hash starts (`hash(_:seed:)`); a stored property, read with the table.
+    let seed: UInt64
     private var slots: [Int32]
     private var shift: UInt64
     private var entries: [Entry] = []
@@ -25,7 +33,14 @@ struct NameListInterner {
     private var key: [UInt8] = []
 
     init(capacity: Int = 1 << 14) {
+        var random = SystemRandomNumberGenerator()
+        self.init(capacity: capacity, seed: random.next())
+    }
+
+    /// Given seed: for tests, which compare seeds.
+    init(capacity: Int, seed: UInt64) {
         self.capacity = max(1, capacity)
+        self.seed = seed
         var size = 16
         while size < self.capacity * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
@@ -43,7 +58,7 @@ struct NameListInterner {
             if i != Int(answer.chainStart) { key.append(0) }
             key.append(contentsOf: raw.bytes[Int(name.start)..<Int(name.start + name.count)])
         }
-        let hash = Self.hash(key)
+        let hash = Self.hash(key, seed: seed)
         var slot = find(hash)
         if slots[slot] >= 0 { return entries[Int(slots[slot])].names }
         if entries.count >= capacity {
@@ -57,11 +72,14 @@ struct NameListInterner {
         return names
     }
 
+    /// The slot a list hashed to `hash` is looked for first.
+    func home(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> shift) }
+
     /// The slot holding `key` (hashed to `hash`), else the empty slot where it would go.
     private func find(_ hash: UInt64) -> Int {
         slots.withUnsafeBufferPointer { table in
             let mask = table.count - 1
-            var i = Int(truncatingIfNeeded: hash >> shift)
+            var i = home(hash)
             while true {
                 let number = table[i]
                 if number < 0 { return i }
@@ -94,11 +112,11 @@ struct NameListInterner {
         keys.removeAll(keepingCapacity: true)
     }
 
-    /// Eight bytes at a time, each word mixed by a multiplication; the length goes in last, so
-    /// keys that differ only in trailing zero bytes differ.
-    static func hash(_ bytes: [UInt8]) -> UInt64 {
+    /// Eight bytes at a time, each word mixed by a multiplication, from the seed; the length
+    /// goes in last, so keys that differ only in trailing zero bytes differ.
+    static func hash(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
         bytes.withUnsafeBytes { raw in
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ seed
             var i = 0
             while i + 8 <= raw.count {
                 h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9

@@ -8,6 +8,10 @@ import FlowCore
 /// annotation-and-node number when it reads any annotation or node field (those numbers are per
 /// block, so such a memo is cleared at each block). Plans that read addresses are not memoised:
 /// an address does not fit beside the rest, and address groups rarely repeat within a block.
+///
+/// Ports and VLANs come from the wire, so the multiplier that picks a bucket is a random odd
+/// number drawn for each memo (multiply-shift hashing, as `DigestTokens` explains), not a
+/// constant that would let a sender pick keys sharing one bucket.
 struct ConversationMemo {
     /// What the plan's keys and filter read (`QueryPlan.conversationFields`).
     let needs: ConversationFields
@@ -15,6 +19,8 @@ struct ConversationMemo {
     private var codes: [UInt64]
     private var slots: [Int32]
     private var filled: [Int] = []
+    /// Odd; a stored property, read with the table.
+    let multiplier: UInt64
     private static let occupied: UInt64 = 1 << 63
     private static let templateLimit = 1 << 23
 
@@ -22,7 +28,14 @@ struct ConversationMemo {
     static let dropped: Int32 = -1
 
     init(needs: ConversationFields) {
+        var random = SystemRandomNumberGenerator()
+        self.init(needs: needs, multiplier: random.next())
+    }
+
+    /// Given multiplier (made odd): for tests, which compare multipliers.
+    init(needs: ConversationFields, multiplier: UInt64) {
         self.needs = needs
+        self.multiplier = multiplier | 1
         codes = needs.contains(.addresses) ? [] : [UInt64](repeating: 0, count: 1024)
         slots = [Int32](repeating: 0, count: codes.count)
     }
@@ -55,7 +68,7 @@ struct ConversationMemo {
     func slot(for code: UInt64) -> Int32? {
         let stored = code | Self.occupied
         let mask = codes.count - 1
-        var i = Self.bucket(code, mask)
+        var i = bucket(code, mask)
         while true {
             let c = codes[i]
             if c == stored { return slots[i] }
@@ -67,16 +80,17 @@ struct ConversationMemo {
     mutating func remember(_ code: UInt64, slot: Int32) {
         if (filled.count + 1) * 2 > codes.count { grow() }
         let mask = codes.count - 1
-        var i = Self.bucket(code, mask)
+        var i = bucket(code, mask)
         while codes[i] != 0 { i = (i + 1) & mask }
         codes[i] = code | Self.occupied
         slots[i] = slot
         filled.append(i)
     }
 
+    /// The bucket `code` is looked for first, of `mask + 1` (at most 2^24).
     @inline(__always)
-    private static func bucket(_ code: UInt64, _ mask: Int) -> Int {
-        Int(truncatingIfNeeded: (code &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    func bucket(_ code: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: (code &* multiplier) >> 40) & mask
     }
 
     private mutating func grow() {
