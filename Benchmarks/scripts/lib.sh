@@ -68,8 +68,8 @@ BENCH_LARGE_CLUSTER_ARGS="--pods 4096 --namespaces 128 --policies 1000 --tiers 6
 bench_samplegen_input() {
     local input=$1 args=$2
     if [ ! -s "$input/capture.pcap" ] || [ "$(cat "$input/args" 2>/dev/null)" != "$args" ] \
-        || [ "$BENCH_BIN/samplegen" -nt "$input/args" ]; then
-        [ -x "$BENCH_BIN/samplegen" ] || { echo "$BENCH_BIN/samplegen not built" >&2; return 1; }
+        || [ "${BENCH_BIN:-}/samplegen" -nt "$input/args" ]; then
+        [ -x "${BENCH_BIN:-}/samplegen" ] || { echo "samplegen not built (BENCH_BIN: ${BENCH_BIN:-unset}; Benchmarks/run.sh builds it)" >&2; return 1; }
         rm -rf "$input"
         mkdir -p "$(dirname "$input")"
         echo "generating $input: samplegen $args" >&2

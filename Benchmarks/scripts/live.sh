@@ -12,7 +12,8 @@
 # Traffic stays inside the namespace (nothing routes out of it) and is bounded by LIVE_PACKETS.
 # Needs root (ip netns), tcpreplay and nfpcapd; without them the area prints why and no rows.
 #
-# Environment (from Benchmarks/run.sh): BENCH_WORK, BENCH_BIN, FLOWLOG. Optional:
+# Environment (from Benchmarks/run.sh): BENCH_WORK, FLOWLOG, and BENCH_BIN when the large
+# cluster's input is still to be made (alone: BENCH_WORK=DIR FLOWLOG=BINARY live.sh). Optional:
 #   LIVE_PACKETS  packets sent per tool (default: the whole capture, ≈2 M; 200000 is a quick run)
 #   LIVE_BUFFER   flowlog's kernel capture buffer (default 64MiB); nfpcapd gets the same (-b)
 #   LIVE_PPS      the pinned rate of the second pair of rows (tcpreplay --pps; default 200000,
@@ -24,7 +25,8 @@
 #                 before/after figures beside the same nfpcapd run
 #   LIVE_PERF     a directory: `perf record -g` follows each flowlog agent while the traffic
 #                 is sent and leaves NAME-ROUND.perf.data there (`perf report -i`), then from
-#                 the end of the traffic to the agent's exit: NAME-ROUND.flush.perf.data
+#                 the end of the traffic to the agent's exit: NAME-ROUND.flush.perf.data (the
+#                 whole machine's; the agent's process id is in NAME-ROUND.pid, for --pid)
 #   LIVE_STAT     set (to anything): `perf stat` counts each flowlog agent's page faults and
 #                 context switches from the first packet to its exit (software events, which a
 #                 machine without hardware counters has too); rows give their medians, beside
@@ -133,8 +135,12 @@ run_tool() {
     running=$(cpu_seconds "$pid")
     if [ -n "$perf" ]; then
         kill -INT "$perf" 2>/dev/null; wait "$perf" 2>/dev/null || true
-        # A second profile from here to the exit: the final flush on its own.
-        perf record -g -p "$pid" -o "$LIVE_PERF/$name.flush.perf.data" 2>>"$work/$name.perf.log" &
+        # A second profile from here to the exit: the final flush on its own. System-wide,
+        # since attaching to a process (-p) fails when one of its threads ends while perf
+        # attaches, which the stop makes likely; NAME.pid says whose samples to read
+        # (`perf report --pid`, `perf script --pid`).
+        echo "$pid" >"$LIVE_PERF/$name.pid"
+        perf record -a -g -o "$LIVE_PERF/$name.flush.perf.data" 2>>"$work/$name.perf.log" &
         perf=$!
         started_pids+=("$perf")
         sleep 0.5
@@ -143,7 +149,13 @@ run_tool() {
     stop_started=$(date +%s.%N)
     kill -TERM "$pid"
     wait "$timer" || true
-    if [ -n "$perf" ]; then wait "$perf" 2>/dev/null || echo "live: $name: perf ended with status $?" >&2; fi
+    if [ -n "$perf" ]; then
+        # Stopped by SIGINT (status 130) once the agent is gone; anything else is a failure.
+        kill -INT "$perf" 2>/dev/null || true
+        local status=0
+        wait "$perf" 2>/dev/null || status=$?
+        [ "$status" -eq 0 ] || [ "$status" -eq 130 ] || echo "live: $name: perf ended with status $status" >&2
+    fi
     if [ -n "$stat" ]; then
         kill -INT "$stat" 2>/dev/null || true
         wait "$stat" 2>/dev/null || true

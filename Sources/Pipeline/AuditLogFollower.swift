@@ -37,7 +37,7 @@ public final class AuditLogFollower: @unchecked Sendable {
         self.logger = logger
         statePath = ingestor.directory + "/FOLLOW"
         do {
-            thread = try BackgroundThread { [self] in run() }
+            thread = try BackgroundThread(name: "flowlog-audit") { [self] in run() }
         } catch let failure as SystemCallError {
             throw FlowlogError(.libraryCall, "cannot start the audit log follower: \(failure.message)", call: failure.call)
         }

@@ -50,7 +50,7 @@ public final class ManifestWatcher: @unchecked Sendable {
         self.handler = handler
         let baseline = ManifestSnapshot(paths: paths)
         do {
-            thread = try BackgroundThread { [self] in poll(from: baseline) }
+            thread = try BackgroundThread(name: "flowlog-watch") { [self] in poll(from: baseline) }
         } catch let failure as SystemCallError {
             throw FlowlogError(.libraryCall, "cannot start the manifest watcher: \(failure.message)", call: failure.call)
         }

@@ -239,12 +239,14 @@ public final class NodeAgent: Service, @unchecked Sendable {
         let names = DNSNameCache(retention: DNSNameCache.retention(for: c.flowCacheConfiguration))
         let processor = FlowProcessor(engine: engine, writer: writer, node: node, metrics: metrics, names: names)
         let state = ProcessingState()
-        let processing = try thread("processing") { [self] in
+        let processing = try thread("processing", named: "flowlog-process") { [self] in
             process(channels: channels, processor: processor, state: state)
         }
         var captures: [InterfaceCapture] = []
         for (source, channel) in zip(sources, channels) {
-            let t = try thread("capture \(source.name)") { [self] in capture(source, into: channel) }
+            let t = try thread("capture \(source.name)", named: Self.captureThreadName(source.name)) { [self] in
+                capture(source, into: channel)
+            }
             captures.append(InterfaceCapture(source: source, channel: channel, thread: t))
             logger.info("capturing", metadata: ["interface": "\(source.name)", "link": "\(source.linkType)",
                                                 "filter": "\(c.capture.filter ?? "")",
@@ -261,15 +263,27 @@ public final class NodeAgent: Service, @unchecked Sendable {
                        flowsRecorder: flowsRecorder, auditRecorder: auditRecorder, ingestor: ingestor, follower: follower)
     }
 
-    private func thread(_ name: String, _ body: @escaping () -> Void) throws -> BackgroundThread {
+    private func thread(_ name: String, named threadName: String, _ body: @escaping () -> Void) throws -> BackgroundThread {
         do {
-            return try BackgroundThread(body)
+            return try BackgroundThread(name: threadName, body)
         } catch let failure as SystemCallError {
             throw FlowlogError(.libraryCall, "cannot start the \(name) thread: \(failure.message)", call: failure.call)
         }
     }
 
     // MARK: - Threads
+
+    /// What `top -H` and `perf` call the capture thread of `interface`: `cap-` and as much of the
+    /// interface's name as fits the 15 bytes a thread name takes, so each interface's share of
+    /// the CPU is visible on a node that captures several.
+    static func captureThreadName(_ interface: String) -> String {
+        var name = "cap-"
+        for character in interface {
+            guard name.utf8.count + String(character).utf8.count <= 15 else { break }
+            name.append(character)
+        }
+        return name
+    }
 
     /// One interface: capture until `breakLoop`, then flush the flow cache into the ring (waiting
     /// for room: the processing thread is draining) and close it.

@@ -36,6 +36,16 @@ final class RunningAgent {
         Probe.until(seconds: seconds) { (try? Probe.httpGet(port: port, path: path)) != nil }
     }
 
+    /// The names of the agent's threads, as `top -H` shows them.
+    func threadNames() -> [String] {
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+        return ids.compactMap { id in
+            (try? String(contentsOfFile: "\(tasks)/\(id)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .newlines)
+        }
+    }
+
     /// SIGTERM, as an orchestrator stops it; waits for the exit and the whole log.
     func stop() -> (stopped: Bool, status: Int32, log: String) {
         kill(process.processIdentifier, SIGTERM)
