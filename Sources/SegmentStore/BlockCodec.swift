@@ -61,6 +61,7 @@ struct BlockCodec {
     /// Adds a block's rows, read where they lie (`BlockEncoder.add(row:)`).
     mutating func add(contentsOf rows: UnsafeBufferPointer<AnnotatedFlow>) {
         guard let first = rows.baseAddress else { return }
+        encoder.content.reserveCapacity(records: encoder.count + rows.count)
         for i in 0..<rows.count { encoder.add(row: first + i) }
     }
 
@@ -82,7 +83,7 @@ struct BlockCodec {
     /// longer pays for a second copy).
     static func raw(of block: NumberedBlock, dictionary: DictionaryEntries, endsSegment: Bool,
                     layout: inout BlockLayout) throws -> RawBlock {
-        var payload = ByteSink(capacity: layout.lastRawSize)
+        var payload = layout.lendPayload()
         let digest = block.layOut(with: &layout, into: &payload)
         layout.lastRawSize = payload.bytes.count
         let raw = RawBlock(payload: payload.bytes, dictionary: dictionary.payload, dictionaryRange: dictionary.range,
@@ -123,6 +124,7 @@ struct BlockCodec {
         let raw = try finishRaw(endsSegment: endsSegment)
         do {
             let assembled = try compressor.assemble(raw)
+            layout.keepPayload(raw.payload)
             return (assembled.bytes, assembled.blockStart, raw.digest)
         } catch {
             // The block is lost: the entries its record held are not on disk, so the next
