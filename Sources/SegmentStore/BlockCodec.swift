@@ -62,6 +62,7 @@ struct BlockCodec {
     /// will read fetched a few rows ahead (`BlockEncoder+Lookahead`).
     mutating func add(contentsOf rows: UnsafeBufferPointer<AnnotatedFlow>) {
         guard let first = rows.baseAddress else { return }
+        encoder.content.reserveCapacity(records: encoder.count + rows.count)
         let count = rows.count, offset = BlockEncoder.annotationOffset
         let ahead = BlockEncoder.rowPrefetchDistance, found = BlockEncoder.rowFoundDistance, keyed = BlockEncoder.rowKeyedDistance
         for i in 0..<count {
@@ -90,7 +91,7 @@ struct BlockCodec {
     /// longer pays for a second copy).
     static func raw(of block: NumberedBlock, dictionary: DictionaryEntries, endsSegment: Bool,
                     layout: inout BlockLayout) throws -> RawBlock {
-        var payload = ByteSink(capacity: layout.lastRawSize)
+        var payload = layout.lendPayload()
         let digest = block.layOut(with: &layout, into: &payload)
         layout.lastRawSize = payload.bytes.count
         let raw = RawBlock(payload: payload.bytes, dictionary: dictionary.payload, dictionaryRange: dictionary.range,
@@ -131,6 +132,7 @@ struct BlockCodec {
         let raw = try finishRaw(endsSegment: endsSegment)
         do {
             let assembled = try compressor.assemble(raw)
+            layout.keepPayload(raw.payload)
             return (assembled.bytes, assembled.blockStart, raw.digest)
         } catch {
             // The block is lost: the entries its record held are not on disk, so the next

@@ -1,5 +1,6 @@
 @testable import Capture
 import FlowCore
+import FlowTestSupport
 import Foundation
 import Testing
 
@@ -8,12 +9,15 @@ import Glibc
 #endif
 
 /// The kernel's receive ring read directly (`PacketRing`, `FlowCapture.readRing`) against
-/// libpcap reading the same interface at the same time: two sources on the loopback interface,
-/// random UDP datagrams (random sizes and counts, several ports) and TCP exchanges sent by the
-/// test, and both captures must make the same flows of them, packet and byte counts, flags and
-/// status included. (The time stamps are the kernel's, given to each socket separately, and may
+/// libpcap reading the same interface at the same time: two sources on the loopback interface
+/// of a network namespace the test makes (`PrivateNetwork`), random UDP datagrams (random sizes
+/// and counts, several ports) and TCP exchanges sent by the test, and both captures must make
+/// the same flows of them, packet and byte counts, flags and status included, with nothing
+/// dropped. (The time stamps are the kernel's, given to each socket separately, and may
 /// differ by the microseconds between the two; the block walk's own handling of them is checked
-/// exactly in `PacketRingBlockTests`.) Needs CAP_NET_RAW; without it the test says so and stops.
+/// exactly in `PacketRingBlockTests`.) The namespace's `lo` carries the test's traffic alone,
+/// so every flow must be the test's and a drop can only be of its packets. Needs root for the
+/// namespace; without it the test says so and stops (CI requires it).
 struct RingReadingTests {
     final class Run: @unchecked Sendable {
         // The semaphore orders every access: the thread writes before `signal()`, the test
@@ -65,6 +69,12 @@ struct RingReadingTests {
 
     @Test(arguments: [21, 22, 23])
     func ringAndLibpcapMakeTheSameFlows(seed: UInt64) throws {
+        guard let network = try PrivateNetwork.forTest("the ring comparison") else { return }
+        // The sources, the capture threads and the sockets are all made inside.
+        try network.whileJoined { try Self.compareRingAndLibpcap(seed: seed) }
+    }
+
+    static func compareRingAndLibpcap(seed: UInt64) throws {
         guard let ringSource = try Self.open(directRing: true), let libpcapSource = try Self.open(directRing: false) else { return }
         #expect(ringSource.readsRingDirectly)
         #expect(!libpcapSource.readsRingDirectly)
@@ -109,10 +119,12 @@ struct RingReadingTests {
         #expect(ring.error == nil)
         #expect(libpcap.error == nil)
 
-        func ours(_ run: Run) -> [Untimed] {
-            run.sink.flows.filter { ports.contains($0.sourcePort) || ports.contains($0.destinationPort) }.map(Untimed.init).sorted()
+        // Nothing but the test's traffic crosses the namespace's `lo`.
+        for run in [ring, libpcap] {
+            let strangers = run.sink.flows.filter { !ports.contains($0.sourcePort) && !ports.contains($0.destinationPort) }
+            #expect(strangers.isEmpty, "flows not sent by the test: \(strangers.prefix(3))")
         }
-        let fromRing = ours(ring), fromLibpcap = ours(libpcap)
+        let fromRing = ring.sink.flows.map(Untimed.init).sorted(), fromLibpcap = libpcap.sink.flows.map(Untimed.init).sorted()
         #expect(fromRing.count >= receivers.count + 1)
         #expect(fromRing == fromLibpcap)
         let udpPackets = ring.sink.flows.filter { $0.ipProtocol == .udp && ports.contains($0.destinationPort) }.reduce(0) { $0 + $1.packets }
@@ -123,36 +135,14 @@ struct RingReadingTests {
         #expect(!ring.progress.isEmpty)
     }
 
-    /// Runs `ip` with `arguments`; false when it fails.
-    @discardableResult
-    static func ip(_ arguments: [String]) -> Bool {
-        let candidates: [String] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-        guard let path = candidates.first(where: { Glibc.access($0, X_OK) == 0 }) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
     /// An interface taken down under a running capture does not end it (the kernel resumes
     /// delivery when it comes back up), through the ring as through libpcap, and neither spins
-    /// on the error the socket reports meanwhile; `breakLoop()` still ends it. The interface is one end of a veth pair
-    /// in a network namespace the test creates; the capture thread joins that namespace. Needs
-    /// root and `ip`.
+    /// on the error the socket reports meanwhile; `breakLoop()` still ends it. The interface is
+    /// the loopback of a network namespace the test makes (`PrivateNetwork`), which the capture
+    /// thread starts in. Needs root; without it the test says so and stops (CI requires it).
     @Test(arguments: [true, false])
     func anInterfaceGoingDownIsWaitedOut(directRing: Bool) throws {
-        let namespace = "flowlog-ring-test-\(getpid())-\(directRing ? 1 : 0)"
-        guard getuid() == 0, Self.ip(["netns", "add", namespace]) else {
-            print("skipping: needs root and ip to make a network namespace")
-            return
-        }
-        defer { Self.ip(["netns", "del", namespace]) }
-        try #require(Self.ip(["-n", namespace, "link", "add", "name", "cap0", "type", "veth", "peer", "name", "snd0"]))
-        try #require(Self.ip(["-n", namespace, "link", "set", "cap0", "up"]))
-        try #require(Self.ip(["-n", namespace, "link", "set", "snd0", "up"]))
+        guard let network = try PrivateNetwork.forTest("the interface-down check") else { return }
 
         final class Outcome: @unchecked Sendable {
             // Written by the capture thread before `started`/`finished` are signalled, read after.
@@ -163,53 +153,42 @@ struct RingReadingTests {
             let finished = DispatchSemaphore(value: 0)
         }
         let outcome = Outcome()
-        let path = "/var/run/netns/\(namespace)"
-        Thread {
-            // Network namespaces are per thread: this one (alone) joins the test's.
-            let descriptor = Glibc.open(path, O_RDONLY)
-            let joined = descriptor >= 0 && Self.joinNetworkNamespace(descriptor)
-            if descriptor >= 0 { close(descriptor) }
-            outcome.source = joined ? try? PacketSource(liveInterface: "cap0", configuration: LiveCaptureConfiguration(
-                bufferSize: 4 << 20, readTimeoutMilliseconds: 50, directRing: directRing)) : nil
-            var clock = clockid_t()
-            pthread_getcpuclockid(pthread_self(), &clock)
-            outcome.threadCPU = {
-                var spent = timespec()
-                clock_gettime(clock, &spent)
-                return Double(spent.tv_sec) + Double(spent.tv_nsec) / 1e9
-            }
-            outcome.started.signal()
-            if let source = outcome.source {
-                var capture = FlowCapture()
-                var sink = CollectingFlowSink()
-                do { try capture.run(source, into: &sink) } catch { outcome.error = "\(error)" }
-            }
-            outcome.finished.signal()
-        }.start()
+        // Made while this thread is in the namespace, the capture thread starts there too.
+        try network.whileJoined {
+            Thread {
+                outcome.source = try? PacketSource(liveInterface: "lo", configuration: LiveCaptureConfiguration(
+                    bufferSize: 4 << 20, readTimeoutMilliseconds: 50, directRing: directRing))
+                var clock = clockid_t()
+                pthread_getcpuclockid(pthread_self(), &clock)
+                outcome.threadCPU = {
+                    var spent = timespec()
+                    clock_gettime(clock, &spent)
+                    return Double(spent.tv_sec) + Double(spent.tv_nsec) / 1e9
+                }
+                outcome.started.signal()
+                if let source = outcome.source {
+                    var capture = FlowCapture()
+                    var sink = CollectingFlowSink()
+                    do { try capture.run(source, into: &sink) } catch { outcome.error = "\(error)" }
+                }
+                outcome.finished.signal()
+            }.start()
+        }
         outcome.started.wait()
-        let source = try #require(outcome.source, "capture on cap0 in \(namespace)")
+        let source = try #require(outcome.source, "capture on the namespace's lo")
         #expect(source.readsRingDirectly == directRing)
         usleep(300_000)
-        try #require(Self.ip(["-n", namespace, "link", "set", "cap0", "down"]))
+        try #require(network.setLoopback(up: false) == nil)
         usleep(200_000)
         let before = outcome.threadCPU()
         #expect(outcome.finished.wait(timeout: .now() + 1) == .timedOut, "\(outcome.error ?? "")")
         let spent = outcome.threadCPU() - before
         #expect(spent < 0.2, "the capture thread spent \(spent) s of CPU in a second with its interface down")
-        try #require(Self.ip(["-n", namespace, "link", "set", "cap0", "up"]))
+        try #require(network.setLoopback(up: true) == nil)
         usleep(200_000)
         source.breakLoop()
         #expect(outcome.finished.wait(timeout: .now() + 5) == .success)
         #expect(outcome.error == nil)
-    }
-
-    /// `setns(descriptor, CLONE_NEWNET)` for the calling thread (glibc declares it only for
-    /// GNU sources, which Swift's Glibc module is not built as).
-    static func joinNetworkNamespace(_ descriptor: Int32) -> Bool {
-        typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "setns") else { return false }
-        let cloneNewNetwork: Int32 = 0x4000_0000
-        return unsafeBitCast(symbol, to: SetNamespace.self)(descriptor, cloneNewNetwork) == 0
     }
 
     /// A filter, immediate mode or `directRing: false` leave the reading to libpcap.

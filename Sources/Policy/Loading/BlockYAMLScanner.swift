@@ -31,15 +31,20 @@ import Darwin
 ///
 /// Lines and columns are counted as libyaml counts them (in characters, which ASCII makes bytes).
 enum BlockYAMLScanner {
-    /// Reads all of `text` into `assembly`, or returns false (with `assembly` half built: discard it).
-    static func read(_ text: UnsafeBufferPointer<UInt8>, into assembly: inout YAMLDocumentAssembly) -> Bool {
-        guard isPrintableASCII(text) else { return false }
-        var scanner = Scanner(text: text)
-        do {
-            return try scanner.run(&assembly)
-        } catch {
-            // A limit (nesting depth): libyaml's pass reports it with its own location.
-            return false
+    /// Reads all of the text `assembly` was made with (`YAMLDocumentAssembly(…, text:)`) into
+    /// it, or returns false (with `assembly` half built: discard it). Scalars are handed over by
+    /// their place in that text; only those with `''` inside are copied, unescaped.
+    static func read(into assembly: inout YAMLDocumentAssembly) -> Bool {
+        let bytes = assembly.flat.text
+        return bytes.withUnsafeBufferPointer { text in
+            guard isPrintableASCII(text) else { return false }
+            var scanner = Scanner(text: text)
+            do {
+                return try scanner.run(&assembly)
+            } catch {
+                // A limit (nesting depth): libyaml's pass reports it with its own location.
+                return false
+            }
         }
     }
 
@@ -347,8 +352,8 @@ enum BlockYAMLScanner {
                     assembly.scalar($0, tag: tag, style: found.style, line: line + 1, column: column(start) + 1, anchor: nil)
                 }
             } else {
-                assembly.scalar(UnsafeBufferPointer(rebasing: text[found.start..<found.end]), tag: tag, style: found.style,
-                                line: line + 1, column: column(start) + 1, anchor: nil)
+                assembly.scalar(at: found.start, count: found.end - found.start, tag: tag, style: found.style,
+                                line: line + 1, column: column(start) + 1)
             }
         }
 

@@ -42,16 +42,20 @@ extension ClusterBuilder {
         }
         let serviceAccount = spec?.string("serviceAccountName") ?? spec?.string("serviceAccount") ?? "default"
         let key = "\(namespace)/\(name)"
+        // Worked out once (a walk for its field path), not once per use.
+        let location = r.location
         if let first = podDefinitions[key] {
             r.warning("pod \(key) is defined more than once (first at \(first)); flows may get either definition")
         } else {
-            podDefinitions[key] = r.location
+            podDefinitions[key] = location
         }
         for address in addresses {
-            if let owner = podOfAddress[address], owner.pod != key {
-                r.warning("address \(address) also belongs to pod \(owner.pod) (\(owner.location)); flows to or from it may be attributed to either")
-            } else if podOfAddress[address] == nil {
-                podOfAddress[address] = (key, r.location)
+            if let owner = podOfAddress[address] {
+                if owner.pod != key {
+                    r.warning("address \(address) also belongs to pod \(owner.pod) (\(owner.location)); flows to or from it may be attributed to either")
+                }
+            } else {
+                podOfAddress[address] = (key, location)
             }
         }
         cluster.pods.append(ClusterPod(

@@ -13,22 +13,28 @@ import Darwin
 /// Open collections are an explicit stack (no recursion, so no depth can overflow it). Lines and
 /// columns are 1-based.
 struct YAMLDocumentAssembly {
+    /// One open collection. Plain numbers only: every scalar reads and updates the innermost
+    /// frame, and a frame holding a string and a dictionary cost a retain and a release of each
+    /// at every read. The rare anchor and wide mapping's key index sit on stacks of their own
+    /// (`openAnchors`, `keyIndexes`), innermost last, as the frames that own them.
     struct Frame {
         var isMapping: Bool
+        /// Whether this collection's anchor is the last of `openAnchors`.
+        var hasAnchor: Bool
+        /// Whether this mapping grew past `keyListLimit` keys: its keys then left `openKeys`
+        /// for the last of `keyIndexes`.
+        var hasKeyIndex = false
         /// The collection's entry.
         var index: UInt32
         /// Finished children so far (a mapping's alternate key, value, key, …).
         var children = 0
         /// Nodes in this collection so far, aliases expanded, itself included.
         var nodes = 1
-        var anchor: String?
         /// Where this mapping's keys start in `openKeys`.
         var firstKey: Int
-        /// Set once the mapping grows past `keyListLimit` keys; its keys then leave `openKeys`.
-        var keyIndex: [String: (line: Int, column: Int)]?
     }
 
-    /// A scalar key of an open mapping: its text's place in `flat.bytes`, its line and column.
+    /// A scalar key of an open mapping: its text's place in the document's bytes (`flat.withBytes`), its line and column.
     struct KeySeen {
         var start: Int
         var count: Int
@@ -45,6 +51,10 @@ struct YAMLDocumentAssembly {
     /// The keys of every open mapping, innermost last (one array for all of them: a mapping's
     /// keys no longer cost an array of their own).
     var openKeys: [KeySeen] = []
+    /// Anchors of open collections that have one, innermost last.
+    var openAnchors: [String] = []
+    /// Key indexes of open mappings wider than `keyListLimit`, innermost last.
+    var keyIndexes: [[String: (line: Int, column: Int)]] = []
     var roots: [UInt32] = []
     var warnings: [FlowlogError] = []
     /// Yams keeps anchors for the whole stream; the expansion count is per document, as
@@ -57,12 +67,18 @@ struct YAMLDocumentAssembly {
     var undefinedAlias: FlowlogError?
     var finishedRoot: UInt32?
 
-    init(file: String, expectedBytes: Int) {
+    /// `text`: the text being read, when scalars lying in it as they are will be handed over
+    /// by place (`scalar(at:…)`) rather than copied; the scalars copied then are the few a
+    /// parser had to unescape, so no room is set aside for them.
+    init(file: String, expectedBytes: Int, text: [UInt8] = []) {
         self.file = file
+        flat = ManifestDocument.Builder(text: text)
         // Grown by doubling, the two arrays were copied a dozen times on the way to a large
         // file's size (a tenth of the loading time); untouched capacity costs no memory.
-        flat.bytes.reserveCapacity(expectedBytes)
-        flat.entries.reserveCapacity(expectedBytes / 16 + 16)
+        if text.isEmpty { flat.bytes.reserveCapacity(expectedBytes) }
+        // A block-style manifest makes about one entry per 11 bytes; too few here and the
+        // array is copied once more at its largest.
+        flat.entries.reserveCapacity(expectedBytes / 8 + 16)
         frames.reserveCapacity(16)
         openKeys.reserveCapacity(64)
     }
@@ -85,11 +101,21 @@ struct YAMLDocumentAssembly {
 
     // MARK: - Events
 
-    /// A scalar; `tag` is a number from `flat.tagNumber`.
+    /// A scalar, its bytes copied; `tag` is a number from `flat.tagNumber`.
     mutating func scalar(_ text: UnsafeBufferPointer<UInt8>, tag: UInt32, style: UInt8, line: Int, column: Int, anchor: String?) {
-        let start = flat.bytes.count
+        let start = flat.nextStart
         let index = flat.scalar(text, tag: tag, style: style, line: line, column: column)
-        if expectingKey { note(keyAt: start, count: text.count, line: line, column: column) }
+        scalarAdded(index, start: start, count: text.count, line: line, column: column, anchor: anchor)
+    }
+
+    /// A scalar lying as it is at `start` in the text the assembly was given (`init(text:)`).
+    mutating func scalar(at start: Int, count: Int, tag: UInt32, style: UInt8, line: Int, column: Int) {
+        let index = flat.scalar(at: start, count: count, tag: tag, style: style, line: line, column: column)
+        scalarAdded(index, start: start, count: count, line: line, column: column, anchor: nil)
+    }
+
+    private mutating func scalarAdded(_ index: UInt32, start: Int, count: Int, line: Int, column: Int, anchor: String?) {
+        if expectingKey { note(keyAt: start, count: count, line: line, column: column) }
         if let anchor {
             anchors[anchor] = index
             anchorNodes[anchor] = 1
@@ -123,16 +149,19 @@ struct YAMLDocumentAssembly {
             throw FlowlogError(.parse, "nested more than \(YAMLPrecheck.maximumDepth) levels deep", location: location(line: line, column: column))
         }
         let index = flat.open(isMapping ? .mapping : .sequence, tag: tag, style: style, line: line, column: column)
-        frames.append(Frame(isMapping: isMapping, index: index, anchor: anchor, firstKey: openKeys.count))
+        if let anchor { openAnchors.append(anchor) }
+        frames.append(Frame(isMapping: isMapping, hasAnchor: anchor != nil, index: index, firstKey: openKeys.count))
     }
 
     /// Closes the innermost open collection.
     mutating func close() {
         guard let frame = frames.popLast() else { return }
         openKeys.removeSubrange(frame.firstKey...)
+        if frame.hasKeyIndex { keyIndexes.removeLast() }
         // A mapping's children come in pairs (libyaml emits a value for every key).
         flat.close(frame.index, children: frame.isMapping ? frame.children & ~1 : frame.children)
-        if let anchor = frame.anchor {
+        if frame.hasAnchor {
+            let anchor = openAnchors.removeLast()
             anchors[anchor] = frame.index
             anchorNodes[anchor] = frame.nodes
         }
@@ -150,16 +179,16 @@ struct YAMLDocumentAssembly {
 
     // MARK: - Keys and counts
 
-    /// A scalar key of the innermost mapping (its text at `start` in `flat.bytes`), checked
+    /// A scalar key of the innermost mapping (its text at `start` in the document's bytes), checked
     /// against the keys before it. Keys are compared as bytes; a `String` is made only for
     /// a wide mapping's index or a warning.
     private mutating func note(keyAt start: Int, count: Int, line: Int, column: Int) {
         let last = frames.count - 1
         var first: (line: Int, column: Int)?
-        if frames[last].keyIndex != nil {
+        if frames[last].hasKeyIndex {
             let key = keyText(start, count)
-            first = frames[last].keyIndex![key]
-            if first == nil { frames[last].keyIndex![key] = (line, column) }
+            first = keyIndexes[keyIndexes.count - 1][key]
+            if first == nil { keyIndexes[keyIndexes.count - 1][key] = (line, column) }
         } else if let found = openKeys[frames[last].firstKey...].first(where: { sameBytes($0.start, $0.count, start, count) }) {
             first = (found.line, found.column)
         } else if openKeys.count - frames[last].firstKey < Self.keyListLimit {
@@ -171,7 +200,8 @@ struct YAMLDocumentAssembly {
                 if index[key] == nil { index[key] = (entry.line, entry.column) }
             }
             index[keyText(start, count)] = (line, column)
-            frames[last].keyIndex = index
+            keyIndexes.append(index)
+            frames[last].hasKeyIndex = true
             openKeys.removeSubrange(frames[last].firstKey...)
         }
         if let first {
@@ -182,12 +212,15 @@ struct YAMLDocumentAssembly {
     }
 
     private func keyText(_ start: Int, _ count: Int) -> String {
-        String(decoding: flat.bytes[start..<(start + count)], as: UTF8.self)
+        flat.withBytes(at: start, count: count) { String(decoding: $0, as: UTF8.self) }
     }
 
     private func sameBytes(_ a: Int, _ aCount: Int, _ b: Int, _ bCount: Int) -> Bool {
         guard aCount == bCount else { return false }
-        return flat.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + a, $0.baseAddress! + b, aCount) == 0 }
+        guard aCount > 0 else { return true }
+        return flat.withBytes(at: a, count: aCount) { first in
+            flat.withBytes(at: b, count: bCount) { memcmp(first.baseAddress!, $0.baseAddress!, aCount) == 0 }
+        }
     }
 
     /// Counts a finished node (of `nodes` nodes, aliases expanded) in its parent, or ends a document.

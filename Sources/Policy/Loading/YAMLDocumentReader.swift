@@ -46,9 +46,8 @@ enum YAMLDocumentReader {
         guard count > 0 else { return result }
         var bytes = Array(text.utf8)
         if reading == .blockScannerFirst {
-            var assembly = YAMLDocumentAssembly(file: file, expectedBytes: count)
-            let scanned = bytes.withUnsafeBufferPointer { BlockYAMLScanner.read($0, into: &assembly) }
-            if scanned {
+            var assembly = YAMLDocumentAssembly(file: file, expectedBytes: count, text: bytes)
+            if BlockYAMLScanner.read(into: &assembly) {
                 result.documents = assembly.finishedDocuments()
                 result.warnings = assembly.warnings
                 return result

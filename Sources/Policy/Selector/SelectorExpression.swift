@@ -39,8 +39,14 @@ public indirect enum SelectorExpression: Hashable, Sendable {
     }
 
     /// Double quotes unless the literal itself holds one (it then cannot hold a single quote).
-    /// (A Character search: Foundation's `contains(String)` bridged every value to NSString.)
-    static func quote(_ v: String) -> String { v.contains(Character("\"")) ? "'\(v)'" : "\"\(v)\"" }
+    /// (Foundation's `contains(String)` bridged every value to NSString; a Character search
+    /// breaks the text into graphemes, a thousand instructions a literal. Without the byte
+    /// there is no such Character; with it, the Character search decides, as a quote followed
+    /// by a combining mark is a Character of its own.)
+    static func quote(_ v: String) -> String {
+        let holdsQuote = v.utf8.contains(UInt8(ascii: "\"")) && v.contains(Character("\""))
+        return holdsQuote ? "'\(v)'" : "\"\(v)\""
+    }
 
     var containsGlobal: Bool {
         switch self {
