@@ -116,7 +116,7 @@ extension DenseNumbering {
     /// Asks for the key's home slot. Mutating so that the table is read in place.
     @inline(__always)
     mutating func prefetch(_ key: Key) {
-        let i = Int(truncatingIfNeeded: Self.finalized(key.denseHash) >> shift)
+        let i = Int(truncatingIfNeeded: Self.finalized(key.denseHash(seed: seed)) >> shift)
         slots.withUnsafeBufferPointer { flowlog_prefetch_read($0.baseAddress! + i) }
     }
 
@@ -125,7 +125,7 @@ extension DenseNumbering {
     /// empty slot first (a key new to the block).
     @inline(__always)
     mutating func prefetchKey(of key: Key) {
-        let hash = Self.finalized(key.denseHash)
+        let hash = Self.finalized(key.denseHash(seed: seed))
         let tag = UInt32(truncatingIfNeeded: hash)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash >> shift)
@@ -146,7 +146,7 @@ extension DenseNumbering {
 
     /// The key's number if it has one; numbers nothing.
     func existingNumber(of key: Key) -> Int? {
-        let hash = Self.finalized(key.denseHash)
+        let hash = Self.finalized(key.denseHash(seed: seed))
         let tag = UInt32(truncatingIfNeeded: hash)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash >> shift)
