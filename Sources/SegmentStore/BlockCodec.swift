@@ -58,10 +58,19 @@ struct BlockCodec {
 
     mutating func add(_ record: AnnotatedFlow) { encoder.add(record) }
 
-    /// Adds a block's rows, read where they lie (`BlockEncoder.add(row:)`).
+    /// Adds a block's rows, read where they lie (`BlockEncoder.add(row:)`), the lines later rows
+    /// will read fetched a few rows ahead (`BlockEncoder+Lookahead`).
     mutating func add(contentsOf rows: UnsafeBufferPointer<AnnotatedFlow>) {
         guard let first = rows.baseAddress else { return }
-        for i in 0..<rows.count { encoder.add(row: first + i) }
+        encoder.content.reserveCapacity(records: encoder.count + rows.count)
+        let count = rows.count, offset = BlockEncoder.annotationOffset
+        let ahead = BlockEncoder.rowPrefetchDistance, found = BlockEncoder.rowFoundDistance, keyed = BlockEncoder.rowKeyedDistance
+        for i in 0..<count {
+            if i + ahead < count { encoder.prefetch(row: first + i + ahead, annotationOffset: offset) }
+            if i + found < count { encoder.prefetchFound(row: first + i + found) }
+            if i + keyed < count { encoder.prefetchKeyed(row: first + i + keyed) }
+            encoder.add(row: first + i)
+        }
     }
 
     /// The next block is the first of a segment (version 3 numbers dictionary entries per
@@ -82,7 +91,7 @@ struct BlockCodec {
     /// longer pays for a second copy).
     static func raw(of block: NumberedBlock, dictionary: DictionaryEntries, endsSegment: Bool,
                     layout: inout BlockLayout) throws -> RawBlock {
-        var payload = ByteSink(capacity: layout.lastRawSize)
+        var payload = layout.lendPayload()
         let digest = block.layOut(with: &layout, into: &payload)
         layout.lastRawSize = payload.bytes.count
         let raw = RawBlock(payload: payload.bytes, dictionary: dictionary.payload, dictionaryRange: dictionary.range,
@@ -123,6 +132,7 @@ struct BlockCodec {
         let raw = try finishRaw(endsSegment: endsSegment)
         do {
             let assembled = try compressor.assemble(raw)
+            layout.keepPayload(raw.payload)
             return (assembled.bytes, assembled.blockStart, raw.digest)
         } catch {
             // The block is lost: the entries its record held are not on disk, so the next

@@ -25,6 +25,18 @@ struct BlockContent {
     /// Records in the block.
     var count: Int { ends.count }
 
+    /// Room for `records` records in every record column, so a fresh content filling up does
+    /// not copy each column into storage twice as large again and again (each copy faulting
+    /// fresh pages in); a content kept from an earlier block mostly has it already.
+    mutating func reserveCapacity(records: Int) {
+        conversationColumn.reserveCapacity(records)
+        ends.reserveCapacity(records)
+        starts.reserveCapacity(records)
+        sourcePorts.reserveCapacity(records)
+        counters.reserveCapacity(records)
+        shapeColumn.reserveCapacity(records)
+    }
+
     /// Empties it for another block; arrays and tables keep their storage, so a content handed
     /// back and forth between the encoder and the layout faults no fresh pages in.
     mutating func removeAll() {

@@ -239,16 +239,6 @@ struct BlockEncoder {
         return UInt64(bitPattern: (v << 1) ^ (v >> 63))
     }
 
-    /// A record column of `count` values, each written in place into a new array (inlined, so
-    /// `value` is the loop's body, not a call).
-    @inline(__always)
-    static func column(_ count: Int, _ value: (Int) -> UInt64) -> [UInt64] {
-        [UInt64](unsafeUninitializedCapacity: count) { column, initialized in
-            for i in 0..<count { column[i] = value(i) }
-            initialized = count
-        }
-    }
-
     /// Ends the block's numbering and hands the block over to be laid out (anywhere); the
     /// encoder starts the next block in `spare`'s storage. What needs the encoder's state that
     /// outlives the block is done here, in order: the dictionaries (version 3 on: the entries

@@ -325,9 +325,8 @@ final class BlockEncodingQueue {
     private static func layOut(_ ticket: Ticket, after before: Ticket?, lane: Lane) {
         var block = ticket.numbered!
         ticket.numbered = nil
-        var payload = ByteSink(capacity: lane.layout.lastRawSize)
+        var payload = lane.layout.lendPayload()
         let digest = block.layOut(with: &lane.layout, into: &payload)
-        lane.layout.lastRawSize = payload.bytes.count
         var entries = block.dictionary
         if let before {
             before.compressed.wait()
@@ -344,6 +343,7 @@ final class BlockEncodingQueue {
             try BlockCompressor.check(raw)
             assert(before?.lost == true || raw.maximumStoredBytes <= ticket.storedEstimate, "a block larger than its bound")
             let assembled = try lane.compressor.assemble(raw)
+            lane.layout.keepPayload(raw.payload)
             ticket.storedBytes = assembled.bytes.count
             ticket.result = .success(EncodedBlock(bytes: assembled.bytes, digest: digest, flows: UInt64(raw.flows),
                                                   cutAt: ticket.cutAt, blockStart: assembled.blockStart,

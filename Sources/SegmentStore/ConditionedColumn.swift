@@ -22,9 +22,9 @@ enum ConditionedColumn {
     static let sampleSize = 4096
 
     /// Appends `values` predicted from `keys` (as many), or plain when that is not smaller.
-    /// `scratch` and `trial` are reused buffers.
+    /// `scratch`, `trial` and `residuals` are reused buffers.
     static func encode(_ values: [UInt64], keys: [UInt64], into out: inout ByteSink, scratch: inout [UInt64],
-                       trial: inout ByteSink) {
+                       trial: inout ByteSink, residuals: inout [UInt64]) {
         precondition(keys.count == values.count, "a key per value")
         let table = predictionTable(values, keys: keys, scratch: &scratch)
         let start = out.bytes.count
@@ -38,7 +38,7 @@ enum ConditionedColumn {
             defer { previous = t }
             return BlockEncoder.zigzag(t &- previous)
         }, into: &trial)
-        var residuals = [UInt64]()
+        residuals.removeAll(keepingCapacity: true)
         residuals.reserveCapacity(values.count)
         for (value, key) in zip(values, keys) {
             let prediction = key < UInt64(table.count) ? table[Int(key)] : 0

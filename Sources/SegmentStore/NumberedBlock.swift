@@ -95,38 +95,35 @@ struct NumberedBlock {
         // From version 4 a duration is end − start as it is (a flow ends after it starts; one
         // that does not wraps to an exception), before that zigzag-coded.
         let based = formatVersion >= SegmentFormat.basedColumnsVersion
-        // Column by column, each written in place into a new array: appending to `scratch[k]`
-        // row by row checked the nested array's uniqueness and capacity on every value, nine
-        // calls a flow. (Nine allocations a block.)
+        // Column by column, each written in place into the lane's kept column (`BlockLayout.fill`):
+        // appending row by row checked the nested array's uniqueness and capacity on every
+        // value, and a new array per column faulted 2 MB of fresh pages in every block.
         let n = flows
         let rowConversations = content.conversationColumn
-        layout.scratch[0] = BlockEncoder.column(n) { UInt64(conversationNumber[Int(rowConversations[$0])]) }
-        layout.scratch[1] = [UInt64](unsafeUninitializedCapacity: n) { column, initialized in
-            var previousEnd = baseEnd
-            for i in 0..<n {
-                let end = ends[i] / unit
-                column[i] = BlockEncoder.zigzag(end &- previousEnd)
-                previousEnd = end
-            }
-            initialized = n
+        layout.fill(0, count: n) { UInt64(conversationNumber[Int(rowConversations[$0])]) }
+        var previousEnd = baseEnd
+        layout.fill(1, count: n) { i in
+            let end = ends[i] / unit
+            defer { previousEnd = end }
+            return BlockEncoder.zigzag(end &- previousEnd)
         }
-        layout.scratch[2] = BlockEncoder.column(n) { i in
+        layout.fill(2, count: n) { i in
             let start = starts[i] / unit, end = ends[i] / unit
             return based ? end &- start : BlockEncoder.zigzag(end &- start)
         }
         let sourcePorts = content.sourcePorts, counters = content.counters, shapeColumn = content.shapeColumn
-        layout.scratch[3] = BlockEncoder.column(n) { UInt64(sourcePorts[$0]) }
-        layout.scratch[4] = BlockEncoder.column(n) { counters[$0].0 }
-        layout.scratch[5] = BlockEncoder.column(n) { counters[$0].1 }
-        layout.scratch[6] = BlockEncoder.column(n) { counters[$0].2 }
-        layout.scratch[7] = BlockEncoder.column(n) { counters[$0].3 }
-        layout.scratch[8] = BlockEncoder.column(n) { UInt64(shapeColumn[$0]) }
+        layout.fill(3, count: n) { UInt64(sourcePorts[$0]) }
+        layout.fill(4, count: n) { counters[$0].0 }
+        layout.fill(5, count: n) { counters[$0].1 }
+        layout.fill(6, count: n) { counters[$0].2 }
+        layout.fill(7, count: n) { counters[$0].3 }
+        layout.fill(8, count: n) { UInt64(shapeColumn[$0]) }
         let conditioned = formatVersion >= SegmentFormat.conditionedColumnsVersion
         for k in layout.scratch.indices {
             layout.columns[k].bytes.removeAll(keepingCapacity: true)
             if conditioned, let key = BlockEncoder.conditioning[k] {
                 ConditionedColumn.encode(layout.scratch[k], keys: layout.scratch[key], into: &layout.columns[k],
-                                         scratch: &layout.baseScratch, trial: &layout.trialColumn)
+                                         scratch: &layout.baseScratch, trial: &layout.trialColumn, residuals: &layout.residuals)
             } else if based {
                 BasedColumn.encode(layout.scratch[k], into: &layout.columns[k], scratch: &layout.baseScratch)
             } else {
@@ -199,4 +196,41 @@ struct BlockLayout {
     var trialColumn = ByteSink()
     /// The raw payload's size of the block before, to reserve the next one's at once.
     var lastRawSize = 0
+    /// The raw payload's storage, kept from block to block: lent to one block at a time
+    /// (`lendPayload`) and given back once the block is compressed (`keepPayload`), so a lane's
+    /// blocks write their payloads into pages faulted in once.
+    private var payloadStorage: [UInt8] = []
+    /// Conditioned columns' residuals before packing (`ConditionedColumn`).
+    var residuals: [UInt64] = []
+
+    /// An empty sink in the kept payload storage (with room for a block as large as the last).
+    mutating func lendPayload() -> ByteSink {
+        var sink = ByteSink()
+        swap(&sink.bytes, &payloadStorage)
+        sink.bytes.removeAll(keepingCapacity: true)
+        sink.bytes.reserveCapacity(lastRawSize)
+        return sink
+    }
+
+    /// Takes a payload's storage back for the next block; call once no other copy of it is
+    /// kept (the compressed block no longer needs it).
+    mutating func keepPayload(_ bytes: [UInt8]) {
+        lastRawSize = bytes.count
+        payloadStorage = bytes
+    }
+
+    /// Makes record column `k` the `count` values `value(0)`, `value(1)`, … in its own storage,
+    /// kept from block to block: only a block longer than any before it allocates.
+    @inline(__always)
+    mutating func fill(_ k: Int, count: Int, _ value: (Int) -> UInt64) {
+        let had = scratch[k].count
+        if had > count {
+            scratch[k].removeLast(had - count)
+        } else if had < count {
+            scratch[k].append(contentsOf: repeatElement(0, count: count - had))
+        }
+        scratch[k].withUnsafeMutableBufferPointer { column in
+            for i in 0..<count { column[i] = value(i) }
+        }
+    }
 }

@@ -9,8 +9,8 @@ import Testing
 @Suite struct ConditionedColumnTests {
     func roundTrip(_ values: [UInt64], keys: [UInt64]) throws -> (back: [UInt64], bytes: [UInt8]) {
         var sink = ByteSink(), trial = ByteSink()
-        var scratch: [UInt64] = []
-        ConditionedColumn.encode(values, keys: keys, into: &sink, scratch: &scratch, trial: &trial)
+        var scratch: [UInt64] = [], residuals: [UInt64] = []
+        ConditionedColumn.encode(values, keys: keys, into: &sink, scratch: &scratch, trial: &trial, residuals: &residuals)
         let written = sink.bytes
         sink.u8(0xEE)   // a sentinel: decoding must stop exactly before it
         var back: [UInt64] = [42, 43]
