@@ -58,11 +58,19 @@ struct BlockCodec {
 
     mutating func add(_ record: AnnotatedFlow) { encoder.add(record) }
 
-    /// Adds a block's rows, read where they lie (`BlockEncoder.add(row:)`).
+    /// Adds a block's rows, read where they lie (`BlockEncoder.add(row:)`), the lines later rows
+    /// will read fetched a few rows ahead (`BlockEncoder+Lookahead`).
     mutating func add(contentsOf rows: UnsafeBufferPointer<AnnotatedFlow>) {
         guard let first = rows.baseAddress else { return }
         encoder.content.reserveCapacity(records: encoder.count + rows.count)
-        for i in 0..<rows.count { encoder.add(row: first + i) }
+        let count = rows.count, offset = BlockEncoder.annotationOffset
+        let ahead = BlockEncoder.rowPrefetchDistance, found = BlockEncoder.rowFoundDistance, keyed = BlockEncoder.rowKeyedDistance
+        for i in 0..<count {
+            if i + ahead < count { encoder.prefetch(row: first + i + ahead, annotationOffset: offset) }
+            if i + found < count { encoder.prefetchFound(row: first + i + found) }
+            if i + keyed < count { encoder.prefetchKeyed(row: first + i + keyed) }
+            encoder.add(row: first + i)
+        }
     }
 
     /// The next block is the first of a segment (version 3 numbers dictionary entries per

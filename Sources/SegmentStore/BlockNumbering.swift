@@ -25,6 +25,12 @@ struct BlockNumbering {
         return (number, true)
     }
 
+    /// The block number of catalog value `global` if the block has met it; numbers nothing.
+    @inline(__always)
+    func peekNumber(of global: Int) -> Int? {
+        global < stamp.count && stamp[global] == generation ? Int(slot[global]) : nil
+    }
+
     /// The block number of a value the block has met (its parts, when it is written).
     func existingNumber(of global: Int) -> Int {
         // (After `rekey`, every value asked for was numbered since: parts are numbered with

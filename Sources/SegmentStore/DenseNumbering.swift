@@ -1,3 +1,4 @@
+import CPrefetch
 import FlowCore
 
 /// Numbers a block's distinct values densely (0, 1, 2, … in order of first sight) and keeps
@@ -87,6 +88,55 @@ struct DenseNumbering<Key: DenseKey> {
                 while table[i].number >= 0 { i = (i + 1) & mask }
                 table[i] = Slot(tag: UInt32(truncatingIfNeeded: hash), number: Int32(truncatingIfNeeded: number))
             }
+        }
+    }
+}
+
+/// Read-only probes for the numbering stage's lookahead (`BlockEncoder+Lookahead`): each asks
+/// for a cache line a later `number(of:)` will read and changes nothing.
+extension DenseNumbering {
+    /// Asks for the key's home slot. Mutating so that the table is read in place.
+    @inline(__always)
+    mutating func prefetch(_ key: Key) {
+        let i = Int(truncatingIfNeeded: Self.finalized(key.denseHash) >> shift)
+        slots.withUnsafeBufferPointer { flowlog_prefetch_read($0.baseAddress! + i) }
+    }
+
+    /// With the key's slots in the cache: asks for the key of the first slot whose tag is the
+    /// key's (the entry `number(of:)` compares), reading no key. Nothing when the probe meets an
+    /// empty slot first (a key new to the block).
+    @inline(__always)
+    mutating func prefetchKey(of key: Key) {
+        let hash = Self.finalized(key.denseHash)
+        let tag = UInt32(truncatingIfNeeded: hash)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash >> shift)
+        slots.withUnsafeBufferPointer { table in
+            while true {
+                let slot = table[i]
+                if slot.number < 0 { return }
+                if slot.tag == tag {
+                    keys.withUnsafeBufferPointer { keys in
+                        if Int(slot.number) < keys.count { flowlog_prefetch_read(keys.baseAddress! + Int(slot.number)) }
+                    }
+                    return
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// The key's number if it has one; numbers nothing.
+    func existingNumber(of key: Key) -> Int? {
+        let hash = Self.finalized(key.denseHash)
+        let tag = UInt32(truncatingIfNeeded: hash)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash >> shift)
+        while true {
+            let slot = slots[i]
+            if slot.number < 0 { return nil }
+            if slot.tag == tag && keys[Int(slot.number)] == key { return Int(slot.number) }
+            i = (i + 1) & mask
         }
     }
 }
