@@ -6,7 +6,7 @@
 # read speed = `nfdump -r FILE -q -o null` (reads and decodes every block, prints nothing).
 # Ours: store-bench writes as many synthetic Kubernetes flows (every identity, label, service,
 # verdict and policy-trace field; FlowTestSupport's SyntheticFlowGenerator, seed 1) as nfdump's
-# file holds into a fresh store with the default configuration (32768-record blocks, LZ4-HC 9,
+# file holds into a fresh store with the default configuration (32768-record blocks, LZ4-HC 6,
 # fsync every block), then scans them decoding every field. bytes/flow counts every file of
 # the store directory (segments with their block indexes, manifest). Best of three.
 #

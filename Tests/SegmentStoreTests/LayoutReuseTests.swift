@@ -41,10 +41,12 @@ import Testing
                 let kept = try BlockCodec.raw(of: numbered, dictionary: entries, endsSegment: endsSegment, layout: &keptLayout)
                 let keptBytes = try keptCompressor.assemble(kept)
 
-                #expect(kept.payload == fresh.payload, "round \(round) block \(block): payloads differ")
-                #expect(kept.digest == fresh.digest, "round \(round) block \(block): digests differ")
-                #expect(keptBytes.bytes == freshBytes.bytes && keptBytes.blockStart == freshBytes.blockStart,
-                        "round \(round) block \(block): stored bytes differ")
+                // Compared first, so a failure names the block rather than printing both payloads.
+                let samePayload = kept.payload == fresh.payload, sameDigest = kept.digest == fresh.digest
+                let sameBytes = keptBytes.bytes == freshBytes.bytes && keptBytes.blockStart == freshBytes.blockStart
+                #expect(samePayload, "round \(round) block \(block): payloads differ")
+                #expect(sameDigest, "round \(round) block \(block): digests differ")
+                #expect(sameBytes, "round \(round) block \(block): stored bytes differ")
                 // As a lane does: the payload's storage goes back for the next block.
                 keptLayout.keepPayload(kept.payload)
                 blocks += 1

@@ -126,18 +126,20 @@ struct ClusterBuilder {
     /// graphemes (a thousand). An ASCII text's Characters are its bytes (no combining marks),
     /// so it is split by bytes; any other text the Character way, as it always was.
     static func group(ofAPIVersion apiVersion: String) -> String {
-        let utf8 = apiVersion.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else {
-            return apiVersion.contains(Character("/")) ? apiVersion.split(separator: "/").first.map(String.init) ?? "" : (apiVersion == "v1" ? "v1" : "")
+        var text = apiVersion
+        let (isASCII, group) = text.withUTF8 { bytes -> (Bool, String) in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return (false, "") }
+            guard bytes.contains(UInt8(ascii: "/")) else { return (true, bytes.elementsEqual("v1".utf8) ? "v1" : "") }
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+                if end != start { return (true, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)) }
+                start = end + 1
+            }
+            return (true, "")
         }
-        guard utf8.contains(UInt8(ascii: "/")) else { return apiVersion == "v1" ? "v1" : "" }
-        var start = utf8.startIndex
-        while start != utf8.endIndex {
-            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
-            if end != start { return String(apiVersion[start..<end]) }
-            start = utf8.index(after: end)
-        }
-        return ""
+        if isASCII { return group }
+        return apiVersion.contains(Character("/")) ? apiVersion.split(separator: "/").first.map(String.init) ?? "" : (apiVersion == "v1" ? "v1" : "")
     }
 
     // MARK: - Shared reads

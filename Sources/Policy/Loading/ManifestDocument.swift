@@ -296,7 +296,7 @@ package struct ManifestNode: Sendable {
                         if keyEntry.kind == .alias { keyEntry = entries[Int(keyEntry.start)] }
                         if keyEntry.kind == .scalar, Int(keyEntry.count) == wanted.count,
                            wanted.isEmpty || memcmp(bytes.baseAddress! + Int(keyEntry.start), wanted.baseAddress!, wanted.count) == 0,
-                           Self.acceptsKeyTag(document.tags[Int(keyEntry.tag)]) {
+                           keyEntry.tag == ManifestDocument.implicitTag || Self.acceptsKeyTag(document.tags[Int(keyEntry.tag)]) {
                             found = (valuePosition, ManifestNode(document: document, index: valuePosition))
                         }
                         position = Int(entries[valuePosition].end)

@@ -47,7 +47,14 @@ struct YAMLDocumentAssembly {
 
     let file: String
     var flat = ManifestDocument.Builder()
+    /// The innermost open collection (when `depth > 0`), kept out of `frames`: every scalar
+    /// reads and counts itself in it, and an array element cost a uniqueness check and a bounds
+    /// check at each of those.
+    var top = Frame(isMapping: false, hasAnchor: false, index: 0, firstKey: 0)
+    /// The open collections around `top`, outermost first.
     var frames: [Frame] = []
+    /// Open collections, `top` included.
+    var depth = 0
     /// The keys of every open mapping, innermost last (one array for all of them: a mapping's
     /// keys no longer cost an array of their own).
     var openKeys: [KeySeen] = []
@@ -95,8 +102,7 @@ struct YAMLDocumentAssembly {
 
     /// Whether the next child of the innermost collection is a mapping key.
     var expectingKey: Bool {
-        guard let last = frames.last, last.isMapping else { return false }
-        return last.children % 2 == 0
+        depth > 0 && top.isMapping && top.children % 2 == 0
     }
 
     // MARK: - Events
@@ -145,17 +151,22 @@ struct YAMLDocumentAssembly {
 
     /// Opens a mapping or a sequence; throws when it would nest deeper than the limit.
     mutating func open(mapping isMapping: Bool, tag: UInt32, style: UInt8, line: Int, column: Int, anchor: String?) throws {
-        guard frames.count < YAMLPrecheck.maximumDepth else {
+        guard depth < YAMLPrecheck.maximumDepth else {
             throw FlowlogError(.parse, "nested more than \(YAMLPrecheck.maximumDepth) levels deep", location: location(line: line, column: column))
         }
         let index = flat.open(isMapping ? .mapping : .sequence, tag: tag, style: style, line: line, column: column)
         if let anchor { openAnchors.append(anchor) }
-        frames.append(Frame(isMapping: isMapping, hasAnchor: anchor != nil, index: index, firstKey: openKeys.count))
+        if depth > 0 { frames.append(top) }
+        top = Frame(isMapping: isMapping, hasAnchor: anchor != nil, index: index, firstKey: openKeys.count)
+        depth += 1
     }
 
     /// Closes the innermost open collection.
     mutating func close() {
-        guard let frame = frames.popLast() else { return }
+        guard depth > 0 else { return }
+        let frame = top
+        depth -= 1
+        if depth > 0 { top = frames.removeLast() }
         openKeys.removeSubrange(frame.firstKey...)
         if frame.hasKeyIndex { keyIndexes.removeLast() }
         // A mapping's children come in pairs (libyaml emits a value for every key).
@@ -183,26 +194,25 @@ struct YAMLDocumentAssembly {
     /// against the keys before it. Keys are compared as bytes; a `String` is made only for
     /// a wide mapping's index or a warning.
     private mutating func note(keyAt start: Int, count: Int, line: Int, column: Int) {
-        let last = frames.count - 1
         var first: (line: Int, column: Int)?
-        if frames[last].hasKeyIndex {
+        if top.hasKeyIndex {
             let key = keyText(start, count)
             first = keyIndexes[keyIndexes.count - 1][key]
             if first == nil { keyIndexes[keyIndexes.count - 1][key] = (line, column) }
-        } else if let found = openKeys[frames[last].firstKey...].first(where: { sameBytes($0.start, $0.count, start, count) }) {
+        } else if let found = openKeys[top.firstKey...].first(where: { sameBytes($0.start, $0.count, start, count) }) {
             first = (found.line, found.column)
-        } else if openKeys.count - frames[last].firstKey < Self.keyListLimit {
+        } else if openKeys.count - top.firstKey < Self.keyListLimit {
             openKeys.append(KeySeen(start: start, count: count, line: line, column: column))
         } else {
             var index: [String: (line: Int, column: Int)] = [:]
-            for entry in openKeys[frames[last].firstKey...] {
+            for entry in openKeys[top.firstKey...] {
                 let key = keyText(entry.start, entry.count)
                 if index[key] == nil { index[key] = (entry.line, entry.column) }
             }
             index[keyText(start, count)] = (line, column)
             keyIndexes.append(index)
-            frames[last].hasKeyIndex = true
-            openKeys.removeSubrange(frames[last].firstKey...)
+            top.hasKeyIndex = true
+            openKeys.removeSubrange(top.firstKey...)
         }
         if let first {
             warnings.append(FlowlogError(
@@ -225,12 +235,12 @@ struct YAMLDocumentAssembly {
 
     /// Counts a finished node (of `nodes` nodes, aliases expanded) in its parent, or ends a document.
     private mutating func finish(_ index: UInt32, nodes: Int) {
-        if frames.isEmpty {
+        if depth == 0 {
             // Complete once its end parses (Yams' composer reads that event before returning it).
             if undefinedAlias == nil { finishedRoot = index }
         } else {
-            frames[frames.count - 1].children += 1
-            frames[frames.count - 1].nodes &+= nodes
+            top.children += 1
+            top.nodes &+= nodes
         }
     }
 }

@@ -5,7 +5,9 @@ import FlowCore
 /// Two selectors are equal when their canonical forms are equal, as Calico deduplicates them.
 public struct Selector: Hashable, Sendable, CustomStringConvertible {
     public let expression: SelectorExpression
-    private let matcher: SelectorMatcher
+    /// Compiled on the first match: the policy engine numbers selectors and never matches
+    /// with this, and most selectors loading makes are steps of a rule's scoping.
+    private let matcher: LazySelectorMatcher
     /// Calico's canonical text (§2.4).
     public let canonical: String
 
@@ -23,7 +25,7 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
     /// `canonical` is `expression.canonical`, known from the parts it was made of.
     private init(expression: SelectorExpression, canonical: String) {
         self.expression = expression
-        self.matcher = SelectorMatcher(expression)
+        self.matcher = LazySelectorMatcher(expression)
         self.canonical = canonical
     }
 
@@ -31,7 +33,10 @@ public struct Selector: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether an endpoint with `labels` is selected. A missing label makes `==`, `in`,
     /// `contains`, `starts with`, `ends with` and `has` false and `!=`, `not in` true.
-    public func matches(_ labels: [String: String]) -> Bool { matcher.matches(labels) }
+    public func matches(_ labels: [String: String]) -> Bool { matcher.matcher.matches(labels) }
+
+    /// Whether this selector's matcher was compiled yet (tests).
+    var isMatcherCompiled: Bool { matcher.isCompiled }
 
     /// `"s:" + base64url-no-padding(SHA-224("s:" + canonical))`.
     public var uid: String {

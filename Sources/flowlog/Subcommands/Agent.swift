@@ -12,6 +12,9 @@ import ServiceLifecycle
 /// `flowlog agent`: the node-local agent, until SIGTERM or SIGINT.
 struct Agent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        // Named here: ArgumentParser would derive it from the type's name with
+        // `String(describing:)`, a runtime demangling (650,000 instructions) at every start.
+        commandName: "agent",
         abstract: "Capture live interfaces, annotate flows with policy verdicts and store them, until stopped.",
         discussion: """
             Settings come from --config (YAML, see docs/agent-configuration.md); flags override the \
