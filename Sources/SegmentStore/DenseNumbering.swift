@@ -49,6 +49,22 @@ struct DenseNumbering<Key: DenseKey> {
     /// The key's number, numbering it (the next number, `count` before the call) when it has none.
     @inline(__always)
     mutating func number(of key: Key) -> Int {
+        let probe = find(key)
+        if probe.number >= 0 { return Int(probe.number) }
+        let number = keys.count
+        keys.append(key)
+        if (number + 1) * 2 > slots.count {
+            grow()
+        } else {
+            slots[probe.slot] = Slot(tag: probe.tag, number: Int32(truncatingIfNeeded: number))
+        }
+        return number
+    }
+
+    /// Where `key` is: its number and slot, or (number -1) the empty slot that ends its probe,
+    /// where it would go, and the tag it would carry.
+    @inline(__always)
+    private func find(_ key: Key) -> (number: Int32, slot: Int, tag: UInt32) {
         let hash = Self.finalized(key.denseHash(seed: seed))
         let tag = UInt32(truncatingIfNeeded: hash)
         // Plain subscripts, no `withUnsafeBufferPointer` closures: those retained both arrays
@@ -57,18 +73,10 @@ struct DenseNumbering<Key: DenseKey> {
         var i = Int(truncatingIfNeeded: hash >> shift)
         while true {
             let slot = slots[i]
-            if slot.number < 0 { break }
-            if slot.tag == tag && keys[Int(slot.number)] == key { return Int(slot.number) }
+            if slot.number < 0 { return (-1, i, tag) }
+            if slot.tag == tag && keys[Int(slot.number)] == key { return (slot.number, i, tag) }
             i = (i + 1) & mask
         }
-        let number = keys.count
-        keys.append(key)
-        if (number + 1) * 2 > slots.count {
-            grow()
-        } else {
-            slots[i] = Slot(tag: tag, number: Int32(truncatingIfNeeded: number))
-        }
-        return number
     }
 
     /// Forgets every key; the table keeps its size.
@@ -146,16 +154,8 @@ extension DenseNumbering {
 
     /// The key's number if it has one; numbers nothing.
     func existingNumber(of key: Key) -> Int? {
-        let hash = Self.finalized(key.denseHash(seed: seed))
-        let tag = UInt32(truncatingIfNeeded: hash)
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash >> shift)
-        while true {
-            let slot = slots[i]
-            if slot.number < 0 { return nil }
-            if slot.tag == tag && keys[Int(slot.number)] == key { return Int(slot.number) }
-            i = (i + 1) & mask
-        }
+        let number = find(key).number
+        return number >= 0 ? Int(number) : nil
     }
 }
 
