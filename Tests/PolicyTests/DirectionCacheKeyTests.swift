@@ -68,3 +68,58 @@ import Testing
         }
     }
 }
+
+/// Egress and ingress walks keyed by a one-word view must never share an entry, whatever the
+/// class numbers and ports: the walked class sits in the other port's place, which is the
+/// destination port of an egress key and the source port of an ingress key.
+@Suite struct DirectionCacheDirectionTests {
+    /// Few classes (so small class numbers) and small destination ports, where an egress key of
+    /// class k from source port 2c met the ingress key of class c to port 2k + 1. Class numbers
+    /// follow the order addresses are first met, so each round draws new flows and builds
+    /// fresh engines, with endpoints prepared (numbered in the index's order) and without.
+    @Test func egressAndIngressWalksNeverShareAnEntry() throws {
+        let cluster = try TestCluster.cluster("""
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata: {name: web-ingress}
+        spec:
+          selector: app == 'web'
+          types: [Ingress]
+          ingress: [{action: Allow, protocol: TCP, destination: {ports: [80, 8080]}}]
+        ---
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata: {name: db-ingress}
+        spec:
+          selector: app == 'db'
+          types: [Ingress]
+          ingress: [{action: Allow, protocol: TCP, source: {ports: [0, 2, 4, 6]}}]
+        """)
+        let plain = PolicyEngine(cluster: cluster, options: PolicyOptions(cachesDecisions: false))
+        let ends = ["10.0.1.10", "10.0.1.20", "10.0.2.30", "10.96.0.20", "198.51.100.7"].map { IPAddress($0)! }
+        var rng = SplitMix64(seed: 0xD1EC)
+        var mismatches = 0, directionHits = 0
+        for round in 0..<40 {
+            var flows: [FlowRecord] = []
+            for _ in 0..<60 {
+                let source = ends[Int(rng.next() % UInt64(ends.count))], destination = ends[Int(rng.next() % UInt64(ends.count))]
+                flows.append(FlowRecord(sourceAddress: source, destinationAddress: destination,
+                                        sourcePort: UInt16(rng.next() % 8), destinationPort: UInt16(rng.next() % 12),
+                                        ipProtocol: rng.next() % 4 == 0 ? .udp : .tcp, start: .zero, end: .zero))
+            }
+            let engine = PolicyEngine(cluster: cluster, options: PolicyOptions(preparesEndpoints: round % 2 == 0))
+            for flow in flows {
+                let want = plain.annotate(flow)
+                if engine.annotate(flow) != want {
+                    mismatches += 1
+                    if mismatches <= 5 {
+                        Issue.record("round \(round): \(flow.sourceAddress):\(flow.sourcePort) → \(flow.destinationAddress):\(flow.destinationPort) \(flow.ipProtocol)")
+                    }
+                }
+            }
+            directionHits += engine.directionHits
+        }
+        #expect(mismatches == 0)
+        #expect(directionHits > 0)
+    }
+}

@@ -54,12 +54,18 @@ extension PolicyEngine {
                            ipProtocol: facts.ipProtocol)
         else { return -2 }
         let key: KeyNumbering.Key
-        if keysViewsByWord, viewWords.count == 1, walkedClass >= 0, walkedClass < 1 << 15, domains < 1 << 31 {
+        if keysViewsByWord, viewWords.count == 1, walkedClass >= 0, walkedClass < 1 << 16, domains < 1 << 30 {
             // The usual case, a view of at most 64 tests: keyed by the view itself (with the walked
-            // class and direction in the other port's place), one probe and no view number.
-            // The top bit of `c` keeps these keys apart from those keyed by a view number.
-            key = KeyNumbering.Key(a: viewWords[0], b: packet | UInt64(UInt32(walkedClass) << 1 | (egress ? 1 : 0)) << otherPortShift,
-                                   c: domains | 1 << 31)
+            // class in the other port's place), one probe and no view number. The top bit of `c`
+            // keeps these keys apart from those keyed by a view number, the next one tells the
+            // directions apart. The direction cannot share the class's slot: that slot is the
+            // destination port in an egress key and the source port in an ingress key, so with
+            // the class shifted left and the direction in its low bit, the egress key of class k
+            // from source port 2c was the ingress key of class c to destination port 2k + 1, and
+            // one walk answered with the other's trace (class numbers follow the order addresses
+            // are first met, so which flows collided changed from engine to engine).
+            key = KeyNumbering.Key(a: viewWords[0], b: packet | UInt64(UInt32(walkedClass)) << otherPortShift,
+                                   c: domains | 1 << 31 | (egress ? 1 << 30 : 0))
         } else {
             key = KeyNumbering.Key(a: UInt64(numberView(walkedClass: walkedClass, egress: egress)), b: packet, c: domains)
         }
